@@ -1,0 +1,1 @@
+"""The command-line front: argument parsing and rendering only, over the capabilities."""

@@ -1,0 +1,271 @@
+"""``nbops lint``, ``nbops fix``, ``nbops rules`` and ``nbops rule``: thin over ``nbops.lint``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from nbops.config import Config, load_config
+from nbops.errors import NbopsError, NotebookReadError, UsageError
+from nbops.lint.diagnostic import severity_at_least
+
+_FORMATS = ("text", "json", "sarif", "github", "concise")
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--select", type=_codes, action="extend", metavar="CODES",
+                   help="only these codes or prefixes (NB2, NB301, F401, FMT, RUFF, ALL)")
+    p.add_argument("--ignore", type=_codes, action="extend", metavar="CODES",
+                   help="codes or prefixes to leave out")
+    p.add_argument("--extend-select", type=_codes, action="extend", metavar="CODES",
+                   help="codes to add to the selection")
+    p.add_argument("--no-format", dest="format_check", action="store_false", default=None,
+                   help="turn the black format check (FMT001) off")
+    p.add_argument("--config", type=Path, metavar="PYPROJECT",
+                   help="use this pyproject.toml instead of the nearest one")
+
+
+def register(sub: Any) -> None:
+    lint = sub.add_parser(
+        "lint",
+        help="lint notebooks (nbops rules, ruff, black)",
+        description="Lint notebooks: files, folders (searched recursively) and globs. "
+        "Exit code 0 when clean, 1 with findings, 2 on a usage or input error.",
+    )
+    lint.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    _add_selection(lint)
+    lint.add_argument("--format", dest="output_format", choices=_FORMATS, default="text",
+                      help="output format (default: text)")
+    lint.add_argument("--output-file", "-o", type=Path, help="write the report to this file")
+    lint.add_argument("--fail-on", choices=("error", "warning", "info"),
+                      help="lowest severity that makes the exit code 1 (default: info)")
+    lint.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    lint.add_argument("--no-cache", dest="cache", action="store_false", default=None)
+    lint.add_argument("--cache-dir", type=Path)
+    lint.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
+    lint.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    lint.set_defaults(handler=cmd_lint)
+
+    fix = sub.add_parser(
+        "fix",
+        help="apply safe fixes (black, ruff's safe fixes, nbops' safe fixes)",
+        description="Apply safe fixes in place, atomically, keeping a backup. "
+        "Use --diff to see the changes without writing.",
+    )
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    _add_selection(fix)
+    fix.add_argument("--diff", action="store_true", help="print the changes, write nothing")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("--clear-outputs", action="store_true",
+                     help="also clear all outputs and execution counts")
+    fix.add_argument("--no-backup", dest="backup", action="store_false",
+                     help="do not keep a copy of the original in .nbops_backup/")
+    fix.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    fix.set_defaults(handler=cmd_fix)
+
+    rules = sub.add_parser("rules", help="list the rule catalogue")
+    rules.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"),
+                       default="text")
+    rules.add_argument("--select", type=_codes, action="extend", metavar="CODES")
+    rules.set_defaults(handler=cmd_rules)
+
+    rule = sub.add_parser("rule", help="explain one rule (e.g. nbops rule NB203)")
+    rule.add_argument("code")
+    rule.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    rule.set_defaults(handler=cmd_rule)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    if args.config is not None:
+        if not args.config.is_file():
+            raise UsageError(f"config file not found: {args.config}")
+        return load_config(pyproject=args.config)
+    first = Path(args.paths[0]) if args.paths else Path.cwd()
+    start = first if first.exists() else Path.cwd()
+    return load_config(start)
+
+
+def _linter(args: argparse.Namespace, config: Config, **extra: Any) -> Any:
+    from nbops.lint.engine import Linter
+
+    return Linter(
+        config,
+        select=args.select,
+        ignore=args.ignore,
+        extend_select=args.extend_select,
+        format_check=args.format_check,
+        **extra,
+    )
+
+
+def _colour(choice: str, stream: Any) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from nbops.lint.report import render
+
+    config = _config(args)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    linter = _linter(args, config, cache=args.cache, cache_dir=args.cache_dir, jobs=args.jobs)
+    reports = linter.lint_paths(args.paths)
+    if not reports:
+        raise UsageError("no notebooks found", hint="pass .ipynb files, folders or globs")
+    out_stream = sys.stdout
+    text = render(
+        reports,
+        args.output_format,
+        colour=args.output_file is None and _colour(args.color, out_stream),
+    )
+    if args.output_file is not None:
+        args.output_file.write_text(text, encoding="utf-8")
+    else:
+        out_stream.write(text)
+        out_stream.flush()
+    for report in reports:
+        if report.error is not None and args.output_format != "text":
+            print(f"nbops: error: {report.path}: {report.error}", file=sys.stderr)
+    if any(r.error is not None for r in reports):
+        return 2
+    if args.exit_zero:
+        return 0
+    threshold = args.fail_on or config.fail_on
+    failing = any(
+        severity_at_least(d.severity, threshold) for r in reports for d in r.diagnostics
+    )
+    return 1 if failing else 0
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from nbops.core.notebook import notebook_from_dict, read_notebook
+    from nbops.lint.engine import discover
+    from nbops.lint.fix import FixOptions, fix_notebook, notebook_diff
+
+    config = _config(args)
+    linter = _linter(args, config, cache=False)
+    files, missing = discover(args.paths, config)
+    status = 0
+    results: list[dict[str, Any]] = []
+    for text in missing:
+        print(f"nbops: error: {text}: no such file or directory", file=sys.stderr)
+        results.append({"path": text, "error": "no such file or directory", "applied": []})
+        status = 2
+    if not files and not missing:
+        raise UsageError("no notebooks found", hint="pass .ipynb files, folders or globs")
+    options = FixOptions(unsafe=args.unsafe_fixes, clear_outputs=args.clear_outputs)
+    would_change = False
+    for path in files:
+        try:
+            nb = read_notebook(path)
+        except NotebookReadError as exc:
+            print(f"nbops: error: {exc} (left untouched)", file=sys.stderr)
+            results.append({"path": str(path), "error": exc.message, "applied": []})
+            status = 2
+            continue
+        original = notebook_from_dict(json.loads(nb.dumps()), path=nb.path)
+        try:
+            applied = fix_notebook(nb, linter, options)
+        except NbopsError as exc:
+            print(f"nbops: error: {path}: {exc.message} (left untouched)", file=sys.stderr)
+            results.append({"path": str(path), "error": exc.message, "applied": []})
+            status = max(status, 2)
+            continue
+        entry: dict[str, Any] = {
+            "path": str(path),
+            "error": None,
+            "applied": [a.to_json() for a in applied],
+            "written": False,
+            "backup": None,
+        }
+        if nb.dirty and applied:
+            would_change = True
+            if args.diff:
+                entry["diff"] = notebook_diff(original, nb)
+            else:
+                backup_dir = path.parent / ".nbops_backup" if args.backup else None
+                backup = nb.write(path, backup_dir=backup_dir)
+                entry["written"] = True
+                entry["backup"] = str(backup) if backup else None
+        results.append(entry)
+    if args.output_format == "json":
+        print(json.dumps({"results": results}, indent=2))
+    else:
+        _print_fix_text(results, args.diff)
+    if status:
+        return status
+    return 1 if args.diff and would_change else 0
+
+
+def _print_fix_text(results: list[dict[str, Any]], diff: bool) -> None:
+    total = 0
+    for entry in results:
+        if entry.get("error") or not entry["applied"]:
+            continue
+        if diff and entry.get("diff"):
+            sys.stdout.write(entry["diff"])
+        verb = "would fix" if diff else "fixed"
+        print(f"{entry['path']}: {verb} {len(entry['applied'])}:")
+        for a in entry["applied"]:
+            where = f"cell {a['cell']}" if a["cell"] else "notebook"
+            print(f"  {where}: {a['code']} {a['message']}")
+        if entry.get("backup"):
+            print(f"  backup: {entry['backup']}")
+        total += len(entry["applied"])
+    files = sum(1 for e in results if e["applied"])
+    if total:
+        print(f"{'Would apply' if diff else 'Applied'} {total} fix(es) in {files} notebook(s).")
+    else:
+        print("Nothing to fix.")
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from nbops.lint.docs import catalogue_markdown
+    from nbops.lint.registry import FAMILIES, Selection, all_rules
+
+    rules = all_rules()
+    if args.select:
+        sel = Selection.build(select=args.select)
+        rules = [r for r in rules if sel.enabled(r.code)]
+    if args.output_format == "json":
+        print(json.dumps([r.describe() for r in rules], indent=2))
+    elif args.output_format == "markdown":
+        sys.stdout.write(catalogue_markdown(rules))
+    else:
+        family = ""
+        for r in rules:
+            if r.code[:3] != family:
+                family = r.code[:3]
+                print(f"\n{family}xx  {FAMILIES.get(family, '')}")
+            fix = {"safe": "fix", "unsafe": "fix*", "none": ""}[r.fix]
+            print(f"  {r.code}  {r.name:<28} {r.severity:<8} {fix:<5} {r.summary}")
+        print("\nfix = safe fix (nbops fix); fix* = unsafe fix (nbops fix --unsafe-fixes)")
+        print("Also: FMT001 (black format check) and every ruff code (F401, E501, ...).")
+    return 0
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from nbops.lint.docs import rule_text
+    from nbops.lint.registry import FORMAT_CODE, get_rule
+
+    if args.code.upper() == FORMAT_CODE:
+        print("FMT001 format-check: the cell is not formatted with black (safe fix: nbops fix).")
+        return 0
+    cls = get_rule(args.code)
+    if args.output_format == "json":
+        print(json.dumps(cls.describe(), indent=2))
+    else:
+        sys.stdout.write(rule_text(cls))
+    return 0

@@ -1,0 +1,69 @@
+"""The ``nbops`` command: parses arguments, dispatches to a command, maps errors to exit codes.
+
+This is the only place that turns exceptions into exit codes and one-line messages: a
+user never sees a traceback (set ``NBOPS_DEBUG=1`` to get one when reporting a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from nbops import __version__
+from nbops.errors import NbopsError, exit_code
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nbops.cli import lint_commands
+
+    parser = argparse.ArgumentParser(
+        prog="nbops",
+        description="From Jupyter notebooks to reviewed, tested, reproducible production code.",
+    )
+    parser.add_argument("--version", action="version", version=f"nbops {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    lint_commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.handler(args)
+        return code
+    except NbopsError as exc:
+        print(f"nbops: error: {exc}", file=sys.stderr)
+        return exit_code(exc)
+    except KeyboardInterrupt:
+        print("nbops: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # output piped into `head` and closed: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # last resort: one line, never a traceback
+        if os.environ.get("NBOPS_DEBUG"):
+            raise
+        print(
+            f"nbops: internal error: {type(exc).__name__}: {exc} "
+            "(re-run with NBOPS_DEBUG=1 for a traceback and please report it)",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,172 @@
+"""``[tool.nbops]`` from the nearest ``pyproject.toml``, typed and with defaults.
+
+Keys (all optional)::
+
+    [tool.nbops]
+    select = ["NB", "FMT", "RUFF"]   # RUFF = ruff's own configured rule set
+    ignore = []
+    extend-select = []
+    exclude = ["scratch/**"]          # globs, relative to the pyproject's folder
+    format-check = true               # the black check (FMT001)
+    fail-on = "info"                  # lowest severity that makes `nbops lint` exit 1
+    cache = true
+
+    [tool.nbops.severity]             # per-code severity override
+    NB108 = "info"
+
+    [tool.nbops.options]              # rule options (see docs/rules.md)
+    max-cell-lines = 40
+
+    [tool.nbops.per-file-ignores]
+    "drafts/*.ipynb" = ["NB1"]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["Config", "load_config", "find_pyproject"]
+
+_SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass
+class Config:
+    root: Path | None = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    format_check: bool = True
+    fail_on: str = "info"
+    cache: bool = True
+    severity: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    black: dict[str, Any] = field(default_factory=dict)
+
+    def ignores_for(self, path: Path) -> list[str]:
+        if not self.per_file_ignores:
+            return []
+        rel = _relative(path, self.root)
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores.items():
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path.name, pattern):
+                out.extend(codes)
+        return out
+
+    def is_excluded(self, path: Path) -> bool:
+        if not self.exclude:
+            return False
+        rel = _relative(path, self.root)
+        return any(
+            fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat.rstrip("/") + "/*")
+            for pat in self.exclude
+        )
+
+    def fingerprint(self) -> str:
+        """A stable text of everything that changes lint results, for the cache key."""
+        import json
+
+        data = {
+            k: v for k, v in self.__dict__.items() if k not in ("root", "cache", "exclude")
+        }
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix() if root else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.nbops]`` table."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "nbops" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _strings(value: Any, key: str, path: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"[tool.nbops] {key} must be a list of strings", path=path)
+
+
+def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> Config:
+    """Read the config for files under ``start`` (default: the working directory)."""
+    file = pyproject or find_pyproject(start or Path.cwd())
+    if file is None:
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=file) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc}", path=file) from None
+    tool = data.get("tool", {})
+    table = tool.get("nbops", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.nbops] must be a table", path=file)
+    cfg = Config(root=file.parent.resolve())
+    known = {
+        "select", "ignore", "extend-select", "exclude", "format-check", "fail-on", "cache",
+        "severity", "options", "per-file-ignores", "submit", "run", "modularize", "hackathon",
+    }
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [tool.nbops]: {', '.join(unknown)}",
+            path=file,
+            hint="see docs/configuration.md",
+        )
+    cfg.select = _strings(table.get("select", []), "select", file)
+    cfg.ignore = _strings(table.get("ignore", []), "ignore", file)
+    cfg.extend_select = _strings(table.get("extend-select", []), "extend-select", file)
+    cfg.exclude = _strings(table.get("exclude", []), "exclude", file)
+    cfg.format_check = bool(table.get("format-check", True))
+    cfg.cache = bool(table.get("cache", True))
+    fail_on = table.get("fail-on", "info")
+    if fail_on not in _SEVERITIES:
+        raise ConfigError(f"fail-on must be one of {', '.join(_SEVERITIES)}", path=file)
+    cfg.fail_on = fail_on
+    sev = table.get("severity", {})
+    if not isinstance(sev, dict) or any(v not in _SEVERITIES for v in sev.values()):
+        raise ConfigError("[tool.nbops.severity] maps codes to error/warning/info", path=file)
+    cfg.severity = {str(k).upper(): str(v) for k, v in sev.items()}
+    opts = table.get("options", {})
+    if not isinstance(opts, dict):
+        raise ConfigError("[tool.nbops.options] must be a table", path=file)
+    cfg.options = dict(opts)
+    pfi = table.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise ConfigError("[tool.nbops.per-file-ignores] must be a table", path=file)
+    cfg.per_file_ignores = {k: _strings(v, f"per-file-ignores.{k}", file) for k, v in pfi.items()}
+    black_table = tool.get("black", {})
+    if isinstance(black_table, dict):
+        cfg.black = dict(black_table)
+    return cfg

@@ -1,0 +1,422 @@
+"""The notebook model: a lenient reader for real-world ``.ipynb`` files and a faithful writer.
+
+Reading never validates strictly: files that break nbformat's schema but can be understood
+(outputs on a markdown cell, cell ids in a 4.1 notebook, a ``null`` source) are read and their
+problems recorded in :attr:`Notebook.problems`. Old formats (v1-v3) are upgraded through
+nbformat. Writing changes only the cells that were changed and keeps every unknown key,
+the original indentation and each cell's source representation (string or list of lines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import NotebookReadError, WriteError
+
+__all__ = ["Cell", "Notebook", "read_notebook", "notebook_from_dict", "join_source"]
+
+CODE = "code"
+MARKDOWN = "markdown"
+RAW = "raw"
+
+
+def join_source(value: object) -> str:
+    """Turn an nbformat ``source`` (str, list of str, or junk) into one string."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(part if isinstance(part, str) else str(part) for part in value)
+    return str(value)
+
+
+def _split_source(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+@dataclass(eq=False)
+class Cell:
+    """One cell; ``raw`` is the cell's JSON object, kept for faithful writing."""
+
+    index: int
+    cell_type: str
+    source: str
+    raw: dict[str, Any]
+    execution_count: int | None = None
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    dirty: bool = False
+
+    @property
+    def id(self) -> str | None:
+        value = self.raw.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.raw.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
+            self.raw["metadata"] = meta
+        return meta
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        meta = self.raw.get("metadata")
+        tags = meta.get("tags") if isinstance(meta, dict) else None
+        if not isinstance(tags, list):
+            return ()
+        return tuple(t for t in tags if isinstance(t, str))
+
+    @property
+    def is_code(self) -> bool:
+        return self.cell_type == CODE
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.cell_type == MARKDOWN
+
+    @property
+    def number(self) -> int:
+        """1-based position shown to people (``cell 3``), as ruff and JupyterLab count."""
+        return self.index + 1
+
+    def set_source(self, text: str) -> None:
+        """Replace the source, keeping the cell's original representation (str or lines)."""
+        if text == self.source:
+            return
+        self.source = text
+        self.raw["source"] = text if isinstance(self.raw.get("source"), str) else _split_source(text)
+        self.dirty = True
+
+    def add_tag(self, tag: str) -> None:
+        if tag in self.tags:
+            return
+        meta = self.metadata
+        tags = meta.get("tags")
+        if not isinstance(tags, list):
+            tags = []
+            meta["tags"] = tags
+        tags.append(tag)
+        self.dirty = True
+
+    def clear_outputs(self) -> None:
+        if self.cell_type != CODE:
+            return
+        if self.raw.get("outputs") or self.raw.get("execution_count") is not None:
+            self.raw["outputs"] = []
+            self.raw["execution_count"] = None
+            self.outputs = []
+            self.execution_count = None
+            self.dirty = True
+
+
+@dataclass(eq=False)
+class Notebook:
+    """A notebook read leniently from disk or from JSON sent by a front end."""
+
+    path: Path | None
+    raw: dict[str, Any]
+    cells: list[Cell]
+    nbformat: int
+    nbformat_minor: int
+    problems: list[str] = field(default_factory=list)
+    upgraded_from: int | None = None
+    indent: int | None = 1
+    text: str = ""
+    structure_changed: bool = False
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.raw.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def display_path(self) -> str:
+        return str(self.path) if self.path is not None else "<notebook>"
+
+    @property
+    def language(self) -> str:
+        """Lower-case kernel language; ``python`` when the notebook does not say."""
+        meta = self.metadata
+        info = meta.get("language_info")
+        if isinstance(info, dict) and isinstance(info.get("name"), str) and info["name"]:
+            return str(info["name"]).lower()
+        spec = meta.get("kernelspec")
+        if isinstance(spec, dict):
+            lang = spec.get("language")
+            if isinstance(lang, str) and lang:
+                return lang.lower()
+            name = spec.get("name")
+            if isinstance(name, str):
+                lowered = name.lower()
+                for known in ("python", "ir", "julia", "scala", "javascript", "bash", "sql"):
+                    if lowered.startswith(known):
+                        return "r" if known == "ir" else known
+        return "python"
+
+    @property
+    def is_python(self) -> bool:
+        return self.language.startswith("python") or self.language in {"ipython", "python3"}
+
+    @property
+    def kernel_name(self) -> str | None:
+        spec = self.metadata.get("kernelspec")
+        if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+            return str(spec["name"])
+        return None
+
+    @property
+    def code_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.cell_type == CODE]
+
+    def iter_code(self) -> Iterator[Cell]:
+        return (c for c in self.cells if c.cell_type == CODE)
+
+    @property
+    def dirty(self) -> bool:
+        return self.structure_changed or any(c.dirty for c in self.cells)
+
+    # -- edits -----------------------------------------------------------------------------
+    def delete_cells(self, indexes: set[int]) -> None:
+        if not indexes:
+            return
+        self.cells = [c for c in self.cells if c.index not in indexes]
+        self._renumber()
+
+    def _renumber(self) -> None:
+        for i, cell in enumerate(self.cells):
+            cell.index = i
+        self.raw["cells"] = [c.raw for c in self.cells]
+        self.structure_changed = True
+
+    # -- output ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        self.raw["cells"] = [c.raw for c in self.cells]
+        return self.raw
+
+    def dumps(self) -> str:
+        """Serialise as nbformat does (sorted keys, original indent, trailing newline)."""
+        text = json.dumps(self.to_dict(), indent=self.indent, sort_keys=True, ensure_ascii=False)
+        return text + "\n"
+
+    def write(self, path: str | Path | None = None, *, backup_dir: Path | None = None) -> Path | None:
+        """Write atomically; when ``backup_dir`` is given the old file is copied there first.
+
+        Returns the backup's path, if one was made.
+        """
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise WriteError("notebook has no path to write to")
+        data = self.dumps()
+        backup: Path | None = None
+        try:
+            if backup_dir is not None and target.exists():
+                backup_dir.mkdir(parents=True, exist_ok=True)
+                stamp = _timestamp()
+                backup = backup_dir / f"{target.stem}.{stamp}{target.suffix}"
+                n = 1
+                while backup.exists():
+                    backup = backup_dir / f"{target.stem}.{stamp}-{n}{target.suffix}"
+                    n += 1
+                backup.write_bytes(target.read_bytes())
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                if target.exists():
+                    os.chmod(tmp, target.stat().st_mode & 0o7777)
+                os.replace(tmp, target)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise WriteError(f"cannot write notebook: {exc.strerror or exc}", path=target) from exc
+        for cell in self.cells:
+            cell.dirty = False
+        self.structure_changed = False
+        self.text = data
+        return backup
+
+
+def _timestamp() -> str:
+    import time
+
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+_INDENT_RE = re.compile(r"^\{\s*\n( *)\"", re.M)
+
+
+def _detect_indent(text: str) -> int | None:
+    match = _INDENT_RE.match(text)
+    if match is None:
+        return None if text.lstrip().startswith("{") and "\n" not in text.strip() else 1
+    return len(match.group(1)) or None
+
+
+def read_notebook(path: str | Path) -> Notebook:
+    """Read a notebook from disk, leniently. Raises :class:`NotebookReadError` with the reason."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise NotebookReadError("no such file", path=file) from None
+    except IsADirectoryError:
+        raise NotebookReadError("is a directory, not a notebook", path=file) from None
+    except OSError as exc:
+        raise NotebookReadError(f"cannot read file: {exc.strerror or exc}", path=file) from None
+    return notebook_from_bytes(data, path=file)
+
+
+def notebook_from_bytes(data: bytes, *, path: Path | None = None) -> Notebook:
+    """Parse notebook bytes; every failure is a :class:`NotebookReadError` naming the cause."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookReadError(
+            f"not UTF-8 text (bad byte at offset {exc.start})",
+            path=path,
+            hint="notebooks are UTF-8 JSON; re-save it from Jupyter or convert it with iconv",
+        ) from None
+    if not text.strip():
+        raise NotebookReadError(
+            "file is empty", path=path, hint="an empty file is not a notebook; delete it or re-save it"
+        )
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip()) - 1
+        reason = "truncated JSON (the file ends early)" if truncated else "broken JSON"
+        raise NotebookReadError(
+            f"{reason}: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            path=path,
+            hint="restore it from version control or a checkpoint in .ipynb_checkpoints/",
+        ) from None
+    nb = notebook_from_dict(raw, path=path)
+    nb.text = text
+    nb.indent = _detect_indent(text)
+    return nb
+
+
+def notebook_from_dict(raw: object, *, path: Path | None = None) -> Notebook:
+    """Build the model from parsed JSON (a file's, or a front end's unsaved content)."""
+    if not isinstance(raw, dict):
+        raise NotebookReadError("not a notebook: the JSON top level is not an object", path=path)
+    problems: list[str] = []
+    major = raw.get("nbformat")
+    upgraded_from: int | None = None
+    if not isinstance(major, int):
+        if "cells" in raw and isinstance(raw.get("cells"), list):
+            problems.append("missing 'nbformat' version; read as nbformat 4")
+            major = 4
+            raw["nbformat"] = 4
+            raw.setdefault("nbformat_minor", 0)
+        else:
+            raise NotebookReadError(
+                "not a notebook: no 'nbformat' version and no 'cells' list", path=path
+            )
+    if major < 4:
+        raw = _upgrade(raw, major, path)
+        upgraded_from = major
+        problems.append(f"nbformat {major} notebook, upgraded to nbformat 4 for analysis")
+    elif major > 4:
+        problems.append(f"nbformat {major} is newer than this nbops knows; read as version 4")
+    minor = raw.get("nbformat_minor")
+    if not isinstance(minor, int):
+        minor = 0
+        problems.append("missing 'nbformat_minor'")
+    if not isinstance(raw.get("metadata"), dict):
+        if "metadata" in raw:
+            problems.append("notebook 'metadata' is not an object")
+        raw["metadata"] = {}
+    raw_cells = raw.get("cells")
+    if not isinstance(raw_cells, list):
+        raise NotebookReadError("not a notebook: 'cells' is missing or not a list", path=path)
+    cells: list[Cell] = []
+    kept: list[dict[str, Any]] = []
+    for i, rc in enumerate(raw_cells):
+        if not isinstance(rc, dict):
+            problems.append(f"cell {i + 1} is not a JSON object and was ignored")
+            continue
+        index = len(cells)
+        ctype = rc.get("cell_type")
+        if ctype not in (CODE, MARKDOWN, RAW):
+            problems.append(f"cell {i + 1}: unknown cell_type {ctype!r}, treated as raw")
+            ctype = RAW
+        src = rc.get("source")
+        if src is None:
+            problems.append(f"cell {i + 1}: source is null")
+        elif not isinstance(src, (str, list)):
+            problems.append(f"cell {i + 1}: source is not text")
+        outputs = rc.get("outputs")
+        count = rc.get("execution_count")
+        if ctype == CODE:
+            if not isinstance(outputs, list):
+                if outputs is not None:
+                    problems.append(f"cell {i + 1}: outputs is not a list")
+                outputs = []
+            if count is not None and not isinstance(count, int):
+                problems.append(f"cell {i + 1}: execution_count is not an integer")
+                count = None
+        else:
+            if "outputs" in rc:
+                problems.append(f"cell {i + 1}: a {ctype} cell has outputs")
+            if "execution_count" in rc:
+                problems.append(f"cell {i + 1}: a {ctype} cell has an execution_count")
+            outputs, count = [], None
+        if "id" in rc and (major, minor) < (4, 5):
+            problems.append(f"cell {i + 1}: cell ids need nbformat 4.5 (this is 4.{minor})")
+        cells.append(
+            Cell(
+                index=index,
+                cell_type=str(ctype),
+                source=join_source(src),
+                raw=rc,
+                execution_count=count,
+                outputs=[o for o in outputs if isinstance(o, dict)],
+            )
+        )
+        kept.append(rc)
+    if len(kept) != len(raw_cells):
+        raw["cells"] = kept
+    return Notebook(
+        path=path,
+        raw=raw,
+        cells=cells,
+        nbformat=4,
+        nbformat_minor=minor,
+        problems=problems,
+        upgraded_from=upgraded_from,
+    )
+
+
+def _upgrade(raw: dict[str, Any], major: int, path: Path | None) -> dict[str, Any]:
+    try:
+        from nbformat.converter import convert
+        from nbformat.reader import reads as read_any_version
+
+        # reads() rejoins old formats' multi-line lists; convert() then upgrades step by step
+        node = read_any_version(json.dumps(raw))  # type: ignore[no-untyped-call]
+        upgraded = convert(node, 4)  # type: ignore[no-untyped-call]
+    except Exception as exc:  # nbformat raises many types for malformed old notebooks
+        raise NotebookReadError(
+            f"nbformat {major} notebook could not be upgraded to version 4: {exc}",
+            path=path,
+            hint="open and re-save it in a current Jupyter",
+        ) from None
+    result: dict[str, Any] = json.loads(json.dumps(upgraded))
+    return result

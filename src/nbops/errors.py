@@ -1,0 +1,126 @@
+"""The one error hierarchy of nbops and its single mapping to CLI exit codes and HTTP statuses.
+
+Every failure a user can cause (a broken notebook, a bad option, a missing tool) is an
+``NbopsError`` subclass that knows the file and, where it applies, the cell. Fronts never
+invent their own error types: they call :func:`exit_code` or :func:`http_status`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "NbopsError",
+    "UsageError",
+    "NotebookReadError",
+    "CellError",
+    "ToolError",
+    "ConfigError",
+    "WriteError",
+    "exit_code",
+    "http_status",
+]
+
+
+class NbopsError(Exception):
+    """Root of every error nbops raises on purpose.
+
+    ``path`` names the file, ``cell`` the 0-based cell index (``None`` when the error is not
+    about one cell) and ``hint`` tells the user what to do about it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        cell: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.cell = cell
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path
+            if self.cell is not None:
+                where += f": cell {self.cell + 1}"
+            where += ": "
+        text = where + self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        """The error as the JSON object the CLI and the REST API return."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "path": self.path,
+            "cell": self.cell,
+            "hint": self.hint,
+        }
+
+
+class UsageError(NbopsError):
+    """A bad command line or request: unknown rule code, missing path, bad option value."""
+
+
+class ConfigError(NbopsError):
+    """A ``[tool.nbops]`` table that cannot be used."""
+
+
+class NotebookReadError(NbopsError):
+    """A file that cannot be read as a notebook at all (bad JSON, bad encoding, not a notebook)."""
+
+
+class CellError(NbopsError):
+    """A problem confined to one cell (a syntax error a command cannot work around)."""
+
+
+class ToolError(NbopsError):
+    """An external tool (ruff, black, a kernel) failed or is missing."""
+
+
+class WriteError(NbopsError):
+    """A notebook could not be written back safely."""
+
+
+_EXIT_CODES: dict[type[NbopsError], int] = {
+    UsageError: 2,
+    ConfigError: 2,
+    NotebookReadError: 2,
+    CellError: 2,
+    ToolError: 3,
+    WriteError: 4,
+}
+
+_HTTP_STATUSES: dict[type[NbopsError], int] = {
+    UsageError: 400,
+    ConfigError: 400,
+    NotebookReadError: 422,
+    CellError: 422,
+    ToolError: 502,
+    WriteError: 409,
+}
+
+
+def _lookup(table: dict[type[NbopsError], int], error: BaseException, default: int) -> int:
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return default
+
+
+def exit_code(error: BaseException) -> int:
+    """CLI exit code for an error: 2 for bad input or usage, 3 tool failure, 4 write failure."""
+    return _lookup(_EXIT_CODES, error, 2 if isinstance(error, NbopsError) else 70)
+
+
+def http_status(error: BaseException) -> int:
+    """HTTP status for an error raised while serving a request."""
+    return _lookup(_HTTP_STATUSES, error, 400 if isinstance(error, NbopsError) else 500)

@@ -1,0 +1,708 @@
+"""The lint engine: finds notebooks, runs nbops rules, ruff and black on them, filters, caches.
+
+One :class:`Linter` serves every front: the CLI lints folders with both cores (one ruff
+process for all files while a process pool runs nbops' rules and the black check), the
+server lints one notebook, saved or unsaved, in-process. Results are cached per file (by
+content, settings and tool versions) in ``.nbops_cache/`` so a warm re-lint of an unchanged
+folder only reads and hashes files.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from nbops import __version__
+from nbops.config import Config, load_config
+from nbops.core.notebook import Notebook, notebook_from_bytes
+from nbops.errors import NbopsError, NotebookReadError, UsageError
+from nbops.lint.diagnostic import RULES_URL, Diagnostic, Edit, Fix, Severity
+from nbops.lint.registry import FORMAT_CODE, Selection, all_rules
+from nbops.lint.rule import Context, Rule
+from nbops.lint.tools import (
+    FormatChecker,
+    RuffRun,
+    black_version,
+    map_ruff,
+    ruff_for_notebook,
+    ruff_version,
+)
+
+__all__ = ["Linter", "FileReport", "LintSettings", "discover", "lint_notebook"]
+
+SKIP_DIRS = {
+    ".ipynb_checkpoints", ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+    ".nbops_backup", ".nbops_cache", ".tox", ".nox", "site-packages", ".mypy_cache",
+}
+
+
+@dataclass
+class FileReport:
+    """The lint result of one file. ``error`` is set when the file could not be read."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None
+    cached: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "error": self.error,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+@dataclass
+class LintSettings:
+    """Everything a worker needs, picklable."""
+
+    selection: Selection
+    severity: dict[str, str]
+    options: dict[str, Any]
+    format_check: bool
+    black: dict[str, Any]
+    per_file_ignores: dict[str, list[str]]
+    root: str | None
+    cache_dir: str | None
+
+    def fingerprint(self) -> str:
+        data = {
+            "selection": [self.selection.select, self.selection.ignore, self.selection.extend_select],
+            "severity": self.severity,
+            "options": self.options,
+            "format": self.format_check,
+            "black": self.black,
+            "pfi": self.per_file_ignores,
+            "versions": [__version__, black_version()],
+        }
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def discover(paths: Sequence[str | Path], config: Config | None = None) -> tuple[list[Path], list[str]]:
+    """Expand files, folders and globs into notebook paths; also return paths that matched nothing."""
+    found: list[Path] = []
+    missing: list[str] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.realpath(p)
+        if key not in seen and not (config and config.is_excluded(p)):
+            seen.add(key)
+            found.append(p)
+
+    for raw in paths:
+        text = str(raw)
+        path = Path(text)
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+                )
+                for name in sorted(filenames):
+                    if name.endswith(".ipynb"):
+                        add(Path(dirpath) / name)
+        elif path.exists():
+            add(path)
+        elif glob.has_magic(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            hits = [Path(m) for m in matches if m.endswith(".ipynb") or Path(m).is_file()]
+            if not hits:
+                missing.append(text)
+            for m in hits:
+                if not any(part in SKIP_DIRS for part in m.parts):
+                    add(m)
+        else:
+            missing.append(text)
+    return found, missing
+
+
+# --------------------------------------------------------------------------- suppression
+
+_CELL_IGNORE = re.compile(r"#\s*nbops:\s*ignore(?:\[([A-Za-z0-9_,\s]+)\])?", re.I)
+_NOQA = re.compile(r"#\s*noqa(?::\s*([A-Za-z0-9_,\s]+))?", re.I)
+
+
+def _codes(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ("ALL",)
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def _matches(code: str, prefixes: Iterable[str]) -> bool:
+    return any(p == "ALL" or code.startswith(p) for p in prefixes)
+
+
+class _Suppressions:
+    def __init__(self, nb: Notebook) -> None:
+        self.cell: dict[int, tuple[str, ...]] = {}
+        self.line: dict[tuple[int, int], tuple[str, ...]] = {}
+        for c in nb.cells:
+            codes: list[str] = []
+            for tag in c.tags:
+                low = tag.lower()
+                if low == "nbops:ignore":
+                    codes.append("ALL")
+                elif low.startswith("nbops:ignore:"):
+                    codes.extend(_codes(tag.split(":", 2)[2]))
+            if c.is_code and "#" in c.source:
+                for n, line in enumerate(c.source.splitlines(), start=1):
+                    if "#" not in line:
+                        continue
+                    m = _CELL_IGNORE.search(line)
+                    if m:
+                        codes.extend(_codes(m.group(1)))
+                        continue
+                    q = _NOQA.search(line)
+                    if q:
+                        self.line[(c.index, n)] = _codes(q.group(1))
+            if codes:
+                self.cell[c.index] = tuple(codes)
+
+    def suppressed(self, d: Diagnostic) -> bool:
+        if d.cell_index is None:
+            return False
+        if d.code in ("NB001",):
+            return False
+        cell_codes = self.cell.get(d.cell_index)
+        if cell_codes and _matches(d.code, cell_codes):
+            return True
+        if d.line is not None and d.source != "ruff":  # ruff honours its own noqa
+            line_codes = self.line.get((d.cell_index, d.line))
+            if line_codes and _matches(d.code, line_codes):
+                return True
+        return False
+
+
+# --------------------------------------------------------------------------- one notebook
+
+
+def _diag(rule: type[Rule], severity: Severity, path: str, nb: Notebook, f: Any) -> Diagnostic:
+    cell_id = None
+    if f.cell is not None and 0 <= f.cell < len(nb.cells):
+        cell_id = nb.cells[f.cell].id
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=f.message,
+        severity=severity,
+        path=path,
+        cell_index=f.cell,
+        cell_id=cell_id,
+        line=f.line,
+        column=f.column,
+        end_line=f.end_line,
+        end_column=f.end_column,
+        fix=f.fix,
+        url=f"{RULES_URL}#{rule.code.lower()}",
+    )
+
+
+class _Analyzer:
+    """Runs the enabled nbops rules and the format check on one parsed notebook."""
+
+    def __init__(self, settings: LintSettings, checker: FormatChecker | None) -> None:
+        self.settings = settings
+        self.rules: list[Rule] = [cls() for cls in all_rules() if settings.selection.enabled(cls.code)]
+        self.checker = checker
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        value = self.settings.severity.get(code, default)
+        return value if value in ("error", "warning", "info") else default  # type: ignore[return-value]
+
+    def run(self, nb: Notebook) -> tuple[list[Diagnostic], set[int], set[str]]:
+        """nbops' findings, the cells that do not parse, and imports used only by magics."""
+        path = nb.display_path
+        ctx = Context(nb, self.settings.options)
+        out: list[Diagnostic] = []
+        for rule in self.rules:
+            if rule.python_only and not nb.is_python:
+                continue
+            try:
+                findings = list(rule.check(ctx))
+            except Exception as exc:  # a rule bug must not stop the lint of other files
+                out.append(
+                    Diagnostic(
+                        code="NB005",
+                        name="tool-error",
+                        message=f"internal error in rule {rule.code}: {type(exc).__name__}: {exc}"
+                        " (please report it)",
+                        severity="warning",
+                        path=path,
+                    )
+                )
+                continue
+            sev = self.severity_of(rule.code, rule.severity)
+            configured = rule.code in self.settings.severity
+            out.extend(
+                _diag(type(rule), sev if configured or f.severity is None else f.severity, path, nb, f)
+                for f in findings
+            )
+        broken: set[int] = set()
+        magic_imports: set[str] = set()
+        if nb.is_python and nb.code_cells:
+            broken = {i for i, s in ctx.symbols.items() if s.syntax_error is not None}
+            magic_imports = _imports_used_by_magics(ctx)
+        if self.checker is not None and nb.is_python and self.settings.selection.enabled(FORMAT_CODE):
+            out.extend(self._format(nb, broken))
+        return out, broken, magic_imports
+
+    def _format(self, nb: Notebook, broken: set[int]) -> Iterator[Diagnostic]:
+        assert self.checker is not None
+        sev = self.severity_of(FORMAT_CODE, "warning")
+        for cell in nb.iter_code():
+            if cell.index in broken or not cell.source.strip():
+                continue
+            result = self.checker.check(cell.source)
+            if result.error:
+                yield Diagnostic(
+                    code="NB005",
+                    name="tool-error",
+                    message=f"black could not format this cell ({result.error}); "
+                    "the format check skipped it",
+                    severity=self.severity_of("NB005", "warning"),
+                    path=nb.display_path,
+                    cell_index=cell.index,
+                    cell_id=cell.id,
+                    url=f"{RULES_URL}#nb005",
+                )
+            elif result.changed:
+                changed = _changed_lines(cell.source, result.formatted)
+                yield Diagnostic(
+                    code=FORMAT_CODE,
+                    name="format-check",
+                    message=f"cell is not formatted with black ({changed})",
+                    severity=sev,
+                    path=nb.display_path,
+                    source="black",
+                    cell_index=cell.index,
+                    cell_id=cell.id,
+                    fix=Fix(
+                        "Format the cell with black",
+                        "safe",
+                        (Edit("replace_source", cell.index, result.formatted),),
+                    ),
+                    url=f"{RULES_URL}#fmt001",
+                )
+        self.checker.flush()
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _imports_used_by_magics(ctx: Context) -> set[str]:
+    """Qualified names of imports whose name is read on an IPython-syntax line.
+
+    ruff cannot see into ``%time model.fit(X)`` or ``!echo {path}``, so it reports such
+    imports as unused (F401) and its fix would delete them; nbops drops those findings.
+    """
+    magic_reads: set[str] = set()
+    for sym in ctx.symbols.values():
+        for magic in sym.source.magics:
+            magic_reads.update(_IDENTIFIER.findall(magic.text))
+    if not magic_reads:
+        return set()
+    names: set[str] = set()
+    for sym in ctx.symbols.values():
+        for imp in sym.imports:
+            if imp.bound in magic_reads and not imp.is_star:
+                module = imp.module or ""
+                names.add(f"{module}.{imp.name}" if imp.name else module)
+    return names
+
+
+def _changed_lines(old: str, new: str) -> str:
+    import difflib
+
+    a, b = old.splitlines(), new.splitlines()
+    changed = 0
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed += max(i2 - i1, 1)
+    return f"{changed} line{'s' if changed != 1 else ''} would change"
+
+
+def _unreadable(path: str, error: NbopsError) -> FileReport:
+    reason = error.message + (f" ({error.hint})" if error.hint else "")
+    diag = Diagnostic(
+        code="NB001",
+        name="unreadable-notebook",
+        message=reason,
+        severity="error",
+        path=path,
+        url=f"{RULES_URL}#nb001",
+    )
+    return FileReport(path=path, diagnostics=[diag], error=error.message)
+
+
+@dataclass
+class _NbInfo:
+    """What the main process needs of a notebook linted in a worker (small and picklable)."""
+
+    path: str
+    cell_ids: list[str | None]
+    is_python: bool
+    has_code: bool
+    suppressions: _Suppressions
+    cells: list[tuple[str, str]]  # (cell_type, source); only filled when ruff must rerun
+    magic_imports: set[str]
+
+    @classmethod
+    def of(cls, nb: Notebook, full: bool, magic_imports: set[str]) -> _NbInfo:
+        return cls(
+            magic_imports=magic_imports,
+            path=nb.display_path,
+            cell_ids=[c.id for c in nb.cells],
+            is_python=nb.is_python,
+            has_code=bool(nb.code_cells),
+            suppressions=_Suppressions(nb),
+            cells=[(c.cell_type, c.source) for c in nb.cells] if full else [],
+        )
+
+
+def _finish(
+    info: _NbInfo,
+    diags: list[Diagnostic],
+    ruff_items: list[dict[str, Any]] | None,
+    broken: set[int],
+    settings: LintSettings,
+) -> list[Diagnostic]:
+    """Add ruff's findings (rerunning around broken cells) and apply every filter."""
+    path = info.path
+    if settings.selection.wants_ruff and info.is_python and info.has_code:
+        sel, ign = settings.selection.ruff_codes()
+        try:
+            items, ruff_broken = ruff_for_notebook(
+                info.cells, _ruff_name(path), ruff_items, sel, ign, broken
+            )
+            if info.magic_imports:
+                items = [i for i in items if not _used_by_magic(i, info.magic_imports)]
+            diags.extend(map_ruff(items, info.cell_ids, path))
+            for index in sorted(ruff_broken):
+                diags.append(
+                    Diagnostic(
+                        code="NB005",
+                        name="tool-error",
+                        message="ruff could not parse this cell; ruff's checks skipped it "
+                        "(nbops' own rules still ran)",
+                        severity="warning",
+                        path=path,
+                        cell_index=index,
+                        cell_id=info.cell_ids[index] if index < len(info.cell_ids) else None,
+                        url=f"{RULES_URL}#nb005",
+                    )
+                )
+        except NbopsError as exc:
+            diags.append(
+                Diagnostic(
+                    code="NB005",
+                    name="tool-error",
+                    message=str(exc.message),
+                    severity="warning",
+                    path=path,
+                    url=f"{RULES_URL}#nb005",
+                )
+            )
+    extra_ignores: list[str] = []
+    if settings.per_file_ignores:
+        cfg = Config(root=Path(settings.root) if settings.root else None)
+        cfg.per_file_ignores = settings.per_file_ignores
+        extra_ignores = [c.upper() for c in cfg.ignores_for(Path(path))]
+    kept: list[Diagnostic] = []
+    for d in diags:
+        if d.source == "ruff" and d.code in settings.severity:
+            d.severity = settings.severity[d.code]  # type: ignore[assignment]
+        if not settings.selection.enabled(d.code):
+            continue
+        if extra_ignores and _matches(d.code, extra_ignores):
+            continue
+        if info.suppressions.suppressed(d):
+            continue
+        kept.append(d)
+    kept.sort(key=Diagnostic.sort_key)
+    return kept
+
+
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def _used_by_magic(item: dict[str, Any], magic_imports: set[str]) -> bool:
+    if item.get("code") != "F401":
+        return False
+    match = _BACKTICKED.search(str(item.get("message", "")))
+    return bool(match and match.group(1) in magic_imports)
+
+
+def _ruff_name(path: str) -> str:
+    return path if path.endswith(".ipynb") else path + ".ipynb"
+
+
+# --------------------------------------------------------------------------- workers
+
+_WORKER: _Analyzer | None = None
+
+_Result = tuple[str, list[Diagnostic] | None, list[int], _NbInfo | None, str | None]
+
+
+def _worker_init(settings: LintSettings) -> None:
+    global _WORKER
+    cache = Path(settings.cache_dir) if settings.cache_dir else None
+    checker = FormatChecker(settings.black, cache) if settings.format_check else None
+    _WORKER = _Analyzer(settings, checker)
+
+
+def _worker_lint(path: str) -> _Result:
+    """Lint one file (nbops rules and black); ruff's findings are merged by the caller."""
+    assert _WORKER is not None
+    try:
+        nb = notebook_from_bytes(Path(path).read_bytes(), path=Path(path))
+    except NotebookReadError as exc:
+        return path, None, [], None, json.dumps(exc.to_json())
+    except OSError as exc:
+        return path, None, [], None, json.dumps({"message": f"cannot read file: {exc.strerror}"})
+    diags, broken, magic_imports = _WORKER.run(nb)
+    return path, diags, sorted(broken), _NbInfo.of(nb, bool(broken), magic_imports), None
+
+
+# --------------------------------------------------------------------------- the linter
+
+
+class _FileCache:
+    def __init__(self, folder: Path, salt: str) -> None:
+        self.salt = salt
+        self.db: sqlite3.Connection | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            gitignore = folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# created by nbops\n*\n")
+            self.db = sqlite3.connect(str(folder / "files.sqlite3"), timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT, value TEXT)"
+            )
+        except (sqlite3.Error, OSError):
+            self.db = None
+        self._pending: list[tuple[str, str, str]] = []
+
+    def key(self, path: Path, data: bytes) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        h.update(self.salt.encode())
+        h.update(b"\0" + str(path).encode() + b"\0")
+        h.update(data)
+        return h.hexdigest()
+
+    def get(self, path: Path, key: str) -> list[dict[str, Any]] | None:
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute(
+                "SELECT key, value FROM files WHERE path=?", (os.path.realpath(path),)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or row[0] != key:
+            return None
+        value: list[dict[str, Any]] = json.loads(row[1])
+        return value
+
+    def put(self, path: Path, key: str, diags: list[Diagnostic]) -> None:
+        if self.db is None:
+            return
+        self._pending.append(
+            (os.path.realpath(path), key, json.dumps([d.to_json() for d in diags]))
+        )
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.db is None or not self._pending:
+            return
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO files(path, key, value) VALUES (?, ?, ?)", self._pending
+                )
+        except sqlite3.Error:
+            pass  # caching is best effort
+        self._pending.clear()
+
+
+class Linter:
+    """Lints notebooks with one set of settings. Reuse it: rules and caches stay warm."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        select: Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        extend_select: Sequence[str] | None = None,
+        format_check: bool | None = None,
+        cache: bool | None = None,
+        cache_dir: str | Path | None = None,
+        jobs: int | None = None,
+    ) -> None:
+        self.config = config if config is not None else load_config()
+        cfg = self.config
+        selection = Selection.build(
+            select=select or cfg.select or None,
+            ignore=[*cfg.ignore, *(ignore or [])],
+            extend_select=[*cfg.extend_select, *(extend_select or [])],
+        )
+        use_cache = cfg.cache if cache is None else cache
+        root = cfg.root or Path.cwd()
+        folder = Path(cache_dir) if cache_dir else root / ".nbops_cache"
+        self.cache_dir = folder if use_cache else None
+        self.settings = LintSettings(
+            selection=selection,
+            severity=cfg.severity,
+            options=cfg.options,
+            format_check=cfg.format_check if format_check is None else format_check,
+            black=cfg.black,
+            per_file_ignores=cfg.per_file_ignores,
+            root=str(cfg.root) if cfg.root else None,
+            cache_dir=str(self.cache_dir) if self.cache_dir else None,
+        )
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self._analyzer: _Analyzer | None = None
+        self._file_cache: _FileCache | None = None
+
+    # -- in-process ------------------------------------------------------------------------
+    @property
+    def analyzer(self) -> _Analyzer:
+        if self._analyzer is None:
+            checker = None
+            if self.settings.format_check:
+                checker = FormatChecker(
+                    self.settings.black, self.cache_dir if self.cache_dir else None
+                )
+            self._analyzer = _Analyzer(self.settings, checker)
+        return self._analyzer
+
+    @property
+    def file_cache(self) -> _FileCache | None:
+        if self.cache_dir is None:
+            return None
+        if self._file_cache is None:
+            salt = self.settings.fingerprint()
+            if self.settings.selection.wants_ruff:
+                salt += ruff_version()
+            self._file_cache = _FileCache(self.cache_dir, salt)
+        return self._file_cache
+
+    def lint_notebook(self, nb: Notebook) -> list[Diagnostic]:
+        """Lint a notebook model (e.g. unsaved content from JupyterLab); never cached."""
+        diags, broken, magic_imports = self.analyzer.run(nb)
+        return _finish(_NbInfo.of(nb, True, magic_imports), diags, None, broken, self.settings)
+
+    def lint_file(self, path: str | Path) -> FileReport:
+        return self.lint_paths([path])[0]
+
+    # -- many files ------------------------------------------------------------------------
+    def lint_paths(self, paths: Sequence[str | Path]) -> list[FileReport]:
+        files, missing = discover(paths, self.config)
+        reports: dict[str, FileReport] = {}
+        for text in missing:
+            reports[text] = _unreadable(
+                text,
+                NotebookReadError(
+                    "no such file or directory" if not glob.has_magic(text) else "no file matches",
+                    path=text,
+                ),
+            )
+        todo: list[tuple[Path, str]] = []
+        cache = self.file_cache
+        for path in files:
+            display = str(path)
+            if cache is not None:
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    todo.append((path, ""))
+                    continue
+                key = cache.key(path, data)
+                hit = cache.get(path, key)
+                if hit is not None:
+                    reports[display] = FileReport(
+                        display, [Diagnostic.from_json(d) for d in hit], cached=True
+                    )
+                    continue
+                todo.append((path, key))
+            else:
+                todo.append((path, ""))
+        if todo:
+            for report, key in self._lint_uncached(todo):
+                reports[report.path] = report
+                if cache is not None and key and report.error is None:
+                    cache.put(Path(report.path), key, report.diagnostics)
+        if cache is not None:
+            cache.flush()
+        order = [str(p) for p in files] + missing
+        return [reports[p] for p in sorted(order)]
+
+    def _lint_uncached(self, todo: list[tuple[Path, str]]) -> Iterator[tuple[FileReport, str]]:
+        settings = self.settings
+        ruff_run: RuffRun | None = None
+        if settings.selection.wants_ruff:
+            sel, ign = settings.selection.ruff_codes()
+            ruff_run = RuffRun([p for p, _ in todo], sel, ign, cache=self.cache_dir is not None)
+        keys = {str(p): k for p, k in todo}
+        try:
+            results: list[_Result]
+            if self.jobs > 1 and len(todo) >= 8:
+                ctx = get_context("fork") if hasattr(os, "fork") else get_context("spawn")
+                with ProcessPoolExecutor(
+                    max_workers=min(self.jobs, len(todo)),
+                    mp_context=ctx,
+                    initializer=_worker_init,
+                    initargs=(settings,),
+                ) as pool:
+                    results = list(pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4))
+            else:
+                global _WORKER
+                saved = _WORKER
+                _WORKER = self.analyzer
+                try:
+                    results = [_worker_lint(str(p)) for p, _ in todo]
+                finally:
+                    _WORKER = saved
+            ruff_results = ruff_run.results() if ruff_run is not None else {}
+        except BaseException:
+            if ruff_run is not None:
+                ruff_run.kill()
+            raise
+        for path, diags, broken, info, error in results:
+            if error is not None or info is None or diags is None:
+                data = json.loads(error or "{}")
+                yield _unreadable(
+                    path,
+                    NotebookReadError(str(data.get("message")), path=path, hint=data.get("hint")),
+                ), ""
+                continue
+            items = None if broken else ruff_results.get(os.path.realpath(path), [])
+            final = _finish(info, diags, items, set(broken), settings)
+            yield FileReport(path, final), keys[path]
+
+
+def lint_notebook(path: str | Path, **options: Any) -> list[Diagnostic]:
+    """Convenience API: lint one notebook file with the config found from its folder."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"no such file: {p}")
+    linter = Linter(load_config(p.parent), **options)
+    return linter.lint_file(p).diagnostics

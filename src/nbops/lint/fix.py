@@ -1,0 +1,314 @@
+"""Safe fixes: nbops rule fixes, ruff's safe fixes and black, applied to a notebook model.
+
+The order is: nbops' own fixes (re-linting after each round, so every fix is computed from
+the current notebook), then ruff's safe fixes (``ruff check --fix-only`` on the cells), then
+black. Only code-cell sources, tags and (when asked) outputs change; cell ids, metadata and
+unknown keys are kept. Every change is recorded as an :class:`AppliedFix` so the CLI reports
+exactly what it changed; writing is atomic with a backup (``Notebook.write``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbops.core.notebook import Notebook
+from nbops.errors import ToolError
+from nbops.lint.diagnostic import Diagnostic, Edit, Fix
+from nbops.lint.engine import Linter
+from nbops.lint.registry import FORMAT_CODE
+from nbops.lint.tools import _minimal_notebook, _ruff_args, is_syntax_item, run_ruff_notebook
+
+__all__ = ["AppliedFix", "FixOptions", "fix_notebook", "apply_fix", "notebook_diff"]
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class AppliedFix:
+    code: str
+    cell_index: int | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "cell": None if self.cell_index is None else self.cell_index + 1,
+            "cell_index": self.cell_index,
+            "message": self.message,
+        }
+
+
+@dataclass
+class FixOptions:
+    unsafe: bool = False
+    clear_outputs: bool = False
+    rules: bool = True
+    ruff: bool = True
+    format: bool = True
+    max_rounds: int = 10
+
+
+@dataclass
+class _Round:
+    applied: list[AppliedFix] = field(default_factory=list)
+
+
+def _apply_text(source: str, edits: Sequence[Edit]) -> str:
+    """Apply ``replace_text`` edits (1-based, end exclusive) from the last to the first."""
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int | None, col: int | None) -> int:
+        assert line is not None and col is not None
+        if line - 1 >= len(lines):
+            return len(source)
+        return min(starts[line - 1] + col - 1, starts[line])
+
+    text = source
+    for edit in sorted(edits, key=lambda e: (e.line or 0, e.column or 0), reverse=True):
+        a, b = offset(edit.line, edit.column), offset(edit.end_line, edit.end_column)
+        text = text[:a] + edit.content + text[b:]
+    return text
+
+
+def apply_fix(nb: Notebook, fix: Fix) -> set[int]:
+    """Apply one fix's edits to the model; returns the cells it deleted (indexes before)."""
+    text_edits: dict[int, list[Edit]] = {}
+    deletes: set[int] = set()
+    for edit in fix.edits:
+        if not 0 <= edit.cell_index < len(nb.cells):
+            continue
+        cell = nb.cells[edit.cell_index]
+        if edit.op == "replace_source":
+            cell.set_source(edit.content)
+        elif edit.op == "replace_text":
+            text_edits.setdefault(edit.cell_index, []).append(edit)
+        elif edit.op == "add_tag":
+            cell.add_tag(edit.content)
+        elif edit.op == "clear_outputs":
+            cell.clear_outputs()
+        elif edit.op == "delete_cell":
+            deletes.add(edit.cell_index)
+    for index, edits in text_edits.items():
+        cell = nb.cells[index]
+        cell.set_source(_apply_text(cell.source, edits))
+    nb.delete_cells(deletes)
+    return deletes
+
+
+def _rules_linter(linter: Linter) -> Linter:
+    sel = [p for p in linter.settings.selection.select if p.startswith("NB") or p == "ALL"]
+    sel = ["NB" if p == "ALL" else p for p in sel] or ["NB"]
+    ext = [p for p in linter.settings.selection.extend_select if p.startswith("NB")]
+    return Linter(
+        linter.config,
+        select=sel,
+        ignore=list(linter.settings.selection.ignore),
+        extend_select=ext,
+        format_check=False,
+        cache=False,
+    )
+
+
+def _wanted(diag: Diagnostic, options: FixOptions) -> bool:
+    fix = diag.fix
+    if fix is None or not fix.edits:
+        return False
+    if fix.applicability == "unsafe" and not options.unsafe:
+        return False
+    return True
+
+
+def _rule_fixes(nb: Notebook, linter: Linter, options: FixOptions) -> list[AppliedFix]:
+    rules = _rules_linter(linter)
+    applied: list[AppliedFix] = []
+    for _ in range(options.max_rounds):
+        touched: set[int] = set()
+        pending_deletes: list[tuple[Diagnostic, Fix]] = []
+        round_applied = 0
+        for diag in rules.lint_notebook(nb):
+            if not _wanted(diag, options):
+                continue
+            assert diag.fix is not None
+            cells = {e.cell_index for e in diag.fix.edits}
+            if cells & touched:
+                continue  # one fix per cell per round; the next round re-lints
+            touched |= cells
+            if any(e.op == "delete_cell" for e in diag.fix.edits):
+                pending_deletes.append((diag, diag.fix))
+                continue
+            apply_fix(nb, diag.fix)
+            applied.append(AppliedFix(diag.code, diag.cell_index, diag.fix.message))
+            round_applied += 1
+        # deletions shift indexes: apply them last, bottom-up
+        for diag, fix in sorted(
+            pending_deletes, key=lambda p: -max(e.cell_index for e in p[1].edits)
+        ):
+            apply_fix(nb, fix)
+            applied.append(AppliedFix(diag.code, diag.cell_index, fix.message))
+            round_applied += 1
+        if not round_applied:
+            break
+    return applied
+
+
+def _ruff_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedFix]:
+    if not nb.is_python or not nb.code_cells or not linter.settings.selection.wants_ruff:
+        return []
+    sel, ign = linter.settings.selection.ruff_codes()
+    cells = [(c.cell_type, c.source) for c in nb.cells]
+    name = nb.display_path if nb.display_path.endswith(".ipynb") else "notebook.ipynb"
+    before = run_ruff_notebook(cells, name, sel, ign, blank=broken)
+    syntax = {int(i["cell"]) - 1 for i in before if is_syntax_item(i) and i.get("cell")}
+    blank = broken | syntax
+    if syntax:
+        before = run_ruff_notebook(cells, name, sel, ign, blank=blank)
+    fixable = [
+        i for i in before if (i.get("fix") or {}).get("applicability") == "safe" and i.get("cell")
+    ]
+    if not fixable:
+        return []
+    args = [*_ruff_args(sel, ign, cache=False), "--stdin-filename", name, "-"]
+    args = [a for a in args if a not in ("--no-fix", "--output-format", "json")]
+    args.insert(2, "--fix-only")
+    try:
+        proc = subprocess.run(
+            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ToolError(f"cannot run ruff: {exc}", path=nb.path) from None
+    if proc.returncode not in (0, 1):
+        raise ToolError(f"ruff --fix failed: {proc.stderr.decode(errors='replace')[:300]}")
+    try:
+        fixed = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise ToolError("ruff --fix returned something that is not a notebook") from None
+    fixed_cells = fixed.get("cells", [])
+    if len(fixed_cells) != len(nb.cells):
+        raise ToolError("ruff --fix changed the number of cells; nothing was applied")
+    after = run_ruff_notebook(
+        [(c.get("cell_type", "code"), "".join(c.get("source", ""))) for c in fixed_cells],
+        name,
+        sel,
+        ign,
+        blank=blank,
+    )
+    remaining = {(i.get("cell"), i.get("code")) for i in after}
+    magic_words = _magic_words(nb)
+    applied: list[AppliedFix] = []
+    for index, cell in enumerate(nb.cells):
+        if not cell.is_code or index in blank:
+            continue
+        new_source = "".join(fixed_cells[index].get("source", ""))
+        if not cell.source.endswith("\n") and new_source.endswith("\n"):
+            new_source = new_source[:-1]
+        if new_source == cell.source:
+            continue
+        if magic_words and _drops_import_used_by_magic(cell.source, new_source, magic_words):
+            continue  # ruff cannot see into %time/!cmd lines: keep the cell as it was
+        cell.set_source(new_source)
+        done = sorted(
+            {str(i["code"]) for i in fixable if i["cell"] == index + 1}
+            - {str(code) for c, code in remaining if c == index + 1}
+        )
+        message = "ruff safe fixes" + (f" ({', '.join(done)})" if done else "")
+        applied.append(AppliedFix(done[0] if len(done) == 1 else "ruff", index, message))
+    return applied
+
+
+def _magic_words(nb: Notebook) -> set[str]:
+    from nbops.core.magics import translate
+
+    words: set[str] = set()
+    for cell in nb.iter_code():
+        if "%" in cell.source or "!" in cell.source:
+            for magic in translate(cell.source).magics:
+                words.update(_IDENT.findall(magic.text))
+    return words
+
+
+def _drops_import_used_by_magic(old: str, new: str, words: set[str]) -> bool:
+    from nbops.core.symbols import analyze_cell
+
+    before = {i.bound for i in analyze_cell(old).imports}
+    after = {i.bound for i in analyze_cell(new).imports}
+    return bool((before - after) & words)
+
+
+def _format_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedFix]:
+    if not nb.is_python or not linter.settings.selection.enabled(FORMAT_CODE):
+        return []
+    checker = linter.analyzer.checker
+    if checker is None:
+        from nbops.lint.tools import FormatChecker
+
+        checker = FormatChecker(linter.settings.black)
+    applied: list[AppliedFix] = []
+    for cell in nb.iter_code():
+        if cell.index in broken or not cell.source.strip():
+            continue
+        result = checker.check(cell.source)
+        if result.changed and not result.error:
+            cell.set_source(result.formatted)
+            applied.append(AppliedFix(FORMAT_CODE, cell.index, "formatted with black"))
+    checker.flush()
+    return applied
+
+
+def _broken_cells(nb: Notebook) -> set[int]:
+    from nbops.core.symbols import analyze_cell
+
+    if not nb.is_python:
+        return set()
+    return {c.index for c in nb.iter_code() if analyze_cell(c.source).syntax_error is not None}
+
+
+def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None) -> list[AppliedFix]:
+    """Apply every wanted fix to ``nb`` in place; returns what was changed."""
+    options = options or FixOptions()
+    applied: list[AppliedFix] = []
+    if options.clear_outputs:
+        for cell in nb.iter_code():
+            if cell.outputs or cell.execution_count is not None:
+                cell.clear_outputs()
+                applied.append(AppliedFix("clear-outputs", cell.index, "cleared outputs"))
+    if options.rules:
+        applied += _rule_fixes(nb, linter, options)
+    broken = _broken_cells(nb)
+    if options.ruff:
+        applied += _ruff_fixes(nb, linter, broken)
+    if options.format and linter.settings.format_check:
+        applied += _format_fixes(nb, linter, broken)
+    return applied
+
+
+def notebook_diff(before: Notebook, after: Notebook) -> str:
+    """A unified diff of cell sources, tags and outputs, cell by cell, for ``--diff``."""
+    name = before.display_path
+    old = _render(before)
+    new = _render(after)
+    return "".join(
+        difflib.unified_diff(old, new, fromfile=f"a/{name}", tofile=f"b/{name}", n=2)
+    )
+
+
+def _render(nb: Notebook) -> list[str]:
+    lines: list[str] = []
+    for cell in nb.cells:
+        ident = cell.id or f"#{cell.index + 1}"
+        tags = f" tags={','.join(cell.tags)}" if cell.tags else ""
+        lines.append(f"# %% [{cell.cell_type}] id={ident}{tags}\n")
+        for line in cell.source.splitlines():
+            lines.append(line + "\n")
+        if cell.is_code and (cell.outputs or cell.execution_count is not None):
+            lines.append(f"# [outputs: {len(cell.outputs)}, execution_count: {cell.execution_count}]\n")
+    return lines

@@ -1,0 +1,208 @@
+"""Renderers of lint results: human text (with colour), JSON, SARIF 2.1.0 and GitHub annotations.
+
+Every format carries unreadable files as error entries (code NB001) with their path and
+reason, so no format silently drops a file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from nbops import __version__
+from nbops.lint.diagnostic import Diagnostic
+from nbops.lint.engine import FileReport
+
+__all__ = ["render", "FORMATS", "summary"]
+
+FORMATS = ("text", "json", "sarif", "github", "concise")
+
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def _where(d: Diagnostic) -> str:
+    parts = [d.path]
+    if d.cell is not None:
+        parts.append(f"cell {d.cell}")
+        if d.line is not None:
+            parts.append(f"{d.line}:{d.column or 1}")
+    return ":".join(parts)
+
+
+def _all(reports: Sequence[FileReport]) -> list[Diagnostic]:
+    return [d for r in reports for d in r.diagnostics]
+
+
+def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
+    diags = _all(reports)
+    by_sev = Counter(d.severity for d in diags)
+    fixable = sum(1 for d in diags if d.fix and d.fix.applicability == "safe")
+    return {
+        "files": len(reports),
+        "files_with_findings": sum(1 for r in reports if r.diagnostics),
+        "unreadable": sum(1 for r in reports if r.error),
+        "findings": len(diags),
+        "errors": by_sev.get("error", 0),
+        "warnings": by_sev.get("warning", 0),
+        "infos": by_sev.get("info", 0),
+        "fixable": fixable,
+    }
+
+
+def _text(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    for report in reports:
+        for d in report.diagnostics:
+            fix = " [*]" if d.fix and d.fix.applicability == "safe" else ""
+            if concise:
+                lines.append(f"{_where(d)}: {d.code}{fix} {d.message}")
+                continue
+            sev = c(_COLOURS.get(d.severity, ""), d.severity)
+            lines.append(f"{c(_BOLD, _where(d))}: {c(_BOLD, d.code)}{fix} {d.message} ({sev})")
+    s = summary(reports)
+    if not concise:
+        if s["findings"]:
+            lines.append("")
+            lines.append(
+                f"Found {s['findings']} finding(s) in {s['files_with_findings']} of {s['files']} "
+                f"notebook(s): {s['errors']} error(s), {s['warnings']} warning(s), "
+                f"{s['infos']} info."
+            )
+            if s["fixable"]:
+                lines.append(f"[*] {s['fixable']} fixable with `nbops fix`.")
+        else:
+            lines.append(f"All checks passed on {s['files']} notebook(s).")
+    return "\n".join(lines) + "\n"
+
+
+def _json(reports: Sequence[FileReport]) -> str:
+    data = {
+        "version": __version__,
+        "summary": summary(reports),
+        "diagnostics": [d.to_json() for d in _all(reports)],
+        "errors": [
+            {"path": r.path, "message": r.error} for r in reports if r.error is not None
+        ],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _sarif(reports: Sequence[FileReport]) -> str:
+    from nbops.lint.registry import all_rules
+
+    diags = _all(reports)
+    rule_meta: dict[str, dict[str, Any]] = {}
+    for cls in all_rules():
+        rule_meta[cls.code] = {
+            "id": cls.code,
+            "name": cls.name,
+            "shortDescription": {"text": cls.summary},
+            "fullDescription": {"text": " ".join(cls.explanation.split())},
+            "helpUri": f"https://github.com/nbops/nbops/blob/main/docs/rules.md#{cls.code.lower()}",
+            "defaultConfiguration": {"level": _SARIF_LEVEL[cls.severity]},
+        }
+    used = sorted({d.code for d in diags})
+    rules = [
+        rule_meta.get(code, {"id": code, "name": code, "shortDescription": {"text": code}})
+        for code in used
+    ]
+    index = {code: i for i, code in enumerate(used)}
+    results = []
+    for d in diags:
+        region: dict[str, Any] = {}
+        if d.line is not None:
+            region = {"startLine": d.line, "startColumn": d.column or 1}
+            if d.end_line is not None:
+                region["endLine"] = d.end_line
+                region["endColumn"] = d.end_column or 1
+        location: dict[str, Any] = {
+            "physicalLocation": {"artifactLocation": {"uri": d.path.replace("\\", "/")}}
+        }
+        if region:
+            location["physicalLocation"]["region"] = region
+        if d.cell is not None:
+            location["logicalLocations"] = [
+                {"name": f"cell {d.cell}", "kind": "module", "fullyQualifiedName": f"{d.path}#cell{d.cell}"}
+            ]
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": _SARIF_LEVEL.get(d.severity, "warning"),
+            "message": {"text": (f"cell {d.cell}: " if d.cell else "") + d.message},
+            "locations": [location],
+            "properties": {"cell": d.cell, "cellIndex": d.cell_index, "cellId": d.cell_id, "source": d.source},
+        }
+        results.append(result)
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"{r.path}: {r.error}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.path}}}],
+        }
+        for r in reports
+        if r.error is not None
+    ]
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nbops",
+                        "version": __version__,
+                        "informationUri": "https://github.com/nbops/nbops",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "invocations": [
+                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+                ],
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2) + "\n"
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _github(reports: Sequence[FileReport]) -> str:
+    level = {"error": "error", "warning": "warning", "info": "notice"}
+    lines = []
+    for d in _all(reports):
+        props = [f"file={_gh_escape(d.path, True)}"]
+        # annotations point into the .ipynb JSON: GitHub cannot map cell lines, so the cell
+        # goes into the title and the message
+        title = f"{d.code} (cell {d.cell})" if d.cell else d.code
+        props.append(f"title={_gh_escape(title, True)}")
+        where = f"cell {d.cell}" + (f", line {d.line}" if d.line else "") if d.cell else ""
+        msg = f"{where}: {d.message}" if where else d.message
+        lines.append(f"::{level.get(d.severity, 'warning')} {','.join(props)}::{_gh_escape(msg)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render(reports: Sequence[FileReport], fmt: str, *, colour: bool = False) -> str:
+    if fmt == "json":
+        return _json(reports)
+    if fmt == "sarif":
+        return _sarif(reports)
+    if fmt == "github":
+        return _github(reports)
+    if fmt == "concise":
+        return _text(reports, colour=False, concise=True)
+    return _text(reports, colour=colour, concise=False)

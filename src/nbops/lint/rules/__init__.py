@@ -1,0 +1,1 @@
+"""nbops' rules, one module per family; importing a module registers its rules."""

@@ -1,0 +1,574 @@
+"""NB2: execution order and hidden state, read from execution counts, outputs and data flow."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from nbops.core.notebook import Cell
+from nbops.lint.registry import register
+from nbops.lint.rule import Context, Finding, Rule
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _count(cell: Cell) -> str:
+    return f"[{cell.execution_count}]"
+
+
+def _has_name_error(cell: Cell, name: str | None = None) -> bool:
+    for out in cell.outputs:
+        if out.get("output_type") == "error" and out.get("ename") == "NameError":
+            if name is None or name in str(out.get("evalue", "")):
+                return True
+    return False
+
+
+@register
+class NonLinearExecution(Rule):
+    code = "NB201"
+    name = "non-linear-execution"
+    summary = "Cells were executed out of document order."
+    severity = "warning"
+    explanation = """
+    The execution counts show that cells ran in a different order than they appear: a cell
+    further down ran before one above it. The saved outputs were produced by that hidden
+    order, so running the notebook top to bottom (as papermill, CI and every reader do) may
+    give different results or fail. Restart the kernel and run all cells, then save.
+    """
+    bad_example = """
+    # %% exec=2
+    import pandas as pd
+    # %% exec=1
+    df = pd.DataFrame({"a": [1, 2]})
+    """
+    good_example = """
+    # %% exec=1
+    import pandas as pd
+    # %% exec=2
+    df = pd.DataFrame({"a": [1, 2]})
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        highest: Cell | None = None
+        for cell in ctx.code_cells:
+            count = cell.execution_count
+            if count is None:
+                continue
+            if highest is not None and highest.execution_count is not None:
+                if count < highest.execution_count:
+                    yield Finding(
+                        f"ran as {_count(cell)}, before cell {highest.number} above it "
+                        f"(ran as {_count(highest)}): restart the kernel and run all cells "
+                        "in order",
+                        cell=cell.index,
+                    )
+                    continue
+            highest = cell
+
+
+@register
+class UnexecutedCell(Rule):
+    code = "NB202"
+    name = "unexecuted-cell"
+    summary = "A code cell never ran although other cells did."
+    severity = "warning"
+    explanation = """
+    The notebook was executed, but this code cell has no execution count: it was skipped,
+    added later, or its output cleared. Either the saved results do not include its effect or
+    it is dead code. Run all cells from a fresh kernel, or delete the cell if it is not
+    needed. Notebooks saved with every output cleared are not flagged.
+    """
+    bad_example = """
+    # %% exec=1
+    x = 1
+    # %%
+    y = x + 1
+    # %% exec=2
+    print(x)
+    """
+    good_example = """
+    # %% exec=1
+    x = 1
+    # %% exec=2
+    y = x + 1
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        if not ctx.executed:
+            return
+        for cell in ctx.code_cells:
+            if cell.execution_count is None and cell.source.strip() and not cell.outputs:
+                if all(line.lstrip().startswith("#") for line in cell.source.strip().splitlines()):
+                    continue  # a comment-only cell has nothing to run
+                yield Finding(
+                    "this cell was never executed while the others were: run all cells in "
+                    "order, or delete it if it is dead code",
+                    cell=cell.index,
+                )
+
+
+@register
+class ExecutionCountGap(Rule):
+    code = "NB203"
+    name = "execution-count-gap"
+    summary = "Execution counts skip numbers: cells were re-run or run and deleted."
+    severity = "info"
+    explanation = """
+    Execution counts that do not start at 1 or that skip numbers mean the kernel ran code
+    that is not in the notebook as saved: cells that were re-run, edited and re-run, or run
+    and then deleted. Anything those runs defined may still be what the outputs depend on
+    (hidden state). A notebook saved right after "Restart and run all" has counts 1, 2, 3...
+    """
+    bad_example = """
+    # %% exec=1
+    x = 1
+    # %% exec=7
+    y = x + 1
+    """
+    good_example = """
+    # %% exec=1
+    x = 1
+    # %% exec=2
+    y = x + 1
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        executed = sorted(
+            (c for c in ctx.code_cells if c.execution_count is not None),
+            key=lambda c: (c.execution_count or 0, c.index),
+        )
+        if not executed:
+            return
+        first = executed[0]
+        if first.execution_count is not None and first.execution_count > 1:
+            yield Finding(
+                f"execution starts at {_count(first)}: {first.execution_count - 1} earlier "
+                "run(s) are not in the notebook; restart the kernel and run all cells",
+                cell=first.index,
+            )
+        for prev, cell in zip(executed, executed[1:]):
+            assert prev.execution_count is not None and cell.execution_count is not None
+            missing = cell.execution_count - prev.execution_count - 1
+            if missing > 0:
+                yield Finding(
+                    f"{missing} run(s) happened between {_count(prev)} (cell {prev.number}) "
+                    f"and {_count(cell)}: code that is no longer in the notebook may have "
+                    "changed the state this cell used",
+                    cell=cell.index,
+                )
+
+
+@register
+class UseBeforeDefinition(Rule):
+    code = "NB204"
+    name = "use-before-definition"
+    summary = "A cell reads a name that only a later cell defines."
+    severity = "error"
+    explanation = """
+    In document order this name is not defined yet: only a cell further down assigns it. The
+    notebook worked for its author because the later cell ran first, but it fails with a
+    NameError when run top to bottom (papermill, CI, a colleague). Move the defining cell up,
+    or the using cell down.
+    """
+    bad_example = """
+    # %% exec=2
+    print(total)
+    # %% exec=1
+    total = 42
+    """
+    good_example = """
+    # %% exec=1
+    total = 42
+    # %% exec=2
+    print(total)
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        numbers = {c.index: c.number for c in ctx.cells}
+        for u in ctx.dataflow.document.unresolved:
+            if u.later_provider is None or _on_magic_line(ctx, u.cell, u.line):
+                continue
+            yield Finding(
+                f"'{u.name}' is used before it is defined: only cell "
+                f"{numbers.get(u.later_provider, u.later_provider + 1)} below defines it; "
+                "move that cell up",
+                cell=u.cell,
+                line=u.line,
+                column=u.column,
+                end_line=u.line,
+                end_column=u.column + len(u.name),
+            )
+
+
+def _on_magic_line(ctx: Context, cell: int, line: int) -> bool:
+    """IPython leaves ``$name``/``{name}`` in magics as text when the name is undefined."""
+    source = ctx.sources.get(cell)
+    return source is not None and source.line_has_magic(line)
+
+
+def _unresolved_without_provider(ctx: Context) -> Iterator[tuple[Any, Cell]]:
+    cells = {c.index: c for c in ctx.cells}
+    for u in ctx.dataflow.document.unresolved:
+        if u.later_provider is None and not _on_magic_line(ctx, u.cell, u.line):
+            yield u, cells[u.cell]
+
+
+@register
+class HiddenStateName(Rule):
+    code = "NB205"
+    name = "hidden-state-name"
+    summary = "An executed cell used a name that no cell defines: it lived in a deleted cell."
+    severity = "error"
+    explanation = """
+    This cell ran successfully, yet nothing in the notebook defines a name it reads. The
+    value came from the kernel's hidden state: a cell that was deleted or edited after it
+    ran, or code typed into a console. The notebook cannot reproduce its own results. Find
+    where the name should come from and add that code back, then restart and run all.
+    """
+    bad_example = """
+    # %% exec=3
+    model.fit(X, y)
+    # %% exec=1
+    X, y = [[0], [1]], [0, 1]
+    """
+    good_example = """
+    # %% exec=1
+    from sklearn.linear_model import LogisticRegression
+    X, y = [[0], [1]], [0, 1]
+    model = LogisticRegression()
+    # %% exec=2
+    model.fit(X, y)
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for u, cell in _unresolved_without_provider(ctx):
+            if cell.execution_count is None or _has_name_error(cell, u.name):
+                continue
+            yield Finding(
+                f"'{u.name}' is defined by no cell, but this cell ran without a NameError: it "
+                "came from a deleted or edited cell; add its definition back",
+                cell=u.cell,
+                line=u.line,
+                column=u.column,
+                end_line=u.line,
+                end_column=u.column + len(u.name),
+            )
+
+
+@register
+class UndefinedName(Rule):
+    code = "NB206"
+    name = "undefined-name"
+    summary = "A name is read that nothing in the notebook defines."
+    severity = "error"
+    explanation = """
+    No cell defines this name, no import provides it and it is not a builtin: running the
+    notebook raises NameError here. Usually a typo, a renamed variable, or a forgotten
+    import. (When the cell ran successfully anyway, NB205 reports hidden state instead.)
+    Names after a star import are not checked, since the import may provide them.
+    """
+    bad_example = """
+    # %%
+    import pandas as pd
+    # %%
+    df = pd.read_csv(data_path)
+    """
+    good_example = """
+    # %%
+    import pandas as pd
+    data_path = "data/customers.csv"
+    # %%
+    df = pd.read_csv(data_path)
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for u, cell in _unresolved_without_provider(ctx):
+            if cell.execution_count is not None and not _has_name_error(cell, u.name):
+                continue
+            yield Finding(
+                f"undefined name '{u.name}': define or import it in an earlier cell",
+                cell=u.cell,
+                line=u.line,
+                column=u.column,
+                end_line=u.line,
+                end_column=u.column + len(u.name),
+            )
+
+
+def _last_statement_displays(python: str) -> bool | None:
+    """Whether the cell's last statement shows a value; None when unknown."""
+    try:
+        tree = ast.parse(python)
+    except SyntaxError:
+        return None
+    if not tree.body:
+        return False
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr):
+        text = python.rstrip()
+        return not text.endswith(";")
+    return False
+
+
+@register
+class StaleOutput(Rule):
+    code = "NB207"
+    name = "stale-output"
+    summary = "Outputs that the cell's current source cannot have produced."
+    severity = "warning"
+    explanation = """
+    The cell was changed after it ran: it shows an `Out[...]` value although its last line
+    is no longer an expression, a traceback quoting code that is no longer there, or outputs
+    without an execution count. Readers and reviewers trust outputs as evidence of what the
+    code does; stale ones mislead them. Re-run the cell (better: the whole notebook) before
+    saving.
+    """
+    bad_example = """
+    # %% exec=1 result="42"
+    answer = 42
+    """
+    good_example = """
+    # %% exec=1 result="42"
+    answer = 42
+    answer
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for cell in ctx.code_cells:
+            if not cell.outputs:
+                continue
+            reason = self._reason(ctx, cell)
+            if reason:
+                yield Finding(
+                    f"{reason}: the cell was edited after it ran; re-run it", cell=cell.index
+                )
+
+    def _reason(self, ctx: Context, cell: Cell) -> str | None:
+        kinds = {o.get("output_type") for o in cell.outputs}
+        if cell.execution_count is None and kinds & {"execute_result", "error"}:
+            return "it has outputs but no execution count"
+        for out in cell.outputs:
+            count = out.get("execution_count")
+            if (
+                out.get("output_type") == "execute_result"
+                and isinstance(count, int)
+                and cell.execution_count is not None
+                and count != cell.execution_count
+            ):
+                return f"its result is Out[{count}] but the cell ran as [{cell.execution_count}]"
+        source = ctx.sources.get(cell.index)
+        if "execute_result" in kinds and source is not None and source.body_is_python:
+            shows = _last_statement_displays(source.python)
+            if shows is False and not source.magics:
+                return "it shows an Out[] value but its last statement is not an expression"
+        for out in cell.outputs:
+            if out.get("output_type") != "error":
+                continue
+            quoted = _traceback_lines(out)
+            if quoted and cell.source.strip():
+                body = {" ".join(line.split()) for line in cell.source.splitlines()}
+                missing = [q for q in quoted if q not in body]
+                if missing and len(missing) == len(quoted):
+                    return f"its traceback quotes code no longer in the cell ({missing[0]!r})"
+        return None
+
+
+_ARROW_LINE = re.compile(r"^\s*-*>\s*(\d+)\s+(.*)$")
+
+
+def _traceback_lines(out: dict[str, Any]) -> list[str]:
+    """Source lines an IPython traceback quotes from the cell itself (its ``---->`` lines)."""
+    tb = out.get("traceback")
+    if not isinstance(tb, list) or len(tb) < 2:
+        return []
+    frame = _ANSI.sub("", str(tb[1]))
+    if "Cell In[" not in frame and "<ipython-input" not in frame:
+        return []
+    lines: list[str] = []
+    for raw in frame.splitlines():
+        match = _ARROW_LINE.match(raw)
+        if match:
+            lines.append(" ".join(match.group(2).split()))
+    return lines
+
+
+@register
+class ErrorOutput(Rule):
+    code = "NB208"
+    name = "error-output"
+    summary = "A traceback is saved in the notebook's outputs."
+    severity = "warning"
+    explanation = """
+    The notebook was saved with an error output: the cell failed the last time it ran. Either
+    the notebook does not run top to bottom, or the failure was fixed in another cell and the
+    broken cell was left behind. Reviewers cannot tell which. Fix or delete the failing cell
+    and re-run; tracebacks may also leak paths, user names and data.
+    """
+    fix = "unsafe"
+    fix_note = "Clears the cell's outputs (nbops fix --clear-outputs)."
+    bad_example = """
+    # %% exec=1 error="KeyError: 'price'"
+    df["price"].mean()
+    """
+    good_example = """
+    # %% exec=1 result="10.5"
+    df["Price"].mean()
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        from nbops.lint.diagnostic import Edit, Fix
+
+        for cell in ctx.code_cells:
+            for out in cell.outputs:
+                if out.get("output_type") == "error":
+                    ename = str(out.get("ename", "Error"))
+                    evalue = str(out.get("evalue", "")).strip().split("\n", 1)[0]
+                    text = f"{ename}: {evalue}" if evalue else ename
+                    yield Finding(
+                        f"saved output is an error ({text[:120]}): fix the cell or delete it, "
+                        "then re-run",
+                        cell=cell.index,
+                        fix=Fix(
+                            "Clear the cell's outputs",
+                            "unsafe",
+                            (Edit("clear_outputs", cell.index),),
+                        ),
+                    )
+                    break
+
+
+@register
+class StaleProvider(Rule):
+    code = "NB209"
+    name = "stale-provider"
+    summary = "When the cell ran, a name came from a different cell than document order gives."
+    severity = "warning"
+    explanation = """
+    By execution counts, when this cell ran the value of a name it reads had last been set
+    by a different cell than the one above it in the notebook: for example a later cell that
+    redefines `df` ran in between. The saved outputs reflect that other definition, so a
+    top-to-bottom run computes something else. Give each variable one meaning (rename the
+    redefinition) and re-run all cells in order.
+    """
+    bad_example = """
+    # %% exec=1
+    threshold = 0.5
+    # %% exec=3
+    print(threshold)
+    # %% exec=2
+    threshold = 0.9
+    """
+    good_example = """
+    # %% exec=1
+    threshold = 0.5
+    # %% exec=2
+    print(threshold)
+    # %% exec=3
+    strict_threshold = 0.9
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = ctx.dataflow
+        if flow.execution is None:
+            return
+        numbers = {c.index: c.number for c in ctx.cells}
+        counts = {c.index: c.execution_count for c in ctx.cells}
+        by_consumer: dict[int, dict[str, Any]] = {}
+        for edge in flow.document.edges:
+            by_consumer.setdefault(edge.consumer, {})[edge.name] = edge
+        for edge in flow.execution.edges:
+            doc = by_consumer.get(edge.consumer, {}).get(edge.name)
+            if doc is None or doc.provider == edge.provider:
+                continue
+            yield Finding(
+                f"when this cell ran, '{edge.name}' came from cell {numbers[edge.provider]} "
+                f"(run [{counts[edge.provider]}]), but top to bottom it comes from cell "
+                f"{numbers[doc.provider]}: results differ when run in order",
+                cell=edge.consumer,
+                line=edge.line,
+                column=edge.column,
+            )
+
+
+_APPENDING = {"append", "extend", "insert", "update", "add", "setdefault", "appendleft"}
+
+
+@register
+class NonIdempotentCell(Rule):
+    code = "NB210"
+    name = "non-idempotent-cell"
+    summary = "Re-running the cell changes a value again (x = f(x), x += 1, list.append)."
+    severity = "info"
+    explanation = """
+    The cell rebinds or grows a variable that an earlier cell created, using its own previous
+    value: `df = df.drop(columns=["id"])`, `n += 1`, `results.append(score)`. Running the cell
+    twice (which everybody does in a notebook) gives a different state than running it once,
+    and a later `KeyError` or a doubled list is the result. Assign to a new name (`df_clean =
+    df.drop(...)`) or build the value in the cell that creates it.
+    """
+    bad_example = """
+    # %%
+    scores = []
+    # %%
+    scores.append(0.91)
+    """
+    good_example = """
+    # %%
+    scores = []
+    scores.append(0.91)
+    """
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        doc = ctx.dataflow.document
+        for cell, sym in ctx.parsed():
+            inputs = doc.inputs(cell.index)
+            if not inputs:
+                continue
+            written = {r.name: r for r in sym.writes}
+            reported: set[str] = set()
+            for ref in sym.reads:
+                if ref.name in written and ref.name in inputs and ref.name not in sym.functions:
+                    reported.add(ref.name)
+                    yield Finding(
+                        f"'{ref.name}' is rebuilt from its own previous value (it comes from "
+                        f"cell {inputs[ref.name] + 1}): re-running this cell changes it again; "
+                        "assign the result to a new name",
+                        cell=cell.index,
+                        line=ref.line,
+                        column=ref.column,
+                    )
+            source = ctx.sources.get(cell.index)
+            if source is None:
+                continue
+            for name, line, col in _top_level_appends(source.python):
+                if name in inputs and name not in written and name not in reported:
+                    reported.add(name)
+                    yield Finding(
+                        f"'{name}' (from cell {inputs[name] + 1}) is grown in place here: "
+                        "re-running this cell adds the items again",
+                        cell=cell.index,
+                        line=line,
+                        column=col,
+                    )
+
+
+def _top_level_appends(python: str) -> Iterator[tuple[str, int, int]]:
+    if not any(f".{m}(" in python for m in _APPENDING):
+        return
+    try:
+        tree = ast.parse(python)
+    except SyntaxError:
+        return
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
+            continue
+        func = stmt.value.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in _APPENDING
+            and isinstance(func.value, ast.Name)
+        ):
+            yield func.value.id, stmt.lineno, stmt.col_offset + 1

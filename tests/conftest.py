@@ -1,0 +1,39 @@
+"""Shared test helpers: build notebooks from snippets and lint them with chosen rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from nbops.config import Config
+from nbops.core.notebook import Notebook
+from nbops.core.snippets import notebook_from_snippet
+from nbops.lint.diagnostic import Diagnostic
+from nbops.lint.engine import Linter
+
+
+def lint_snippet(
+    text: str,
+    select: Sequence[str] = ("NB",),
+    *,
+    path: str = "analysis.ipynb",
+    options: dict[str, Any] | None = None,
+) -> list[Diagnostic]:
+    """Lint a snippet-format notebook with only ``select``'s rules (no ruff, no black)."""
+    cfg = Config(options=options or {})
+    linter = Linter(cfg, select=list(select), format_check=False, cache=False)
+    return linter.lint_notebook(notebook_from_snippet(text, path=path))
+
+
+def codes_of(diags: Sequence[Diagnostic]) -> list[str]:
+    return sorted({d.code for d in diags})
+
+
+@pytest.fixture
+def snippet_notebook() -> Any:
+    def make(text: str, path: str = "analysis.ipynb") -> Notebook:
+        return notebook_from_snippet(text, path=path)
+
+    return make

@@ -1,0 +1,151 @@
+"""The notebook model: lenient reading, upgrades, faithful and atomic writing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbops.core.notebook import notebook_from_bytes, notebook_from_dict, read_notebook
+from nbops.errors import NotebookReadError
+
+BAD = Path(__file__).parent.parent / "notebooks" / "bad"
+
+
+def _nb(cells: list[dict[str, object]], minor: int = 5, **meta: object) -> dict[str, object]:
+    return {"nbformat": 4, "nbformat_minor": minor, "metadata": dict(meta), "cells": cells}
+
+
+def test_reads_cells_sources_counts_and_tags() -> None:
+    raw = _nb(
+        [
+            {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": ["# Title\n", "text"]},
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "metadata": {"tags": ["parameters"]},
+                "source": "x = 1",
+                "execution_count": 3,
+                "outputs": [],
+            },
+        ]
+    )
+    nb = notebook_from_dict(raw)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code"]
+    assert nb.cells[0].source == "# Title\ntext"
+    assert nb.cells[1].execution_count == 3
+    assert nb.cells[1].tags == ("parameters",)
+    assert nb.cells[1].id == "c1"
+    assert nb.problems == []
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("broken_json.ipynb", "broken JSON"),
+        ("truncated.ipynb", "truncated JSON"),
+        ("latin1.ipynb", "not UTF-8"),
+        ("empty_file.ipynb", "file is empty"),
+        ("not_a_notebook.ipynb", "not a notebook"),
+    ],
+)
+def test_unreadable_files_raise_with_reason(name: str, reason: str) -> None:
+    with pytest.raises(NotebookReadError) as info:
+        read_notebook(BAD / name)
+    assert reason in info.value.message
+    assert info.value.path == str(BAD / name)
+
+
+def test_missing_file_is_a_read_error(tmp_path: Path) -> None:
+    with pytest.raises(NotebookReadError, match="no such file"):
+        read_notebook(tmp_path / "nope.ipynb")
+
+
+def test_v3_notebook_is_upgraded() -> None:
+    nb = read_notebook(BAD / "v3_notebook.ipynb")
+    assert nb.upgraded_from == 3
+    assert nb.code_cells, "the v3 code cells survive the upgrade"
+    assert any("upgraded" in p for p in nb.problems)
+
+
+def test_schema_invalid_but_readable() -> None:
+    nb = read_notebook(BAD / "schema_invalid.ipynb")
+    assert any("has outputs" in p for p in nb.problems)
+    assert any("cell ids need nbformat 4.5" in p for p in nb.problems)
+
+
+def test_null_source_and_prose() -> None:
+    nb = read_notebook(BAD / "null_source.ipynb")
+    assert any(c.source == "" for c in nb.code_cells)
+    assert any("source is null" in p for p in nb.problems)
+
+
+def test_empty_notebook_has_no_cells() -> None:
+    nb = read_notebook(BAD / "empty_notebook.ipynb")
+    assert nb.cells == []
+
+
+@pytest.mark.parametrize(
+    ("meta", "language", "is_python"),
+    [
+        ({"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}, "r", False),
+        ({"language_info": {"name": "julia"}}, "julia", False),
+        ({"kernelspec": {"name": "python3", "display_name": "Python 3"}}, "python", True),
+        ({}, "python", True),
+    ],
+)
+def test_language_detection(meta: dict[str, object], language: str, is_python: bool) -> None:
+    nb = notebook_from_dict(_nb([], **meta))
+    assert nb.language == language
+    assert nb.is_python is is_python
+
+
+def test_write_roundtrip_is_byte_identical_for_nbformat_files(tmp_path: Path) -> None:
+    node = nbformat.v4.new_notebook()
+    node.cells = [nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("x = 1\ny = 2")]
+    node.metadata["custom"] = {"keep": ["me", 1]}
+    path = tmp_path / "a.ipynb"
+    nbformat.write(node, path)
+    before = path.read_bytes()
+    nb = read_notebook(path)
+    nb.write(path)
+    assert path.read_bytes() == before
+
+
+def test_write_changes_only_edited_cell_and_keeps_unknown_keys(tmp_path: Path) -> None:
+    raw = _nb(
+        [
+            {"cell_type": "code", "id": "a", "metadata": {"x-custom": 1}, "source": ["a = 1\n", "b = 2"],
+             "execution_count": None, "outputs": [], "unknown_key": "kept"},
+            {"cell_type": "code", "id": "b", "metadata": {}, "source": "c=3", "execution_count": None,
+             "outputs": []},
+        ],
+        widgets={"state": {}},
+    )
+    path = tmp_path / "b.ipynb"
+    path.write_text(json.dumps(raw, indent=1))
+    nb = read_notebook(path)
+    nb.cells[1].set_source("c = 3")
+    backup = nb.write(path, backup_dir=tmp_path / "bk")
+    data = json.loads(path.read_text())
+    assert data["cells"][0]["unknown_key"] == "kept"
+    assert data["cells"][0]["source"] == ["a = 1\n", "b = 2"]
+    assert data["cells"][0]["metadata"] == {"x-custom": 1}
+    assert data["cells"][1]["source"] == "c = 3", "string sources stay strings"
+    assert data["metadata"]["widgets"] == {"state": {}}
+    assert backup is not None and json.loads(backup.read_text()) == raw
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "c.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), path)
+    nb = read_notebook(path)
+    nb.write(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.ipynb"]
+
+
+def test_bom_is_tolerated() -> None:
+    data = b"\xef\xbb\xbf" + json.dumps(_nb([])).encode()
+    assert notebook_from_bytes(data).cells == []

@@ -1,0 +1,462 @@
+"""NB4 security rules: every rule fails and passes, positions, fixes, redaction, examples."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+from conftest import lint_snippet
+
+from nbops.config import Config
+from nbops.core.notebook import Notebook
+from nbops.core.snippets import notebook_from_snippet
+from nbops.lint.diagnostic import Diagnostic, Edit
+from nbops.lint.engine import Linter
+from nbops.lint.registry import get_rule
+
+CODES = ["NB401", "NB402", "NB403", "NB404", "NB405"]
+
+# token-shaped values are built at run time (see tests/lint/test_secrets.py)
+GITHUB = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+STRIPE = "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+AWS_ID = "AKIA" + "4HQ2ZL7XRT5MNB3Q"
+
+
+def run(text: str, code: str, options: dict[str, Any] | None = None) -> list[Diagnostic]:
+    """Lint with one rule; a crash inside the rule (reported as NB005) fails the test."""
+    diags = lint_snippet(textwrap.dedent(text), select=(code, "NB005"), options=options)
+    crashes = [d.message for d in diags if d.code == "NB005"]
+    assert not crashes, crashes
+    return [d for d in diags if d.code == code]
+
+
+def lint_nb(nb: Notebook, code: str) -> list[Diagnostic]:
+    linter = Linter(Config(), select=[code, "NB005"], format_check=False, cache=False)
+    diags = linter.lint_notebook(nb)
+    assert not [d.message for d in diags if d.code == "NB005"]
+    return [d for d in diags if d.code == code]
+
+
+def with_outputs(source: str, outputs: list[dict[str, Any]], count: int = 1) -> Notebook:
+    """A one-cell notebook whose cell has exactly ``outputs``."""
+    nb = notebook_from_snippet(f"# %% exec={count}\n{source}")
+    nb.cells[0].outputs = outputs
+    nb.cells[0].raw["outputs"] = outputs
+    return nb
+
+
+def display(data: dict[str, Any]) -> dict[str, Any]:
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+# --------------------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_bad_example_triggers_and_good_example_passes(code: str) -> None:
+    rule = get_rule(code)
+    assert rule.summary and len(rule.explanation.split()) > 40
+    assert run(rule.bad_example, code), f"{code} bad_example does not trigger it"
+    assert not run(rule.good_example, code), f"{code} good_example triggers it"
+
+
+# --------------------------------------------------------------------------- NB401
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        pytest.param(f'TOKEN = "{GITHUB}"', 1, id="github-token"),
+        pytest.param('db = connect(password="Tr0ub4dor&3")', 1, id="password-kwarg"),
+        pytest.param(f'a = "{GITHUB}"\nb = "{AWS_ID}"', 2, id="two-secrets"),
+        pytest.param(f"# %% [markdown]\nUse the key `{AWS_ID}` to log in.", 1, id="markdown-cell"),
+        pytest.param(f"# %% [raw]\nstripe: {STRIPE}", 1, id="raw-cell"),
+        pytest.param(
+            f"#! kernel=ir language=R\n# %%\nSys.setenv(TOKEN = '{GITHUB}')", 1, id="r-kernel"
+        ),
+        pytest.param(f"# %%\n%env GITHUB_TOKEN={GITHUB}", 1, id="env-magic"),
+        pytest.param(f"# %%\n# old key: {AWS_ID}", 1, id="in-a-comment"),
+    ],
+)
+def test_nb401_fails(text: str, count: int) -> None:
+    assert len(run(text, "NB401")) == count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('import os\nTOKEN = os.environ["GITHUB_TOKEN"]', id="environ"),
+        pytest.param("from getpass import getpass\npassword = getpass()", id="getpass"),
+        pytest.param('API_KEY = "<your-api-key>"', id="placeholder"),
+        pytest.param('password = "changeme"', id="changeme"),
+        pytest.param("token = tokenizer(text)", id="tokenizer"),
+        pytest.param(
+            'EXPECTED_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"',
+            id="sha256-constant",
+        ),
+        pytest.param('run_id = "123e4567-e89b-12d3-a456-426614174000"', id="uuid"),
+        pytest.param(
+            "# %% [markdown]\nSet `API_KEY` in your `.env` file first.", id="markdown-advice"
+        ),
+    ],
+)
+def test_nb401_passes(text: str) -> None:
+    assert run(text, "NB401") == []
+
+
+def test_nb401_position_and_redacted_message() -> None:
+    (d,) = run(f'import os\nclient = Client(token="{GITHUB}")', "NB401")
+    assert (d.cell_index, d.line, d.column) == (0, 2, 24)
+    assert (d.end_line, d.end_column) == (2, 24 + len(GITHUB))
+    assert GITHUB not in d.message and GITHUB[4:12] not in d.message
+    assert "GitHub token 'ghp_…' (40 chars)" in d.message
+    assert "os.environ" in d.message
+    assert d.fix is None and d.severity == "error"
+
+
+def test_nb401_markdown_message_says_remove() -> None:
+    (d,) = run(f"# %% [markdown]\nkey: {AWS_ID}", "NB401")
+    assert "markdown cell" in d.message and "remove" in d.message
+    assert AWS_ID not in d.message
+
+
+# --------------------------------------------------------------------------- NB402
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        pytest.param(
+            [{"output_type": "stream", "name": "stdout", "text": f"token={GITHUB}\n"}], id="stdout"
+        ),
+        pytest.param(
+            [
+                {
+                    "output_type": "stream",
+                    "name": "stderr",
+                    "text": ["connecting\n", f"key {AWS_ID}\n"],
+                }
+            ],
+            id="stderr-lines",
+        ),
+        pytest.param(
+            [
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 1,
+                    "data": {"text/plain": f"{{'api_key': '{STRIPE}'}}"},
+                    "metadata": {},
+                }
+            ],
+            id="execute-result",
+        ),
+        pytest.param([display({"text/html": f"<td>{AWS_ID}</td>"})], id="html"),
+        pytest.param([display({"application/json": {"key": AWS_ID}})], id="json-mime"),
+        pytest.param(
+            [
+                {
+                    "output_type": "error",
+                    "ename": "OperationalError",
+                    "evalue": "could not connect",
+                    "traceback": [
+                        "\x1b[0;31mOperationalError\x1b[0m: could not connect to",
+                        "postgresql://etl:Pr0dPassw0rd@db.internal/sales",
+                    ],
+                }
+            ],
+            id="traceback-with-ansi",
+        ),
+    ],
+)
+def test_nb402_fails_on_outputs(outputs: list[dict[str, Any]]) -> None:
+    (d,) = lint_nb(with_outputs("run()", outputs), "NB402")
+    assert d.cell_index == 0 and d.line is None
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        pytest.param(
+            [display({"image/png": f"iVBOR\n{AWS_ID}\n{GITHUB}\n", "text/plain": "<Figure>"})],
+            id="image-data-not-scanned",
+        ),
+        pytest.param(
+            [display({"text/html": f'<img src="data:image/png;base64,{"QUJD" * 40}{AWS_ID}"/>'})],
+            id="inline-image-in-html",
+        ),
+        pytest.param(
+            [
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": f"sha256 {'9f86d081884c7d659a2feaa0c55ad015' * 2}\n",
+                }
+            ],
+            id="hash",
+        ),
+        pytest.param(
+            [
+                display(
+                    {
+                        "text/plain": (
+                            "   user_id   token  amount\n"
+                            "0      101  apple    3.20\n"
+                            "1      102  pear    11.00"
+                        ),
+                        "text/html": "<table><tr><td>101</td><td>apple</td></tr></table>",
+                    }
+                )
+            ],
+            id="dataframe",
+        ),
+        pytest.param([], id="no-outputs"),
+    ],
+)
+def test_nb402_passes_on_outputs(outputs: list[dict[str, Any]]) -> None:
+    assert lint_nb(with_outputs("run()", outputs), "NB402") == []
+
+
+def test_nb402_fix_clears_outputs_and_message_is_redacted() -> None:
+    nb = with_outputs("print(token)", [{"output_type": "stream", "name": "stdout", "text": GITHUB}])
+    (d,) = lint_nb(nb, "NB402")
+    assert GITHUB not in d.message and "'ghp_…' (40 chars)" in d.message
+    assert d.fix is not None and d.fix.applicability == "unsafe"
+    assert d.fix.edits == (Edit("clear_outputs", 0),)
+
+
+def test_nb402_counts_more_secrets_in_one_message() -> None:
+    text = f"{GITHUB}\n{AWS_ID}\n{STRIPE}\n"
+    (d,) = lint_nb(
+        with_outputs("x", [{"output_type": "stream", "name": "stdout", "text": text}]), "NB402"
+    )
+    assert "and 2 more" in d.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param("import os\nprint(os.environ)", 2, id="print-environ"),
+        pytest.param("import os\nos.environ", 2, id="display-environ"),
+        pytest.param("import os\nx = 1\ndict(os.environ)", 3, id="display-dict-environ"),
+        pytest.param(
+            "from os import environ\nfor k, v in environ.items():\n    print(k, v)",
+            None,
+            id="items-loop-not-detected",
+        ),
+        pytest.param("import os\nprint(os.environ.items())", 2, id="print-items"),
+        pytest.param("%env", 1, id="env-magic-bare"),
+        pytest.param("!printenv", 1, id="printenv"),
+        pytest.param("!env", 1, id="shell-env"),
+    ],
+)
+def test_nb402_env_dump(text: str, line: int | None) -> None:
+    found = run(text, "NB402")
+    if line is None:  # documented limit: only direct prints/displays are recognised
+        assert found == []
+    else:
+        (d,) = found
+        assert d.line == line and "environment variables" in d.message
+        assert d.fix is None  # nothing to clear yet
+
+
+def test_nb402_env_dump_with_output_offers_clear() -> None:
+    nb = with_outputs(
+        "import os\nprint(os.environ)",
+        [{"output_type": "stream", "name": "stdout", "text": "environ({'HOME': '/home/me'})"}],
+    )
+    (d,) = lint_nb(nb, "NB402")
+    assert d.fix is not None and d.fix.edits == (Edit("clear_outputs", 0),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('import os\nprint(os.environ["HOME"])', id="one-variable"),
+        pytest.param('import os\nos.environ.get("HOME")', id="get-one"),
+        pytest.param("%env MPLBACKEND=Agg", id="env-set"),
+        pytest.param("!env | grep PATH", id="env-filtered"),
+        pytest.param("import os\nprint(sorted(os.environ.keys()))", id="names-only"),
+    ],
+)
+def test_nb402_env_passes(text: str) -> None:
+    assert run(text, "NB402") == []
+
+
+# --------------------------------------------------------------------------- NB403
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            'import subprocess\nsubprocess.run(f"gzip {path}", shell=True)', id="fstring-shell-true"
+        ),
+        pytest.param('import os\nos.system("rm -rf " + folder)', id="os-system-concat"),
+        pytest.param(
+            'import os, shlex\nos.system("cp " + shlex.quote(a) + " " + b)', id="one-value-unquoted"
+        ),
+        pytest.param('import os\nos.system("ls %s %s" % (a, b))', id="percent-tuple"),
+        pytest.param('import os\nos.system(" ".join(["ls", d]))', id="join"),
+        pytest.param('import os\nout = os.popen("cat {}".format(name)).read()', id="popen-format"),
+        pytest.param(
+            'import subprocess as sp\nsp.call("ls %s" % d, shell=True)', id="alias-percent"
+        ),
+        pytest.param(
+            'from subprocess import check_output\ncheck_output(f"wc -l {f}", shell=True)',
+            id="from-import",
+        ),
+        pytest.param('import subprocess\nsubprocess.getoutput(f"du -sh {d}")', id="getoutput"),
+        pytest.param('path = "data.csv"\n!gzip {path}', id="bang-braces"),
+        pytest.param('folder = "out"\n!ls $folder', id="bang-dollar"),
+        pytest.param('name = "x"\nfiles = !ls {name}*', id="assigned-bang"),
+    ],
+)
+def test_nb403_fails(text: str) -> None:
+    assert len(run(text, "NB403")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            'import subprocess\nsubprocess.run(["gzip", path], check=True)', id="arg-list"
+        ),
+        pytest.param(
+            'import subprocess\nsubprocess.run("ls -l | wc -l", shell=True)', id="constant-command"
+        ),
+        pytest.param('import subprocess\nsubprocess.run(f"gzip {path}".split())', id="no-shell"),
+        pytest.param(
+            'import subprocess\nsubprocess.run(f"gzip {p}", shell=False)', id="shell-false"
+        ),
+        pytest.param('import os\nos.system("nvidia-smi")', id="os-system-constant"),
+        pytest.param("!awk '{print $1}' data.txt", id="awk-braces"),
+        pytest.param(
+            'import os, shlex\nos.system("gzip " + shlex.quote(path))', id="shlex-quoted-concat"
+        ),
+        pytest.param(
+            'import shlex, subprocess\nsubprocess.run(f"wc -l {shlex.quote(p)}", shell=True)',
+            id="shlex-quoted-fstring",
+        ),
+        pytest.param("!echo $HOME", id="shell-variable"),
+        pytest.param("!ls {undefined_here}", id="name-not-defined"),
+    ],
+)
+def test_nb403_passes(text: str) -> None:
+    assert run(text, "NB403") == []
+
+
+def test_nb403_position_and_message() -> None:
+    (d,) = run('import subprocess\n\nsubprocess.run(f"gzip {path}", shell=True)', "NB403")
+    assert (d.line, d.column, d.end_line, d.end_column) == (3, 1, 3, 43)
+    assert "shell=True" in d.message and "f-string" in d.message
+    (m,) = run('path = "x"\n!gzip {path}', "NB403")
+    assert (m.line, m.column) == (2, 1) and "'path'" in m.message
+
+
+# --------------------------------------------------------------------------- NB404
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("result = eval(expression)", id="eval"),
+        pytest.param('exec(open("setup.py").read())', id="exec"),
+        pytest.param("import pickle\nobj = pickle.loads(payload)", id="pickle-loads"),
+        pytest.param("from pickle import load\nobj = load(f)", id="from-pickle-import"),
+        pytest.param("import dill\nobj = dill.load(f)", id="dill"),
+        pytest.param("import yaml\ncfg = yaml.load(f)", id="yaml-no-loader"),
+        pytest.param(
+            "import yaml\ncfg = yaml.load(f, Loader=yaml.Loader)", id="yaml-unsafe-loader"
+        ),
+        pytest.param("import yaml\ncfg = yaml.unsafe_load(f)", id="yaml-unsafe-load"),
+        pytest.param(
+            "import yaml\nfrom yaml import UnsafeLoader\ncfg = yaml.load(f, UnsafeLoader)",
+            id="yaml-positional",
+        ),
+    ],
+)
+def test_nb404_fails(text: str) -> None:
+    assert len(run(text, "NB404")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('x = eval("2 ** 10")', id="eval-constant"),
+        pytest.param("import ast\nx = ast.literal_eval(s)", id="literal-eval"),
+        pytest.param("import yaml\ncfg = yaml.safe_load(f)", id="safe-load"),
+        pytest.param("import yaml\ncfg = yaml.load(f, Loader=yaml.SafeLoader)", id="safe-loader"),
+        pytest.param("import joblib\nmodel = joblib.load(path)", id="joblib"),
+        pytest.param("import json\ncfg = json.load(f)", id="json"),
+        pytest.param("import pickle\npickle.dump(model, f)", id="pickle-dump"),
+        pytest.param("df.eval('a + b')", id="pandas-eval"),
+    ],
+)
+def test_nb404_passes(text: str) -> None:
+    assert run(text, "NB404") == []
+
+
+def test_nb404_messages_name_the_call() -> None:
+    diags = run("import pickle\nimport yaml\nm = pickle.load(f)\nc = yaml.load(g)", "NB404")
+    assert [d.line for d in diags] == [3, 4]
+    assert "pickle.load()" in diags[0].message and "yaml.safe_load()" in diags[1].message
+
+
+# --------------------------------------------------------------------------- NB405
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("import requests\nr = requests.get(url, verify=False)", id="requests-get"),
+        pytest.param(
+            "import requests\ns = requests.Session()\nr = s.post(url, json=body, verify=False)",
+            id="session-method",
+        ),
+        pytest.param(
+            "import requests\ns = requests.Session()\ns.verify = False", id="session-attr"
+        ),
+        pytest.param("import httpx\nclient = httpx.Client(verify=False)", id="httpx"),
+        pytest.param(
+            "import aiohttp\nconn = aiohttp.TCPConnector(ssl=False)", id="aiohttp-connector"
+        ),
+        pytest.param("import ssl\nctx = ssl._create_unverified_context()", id="unverified-context"),
+        pytest.param(
+            "import ssl\nssl._create_default_https_context = ssl._create_unverified_context",
+            id="global-unverified",
+        ),
+        pytest.param(
+            "import ssl\nc = ssl.create_default_context()\nc.verify_mode = ssl.CERT_NONE",
+            id="cert-none",
+        ),
+        pytest.param("import urllib3\nurllib3.disable_warnings()", id="disable-warnings"),
+        pytest.param(
+            "import requests\nrequests.packages.urllib3.disable_warnings()", id="requests-vendored"
+        ),
+    ],
+)
+def test_nb405_fails(text: str) -> None:
+    assert len(run(text, "NB405")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("import requests\nr = requests.get(url)", id="default"),
+        pytest.param("import requests\nr = requests.get(url, verify=True)", id="verify-true"),
+        pytest.param('import requests\nr = requests.get(url, verify="ca.pem")', id="ca-bundle"),
+        pytest.param("model.fit(X, y, verify=False)", id="not-http"),
+        pytest.param(
+            "import ssl\nctx = ssl.create_default_context(cafile=ca)", id="default-context"
+        ),
+    ],
+)
+def test_nb405_passes(text: str) -> None:
+    assert run(text, "NB405") == []
+
+
+def test_nb405_position() -> None:
+    (d,) = run("import requests\nr = requests.get(url, verify=False)", "NB405")
+    assert (d.line, d.column, d.end_column) == (2, 5, 36)
+    assert "verify=False" in d.message

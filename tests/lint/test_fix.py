@@ -1,0 +1,148 @@
+"""``nbops fix``: safe fixes only, --diff writes nothing, atomic writes with a backup."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD = ROOT / "tests" / "notebooks" / "bad"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nbops", *args], capture_output=True, text=True, cwd=cwd or ROOT,
+        timeout=300,
+    )
+
+
+def messy(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    first = code("import math\nx=1")
+    first.metadata["custom"] = {"keep": True}
+    params = code("# parameters\nalpha = 0.5\nn = 3")
+    out = code("print(math.sqrt(alpha) , n)")
+    out.outputs = [nbformat.v4.new_output("stream", name="stdout", text="0.7 3\n")]
+    out.execution_count = 4
+    nb.cells = [md("# Title"), first, params, code(""), out, md("The end.")]
+    nb.metadata["extra"] = {"unknown": [1, 2]}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_diff_writes_nothing(tmp_path: Path) -> None:
+    path = messy(tmp_path / "m.ipynb")
+    before = path.read_bytes()
+    proc = run_cli("fix", "--diff", str(path))
+    assert proc.returncode == 1, proc.stderr
+    assert path.read_bytes() == before
+    assert "-x=1" in proc.stdout and "+x = 1" in proc.stdout
+    assert not (tmp_path / ".nbops_backup").exists()
+
+
+def test_fix_applies_safe_fixes_and_keeps_ids_metadata_and_outputs(tmp_path: Path) -> None:
+    path = messy(tmp_path / "m.ipynb")
+    ids_before = [c["id"] for c in json.loads(path.read_text())["cells"]]
+    proc = run_cli("fix", "--format", "json", str(path))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)["results"][0]
+    codes = {a["code"] for a in result["applied"]}
+    assert {"FMT001", "NB303", "NB107"} <= codes, codes
+    data = json.loads(path.read_text())
+    cells = data["cells"]
+    empty_id = ids_before[3]
+    assert [c["id"] for c in cells] == [i for i in ids_before if i != empty_id]
+    assert "".join(cells[1]["source"]) == "import math\n\nx = 1"
+    assert cells[1]["metadata"]["custom"] == {"keep": True}
+    assert cells[2]["metadata"]["tags"] == ["parameters"]
+    assert "".join(cells[3]["source"]) == "print(math.sqrt(alpha), n)"
+    assert "".join(cells[3]["outputs"][0]["text"]) == "0.7 3\n", "outputs kept without --clear-outputs"
+    assert data["metadata"]["extra"] == {"unknown": [1, 2]}
+    backup = Path(result["backup"])
+    assert backup.parent == tmp_path / ".nbops_backup" and backup.exists()
+    assert nbformat.validate(nbformat.read(path, as_version=4)) is None
+    again = run_cli("fix", str(path))
+    assert "Nothing to fix." in again.stdout
+
+
+def test_clear_outputs_is_opt_in(tmp_path: Path) -> None:
+    path = messy(tmp_path / "m.ipynb")
+    run_cli("fix", "--clear-outputs", "--no-backup", str(path))
+    cells = json.loads(path.read_text())["cells"]
+    assert all(c.get("outputs") in ([], None) for c in cells if c["cell_type"] == "code")
+    assert all(c.get("execution_count") is None for c in cells if c["cell_type"] == "code")
+    assert not (tmp_path / ".nbops_backup").exists()
+
+
+def test_ruff_safe_fixes_are_applied_per_cell(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nimport sys\nprint(sys.argv)")]
+    path = tmp_path / "r.ipynb"
+    nbformat.write(nb, path)
+    proc = run_cli("fix", "--no-format", "--no-backup", "--format", "json", str(path))
+    assert proc.returncode == 0, proc.stderr
+    source = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert "import os" not in source and "print(sys.argv)" in source
+    applied = json.loads(proc.stdout)["results"][0]["applied"]
+    assert any("F401" in a["message"] for a in applied)
+
+
+def test_unparseable_notebook_is_left_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "broken.ipynb"
+    target.write_bytes((BAD / "broken_json.ipynb").read_bytes())
+    before = target.read_bytes()
+    proc = run_cli("fix", str(target))
+    assert proc.returncode == 2
+    assert "left untouched" in proc.stderr and "Traceback" not in proc.stderr
+    assert target.read_bytes() == before
+
+
+def test_cell_with_syntax_error_is_not_touched_others_are(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f(:\n  x=1"), nbformat.v4.new_code_cell("y=2")]
+    path = tmp_path / "s.ipynb"
+    nbformat.write(nb, path)
+    run_cli("fix", "--no-backup", str(path))
+    cells = json.loads(path.read_text())["cells"]
+    assert "".join(cells[0]["source"]) == "def f(:\n  x=1"
+    assert "".join(cells[1]["source"]) == "y = 2"
+
+
+def test_magic_cells_survive_formatting(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\nx=1"),
+        nbformat.v4.new_code_cell("%%bash\necho hi"),
+        nbformat.v4.new_code_cell("if True:\n    !pip install x\ny=2"),
+    ]
+    path = tmp_path / "g.ipynb"
+    nbformat.write(nb, path)
+    proc = run_cli("fix", "--no-backup", str(path))
+    assert proc.returncode == 0, proc.stderr
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+    assert cells[0] == "%matplotlib inline\nx = 1"
+    assert cells[1] == "%%bash\necho hi"
+    assert "!pip install x" in cells[2] and "y = 2" in cells[2]
+
+
+def test_ruff_fix_never_removes_an_import_a_magic_uses(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import math\nimport os"),
+        nbformat.v4.new_code_cell("%time y = math.sqrt(2)"),
+    ]
+    path = tmp_path / "t.ipynb"
+    nbformat.write(nb, path)
+    lint = json.loads(run_cli("lint", "--no-cache", "--format", "json", str(path)).stdout)
+    unused = {d["message"] for d in lint["diagnostics"] if d["code"] == "F401"}
+    assert unused == {"`os` imported but unused"}, "the import used by %time is not reported"
+    run_cli("fix", "--no-backup", str(path))
+    first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert "import math" in first
