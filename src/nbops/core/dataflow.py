@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from nbops.core.symbols import CellSymbols, FunctionInfo, analyze_cell
@@ -33,6 +34,17 @@ __all__ = ["CodeCellInput", "DataFlow", "Edge", "OrderFlow", "Unresolved", "anal
 
 EdgeKind = Literal["write", "mutate"]
 
+
+
+@lru_cache(maxsize=8192)
+def cached_analyze_cell(source: str) -> CellSymbols:
+    """``analyze_cell`` memoised by source text: an unchanged cell is analysed once per process.
+
+    Re-linting a notebook after a save (what the JupyterLab panel does) then re-analyses only
+    the edited cells, and duplicated cells across a folder cost one analysis. The result is
+    shared: callers must treat it as read-only.
+    """
+    return analyze_cell(source)
 
 @dataclass(frozen=True, slots=True)
 class CodeCellInput:
@@ -225,7 +237,7 @@ class _Flow:
 def analyze_notebook(cells: Sequence[CodeCellInput]) -> DataFlow:
     """Analyse every code cell and the flow between them in document and execution order."""
     ordered = sorted(cells, key=lambda c: c.index)
-    symbols = {cell.index: analyze_cell(cell.source) for cell in ordered}
+    symbols = {cell.index: cached_analyze_cell(cell.source) for cell in ordered}
     walk = _Flow([cell.index for cell in ordered], symbols)
     document = walk.run()
     executed = [cell for cell in ordered if cell.execution_count is not None]

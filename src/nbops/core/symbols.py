@@ -155,6 +155,8 @@ class CellSymbols:
     # evaluation order: ``df = load()`` runs load() before it binds df).
     read_steps: dict[str, int] = field(default_factory=dict, repr=False)
     write_steps: dict[str, int] = field(default_factory=dict, repr=False)
+    # the parsed translation, kept so rules never parse a cell a second time
+    tree: ast.Module | None = field(default=None, repr=False, compare=False)
 
     def binds_before(self, name: str, read: str) -> bool:
         """True when the cell binds ``name`` before its first read of ``read`` (False when
@@ -1158,6 +1160,7 @@ def analyze_cell(source: str | CellSource) -> CellSymbols:
     except ValueError as error:  # null bytes in the source
         symbols.syntax_error = SyntaxIssue(message=str(error), line=1, column=1)
         return symbols
+    symbols.tree = tree
     lines = cell.python.split("\n")  # ast counts only newlines (not form feeds) as breaks
     magic_cols: dict[int, int] = {}
     for magic in cell.magics:

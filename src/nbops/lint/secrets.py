@@ -29,6 +29,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Iterator
 from itertools import pairwise
 
 __all__ = ["KIND_LABELS", "SecretMatch", "find_secrets", "redact"]
@@ -310,12 +311,59 @@ def _token_ok(kind: str, text: str) -> bool:
     return True
 
 
+# Every alternative above needs one of these substrings near its start (the sensitive names
+# of the generic patterns all contain one of the words). Long texts (outputs of megabytes)
+# are scanned only in windows around them: the full scanner costs far more per character.
+_ANCHORS = (
+    "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox",
+    "hooks.slack", "_live_", "aiza", "hf_", "sk-", "eyj", "-----begin", "://", "pass", "pwd",
+    "secret", "token", "credential", "auth", "bearer", "key", "sig",
+)  # fmt: skip
+_FULL_SCAN_BELOW = 4096
+_WINDOW = 400
+
+
+def _matches(text: str) -> Iterator[re.Match[str]]:
+    if len(text) < _FULL_SCAN_BELOW:
+        low = text.lower()
+        if any(anchor in low for anchor in _ANCHORS):
+            yield from _SCANNER.finditer(text)
+        return
+    # str.find on the lower-cased text runs in C at memory speed; a regex here would not
+    low = text.lower()
+    hits: list[tuple[int, bool]] = []
+    for anchor in _ANCHORS:
+        at = low.find(anchor)
+        while at != -1:
+            hits.append((at, anchor == "-----begin"))
+            at = low.find(anchor, at + len(anchor))
+    hits.sort()
+    windows: list[tuple[int, int]] = []
+    for at, key_block in hits:
+        if windows and at < windows[-1][1]:
+            continue
+        line_start = text.rfind("\n", 0, at) + 1
+        start = max(line_start, at - _WINDOW)
+        if windows and start < windows[-1][1]:
+            start = windows[-1][1]
+        line_end = text.find("\n", at)
+        if key_block:
+            end = min(len(text), at + 20000)
+        elif line_end == -1:
+            end = min(len(text), at + _WINDOW)
+        else:
+            end = min(max(line_end, at + 1), at + _WINDOW)
+        windows.append((start, end))
+    for start, end in windows:
+        yield from _SCANNER.finditer(text, start, end)
+
+
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every secret in ``text``, in order, without overlaps."""
     if not text:
         return []
     found: list[tuple[str, int, int]] = []
-    for m in _SCANNER.finditer(text):
+    for m in _matches(text):
         group = m.lastgroup
         if group is None or not group.startswith("k"):
             continue

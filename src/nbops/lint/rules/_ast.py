@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nbops.core.magics import PLACEHOLDERS, CellSource
 from nbops.lint.rule import Context
@@ -68,6 +69,18 @@ class CellTree:
         """True when the node is part of a placeholder for IPython syntax, not real code."""
         return getattr(node, "lineno", 0) in self.placeholders
 
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the tree, walked once and shared by all rules."""
+        return list(ast.walk(self.tree))
+
+    @cached_property
+    def calls(self) -> list[ast.Call]:
+        """Calls of real code (not magic placeholders), in source order."""
+        found = [n for n in self.nodes if isinstance(n, ast.Call) and not self.on_magic(n)]
+        found.sort(key=lambda n: (n.lineno, n.col_offset))
+        return found
+
     def translated(self, node: ast.AST) -> bool:
         """True when the node sits on any line translated from IPython syntax."""
         return self.source.line_has_magic(getattr(node, "lineno", 0))
@@ -104,9 +117,8 @@ def cell_trees(ctx: Context) -> dict[int, CellTree]:
     trees: dict[int, CellTree] = {}
     for cell, sym in ctx.parsed():
         python = sym.source.python
-        try:
-            tree = ast.parse(python)
-        except (SyntaxError, ValueError):  # the engine parsed it; be safe anyway
+        tree = sym.tree
+        if tree is None:
             continue
         lines = python.split("\n")
         placeholders, shifts = _magic_lines(sym.source, lines)
@@ -165,9 +177,7 @@ def calls_in_order(ctx: Context) -> Iterator[tuple[CellTree, ast.Call]]:
     trees = cell_trees(ctx)
     for index in sorted(trees):
         ct = trees[index]
-        calls = [n for n in ast.walk(ct.tree) if isinstance(n, ast.Call) and not ct.on_magic(n)]
-        calls.sort(key=lambda n: (n.lineno, n.col_offset))
-        for call in calls:
+        for call in ct.calls:
             yield ct, call
 
 

@@ -298,11 +298,9 @@ class UndefinedName(Rule):
             )
 
 
-def _last_statement_displays(python: str) -> bool | None:
+def _last_statement_displays(python: str, tree: ast.Module | None) -> bool | None:
     """Whether the cell's last statement shows a value; None when unknown."""
-    try:
-        tree = ast.parse(python)
-    except SyntaxError:
+    if tree is None:
         return None
     if not tree.body:
         return False
@@ -361,7 +359,8 @@ class StaleOutput(Rule):
                 return f"its result is Out[{count}] but the cell ran as [{cell.execution_count}]"
         source = ctx.sources.get(cell.index)
         if "execute_result" in kinds and source is not None and source.body_is_python:
-            shows = _last_statement_displays(source.python)
+            sym = ctx.symbols.get(cell.index)
+            shows = _last_statement_displays(source.python, sym.tree if sym else None)
             if shows is False and not source.magics:
                 return "it shows an Out[] value but its last statement is not an expression"
         for out in cell.outputs:
@@ -540,10 +539,7 @@ class NonIdempotentCell(Rule):
                         line=ref.line,
                         column=ref.column,
                     )
-            source = ctx.sources.get(cell.index)
-            if source is None:
-                continue
-            for name, line, col in _top_level_appends(source.python):
+            for name, line, col in _top_level_appends(sym.source.python, sym.tree):
                 if name in inputs and name not in written and name not in reported:
                     reported.add(name)
                     yield Finding(
@@ -555,12 +551,8 @@ class NonIdempotentCell(Rule):
                     )
 
 
-def _top_level_appends(python: str) -> Iterator[tuple[str, int, int]]:
-    if not any(f".{m}(" in python for m in _APPENDING):
-        return
-    try:
-        tree = ast.parse(python)
-    except SyntaxError:
+def _top_level_appends(python: str, tree: ast.Module | None) -> Iterator[tuple[str, int, int]]:
+    if tree is None or not any(f".{m}(" in python for m in _APPENDING):
         return
     for stmt in tree.body:
         if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):

@@ -81,7 +81,7 @@ class StarImport(Rule):
             ct = cell_trees(ctx).get(cell.index)
             found: list[tuple[int, int, Finding]] = []
             if ct is not None:
-                for node in ast.walk(ct.tree):
+                for node in ct.nodes:
                     if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                         module = "." * node.level + (node.module or "")
                         message = (
@@ -498,7 +498,7 @@ class _GlobalKinds:
             return False
         stores = [
             n
-            for n in ast.walk(ct.tree)
+            for n in ct.nodes
             if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
         ]
         if len(stores) != 1:
@@ -582,11 +582,25 @@ class FunctionReadsGlobal(Rule):
 
 
 def output_size(cell: Cell) -> int:
-    """Bytes the cell's outputs take in the ``.ipynb`` file (JSON, UTF-8)."""
+    """About the bytes the cell's outputs take in the ``.ipynb`` file.
+
+    Counted from the decoded JSON (characters of strings plus punctuation) instead of
+    re-serialising megabytes of outputs; close enough for a size limit.
+    """
     outputs = cell.raw.get("outputs")
     if not outputs:
         return 0
-    return len(json.dumps(outputs, ensure_ascii=False).encode())
+    return _json_size(outputs)
+
+
+def _json_size(value: object) -> int:
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, list):
+        return sum(_json_size(v) for v in value) + len(value) + 1
+    if isinstance(value, dict):
+        return sum(len(str(k)) + 4 + _json_size(v) for k, v in value.items()) + 1
+    return len(str(value))
 
 
 def _size(n: int) -> str:
@@ -759,7 +773,7 @@ class DebuggerLeft(Rule):
 def _catch_warnings_nodes(ct: CellTree, aliases: dict[str, str]) -> set[int]:
     """ids of nodes inside ``with warnings.catch_warnings():`` blocks (scoped, so fine)."""
     inside: set[int] = set()
-    for node in ast.walk(ct.tree):
+    for node in ct.nodes:
         if isinstance(node, (ast.With, ast.AsyncWith)) and any(
             isinstance(item.context_expr, ast.Call)
             and qualified(item.context_expr.func, aliases) == "warnings.catch_warnings"
@@ -850,7 +864,7 @@ class WarningsSuppressed(Rule):
             scoped = _catch_warnings_nodes(ct, aliases)
             nodes = [
                 n
-                for n in ast.walk(ct.tree)
+                for n in ct.nodes
                 if isinstance(n, (ast.Call, ast.Assign))
                 and id(n) not in scoped
                 and not ct.on_magic(n)

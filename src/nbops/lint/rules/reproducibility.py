@@ -117,11 +117,11 @@ def _magic_lines(m: Magic) -> Iterator[tuple[int, int, str]]:
         yield m.line + k, (m.column - 1 if k == 0 else 0), text.rstrip("\r")
 
 
-def _excluded_strings(tree: ast.Module, aliases: dict[str, str]) -> set[int]:
+def _excluded_strings(nodes: list[ast.AST], aliases: dict[str, str]) -> set[int]:
     """ids of string nodes that are not paths: bare string statements, regex patterns,
     and the pieces of f-strings (reported as a whole)."""
     skip: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
             skip.add(id(node.value))  # docstrings and strings used as comments
         elif isinstance(node, ast.JoinedStr):
@@ -186,8 +186,8 @@ class AbsolutePath(Rule):
         for index in sorted(trees):
             ct = trees[index]
             found: list[Finding] = []
-            skip = _excluded_strings(ct.tree, aliases)
-            for node in ast.walk(ct.tree):
+            skip = _excluded_strings(ct.nodes, aliases)
+            for node in ct.nodes:
                 if not isinstance(node, (ast.Constant, ast.JoinedStr)) or id(node) in skip:
                     continue
                 text = str_value(node)

@@ -126,6 +126,13 @@ class SecretInCode(Rule):
 
 # output mime types that hold binary or rendered media, never scanned
 _MEDIA = ("image/", "video/", "audio/", "application/pdf", "font/")
+# bundled library code and widget plumbing, not anything the notebook printed
+_CODE_BUNDLES = {
+    "application/javascript",
+    "text/javascript",
+    "application/vnd.jupyter.widget-view+json",
+    "application/vnd.jupyter.widget-state+json",
+}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -138,13 +145,19 @@ def output_texts(out: dict[str, Any]) -> Iterator[str]:
         data = out.get("data")
         if not isinstance(data, dict):
             return
+        seen: set[str] = set()
         for mime, value in data.items():
-            if not isinstance(mime, str) or mime.startswith(_MEDIA):
+            if not isinstance(mime, str) or mime.startswith(_MEDIA) or mime in _CODE_BUNDLES:
                 continue
             if isinstance(value, (str, list)):
-                yield _join(value)
+                text = _join(value)
             elif value is not None:
-                yield json.dumps(value, ensure_ascii=False)
+                text = json.dumps(value, ensure_ascii=False)
+            else:
+                continue
+            if text not in seen:  # plotly repeats its HTML under a vendor type
+                seen.add(text)
+                yield text
     elif kind == "error":
         yield f"{out.get('ename', '')}: {out.get('evalue', '')}"
         yield _ANSI.sub("", _join(out.get("traceback")))
@@ -196,7 +209,7 @@ def _env_dumps(ctx: Context, cell: Cell) -> Iterator[tuple[int, int, int | None,
         return qualified(node, aliases) == "os.environ"
 
     printers = {"print", "display", "pprint.pprint", "pprint.pp", "IPython.display.display"}
-    for node in ast.walk(tree):
+    for node in ct.nodes:
         if (
             isinstance(node, ast.Call)
             and qualified(node.func, aliases) in printers
@@ -518,7 +531,7 @@ class TlsVerificationDisabled(Rule):
         trees = cell_trees(ctx)
         for index in sorted(trees):
             ct = trees[index]
-            nodes = [n for n in ast.walk(ct.tree) if hasattr(n, "lineno") and not ct.on_magic(n)]
+            nodes = [n for n in ct.nodes if hasattr(n, "lineno") and not ct.on_magic(n)]
             nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
             for node in nodes:
                 message = self._message(node, aliases)
