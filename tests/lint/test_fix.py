@@ -83,15 +83,28 @@ def test_clear_outputs_is_opt_in(tmp_path: Path) -> None:
 
 def test_ruff_safe_fixes_are_applied_per_cell(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nimport sys\nprint(sys.argv)")]
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nimport os\nprint(sys.argv, os.sep)")]
     path = tmp_path / "r.ipynb"
     nbformat.write(nb, path)
-    proc = run_cli("fix", "--no-format", "--no-backup", "--format", "json", str(path))
+    proc = run_cli("fix", "--no-format", "--no-backup", "--select", "I", "--format", "json", str(path))
     assert proc.returncode == 0, proc.stderr
     source = "".join(json.loads(path.read_text())["cells"][0]["source"])
-    assert "import os" not in source and "print(sys.argv)" in source
+    assert source.startswith("import os\nimport sys\n"), source
     applied = json.loads(proc.stdout)["results"][0]["applied"]
-    assert any("F401" in a["message"] for a in applied)
+    assert [a["code"] for a in applied] == ["I001"]
+
+
+def test_removing_unused_imports_is_unsafe_in_notebooks(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import seaborn\nimport sys\nprint(sys.argv)")]
+    path = tmp_path / "u.ipynb"
+    nbformat.write(nb, path)
+    lint = json.loads(run_cli("lint", "--no-cache", "--format", "json", "--select", "F401", str(path)).stdout)
+    assert lint["diagnostics"][0]["fix"]["applicability"] == "unsafe"
+    run_cli("fix", "--no-format", "--no-backup", str(path))
+    assert "import seaborn" in "".join(json.loads(path.read_text())["cells"][0]["source"])
+    run_cli("fix", "--no-format", "--no-backup", "--unsafe-fixes", str(path))
+    assert "import seaborn" not in "".join(json.loads(path.read_text())["cells"][0]["source"])
 
 
 def test_unparseable_notebook_is_left_untouched(tmp_path: Path) -> None:

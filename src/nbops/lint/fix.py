@@ -13,7 +13,7 @@ import difflib
 import json
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,14 @@ from nbops.errors import ToolError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
 from nbops.lint.engine import Linter
 from nbops.lint.registry import FORMAT_CODE
-from nbops.lint.tools import _minimal_notebook, _ruff_args, is_syntax_item, run_ruff_notebook
+from nbops.lint.tools import (
+    RUFF_UNSAFE_IN_NOTEBOOKS,
+    _minimal_notebook,
+    _ruff_args,
+    code_of,
+    is_syntax_item,
+    run_ruff_notebook,
+)
 
 __all__ = ["AppliedFix", "FixOptions", "fix_notebook", "apply_fix", "notebook_diff"]
 
@@ -33,7 +40,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @dataclass(frozen=True)
 class AppliedFix:
     code: str
-    cell_index: int | None
+    cell_index: int | None  # the cell's index before any fix was applied
     message: str
 
     def to_json(self) -> dict[str, Any]:
@@ -128,7 +135,12 @@ def _wanted(diag: Diagnostic, options: FixOptions) -> bool:
     return True
 
 
-def _rule_fixes(nb: Notebook, linter: Linter, options: FixOptions) -> list[AppliedFix]:
+Origin = Callable[[int | None], int | None]
+
+
+def _rule_fixes(
+    nb: Notebook, linter: Linter, options: FixOptions, orig: Origin
+) -> list[AppliedFix]:
     rules = _rules_linter(linter)
     applied: list[AppliedFix] = []
     for _ in range(options.max_rounds):
@@ -146,22 +158,24 @@ def _rule_fixes(nb: Notebook, linter: Linter, options: FixOptions) -> list[Appli
             if any(e.op == "delete_cell" for e in diag.fix.edits):
                 pending_deletes.append((diag, diag.fix))
                 continue
+            applied.append(AppliedFix(diag.code, orig(diag.cell_index), diag.fix.message))
             apply_fix(nb, diag.fix)
-            applied.append(AppliedFix(diag.code, diag.cell_index, diag.fix.message))
             round_applied += 1
         # deletions shift indexes: apply them last, bottom-up
         for diag, fix in sorted(
             pending_deletes, key=lambda p: -max(e.cell_index for e in p[1].edits)
         ):
+            applied.append(AppliedFix(diag.code, orig(diag.cell_index), fix.message))
             apply_fix(nb, fix)
-            applied.append(AppliedFix(diag.code, diag.cell_index, fix.message))
             round_applied += 1
         if not round_applied:
             break
     return applied
 
 
-def _ruff_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedFix]:
+def _ruff_fixes(
+    nb: Notebook, linter: Linter, broken: set[int], orig: Origin, unsafe: bool
+) -> list[AppliedFix]:
     if not nb.is_python or not nb.code_cells or not linter.settings.selection.wants_ruff:
         return []
     sel, ign = linter.settings.selection.ruff_codes()
@@ -172,14 +186,23 @@ def _ruff_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedF
     blank = broken | syntax
     if syntax:
         before = run_ruff_notebook(cells, name, sel, ign, blank=blank)
+    wanted = ("safe", "unsafe") if unsafe else ("safe",)
     fixable = [
-        i for i in before if (i.get("fix") or {}).get("applicability") == "safe" and i.get("cell")
+        i
+        for i in before
+        if (i.get("fix") or {}).get("applicability") in wanted
+        and i.get("cell")
+        and (unsafe or code_of(i) not in RUFF_UNSAFE_IN_NOTEBOOKS)
     ]
     if not fixable:
         return []
     args = [*_ruff_args(sel, ign, cache=False), "--stdin-filename", name, "-"]
     args = [a for a in args if a not in ("--no-fix", "--output-format", "json")]
     args.insert(2, "--fix-only")
+    if unsafe:
+        args.insert(3, "--unsafe-fixes")
+    else:
+        args[3:3] = ["--unfixable", ",".join(RUFF_UNSAFE_IN_NOTEBOOKS)]
     try:
         proc = subprocess.run(
             args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120
@@ -220,8 +243,7 @@ def _ruff_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedF
             {str(i["code"]) for i in fixable if i["cell"] == index + 1}
             - {str(code) for c, code in remaining if c == index + 1}
         )
-        message = "ruff safe fixes" + (f" ({', '.join(done)})" if done else "")
-        applied.append(AppliedFix(done[0] if len(done) == 1 else "ruff", index, message))
+        applied.append(AppliedFix(",".join(done) or "ruff", orig(index), "ruff's safe fixes"))
     return applied
 
 
@@ -244,7 +266,9 @@ def _drops_import_used_by_magic(old: str, new: str, words: set[str]) -> bool:
     return bool((before - after) & words)
 
 
-def _format_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[AppliedFix]:
+def _format_fixes(
+    nb: Notebook, linter: Linter, broken: set[int], orig: Origin
+) -> list[AppliedFix]:
     if not nb.is_python or not linter.settings.selection.enabled(FORMAT_CODE):
         return []
     checker = linter.analyzer.checker
@@ -259,7 +283,7 @@ def _format_fixes(nb: Notebook, linter: Linter, broken: set[int]) -> list[Applie
         result = checker.check(cell.source)
         if result.changed and not result.error:
             cell.set_source(result.formatted)
-            applied.append(AppliedFix(FORMAT_CODE, cell.index, "formatted with black"))
+            applied.append(AppliedFix(FORMAT_CODE, orig(cell.index), "formatted with black"))
     checker.flush()
     return applied
 
@@ -276,18 +300,27 @@ def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None
     """Apply every wanted fix to ``nb`` in place; returns what was changed."""
     options = options or FixOptions()
     applied: list[AppliedFix] = []
+    # fixes may delete cells: report every change by the cell's number before fixing
+    origin = {id(c.raw): c.index for c in nb.cells}
+
+    def orig(index: int | None) -> int | None:
+        if index is None or not 0 <= index < len(nb.cells):
+            return index
+        return origin.get(id(nb.cells[index].raw), index)
+
     if options.clear_outputs:
         for cell in nb.iter_code():
             if cell.outputs or cell.execution_count is not None:
                 cell.clear_outputs()
                 applied.append(AppliedFix("clear-outputs", cell.index, "cleared outputs"))
     if options.rules:
-        applied += _rule_fixes(nb, linter, options)
+        applied += _rule_fixes(nb, linter, options, orig)
     broken = _broken_cells(nb)
     if options.ruff:
-        applied += _ruff_fixes(nb, linter, broken)
+        applied += _ruff_fixes(nb, linter, broken, orig, options.unsafe)
     if options.format and linter.settings.format_check:
-        applied += _format_fixes(nb, linter, broken)
+        applied += _format_fixes(nb, linter, broken, orig)
+    applied.sort(key=lambda a: -1 if a.cell_index is None else a.cell_index)
     return applied
 
 

@@ -38,6 +38,10 @@ __all__ = [
 RUFF_URL = "https://docs.astral.sh/ruff/rules/"
 # nbops' own rules cover these with cell- and history-aware versions.
 RUFF_SUPERSEDED = ("F821", "F403")
+# ruff calls these fixes safe; in notebooks they are not: an "unused" import often runs for
+# its side effects (seaborn's styles, pandas extensions, plugin registration) and removing
+# one changes what a run does. nbops offers them as unsafe fixes.
+RUFF_UNSAFE_IN_NOTEBOOKS = ("F401",)
 
 
 @lru_cache(maxsize=1)
@@ -177,6 +181,10 @@ def run_ruff_notebook(
     return data
 
 
+def code_of(item: dict[str, Any]) -> str:
+    return str(item.get("code") or "")
+
+
 def is_syntax_item(item: dict[str, Any]) -> bool:
     return item.get("code") in (None, "invalid-syntax", "E999") or item.get("name") == "invalid-syntax"
 
@@ -233,6 +241,8 @@ def map_ruff(
                 )
                 for e in raw_fix.get("edits", [])
             )
+            if code_of(item) in RUFF_UNSAFE_IN_NOTEBOOKS:
+                applicability = "unsafe"
             if applicability in ("safe", "unsafe"):
                 fix = Fix(
                     message=raw_fix.get("message") or "ruff fix",
