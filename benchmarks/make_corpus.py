@@ -769,8 +769,10 @@ class Builder:
     def __post_init__(self) -> None:
         self.real_stream = list(self.examples) + self.shuffled(self.sdist)
         # variant material: Python nbformat-4 notebooks, minus the multi-MB one
-        # (its outputs would turn every variant into a multi-MB notebook)
-        self.py_pool = [s for s in self.sdist + self.examples if s.python_v4 and len(s.raw) < 1024**2]
+        # (its outputs would turn every variant into a multi-MB notebook;
+        # examples/ are left out of it on purpose, so that adding or editing an
+        # example changes only the slots the examples fill, not every variant)
+        self.py_pool = [s for s in self.sdist if s.python_v4 and len(s.raw) < 1024**2]
 
     def shuffled(self, xs: list) -> list:
         xs = list(xs)

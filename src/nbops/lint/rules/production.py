@@ -241,6 +241,18 @@ def _region(ctx: Context, ct: CellTree, first: int, last: int) -> _Region:
     return _Region(used, bound, stars, hazards)
 
 
+def _whole_region(ctx: Context, ct: CellTree) -> _Region:
+    """``_region`` of a whole cell, computed once per lint (every late import asks)."""
+    memo: dict[int, _Region] | None = getattr(ctx, "_nbops_regions", None)
+    if memo is None:
+        memo = {}
+        setattr(ctx, "_nbops_regions", memo)  # noqa: B010 (a memo, not a Context field)
+    region = memo.get(ct.index)
+    if region is None:
+        region = memo[ct.index] = _region(ctx, ct, 1, 1 << 30)
+    return region
+
+
 def _insertion_line(ct: CellTree) -> int:
     """Line after which a moved import goes: after the cell's last top-level import."""
     body = ct.tree.body
@@ -291,7 +303,7 @@ def _move_fix(
             ot = trees.get(other.index)
             if sym is None or ot is None:
                 return None  # a cell that does not parse may do anything
-            regions.append(_region(ctx, ot, 1, big))
+            regions.append(_whole_region(ctx, ot))
     regions.append(_region(ctx, ct, 1, stmt.lineno - 1))
     for region in regions:
         if region.stars or bound & region.bound:
