@@ -32,7 +32,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import random
 import re
 import shutil
@@ -40,7 +39,6 @@ import struct
 import subprocess
 import sys
 import tarfile
-import textwrap
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -100,16 +98,32 @@ def fetch_sdists(offline: bool) -> list[Path]:
         if not found and not offline:
             print(f"[corpus] downloading {name}=={version} sdist", file=sys.stderr)
             cmd = [
-                sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                "--no-deps", "--no-binary", ":all:", f"{name}=={version}", "-d", str(d),
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"{name}=={version}",
+                "-d",
+                str(d),
             ]
-            r = subprocess.run(cmd, capture_output=True, text=True)
+            r = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if r.returncode != 0:
-                print(f"[corpus] WARNING: could not download {name}=={version}:\n"
-                      + r.stderr[-1500:], file=sys.stderr)
-            found = sorted(d.glob(f"{name}-{version}.tar.gz")) + sorted(d.glob(f"{name}-{version}.zip"))
+                print(
+                    f"[corpus] WARNING: could not download {name}=={version}:\n" + r.stderr[-1500:],
+                    file=sys.stderr,
+                )
+            found = sorted(d.glob(f"{name}-{version}.tar.gz")) + sorted(
+                d.glob(f"{name}-{version}.zip")
+            )
         if not found:
-            print(f"[corpus] WARNING: skipping {name}=={version} (no sdist in {d})", file=sys.stderr)
+            print(
+                f"[corpus] WARNING: skipping {name}=={version} (no sdist in {d})", file=sys.stderr
+            )
             continue
         out.append(found[0])
     return out
@@ -122,7 +136,8 @@ def is_python(nb: dict) -> bool:
     ks = md.get("kernelspec") or {}
     li = md.get("language_info") or {}
     lang = (ks.get("language") if isinstance(ks, dict) else None) or (
-        li.get("name") if isinstance(li, dict) else None)
+        li.get("name") if isinstance(li, dict) else None
+    )
     return isinstance(lang, str) and lang.lower() == "python"
 
 
@@ -146,8 +161,12 @@ def load_sources(offline: bool) -> tuple[list[Source], list[Source], list[str]]:
             skipped.append(f"{origin} (JSON but not an object)")
             return None
         s = Source(origin=origin, raw=raw, nb=nb, name=Path(origin).name)
-        s.python_v4 = (nb.get("nbformat") == 4 and isinstance(nb.get("cells"), list)
-                       and isinstance(nb.get("metadata"), dict) and is_python(nb))
+        s.python_v4 = (
+            nb.get("nbformat") == 4
+            and isinstance(nb.get("cells"), list)
+            and isinstance(nb.get("metadata"), dict)
+            and is_python(nb)
+        )
         return s
 
     sdist_sources: list[Source] = []
@@ -199,8 +218,13 @@ def code(source: str, outputs: list | None = None, count: int | None = None, tag
     md: dict = {}
     if tags:
         md["tags"] = list(tags)
-    return {"cell_type": "code", "execution_count": count, "metadata": md,
-            "outputs": outputs or [], "source": split_lines(source.strip("\n"))}
+    return {
+        "cell_type": "code",
+        "execution_count": count,
+        "metadata": md,
+        "outputs": outputs or [],
+        "source": split_lines(source.strip("\n")),
+    }
 
 
 def markdown(source: str) -> dict:
@@ -219,14 +243,20 @@ def result(count: int | None, text: str, html: str | None = None) -> dict:
 
 
 def png_output(png: bytes, text: str = "<Figure size 640x480 with 1 Axes>") -> dict:
-    return {"data": {"image/png": base64.b64encode(png).decode("ascii") + "\n",
-                     "text/plain": [text]},
-            "metadata": {}, "output_type": "display_data"}
+    return {
+        "data": {"image/png": base64.b64encode(png).decode("ascii") + "\n", "text/plain": [text]},
+        "metadata": {},
+        "output_type": "display_data",
+    }
 
 
 def error_output(ename: str, evalue: str, frames: list[str]) -> dict:
-    return {"ename": ename, "evalue": evalue, "output_type": "error",
-            "traceback": frames + [f"\x1b[0;31m{ename}\x1b[0m: {evalue}"]}
+    return {
+        "ename": ename,
+        "evalue": evalue,
+        "output_type": "error",
+        "traceback": frames + [f"\x1b[0;31m{ename}\x1b[0m: {evalue}"],
+    }
 
 
 def make_png(rng: random.Random, target_bytes: int, width: int = 640) -> bytes:
@@ -240,23 +270,41 @@ def make_png(rng: random.Random, target_bytes: int, width: int = 640) -> bytes:
     raw = bytearray()
     for y in range(height):
         raw += (b"\x00" + rng.randbytes(row)) if y in noisy else white
+
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(bytes(raw), 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def realistic_png(rng: random.Random) -> bytes:
     # matplotlib figures in real notebooks: mostly 10-60 KB, some up to ~180 KB
-    size = int(rng.choice([10, 15, 18, 22, 25, 30, 35, 45, 60, 90, 150]) * 1024 * rng.uniform(0.8, 1.2))
+    size = int(
+        rng.choice([10, 15, 18, 22, 25, 30, 35, 45, 60, 90, 150]) * 1024 * rng.uniform(0.8, 1.2)
+    )
     return make_png(rng, size)
 
 
-def finish(nb_cells: list[dict], rng: random.Random, minor: int = 5,
-           metadata: dict | None = None) -> dict:
-    nb = {"cells": nb_cells, "metadata": metadata if metadata is not None else json.loads(json.dumps(PY_METADATA)),
-          "nbformat": 4, "nbformat_minor": minor}
+def finish(
+    nb_cells: list[dict], rng: random.Random, minor: int = 5, metadata: dict | None = None
+) -> dict:
+    nb = {
+        "cells": nb_cells,
+        "metadata": metadata if metadata is not None else json.loads(json.dumps(PY_METADATA)),
+        "nbformat": 4,
+        "nbformat_minor": minor,
+    }
     fix_ids(nb, rng)
     return nb
 
@@ -272,9 +320,9 @@ def fix_ids(nb: dict, rng: random.Random) -> None:
         if isinstance(minor, int) and minor >= 5:
             cid = c.get("id")
             if not isinstance(cid, str) or cid in used or not _ID_RE.match(cid):
-                cid = "%08x" % rng.getrandbits(32)
+                cid = f"{rng.getrandbits(32):08x}"
                 while cid in used:
-                    cid = "%08x" % rng.getrandbits(32)
+                    cid = f"{rng.getrandbits(32):08x}"
             c["id"] = cid
             used.add(cid)
             # keep a stable key order: id after cell_type, like Jupyter
@@ -330,32 +378,84 @@ def renumber(cells: list[dict], rng: random.Random, mode: str) -> None:
 # synthetic data-science notebooks
 # --------------------------------------------------------------------------
 DOMAINS = [
-    dict(slug="churn", title="Customer churn prediction", file="customers.csv", target="churned",
-         num=["tenure_months", "monthly_charges", "total_charges", "support_calls", "age"],
-         cat=["contract", "payment_method", "region"], task="clf"),
-    dict(slug="housing", title="House price regression", file="housing.csv", target="price",
-         num=["sqft", "bedrooms", "bathrooms", "year_built", "lot_size", "distance_to_center"],
-         cat=["neighborhood", "house_type"], task="reg"),
-    dict(slug="sales", title="Weekly sales forecast", file="sales_2023.parquet", target="units_sold",
-         num=["price", "discount", "store_size", "temperature", "fuel_price"],
-         cat=["store_id", "dept", "holiday"], task="reg"),
-    dict(slug="fraud", title="Card fraud detection", file="transactions.csv", target="is_fraud",
-         num=["amount", "hour", "merchant_risk", "distance_km", "n_tx_24h"],
-         cat=["merchant_category", "channel"], task="clf"),
-    dict(slug="sensors", title="Sensor anomaly exploration", file="sensor_log.csv", target="failure",
-         num=["temp_c", "vibration", "pressure", "rpm", "humidity"],
-         cat=["machine", "line"], task="clf"),
-    dict(slug="reviews", title="Review sentiment baseline", file="reviews.jsonl", target="label",
-         num=["length", "n_exclaim", "stars"], cat=["product_group"], task="clf"),
-    dict(slug="energy", title="Building energy usage", file="energy.csv", target="kwh",
-         num=["area_m2", "occupants", "outside_temp", "insulation_score"],
-         cat=["building_type", "climate_zone"], task="reg"),
+    {
+        "slug": "churn",
+        "title": "Customer churn prediction",
+        "file": "customers.csv",
+        "target": "churned",
+        "num": ["tenure_months", "monthly_charges", "total_charges", "support_calls", "age"],
+        "cat": ["contract", "payment_method", "region"],
+        "task": "clf",
+    },
+    {
+        "slug": "housing",
+        "title": "House price regression",
+        "file": "housing.csv",
+        "target": "price",
+        "num": ["sqft", "bedrooms", "bathrooms", "year_built", "lot_size", "distance_to_center"],
+        "cat": ["neighborhood", "house_type"],
+        "task": "reg",
+    },
+    {
+        "slug": "sales",
+        "title": "Weekly sales forecast",
+        "file": "sales_2023.parquet",
+        "target": "units_sold",
+        "num": ["price", "discount", "store_size", "temperature", "fuel_price"],
+        "cat": ["store_id", "dept", "holiday"],
+        "task": "reg",
+    },
+    {
+        "slug": "fraud",
+        "title": "Card fraud detection",
+        "file": "transactions.csv",
+        "target": "is_fraud",
+        "num": ["amount", "hour", "merchant_risk", "distance_km", "n_tx_24h"],
+        "cat": ["merchant_category", "channel"],
+        "task": "clf",
+    },
+    {
+        "slug": "sensors",
+        "title": "Sensor anomaly exploration",
+        "file": "sensor_log.csv",
+        "target": "failure",
+        "num": ["temp_c", "vibration", "pressure", "rpm", "humidity"],
+        "cat": ["machine", "line"],
+        "task": "clf",
+    },
+    {
+        "slug": "reviews",
+        "title": "Review sentiment baseline",
+        "file": "reviews.jsonl",
+        "target": "label",
+        "num": ["length", "n_exclaim", "stars"],
+        "cat": ["product_group"],
+        "task": "clf",
+    },
+    {
+        "slug": "energy",
+        "title": "Building energy usage",
+        "file": "energy.csv",
+        "target": "kwh",
+        "num": ["area_m2", "occupants", "outside_temp", "insulation_score"],
+        "cat": ["building_type", "climate_zone"],
+        "task": "reg",
+    },
 ]
 
 NAMES_STYLE = [
-    "{slug}_analysis", "{slug}-eda", "{slug}_model_v2", "Untitled{n}", "{slug}_analysis-Copy1",
-    "{slug} exploration", "01_{slug}_baseline", "{slug}_final_FINAL", "scratch_{slug}",
-    "Copy of {slug}_notebook", "{slug}_training", "report_{slug}",
+    "{slug}_analysis",
+    "{slug}-eda",
+    "{slug}_model_v2",
+    "Untitled{n}",
+    "{slug}_analysis-Copy1",
+    "{slug} exploration",
+    "01_{slug}_baseline",
+    "{slug}_final_FINAL",
+    "scratch_{slug}",
+    "Copy of {slug}_notebook",
+    "{slug}_training",
+    "report_{slug}",
 ]
 
 
@@ -364,12 +464,25 @@ def df_html(rng: random.Random, cols: list[str], nrows: int = 5) -> tuple[str, s
     body = []
     rows_txt = []
     for i in range(nrows):
-        vals = [f"{rng.uniform(0, 1000):.2f}" if rng.random() < 0.7 else rng.choice(["A", "B", "C", "north", "south"]) for _ in cols]
-        body.append("    <tr>\n      <th>%d</th>\n%s    </tr>\n" % (i, "".join(f"      <td>{v}</td>\n" for v in vals)))
+        vals = [
+            (
+                f"{rng.uniform(0, 1000):.2f}"
+                if rng.random() < 0.7
+                else rng.choice(["A", "B", "C", "north", "south"])
+            )
+            for _ in cols
+        ]
+        tds = "".join(f"      <td>{v}</td>\n" for v in vals)
+        body.append(f"    <tr>\n      <th>{i}</th>\n{tds}    </tr>\n")
         rows_txt.append(f"{i:<4}" + "  ".join(f"{v:>10}" for v in vals))
-    html = ('<div>\n<style scoped>\n    .dataframe tbody tr th:only-of-type {\n        vertical-align: middle;\n    }\n'
-            '</style>\n<table border="1" class="dataframe">\n  <thead>\n    <tr style="text-align: right;">\n      <th></th>\n'
-            + head + "    </tr>\n  </thead>\n  <tbody>\n" + "".join(body) + "  </tbody>\n</table>\n</div>")
+    html = (
+        "<div>\n<style scoped>\n    .dataframe tbody tr th:only-of-type {\n        vertical-align: middle;\n    }\n"
+        '</style>\n<table border="1" class="dataframe">\n  <thead>\n    <tr style="text-align: right;">\n      <th></th>\n'
+        + head
+        + "    </tr>\n  </thead>\n  <tbody>\n"
+        + "".join(body)
+        + "  </tbody>\n</table>\n</div>"
+    )
     text = "    " + "  ".join(f"{c:>10}" for c in cols) + "\n" + "\n".join(rows_txt)
     return text, html
 
@@ -391,13 +504,17 @@ class Synth:
         if r.random() < 0.6:
             lines.append("import seaborn as sns")
         if self.d["task"] == "clf":
-            lines += ["from sklearn.linear_model import LogisticRegression",
-                      "from sklearn.ensemble import RandomForestClassifier",
-                      "from sklearn.metrics import accuracy_score, roc_auc_score, classification_report"]
+            lines += [
+                "from sklearn.linear_model import LogisticRegression",
+                "from sklearn.ensemble import RandomForestClassifier",
+                "from sklearn.metrics import accuracy_score, roc_auc_score, classification_report",
+            ]
         else:
-            lines += ["from sklearn.linear_model import Ridge",
-                      "from sklearn.ensemble import GradientBoostingRegressor",
-                      "from sklearn.metrics import mean_absolute_error, r2_score"]
+            lines += [
+                "from sklearn.linear_model import Ridge",
+                "from sklearn.ensemble import GradientBoostingRegressor",
+                "from sklearn.metrics import mean_absolute_error, r2_score",
+            ]
         lines.append("from sklearn.model_selection import train_test_split")
         if self.m(0.5):
             lines += ["import os, sys", "import warnings", "warnings.filterwarnings('ignore')"]
@@ -415,16 +532,24 @@ class Synth:
         if self.m(0.5):
             out.append(code("%load_ext autoreload\n%autoreload 2"))
         if self.m(0.4):
-            out.append(code("!pip install -q xgboost shap==0.44.0",
-                            [stream("Note: you may need to restart the kernel to use updated packages.\n")]))
+            out.append(
+                code(
+                    "!pip install -q xgboost shap==0.44.0",
+                    [stream("Note: you may need to restart the kernel to use updated packages.\n")],
+                )
+            )
         return out
 
     def config(self) -> dict:
         d = self.d
         if self.m(0.5):
-            path = self.rng.choice([f"/home/alice/projects/{d['slug']}/data/{d['file']}",
-                                    f"C:\\\\Users\\\\bob\\\\Desktop\\\\{d['file']}",
-                                    f"/Users/carol/Downloads/{d['file']}"])
+            path = self.rng.choice(
+                [
+                    f"/home/alice/projects/{d['slug']}/data/{d['file']}",
+                    f"C:\\\\Users\\\\bob\\\\Desktop\\\\{d['file']}",
+                    f"/Users/carol/Downloads/{d['file']}",
+                ]
+            )
         else:
             path = f"data/{d['file']}"
         lines = [f'DATA_PATH = "{path}"']
@@ -432,7 +557,11 @@ class Synth:
             lines.append("SEED = 42")
         lines.append(f'TARGET = "{d["target"]}"')
         if self.m(0.25):
-            lines.append('API_KEY = "sk-live-' + "".join(self.rng.choice("abcdef0123456789") for _ in range(32)) + '"')
+            lines.append(
+                'API_KEY = "sk-live-'
+                + "".join(self.rng.choice("abcdef0123456789") for _ in range(32))
+                + '"'
+            )
         if self.m(0.2):
             lines.append('os.chdir("/tmp/work")')
         tags = ["parameters"] if self.rng.random() < 0.3 else None
@@ -440,7 +569,9 @@ class Synth:
 
     def load(self) -> list[dict]:
         d = self.d
-        reader = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}[d["file"].rsplit(".", 1)[1]]
+        reader = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}[
+            d["file"].rsplit(".", 1)[1]
+        ]
         extra = ", lines=True" if reader == "read_json" else ""
         src = f"df = pd.{reader}(DATA_PATH{extra})\ndf.shape"
         if self.m(0.2):
@@ -448,18 +579,43 @@ class Synth:
         n = self.rng.randint(2000, 200000)
         cols = d["num"] + d["cat"] + [d["target"]]
         text, html = df_html(self.rng, cols)
-        return [code(src, [result(None, f"({n}, {len(cols)})")]),
-                code("df.head()", [result(None, text, html)])]
+        return [
+            code(src, [result(None, f"({n}, {len(cols)})")]),
+            code("df.head()", [result(None, text, html)]),
+        ]
 
     def inspect(self) -> list[dict]:
         d = self.d
-        cells = [markdown("## Data overview"),
-                 code("df.info()", [stream("<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 48210 entries, 0 to 48209\n"
-                                           + "".join(f" {i}   {c:<20} 48210 non-null  float64\n" for i, c in enumerate(d["num"]))
-                                           + "dtypes: float64(%d), object(%d)\nmemory usage: 4.2+ MB\n" % (len(d["num"]), len(d["cat"])))])]
+        cells = [
+            markdown("## Data overview"),
+            code(
+                "df.info()",
+                [
+                    stream(
+                        "<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 48210 entries, 0 to 48209\n"
+                        + "".join(
+                            f" {i}   {c:<20} 48210 non-null  float64\n"
+                            for i, c in enumerate(d["num"])
+                        )
+                        + f"dtypes: float64({len(d['num'])}), object({len(d['cat'])})\nmemory usage: 4.2+ MB\n"
+                    )
+                ],
+            ),
+        ]
         text, html = df_html(self.rng, d["num"], 8)
         cells.append(code("df.describe()", [result(None, text, html)]))
-        cells.append(code("df.isna().sum()", [result(None, "\n".join(f"{c:<22}{self.rng.randint(0, 300)}" for c in d["num"] + d["cat"]) + "\ndtype: int64")]))
+        cells.append(
+            code(
+                "df.isna().sum()",
+                [
+                    result(
+                        None,
+                        "\n".join(f"{c:<22}{self.rng.randint(0, 300)}" for c in d["num"] + d["cat"])
+                        + "\ndtype: int64",
+                    )
+                ],
+            )
+        )
         if self.m(0.5):
             cells.append(code("df.columns"))
         if self.m(0.4):
@@ -474,33 +630,57 @@ class Synth:
             if self.m(0.5):
                 lines.append(f"df['{c}']=df['{c}'].fillna(df['{c}'].median())")
             else:
-                lines.append(f"df[\"{c}\"] = df[\"{c}\"].fillna(df[\"{c}\"].median())")
+                lines.append(f'df["{c}"] = df["{c}"].fillna(df["{c}"].median())')
         for c in d["cat"]:
-            lines.append(f"df[\"{c}\"] = df[\"{c}\"].astype(\"category\")")
-        cells = [markdown("## Cleaning\n\nDrop rows without a target, impute numeric columns with the median."),
-                 code("\n".join(lines))]
+            lines.append(f'df["{c}"] = df["{c}"].astype("category")')
+        cells = [
+            markdown(
+                "## Cleaning\n\nDrop rows without a target, impute numeric columns with the median."
+            ),
+            code("\n".join(lines)),
+        ]
         if self.m(0.5):
-            cells.append(code(f"df = df[df['{num[0]}'] < df['{num[0]}'].quantile(0.99)]\nprint(len(df))",
-                              [stream(f"{self.rng.randint(1000, 90000)}\n")]))
+            cells.append(
+                code(
+                    f"df = df[df['{num[0]}'] < df['{num[0]}'].quantile(0.99)]\nprint(len(df))",
+                    [stream(f"{self.rng.randint(1000, 90000)}\n")],
+                )
+            )
         return cells
 
     def eda(self) -> list[dict]:
         d, r = self.d, self.rng
         cells = [markdown("## Exploratory analysis")]
         for c in r.sample(d["num"], k=min(len(d["num"]), r.randint(1, 3))):
-            src = (f"fig, ax = plt.subplots(figsize=(8, 4))\n"
-                   f"df[\"{c}\"].hist(bins=50, ax=ax)\n"
-                   f"ax.set_title(\"{c} distribution\")\nplt.show()")
-            outs = [png_output(realistic_png(r), "<Figure size 800x400 with 1 Axes>")] if r.random() < 0.9 else []
+            src = (
+                f"fig, ax = plt.subplots(figsize=(8, 4))\n"
+                f'df["{c}"].hist(bins=50, ax=ax)\n'
+                f'ax.set_title("{c} distribution")\nplt.show()'
+            )
+            outs = (
+                [png_output(realistic_png(r), "<Figure size 800x400 with 1 Axes>")]
+                if r.random() < 0.9
+                else []
+            )
             cells.append(code(src, outs))
         if r.random() < 0.6:
-            cells.append(code("corr = df.select_dtypes('number').corr()\n"
-                              "sns.heatmap(corr, annot=True, fmt='.2f', cmap='coolwarm')\nplt.show()",
-                              [png_output(realistic_png(r), "<Figure size 640x480 with 2 Axes>")]))
+            cells.append(
+                code(
+                    "corr = df.select_dtypes('number').corr()\n"
+                    "sns.heatmap(corr, annot=True, fmt='.2f', cmap='coolwarm')\nplt.show()",
+                    [png_output(realistic_png(r), "<Figure size 640x480 with 2 Axes>")],
+                )
+            )
         if self.m(0.5):
-            cells.append(code(f"df.groupby('{d['cat'][0]}')['{d['target']}'].mean().plot(kind='bar')",
-                              [result(None, "<Axes: xlabel='%s'>" % d["cat"][0]),
-                               png_output(realistic_png(r))]))
+            cells.append(
+                code(
+                    f"df.groupby('{d['cat'][0]}')['{d['target']}'].mean().plot(kind='bar')",
+                    [
+                        result(None, "<Axes: xlabel='{}'>".format(d["cat"][0])),
+                        png_output(realistic_png(r)),
+                    ],
+                )
+            )
         return cells
 
     def long_cell(self) -> dict:
@@ -509,15 +689,24 @@ class Synth:
         out = ["# feature engineering (copied from the old pipeline)"]
         for i in range(r.randint(6, 16)):
             c = r.choice(d["num"])
-            out += [f"def feat_{c}_{i}(frame, window={r.randint(2, 30)}):",
-                    f"    s = frame[\"{c}\"].rolling(window, min_periods=1).mean()",
-                    f"    s = (s - s.mean()) / (s.std() + 1e-9)",
-                    f"    return s.clip(-{r.randint(3, 5)}, {r.randint(3, 5)})", ""]
-        out.append("for fn in [%s]:" % ", ".join(f"feat_{r.choice(d['num'])}_0" for _ in range(1)))
+            out += [
+                f"def feat_{c}_{i}(frame, window={r.randint(2, 30)}):",
+                f'    s = frame["{c}"].rolling(window, min_periods=1).mean()',
+                "    s = (s - s.mean()) / (s.std() + 1e-9)",
+                f"    return s.clip(-{r.randint(3, 5)}, {r.randint(3, 5)})",
+                "",
+            ]
+        out.append(
+            "for fn in [{}]:".format(", ".join(f"feat_{r.choice(d['num'])}_0" for _ in range(1)))
+        )
         out.append("    df[fn.__name__] = fn(df)")
-        out += [f"df[\"{a}_x_{b}\"] = df[\"{a}\"] * df[\"{b}\"]" for a, b in zip(d["num"], d["num"][1:])]
+        out += [f'df["{a}_x_{b}"] = df["{a}"] * df["{b}"]' for a, b in zip(d["num"], d["num"][1:])]
         if self.m(0.5):
-            out.append("x = " + " + ".join(f"df['{c}'].mean()" for c in d["num"] * 3) + "  # a very long line nobody wrapped")
+            out.append(
+                "x = "
+                + " + ".join(f"df['{c}'].mean()" for c in d["num"] * 3)
+                + "  # a very long line nobody wrapped"
+            )
         return code("\n".join(out))
 
     def model(self) -> list[dict]:
@@ -525,59 +714,110 @@ class Synth:
         seeded = not self.m(0.6)
         rs = ", random_state=SEED" if seeded else ""
         feats = d["num"]
-        split = (f"X = df[{feats!r}]\ny = df[TARGET]\n"
-                 f"X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2{rs})")
+        split = (
+            f"X = df[{feats!r}]\ny = df[TARGET]\n"
+            f"X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2{rs})"
+        )
         if d["task"] == "clf":
-            est = r.choice([f"LogisticRegression(max_iter=1000{rs.replace('random_state=SEED', 'random_state=SEED') if seeded else ''})",
-                            f"RandomForestClassifier(n_estimators={r.choice([100, 200, 500])}{rs})"])
-            metric = ("pred = model.predict_proba(X_test)[:, 1]\n"
-                      "print('AUC', roc_auc_score(y_test, pred))\n"
-                      "print(classification_report(y_test, pred > 0.5))")
-            out = stream(f"AUC {r.uniform(0.6, 0.95):.4f}\n              precision    recall  f1-score   support\n\n"
-                         f"       False       0.{r.randint(70, 99)}      0.{r.randint(70, 99)}      0.{r.randint(70, 99)}      {r.randint(1000, 9000)}\n"
-                         f"        True       0.{r.randint(30, 80)}      0.{r.randint(30, 80)}      0.{r.randint(30, 80)}       {r.randint(100, 900)}\n")
+            est = r.choice(
+                [
+                    f"LogisticRegression(max_iter=1000{rs.replace('random_state=SEED', 'random_state=SEED') if seeded else ''})",
+                    f"RandomForestClassifier(n_estimators={r.choice([100, 200, 500])}{rs})",
+                ]
+            )
+            metric = (
+                "pred = model.predict_proba(X_test)[:, 1]\n"
+                "print('AUC', roc_auc_score(y_test, pred))\n"
+                "print(classification_report(y_test, pred > 0.5))"
+            )
+            out = stream(
+                f"AUC {r.uniform(0.6, 0.95):.4f}\n              precision    recall  f1-score   support\n\n"
+                f"       False       0.{r.randint(70, 99)}      0.{r.randint(70, 99)}      0.{r.randint(70, 99)}      {r.randint(1000, 9000)}\n"
+                f"        True       0.{r.randint(30, 80)}      0.{r.randint(30, 80)}      0.{r.randint(30, 80)}       {r.randint(100, 900)}\n"
+            )
         else:
-            est = r.choice([f"Ridge(alpha={r.choice([0.1, 1.0, 10.0])})",
-                            f"GradientBoostingRegressor(n_estimators={r.choice([100, 300])}{rs})"])
-            metric = ("pred = model.predict(X_test)\n"
-                      "print(f'MAE={mean_absolute_error(y_test, pred):.3f}  R2={r2_score(y_test, pred):.3f}')")
+            est = r.choice(
+                [
+                    f"Ridge(alpha={r.choice([0.1, 1.0, 10.0])})",
+                    f"GradientBoostingRegressor(n_estimators={r.choice([100, 300])}{rs})",
+                ]
+            )
+            metric = (
+                "pred = model.predict(X_test)\n"
+                "print(f'MAE={mean_absolute_error(y_test, pred):.3f}  R2={r2_score(y_test, pred):.3f}')"
+            )
             out = stream(f"MAE={r.uniform(1, 5000):.3f}  R2={r.uniform(0.3, 0.95):.3f}\n")
-        cells = [markdown("## Model"), code(split), code(f"model = {est}\nmodel.fit(X_train, y_train)",
-                                                         [result(None, est.replace(rs, "").replace("SEED", "42"))]),
-                 code(metric, [out])]
+        cells = [
+            markdown("## Model"),
+            code(split),
+            code(
+                f"model = {est}\nmodel.fit(X_train, y_train)",
+                [result(None, est.replace(rs, "").replace("SEED", "42"))],
+            ),
+            code(metric, [out]),
+        ]
         if self.m(0.3):
-            cells.append(code("import pdb; pdb.set_trace()" if r.random() < 0.5 else "breakpoint()"))
+            cells.append(
+                code("import pdb; pdb.set_trace()" if r.random() < 0.5 else "breakpoint()")
+            )
         if self.m(0.3):
-            cells.append(code("from sklearn.model_selection import cross_val_score\n"
-                              "scores = cross_val_score(model, X, y, cv=5)\nscores.mean()",
-                              [result(None, f"{r.uniform(0.5, 0.9):.6f}")]))
+            cells.append(
+                code(
+                    "from sklearn.model_selection import cross_val_score\n"
+                    "scores = cross_val_score(model, X, y, cv=5)\nscores.mean()",
+                    [result(None, f"{r.uniform(0.5, 0.9):.6f}")],
+                )
+            )
         if r.random() < 0.4:
-            cells.append(code("importances = pd.Series(model.feature_importances_ if hasattr(model, 'feature_importances_') else model.coef_.ravel(), index=X.columns)\n"
-                              "importances.sort_values().plot.barh()\nplt.tight_layout()",
-                              [png_output(realistic_png(r))]))
+            cells.append(
+                code(
+                    "importances = pd.Series(model.feature_importances_ if hasattr(model, 'feature_importances_') else model.coef_.ravel(), index=X.columns)\n"
+                    "importances.sort_values().plot.barh()\nplt.tight_layout()",
+                    [png_output(realistic_png(r))],
+                )
+            )
         return cells
 
     def error_cell(self) -> dict:
         d = self.d
-        return code(f"df['{d['num'][0]}_log'] = np.log(df['{d['num'][0]}_raw'])", [error_output(
-            "KeyError", f"'{d['num'][0]}_raw'",
-            ["\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
-             "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)",
-             "File \x1b[0;32m~/venv/lib/python3.11/site-packages/pandas/core/indexes/base.py:3805\x1b[0m, in \x1b[0;36mIndex.get_loc\x1b[0;34m(self, key)\x1b[0m"])])
+        return code(
+            f"df['{d['num'][0]}_log'] = np.log(df['{d['num'][0]}_raw'])",
+            [
+                error_output(
+                    "KeyError",
+                    f"'{d['num'][0]}_raw'",
+                    [
+                        "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m",
+                        "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)",
+                        "File \x1b[0;32m~/venv/lib/python3.11/site-packages/pandas/core/indexes/base.py:3805\x1b[0m, in \x1b[0;36mIndex.get_loc\x1b[0;34m(self, key)\x1b[0m",
+                    ],
+                )
+            ],
+        )
 
     def save(self) -> list[dict]:
         d = self.d
-        cells = [code(f"import joblib\njoblib.dump(model, 'models/{d['slug']}_model.joblib')",
-                      [result(None, f"['models/{d['slug']}_model.joblib']")])]
+        cells = [
+            code(
+                f"import joblib\njoblib.dump(model, 'models/{d['slug']}_model.joblib')",
+                [result(None, f"['models/{d['slug']}_model.joblib']")],
+            )
+        ]
         if self.m(0.3):
-            cells.append(code(f"df.to_csv('/home/alice/shared/{d['slug']}_clean.csv', index=False)"))
+            cells.append(
+                code(f"df.to_csv('/home/alice/shared/{d['slug']}_clean.csv', index=False)")
+            )
         return cells
 
     def notebook_cells(self, lo: int, hi: int) -> list[dict]:
         d, r = self.d, self.rng
         cells: list[dict] = []
         if not self.m(0.4):
-            cells.append(markdown(f"# {d['title']}\n\nQuick analysis of `{d['file']}`; target is `{d['target']}`."))
+            cells.append(
+                markdown(
+                    f"# {d['title']}\n\nQuick analysis of `{d['file']}`; target is `{d['target']}`."
+                )
+            )
         cells += self.magics()
         cells.append(self.imports())
         cells.append(self.config())
@@ -592,21 +832,29 @@ class Synth:
         cells += self.model()
         cells += self.save()
         if not self.m(0.5):
-            cells.append(markdown("## Conclusion\n\nThe baseline works; next: tune hyper-parameters and add features."))
+            cells.append(
+                markdown(
+                    "## Conclusion\n\nThe baseline works; next: tune hyper-parameters and add features."
+                )
+            )
         target = r.randint(lo, hi)
         # grow toward the target size with more EDA / modelling iterations
         while len(cells) < target:
             more = r.choice([self.eda, self.model, self.clean, self.inspect])()
             pos = r.randint(max(1, len(cells) // 3), len(cells))
             cells[pos:pos] = more
-        return cells[:max(target, lo)]
+        return cells[: max(target, lo)]
 
 
 def synthetic(rng: random.Random, lo: int, hi: int) -> tuple[dict, str]:
     messy = rng.choice([0.0, 0.3, 0.6, 1.0, 1.0])
     s = Synth(rng, messy)
     cells = s.notebook_cells(lo, hi)
-    renumber(cells, rng, rng.choice(["linear", "linear", "shuffled", "gaps", "partial"]) if messy else "linear")
+    renumber(
+        cells,
+        rng,
+        rng.choice(["linear", "linear", "shuffled", "gaps", "partial"]) if messy else "linear",
+    )
     nb = finish(cells, rng, minor=rng.choice([4, 5, 5]))
     name = rng.choice(NAMES_STYLE).format(slug=s.d["slug"], n=rng.choice(["", "1", "2", "7"]))
     return nb, name
@@ -615,13 +863,31 @@ def synthetic(rng: random.Random, lo: int, hi: int) -> tuple[dict, str]:
 # --------------------------------------------------------------------------
 # variants of real notebooks
 # --------------------------------------------------------------------------
-MAGICS = ["%matplotlib inline", "%%time\n", "%load_ext autoreload\n%autoreload 2", "!pip install -q pandas",
-          "%timeit sum(range(1000))", "!ls -la data/", "%cd ..", "%pdb on", "%%capture\nimport noisy_module",
-          "%env CUDA_VISIBLE_DEVICES=0", "%config InlineBackend.figure_format = 'retina'",
-          "%%bash\necho hello\nls", "%%writefile helper.py\ndef f(x):\n    return x + 1"]
+MAGICS = [
+    "%matplotlib inline",
+    "%%time\n",
+    "%load_ext autoreload\n%autoreload 2",
+    "!pip install -q pandas",
+    "%timeit sum(range(1000))",
+    "!ls -la data/",
+    "%cd ..",
+    "%pdb on",
+    "%%capture\nimport noisy_module",
+    "%env CUDA_VISIBLE_DEVICES=0",
+    "%config InlineBackend.figure_format = 'retina'",
+    "%%bash\necho hello\nls",
+    "%%writefile helper.py\ndef f(x):\n    return x + 1",
+]
 
-SYNTAX_ERRORS = ["def broken(x)\n    return x", "print('unterminated)", "for i in range(3):\nprint(i)",
-                 "x = [1, 2, 3\ny = 4", "if x == 1\n    pass", "return_value = = 3", "class A:\n  def f(self):\n      pass\n    x = 1"]
+SYNTAX_ERRORS = [
+    "def broken(x)\n    return x",
+    "print('unterminated)",
+    "for i in range(3):\nprint(i)",
+    "x = [1, 2, 3\ny = 4",
+    "if x == 1\n    pass",
+    "return_value = = 3",
+    "class A:\n  def f(self):\n      pass\n    x = 1",
+]
 
 
 def clone(x: Any) -> Any:
@@ -632,11 +898,15 @@ def real_cells(pool: list[Source], rng: random.Random, k: int) -> list[dict]:
     out: list[dict] = []
     while len(out) < k:
         s = rng.choice(pool)
-        cells = [c for c in s.nb["cells"] if isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")]
+        cells = [
+            c
+            for c in s.nb["cells"]
+            if isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")
+        ]
         if not cells:
             continue
         start = rng.randrange(len(cells))
-        out += clone(cells[start:start + rng.randint(1, 12)])
+        out += clone(cells[start : start + rng.randint(1, 12)])
     return out[:k]
 
 
@@ -679,8 +949,9 @@ def apply_mess(cells: list[dict], rng: random.Random, kinds: list[str]) -> list[
     return done
 
 
-def variant(rng: random.Random, pool: list[Source], lo: int, hi: int,
-            synth_share: float = 0.4) -> tuple[dict, str, str]:
+def variant(
+    rng: random.Random, pool: list[Source], lo: int, hi: int, synth_share: float = 0.4
+) -> tuple[dict, str, str]:
     base = rng.choice(pool)
     nb = clone(base.nb)
     cells = [c for c in nb["cells"] if isinstance(c, dict)]
@@ -693,8 +964,19 @@ def variant(rng: random.Random, pool: list[Source], lo: int, hi: int,
         else:
             cells += real_cells(pool, rng, rng.randint(3, 15))
     cells = cells[:target]
-    mess = [k for k, p in [("magics", 0.5), ("long-cell", 0.3), ("images", 0.4), ("syntax-error", 0.12),
-                           ("duplicates", 0.3), ("empty-cells", 0.3), ("stripped", 0.15)] if rng.random() < p]
+    mess = [
+        k
+        for k, p in [
+            ("magics", 0.5),
+            ("long-cell", 0.3),
+            ("images", 0.4),
+            ("syntax-error", 0.12),
+            ("duplicates", 0.3),
+            ("empty-cells", 0.3),
+            ("stripped", 0.15),
+        ]
+        if rng.random() < p
+    ]
     done = apply_mess(cells, rng, mess)
     if "stripped" not in done:
         mode = rng.choice(["shuffled", "shuffled", "gaps", "partial", "linear"])
@@ -706,7 +988,11 @@ def variant(rng: random.Random, pool: list[Source], lo: int, hi: int,
         nb["nbformat_minor"] = 4  # concatenated cells may carry 4.x fields
     fix_ids(nb, rng)
     stem = Path(base.name).stem
-    return nb, stem + rng.choice(["", "_v2", "-Copy1", " (edited)", "_wip", "_old"]), "+".join(done) + f" from {base.origin}"
+    return (
+        nb,
+        stem + rng.choice(["", "_v2", "-Copy1", " (edited)", "_wip", "_old"]),
+        "+".join(done) + f" from {base.origin}",
+    )
 
 
 def huge_output(rng: random.Random, pool: list[Source]) -> tuple[dict, str, str]:
@@ -721,11 +1007,20 @@ def huge_output(rng: random.Random, pool: list[Source]) -> tuple[dict, str, str]
         rng.choice(code_cells).setdefault("outputs", []).append(png_output(png))
         size += len(png)
     rows = rng.randint(8000, 20000)
-    text = "".join(f"{i:<7}{rng.uniform(0, 1e4):>12.3f}{rng.uniform(-1, 1):>12.5f}  {rng.choice(['north', 'south', 'east', 'west'])}\n" for i in range(rows))
-    cells.append(code("pd.set_option('display.max_rows', None)\nprint(df.to_string())", [stream(text)]))
+    text = "".join(
+        f"{i:<7}{rng.uniform(0, 1e4):>12.3f}{rng.uniform(-1, 1):>12.5f}  {rng.choice(['north', 'south', 'east', 'west'])}\n"
+        for i in range(rows)
+    )
+    cells.append(
+        code("pd.set_option('display.max_rows', None)\nprint(df.to_string())", [stream(text)])
+    )
     renumber(cells, rng, rng.choice(["linear", "shuffled"]))
     nb = finish(cells, rng)
-    return nb, f"{s.d['slug']}_with_all_outputs", f"~{target_mb:.1f} MB of images + {rows} printed rows"
+    return (
+        nb,
+        f"{s.d['slug']}_with_all_outputs",
+        f"~{target_mb:.1f} MB of images + {rows} printed rows",
+    )
 
 
 def broken(rng: random.Random, pool: list[Source], i: int) -> tuple[bytes, str, str]:
@@ -733,14 +1028,30 @@ def broken(rng: random.Random, pool: list[Source], i: int) -> tuple[bytes, str, 
     base = rng.choice(pool)
     raw = dump(base.nb)
     if kind == "truncated":  # editor / disk died mid-save
-        return raw[: int(len(raw) * rng.uniform(0.3, 0.9))], Path(base.name).stem + "_autosave", f"truncated JSON of {base.origin}"
+        return (
+            raw[: int(len(raw) * rng.uniform(0.3, 0.9))],
+            Path(base.name).stem + "_autosave",
+            f"truncated JSON of {base.origin}",
+        )
     if kind == "conflict":  # committed merge conflict
         lines = raw.decode("utf-8").splitlines(keepends=True)
         a = rng.randrange(len(lines) // 3, max(len(lines) // 3 + 1, 2 * len(lines) // 3))
         b = min(len(lines), a + rng.randint(2, 8))
         mid = "".join(lines[a:b])
-        text = "".join(lines[:a]) + "<<<<<<< HEAD\n" + mid + "=======\n" + mid.replace("1", "2") + ">>>>>>> feature/cleanup\n" + "".join(lines[b:])
-        return text.encode("utf-8"), Path(base.name).stem + "_merge", f"merge-conflict markers in {base.origin}"
+        text = (
+            "".join(lines[:a])
+            + "<<<<<<< HEAD\n"
+            + mid
+            + "=======\n"
+            + mid.replace("1", "2")
+            + ">>>>>>> feature/cleanup\n"
+            + "".join(lines[b:])
+        )
+        return (
+            text.encode("utf-8"),
+            Path(base.name).stem + "_merge",
+            f"merge-conflict markers in {base.origin}",
+        )
     return b"", "Untitled", "empty file (0 bytes)"
 
 
@@ -786,7 +1097,9 @@ class Builder:
         p = self.out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
-        self.entries.append(Entry(rel, kind, origin, len(data), cells, hashlib.sha256(data).hexdigest()))
+        self.entries.append(
+            Entry(rel, kind, origin, len(data), cells, hashlib.sha256(data).hexdigest())
+        )
 
     def add(self, kind: str) -> None:
         rng = self.rng
@@ -809,7 +1122,9 @@ class Builder:
             self.write("variant", name, dump(nb), origin, len(nb["cells"]))
         elif kind == "synthetic":
             nb, name = synthetic(rng, *rng.choice([(10, 20), (15, 30), (20, 40), (30, 50)]))
-            self.write("synthetic", name, dump(nb), "generated data-science notebook", len(nb["cells"]))
+            self.write(
+                "synthetic", name, dump(nb), "generated data-science notebook", len(nb["cells"])
+            )
         elif kind in ("large100", "large300"):
             lo, hi = (100, 150) if kind == "large100" else (250, 300)
             if rng.random() < 0.5:
@@ -817,7 +1132,9 @@ class Builder:
             else:
                 nb, name = synthetic(rng, lo, hi)
                 origin = "generated data-science notebook"
-            self.write("large", f"{name}_{len(nb['cells'])}cells", dump(nb), origin, len(nb["cells"]))
+            self.write(
+                "large", f"{name}_{len(nb['cells'])}cells", dump(nb), origin, len(nb["cells"])
+            )
         elif kind == "huge-output":
             nb, name, origin = huge_output(rng, self.py_pool)
             self.write("huge-output", name, dump(nb), origin, len(nb["cells"]))
@@ -840,15 +1157,28 @@ class Builder:
             self.add(kind)
 
 
-def summarize(entries: list[Entry], out: Path, skipped: list[str], sources: int, examples: int) -> dict:
+def summarize(
+    entries: list[Entry], out: Path, skipped: list[str], sources: int, examples: int
+) -> dict:
     sizes = sorted(e.bytes for e in entries)
     total = sum(sizes)
     cells = [e.cells for e in entries if e.cells is not None]
-    buckets = [("0-9", 0, 9), ("10-50", 10, 50), ("51-99", 51, 99), ("100-199", 100, 199),
-               ("200-300", 200, 300), (">300", 301, 10**9)]
+    buckets = [
+        ("0-9", 0, 9),
+        ("10-50", 10, 50),
+        ("51-99", 51, 99),
+        ("100-199", 100, 199),
+        ("200-300", 200, 300),
+        (">300", 301, 10**9),
+    ]
     dist = {name: sum(lo <= c <= hi for c in cells) for name, lo, hi in buckets}
-    size_buckets = [("<10 KB", 0, 10 * 1024), ("10-100 KB", 10 * 1024, 100 * 1024),
-                    ("100 KB-1 MB", 100 * 1024, 1024**2), ("1-10 MB", 1024**2, 10 * 1024**2), (">10 MB", 10 * 1024**2, 10**12)]
+    size_buckets = [
+        ("<10 KB", 0, 10 * 1024),
+        ("10-100 KB", 10 * 1024, 100 * 1024),
+        ("100 KB-1 MB", 100 * 1024, 1024**2),
+        ("1-10 MB", 1024**2, 10 * 1024**2),
+        (">10 MB", 10 * 1024**2, 10**12),
+    ]
     sdist_ = {name: sum(lo <= s < hi for s in sizes) for name, lo, hi in size_buckets}
     fp = hashlib.sha256("".join(f"{e.path}:{e.sha256}\n" for e in entries).encode()).hexdigest()
     return {
@@ -877,12 +1207,20 @@ def human(n: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--count", type=int, default=300, help="number of notebooks (default 300)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--out", type=Path, default=None,
-                    help="output folder (default benchmarks/corpus for 300, benchmarks/.cache/corpus-N otherwise)")
-    ap.add_argument("--offline", action="store_true", help="use only sdists already in benchmarks/.cache/sdists")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default benchmarks/corpus for 300, benchmarks/.cache/corpus-N otherwise)",
+    )
+    ap.add_argument(
+        "--offline", action="store_true", help="use only sdists already in benchmarks/.cache/sdists"
+    )
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     out: Path = args.out or (DEFAULT_OUT if args.count == 300 else CACHE / f"corpus-{args.count}")
@@ -895,7 +1233,10 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         # only ever delete a folder this script made
         if not (out / "_manifest.json").exists() and any(out.iterdir()):
-            print(f"[corpus] refusing to overwrite {out}: not a corpus folder (no _manifest.json)", file=sys.stderr)
+            print(
+                f"[corpus] refusing to overwrite {out}: not a corpus folder (no _manifest.json)",
+                file=sys.stderr,
+            )
             return 2
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -903,26 +1244,46 @@ def main(argv: list[str] | None = None) -> int:
     # nbops all stop looking for configuration at this folder
     (out / "pyproject.toml").write_text(
         "# Benchmark corpus root: every tool runs with its default settings here.\n"
-        "[tool.ruff]\n\n[tool.black]\n\n[tool.nbops]\n\n[tool.nbqa]\n")
+        "[tool.ruff]\n\n[tool.black]\n\n[tool.nbops]\n\n[tool.nbqa]\n"
+    )
 
     b = Builder(out=out, rng=random.Random(args.seed), sdist=sdist, examples=examples)
     b.build(args.count)
     summary = summarize(b.entries, out, skipped, len(sdist), len(examples))
-    summary.update(seed=args.seed, sdists=[f"{n}=={v}" for n, v in SDISTS], out=str(out))
+    # what the corpus was made from: equal for corpora of any --count built from
+    # the same inputs (run.py rebuilds the 600/1200 ones when this differs)
+    inputs = hashlib.sha256()
+    inputs.update(Path(__file__).read_bytes())
+    inputs.update(repr((args.seed, SDISTS)).encode())
+    for s_ in sdist + examples:
+        inputs.update(s_.origin.encode() + hashlib.sha256(s_.raw).digest())
+    summary.update(
+        seed=args.seed,
+        sdists=[f"{n}=={v}" for n, v in SDISTS],
+        out=str(out),
+        inputs_fingerprint=inputs.hexdigest(),
+    )
     manifest = {"summary": summary, "files": [e.__dict__ for e in b.entries]}
     (out / "_manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
     if not args.quiet:
         s = summary
         print(f"corpus: {out}")
-        print(f"  notebooks: {s['count']}   total size: {human(s['total_bytes'])}   "
-              f"median: {human(s['median_bytes'])}   largest: {human(s['max_bytes'])}   cells: {s['total_cells']}")
+        print(
+            f"  notebooks: {s['count']}   total size: {human(s['total_bytes'])}   "
+            f"median: {human(s['median_bytes'])}   largest: {human(s['max_bytes'])}   cells: {s['total_cells']}"
+        )
         print("  by kind:   " + ", ".join(f"{k}={v}" for k, v in sorted(s["by_kind"].items())))
-        print("  cells:     " + ", ".join(f"{k}: {v}" for k, v in s["cells_distribution"].items())
-              + f"  (+{s['unreadable']} unreadable)")
+        print(
+            "  cells:     "
+            + ", ".join(f"{k}: {v}" for k, v in s["cells_distribution"].items())
+            + f"  (+{s['unreadable']} unreadable)"
+        )
         print("  sizes:     " + ", ".join(f"{k}: {v}" for k, v in s["size_distribution"].items()))
-        print(f"  sources:   {s['real_sources_available']} usable notebooks from {len(SDISTS)} sdists, "
-              f"{s['examples_included']} from examples/; skipped {len(skipped)}")
+        print(
+            f"  sources:   {s['real_sources_available']} usable notebooks from {len(SDISTS)} sdists, "
+            f"{s['examples_included']} from examples/; skipped {len(skipped)}"
+        )
         for sk in skipped:
             print(f"             skipped {sk}")
         print(f"  seed: {s['seed']}   fingerprint: {s['fingerprint'][:16]}")

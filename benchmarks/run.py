@@ -33,8 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -74,7 +75,13 @@ print(json.dumps({"times": ts, "first": first, "setup_and_warmup": time.perf_cou
 
 # exit codes that mean "ran to the end" (1 = findings; 123 = black / nbqa: some
 # files could not be parsed, the rest were checked)
-ACCEPT = {"ruff": {0, 1}, "black": {0, 1, 123}, "nbqa": {0, 1, 123}, "pynblint": {0, 1}, "nbops": {0, 1}}
+ACCEPT = {
+    "ruff": {0, 1},
+    "black": {0, 1, 123},
+    "nbqa": {0, 1, 123},
+    "pynblint": {0, 1},
+    "nbops": {0, 1},
+}
 
 
 # --------------------------------------------------------------------------
@@ -110,14 +117,20 @@ def _measure(spec_path: str) -> int:
 
     spec = json.loads(Path(spec_path).read_text())
     sample = spec.get("sample_ms", 50) / 1000.0
-    out = open(spec["stdout"], "ab")
+    out = open(spec["stdout"], "ab")  # noqa: SIM115 - closed at exit of this short-lived process
     rcs, per, peak_tree = [], [], 0
     timed_out = False
     t0 = time.perf_counter()
     for cmd in spec["cmds"]:
         t = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=spec["cwd"], stdout=out, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, env={**os.environ, **spec.get("env", {})})
+        p = subprocess.Popen(
+            cmd,
+            cwd=spec["cwd"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **spec.get("env", {})},
+        )
         deadline = t + spec["timeout"]
         while True:
             try:
@@ -136,12 +149,20 @@ def _measure(spec_path: str) -> int:
             break
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(json.dumps({
-        "wall": wall, "per_cmd": per, "rcs": rcs, "timed_out": timed_out,
-        "maxrss_kb": ru.ru_maxrss,  # largest single process of the tree
-        "tree_peak_kb": peak_tree // 1024,  # sampled sum over the tree
-        "user": ru.ru_utime, "sys": ru.ru_stime,
-    }))
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "per_cmd": per,
+                "rcs": rcs,
+                "timed_out": timed_out,
+                "maxrss_kb": ru.ru_maxrss,  # largest single process of the tree
+                "tree_peak_kb": peak_tree // 1024,  # sampled sum over the tree
+                "user": ru.ru_utime,
+                "sys": ru.ru_stime,
+            }
+        )
+    )
     return 0
 
 
@@ -150,7 +171,7 @@ def _measure(spec_path: str) -> int:
 # --------------------------------------------------------------------------
 def sh(cmd: list[str], **kw: Any) -> str:
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw, check=False)
         return (r.stdout or r.stderr).strip()
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"unavailable ({e.__class__.__name__})"
@@ -190,10 +211,22 @@ class Bench:
         self.logdir.mkdir(exist_ok=True)
 
     # -- one measured command (or loop of commands) --
-    def measure(self, name: str, cmds: list[list[str]], *, label: str, group: str, tool: str,
-                cwd: Path | None = None, runs: int | None = None, warmup: int | None = None,
-                before_each: Callable[[], None] | None = None, env: dict | None = None,
-                note: str = "", extra: dict | None = None) -> dict:
+    def measure(
+        self,
+        name: str,
+        cmds: list[list[str]],
+        *,
+        label: str,
+        group: str,
+        tool: str,
+        cwd: Path | None = None,
+        runs: int | None = None,
+        warmup: int | None = None,
+        before_each: Callable[[], None] | None = None,
+        env: dict | None = None,
+        note: str = "",
+        extra: dict | None = None,
+    ) -> dict:
         runs = runs if runs is not None else self.args.runs
         warmup = warmup if warmup is not None else self.args.warmup
         logf = self.logdir / f"{name}.log"
@@ -202,18 +235,30 @@ class Bench:
         for i in range(warmup + runs):
             if before_each:
                 before_each()
-            spec = {"cmds": cmds, "cwd": str(cwd or HERE), "timeout": self.args.timeout,
-                    "stdout": str(logf), "sample_ms": self.args.sample_ms, "env": env or {}}
+            spec = {
+                "cmds": cmds,
+                "cwd": str(cwd or HERE),
+                "timeout": self.args.timeout,
+                "stdout": str(logf),
+                "sample_ms": self.args.sample_ms,
+                "env": env or {},
+            }
             sp = self.work / "spec.json"
             sp.write_text(json.dumps(spec))
-            r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_measure", str(sp)],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--_measure", str(sp)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if r.returncode != 0:
                 raise RuntimeError(f"measure wrapper failed: {r.stderr[-2000:]}")
             m = json.loads(r.stdout.strip().splitlines()[-1])
             m["peak_kb"] = max(m["maxrss_kb"], m["tree_peak_kb"])
             tag = "warm-up" if i < warmup else f"run {i - warmup + 1}/{runs}"
-            log(f"  {name} {tag}: {fmt_s(m['wall'])}, peak {fmt_mb(m['peak_kb'])}, exit {sorted(set(m['rcs']))}")
+            log(
+                f"  {name} {tag}: {fmt_s(m['wall'])}, peak {fmt_mb(m['peak_kb'])}, exit {sorted(set(m['rcs']))}"
+            )
             if i >= warmup:
                 samples.append(m)
         walls = [s["wall"] for s in samples]
@@ -222,29 +267,59 @@ class Bench:
         shown = " ".join(shlex.quote(c) for c in cmds[0]).replace(str(self.work), "$TMP")
         shown = shown.replace(str(TOOLS_BIN) + "/", "").replace(str(PYNBLINT_BIN) + "/", "")
         res = {
-            "label": label, "group": group, "tool": tool,
+            "label": label,
+            "group": group,
+            "tool": tool,
             "cmd": shown + (f"  (x{len(cmds)} calls)" if len(cmds) > 1 else ""),
-            "runs": samples, "wall_min": min(walls), "wall_median": statistics.median(walls),
+            "runs": samples,
+            "wall_min": min(walls),
+            "wall_median": statistics.median(walls),
             "peak_kb": statistics.median(s["peak_kb"] for s in samples),
             "maxrss_kb": statistics.median(s["maxrss_kb"] for s in samples),
-            "exit_codes": rcs, "ok": ok, "note": note, "measured_at": now(),
-            "corpus_fingerprint": self.fingerprint, "log": str(logf.relative_to(HERE)),
+            "exit_codes": rcs,
+            "ok": ok,
+            "note": note,
+            "measured_at": now(),
+            "corpus_fingerprint": self.fingerprint,
+            "log": str(logf.relative_to(HERE)),
         }
         if not ok:
-            res["note"] = (note + "; " if note else "") + f"unexpected exit code(s) {rcs} or timeout: see {res['log']}"
+            res["note"] = (
+                note + "; " if note else ""
+            ) + f"unexpected exit code(s) {rcs} or timeout: see {res['log']}"
         if extra:
             res.update(extra)
         self.results[name] = res
         return res
 
     # -- corpus --
-    def ensure_corpus(self, path: Path, count: int) -> dict:
+    def ensure_corpus(self, path: Path, count: int, inputs: str | None = None) -> dict:
+        """Build the corpus at path unless it is there with this count (and, for
+        the sweep corpora, built from the same inputs as the main corpus)."""
         man = path / "_manifest.json"
-        if not man.exists() or json.loads(man.read_text())["summary"]["count"] != count:
+        have = json.loads(man.read_text())["summary"] if man.exists() else {}
+        if have.get("count") != count or (inputs and have.get("inputs_fingerprint") != inputs):
             log(f"building corpus of {count} at {path}")
-            subprocess.run([sys.executable, str(HERE / "make_corpus.py"), "--count", str(count),
-                            "--out", str(path), "--quiet"], check=True)
-        return json.loads(man.read_text())
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "make_corpus.py"),
+                    "--count",
+                    str(count),
+                    "--out",
+                    str(path),
+                    "--quiet",
+                ],
+                check=True,
+            )
+        got = json.loads(man.read_text())
+        if inputs and got["summary"].get("inputs_fingerprint") != inputs:
+            log(
+                f"WARNING: {path} and the main corpus come from different inputs (examples/ or "
+                "make_corpus.py changed since the main corpus was built?): rebuild it with "
+                "`python benchmarks/make_corpus.py` so the memory sweep grows the same folder"
+            )
+        return got
 
     def notebooks(self) -> list[Path]:
         return sorted(self.corpus.rglob("*.ipynb"))
@@ -264,39 +339,81 @@ class Bench:
         c = self.rel(self.corpus)
         env = {"PATH": f"{T}{os.pathsep}{os.environ.get('PATH', '')}"}
         g = "baselines"
-        self.measure("ruff_nocache", [[str(T / "ruff"), "check", "--no-cache", c]],
-                     label="`ruff check --no-cache`", group=g, tool="ruff")
+        self.measure(
+            "ruff_nocache",
+            [[str(T / "ruff"), "check", "--no-cache", c]],
+            label="`ruff check --no-cache`",
+            group=g,
+            tool="ruff",
+        )
         cache = self.work / "ruff-cache"
         shutil.rmtree(cache, ignore_errors=True)
-        subprocess.run([str(T / "ruff"), "check", "--cache-dir", str(cache), c], cwd=HERE,
-                       capture_output=True)  # populate
-        self.measure("ruff_warm", [[str(T / "ruff"), "check", "--cache-dir", str(cache), c]],
-                     label="`ruff check` (warm cache)", group=g, tool="ruff")
-        self.measure("black_check", [[str(T / "black"), "--check", c]],
-                     label="`black --check`", group=g, tool="black",
-                     note="black runs one worker per core")
-        self.measure("nbqa_ruff", [[str(T / "nbqa"), "ruff", c]], label="`nbqa ruff`", group=g,
-                     tool="nbqa", env=env)
-        self.measure("nbqa_black", [[str(T / "nbqa"), "black", "--check", c]],
-                     label="`nbqa black --check`", group=g, tool="nbqa", env=env)
+        subprocess.run(
+            [str(T / "ruff"), "check", "--cache-dir", str(cache), c],
+            cwd=HERE,
+            capture_output=True,
+            check=False,
+        )  # populate
+        self.measure(
+            "ruff_warm",
+            [[str(T / "ruff"), "check", "--cache-dir", str(cache), c]],
+            label="`ruff check` (warm cache)",
+            group=g,
+            tool="ruff",
+        )
+        self.measure(
+            "black_check",
+            [[str(T / "black"), "--check", c]],
+            label="`black --check`",
+            group=g,
+            tool="black",
+            note="black runs one worker per core",
+        )
+        self.measure(
+            "nbqa_ruff",
+            [[str(T / "nbqa"), "ruff", c]],
+            label="`nbqa ruff`",
+            group=g,
+            tool="nbqa",
+            env=env,
+        )
+        self.measure(
+            "nbqa_black",
+            [[str(T / "nbqa"), "black", "--check", c]],
+            label="`nbqa black --check`",
+            group=g,
+            tool="nbqa",
+            env=env,
+        )
         # pynblint: one notebook per call
         nbs = self.notebooks()
         k = self.args.pynblint_sample
         if k and k < len(nbs):
             chosen = sorted(random.Random(self.args.seed).sample(nbs, k))
-            note = (f"SAMPLED: {k} of {len(nbs)} notebooks (random, seed {self.args.seed}) timed; "
-                    f"wall time extrapolated x{len(nbs) / k:.2f} to the whole corpus")
+            note = (
+                f"SAMPLED: {k} of {len(nbs)} notebooks (random, seed {self.args.seed}) timed; "
+                f"wall time extrapolated x{len(nbs) / k:.2f} to the whole corpus"
+            )
         else:
             chosen, note = nbs, "every notebook, one pynblint call each"
         cmds = [[str(PYNBLINT_BIN / "pynblint"), "-y", self.rel(p)] for p in chosen]
-        r = self.measure("pynblint", cmds, label="`pynblint` (one call per notebook)", group=g,
-                         tool="pynblint", warmup=0, note=note,
-                         extra={"sampled": len(chosen), "total": len(nbs)})
+        r = self.measure(
+            "pynblint",
+            cmds,
+            label="`pynblint` (one call per notebook)",
+            group=g,
+            tool="pynblint",
+            warmup=0,
+            note=note,
+            extra={"sampled": len(chosen), "total": len(nbs)},
+        )
         r["cmd"] = f"pynblint -y NOTEBOOK  (x{len(cmds)} calls)"
         crashed = max(sum(rc != 0 for rc in run["rcs"]) for run in r["runs"])
         if crashed:
-            r["note"] += (f"; {crashed} of {len(cmds)} calls exit 1 with a traceback (pynblint crashes on "
-                          "unreadable / schema-invalid notebooks; it exits 0 when it reports findings)")
+            r["note"] += (
+                f"; {crashed} of {len(cmds)} calls exit 1 with a traceback (pynblint crashes on "
+                "unreadable / schema-invalid notebooks; it exits 0 when it reports findings)"
+            )
         if len(chosen) < len(nbs):
             f = len(nbs) / len(chosen)
             r["measured_wall_min"], r["measured_wall_median"] = r["wall_min"], r["wall_median"]
@@ -307,10 +424,15 @@ class Bench:
         if not self.args.no_memory_sweep:
             for n in (600, 1200):
                 p = self.corpus if n == self.corpus_count else HERE / ".cache" / f"corpus-{n}"
-                self.ensure_corpus(p, n)
-                self.measure(f"ruff_memory_{n}", [[str(T / "ruff"), "check", "--no-cache", self.rel(p)]],
-                             label=f"`ruff check --no-cache` on {n} notebooks", group="memory-baseline",
-                             tool="ruff", extra={"corpus_count": n})
+                self.ensure_corpus(p, n, self.corpus_summary.get("inputs_fingerprint"))
+                self.measure(
+                    f"ruff_memory_{n}",
+                    [[str(T / "ruff"), "check", "--no-cache", self.rel(p)]],
+                    label=f"`ruff check --no-cache` on {n} notebooks",
+                    group="memory-baseline",
+                    tool="ruff",
+                    extra={"corpus_count": n},
+                )
 
     # ----------------------------------------------------------------------
     def nbops_available(self) -> tuple[list[str] | None, bool, str]:
@@ -318,7 +440,9 @@ class Bench:
         py = self.args.nbops_python
         if not Path(py).exists():
             return None, False, f"nbops python {py} does not exist"
-        r = subprocess.run([str(py), "-c", "import nbops"], capture_output=True, text=True)
+        r = subprocess.run(
+            [str(py), "-c", "import nbops"], capture_output=True, text=True, check=False
+        )
         if r.returncode != 0:
             return None, False, "`import nbops` fails: " + r.stderr.strip().splitlines()[-1]
         cli: list[str] | None = None
@@ -326,32 +450,63 @@ class Bench:
         if self.args.nbops_cmd:
             cli = shlex.split(self.args.nbops_cmd)
         else:
-            r = subprocess.run([str(py), "-c", "import nbops.cli.main as m; m.main"], capture_output=True, text=True)
+            r = subprocess.run(
+                [str(py), "-c", "import nbops.cli.main as m; m.main"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if r.returncode == 0:
                 exe = Path(py).parent / "nbops"
-                cli = [str(exe)] if exe.exists() else [str(py), "-c", "import sys; from nbops.cli.main import main; sys.exit(main())"]
+                cli = (
+                    [str(exe)]
+                    if exe.exists()
+                    else [
+                        str(py),
+                        "-c",
+                        "import sys; from nbops.cli.main import main; sys.exit(main())",
+                    ]
+                )
             else:
-                why.append("CLI not importable (`nbops.cli.main.main`): " + (r.stderr.strip().splitlines() or ["?"])[-1])
-        r = subprocess.run([str(py), "-c", "from nbops.lint import Linter; Linter().lint_file"],
-                           capture_output=True, text=True)
+                why.append(
+                    "CLI not importable (`nbops.cli.main.main`): "
+                    + (r.stderr.strip().splitlines() or ["?"])[-1]
+                )
+        r = subprocess.run(
+            [str(py), "-c", "from nbops.lint import Linter; Linter().lint_file"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         linter_ok = r.returncode == 0
         if not linter_ok:
-            why.append("`from nbops.lint import Linter; Linter().lint_file` fails: "
-                       + (r.stderr.strip().splitlines() or ["?"])[-1])
+            why.append(
+                "`from nbops.lint import Linter; Linter().lint_file` fails: "
+                + (r.stderr.strip().splitlines() or ["?"])[-1]
+            )
         return cli, linter_ok, "; ".join(why)
 
     def run_nbops(self) -> None:
         cli, linter_ok, why = self.nbops_available()
         g = "nbops"
         c = self.rel(self.corpus)
-        names = ["nbops_no_format", "nbops_full_nocache", "nbops_cold_cache", "nbops_warm_cache",
-                 "nbops_single_100", "nbops_memory_300", "nbops_memory_600", "nbops_memory_1200"]
+        names = [
+            "nbops_no_format",
+            "nbops_full_nocache",
+            "nbops_cold_cache",
+            "nbops_warm_cache",
+            "nbops_single_100",
+            "nbops_memory_300",
+            "nbops_memory_600",
+            "nbops_memory_1200",
+        ]
         for n in names:
             self.results.pop(n, None)
         if cli is None:
             for n in names:
                 if n != "nbops_single_100" or not linter_ok:
                     self.skipped[n] = "nbops not available: " + why
+
         def cmd(key: str, corpus: str = c, cache: Path | None = None) -> list[list[str]]:
             assert cli is not None
             parts = NBOPS_CMDS[key].split()
@@ -364,47 +519,98 @@ class Bench:
             return [out]
 
         if cli is not None:
-            self.measure("nbops_no_format", cmd("nbops_no_format"), label="`nbops lint --no-format --no-cache`",
-                         group=g, tool="nbops")
-            self.measure("nbops_full_nocache", cmd("nbops_full_nocache"), label="`nbops lint --no-cache` (full, cold)",
-                         group=g, tool="nbops")
+            self.measure(
+                "nbops_no_format",
+                cmd("nbops_no_format"),
+                label="`nbops lint --no-format --no-cache`",
+                group=g,
+                tool="nbops",
+            )
+            self.measure(
+                "nbops_full_nocache",
+                cmd("nbops_full_nocache"),
+                label="`nbops lint --no-cache` (full, cold)",
+                group=g,
+                tool="nbops",
+            )
             cold = self.work / "nbops-cache-cold"
-            self.measure("nbops_cold_cache", cmd("nbops_cold_cache", cache=cold),
-                         label="`nbops lint` (fresh `--cache-dir`, filling it)", group=g, tool="nbops",
-                         before_each=lambda: shutil.rmtree(cold, ignore_errors=True))
+            self.measure(
+                "nbops_cold_cache",
+                cmd("nbops_cold_cache", cache=cold),
+                label="`nbops lint` (fresh `--cache-dir`, filling it)",
+                group=g,
+                tool="nbops",
+                before_each=lambda: shutil.rmtree(cold, ignore_errors=True),
+            )
             warm = self.work / "nbops-cache-warm"
             shutil.rmtree(warm, ignore_errors=True)
-            subprocess.run(cmd("nbops_warm_cache", cache=warm)[0], cwd=HERE, capture_output=True)  # populate
-            self.measure("nbops_warm_cache", cmd("nbops_warm_cache", cache=warm),
-                         label="`nbops lint` (warm re-lint, unchanged folder)", group=g, tool="nbops")
+            subprocess.run(
+                cmd("nbops_warm_cache", cache=warm)[0], cwd=HERE, capture_output=True, check=False
+            )  # populate
+            self.measure(
+                "nbops_warm_cache",
+                cmd("nbops_warm_cache", cache=warm),
+                label="`nbops lint` (warm re-lint, unchanged folder)",
+                group=g,
+                tool="nbops",
+            )
         if not linter_ok:
             self.skipped["nbops_single_100"] = "nbops Linter not available: " + why
         if linter_ok:
             nb = self.single_100()
             reps, warmup = self.args.inproc_reps, self.args.inproc_warmup
-            r = subprocess.run([str(self.args.nbops_python), "-c", INPROC_SNIPPET, str(nb), str(warmup), str(reps)],
-                               capture_output=True, text=True, cwd=HERE, timeout=self.args.timeout)
+            r = subprocess.run(
+                [
+                    str(self.args.nbops_python),
+                    "-c",
+                    INPROC_SNIPPET,
+                    str(nb),
+                    str(warmup),
+                    str(reps),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=HERE,
+                timeout=self.args.timeout,
+                check=False,
+            )
             if r.returncode == 0:
                 d = json.loads(r.stdout.strip().splitlines()[-1])
                 ts = d["times"]
                 self.results["nbops_single_100"] = {
-                    "label": "100-cell notebook, warm, in-process (`Linter().lint_file`)", "group": g, "tool": "nbops",
+                    "label": "100-cell notebook, warm, in-process (`Linter().lint_file`)",
+                    "group": g,
+                    "tool": "nbops",
                     "cmd": f"Linter().lint_file({self.rel(nb)!r}) x{reps} after {warmup} warm-up calls",
-                    "wall_min": min(ts), "wall_median": statistics.median(ts), "first_call": d["first"],
-                    "times": ts, "ok": True, "exit_codes": [0], "note": "", "measured_at": now(),
-                    "corpus_fingerprint": self.fingerprint, "peak_kb": None,
+                    "wall_min": min(ts),
+                    "wall_median": statistics.median(ts),
+                    "first_call": d["first"],
+                    "times": ts,
+                    "ok": True,
+                    "exit_codes": [0],
+                    "note": "",
+                    "measured_at": now(),
+                    "corpus_fingerprint": self.fingerprint,
+                    "peak_kb": None,
                 }
                 log(f"  nbops_single_100: median {fmt_s(statistics.median(ts))} over {reps} calls")
             else:
-                self.skipped["nbops_single_100"] = "in-process lint failed: " + r.stderr.strip()[-500:]
+                self.skipped["nbops_single_100"] = (
+                    "in-process lint failed: " + r.stderr.strip()[-500:]
+                )
                 log("  nbops_single_100 FAILED: " + r.stderr.strip()[-500:])
         if cli is not None and not self.args.no_memory_sweep:
             for n in (300, 600, 1200):
                 p = self.corpus if n == self.corpus_count else HERE / ".cache" / f"corpus-{n}"
-                self.ensure_corpus(p, n)
-                self.measure(f"nbops_memory_{n}", cmd("nbops_memory", corpus=self.rel(p)),
-                             label=f"`nbops lint --no-cache` on {n} notebooks", group="memory", tool="nbops",
-                             extra={"corpus_count": n})
+                self.ensure_corpus(p, n, self.corpus_summary.get("inputs_fingerprint"))
+                self.measure(
+                    f"nbops_memory_{n}",
+                    cmd("nbops_memory", corpus=self.rel(p)),
+                    label=f"`nbops lint --no-cache` on {n} notebooks",
+                    group="memory",
+                    tool="nbops",
+                    extra={"corpus_count": n},
+                )
 
     def single_100(self) -> Path:
         """Exactly 100 cells: the first readable large corpus notebook, cut to 100."""
@@ -417,7 +623,9 @@ class Bench:
             if len(cells) >= 100 and sum(c.get("cell_type") == "code" for c in cells[:100]) >= 50:
                 nb["cells"] = cells[:100]
                 out = RESULTS_DIR / "single-100cells.ipynb"
-                out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+                out.write_text(
+                    json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
                 self.single_source = self.rel(p)
                 return out
         raise RuntimeError("no notebook with >= 100 cells in the corpus")
@@ -439,17 +647,33 @@ class Bench:
         except (OSError, ValueError):
             pass
         T = TOOLS_BIN
-        pyv = lambda py, pkgs: sh([str(py), "-c", "import importlib.metadata as m, sys; print(', '.join(f'{p} ' + m.version(p) for p in sys.argv[1:]))", *pkgs])
+        pyv = lambda py, pkgs: sh(
+            [
+                str(py),
+                "-c",
+                "import importlib.metadata as m, sys; print(', '.join(f'{p} ' + m.version(p) for p in sys.argv[1:]))",
+                *pkgs,
+            ]
+        )
         nbops_v = pyv(self.args.nbops_python, ["nbops"])
         git = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
         return {
-            "nproc": os.cpu_count(), "cpu": cpu, "ram": mem, "os": platform.platform(),
+            "nproc": os.cpu_count(),
+            "cpu": cpu,
+            "ram": mem,
+            "os": platform.platform(),
             "python": f"{platform.python_version()} ({sys.executable})",
             "tools": {
                 "ruff": sh([str(T / "ruff"), "--version"]),
-                "black": sh([str(T / "black"), "--version"]).splitlines()[0] if (T / "black").exists() else "?",
+                "black": (
+                    sh([str(T / "black"), "--version"]).splitlines()[0]
+                    if (T / "black").exists()
+                    else "?"
+                ),
                 "nbqa": sh([str(T / "nbqa"), "--version"]),
-                "pynblint venv": pyv(PYNBLINT_BIN / "python", ["pynblint", "click", "typer", "nbformat"]),
+                "pynblint venv": pyv(
+                    PYNBLINT_BIN / "python", ["pynblint", "click", "typer", "nbformat"]
+                ),
                 "tools venv python": sh([str(T / "python"), "--version"]),
                 "nbops": f"{nbops_v} (python {self.args.nbops_python}; git {git if 'fatal' not in git else 'no commit yet'})",
             },
@@ -475,8 +699,9 @@ class Bench:
         merged = dict(previous.get("results", {})) if only != "all" else {}
         for k in list(merged):
             g = merged[k].get("group", "")
-            if (only == "baselines" and g.startswith(("baselines", "memory-baseline"))) or \
-               (only == "nbops" and g in ("nbops", "memory")):
+            if (only == "baselines" and g.startswith(("baselines", "memory-baseline"))) or (
+                only == "nbops" and g in ("nbops", "memory")
+            ):
                 merged.pop(k)
         merged.update(self.results)
         skipped = {**(previous.get("skipped", {}) if only != "all" else {}), **self.skipped}
@@ -485,12 +710,23 @@ class Bench:
         if only == "baselines":
             pass  # keep nbops' skip notes from before
         data = {
-            "generated": now(), "machine": self.machine(), "corpus": self.corpus_summary,
+            "generated": now(),
+            "machine": self.machine(),
+            "corpus": self.corpus_summary,
             "corpus_path": self.rel(self.corpus),
-            "config": {"runs": self.args.runs, "warmup": self.args.warmup, "pynblint_sample": self.args.pynblint_sample,
-                       "seed": self.args.seed, "sample_ms": self.args.sample_ms, "only": only,
-                       "single_100_source": getattr(self, "single_source", previous.get("config", {}).get("single_100_source"))},
-            "results": merged, "skipped": skipped,
+            "config": {
+                "runs": self.args.runs,
+                "warmup": self.args.warmup,
+                "pynblint_sample": self.args.pynblint_sample,
+                "seed": self.args.seed,
+                "sample_ms": self.args.sample_ms,
+                "only": only,
+                "single_100_source": getattr(
+                    self, "single_source", previous.get("config", {}).get("single_100_source")
+                ),
+            },
+            "results": merged,
+            "skipped": skipped,
         }
         data["targets"] = targets(data)
         LATEST.write_text(json.dumps(data, indent=1) + "\n")
@@ -519,49 +755,100 @@ def targets(d: dict) -> list[dict]:
     out = []
 
     def add(key: str, goal: str, value: str, passed: bool | None, names: tuple) -> None:
-        out.append({"key": key, "goal": goal, "value": value + stale(*names),
-                    "status": "not measured" if passed is None else ("PASS" if passed else "FAIL")})
+        out.append(
+            {
+                "key": key,
+                "goal": goal,
+                "value": value + stale(*names),
+                "status": "not measured" if passed is None else ("PASS" if passed else "FAIL"),
+            }
+        )
 
     ruff, nf = w("ruff_nocache"), w("nbops_no_format")
-    add("a", "`nbops lint --no-format` <= 2x bare `ruff check`",
-        f"{nf / ruff:.2f}x ({fmt_s(nf)} vs {fmt_s(ruff)})" if ruff and nf else
-        (f"– (needs <= {fmt_s(2 * ruff)})" if ruff else "–"),
-        (nf / ruff <= 2) if ruff and nf else None, ("ruff_nocache", "nbops_no_format"))
+    add(
+        "a",
+        "`nbops lint --no-format` <= 2x bare `ruff check`",
+        (
+            f"{nf / ruff:.2f}x ({fmt_s(nf)} vs {fmt_s(ruff)})"
+            if ruff and nf
+            else (f"– (needs <= {fmt_s(2 * ruff)})" if ruff else "–")
+        ),
+        (nf / ruff <= 2) if ruff and nf else None,
+        ("ruff_nocache", "nbops_no_format"),
+    )
     parts = [w("nbqa_ruff"), w("nbqa_black"), w("pynblint")]
     full = w("nbops_full_nocache")
     if all(parts) and full:
         combo = sum(parts)  # type: ignore[arg-type]
-        add("b", "full `nbops lint` >= 10x faster than `nbqa ruff` + `nbqa black` + pynblint",
-            f"{combo / full:.1f}x faster ({fmt_s(full)} vs {fmt_s(combo)})", combo / full >= 10,
-            ("nbqa_ruff", "nbqa_black", "pynblint", "nbops_full_nocache"))
+        add(
+            "b",
+            "full `nbops lint` >= 10x faster than `nbqa ruff` + `nbqa black` + pynblint",
+            f"{combo / full:.1f}x faster ({fmt_s(full)} vs {fmt_s(combo)})",
+            combo / full >= 10,
+            ("nbqa_ruff", "nbqa_black", "pynblint", "nbops_full_nocache"),
+        )
     else:
-        add("b", "full `nbops lint` >= 10x faster than `nbqa ruff` + `nbqa black` + pynblint",
-            f"– (baselines combined: {fmt_s(sum(parts))}; needs <= {fmt_s(sum(parts) / 10)})" if all(parts) else "–", None,
-            ("nbqa_ruff", "nbqa_black", "pynblint"))
+        add(
+            "b",
+            "full `nbops lint` >= 10x faster than `nbqa ruff` + `nbqa black` + pynblint",
+            (
+                f"– (baselines combined: {fmt_s(sum(parts))}; needs <= {fmt_s(sum(parts) / 10)})"
+                if all(parts)
+                else "–"
+            ),
+            None,
+            ("nbqa_ruff", "nbqa_black", "pynblint"),
+        )
     warm = w("nbops_warm_cache")
-    add("c", "warm re-lint <= 3x bare `ruff check`",
-        f"{warm / ruff:.2f}x ({fmt_s(warm)} vs {fmt_s(ruff)})" if ruff and warm else
-        (f"– (needs <= {fmt_s(3 * ruff)})" if ruff else "–"),
-        (warm / ruff <= 3) if ruff and warm else None, ("ruff_nocache", "nbops_warm_cache"))
+    add(
+        "c",
+        "warm re-lint <= 3x bare `ruff check`",
+        (
+            f"{warm / ruff:.2f}x ({fmt_s(warm)} vs {fmt_s(ruff)})"
+            if ruff and warm
+            else (f"– (needs <= {fmt_s(3 * ruff)})" if ruff else "–")
+        ),
+        (warm / ruff <= 3) if ruff and warm else None,
+        ("ruff_nocache", "nbops_warm_cache"),
+    )
     one = w("nbops_single_100")
-    add("d", "100-cell notebook < 150 ms warm (in-process)", fmt_s(one) if one else "–",
-        (one < 0.150) if one else None, ("nbops_single_100",))
+    add(
+        "d",
+        "100-cell notebook < 150 ms warm (in-process)",
+        fmt_s(one) if one else "–",
+        (one < 0.150) if one else None,
+        ("nbops_single_100",),
+    )
     mem = {n: R.get(f"nbops_memory_{n}") for n in (300, 600, 1200)}
     if all(m and m.get("ok") for m in mem.values()):
         a, b = mem[300]["peak_kb"], mem[1200]["peak_kb"]  # type: ignore[index]
-        add("e", "memory flat as the folder grows (peak RSS at 1200 notebooks <= 1.25x at 300)",
+        add(
+            "e",
+            "memory flat as the folder grows (peak RSS at 1200 notebooks <= 1.25x at 300)",
             " / ".join(fmt_mb(mem[n]["peak_kb"]) for n in (300, 600, 1200)) + f" for 300/600/1200 ({b / a:.2f}x)",  # type: ignore[index]
-            b / a <= 1.25, tuple(f"nbops_memory_{n}" for n in (300, 600, 1200)))
+            b / a <= 1.25,
+            tuple(f"nbops_memory_{n}" for n in (300, 600, 1200)),
+        )
     else:
-        add("e", "memory flat as the folder grows (peak RSS at 1200 notebooks <= 1.25x at 300)", "–", None, ())
+        add(
+            "e",
+            "memory flat as the folder grows (peak RSS at 1200 notebooks <= 1.25x at 300)",
+            "–",
+            None,
+            (),
+        )
     return out
 
 
 LABELS = {
-    "ruff_nocache": "`ruff check --no-cache`", "ruff_warm": "`ruff check` (warm cache)",
-    "black_check": "`black --check`", "nbqa_ruff": "`nbqa ruff`", "nbqa_black": "`nbqa black --check`",
+    "ruff_nocache": "`ruff check --no-cache`",
+    "ruff_warm": "`ruff check` (warm cache)",
+    "black_check": "`black --check`",
+    "nbqa_ruff": "`nbqa ruff`",
+    "nbqa_black": "`nbqa black --check`",
     "pynblint": "`pynblint` (one call per notebook)",
-    "nbops_no_format": "`nbops lint --no-format --no-cache`", "nbops_full_nocache": "`nbops lint --no-cache` (full, cold)",
+    "nbops_no_format": "`nbops lint --no-format --no-cache`",
+    "nbops_full_nocache": "`nbops lint --no-cache` (full, cold)",
     "nbops_cold_cache": "`nbops lint` (fresh `--cache-dir`, filling it)",
     "nbops_warm_cache": "`nbops lint` (warm re-lint, unchanged folder)",
     "nbops_single_100": "100-cell notebook, warm, in-process",
@@ -576,8 +863,10 @@ def render(d: dict) -> str:
     a("")
     a("<!-- Generated by benchmarks/run.py; do not edit by hand. -->")
     a("")
-    a(f"Last run: {d['generated']} (`--only {cfg['only']}`, {cfg['runs']} timed runs per command after "
-      f"{cfg['warmup']} warm-up run(s)). Each result row says when it was measured.")
+    a(
+        f"Last run: {d['generated']} (`--only {cfg['only']}`, {cfg['runs']} timed runs per command after "
+        f"{cfg['warmup']} warm-up run(s)). Each result row says when it was measured."
+    )
     a("")
     a("## Targets")
     a("")
@@ -588,40 +877,68 @@ def render(d: dict) -> str:
     a("")
     a("## Results")
     a("")
-    a(f"Corpus: `{d['corpus_path']}`, {c['count']} notebooks, {c['total_bytes'] / 1024**2:.1f} MB. "
-      "Wall time is min / median over the timed runs. Peak RSS is the median over runs of the "
-      "larger of (a) the sampled sum of RSS over the whole process tree and (b) the largest single "
-      "process (`getrusage(RUSAGE_CHILDREN)`); forked workers' shared pages count once per process.")
+    a(
+        f"Corpus: `{d['corpus_path']}`, {c['count']} notebooks, {c['total_bytes'] / 1024**2:.1f} MB. "
+        "Wall time is min / median over the timed runs. Peak RSS is the median over runs of the "
+        "larger of (a) the sampled sum of RSS over the whole process tree and (b) the largest single "
+        "process (`getrusage(RUSAGE_CHILDREN)`); forked workers' shared pages count once per process."
+    )
     a("")
     a("| tool | command | wall min | wall median | peak RSS | exit codes | measured | note |")
     a("|---|---|---|---|---|---|---|---|")
-    order = ["ruff_nocache", "ruff_warm", "black_check", "nbqa_ruff", "nbqa_black", "pynblint",
-             "nbops_no_format", "nbops_full_nocache", "nbops_cold_cache", "nbops_warm_cache", "nbops_single_100"]
+    order = [
+        "ruff_nocache",
+        "ruff_warm",
+        "black_check",
+        "nbqa_ruff",
+        "nbqa_black",
+        "pynblint",
+        "nbops_no_format",
+        "nbops_full_nocache",
+        "nbops_cold_cache",
+        "nbops_warm_cache",
+        "nbops_single_100",
+    ]
     for k in order:
         r = R.get(k)
         if not r:
-            a(f"| {LABELS.get(k, k)} | – | – | – | – | – | not measured | {d['skipped'].get(k, 'not run yet')} |")
+            a(
+                f"| {LABELS.get(k, k)} | – | – | – | – | – | not measured | {d['skipped'].get(k, 'not run yet')} |"
+            )
             continue
         note = r.get("note", "")
         if r.get("extrapolated"):
-            note = (f"**extrapolated**: {r['sampled']} of {r['total']} notebooks timed "
-                    f"(median {fmt_s(r['measured_wall_median'])}), scaled x{r['total'] / r['sampled']:.2f}. " + note)
+            note = (
+                f"**extrapolated**: {r['sampled']} of {r['total']} notebooks timed "
+                f"(median {fmt_s(r['measured_wall_median'])}), scaled x{r['total'] / r['sampled']:.2f}. "
+                + note
+            )
         if k == "nbops_single_100" and r.get("first_call") is not None:
-            note = f"first (cold) call {fmt_s(r['first_call'])}; source: `{cfg.get('single_100_source')}` cut to 100 cells. " + note
+            note = (
+                f"first (cold) call {fmt_s(r['first_call'])}; source: `{cfg.get('single_100_source')}` cut to 100 cells. "
+                + note
+            )
         codes = ", ".join(map(str, r["exit_codes"])) + ("" if r.get("ok") else " **FAILED**")
-        a(f"| {r['label']} | `{r['cmd'] if len(r['cmd']) < 90 else r['cmd'][:87] + '...'}` | {fmt_s(r['wall_min'])} | "
-          f"{fmt_s(r['wall_median'])} | {fmt_mb(r.get('peak_kb'))} | {codes} | "
-          f"{r['measured_at'][:16].replace('T', ' ')} | {note} |")
+        a(
+            f"| {r['label']} | `{r['cmd'] if len(r['cmd']) < 90 else r['cmd'][:87] + '...'}` | {fmt_s(r['wall_min'])} | "
+            f"{fmt_s(r['wall_median'])} | {fmt_mb(r.get('peak_kb'))} | {codes} | "
+            f"{r['measured_at'][:16].replace('T', ' ')} | {note} |"
+        )
     a("")
-    a("Exit codes: 1 means findings (normal for linters on this corpus); 123 from black / nbqa means some "
-      "files could not be parsed (the corpus has unreadable and nbformat-3 notebooks on purpose) while "
-      "the rest were checked. Logs of the last run of each command: `benchmarks/results/logs/`.")
+    a(
+        "Exit codes: 1 means findings (normal for linters on this corpus); 123 from black / nbqa means some "
+        "files could not be parsed (the corpus has unreadable and nbformat-3 notebooks on purpose) while "
+        "the rest were checked. Logs of the last run of each command: `benchmarks/results/logs/`."
+    )
     a("")
     a("### Memory vs corpus size")
     a("")
     a("| command | 300 | 600 | 1200 |")
     a("|---|---|---|---|")
-    for pref, label in (("nbops_memory_", "`nbops lint --no-cache` peak RSS"), ("ruff_memory_", "`ruff check --no-cache` peak RSS (reference)")):
+    for pref, label in (
+        ("nbops_memory_", "`nbops lint --no-cache` peak RSS"),
+        ("ruff_memory_", "`ruff check --no-cache` peak RSS (reference)"),
+    ):
         cells = []
         for n in (300, 600, 1200):
             key = f"{pref}{n}" if not (pref == "ruff_memory_" and n == 300) else "ruff_nocache"
@@ -644,9 +961,11 @@ def render(d: dict) -> str:
     a("")
     a("## Corpus")
     a("")
-    a(f"{c['count']} notebooks, {c['total_bytes'] / 1024**2:.1f} MB in total (median {c['median_bytes'] / 1024:.0f} KB, "
-      f"largest {c['max_bytes'] / 1024**2:.1f} MB), {c['total_cells']} cells. Seed {c['seed']}, fingerprint "
-      f"`{c['fingerprint'][:16]}`.")
+    a(
+        f"{c['count']} notebooks, {c['total_bytes'] / 1024**2:.1f} MB in total (median {c['median_bytes'] / 1024:.0f} KB, "
+        f"largest {c['max_bytes'] / 1024**2:.1f} MB), {c['total_cells']} cells. Seed {c['seed']}, fingerprint "
+        f"`{c['fingerprint'][:16]}`."
+    )
     a("")
     kinds = {
         "real": "real notebooks as shipped in the sdists (test fixtures and docs: Python and ~40 other kernels, nbformat 2-4, a few schema-invalid)",
@@ -661,32 +980,46 @@ def render(d: dict) -> str:
     for k, v in sorted(c["by_kind"].items(), key=lambda kv: -kv[1]):
         a(f"| {k} | {v} | {kinds.get(k, '')} |")
     a("")
-    a("Cells per notebook: " + ", ".join(f"{k}: {v}" for k, v in c["cells_distribution"].items())
-      + f" (plus {c['unreadable']} unreadable). File sizes: " + ", ".join(f"{k}: {v}" for k, v in c["size_distribution"].items()) + ".")
+    a(
+        "Cells per notebook: "
+        + ", ".join(f"{k}: {v}" for k, v in c["cells_distribution"].items())
+        + f" (plus {c['unreadable']} unreadable). File sizes: "
+        + ", ".join(f"{k}: {v}" for k, v in c["size_distribution"].items())
+        + "."
+    )
     a("")
-    a("Sources: the `.ipynb` files in the sdists of " + ", ".join(f"`{s}`" for s in c["sdists"])
-      + f" ({c['real_sources_available']} distinct notebooks; duplicates skipped), plus the project's "
-      f"`examples/*.ipynb` ({c['examples_included']} when this corpus was built). nbdime's sdist was not used: "
-      "pip cannot read its metadata without a jupyterlab build. The corpus root has a `pyproject.toml` "
-      "with empty `[tool.ruff]`, `[tool.black]`, `[tool.nbops]` and `[tool.nbqa]` tables, so every tool runs with "
-      "its defaults and not with this repository's settings.")
+    a(
+        "Sources: the `.ipynb` files in the sdists of "
+        + ", ".join(f"`{s}`" for s in c["sdists"])
+        + f" ({c['real_sources_available']} distinct notebooks; duplicates skipped), plus the project's "
+        f"`examples/*.ipynb` ({c['examples_included']} when this corpus was built). nbdime's sdist was not used: "
+        "pip cannot read its metadata without a jupyterlab build. The corpus root has a `pyproject.toml` "
+        "with empty `[tool.ruff]`, `[tool.black]`, `[tool.nbops]` and `[tool.nbqa]` tables, so every tool runs with "
+        "its defaults and not with this repository's settings."
+    )
     a("")
-    a("The first 300 notebooks of the 600 and 1200 corpora are the 300 corpus (same seed, same mix "
-      "per block of 100), so the memory sweep grows the same kind of folder.")
+    a(
+        "The first 300 notebooks of the 600 and 1200 corpora are the 300 corpus (same seed, same mix "
+        "per block of 100), so the memory sweep grows the same kind of folder."
+    )
     a("")
     a("## Reproduce")
     a("")
     a("```sh")
     a("bash benchmarks/setup_baselines.sh          # baseline venvs (pinned), smoke-tested")
     a("python benchmarks/make_corpus.py             # benchmarks/corpus/, 300 notebooks")
-    flags = f"--runs {cfg['runs']}" + (f" --pynblint-sample {cfg['pynblint_sample']}" if cfg["pynblint_sample"] != 60 else "")
+    flags = f"--runs {cfg['runs']}" + (
+        f" --pynblint-sample {cfg['pynblint_sample']}" if cfg["pynblint_sample"] != 60 else ""
+    )
     a(f"python benchmarks/run.py {flags}      # all of it; --only baselines | --only nbops")
     a("```")
     a("")
-    a("`make_corpus.py --count 600` / `--count 1200` build the memory-sweep corpora under "
-      "`benchmarks/.cache/` (run.py builds them when missing). pynblint takes one notebook per call, ~1 s each: "
-      "by default run.py times a random sample of 60 notebooks and extrapolates; `--pynblint-sample 0` "
-      f"times every notebook ({'as in the run above' if not cfg['pynblint_sample'] else 'the run above sampled ' + str(cfg['pynblint_sample'])}).")
+    a(
+        "`make_corpus.py --count 600` / `--count 1200` build the memory-sweep corpora under "
+        "`benchmarks/.cache/` (run.py builds them when missing). pynblint takes one notebook per call, ~1 s each: "
+        "by default run.py times a random sample of 60 notebooks and extrapolates; `--pynblint-sample 0` "
+        f"times every notebook ({'as in the run above' if not cfg['pynblint_sample'] else 'the run above sampled ' + str(cfg['pynblint_sample'])})."
+    )
     a("")
     return "\n".join(L)
 
@@ -695,21 +1028,39 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_measure"]:
         return _measure(argv[1])
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--only", choices=["all", "baselines", "nbops"], default="all")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per command (default 3)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs before timing (default 1)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--count", type=int, default=300, help="corpus size to build if missing (default 300)")
-    ap.add_argument("--pynblint-sample", type=int, default=60,
-                    help="time pynblint on K random notebooks and extrapolate (default 60; 0 = all)")
+    ap.add_argument(
+        "--count", type=int, default=300, help="corpus size to build if missing (default 300)"
+    )
+    ap.add_argument(
+        "--pynblint-sample",
+        type=int,
+        default=60,
+        help="time pynblint on K random notebooks and extrapolate (default 60; 0 = all)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=1800, help="per command, seconds")
-    ap.add_argument("--sample-ms", type=float, default=50, help="RSS sampling period (0 = getrusage only)")
-    ap.add_argument("--no-memory-sweep", action="store_true", help="skip the 600/1200-notebook runs")
-    ap.add_argument("--nbops-python", type=Path, default=DEFAULT_NBOPS_PYTHON,
-                    help="python of the venv where nbops is installed (default $NBOPS_PYTHON or /work/venv/bin/python)")
-    ap.add_argument("--nbops-cmd", default="", help="nbops command prefix (default: <nbops-python dir>/nbops)")
+    ap.add_argument(
+        "--sample-ms", type=float, default=50, help="RSS sampling period (0 = getrusage only)"
+    )
+    ap.add_argument(
+        "--no-memory-sweep", action="store_true", help="skip the 600/1200-notebook runs"
+    )
+    ap.add_argument(
+        "--nbops-python",
+        type=Path,
+        default=DEFAULT_NBOPS_PYTHON,
+        help="python of the venv where nbops is installed (default $NBOPS_PYTHON or /work/venv/bin/python)",
+    )
+    ap.add_argument(
+        "--nbops-cmd", default="", help="nbops command prefix (default: <nbops-python dir>/nbops)"
+    )
     ap.add_argument("--inproc-warmup", type=int, default=5)
     ap.add_argument("--inproc-reps", type=int, default=30)
     args = ap.parse_args(argv)

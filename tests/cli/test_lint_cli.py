@@ -92,7 +92,8 @@ def test_json_shape(tmp_path: Path) -> None:
     assert absolute and absolute[0]["cell"] == 3 and absolute[0]["cell_index"] == 2
     assert absolute[0]["line"] == 1
     f401 = [d for d in data["diagnostics"] if d["code"] == "F401"]
-    assert f401 and f401[0]["cell"] == 2 and f401[0]["fix"]["applicability"] == "safe"
+    # ruff calls removing an unused import safe; in notebooks nbops makes it unsafe
+    assert f401 and f401[0]["cell"] == 2 and f401[0]["fix"]["applicability"] == "unsafe"
     fmt = [d for d in data["diagnostics"] if d["code"] == "FMT001"]
     assert fmt and fmt[0]["fix"]["edits"][0]["content"] == "import os\n\nx = 1"
 

@@ -284,12 +284,12 @@ def test_nb502_fixes_apply_one_after_another() -> None:
 
 
 def test_nb502_fix_engine_applies_them_all() -> None:
-    from nbops.lint.fix import FixOptions, _rule_fixes
+    from nbops.lint.fix import FixOptions, fix_notebook
 
     text = cells("import os", "x = 1", "import json", "import re", "y = json.dumps(re.escape('a'))")
     nb = notebook_from_snippet(text)
     linter = Linter(Config(), select=["NB502"], format_check=False, cache=False)
-    applied = _rule_fixes(nb, linter, FixOptions(ruff=False, format=False))
+    applied = fix_notebook(nb, linter, FixOptions(ruff=False, format=False))
     assert [a.code for a in applied] == ["NB502", "NB502"]
     assert [c.source for c in nb.cells] == [
         "import os\nimport json\nimport re",
