@@ -12,10 +12,8 @@ from nbops.config import Config
 from nbops.core.snippets import notebook_from_snippet
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.engine import Linter
-from nbops.lint.registry import get_rule
 from nbops.lint.rules.reproducibility import absolute_path_kind, install_targets
 
-CODES = [f"NB30{n}" for n in range(1, 9)]
 
 
 def run(
@@ -35,17 +33,6 @@ def positions(diags: list[Diagnostic]) -> list[tuple[int | None, int | None, int
 # --------------------------------------------------------------------------- examples
 
 
-@pytest.mark.parametrize("code", CODES)
-def test_bad_example_triggers_and_good_example_passes(code: str) -> None:
-    rule = get_rule(code)
-    assert rule.summary and len(rule.explanation.split()) > 40
-    bad = notebook_from_snippet(textwrap.dedent(rule.bad_example), path=rule.example_path)
-    good = notebook_from_snippet(textwrap.dedent(rule.good_example), path=rule.good_example_path)
-    assert bad.cells and good.cells
-    assert run(rule.bad_example, code, path=rule.example_path), f"{code} bad_example passes"
-    assert not run(rule.good_example, code, path=rule.good_example_path), (
-        f"{code} good_example fails"
-    )
 
 
 # --------------------------------------------------------------------------- NB301

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from conftest import lint_snippet
 
-from nbops.core.snippets import notebook_from_snippet
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.registry import get_rule
 from nbops.lint.rules.structure import headings, markdown_words, portable_name, title_from_name
@@ -40,17 +39,6 @@ DOC = (
 # --------------------------------------------------------------------------- examples
 
 
-@pytest.mark.parametrize("code", CODES)
-def test_bad_example_triggers_and_good_example_passes(code: str) -> None:
-    rule = get_rule(code)
-    assert rule.summary and len(rule.explanation.split()) > 40
-    bad = notebook_from_snippet(textwrap.dedent(rule.bad_example), path=rule.example_path)
-    good = notebook_from_snippet(textwrap.dedent(rule.good_example), path=rule.good_example_path)
-    assert bad.cells and good.cells
-    assert run(rule.bad_example, code, path=rule.example_path), f"{code} bad_example passes"
-    assert not run(rule.good_example, code, path=rule.good_example_path), (
-        f"{code} good_example fails"
-    )
 
 
 def test_structure_rules_apply_to_any_kernel() -> None:
