@@ -36,7 +36,7 @@ EdgeKind = Literal["write", "mutate"]
 
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def cached_analyze_cell(source: str) -> CellSymbols:
     """``analyze_cell`` memoised by source text: an unchanged cell is analysed once per process.
 

@@ -36,6 +36,7 @@ from nbops.lint.tools import (
     map_ruff,
     ruff_for_notebook,
     ruff_version,
+    run_ruff_notebook,
 )
 
 __all__ = ["Linter", "FileReport", "LintSettings", "discover", "lint_notebook"]
@@ -359,6 +360,8 @@ class _NbInfo:
     suppressions: _Suppressions
     cells: list[tuple[str, str]]  # (cell_type, source); only filled when ruff must rerun
     magic_imports: set[str]
+    # ruff's findings when the worker had to run ruff itself (cells blanked around errors)
+    ruff_items: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, nb: Notebook, full: bool, magic_imports: set[str]) -> _NbInfo:
@@ -474,7 +477,17 @@ def _worker_lint(path: str) -> _Result:
     except OSError as exc:
         return path, None, [], None, json.dumps({"message": f"cannot read file: {exc.strerror}"})
     diags, broken, magic_imports = _WORKER.run(nb)
-    return path, diags, sorted(broken), _NbInfo.of(nb, bool(broken), magic_imports), None
+    info = _NbInfo.of(nb, bool(broken), magic_imports)
+    settings = _WORKER.settings
+    if broken and settings.selection.wants_ruff and nb.is_python:
+        # ruff stops at the first syntax error: re-run it here, in parallel with the other
+        # workers, with the broken cells blanked (the batch run's findings are not usable)
+        sel, ign = settings.selection.ruff_codes()
+        try:
+            info.ruff_items = run_ruff_notebook(info.cells, _ruff_name(path), sel, ign, blank=broken)
+        except NbopsError:
+            info.ruff_items = None  # _finish retries and reports the failure
+    return path, diags, sorted(broken), info, None
 
 
 # --------------------------------------------------------------------------- the linter
@@ -672,6 +685,8 @@ class Linter:
                     initializer=_worker_init,
                     initargs=(settings,),
                 ) as pool:
+                    # neighbouring files are often copies of each other: keeping them in one
+                    # chunk lets a worker's memo of analysed cells pay off
                     results = list(pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4))
             else:
                 global _WORKER
@@ -694,7 +709,10 @@ class Linter:
                     NotebookReadError(str(data.get("message")), path=path, hint=data.get("hint")),
                 ), ""
                 continue
-            items = None if broken else ruff_results.get(os.path.realpath(path), [])
+            if broken:
+                items = info.ruff_items  # None: _finish runs ruff itself
+            else:
+                items = ruff_results.get(os.path.realpath(path), [])
             final = _finish(info, diags, items, set(broken), settings)
             yield FileReport(path, final), keys[path]
 

@@ -151,7 +151,19 @@ def import_aliases(ctx: Context) -> dict[str, str]:
 
 
 def dotted(node: ast.expr) -> str | None:
-    """``a.b.c`` for a chain of attributes on a name, else None."""
+    """``a.b.c`` for a chain of attributes on a name, else None (memoised on the node:
+    every rule asks the same call for its name)."""
+    try:
+        cached: str | None = node._nbops_dotted  # type: ignore[attr-defined]
+        return cached
+    except AttributeError:
+        pass
+    value = _dotted(node)
+    node._nbops_dotted = value  # type: ignore[attr-defined]
+    return value
+
+
+def _dotted(node: ast.expr) -> str | None:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

@@ -181,8 +181,18 @@ def _bound(stmt: ast.Import | ast.ImportFrom) -> list[str]:
     return [a.asname or a.name for a in stmt.names]
 
 
+def _import_key(stmt: ast.stmt) -> tuple[object, ...] | None:
+    if isinstance(stmt, ast.Import):
+        return ("import", tuple((a.name, a.asname) for a in stmt.names))
+    if isinstance(stmt, ast.ImportFrom):
+        names = tuple((a.name, a.asname) for a in stmt.names)
+        return ("from", stmt.module, stmt.level, names)
+    return None
+
+
 def _same_import(a: ast.stmt, b: ast.stmt) -> bool:
-    return ast.dump(a) == ast.dump(b)
+    key = _import_key(a)
+    return key is not None and key == _import_key(b)
 
 
 @dataclass
