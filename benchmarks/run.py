@@ -46,7 +46,7 @@ DOC = REPO / "docs" / "benchmarks.md"
 DEFAULT_CORPUS = HERE / "corpus"
 TOOLS_BIN = HERE / ".venv-tools" / "bin"
 PYNBLINT_BIN = HERE / ".venv-pynblint" / "bin"
-DEFAULT_NBOPS_PYTHON = Path(os.environ.get("NBOPS_PYTHON", "/work/venv/bin/python"))
+DEFAULT_NBOPS_PYTHON = Path(os.environ.get("NBOPS_PYTHON", sys.executable))
 
 # nbops command lines, in one place: edit here if the CLI changes.
 # {nbops} is the nbops executable (or --nbops-cmd), {corpus} the folder,
@@ -1128,7 +1128,7 @@ def main(argv: list[str] | None = None) -> int:
         "--nbops-python",
         type=Path,
         default=DEFAULT_NBOPS_PYTHON,
-        help="python of the venv where nbops is installed (default $NBOPS_PYTHON or /work/venv/bin/python)",
+        help="python of the venv where nbops is installed (default $NBOPS_PYTHON or the python running run.py)",
     )
     ap.add_argument(
         "--nbops-cmd", default="", help="nbops command prefix (default: <nbops-python dir>/nbops)"

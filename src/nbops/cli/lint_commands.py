@@ -115,37 +115,42 @@ def _colour(choice: str, stream: Any) -> bool:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from nbops.lint.report import render
+    from nbops.lint.report import write_stream
 
     config = _config(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    linter = _linter(args, config, cache=args.cache, cache_dir=args.cache_dir, jobs=args.jobs)
-    reports = linter.lint_paths(args.paths)
-    if not reports:
+    from nbops.lint.engine import discover
+
+    found, missing = discover(args.paths, config)
+    if not found and not missing:
         raise UsageError("no notebooks found", hint="pass .ipynb files, folders or globs")
-    out_stream = sys.stdout
-    text = render(
-        reports,
-        args.output_format,
-        colour=args.output_file is None and _colour(args.color, out_stream),
-    )
+    linter = _linter(args, config, cache=args.cache, cache_dir=args.cache_dir, jobs=args.jobs)
+    failing = False
+    threshold = args.fail_on or config.fail_on
+
+    def watched(reports: Any) -> Any:
+        nonlocal failing
+        for report in reports:
+            if any(severity_at_least(d.severity, threshold) for d in report.diagnostics):
+                failing = True
+            yield report
+
+    reports = watched(linter.iter_paths(args.paths))
     if args.output_file is not None:
-        args.output_file.write_text(text, encoding="utf-8")
+        with open(args.output_file, "w", encoding="utf-8") as out:
+            tally, unreadable = write_stream(reports, args.output_format, out)
     else:
-        out_stream.write(text)
-        out_stream.flush()
-    for report in reports:
-        if report.error is not None and args.output_format != "text":
+        colour = _colour(args.color, sys.stdout)
+        tally, unreadable = write_stream(reports, args.output_format, sys.stdout, colour=colour)
+        sys.stdout.flush()
+    if args.output_format != "text" or args.output_file is not None:
+        for report in unreadable:
             print(f"nbops: error: {report.path}: {report.error}", file=sys.stderr)
-    if any(r.error is not None for r in reports):
+    if unreadable:
         return 2
     if args.exit_zero:
         return 0
-    threshold = args.fail_on or config.fail_on
-    failing = any(
-        severity_at_least(d.severity, threshold) for r in reports for d in r.diagnostics
-    )
     return 1 if failing else 0
 
 

@@ -628,47 +628,73 @@ class Linter:
 
     # -- many files ------------------------------------------------------------------------
     def lint_paths(self, paths: Sequence[str | Path]) -> list[FileReport]:
+        return list(self.iter_paths(paths))
+
+    def iter_paths(self, paths: Sequence[str | Path], batch: int = 200) -> Iterator[FileReport]:
+        """Reports in path order, produced batch by batch so memory stays flat however
+        large the folder: paths that matched nothing first, then every notebook."""
         files, missing = discover(paths, self.config)
-        reports: dict[str, FileReport] = {}
         for text in missing:
-            reports[text] = _unreadable(
+            yield _unreadable(
                 text,
                 NotebookReadError(
                     "no such file or directory" if not glob.has_magic(text) else "no file matches",
                     path=text,
                 ),
             )
+        files.sort(key=str)
+        pool: ProcessPoolExecutor | None = None
+        try:
+            for start in range(0, len(files), batch):
+                chunk = files[start : start + batch]
+                if pool is None and self.jobs > 1 and len(files) >= 8:
+                    pool = ProcessPoolExecutor(
+                        max_workers=min(self.jobs, len(files)),
+                        mp_context=get_context("fork") if hasattr(os, "fork") else get_context("spawn"),
+                        initializer=_worker_init,
+                        initargs=(self.settings,),
+                    )
+                yield from self._lint_batch(chunk, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            if self._file_cache is not None:
+                self._file_cache.flush()
+
+    def _lint_batch(
+        self, files: list[Path], pool: ProcessPoolExecutor | None
+    ) -> Iterator[FileReport]:
+        reports: dict[str, FileReport] = {}
         todo: list[tuple[Path, str]] = []
         cache = self.file_cache
         for path in files:
-            display = str(path)
-            if cache is not None:
-                try:
-                    data = path.read_bytes()
-                except OSError:
-                    todo.append((path, ""))
-                    continue
-                key = cache.key(path, data)
-                hit = cache.get(path, key)
-                if hit is not None:
-                    reports[display] = FileReport(
-                        display, [Diagnostic.from_json(d) for d in hit], cached=True
-                    )
-                    continue
-                todo.append((path, key))
-            else:
+            if cache is None:
                 todo.append((path, ""))
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                todo.append((path, ""))
+                continue
+            key = cache.key(path, data)
+            hit = cache.get(path, key)
+            if hit is not None:
+                reports[str(path)] = FileReport(
+                    str(path), [Diagnostic.from_json(d) for d in hit], cached=True
+                )
+            else:
+                todo.append((path, key))
         if todo:
-            for report, key in self._lint_uncached(todo):
+            for report, key in self._lint_uncached(todo, pool):
                 reports[report.path] = report
                 if cache is not None and key and report.error is None:
                     cache.put(Path(report.path), key, report.diagnostics)
-        if cache is not None:
-            cache.flush()
-        order = [str(p) for p in files] + missing
-        return [reports[p] for p in sorted(order)]
+        for path in files:
+            yield reports.pop(str(path))
 
-    def _lint_uncached(self, todo: list[tuple[Path, str]]) -> Iterator[tuple[FileReport, str]]:
+    def _lint_uncached(
+        self, todo: list[tuple[Path, str]], pool: ProcessPoolExecutor | None
+    ) -> Iterator[tuple[FileReport, str]]:
         settings = self.settings
         ruff_run: RuffRun | None = None
         if settings.selection.wants_ruff:
@@ -677,17 +703,10 @@ class Linter:
         keys = {str(p): k for p, k in todo}
         try:
             results: list[_Result]
-            if self.jobs > 1 and len(todo) >= 8:
-                ctx = get_context("fork") if hasattr(os, "fork") else get_context("spawn")
-                with ProcessPoolExecutor(
-                    max_workers=min(self.jobs, len(todo)),
-                    mp_context=ctx,
-                    initializer=_worker_init,
-                    initargs=(settings,),
-                ) as pool:
-                    # neighbouring files are often copies of each other: keeping them in one
-                    # chunk lets a worker's memo of analysed cells pay off
-                    results = list(pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4))
+            if pool is not None:
+                # neighbouring files are often copies of each other: keeping them in one
+                # chunk lets a worker's memo of analysed cells pay off
+                results = list(pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4))
             else:
                 global _WORKER
                 saved = _WORKER

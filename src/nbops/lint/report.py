@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 from nbops import __version__
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport
 
-__all__ = ["render", "FORMATS", "summary"]
+__all__ = ["render", "write_stream", "FORMATS", "summary", "Tally"]
 
 FORMATS = ("text", "json", "sarif", "github", "concise")
 
@@ -52,7 +52,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
     }
 
 
-def _text(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
+def _lines(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -65,20 +65,24 @@ def _text(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
                 continue
             sev = c(_COLOURS.get(d.severity, ""), d.severity)
             lines.append(f"{c(_BOLD, _where(d))}: {c(_BOLD, d.code)}{fix} {d.message} ({sev})")
-    s = summary(reports)
-    if not concise:
-        if s["findings"]:
-            lines.append("")
-            lines.append(
-                f"Found {s['findings']} finding(s) in {s['files_with_findings']} of {s['files']} "
-                f"notebook(s): {s['errors']} error(s), {s['warnings']} warning(s), "
-                f"{s['infos']} info."
-            )
-            if s["fixable"]:
-                lines.append(f"[*] {s['fixable']} fixable with `nbops fix`.")
-        else:
-            lines.append(f"All checks passed on {s['files']} notebook(s).")
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
+
+
+def _closing(s: dict[str, Any]) -> str:
+    if not s["findings"]:
+        return f"All checks passed on {s['files']} notebook(s).\n"
+    text = (
+        f"\nFound {s['findings']} finding(s) in {s['files_with_findings']} of {s['files']} "
+        f"notebook(s): {s['errors']} error(s), {s['warnings']} warning(s), {s['infos']} info.\n"
+    )
+    if s["fixable"]:
+        text += f"[*] {s['fixable']} fixable with `nbops fix`.\n"
+    return text
+
+
+def _text(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
+    text = _lines(reports, colour, concise)
+    return text if concise else text + _closing(summary(reports))
 
 
 def _json(reports: Sequence[FileReport]) -> str:
@@ -206,3 +210,77 @@ def render(reports: Sequence[FileReport], fmt: str, *, colour: bool = False) -> 
     if fmt == "concise":
         return _text(reports, colour=False, concise=True)
     return _text(reports, colour=colour, concise=False)
+
+
+class Tally:
+    """Counts findings as reports stream past, for the closing summary."""
+
+    def __init__(self) -> None:
+        self.files = self.files_with_findings = self.unreadable = 0
+        self.by_severity: Counter[str] = Counter()
+        self.fixable = 0
+
+    def add(self, report: FileReport) -> None:
+        self.files += 1
+        self.files_with_findings += bool(report.diagnostics)
+        self.unreadable += report.error is not None
+        for d in report.diagnostics:
+            self.by_severity[d.severity] += 1
+            self.fixable += bool(d.fix and d.fix.applicability == "safe")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "files_with_findings": self.files_with_findings,
+            "unreadable": self.unreadable,
+            "findings": sum(self.by_severity.values()),
+            "errors": self.by_severity.get("error", 0),
+            "warnings": self.by_severity.get("warning", 0),
+            "infos": self.by_severity.get("info", 0),
+            "fixable": self.fixable,
+        }
+
+
+def write_stream(
+    reports: Iterable[FileReport], fmt: str, out: TextIO, *, colour: bool = False
+) -> tuple[Tally, list[FileReport]]:
+    """Write reports as they arrive (memory stays flat for text, concise, github and json).
+
+    Returns the tally and the reports of unreadable files. SARIF needs the whole run at
+    once, so it is collected and written at the end.
+    """
+    tally = Tally()
+    unreadable: list[FileReport] = []
+    if fmt == "sarif":
+        collected = list(reports)
+        for r in collected:
+            tally.add(r)
+        unreadable = [r for r in collected if r.error is not None]
+        out.write(_sarif(collected))
+        return tally, unreadable
+    if fmt == "json":
+        out.write('{"version": %s, "diagnostics": [' % json.dumps(__version__))
+        first = True
+        for report in reports:
+            tally.add(report)
+            if report.error is not None:
+                unreadable.append(report)
+            for d in report.diagnostics:
+                out.write(("\n  " if first else ",\n  ") + json.dumps(d.to_json()))
+                first = False
+        errors = [{"path": r.path, "message": r.error} for r in unreadable]
+        out.write("\n],\n")
+        out.write('"errors": %s,\n"summary": %s}\n' % (json.dumps(errors), json.dumps(tally.to_json())))
+        return tally, unreadable
+    for report in reports:
+        tally.add(report)
+        if report.error is not None:
+            unreadable.append(report)
+        if report.diagnostics:
+            if fmt == "github":
+                out.write(_github([report]))
+            else:
+                out.write(_lines([report], colour, fmt == "concise"))
+    if fmt in ("text",):
+        out.write(_closing(tally.to_json()))
+    return tally, unreadable

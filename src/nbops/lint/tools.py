@@ -283,7 +283,7 @@ class FormatResult:
     error: str = ""
 
 
-_MISS = object()
+_MEMORY_ENTRIES = 4096
 
 
 class FormatChecker:
@@ -334,6 +334,8 @@ class FormatChecker:
                 self._memory[key] = result
                 return result
         result = self._format(source)
+        if len(self._memory) >= _MEMORY_ENTRIES:
+            self._memory.clear()  # keep memory flat on huge folders; sqlite still has them
         self._memory[key] = result
         if self._db is not None:
             self._pending.append((key, _encode(result)))
