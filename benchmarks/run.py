@@ -1024,6 +1024,10 @@ def render(d: dict) -> str:
         for k, v in sorted(d["skipped"].items()):
             a(f"- `{k}`: {v}")
         a("")
+    analysis = Path(__file__).with_name("analysis.md")
+    if analysis.exists():  # the developers' reading of the figures, kept across runs
+        a(analysis.read_text(encoding="utf-8").rstrip("\n"))
+        a("")
     a("## Machine")
     a("")
     a(f"- CPU: {m['cpu']}, {m['nproc']} cores (nproc); RAM {m['ram']}; {m['os']}")
