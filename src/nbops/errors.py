@@ -17,6 +17,8 @@ __all__ = [
     "ToolError",
     "ConfigError",
     "WriteError",
+    "AccessError",
+    "NotFoundError",
     "exit_code",
     "http_status",
 ]
@@ -90,6 +92,14 @@ class WriteError(NbopsError):
     """A notebook could not be written back safely."""
 
 
+class AccessError(NbopsError):
+    """A path the caller may not use: absolute, ``..``, or outside the served root."""
+
+
+class NotFoundError(NbopsError):
+    """Something named by a request does not exist (a notebook file, a rule code)."""
+
+
 _EXIT_CODES: dict[type[NbopsError], int] = {
     UsageError: 2,
     ConfigError: 2,
@@ -97,6 +107,8 @@ _EXIT_CODES: dict[type[NbopsError], int] = {
     CellError: 2,
     ToolError: 3,
     WriteError: 4,
+    AccessError: 2,
+    NotFoundError: 2,
 }
 
 _HTTP_STATUSES: dict[type[NbopsError], int] = {
@@ -106,6 +118,8 @@ _HTTP_STATUSES: dict[type[NbopsError], int] = {
     CellError: 422,
     ToolError: 502,
     WriteError: 409,
+    AccessError: 403,
+    NotFoundError: 404,
 }
 
 

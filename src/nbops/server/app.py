@@ -1,0 +1,64 @@
+"""The nbops Jupyter server extension app: its settings, its handlers and its lifecycle.
+
+Configurable like any Jupyter app, e.g. in ``jupyter_server_config.json``::
+
+    {"NbopsExtension": {"max_body_size": 104857600, "workers": 2}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Integer
+
+from nbops import __version__
+from nbops.server.handlers import State
+from nbops.server.jobs import Jobs
+
+__all__ = ["NbopsExtension"]
+
+MIB = 1024 * 1024
+
+
+class NbopsExtension(ExtensionApp):
+    """Serves the nbops REST API under ``<base_url>nbops/``."""
+
+    name = "nbops"
+    version = __version__
+    description = "nbops: lint and fix notebooks from JupyterLab"
+    load_other_extensions = True
+
+    max_body_size = Integer(
+        100 * MIB,
+        help="Largest request body (bytes) the nbops API accepts; larger ones get 413.",
+    ).tag(config=True)
+
+    workers = Integer(2, help="Threads that run lint and fix requests.").tag(config=True)
+
+    linters = Integer(8, help="Warm linters kept (one per config and rule selection).").tag(
+        config=True
+    )
+
+    def initialize_settings(self) -> None:
+        from nbops.lint.registry import all_rules
+
+        all_rules()  # load the registry once, before worker threads race to do it
+        assert self.serverapp is not None
+        contents = getattr(self.serverapp, "contents_manager", None)
+        root = Path(getattr(contents, "root_dir", None) or self.serverapp.root_dir).resolve()
+        self.state = State(
+            root=root,
+            jobs=Jobs(root, workers=self.workers, linters=self.linters),
+            max_body_size=self.max_body_size,
+        )
+
+    def initialize_handlers(self) -> None:
+        from nbops.server.routes import handlers
+
+        self.handlers.extend(handlers(self.state))
+
+    async def stop_extension(self) -> None:
+        state = getattr(self, "state", None)
+        if state is not None:
+            state.jobs.close()

@@ -1,0 +1,240 @@
+"""The REST handlers under ``/nbops/``: thin HTTP wrappers over the lint core, JSON in and out.
+
+Every handler derives from :class:`NbopsHandler`, which authenticates (jupyter_server's token
+or cookie, with its XSRF check on POST), caps the request body, and turns every failure into
+one JSON shape ``{"error", "message", "path", "cell", "hint", "status"}``: an
+:class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, anything
+unexpected as a 500 with a generic message (the traceback goes to the server log only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from http.client import responses
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from nbops import __version__
+from nbops.errors import NbopsError, NotFoundError, UsageError, http_status
+from nbops.server.jobs import Jobs
+from nbops.server.requests import fix_request, lint_request, parse_body
+
+__all__ = [
+    "NbopsHandler",
+    "VersionHandler",
+    "RulesHandler",
+    "RuleHandler",
+    "LintHandler",
+    "FixHandler",
+    "FallbackHandler",
+    "State",
+]
+
+# names for HTTP errors that do not come from nbops' own error classes
+_HTTP_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFoundError",
+    405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+}
+
+
+_M = TypeVar("_M", bound=Callable[..., Any])
+
+
+def allowed(action: str, resource: str) -> Callable[[_M], _M]:
+    """jupyter_server's ``@authorized`` (the server's Authorizer decides), typed for mypy."""
+    return cast(Callable[[_M], _M], authorized(action=action, resource=resource))
+
+
+class State:
+    """What every handler of one server shares: the root, the body limit and the workers."""
+
+    def __init__(self, root: Path, jobs: Jobs, max_body_size: int) -> None:
+        self.root = root
+        self.jobs = jobs
+        self.max_body_size = max_body_size
+
+
+@web.stream_request_body
+class NbopsHandler(APIHandler):
+    """Base of every nbops handler: auth, body cap and JSON errors in one place."""
+
+    auth_resource = "api"
+
+    def initialize(self, state: State) -> None:
+        self.state = state
+        self._chunks: list[bytes] = []
+        self._received = 0
+        self._too_large = False
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        # jupyter_server authenticates here and refuses unauthenticated requests with 403
+        # before a byte of the body is read (the body streams in only after prepare)
+        await super().prepare()
+        length = self.request.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self.state.max_body_size:
+            self._too_large = True  # read and drop the body, then answer 413 cleanly
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._too_large:
+            return
+        self._received += len(chunk)
+        if self._received > self.state.max_body_size:  # chunked bodies have no length
+            self._too_large = True
+            self._chunks.clear()
+            return
+        self._chunks.append(chunk)
+
+    def body(self) -> bytes:
+        if self._too_large:
+            limit = self.state.max_body_size / (1024 * 1024)
+            raise web.HTTPError(413, f"request body larger than {limit:g} MiB")
+        return b"".join(self._chunks)
+
+    async def json_body(self) -> dict[str, Any]:
+        return await self.state.jobs.run(parse_body, self.body())
+
+    def reply(self, value: object) -> Awaitable[None]:
+        data = value if isinstance(value, bytes) else json.dumps(value).encode("utf-8")
+        return self.finish(data)
+
+    # -- errors ------------------------------------------------------------------------------
+    def _public_path(self, path: str | None) -> str | None:
+        """Paths in errors are root-relative: never leak where the server's files live."""
+        if path is None:
+            return None
+        p = Path(path)
+        if not p.is_absolute():
+            return path
+        try:
+            return p.relative_to(self.state.root).as_posix()
+        except ValueError:
+            return None
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        body: dict[str, Any]
+        if isinstance(exc, NbopsError):
+            status_code = http_status(exc)
+            body = exc.to_json()
+            body["path"] = self._public_path(exc.path)
+        elif isinstance(exc, web.HTTPError):
+            message = exc.log_message or exc.reason or responses.get(status_code, "error")
+            if exc.log_message and exc.args:
+                try:
+                    message = exc.log_message % exc.args
+                except (TypeError, ValueError):
+                    pass
+            body = {"error": _HTTP_NAMES.get(status_code, "HTTPError"), "message": message}
+        elif status_code >= 500 or exc is not None:
+            status_code = 500
+            body = {
+                "error": "InternalError",
+                "message": "internal error in nbops; the server log has the details",
+            }
+        else:
+            body = {"error": _HTTP_NAMES.get(status_code, "HTTPError"),
+                    "message": responses.get(status_code, "error")}
+        for key in ("path", "cell", "hint"):
+            body.setdefault(key, None)
+        body["status"] = status_code
+        self.set_status(status_code)
+        self.finish(json.dumps(body))
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(value, NbopsError):  # the user's doing: one line, no traceback
+            self.log.info("nbops: %s %s: %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+class VersionHandler(NbopsHandler):
+    """``GET /nbops/version``: a cheap health check for the front end."""
+
+    @web.authenticated
+    @allowed("read", "api")
+    async def get(self) -> None:
+        await self.reply({"version": __version__})
+
+
+class RulesHandler(NbopsHandler):
+    """``GET /nbops/rules``: the rule catalogue, as ``nbops rules --format json``."""
+
+    @web.authenticated
+    @allowed("read", "api")
+    async def get(self) -> None:
+        from nbops.lint.registry import all_rules
+
+        await self.reply([r.describe() for r in all_rules()])
+
+
+class RuleHandler(NbopsHandler):
+    """``GET /nbops/rules/{code}``: one rule by code or name, as ``nbops rule CODE --format json``."""
+
+    @web.authenticated
+    @allowed("read", "api")
+    async def get(self, code: str) -> None:
+        from nbops.lint.registry import get_rule
+
+        try:
+            rule = get_rule(code)
+        except UsageError as exc:
+            raise NotFoundError(exc.message, hint=exc.hint) from None
+        await self.reply(rule.describe())
+
+
+class LintHandler(NbopsHandler):
+    """``POST /nbops/lint``: lint one notebook, saved or unsaved; the CLI's JSON document."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        req = lint_request(await self.json_body(), self.state.root)
+        jobs = self.state.jobs
+        await self.reply(await jobs.run(jobs.lint_bytes, req))
+
+
+class FixHandler(NbopsHandler):
+    """``POST /nbops/fix``: fixed content, what changed and a diff; writes only when asked."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        req = fix_request(await self.json_body(), self.state.root)
+        if req.write and not await self._may_write():
+            raise web.HTTPError(403, "not authorized to write notebooks")
+        jobs = self.state.jobs
+        await self.reply(await jobs.run(jobs.fix_bytes, req))
+
+    async def _may_write(self) -> bool:
+        allowed = self.authorizer.is_authorized(self, self.current_user, "write", "contents")
+        return bool(await allowed) if isinstance(allowed, Awaitable) else bool(allowed)
+
+
+class FallbackHandler(NbopsHandler):
+    """Any other path under ``/nbops/``: a JSON 404, never an HTML page."""
+
+    def _missing(self, *args: str) -> None:
+        raise web.HTTPError(404, "no such nbops endpoint")
+
+    @web.authenticated
+    def get(self, *args: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    def post(self, *args: str) -> None:
+        self._missing()

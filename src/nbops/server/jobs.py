@@ -1,0 +1,166 @@
+"""Runs lint and fix requests off the event loop, in a small thread pool, with warm linters.
+
+Parsing a 50 MB body, linting (ruff runs as a subprocess, black and nbops' rules in-process)
+and serialising the answer all happen in worker threads, so the server keeps answering other
+requests meanwhile. Linters are kept in a small LRU keyed by config and selection, because a
+warm :class:`~nbops.lint.engine.Linter` (rules, black's memo) is much faster than a new one.
+A linter is not thread-safe, so each one has a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nbops import __version__
+from nbops.config import load_config
+from nbops.core.notebook import Notebook, notebook_from_dict, read_notebook
+from nbops.errors import NotebookReadError
+from nbops.lint.engine import FileReport, Linter
+from nbops.lint.engine import _unreadable as unreadable_report  # the CLI's own NB001 report
+from nbops.lint.report import summary
+from nbops.server.requests import FixRequest, LintRequest, Target
+
+__all__ = ["Jobs"]
+
+T = TypeVar("T")
+
+BACKUP_DIR = ".nbops_backup"  # next to the notebook, as `nbops fix` does
+
+
+@dataclass
+class _Warm:
+    linter: Linter
+    lock: threading.Lock
+
+
+class Jobs:
+    """The server's workers: one thread pool and an LRU of linters, shared by all requests."""
+
+    def __init__(self, root: Path, *, workers: int = 2, linters: int = 8) -> None:
+        self.root = root
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nbops")
+        self._linters: OrderedDict[tuple[str, ...], _Warm] = OrderedDict()
+        self._size = max(1, linters)
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool and wait for it without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- linters -----------------------------------------------------------------------------
+    def _warm(self, req: LintRequest) -> _Warm:
+        # the config is re-read every time (cheap) so edits to pyproject.toml apply at once
+        config = load_config(req.target.file.parent)
+        key = (
+            str(config.root),
+            config.fingerprint(),
+            json.dumps([req.select, req.ignore, req.format_check]),
+        )
+        with self._lock:
+            warm = self._linters.get(key)
+            if warm is None:
+                linter = Linter(
+                    config,
+                    select=req.select,
+                    ignore=req.ignore,
+                    format_check=req.format_check,
+                    cache=False,  # the server writes nothing into the user's tree but fixes
+                )
+                warm = self._linters[key] = _Warm(linter, threading.Lock())
+                while len(self._linters) > self._size:
+                    self._linters.popitem(last=False)
+            self._linters.move_to_end(key)
+            return warm
+
+    @staticmethod
+    def _notebook(target: Target, content: dict[str, Any] | None) -> Notebook:
+        # the real path (not the display name) so config, per-file-ignores and ruff see the file
+        if content is not None:
+            return notebook_from_dict(content, path=target.file)
+        return read_notebook(target.file)
+
+    def _public(self, path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    # -- lint --------------------------------------------------------------------------------
+    def lint_report(self, req: LintRequest) -> FileReport:
+        name = req.target.name
+        try:
+            nb = self._notebook(req.target, req.content)
+        except NotebookReadError as exc:
+            # a finding, not a server error: the same NB001 report as `nbops lint`
+            return unreadable_report(name, NotebookReadError(exc.message, path=name, hint=exc.hint))
+        warm = self._warm(req)
+        with warm.lock:
+            diagnostics = warm.linter.lint_notebook(nb)
+        for d in diagnostics:
+            d.path = name
+        return FileReport(name, diagnostics)
+
+    def lint(self, req: LintRequest) -> dict[str, Any]:
+        """The ``nbops lint --format json`` document for one notebook."""
+        report = self.lint_report(req)
+        return {
+            "version": __version__,
+            "diagnostics": [d.to_json() for d in report.diagnostics],
+            "errors": [{"path": report.path, "message": report.error}] if report.error else [],
+            "summary": summary([report]),
+        }
+
+    # -- fix ---------------------------------------------------------------------------------
+    def fix(self, req: FixRequest) -> dict[str, Any]:
+        """Fix a copy of the notebook; write it (atomically, with a backup) only if asked."""
+        from nbops.lint.fix import FixOptions, fix_notebook, notebook_diff
+
+        nb = self._notebook(req.target, req.content)  # unreadable: NotebookReadError -> 422
+        before = notebook_from_dict(json.loads(nb.dumps()), path=Path(req.target.name))
+        warm = self._warm(req)
+        with warm.lock:
+            applied = fix_notebook(
+                nb, warm.linter, FixOptions(unsafe=req.unsafe, clear_outputs=req.clear_outputs)
+            )
+        changed = nb.dirty and bool(applied)
+        diff = notebook_diff(before, nb) if changed else ""
+        backup: Path | None = None
+        written = False
+        if req.write and changed:
+            backup = nb.write(req.target.file, backup_dir=req.target.file.parent / BACKUP_DIR)
+            written = True
+        return {
+            "content": nb.to_dict(),
+            "applied": [a.to_json() for a in applied],
+            "diff": diff,
+            "changed": changed,
+            "written": written,
+            "backup": self._public(backup),
+        }
+
+    # -- wire format -------------------------------------------------------------------------
+    @staticmethod
+    def dumps(value: object) -> bytes:
+        """JSON bytes of a response (run in the pool: a fixed 50 MB notebook is big)."""
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+    def lint_bytes(self, req: LintRequest) -> bytes:
+        return self.dumps(self.lint(req))
+
+    def fix_bytes(self, req: FixRequest) -> bytes:
+        return self.dumps(self.fix(req))

@@ -1,0 +1,153 @@
+"""Turns REST request bodies into typed requests: checks every field, confines paths to the root.
+
+Nothing here touches tornado: a bad body is a :class:`~nbops.errors.UsageError` (400), a path
+that leaves the server's root an :class:`~nbops.errors.AccessError` (403) and a notebook that
+does not exist a :class:`~nbops.errors.NotFoundError` (404); the handlers map them with
+:func:`nbops.errors.http_status`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from nbops.errors import AccessError, NotFoundError, UsageError
+
+__all__ = [
+    "Target",
+    "LintRequest",
+    "FixRequest",
+    "parse_body",
+    "confine",
+    "lint_request",
+    "fix_request",
+]
+
+_SELECTION_KEYS = {"select", "ignore", "format_check"}
+_LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
+_FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A notebook named by a request: its real file inside the root and its root-relative name."""
+
+    file: Path  # resolved (symlinks followed), always inside the root
+    name: str  # the root-relative POSIX path the client sent, normalised
+
+
+@dataclass(frozen=True)
+class LintRequest:
+    target: Target
+    content: dict[str, Any] | None  # unsaved notebook JSON from the front end, or None: read the file
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    format_check: bool | None = None
+
+
+@dataclass(frozen=True)
+class FixRequest(LintRequest):
+    unsafe: bool = False
+    clear_outputs: bool = False
+    write: bool = False
+
+
+def parse_body(data: bytes) -> dict[str, Any]:
+    """The request body as a JSON object (400 for anything else)."""
+    if not data.strip():
+        raise UsageError("the request body is empty", hint="send a JSON object")
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError("the request body must be a JSON object")
+    return value
+
+
+def confine(root: Path, value: object, *, must_exist: bool) -> Target:
+    """Resolve a client path inside ``root``; refuse anything that could leave it.
+
+    ``root`` must already be resolved. Absolute paths and ``..`` are refused before touching
+    the file system; symlinks are then followed and the real file must still be in the root.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError("'path' must be a non-empty string", hint="a notebook path relative to the server root")
+    if "\0" in value:
+        raise UsageError("'path' contains a NUL character")
+    posix = value.replace("\\", "/")
+    if posix.startswith("/") or PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
+        raise AccessError("absolute paths are not allowed", hint="send the path relative to the server root")
+    parts = [p for p in posix.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise AccessError("'..' is not allowed in a path", hint="send the path relative to the server root")
+    name = "/".join(parts)
+    if not name.lower().endswith(".ipynb"):
+        raise UsageError("only .ipynb notebooks can be linted or fixed", path=name)
+    try:
+        file = root.joinpath(*parts).resolve()
+    except (OSError, RuntimeError) as exc:  # symlink loops
+        raise AccessError(f"cannot resolve the path: {exc}", path=name) from None
+    if not file.is_relative_to(root):
+        raise AccessError("the path leads outside the server root", path=name)
+    if must_exist and not file.exists():
+        raise NotFoundError("no such notebook", path=name)
+    return Target(file=file, name=name)
+
+
+def _codes(body: dict[str, Any], key: str) -> tuple[str, ...] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UsageError(f"'{key}' must be a list of rule codes (strings)")
+    return tuple(v.strip() for v in value)
+
+
+def _flag(body: dict[str, Any], key: str, default: bool | None) -> bool | None:
+    value = body.get(key, default)
+    if value is not None and not isinstance(value, bool):
+        raise UsageError(f"'{key}' must be true or false")
+    return value
+
+
+def _common(body: dict[str, Any], root: Path, allowed: set[str]) -> dict[str, Any]:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise UsageError(f"unknown field(s): {', '.join(unknown)}", hint=f"allowed: {', '.join(sorted(allowed))}")
+    content = body.get("content")
+    if content is not None and not isinstance(content, dict):
+        raise UsageError("'content' must be a notebook JSON object")
+    if "path" not in body:
+        raise UsageError("'path' is required", hint="a notebook path relative to the server root")
+    return {
+        "target": confine(root, body["path"], must_exist=content is None),
+        "content": content,
+        "select": _codes(body, "select"),
+        "ignore": _codes(body, "ignore"),
+        "format_check": _flag(body, "format_check", None),
+    }
+
+
+def lint_request(body: dict[str, Any], root: Path) -> LintRequest:
+    """``POST /nbops/lint``: ``{"path", "content"?, "select"?, "ignore"?, "format_check"?}``."""
+    return LintRequest(**_common(body, root, _LINT_KEYS))
+
+
+def fix_request(body: dict[str, Any], root: Path) -> FixRequest:
+    """``POST /nbops/fix``: the lint fields plus ``unsafe``, ``clear_outputs`` and ``write``."""
+    fields = _common(body, root, _FIX_KEYS)
+    write = bool(_flag(body, "write", False))
+    if write and fields["content"] is not None:
+        raise UsageError(
+            "'write' is only allowed for a saved notebook (a path without 'content')",
+            hint="apply the returned content to the open document instead",
+        )
+    return FixRequest(
+        **fields,
+        unsafe=bool(_flag(body, "unsafe", False)),
+        clear_outputs=bool(_flag(body, "clear_outputs", False)),
+        write=write,
+    )

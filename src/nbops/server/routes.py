@@ -1,0 +1,65 @@
+"""The one table of REST routes: path templates (as in docs/rest-api.yaml), handlers, methods.
+
+``ROUTES`` is the public API. The OpenAPI test checks it against ``docs/rest-api.yaml`` both
+ways, so neither can change without the other. A route's methods are read from the handler
+class itself (the verbs it implements), not declared twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from nbops.server.handlers import (
+    FallbackHandler,
+    FixHandler,
+    LintHandler,
+    NbopsHandler,
+    RuleHandler,
+    RulesHandler,
+    State,
+    VersionHandler,
+)
+
+__all__ = ["Route", "ROUTES", "handlers"]
+
+_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # OpenAPI path template relative to the server's base_url, e.g. /nbops/rules/{code}
+    handler: type[NbopsHandler]
+
+    @property
+    def pattern(self) -> str:
+        """The tornado regex: each ``{name}`` becomes a named group of one path segment."""
+        return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The HTTP verbs the handler implements itself (the rest are tornado's 405)."""
+        own: set[str] = set()
+        for cls in self.handler.__mro__:
+            if cls is NbopsHandler:
+                break
+            own.update(name for name in vars(cls) if name.upper() in _VERBS)
+        return tuple(v for v in _VERBS if v.lower() in own)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/nbops/version", VersionHandler),
+    Route("/nbops/rules", RulesHandler),
+    Route("/nbops/rules/{code}", RuleHandler),
+    Route("/nbops/lint", LintHandler),
+    Route("/nbops/fix", FixHandler),
+)
+
+
+def handlers(state: State) -> list[tuple[str, type[NbopsHandler], dict[str, Any]]]:
+    """Tornado handler specs (the extension app prefixes the server's base_url)."""
+    specs = [(r.pattern, r.handler, {"state": state}) for r in ROUTES]
+    # last: any other /nbops/ path answers a JSON 404 instead of Jupyter's HTML page
+    specs.append((r"/nbops(?:/.*)?", FallbackHandler, {"state": state}))
+    return specs

@@ -1,0 +1,178 @@
+"""docs/rest-api.yaml is the contract: it must match the served routes and the real answers.
+
+Both ways: every route is documented and every documented path and verb is served; every
+documented status of every operation is produced by a real request here and its body
+validated against the documented schema; and the JSON shapes the core produces
+(Diagnostic, Rule, AppliedFix, errors) have exactly the documented fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate as validate_spec
+from traitlets.config import Config
+
+import nbops.lint.fix
+import nbops.lint.registry
+import nbops.server.handlers
+from nbops.core.notebook import Notebook
+from nbops.errors import NbopsError, ToolError, WriteError
+from nbops.lint.diagnostic import Diagnostic, Edit, Fix
+from nbops.lint.engine import Linter
+from nbops.lint.fix import AppliedFix
+from nbops.lint.registry import all_rules
+from nbops.lint.report import summary
+from nbops.server.routes import ROUTES
+
+Api = Callable[..., Awaitable[Any]]  # the `api` fixture of conftest.py
+VERBS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+LIMIT = 64 * 1024
+
+
+@pytest.fixture
+def jp_server_config() -> Config:
+    # a small body cap, so that the documented 413 can be produced cheaply
+    return Config(
+        {
+            "ServerApp": {"jpserver_extensions": {"nbops": True}},
+            "NbopsExtension": {"max_body_size": LIMIT},
+        }
+    )
+
+
+def _documented(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (path, verb.upper())
+        for path, item in spec["paths"].items()
+        for verb in item
+        if verb in VERBS
+    }
+
+
+def test_spec_is_valid_openapi(spec: dict[str, Any]) -> None:
+    validate_spec(spec)
+    assert spec["openapi"].startswith("3.1")
+
+
+def test_routes_and_spec_match_both_ways(spec: dict[str, Any]) -> None:
+    served = {(r.path, m) for r in ROUTES for m in r.methods}
+    documented = _documented(spec)
+    assert served - documented == set(), "served but not documented"
+    assert documented - served == set(), "documented but not served"
+    assert all(r.methods for r in ROUTES)
+    for route in ROUTES:
+        for verb in route.methods:
+            params = spec["paths"][route.path][verb.lower()].get("parameters", [])
+            in_path = {p["name"] for p in params if p["in"] == "path"}
+            assert in_path == set(re.findall(r"\{(\w+)\}", route.path)), route.path
+
+
+def _schema_fields(spec: dict[str, Any], name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_core_json_shapes_have_exactly_the_documented_fields(
+    spec: dict[str, Any], contract: Any
+) -> None:
+    edits = (
+        Edit("replace_source", 0, "x = 1\n"),
+        Edit("replace_text", 1, "y", line=1, column=1, end_line=1, end_column=2),
+        Edit("add_tag", 2, "parameters"),
+        Edit("clear_outputs", 3),
+        Edit("delete_cell", 4),
+    )
+    diag = Diagnostic(
+        code="NB301", name="absolute-path", message="m", severity="warning", path="a.ipynb",
+        cell_index=0, cell_id="c0", line=1, column=1, end_line=1, end_column=5,
+        fix=Fix("fix it", "safe", edits), url="https://example.invalid/rules#nb301",
+    )
+    contract.component("Diagnostic").validate(diag.to_json())
+    contract.component("Diagnostic").validate(
+        Diagnostic(code="NB001", name="unreadable-notebook", message="m", severity="error",
+                   path="a.ipynb").to_json()
+    )
+    assert set(diag.to_json()) == _schema_fields(spec, "Diagnostic")
+    assert set(diag.fix.to_json()) == _schema_fields(spec, "Fix")  # type: ignore[union-attr]
+    for rule in all_rules():
+        contract.component("Rule").validate(rule.describe())
+    assert set(all_rules()[0].describe()) == _schema_fields(spec, "Rule")
+    applied = AppliedFix("NB303", 2, "Tag cell 3 'parameters'").to_json()
+    contract.component("AppliedFix").validate(applied)
+    assert set(applied) == _schema_fields(spec, "AppliedFix")
+    assert set(summary([])) == _schema_fields(spec, "Summary")
+    error = {**NbopsError("m", path="a.ipynb", cell=1, hint="h").to_json(), "status": 400}
+    contract.component("Error").validate(error)
+    assert set(error) == _schema_fields(spec, "Error")
+
+
+async def test_every_documented_answer_is_real_and_matches(
+    api: Api, root: Path, contract: Any, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lint, fix = "nbops/lint", "nbops/fix"
+    ok = {"path": "sub/churn.ipynb"}
+    big = b'{"path": "sub/churn.ipynb", "pad": "' + b"x" * LIMIT + b'"}'
+
+    async def expect(status: int, method: str, path: str, body: Any = None, **kw: Any) -> None:
+        reply = await api(method, path, body, **kw)  # validates the body against the spec
+        assert reply.status == status, (method, path, reply.body)
+
+    for path in ("nbops/version", "nbops/rules", "nbops/rules/NB301"):
+        await expect(200, "GET", path)
+        await expect(403, "GET", path, auth=False)
+    await expect(404, "GET", "nbops/rules/NB999")
+
+    for path in (lint, fix):
+        await expect(200, "POST", path, ok)
+        await expect(400, "POST", path, raw=b"{nope")
+        await expect(403, "POST", path, ok, auth=False)
+        await expect(403, "POST", path, {"path": "../x.ipynb"})
+        await expect(404, "POST", path, {"path": "missing.ipynb"})
+        await expect(413, "POST", path, raw=big)
+    await expect(200, "POST", lint, {"path": "broken.ipynb"})
+    await expect(422, "POST", fix, {"path": "broken.ipynb"})
+
+    with monkeypatch.context() as m:
+        m.setattr(Notebook, "write", _raise(WriteError("disk full", path="sub/churn.ipynb")))
+        await expect(409, "POST", fix, {**ok, "write": True})
+    with monkeypatch.context() as m:
+        m.setattr(Linter, "lint_notebook", _raise(ToolError("ruff failed")))
+        await expect(502, "POST", lint, ok)
+    with monkeypatch.context() as m:
+        m.setattr(nbops.lint.fix, "fix_notebook", _raise(ToolError("ruff --fix failed")))
+        await expect(502, "POST", fix, ok)
+
+    # 500s: whatever breaks inside, the answer is the documented generic error
+    with monkeypatch.context() as m:
+        m.setattr(nbops.server.handlers, "__version__", object())  # not JSON-serialisable
+        await expect(500, "GET", "nbops/version")
+        m.setattr(nbops.lint.registry, "all_rules", _raise(RuntimeError("boom")))
+        await expect(500, "GET", "nbops/rules")
+        m.setattr(nbops.lint.registry, "get_rule", _raise(RuntimeError("boom")))
+        await expect(500, "GET", "nbops/rules/NB301")
+        m.setattr(Linter, "lint_notebook", _raise(RuntimeError("boom")))
+        await expect(500, "POST", lint, ok)
+        m.setattr(nbops.lint.fix, "notebook_diff", _raise(RuntimeError("boom")))
+        m.setattr(nbops.lint.fix, "fix_notebook", _raise(RuntimeError("boom")))
+        await expect(500, "POST", fix, ok)
+
+    documented = {
+        (path, verb.upper(), status)
+        for path, item in spec["paths"].items()
+        for verb, operation in item.items()
+        if verb in VERBS
+        for status in operation["responses"]
+    }
+    assert documented - contract.checked == set(), "documented but never produced"
+    assert contract.checked - documented == set()
+
+
+def _raise(exc: BaseException) -> Callable[..., Any]:
+    def raiser(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+
+    return raiser
