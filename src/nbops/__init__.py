@@ -22,3 +22,8 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from nbops.server import _jupyter_server_extension_points as points
 
     return points()
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built JupyterLab front end."""
+    return [{"src": "labextension", "dest": "@nbops/labextension"}]

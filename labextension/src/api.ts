@@ -1,0 +1,160 @@
+/**
+ * The one typed way to call the nbops REST API.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import type {
+  IErrorBody,
+  IFixRequest,
+  IFixResponse,
+  ILintRequest,
+  ILintResponse,
+  IRule,
+  IVersionResponse
+} from './tokens';
+
+export const SERVER_MISSING_MESSAGE = 'nbops server extension not available';
+export const SERVER_MISSING_HINT =
+  'Install nbops in the Python environment that runs Jupyter, make sure the server ' +
+  'extension is enabled (`jupyter server extension list`), then restart JupyterLab.';
+
+/**
+ * A failed request: `status` is the HTTP status (0 when the server could not be
+ * reached), `message` and `hint` come from the server's JSON error body when there is one.
+ */
+export class NbopsApiError extends Error {
+  readonly status: number;
+  readonly error: string;
+  readonly hint: string | null;
+  readonly path: string | null;
+  /** 0-based cell index, from the error body. */
+  readonly cell: number | null;
+
+  constructor(options: {
+    status: number;
+    message: string;
+    error?: string;
+    hint?: string | null;
+    path?: string | null;
+    cell?: number | null;
+  }) {
+    super(options.message);
+    this.name = 'NbopsApiError';
+    this.status = options.status;
+    this.error = options.error ?? 'error';
+    this.hint = options.hint ?? null;
+    this.path = options.path ?? null;
+    this.cell = options.cell ?? null;
+  }
+
+  /** True when the nbops routes are not there at all (server extension missing). */
+  get serverMissing(): boolean {
+    return this.error === 'server_missing';
+  }
+}
+
+function isErrorBody(value: unknown): value is IErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as IErrorBody).message === 'string'
+  );
+}
+
+/**
+ * Call `nbops/<endpoint>` and parse the JSON answer.
+ *
+ * Throws `NbopsApiError` for network failures, non-2xx answers and answers that are not JSON.
+ */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'nbops', endpoint);
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined && !headers.has('Content-Type')) {
+    headers.set('Content-Type', 'application/json');
+  }
+
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, { ...init, headers }, settings);
+  } catch (reason) {
+    throw new NbopsApiError({
+      status: 0,
+      error: 'network',
+      message: `Could not reach the Jupyter server: ${String(
+        (reason as Error)?.message ?? reason
+      )}`
+    });
+  }
+
+  const text = await response.text();
+  let data: unknown = undefined;
+  let parsed = false;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+      parsed = true;
+    } catch {
+      parsed = false;
+    }
+  }
+
+  if (!response.ok) {
+    if (isErrorBody(data)) {
+      throw new NbopsApiError({
+        status: data.status ?? response.status,
+        error: data.error,
+        message: data.message,
+        hint: data.hint,
+        path: data.path,
+        cell: data.cell
+      });
+    }
+    if (response.status === 404) {
+      // Jupyter answers unknown routes with its HTML 404 page: nbops is not loaded.
+      throw new NbopsApiError({
+        status: 404,
+        error: 'server_missing',
+        message: SERVER_MISSING_MESSAGE,
+        hint: SERVER_MISSING_HINT
+      });
+    }
+    throw new NbopsApiError({
+      status: response.status,
+      error: 'http',
+      message: `nbops/${endpoint} failed: ${response.status} ${response.statusText}`.trim()
+    });
+  }
+  if (!parsed) {
+    throw new NbopsApiError({
+      status: response.status,
+      error: 'bad_response',
+      message: `nbops/${endpoint} did not answer with JSON`
+    });
+  }
+  return data as T;
+}
+
+function post(body: object): RequestInit {
+  return { method: 'POST', body: JSON.stringify(body) };
+}
+
+export function getVersion(): Promise<IVersionResponse> {
+  return requestAPI<IVersionResponse>('version');
+}
+
+export function getRules(): Promise<IRule[]> {
+  return requestAPI<IRule[]>('rules');
+}
+
+export function lint(request: ILintRequest): Promise<ILintResponse> {
+  return requestAPI<ILintResponse>('lint', post(request));
+}
+
+export function fix(request: IFixRequest): Promise<IFixResponse> {
+  return requestAPI<IFixResponse>('fix', post(request));
+}

@@ -1,0 +1,179 @@
+/**
+ * Types mirroring the JSON of the nbops REST API (`src/nbops/server/`).
+ *
+ * Keep these in step with the Python side: `nbops.lint.diagnostic` (Diagnostic,
+ * Fix, Edit), `nbops.lint.rule` (Rule) and the server's error mapping.
+ */
+import type * as nbformat from '@jupyterlab/nbformat';
+
+export type Severity = 'error' | 'warning' | 'info';
+export type FixAvailability = 'none' | 'safe' | 'unsafe';
+export type Applicability = 'safe' | 'unsafe';
+export type DiagnosticSource = 'nbops' | 'ruff' | 'black';
+export type EditOp =
+  | 'replace_source'
+  | 'replace_text'
+  | 'add_tag'
+  | 'clear_outputs'
+  | 'delete_cell';
+
+/** `GET nbops/version` */
+export interface IVersionResponse {
+  version: string;
+}
+
+/** One entry of `GET nbops/rules`. */
+export interface IRule {
+  code: string;
+  name: string;
+  family: string;
+  summary: string;
+  severity: Severity;
+  fix: FixAvailability;
+  fix_note: string;
+  explanation: string;
+  bad_example: string;
+  good_example: string;
+  options: { [key: string]: unknown };
+}
+
+/** One change to one cell (1-based lines and columns, end exclusive). */
+export interface IEdit {
+  op: EditOp;
+  cell_index: number;
+  content?: string;
+  line?: number | null;
+  column?: number | null;
+  end_line?: number | null;
+  end_column?: number | null;
+}
+
+export interface IFix {
+  message: string;
+  applicability: Applicability;
+  edits: IEdit[];
+}
+
+export interface IDiagnostic {
+  code: string;
+  name: string;
+  source: DiagnosticSource;
+  severity: Severity;
+  message: string;
+  path: string;
+  /** 1-based cell number, as people count them. */
+  cell: number | null;
+  /** 0-based index into the notebook's cells. */
+  cell_index: number | null;
+  cell_id: string | null;
+  line: number | null;
+  column: number | null;
+  end_line: number | null;
+  end_column: number | null;
+  fix: IFix | null;
+  url: string | null;
+}
+
+export interface IFileError {
+  path: string;
+  message: string;
+}
+
+export interface ILintSummary {
+  files: number;
+  files_with_findings: number;
+  unreadable: number;
+  findings: number;
+  errors: number;
+  warnings: number;
+  infos: number;
+  fixable: number;
+}
+
+/** `POST nbops/lint` body. */
+export interface ILintRequest {
+  path: string;
+  content?: nbformat.INotebookContent;
+  select?: string[];
+  ignore?: string[];
+  format_check?: boolean;
+}
+
+/** `POST nbops/lint` response. */
+export interface ILintResponse {
+  version: string;
+  diagnostics: IDiagnostic[];
+  errors: IFileError[];
+  summary: ILintSummary;
+}
+
+/** `POST nbops/fix` body. */
+export interface IFixRequest {
+  path: string;
+  content?: nbformat.INotebookContent;
+  select?: string[];
+  ignore?: string[];
+  format_check?: boolean;
+  unsafe?: boolean;
+  clear_outputs?: boolean;
+  /** Write the file (with a backup); the front end never sets it: it applies `content`. */
+  write?: boolean;
+}
+
+export interface IAppliedFix {
+  code: string;
+  cell: number | null;
+  cell_index: number | null;
+  message: string;
+}
+
+/** `POST nbops/fix` response (the server does not write the file). */
+export interface IFixResponse {
+  content: nbformat.INotebookContent;
+  applied: IAppliedFix[];
+  diff: string;
+  changed: boolean;
+  /** The server wrote the file (only with `write`). */
+  written?: boolean;
+  /** Root-relative path of the backup copy, when written. */
+  backup?: string | null;
+}
+
+/** The JSON body of any non-2xx answer. */
+export interface IErrorBody {
+  error: string;
+  message: string;
+  path?: string | null;
+  /** 0-based index of the cell the error is about. */
+  cell?: number | null;
+  hint?: string | null;
+  status?: number;
+}
+
+/** The user's settings (`schema/plugin.json`). */
+export interface ISettings {
+  lintOnOpen: boolean;
+  lintOnSave: boolean;
+  select: string[];
+  ignore: string[];
+  debounceMs: number;
+}
+
+export const DEFAULT_SETTINGS: ISettings = {
+  lintOnOpen: true,
+  lintOnSave: true,
+  select: [],
+  ignore: [],
+  debounceMs: 500
+};
+
+/** Command ids. */
+export namespace CommandIDs {
+  export const lint = 'nbops:lint';
+  export const fixAllSafe = 'nbops:fix-all-safe';
+  export const openPanel = 'nbops:open-panel';
+  export const submitForReview = 'nbops:submit-for-review';
+}
+
+export const PLUGIN_ID = '@nbops/labextension:plugin';
+export const PANEL_ID = 'nbops-panel';
