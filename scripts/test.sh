@@ -15,6 +15,18 @@ fi
 # a Jupyter kernel inside the venv, for the tests that execute notebooks
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 
+# Debian's chromium for tests/browser (playwright, from the test extra, drives it; never
+# `playwright install`). Without it those tests are skipped.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "== /usr/bin/chromium missing and no root/sudo: the browser tests (tests/browser) will be skipped"
+  fi
+fi
+
 echo "== mypy --strict src/nbops"
 "$VENV/bin/python" -m mypy
 
