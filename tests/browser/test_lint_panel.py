@@ -90,7 +90,10 @@ def test_lint_panel_goto_and_fix_all(lab: Any, browser: Any, tmp_path: Path) -> 
             # saved the example): save, so that "dirty" below can only come from the fixes
             page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
             page.wait_for_function(f"() => !({MODEL_JS})().dirty", timeout=T)
-            page.wait_for_selector(".nbops-panel .nbops-status[data-status='done']", timeout=T)
+            # the panel is still closed (hidden): wait for the DOM state, not visibility
+            page.wait_for_selector(
+                ".nbops-panel .nbops-status[data-status='done']", state="attached", timeout=T
+            )
             disk_before = disk.read_bytes()
         model0 = page.evaluate(MODEL_JS)
         assert model0["path"] == NOTEBOOK
