@@ -123,6 +123,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     (notif / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false"}), encoding="utf-8"
     )
+    # no autosave: the test checks that fixes never reach the disk by themselves
+    docmanager = settings_dir / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"autosave": False}), encoding="utf-8"
+    )
     workspaces = base / "workspaces"
     workspaces.mkdir()
     config_dir = base / "config"

@@ -33,7 +33,8 @@ ACTIVE_CELL_JS = """() => {
 READY_JS = """() => {
   const w = window.jupyterapp?.shell?.currentWidget;
   return !!(w && w.context && w.context.isReady && w.content.widgets.length > 1
-            && w.sessionContext && w.sessionContext.isReady);
+            && w.sessionContext && w.sessionContext.isReady
+            && w.sessionContext.session?.kernel?.status === 'idle');
 }"""
 
 # the open notebook's model, through window.jupyterapp (--LabApp.expose_app_in_browser)
@@ -85,16 +86,20 @@ def test_lint_panel_goto_and_fix_all(lab: Any, browser: Any, tmp_path: Path) -> 
         page.wait_for_selector(".nbops-lint-button", timeout=T)
         # the panel shows a one-cell placeholder until the file's content is in the model
         page.wait_for_function(READY_JS, timeout=60_000)
-        if page.evaluate(MODEL_JS)["dirty"]:
-            # the kernel rewrote metadata.language_info (another Python than the one that
-            # saved the example): save, so that "dirty" below can only come from the fixes
+        # the kernel may rewrite metadata.language_info (another Python than the one that
+        # saved the example) at any moment after it starts, which marks the document dirty:
+        # save until it stays clean, so that "dirty" below can only come from the fixes
+        for _ in range(5):
+            page.wait_for_timeout(1000)
+            if not page.evaluate(MODEL_JS)["dirty"]:
+                break
             page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
             page.wait_for_function(f"() => !({MODEL_JS})().dirty", timeout=T)
-            # the panel is still closed (hidden): wait for the DOM state, not visibility
-            page.wait_for_selector(
-                ".nbops-panel .nbops-status[data-status='done']", state="attached", timeout=T
-            )
-            disk_before = disk.read_bytes()
+        # the panel is still closed (hidden): wait for the DOM state, not visibility
+        page.wait_for_selector(
+            ".nbops-panel .nbops-status[data-status='done']", state="attached", timeout=T
+        )
+        disk_before = disk.read_bytes()
         model0 = page.evaluate(MODEL_JS)
         assert model0["path"] == NOTEBOOK
         assert model0["dirty"] is False
