@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the examples: set up nbops in .venv and lint examples/.
+# The main job on the examples: set up nbops in .venv (with its JupyterLab extension) and lint
+# examples/.
 # (As nbops grows this takes an example through lint, fix, modularize, verify, a tracked
 # run and a submit for review.) Needs Python 3.10+ and PyPI.
 set -euo pipefail
@@ -29,6 +30,7 @@ echo "== nbops fix --diff examples/churn_classifier.ipynb   (what the safe fixes
 
 echo
 echo "Where to look:"
+echo "  - in JupyterLab:             $VENV/bin/jupyter lab examples/   (the nbops panel is in the right sidebar)"
 echo "  - the rule catalogue:        $NBOPS rules   (or docs/rules.md)"
 echo "  - one rule explained:        $NBOPS rule NB205"
 echo "  - apply the safe fixes:      $NBOPS fix examples/   (backups go to examples/.nbops_backup/)"
