@@ -1,0 +1,270 @@
+"""Split a notebook into pipeline steps (the functions a generated library will have).
+
+One strategy is chosen per notebook, the first that applies:
+
+* ``tags``: some code cell is tagged ``step:<name>``. Each tagged cell starts a step; untagged
+  code cells join the step before them. Code before the first tagged cell is a step named from
+  the first section heading (level >= 2) above it, else ``setup``.
+* ``headings``: the notebook has markdown section headings (level >= 2, or level 1 when there
+  are several H1s). Each heading cell starts a step holding the code cells up to the next
+  heading; code before the first heading is a ``setup`` step.
+* ``clusters``: no structure at all. Consecutive code cells stay together while the next cell
+  reads a data name the current step provides; a cell that reads none starts a new step.
+
+Cells tagged ``parameters`` belong to no step. Steps without code cells are dropped. A step's
+``inputs`` are the names it reads (document order) from cells of earlier steps or from the
+parameters cells; its ``outputs`` are the names it writes or mutates that later steps read.
+Imported names and functions/classes are module-level in the library, so they are neither.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
+from nbops.core.notebook import Cell, Notebook
+
+__all__ = ["Step", "StepPlan", "markdown_headings", "plan_steps", "step_name"]
+
+PARAMETERS_TAG = "parameters"
+STEP_TAG_PREFIX = "step:"
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?!#)[ \t]*(\S.*?)?[ \t#]*$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One pipeline step: a run of code cells that becomes one library function."""
+
+    name: str  # snake_case identifier, unique within the notebook
+    title: str  # human title (heading text or tag name)
+    cells: tuple[int, ...]  # code cell indexes, document order
+    doc: str  # markdown prose of the step, for a docstring
+    inputs: tuple[str, ...]  # names read from earlier steps / parameters (sorted)
+    outputs: tuple[str, ...]  # names written or mutated here that later steps read (sorted)
+    source: str  # "tag" | "heading" | "cluster" | "single"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """The steps of a notebook and how they were found."""
+
+    steps: tuple[Step, ...]
+    strategy: str  # "tags" | "headings" | "clusters"
+    parameters: tuple[int, ...]  # code cells tagged "parameters"
+
+
+@dataclass
+class _Group:
+    title: str
+    source: str
+    cells: list[int]
+    doc: list[str]
+
+
+def markdown_headings(source: str) -> list[tuple[int, str, int]]:
+    """ATX headings of a markdown cell as ``(level, text, line)``; fenced code is skipped."""
+    found: list[tuple[int, str, int]] = []
+    fence: str | None = None
+    for n, line in enumerate(source.splitlines(), start=1):
+        fenced = _FENCE.match(line)
+        if fenced:
+            mark = fenced.group(1)[0]
+            if fence is None:
+                fence = mark
+            elif fence == mark:
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        atx = _ATX.match(line)
+        if atx and atx.group(2):
+            found.append((len(atx.group(1)), atx.group(2).strip(), n))
+    return found
+
+
+def step_name(text: str) -> str:
+    """A snake_case ascii identifier for ``text``; "" when nothing usable remains."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", ascii_text).strip("_").lower()
+    name = re.sub(r"^[0-9_]+", "", name)
+    if name and keyword.iskeyword(name):
+        name += "_step"
+    return name
+
+
+def _is_parameters(cell: Cell) -> bool:
+    return PARAMETERS_TAG in cell.tags
+
+
+def _step_tag(cell: Cell) -> str | None:
+    for tag in cell.tags:
+        if tag.startswith(STEP_TAG_PREFIX):
+            return tag[len(STEP_TAG_PREFIX) :].strip()
+    return None
+
+
+def _section_levels(nb: Notebook) -> set[int]:
+    """Heading levels that start a section in this notebook."""
+    h1 = sum(
+        1
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for level, _, _ in markdown_headings(cell.source)
+        if level == 1
+    )
+    return {2, 3, 4, 5, 6} | ({1} if h1 > 1 else set())
+
+
+def _section_heading(cell: Cell, levels: set[int]) -> tuple[str, str] | None:
+    """(title, remaining prose) when the markdown cell holds a section heading."""
+    if cell.cell_type != "markdown":
+        return None
+    for level, text, line in markdown_headings(cell.source):
+        if level in levels:
+            lines = cell.source.splitlines()
+            prose = "\n".join(lines[: line - 1] + lines[line:]).strip()
+            return text, prose
+    return None
+
+
+def _by_tags(nb: Notebook, levels: set[int]) -> list[_Group]:
+    groups: list[_Group] = []
+    pre = _Group("setup", "single", [], [])
+    current = pre
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if current is pre and pre.title == "setup" and pre.source == "single":
+                heading = _section_heading(cell, levels)
+                if heading is not None:
+                    pre.title, pre.source = heading[0], "heading"
+            if cell.source.strip():
+                current.doc.append(cell.source.strip())
+            continue
+        if cell.cell_type != "code" or _is_parameters(cell):
+            continue
+        tag = _step_tag(cell)
+        if tag is not None:
+            current = _Group(tag, "tag", [], [])
+            groups.append(current)
+        current.cells.append(cell.index)
+    return [pre, *groups]
+
+
+def _by_headings(nb: Notebook, levels: set[int]) -> list[_Group]:
+    current = _Group("setup", "single", [], [])
+    groups = [current]
+    for cell in nb.cells:
+        heading = _section_heading(cell, levels)
+        if heading is not None:
+            current = _Group(heading[0], "heading", [], [heading[1]] if heading[1] else [])
+            groups.append(current)
+        elif cell.cell_type == "markdown" and current.source == "heading":
+            if cell.source.strip():
+                current.doc.append(cell.source.strip())
+        elif cell.cell_type == "code" and not _is_parameters(cell):
+            current.cells.append(cell.index)
+    return groups
+
+
+def _module_level(flow: DataFlow, cell: int, name: str) -> bool:
+    """True when ``cell`` binds ``name`` by an import or a def/class."""
+    symbols = flow.symbols.get(cell)
+    if symbols is None:
+        return False
+    return name in symbols.functions or any(imp.bound == name for imp in symbols.imports)
+
+
+def _by_clusters(nb: Notebook, flow: DataFlow) -> list[_Group]:
+    groups: list[_Group] = []
+    current: _Group | None = None
+    for cell in nb.code_cells:
+        if _is_parameters(cell):
+            continue
+        if current is not None:
+            members = set(current.cells)
+            data_written = any(
+                True
+                for provider in members
+                if provider in flow.symbols
+                for ref in flow.symbols[provider].writes + flow.symbols[provider].mutations
+                if not _module_level(flow, provider, ref.name)
+            )
+            linked = any(
+                provider in members and not _module_level(flow, provider, name)
+                for name, provider in flow.document.inputs(cell.index).items()
+            )
+            if linked or not data_written:
+                current.cells.append(cell.index)
+                continue
+        current = _Group("", "cluster", [cell.index], [])
+        groups.append(current)
+    return groups
+
+
+def _unique_names(groups: list[_Group]) -> list[str]:
+    names: list[str] = []
+    taken: set[str] = set()
+    for n, group in enumerate(groups, start=1):
+        base = step_name(group.title) or f"step_{n}"
+        name, k = base, 2
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def plan_steps(nb: Notebook, flow: DataFlow | None = None) -> StepPlan:
+    """Split ``nb`` into steps; ``flow`` is analysed here when not given."""
+    if flow is None:
+        flow = analyze_notebook(
+            [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
+        )
+    parameters = tuple(c.index for c in nb.code_cells if _is_parameters(c))
+    levels = _section_levels(nb)
+    if any(_step_tag(c) is not None for c in nb.code_cells):
+        strategy, groups = "tags", _by_tags(nb, levels)
+    elif any(_section_heading(c, levels) is not None for c in nb.cells):
+        strategy, groups = "headings", _by_headings(nb, levels)
+    else:
+        strategy, groups = "clusters", _by_clusters(nb, flow)
+    groups = [g for g in groups if g.cells]
+    if strategy == "clusters" and len(groups) == 1:
+        groups[0].source = "single"
+    names = _unique_names(groups)
+
+    step_of = {cell: i for i, group in enumerate(groups) for cell in group.cells}
+    param_set = set(parameters)
+    inputs: list[set[str]] = [set() for _ in groups]
+    outputs: list[set[str]] = [set() for _ in groups]
+    for edge in flow.document.edges:
+        consumer = step_of.get(edge.consumer)
+        if consumer is None or _module_level(flow, edge.provider, edge.name):
+            continue
+        provider = step_of.get(edge.provider)
+        if provider is None:
+            if edge.provider in param_set:
+                inputs[consumer].add(edge.name)
+            continue
+        if provider != consumer:
+            inputs[consumer].add(edge.name)
+            outputs[provider].add(edge.name)
+
+    steps = tuple(
+        Step(
+            name=names[i],
+            title=group.title or f"Step {i + 1}",
+            cells=tuple(group.cells),
+            doc="\n\n".join(group.doc),
+            inputs=tuple(sorted(inputs[i])),
+            outputs=tuple(sorted(outputs[i])),
+            source=group.source,
+        )
+        for i, group in enumerate(groups)
+    )
+    return StepPlan(steps=steps, strategy=strategy, parameters=parameters)
