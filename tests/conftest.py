@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,17 @@ def lint_snippet(
     cfg = Config(options=options or {})
     linter = Linter(cfg, select=list(select), format_check=False, cache=False)
     return linter.lint_notebook(notebook_from_snippet(text, path=path))
+
+
+def ipc_kernel_manager(folder: Path, **kwargs: Any) -> Any:
+    """A kernel manager on IPC sockets in ``folder``: kernels started by parallel test workers
+    then never race for the same TCP port ("Address already in use")."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return AsyncKernelManager(
+        kernel_name="python3", transport="ipc", ip=str(folder / "kernel"), **kwargs
+    )
 
 
 def codes_of(diags: Sequence[Diagnostic]) -> list[str]:

@@ -19,9 +19,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.ipynb"))
 
 def run_top_to_bottom(path: Path) -> dict[str, str]:
     """Execute in a fresh kernel; cell id -> error name for every cell that raised, in order."""
+    from conftest import ipc_kernel_manager
+
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, kernel_name="python3", timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+        nb, km=ipc_kernel_manager(path.parent / "ipc"), kernel_name="python3", timeout=120, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
     errors: dict[str, str] = {}

@@ -535,10 +535,12 @@ def _kernel_notebook(path: Path) -> Path:
 def _run(path: Path, env: dict[str, str], km: Any = None) -> tuple[str, list[dict[str, Any]]]:
     from nbclient import NotebookClient
 
+    from conftest import ipc_kernel_manager
+
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
-        km=km,
+        km=km if km is not None else ipc_kernel_manager(path.parent / "ipc"),
         kernel_name="python3",
         timeout=120,
         resources={"metadata": {"path": str(path.parent)}},
@@ -591,7 +593,10 @@ def test_real_kernel_asks_the_running_server(
     from jupyter_client.manager import AsyncKernelManager
 
     km = AsyncKernelManager(
-        kernel_name="python3", connection_file=str(runtime / f"kernel-{uuid.uuid4()}.json")
+        kernel_name="python3",
+        connection_file=str(runtime / f"kernel-{uuid.uuid4()}.json"),
+        transport="ipc",  # parallel test workers never race for a TCP port
+        ip=str(tmp_path / "ipc-kernel"),
     )
     stdout, outputs = _run(path, {**_clean_env(), "JUPYTER_RUNTIME_DIR": str(runtime)}, km)
     assert "SOURCE Jupyter server sessions" in stdout
