@@ -19,7 +19,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.ipynb"))
 
 def run_top_to_bottom(path: Path) -> dict[str, str]:
     """Execute in a fresh kernel; cell id -> error name for every cell that raised, in order."""
-    from conftest import ipc_kernel_manager
+    from helpers import ipc_kernel_manager
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(

@@ -11,7 +11,7 @@ from nbops.core.snippets import notebook_from_snippet
 from nbops.errors import NotebookReadError
 from nbops.lint.registry import FAMILIES, Selection, all_rules, get_rule
 from nbops.lint.rule import Rule
-from conftest import lint_snippet
+from helpers import lint_snippet
 
 RULES = all_rules()
 

@@ -535,7 +535,7 @@ def _kernel_notebook(path: Path) -> Path:
 def _run(path: Path, env: dict[str, str], km: Any = None) -> tuple[str, list[dict[str, Any]]]:
     from nbclient import NotebookClient
 
-    from conftest import ipc_kernel_manager
+    from helpers import ipc_kernel_manager
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(

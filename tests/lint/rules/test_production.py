@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 import pytest
-from conftest import lint_snippet
+from helpers import lint_snippet
 
 from nbops.config import Config
 from nbops.core.notebook import Notebook

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 import pytest
-from conftest import lint_snippet
+from helpers import lint_snippet
 
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.registry import get_rule
