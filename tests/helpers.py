@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from nbops.config import Config
-from nbops.core.notebook import Notebook
 from nbops.core.snippets import notebook_from_snippet
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import Linter
