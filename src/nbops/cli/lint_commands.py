@@ -136,7 +136,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
                 failing = True
             yield report
 
-    reports = watched(linter.iter_paths(args.paths))
+    # the files found above, not args.paths: the folder walk is done once
+    reports = watched(linter.iter_paths([*map(str, found), *missing]))
     if args.output_file is not None:
         with open(args.output_file, "w", encoding="utf-8") as out:
             tally, unreadable = write_stream(reports, args.output_format, out)

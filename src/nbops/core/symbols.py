@@ -337,7 +337,7 @@ def _root(node: ast.expr) -> ast.Name | None:
     return node if isinstance(node, ast.Name) else None
 
 
-def _str_value(node: ast.expr) -> str | None:
+def str_value(node: ast.expr | None) -> str | None:
     """The (leading) literal text of a string or f-string argument."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
@@ -385,7 +385,7 @@ def _classify_call(call: ast.Call) -> tuple[SideEffectKind, str] | None:
         return "shell", detail
     if last.startswith("read_") or last in _READ_CALLS or last == "open":
         target = _first_arg(call, "filepath_or_buffer", "path", "io", "url", "file", "fname")
-        text = _str_value(target) if target is not None else None
+        text = str_value(target) if target is not None else None
         if text is not None and _URL.match(text):  # pd.read_csv("https://...")
             return "network", text
     if root in _NETWORK_ROOTS or last in _NETWORK_CALLS or last.startswith("fetch_"):
@@ -396,7 +396,7 @@ def _classify_call(call: ast.Call) -> tuple[SideEffectKind, str] | None:
         mode = _keyword(call, "mode")
         if mode is None and len(call.args) > index:
             mode = call.args[index]
-        mode_text = "r" if mode is None else _str_value(mode)
+        mode_text = "r" if mode is None else str_value(mode)
         if mode_text is not None and any(c in mode_text for c in "wax+"):
             return "file_write", detail
         return "file_read", detail

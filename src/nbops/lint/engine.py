@@ -24,6 +24,7 @@ from typing import Any
 
 from nbops import __version__
 from nbops.config import Config, load_config
+from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook, notebook_from_bytes
 from nbops.errors import NbopsError, NotebookReadError, UsageError
 from nbops.lint.diagnostic import RULES_URL, Diagnostic, Edit, Fix, Severity
@@ -301,9 +302,6 @@ class _Analyzer:
         self.checker.flush()
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def _imports_used_by_magics(ctx: Context) -> set[str]:
     """Qualified names of imports whose name is read on an IPython-syntax line.
 
@@ -312,8 +310,7 @@ def _imports_used_by_magics(ctx: Context) -> set[str]:
     """
     magic_reads: set[str] = set()
     for sym in ctx.symbols.values():
-        for magic in sym.source.magics:
-            magic_reads.update(_IDENTIFIER.findall(magic.text))
+        magic_reads |= magic_identifiers(sym.source.magics)
     if not magic_reads:
         return set()
     names: set[str] = set()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from nbops.core.dataflow import cached_analyze_cell
+from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook
 from nbops.errors import ToolError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
@@ -32,9 +33,6 @@ from nbops.lint.tools import (
 )
 
 __all__ = ["AppliedFix", "FixOptions", "fix_notebook", "apply_fix", "notebook_diff"]
-
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -60,11 +58,6 @@ class FixOptions:
     ruff: bool = True
     format: bool = True
     max_rounds: int = 10
-
-
-@dataclass
-class _Round:
-    applied: list[AppliedFix] = field(default_factory=list)
 
 
 def _apply_text(source: str, edits: Sequence[Edit]) -> str:
@@ -248,21 +241,16 @@ def _ruff_fixes(
 
 
 def _magic_words(nb: Notebook) -> set[str]:
-    from nbops.core.magics import translate
-
     words: set[str] = set()
     for cell in nb.iter_code():
         if "%" in cell.source or "!" in cell.source:
-            for magic in translate(cell.source).magics:
-                words.update(_IDENT.findall(magic.text))
+            words |= magic_identifiers(cached_analyze_cell(cell.source).source.magics)
     return words
 
 
 def _drops_import_used_by_magic(old: str, new: str, words: set[str]) -> bool:
-    from nbops.core.symbols import analyze_cell
-
-    before = {i.bound for i in analyze_cell(old).imports}
-    after = {i.bound for i in analyze_cell(new).imports}
+    before = {i.bound for i in cached_analyze_cell(old).imports}
+    after = {i.bound for i in cached_analyze_cell(new).imports}
     return bool((before - after) & words)
 
 
@@ -289,11 +277,11 @@ def _format_fixes(
 
 
 def _broken_cells(nb: Notebook) -> set[int]:
-    from nbops.core.symbols import analyze_cell
-
     if not nb.is_python:
         return set()
-    return {c.index for c in nb.iter_code() if analyze_cell(c.source).syntax_error is not None}
+    return {
+        c.index for c in nb.iter_code() if cached_analyze_cell(c.source).syntax_error is not None
+    }
 
 
 def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None) -> list[AppliedFix]:

@@ -15,12 +15,10 @@ from nbops import __version__
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport
 
-__all__ = ["render", "write_stream", "FORMATS", "summary", "Tally"]
-
-FORMATS = ("text", "json", "sarif", "github", "concise")
+__all__ = ["write_stream", "summary", "Tally"]
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
-_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+_BOLD, _RESET = "\033[1m", "\033[0m"
 
 
 def _where(d: Diagnostic) -> str:
@@ -37,19 +35,11 @@ def _all(reports: Sequence[FileReport]) -> list[Diagnostic]:
 
 
 def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
-    diags = _all(reports)
-    by_sev = Counter(d.severity for d in diags)
-    fixable = sum(1 for d in diags if d.fix and d.fix.applicability == "safe")
-    return {
-        "files": len(reports),
-        "files_with_findings": sum(1 for r in reports if r.diagnostics),
-        "unreadable": sum(1 for r in reports if r.error),
-        "findings": len(diags),
-        "errors": by_sev.get("error", 0),
-        "warnings": by_sev.get("warning", 0),
-        "infos": by_sev.get("info", 0),
-        "fixable": fixable,
-    }
+    """The counts of ``nbops lint --format json``'s ``summary`` for finished reports."""
+    tally = Tally()
+    for report in reports:
+        tally.add(report)
+    return tally.to_json()
 
 
 def _lines(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
@@ -78,23 +68,6 @@ def _closing(s: dict[str, Any]) -> str:
     if s["fixable"]:
         text += f"[*] {s['fixable']} fixable with `nbops fix`.\n"
     return text
-
-
-def _text(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
-    text = _lines(reports, colour, concise)
-    return text if concise else text + _closing(summary(reports))
-
-
-def _json(reports: Sequence[FileReport]) -> str:
-    data = {
-        "version": __version__,
-        "summary": summary(reports),
-        "diagnostics": [d.to_json() for d in _all(reports)],
-        "errors": [
-            {"path": r.path, "message": r.error} for r in reports if r.error is not None
-        ],
-    }
-    return json.dumps(data, indent=2) + "\n"
 
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -198,18 +171,6 @@ def _github(reports: Sequence[FileReport]) -> str:
         msg = f"{where}: {d.message}" if where else d.message
         lines.append(f"::{level.get(d.severity, 'warning')} {','.join(props)}::{_gh_escape(msg)}")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def render(reports: Sequence[FileReport], fmt: str, *, colour: bool = False) -> str:
-    if fmt == "json":
-        return _json(reports)
-    if fmt == "sarif":
-        return _sarif(reports)
-    if fmt == "github":
-        return _github(reports)
-    if fmt == "concise":
-        return _text(reports, colour=False, concise=True)
-    return _text(reports, colour=colour, concise=False)
 
 
 class Tally:

@@ -35,7 +35,6 @@ __all__ = [
     "black_version",
 ]
 
-RUFF_URL = "https://docs.astral.sh/ruff/rules/"
 # nbops' own rules cover these with cell- and history-aware versions.
 RUFF_SUPERSEDED = ("F821", "F403")
 # ruff calls these fixes safe; in notebooks they are not: an "unused" import often runs for

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from nbops.core.magics import PLACEHOLDERS, CellSource
+from nbops.core.symbols import str_value
 from nbops.lint.rule import Context
 
 __all__ = [
@@ -191,17 +192,6 @@ def calls_in_order(ctx: Context) -> Iterator[tuple[CellTree, ast.Call]]:
         ct = trees[index]
         for call in ct.calls:
             yield ct, call
-
-
-def str_value(node: ast.expr | None) -> str | None:
-    """The text of a string literal, or the leading literal text of an f-string."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr) and node.values:
-        head = node.values[0]
-        if isinstance(head, ast.Constant) and isinstance(head.value, str):
-            return head.value
-    return None
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:

@@ -10,7 +10,6 @@ shadow builtins. They read the per-cell symbols and data flow, and each cell's A
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
