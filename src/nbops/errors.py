@@ -19,6 +19,7 @@ __all__ = [
     "WriteError",
     "AccessError",
     "NotFoundError",
+    "ConflictError",
     "exit_code",
     "http_status",
 ]
@@ -100,6 +101,21 @@ class NotFoundError(NbopsError):
     """Something named by a request does not exist (a notebook file, a rule code)."""
 
 
+class ConflictError(NbopsError):
+    """A command would overwrite a file it did not write (or one edited since); ``--force``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plan: object = None,
+        path: str | Path | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.plan = plan  # what the command would have done, for fronts that show it
+
+
 _EXIT_CODES: dict[type[NbopsError], int] = {
     UsageError: 2,
     ConfigError: 2,
@@ -109,6 +125,7 @@ _EXIT_CODES: dict[type[NbopsError], int] = {
     WriteError: 4,
     AccessError: 2,
     NotFoundError: 2,
+    ConflictError: 4,
 }
 
 _HTTP_STATUSES: dict[type[NbopsError], int] = {
@@ -120,6 +137,7 @@ _HTTP_STATUSES: dict[type[NbopsError], int] = {
     WriteError: 409,
     AccessError: 403,
     NotFoundError: 404,
+    ConflictError: 409,
 }
 
 
