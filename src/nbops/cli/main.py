@@ -18,7 +18,7 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nbops.cli import lint_commands
+    from nbops.cli import lint_commands, modularize_commands
 
     parser = argparse.ArgumentParser(
         prog="nbops",
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nbops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     lint_commands.register(sub)
+    modularize_commands.register(sub)
     return parser
 
 

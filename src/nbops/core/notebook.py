@@ -20,7 +20,14 @@ from typing import Any
 
 from nbops.errors import NotebookReadError, WriteError
 
-__all__ = ["Cell", "Notebook", "read_notebook", "notebook_from_dict", "join_source"]
+__all__ = [
+    "Cell",
+    "Notebook",
+    "read_notebook",
+    "notebook_from_dict",
+    "join_source",
+    "write_text_atomic",
+]
 
 CODE = "code"
 MARKDOWN = "markdown"
@@ -228,19 +235,7 @@ class Notebook:
                     backup = backup_dir / f"{target.stem}.{stamp}-{n}{target.suffix}"
                     n += 1
                 backup.write_bytes(target.read_bytes())
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                if target.exists():
-                    os.chmod(tmp, target.stat().st_mode & 0o7777)
-                os.replace(tmp, target)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            write_text_atomic(target, data)
         except OSError as exc:
             raise WriteError(f"cannot write notebook: {exc.strerror or exc}", path=target) from exc
         for cell in self.cells:
@@ -248,6 +243,26 @@ class Notebook:
         self.structure_changed = False
         self.text = data
         return backup
+
+
+def write_text_atomic(target: Path, data: str) -> None:
+    """Replace ``target`` with ``data`` in one step (temp file + fsync + rename); keeps its mode.
+
+    Raises ``OSError``: callers wrap it in their own error naming what was being written.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _timestamp() -> str:

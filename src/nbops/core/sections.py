@@ -22,6 +22,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
@@ -34,6 +35,9 @@ STEP_TAG_PREFIX = "step:"
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?!#)[ \t]*(\S.*?)?[ \t#]*$")
+
+
+ModuleLevel = Callable[[DataFlow, int, str], bool]
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ def _module_level(flow: DataFlow, cell: int, name: str) -> bool:
     return name in symbols.functions or any(imp.bound == name for imp in symbols.imports)
 
 
-def _by_clusters(nb: Notebook, flow: DataFlow) -> list[_Group]:
+def _by_clusters(nb: Notebook, flow: DataFlow, module_level: ModuleLevel) -> list[_Group]:
     groups: list[_Group] = []
     current: _Group | None = None
     for cell in nb.code_cells:
@@ -192,10 +196,10 @@ def _by_clusters(nb: Notebook, flow: DataFlow) -> list[_Group]:
                 for provider in members
                 if provider in flow.symbols
                 for ref in flow.symbols[provider].writes + flow.symbols[provider].mutations
-                if not _module_level(flow, provider, ref.name)
+                if not module_level(flow, provider, ref.name)
             )
             linked = any(
-                provider in members and not _module_level(flow, provider, name)
+                provider in members and not module_level(flow, provider, name)
                 for name, provider in flow.document.inputs(cell.index).items()
             )
             if linked or not data_written:
@@ -219,8 +223,15 @@ def _unique_names(groups: list[_Group]) -> list[str]:
     return names
 
 
-def plan_steps(nb: Notebook, flow: DataFlow | None = None) -> StepPlan:
-    """Split ``nb`` into steps; ``flow`` is analysed here when not given."""
+def plan_steps(
+    nb: Notebook, flow: DataFlow | None = None, *, module_level: ModuleLevel | None = None
+) -> StepPlan:
+    """Split ``nb`` into steps; ``flow`` is analysed here when not given.
+
+    ``module_level(flow, cell, name)`` says whether ``cell`` binds ``name`` at module level of
+    the library (so it is no step's input or output); by default every import and def/class.
+    """
+    is_module_level = module_level or _module_level
     if flow is None:
         flow = analyze_notebook(
             [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
@@ -232,7 +243,7 @@ def plan_steps(nb: Notebook, flow: DataFlow | None = None) -> StepPlan:
     elif any(_section_heading(c, levels) is not None for c in nb.cells):
         strategy, groups = "headings", _by_headings(nb, levels)
     else:
-        strategy, groups = "clusters", _by_clusters(nb, flow)
+        strategy, groups = "clusters", _by_clusters(nb, flow, is_module_level)
     groups = [g for g in groups if g.cells]
     if strategy == "clusters" and len(groups) == 1:
         groups[0].source = "single"
@@ -244,7 +255,7 @@ def plan_steps(nb: Notebook, flow: DataFlow | None = None) -> StepPlan:
     outputs: list[set[str]] = [set() for _ in groups]
     for edge in flow.document.edges:
         consumer = step_of.get(edge.consumer)
-        if consumer is None or _module_level(flow, edge.provider, edge.name):
+        if consumer is None or is_module_level(flow, edge.provider, edge.name):
             continue
         provider = step_of.get(edge.provider)
         if provider is None:

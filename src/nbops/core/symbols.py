@@ -54,6 +54,7 @@ __all__ = [
     "SideEffectKind",
     "SyntaxIssue",
     "analyze_cell",
+    "classify_call",
     "is_builtin",
 ]
 
@@ -365,7 +366,7 @@ def _first_arg(call: ast.Call, *names: str) -> ast.expr | None:
     return None
 
 
-def _classify_call(call: ast.Call) -> tuple[SideEffectKind, str] | None:
+def classify_call(call: ast.Call) -> tuple[SideEffectKind, str] | None:
     """The side effect of one call, by a fixed priority; None for an ordinary call."""
     func = call.func
     full = _dotted(func) or ""
@@ -1075,7 +1076,7 @@ class _Analyzer(ast.NodeVisitor):
             ):
                 line, col = self.pos(value)
                 self.use(value.id, line, col, _CALL)
-        effect = _classify_call(node)
+        effect = classify_call(node)
         if effect is not None:
             line, col = self.pos(node)
             self.sym.side_effects.append(SideEffect(effect[0], line, col, effect[1]))
@@ -1123,7 +1124,7 @@ def _display_effect(tree: ast.Module, lines: list[str], analyzer: _Analyzer) -> 
     if isinstance(value, ast.Call):
         # Magics, and calls that are effects of their own (mostly returning None), are not.
         name = _dotted(value.func) or ""
-        effect = _classify_call(value)
+        effect = classify_call(value)
         if (
             name in PLACEHOLDERS
             or "seed" in name

@@ -1,0 +1,163 @@
+"""``nbops modularize`` and ``nbops verify``: thin over ``nbops.modularize``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import ConflictError
+
+
+def _value(text: str) -> Any:
+    """A parameter value from the command line: JSON when it parses (3, 0.5, true, [1, 2],
+    "x"), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def register(sub: Any) -> None:
+    mod = sub.add_parser(
+        "modularize",
+        help="turn a notebook into library code, a pipeline, tests and a slim notebook",
+        description="Split a notebook into steps and write src/PACKAGE/MODULE.py (functions, "
+        "one per step, and run()), tests/test_MODULE.py and NOTEBOOK_slim.ipynb. The notebook "
+        "is only read. Exit 0 on success, 2 on bad input, 4 when a file would be overwritten "
+        "that nbops did not generate (use --force).",
+    )
+    mod.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    mod.add_argument("--package", help="package name (default: from pyproject.toml or the folder)")
+    mod.add_argument("--out", type=Path, help="project folder to write into (default: the "
+                     "folder of the nearest pyproject.toml, else the notebook's folder)")
+    mod.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    mod.add_argument("--force", action="store_true",
+                     help="overwrite files nbops did not generate (or that were edited since)")
+    mod.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    mod.set_defaults(handler=cmd_modularize)
+
+    ver = sub.add_parser(
+        "verify",
+        help="run the notebook and its pipeline with the same parameters and compare outputs",
+        description="Run the notebook (papermill, real kernel) and its generated pipeline "
+        "with the same parameters, and compare every step's outputs. Exit 0 when they are "
+        "equivalent, 1 when any output differs.",
+    )
+    ver.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    ver.add_argument("--package")
+    ver.add_argument("--out", type=Path)
+    ver.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"), help="a parameter value (JSON or text)")
+    ver.add_argument("--rtol", type=float, default=1e-7, help="relative tolerance for numbers")
+    ver.add_argument("--atol", type=float, default=1e-9, help="absolute tolerance for numbers")
+    ver.add_argument("--timeout", type=float, default=600.0,
+                     help="seconds each run may take (default 600)")
+    ver.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    ver.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    ver.set_defaults(handler=cmd_verify)
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    out = sys.stdout.write
+    steps = plan["steps"]
+    out(f"{plan['notebook']}: {len(steps)} step{'s' if len(steps) != 1 else ''} "
+        f"(by {plan['strategy']}) -> {plan['package']}.{plan['module']}\n")
+    for n, step in enumerate(steps, start=1):
+        cells = step["cells"]
+        span = f"cell {cells[0]}" if len(cells) == 1 else f"cells {cells[0]}-{cells[-1]}"
+        out(f"  {n}. {step['name']} ({span})\n")
+        if step["inputs"]:
+            out(f"       inputs:     {', '.join(step['inputs'])}\n")
+        if step["parameters"]:
+            out(f"       parameters: {', '.join(step['parameters'])}\n")
+        if step["outputs"]:
+            out(f"       outputs:    {', '.join(step['outputs'])}\n")
+        if step["results"]:
+            out(f"       results:    {', '.join(step['results'])}\n")
+    if plan["parameters"]:
+        out("parameters: " + ", ".join(f"{p['name']}={p['default']}" for p in plan["parameters"]) + "\n")
+    if plan["functions"]:
+        names = [
+            f["name"] + (f" (+{', '.join(f['new_parameters'])})" if f["new_parameters"] else "")
+            for f in plan["functions"]
+        ]
+        out(f"functions: {', '.join(names)}\n")
+    if plan["requirements"]:
+        out(f"requirements (from pip install): {', '.join(plan['requirements'])}\n")
+    for p in plan["problems"]:
+        where = f"cell {p['cell']}" + (f", line {p['line']}" if p["line"] else "") if p["cell"] else "module"
+        out(f"{p['severity']}: {where}: {p['message']}\n")
+    out("files:\n")
+    for f in plan["files"]:
+        out(f"  {f['action']:<10} {f['path']}\n")
+    if plan["dry_run"]:
+        out("dry run: nothing written\n")
+    elif plan["written"]:
+        written = sum(1 for f in plan["files"] if f["action"] in ("create", "overwrite"))
+        out(f"wrote {written} file{'s' if written != 1 else ''}\n")
+
+
+def cmd_modularize(args: Any) -> int:
+    from nbops.modularize import ModularizeOptions, modularize
+
+    options = ModularizeOptions(package=args.package, out=args.out, dry_run=args.dry_run, force=args.force)
+    try:
+        result = modularize(args.notebook, options)
+    except ConflictError as exc:
+        if args.output_format == "json" and exc.plan is not None:
+            plan = exc.plan.to_dict(Path.cwd())  # type: ignore[attr-defined]
+            json.dump({**exc.to_json(), "plan": plan}, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        raise
+    plan = result.to_dict(Path.cwd())
+    if args.output_format == "json":
+        json.dump(plan, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_plan(plan)
+    return 0
+
+
+def cmd_verify(args: Any) -> int:
+    from nbops.modularize.verify import VerifyOptions, verify
+
+    options = VerifyOptions(
+        package=args.package,
+        out=args.out,
+        parameters={name: _value(value) for name, value in args.parameter},
+        rtol=args.rtol,
+        atol=args.atol,
+        timeout=args.timeout,
+        kernel=args.kernel,
+    )
+    result = verify(args.notebook, options)
+    data = result.to_dict()
+    if args.output_format == "json":
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0 if result.equivalent else 1
+    out = sys.stdout.write
+    origin = "generated for this run" if result.generated else "on disk"
+    out(f"verifying {args.notebook} against {result.module_path} ({origin})\n")
+    rows = [(c.step, c.name, c.status, c.detail) for c in result.checks]
+    if rows:
+        w1 = max(len("step"), *(len(r[0]) for r in rows))
+        w2 = max(len("output"), *(len(r[1]) for r in rows))
+        out(f"  {'step':<{w1}}  {'output':<{w2}}  result\n")
+        for step, name, status, detail in rows:
+            text = status + (f" ({detail})" if detail and status != "equal" else "")
+            out(f"  {step:<{w1}}  {name:<{w2}}  {text}\n")
+    for label, stop in (("notebook", result.notebook_stop), ("pipeline", result.pipeline_stop)):
+        if stop is not None:
+            first = stop.error.splitlines()[0] if stop.error else ""
+            out(f"the {label} stops in step {stop.step or '(before the first step)'}: {first}\n")
+    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("equal", "differs", "not comparable", "not run")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if result.equivalent:
+        note = " (both stop at the same step with the same error: fix the notebook so it runs top to bottom)" if result.notebook_stop else ""
+        out(f"equivalent: {summary or 'no outputs to compare'}{note}\n")
+        return 0
+    out(f"NOT equivalent: {summary}\n")
+    return 1

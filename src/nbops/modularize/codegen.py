@@ -1,0 +1,697 @@
+"""Write the library module's source from a :class:`~nbops.modularize.plan.ModulePlan`.
+
+Cell code is carried over as text, not re-printed from the AST, so comments and layout
+survive: each top-level statement (with the comments above it) is sliced from the cell's
+magic-free translation, edited in place (IPython syntax, call sites of functions that gained
+parameters, display gating), then hoisted to the module or indented into its step function.
+Lines inside multi-line strings are never re-indented (that would change the strings).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nbops.core.magics import HELP_CALL, PYTHON_CELL_MAGICS, Magic, is_pip_install
+from nbops.core.notebook import Cell
+from nbops.core.symbols import CellSymbols, classify_call
+from nbops.modularize.plan import ModulePlan, StepSpec, installed_packages, is_import_block
+
+__all__ = ["GeneratedModule", "generate_module", "SHOW"]
+
+SHOW = "show"  # the display flag every step with plots or displays takes
+
+# Magics with no effect on what a script computes: dropped.
+DROPPED_MAGICS = frozenset(
+    """
+    matplotlib pylab load_ext reload_ext unload_ext autoreload aimport config precision
+    time timeit prun memit mprun lprun capture who whos who_ls lsmagic magic quickref pwd
+    history hist autosave xmode pprint watermark autotime notebook colors pinfo pinfo2
+    pdef pdoc psource pfile debug pdb tb doctest_mode automagic autocall autoawait page
+    """.split()  # noqa: SIM905 - a word list
+)
+_SHELL_META = re.compile(r"[|&;<>*?`$(){}\[\]~\\'\"]")
+
+SegmentKind = Literal["import", "def", "body"]
+
+
+@dataclass
+class Segment:
+    """A top-level statement group of a cell, edited, with the comments above it."""
+
+    kind: SegmentKind
+    text: str  # at indentation 0
+    gated: bool = False  # uses the display flag
+
+
+@dataclass
+class GeneratedModule:
+    """The module's text and what code generation learned on the way."""
+
+    source: str
+    requirements: list[str] = field(default_factory=list)
+    shows: set[str] = field(default_factory=set)  # steps that take the display flag
+
+
+class _Offsets:
+    """Convert ast (line, utf-8 byte column) positions to offsets into the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines(keepends=True) or [""]
+        self.starts = [0]
+        for line in self.lines:
+            self.starts.append(self.starts[-1] + len(line))
+
+    def at(self, line: int, col: int) -> int:
+        if line - 1 >= len(self.lines):
+            return len(self.text)
+        raw = self.lines[line - 1].encode("utf-8")
+        return self.starts[line - 1] + len(raw[:col].decode("utf-8", "replace"))
+
+    def line_start(self, line: int) -> int:
+        return self.starts[min(line - 1, len(self.starts) - 1)]
+
+    def line_end(self, line: int) -> int:
+        """Offset of the end of ``line``, before its line break."""
+        if line - 1 >= len(self.lines):
+            return len(self.text)
+        content = self.lines[line - 1].rstrip("\r\n")
+        return self.starts[line - 1] + len(content)
+
+
+Edit = tuple[int, int, str]  # start, end, replacement
+
+
+def _apply(text: str, base: int, edits: list[Edit]) -> str:
+    """Apply the edits falling in ``text`` (which starts at offset ``base``)."""
+    end = base + len(text)
+    inside = [e for e in edits if base <= e[0] and e[1] <= end]
+    for start, stop, new in sorted(inside, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[: start - base] + new + text[stop - base :]
+    return text
+
+
+def _string_lines(text: str) -> set[int]:
+    """0-based lines of ``text`` that continue a multi-line string (must not be indented)."""
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
+            elif tok.type == tokenize.FSTRING_MIDDLE if hasattr(tokenize, "FSTRING_MIDDLE") else False:
+                if tok.end[0] > tok.start[0]:
+                    inside.update(range(tok.start[0], tok.end[0]))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return inside
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    """Indent every line except blank ones and those inside multi-line strings."""
+    skip = _string_lines(text)
+    out = []
+    for n, line in enumerate(text.split("\n")):
+        out.append(line if (n in skip or not line.strip()) else prefix + line)
+    return "\n".join(out)
+
+
+def _todo(text: str) -> str:
+    return "\n".join("# TODO(nbops): " + line if i == 0 else "#   " + line for i, line in enumerate(text.splitlines() or [""]))
+
+
+class _CellWriter:
+    """Turns one code cell into segments; records problems and requirements on the way."""
+
+    def __init__(self, gen: _Generator, cell: Cell, symbols: CellSymbols) -> None:
+        self.gen = gen
+        self.plan = gen.plan
+        self.cell = cell
+        self.symbols = symbols
+        self.text = symbols.source.python
+        self.offsets = _Offsets(self.text)
+        self.edits: list[Edit] = []
+        self.magic_by_line = {m.line: m for m in symbols.source.magics}
+
+    def problem(self, line: int | None, severity: Literal["error", "warning"], msg: str) -> None:
+        self.plan.problem(self.cell.index, line, severity, msg)
+
+    # -- IPython syntax --------------------------------------------------------------------
+
+    def magic_code(self, magic: Magic, assigned: bool) -> str | None:
+        """Python for one magic; None when it is dropped. Records requirements/problems."""
+        if magic.kind == "help":
+            return None
+        if is_pip_install(magic) or (
+            magic.name in {"pip", "conda", "mamba", "uv", "micromamba"} and "install" in magic.args
+        ):
+            reqs = installed_packages(magic)
+            self.gen.requirements.extend(r for r in reqs if r not in self.gen.requirements)
+            return None
+        if magic.kind == "shell":
+            command = magic.args
+            if command and not _SHELL_META.search(command):
+                self.gen.imports_extra.add("import subprocess")
+                argv = json.dumps(command.split())
+                if assigned:
+                    return (
+                        f"subprocess.run({argv}, capture_output=True, text=True, check=False)"
+                        ".stdout.splitlines()"
+                    )
+                return f"subprocess.run({argv}, check=False)"
+            self.problem(magic.line, "error", f"shell command `!{command}` was not translated")
+            return ""
+        if magic.kind == "cell_magic" and magic.name in PYTHON_CELL_MAGICS:
+            return None  # the header; the body is carried over
+        if magic.name in DROPPED_MAGICS:
+            return None
+        if magic.name == "env":
+            self.gen.imports_extra.add("import os")
+            args = magic.args.strip()
+            match = re.match(r"^(\w+)\s*[= ]\s*(.+)$", args)
+            if match and not assigned:
+                return f"os.environ[{match.group(1)!r}] = {match.group(2).strip()!r}"
+            if re.fullmatch(r"\w+", args):
+                return f"os.environ.get({args!r})"
+            if not args:
+                return None
+        if magic.name == "cd" and magic.args.strip() and not assigned:
+            self.gen.imports_extra.add("import os")
+            self.problem(magic.line, "warning", "`%cd` became `os.chdir(...)`: a library should take paths instead")
+            return f"os.chdir({magic.args.strip()!r})"
+        prefix = "%%" if magic.kind == "cell_magic" else ("" if magic.kind == "automagic" else "%")
+        self.problem(
+            magic.line,
+            "error",
+            f"IPython magic `{prefix}{magic.name}` has no Python equivalent here; "
+            "it is left as a TODO comment",
+        )
+        return ""
+
+    def collect_magic_edits(self, tree: ast.Module) -> None:
+        top = {id(s) for s in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr):
+                value, assigned = node.value, False
+            elif isinstance(node, ast.Assign) and len(node.targets) >= 1:
+                value, assigned = node.value, True
+            else:
+                continue
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+                continue
+            if not value.func.id.startswith("__nbops_"):
+                continue
+            magic = self.magic_by_line.get(value.lineno)
+            start = self.offsets.at(node.lineno, node.col_offset)
+            end = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
+            if magic is None or value.func.id == HELP_CALL:
+                code = None
+            else:
+                code = self.magic_code(magic, assigned)
+            original = (magic.text if magic else "").splitlines()[0] if magic else ""
+            if assigned:
+                assert isinstance(node, ast.Assign)
+                lhs = self.text[start : self.offsets.at(value.lineno, value.col_offset)]
+                if code:
+                    self.edits.append((start, end, lhs + code))
+                else:
+                    self.edits.append((start, end, lhs + "None  # TODO(nbops): " + original))
+            elif code:
+                self.edits.append((start, end, code))
+            elif id(node) in top and code is None:
+                self.edits.append((start, end, ""))
+            elif code is None:
+                self.edits.append((start, end, f"pass  # dropped: {original}"))
+            else:
+                self.edits.append((start, end, f"pass  # TODO(nbops): {original}"))
+
+    # -- functions that gained parameters ------------------------------------------------------
+
+    def collect_call_edits(self, tree: ast.Module) -> None:
+        needs = {n: f.new_parameters for n, f in self.plan.functions.items() if f.new_parameters}
+        if not needs:
+            return
+        callee_of: dict[int, ast.Call] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                callee_of[id(node.func)] = node
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+                continue
+            extra = needs.get(node.id)
+            if not extra:
+                continue
+            call = callee_of.get(id(node))
+            if call is not None:
+                given = {k.arg for k in call.keywords}
+                kws = [f"{p}={p}" for p in extra if p not in given]
+                if not kws:
+                    continue
+                end = self.offsets.at(call.end_lineno or call.lineno, call.end_col_offset or 0) - 1
+                before = self.text[: end].rstrip()
+                sep = "" if before.endswith(("(", ",")) else ", "
+                self.edits.append((end, end, sep + ", ".join(kws)))
+            else:
+                start = self.offsets.at(node.lineno, node.col_offset)
+                stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
+                self.gen.imports_extra.add("import functools")
+                kws = ", ".join(f"{p}={p}" for p in extra)
+                self.edits.append((start, stop, f"functools.partial({node.id}, {kws})"))
+
+    def collect_rename_edits(self, tree: ast.Module) -> None:
+        """Rename data names that shadow builtins from their first binding on."""
+        plan = self.plan
+        if not plan.renamed:
+            return
+        hoisted = plan.hoisted.get(self.cell.index, set())
+        for stmt in tree.body:
+            if id(stmt) in hoisted:
+                continue
+            for node in ast.walk(stmt):
+                if not isinstance(node, ast.Name) or node.id not in plan.renamed:
+                    continue
+                cell, line, column = plan.first_binding[node.id]
+                here = (self.cell.index, node.lineno, node.col_offset + 1)
+                if here < (cell, line, column):
+                    continue
+                start = self.offsets.at(node.lineno, node.col_offset)
+                stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
+                self.edits.append((start, stop, plan.renamed[node.id]))
+
+    def collect_header_edits(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        extra = self.plan.functions[stmt.name].new_parameters
+        if not extra:
+            return
+        start = self.offsets.at(stmt.lineno, stmt.col_offset)
+        tokens = tokenize.generate_tokens(io.StringIO(self.text[start:]).readline)
+        depth = 0
+        colon: int | None = None
+        local = _Offsets(self.text[start:])
+        for tok in tokens:
+            if tok.type == tokenize.OP:
+                if tok.string in "([{":
+                    depth += 1
+                elif tok.string in ")]}":
+                    depth -= 1
+                elif tok.string == ":" and depth == 0:
+                    colon = start + local.starts[tok.start[0] - 1] + tok.start[1]
+                    break
+        if colon is None:
+            return
+        args = ast.arguments(
+            posonlyargs=stmt.args.posonlyargs,
+            args=stmt.args.args,
+            vararg=stmt.args.vararg,
+            kwonlyargs=[*stmt.args.kwonlyargs, *(ast.arg(arg=p) for p in extra)],
+            kw_defaults=[*stmt.args.kw_defaults, *(None for _ in extra)],
+            kwarg=stmt.args.kwarg,
+            defaults=stmt.args.defaults,
+        )
+        head = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
+        returns = f" -> {ast.unparse(stmt.returns)}" if stmt.returns is not None else ""
+        self.edits.append((start, colon, f"{head} {stmt.name}({ast.unparse(args)}){returns}"))
+
+    # -- segments ----------------------------------------------------------------------------
+
+    def segments(self) -> list[Segment]:
+        symbols = self.symbols
+        source = symbols.source
+        if source.cell_magic is not None and not source.body_is_python:
+            return self.opaque_cell(source.cell_magic)
+        tree = symbols.tree
+        if tree is None:
+            return [Segment("body", _todo("cell did not parse:\n" + self.cell.source) + "\npass")]
+        self.collect_magic_edits(tree)
+        self.collect_call_edits(tree)
+        self.collect_rename_edits(tree)
+        hoisted = self.plan.hoisted.get(self.cell.index, set())
+        for stmt in tree.body:
+            if id(stmt) in hoisted and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.collect_header_edits(stmt)
+
+        # statements sharing a line (a; b) form one group
+        groups: list[list[ast.stmt]] = []
+        for stmt in tree.body:
+            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+            if groups and first <= (groups[-1][-1].end_lineno or groups[-1][-1].lineno):
+                groups[-1].append(stmt)
+            else:
+                groups.append([stmt])
+        out: list[Segment] = []
+        prev_end = 0
+        last_group = len(groups) - 1
+        for g, group in enumerate(groups):
+            end_line = group[-1].end_lineno or group[-1].lineno
+            base = self.offsets.line_start(prev_end + 1)
+            stop = self.offsets.line_end(end_line)
+            prev_end = end_line
+            text = self.text[base:stop]
+            kind: SegmentKind = "body"
+            if len(group) == 1 and id(group[0]) in hoisted:
+                kind = "import" if is_import_block(group[0]) else "def"
+            gated = False
+            if kind == "body" and len(group) == 1 and isinstance(group[0], ast.Expr):
+                gated = self.gate(group[0], g == last_group, base, stop)
+            text = _apply(text, base, self.edits)
+            if not text.strip():
+                continue
+            out.append(Segment(kind, text.strip("\n"), bool(gated)))
+        tail = self.text[self.offsets.line_start(prev_end + 1) :]
+        if tail.strip() and out:
+            out[-1].text += "\n" + tail.rstrip()
+        return out
+
+    def gate(self, stmt: ast.Expr, last: bool, base: int, stop: int) -> bool:
+        """Put a display/plot/print statement behind the flag; show a cell's final value."""
+        value = stmt.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id.startswith("__nbops_"):
+            return False
+        start = self.offsets.at(stmt.lineno, stmt.col_offset)
+        end = self.offsets.at(stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
+        effect = classify_call(value) if isinstance(value, ast.Call) else None
+        if effect is not None and effect[0] in ("plot", "display", "print"):
+            # indent the statement under `if show:` (its comment lines above stay put)
+            line_start = self.offsets.line_start(stmt.lineno)
+            body = _apply(self.text[line_start:stop], line_start, self.edits)
+            self.edits = [e for e in self.edits if not (line_start <= e[0] and e[1] <= stop)]
+            self.edits.append((line_start, stop, f"if {SHOW}:\n" + indent(body)))
+            return True
+        after = self.text[end : self.offsets.line_end(stmt.end_lineno or stmt.lineno)]
+        if last and not after.lstrip().startswith(";") and not isinstance(value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom)):
+            bare_tuple = isinstance(value, ast.Tuple) and not self.text[start:end].startswith("(")
+            self.edits.append((start, start, "_nb_show((" if bare_tuple else "_nb_show("))
+            self.edits.append((end, end, f"), {SHOW})" if bare_tuple else f", {SHOW})"))
+            return True
+        return False
+
+    def opaque_cell(self, magic: Magic) -> list[Segment]:
+        """A cell whose body is not Python (``%%bash``, ``%%writefile``, ``%%html`` ...)."""
+        body = "\n".join(self.cell.source.splitlines()[1:])
+        if magic.name == "writefile":
+            words = magic.args.split()
+            append = "-a" in words or "--append" in words
+            target = next((w for w in words if not w.startswith("-")), None)
+            if target:
+                self.gen.imports_extra.add("import pathlib")
+                mode = '"a"' if append else '"w"'
+                text = (
+                    f"with pathlib.Path({target!r}).open({mode}, encoding=\"utf-8\") as _nb_file:\n"
+                    f"    _nb_file.write({(body + chr(10))!r})"
+                )
+                return [Segment("body", text)]
+        if magic.name in DROPPED_MAGICS:
+            return []
+        self.problem(
+            1, "error", f"`%%{magic.name}` cell has no Python equivalent; it is left as a TODO comment"
+        )
+        return [Segment("body", _todo(self.cell.source))]
+
+
+class _Generator:
+    def __init__(self, plan: ModulePlan, module: str, package: str, notebook_label: str) -> None:
+        self.plan = plan
+        self.module = module
+        self.package = package
+        self.notebook_label = notebook_label
+        self.requirements: list[str] = []
+        self.imports_extra: set[str] = set()
+
+    def run(self) -> GeneratedModule:
+        plan = self.plan
+        nb = plan.notebook
+        imports: list[str] = []
+        defs: list[str] = []
+        bodies: dict[int, list[Segment]] = {}
+        for cell in nb.code_cells:
+            symbols = plan.flow.symbols.get(cell.index)
+            if symbols is None:
+                continue
+            segments = _CellWriter(self, cell, symbols).segments()
+            if cell.index in plan.parameter_cells:
+                imports += [s.text for s in segments if s.kind == "import"]
+                continue
+            for seg in segments:
+                if seg.kind == "import":
+                    imports.append(seg.text)
+                elif seg.kind == "def":
+                    defs.append(seg.text)
+                else:
+                    bodies.setdefault(cell.index, []).append(seg)
+
+        out = GeneratedModule(source="")
+        step_texts = [self.step_function(step, bodies, out) for step in plan.steps]
+        header = self.header(imports, out)
+        parts = [header, *defs, *step_texts, self.runner(out), _MAIN]
+        out.source = "\n\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+        out.requirements = self.requirements
+        return out
+
+    def header(self, imports: list[str], out: GeneratedModule) -> str:
+        plan = self.plan
+        title = _notebook_title(plan) or self.module.replace("_", " ").capitalize()
+        doc = _docstring(
+            f"{title}\n\nLibrary code generated by nbops from {self.notebook_label}: one "
+            "function per step of the notebook, and `run()`, the pipeline that calls them in "
+            "order.\nRun it with `python -m "
+            f"{self.package}.{self.module} --help`."
+        )
+        seen: set[str] = set()
+        lines: list[str] = []
+        future: list[str] = []
+        fixed = ["from __future__ import annotations", "", "import argparse", "import json", "from collections.abc import Callable, Mapping", "from typing import Any"]
+        for imp in sorted(self.imports_extra) + (["from IPython.display import display"] if plan.needs_display_import else []):
+            fixed.append(imp)
+        for text in imports:
+            key = "\n".join(line.rstrip() for line in text.strip().splitlines() if not line.strip().startswith("#"))
+            if key in seen:
+                continue
+            seen.add(key)
+            (future if key.startswith("from __future__") else lines).append(text.strip())
+        notebook_imports = [t for t in lines if t.strip() not in fixed]
+        params = self.parameters_block()
+        reqs = f"REQUIREMENTS: list[str] = {json.dumps(self.requirements)}\n\"\"\"Packages the notebook installed with `pip install` (declare them as dependencies).\"\"\""
+        graph = "PIPELINE: dict[str, Any] = " + _py(self.graph(out))
+        return "\n\n".join(
+            [
+                f"{doc}\n\n" + "\n".join(fixed),
+                "\n".join(notebook_imports),
+                params,
+                reqs,
+                graph + '\n"""The step graph: steps in order, with their inputs, outputs and parameters."""',
+                _SHOW_HELPER,
+            ]
+        )
+
+    def parameters_block(self) -> str:
+        params = self.plan.parameters
+        if all(p.literal for p in params):
+            items = ", ".join(f"{json.dumps(p.name)}: {p.default}" for p in params)
+            return (
+                f"PARAMETERS: dict[str, Any] = {{{items}}}\n"
+                '"""The notebook\'s parameters and their defaults; `run()` takes overrides."""'
+            )
+        body = "\n".join(f"    {p.name} = {p.default}" for p in params)
+        result = ", ".join(f"{json.dumps(p.name)}: {p.name}" for p in params)
+        return (
+            "def default_parameters() -> dict[str, Any]:\n"
+            '    """The notebook\'s parameters cell, evaluated: name -> default value."""\n'
+            f"{body}\n    return {{{result}}}\n\n\n"
+            "PARAMETERS: dict[str, Any] = default_parameters()\n"
+            '"""The notebook\'s parameters and their defaults; `run()` takes overrides."""'
+        )
+
+    def graph(self, out: GeneratedModule) -> dict[str, object]:
+        plan = self.plan
+        provider: dict[str, str] = {}
+        steps = []
+        for step in plan.steps:
+            after = sorted({provider[n] for n in step.inputs if n in provider})
+            steps.append(
+                {
+                    "name": step.name,
+                    "title": step.title,
+                    "cells": [c + 1 for c in step.cells],
+                    "inputs": list(step.inputs),
+                    "parameters": list(step.parameters),
+                    "outputs": list(step.outputs),
+                    "results": list(step.results),
+                    "undefined": list(step.undefined),
+                    "after": after,
+                }
+            )
+            for n in (*step.outputs, *step.results):
+                provider[n] = step.name
+        return {
+            "notebook": self.notebook_label,
+            "module": f"{self.package}.{self.module}",
+            "parameters": [p.name for p in plan.parameters],
+            "steps": steps,
+        }
+
+    def step_function(self, step: StepSpec, bodies: dict[int, list[Segment]], out: GeneratedModule) -> str:
+        segments = [seg for cell in step.cells for seg in bodies.get(cell, [])]
+        shows = any(seg.gated for seg in segments)
+        cell_texts = ["\n".join(seg.text for seg in bodies[c]) for c in step.cells if bodies.get(c)]
+        if shows:
+            out.shows.add(step.name)
+        local = self.plan.local
+        args = [local(n) for n in step.inputs]
+        defaults: list[str] = []
+        by_name = {p.name: p for p in self.plan.parameters}
+        for name in step.parameters:
+            param = by_name[name]
+            if param.literal:
+                defaults.append(f"{name}={param.default}")
+            else:
+                defaults.append(f'{name}=PARAMETERS["{name}"]')
+        signature = [*args, *defaults] + ([f"{SHOW}: bool = False"] if shows else [])
+        doc_text = step.title + ("\n\n" + step.doc if step.doc else "")
+        cells = ", ".join(str(c + 1) for c in step.cells)
+        doc_text += f"\n\nNotebook cell{'s' if len(step.cells) > 1 else ''} {cells}."
+        body = "\n\n".join(indent(text) for text in cell_texts) or "    pass"
+        returned = [*step.outputs, *step.results]
+        ret = ""
+        if returned:
+            ret = f"\n    return {', '.join(local(n) for n in returned)}"
+        return (
+            f"def {step.name}({', '.join(signature)}):\n"
+            f"{indent(_docstring(doc_text))}\n{body}{ret}"
+        )
+
+    def runner(self, out: GeneratedModule) -> str:
+        lines = []
+        produced: dict[str, None] = {}
+        for step in self.plan.steps:
+            args = []
+            for name in step.inputs:
+                if name in step.undefined:
+                    cell = next(
+                        (p.cell for p in self.plan.problems if p.message.startswith(f"`{name}`")),
+                        None,
+                    )
+                    args.append(f"_nb_undefined({name!r}, {cell + 1 if cell is not None else 0})")
+                else:
+                    args.append(self.plan.local(name))
+            args += [f'{name}=_params["{name}"]' for name in step.parameters]
+            if step.name in out.shows:
+                args.append(f"{SHOW}={SHOW}")
+            call = f"{step.name}({', '.join(args)})"
+            returned = [*step.outputs, *step.results]
+            local = self.plan.local
+            if returned:
+                lines.append(f"{', '.join(local(n) for n in returned)} = {call}")
+            else:
+                lines.append(call)
+            values = ", ".join(f"{json.dumps(n)}: {local(n)}" for n in returned)
+            lines.append(f"_report({json.dumps(step.name)}, {{{values}}})")
+            for n in returned:
+                produced.pop(n, None)
+                produced[n] = None
+        result = ", ".join(f"{json.dumps(n)}: {self.plan.local(n)}" for n in produced)
+        body = "\n".join(lines)
+        return _RUN.format(body=indent(body), result=result)
+
+
+def _py(value: object) -> str:
+    """A Python literal for JSON-like data (black lays it out)."""
+    return repr(value)
+
+
+def _docstring(text: str) -> str:
+    text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if "\n" in text:
+        return f'"""{text}\n"""'
+    return f'"""{text}"""'
+
+
+def _notebook_title(plan: ModulePlan) -> str | None:
+    for cell in plan.notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                m = re.match(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", line)
+                if m:
+                    return m.group(1)
+    return None
+
+
+_SHOW_HELPER = f'''
+def _nb_show(value: Any, {SHOW}: bool) -> Any:
+    """Display a value the notebook displayed, when asked to (IPython's display, else print)."""
+    if {SHOW}:
+        try:
+            from IPython.display import display as _display
+        except ImportError:
+            print(value)
+        else:
+            _display(value)
+    return value
+
+
+def _nb_undefined(name: str, cell: int) -> Any:
+    """Stop where the notebook stops: it reads a name no cell before defines."""
+    raise NameError(f"name {{name!r}} is not defined (notebook cell {{cell}} reads it before any cell defines it)")
+'''
+
+_RUN = '''
+def run(
+    params: Mapping[str, Any] | None = None,
+    *,
+    show: bool = False,
+    on_step: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run the pipeline: every step in notebook order.
+
+    ``params`` overrides entries of PARAMETERS; ``show`` turns the notebook's plots and
+    displays on; ``on_step(name, values)`` is called after each step with what it returned.
+    Returns every step's outputs and results by name.
+    """
+    unknown = sorted(set(params or {{}}) - set(PARAMETERS))
+    if unknown:
+        raise TypeError(f"unknown parameters: {{', '.join(unknown)}} (known: {{', '.join(PARAMETERS)}})")
+    _params = {{**PARAMETERS, **(params or {{}})}}
+    _report = on_step or (lambda name, values: None)
+{body}
+    return {{{result}}}
+'''
+
+_MAIN = '''
+def _nb_arg_type(default: Any) -> Callable[[str], Any]:
+    if isinstance(default, bool):
+        return lambda text: text.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, (int, float, str)):
+        return type(default)
+    return json.loads
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the pipeline with parameters, print what it computed."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\\n", 1)[0])
+    for name, default in PARAMETERS.items():
+        flags = dict.fromkeys([f"--{name}", f"--{name.lower().replace('_', '-')}"])
+        parser.add_argument(*flags, dest=name, type=_nb_arg_type(default), default=default, help=f"default: {default!r}")
+    parser.add_argument("--show", action="store_true", help="show the notebook's plots and displays")
+    parser.add_argument("--describe", action="store_true", help="print the step graph as JSON and exit")
+    args = parser.parse_args(argv)
+    if args.describe:
+        print(json.dumps(PIPELINE, indent=2))
+        return 0
+    results = run({name: getattr(args, name) for name in PARAMETERS}, show=args.show)
+    for name, value in results.items():
+        text = repr(value).replace("\\n", " ")
+        print(f"{name}: {text[:117] + '...' if len(text) > 120 else text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+'''
+
+
+def generate_module(plan: ModulePlan, *, module: str, package: str, notebook_label: str) -> GeneratedModule:
+    """The library module's source (unformatted) for ``plan``."""
+    return _Generator(plan, module, package, notebook_label).run()

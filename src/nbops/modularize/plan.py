@@ -1,0 +1,616 @@
+"""Decide what a notebook becomes in a library: steps, module-level definitions, parameters.
+
+The analysis only reads the notebook (``nbops.core``). It decides, per code cell and top-level
+statement, what is *hoisted* to the module (imports, and functions/classes defined once), what
+stays in a step's body, which globals a hoisted function reads become explicit parameters,
+and which names each step takes, returns and leaves as results. The text is written by
+:mod:`nbops.modularize.codegen` from this plan.
+
+Choices (docs/modularize.md):
+
+* A function or class is hoisted when the notebook defines its name once, by one top-level
+  ``def``/``class`` and nothing else binds that name. Other definitions stay in their step
+  (as closures) and travel between steps as values, like data.
+* A hoisted function's data globals (names no import or hoisted definition provides) become
+  keyword-only parameters; functions that call or pass it on need them too (transitively).
+  A hoisted class must not read data globals (it stays in its step otherwise), and a function
+  that assigns a global with ``global x`` stays in its step.
+* Step outputs are the names later steps read (``nbops.core.sections``); a step's *results*
+  are data names it binds that no later step reads or rebinds (the values a notebook ends on:
+  metrics, predictions). The pipeline returns both.
+* A name a step reads that no earlier cell defines becomes a required input of that step and
+  a reported problem (the notebook itself fails there when run top to bottom).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
+from nbops.core.magics import PLACEHOLDERS, Magic, is_pip_install
+from nbops.core.notebook import Cell, Notebook
+from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
+from nbops.core.symbols import CellSymbols, FunctionInfo, classify_call, is_builtin
+
+__all__ = [
+    "installed_packages",
+    "is_import_block",
+    "FunctionPlan", "ModulePlan", "Parameter", "Problem", "StepSpec", "make_plan"]
+
+Severity = Literal["error", "warning"]
+
+# Names Jupyter provides in every kernel that a library must import or cannot have.
+IPYTHON_NAMES = frozenset({"display", "get_ipython", "In", "Out", "_ih", "_oh", "exit", "quit"})
+# Names the generated module defines itself.
+RESERVED = frozenset({"PARAMETERS", "PIPELINE", "REQUIREMENTS", "run", "main", "describe"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be carried over as is; ``cell`` is the 0-based cell index."""
+
+    cell: int | None
+    line: int | None
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter from the notebook's ``parameters`` cell."""
+
+    name: str
+    default: str  # the default's source text
+    literal: bool  # ast.literal_eval accepts it
+    cell: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    """A notebook function or class hoisted to the module."""
+
+    name: str
+    kind: Literal["function", "class"]
+    cell: int
+    new_parameters: tuple[str, ...]  # globals it read, now keyword-only parameters
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step function of the module."""
+
+    name: str  # the function's name (unique in the module)
+    title: str
+    cells: tuple[int, ...]
+    doc: str
+    inputs: tuple[str, ...]  # data from earlier steps (and undefined names), positional
+    parameters: tuple[str, ...]  # notebook parameters it reads
+    outputs: tuple[str, ...]  # names later steps read
+    results: tuple[str, ...]  # names nothing later reads or rebinds
+    undefined: tuple[str, ...]  # inputs no cell before defines (required, reported)
+
+
+@dataclass
+class ModulePlan:
+    """Everything the code generator needs, and what the plan JSON reports."""
+
+    notebook: Notebook
+    flow: DataFlow
+    strategy: str
+    steps: list[StepSpec]
+    parameters: list[Parameter]
+    functions: dict[str, FunctionPlan]  # hoisted, by name
+    hoisted: dict[int, set[int]]  # cell -> ids of the top-level statements hoisted from it
+    module_names: set[str]  # names bound at module level (imports + hoisted definitions)
+    parameter_cells: tuple[int, ...]
+    problems: list[Problem] = field(default_factory=list)
+    needs_display_import: bool = False
+    # data names that shadow a builtin (``max = ...``): inside a function such a name would be
+    # local everywhere, breaking reads of the builtin before the assignment, so from its first
+    # binding on it is renamed (``max_``); ``first_binding`` is (cell, line, column) of that
+    renamed: dict[str, str] = field(default_factory=dict)
+    first_binding: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    def local(self, name: str) -> str:
+        """The identifier a data name has inside the generated functions."""
+        return self.renamed.get(name, name)
+
+    def problem(self, cell: int | None, line: int | None, severity: Severity, msg: str) -> None:
+        """Record a problem once."""
+        item = Problem(cell, line, severity, msg)
+        if item not in self.problems:
+            self.problems.append(item)
+
+
+def _is_placeholder_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in PLACEHOLDERS
+    )
+
+
+def is_import_block(stmt: ast.stmt) -> bool:
+    """An import, or ``try: import x / except ImportError: ...`` made only of imports."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+        simple = (ast.Import, ast.ImportFrom, ast.Pass, ast.Assign)
+        return all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in stmt.body) and all(
+            isinstance(s, simple) for h in stmt.handlers for s in h.body
+        )
+    return False
+
+
+def bound_by_import_block(stmt: ast.stmt) -> set[str]:
+    """Names an import block binds."""
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _imports_any(stmt: ast.stmt, packages: set[str]) -> bool:
+    """True when the import block imports one of ``packages`` (top-level module names)."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Import):
+            roots = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots = [node.module.split(".")[0]]
+        else:
+            continue
+        if any(root.lower() in packages for root in roots):
+            return True
+    return False
+
+
+def _store_names(tree: ast.AST, skip: ast.AST | None = None) -> set[str]:
+    """Module-scope names bound anywhere in ``tree`` outside ``skip`` (rough, for conflicts)."""
+    found: set[str] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if node is skip:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+            continue  # their bodies are their own scope
+        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _parameters(nb: Notebook, flow: DataFlow, cells: tuple[int, ...], plan_problems: list[Problem]) -> list[Parameter]:
+    params: dict[str, Parameter] = {}
+    for index in cells:
+        symbols = flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        lines = symbols.source.python.splitlines()
+        for stmt in symbols.tree.body:
+            target: ast.expr | None = None
+            value: ast.expr | None = None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                target, value = stmt.target, stmt.value
+            if isinstance(target, ast.Name) and value is not None:
+                text = ast.get_source_segment(symbols.source.python, value) or ast.unparse(value)
+                try:
+                    ast.literal_eval(value)
+                    literal = True
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    literal = False
+                line = lines[stmt.lineno - 1] if stmt.lineno <= len(lines) else ""
+                comment = line.split("#", 1)[1].strip() if "#" in line[stmt.end_col_offset :] else ""
+                params[target.id] = Parameter(target.id, text, literal, index, comment)
+            elif not is_import_block(stmt) and not (
+                isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            ):
+                plan_problems.append(
+                    Problem(
+                        index,
+                        stmt.lineno,
+                        "warning",
+                        "the parameters cell holds code other than `name = value` assignments; "
+                        "only the assignments become parameters",
+                    )
+                )
+    return list(params.values())
+
+
+def installed_packages(magic: Magic) -> list[str]:
+    """Packages a ``pip install`` / ``conda install`` line installs."""
+    try:
+        words = shlex.split(magic.args)
+    except ValueError:
+        words = magic.args.split()
+    if magic.kind == "shell" or words[:1] in (["pip"], ["pip3"], ["conda"], ["mamba"], ["uv"]):
+        words = words[1:] if magic.kind == "shell" or magic.name not in words[:1] else words
+    if words[:1] == ["pip"]:
+        words = words[1:]
+    if "install" in words:
+        words = words[words.index("install") + 1 :]
+    found: list[str] = []
+    skip_next = False
+    for word in words:
+        if skip_next:
+            skip_next = False
+            continue
+        if word.startswith("-"):
+            skip_next = word in {"-r", "-c", "-e", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--target", "-t"}
+            continue
+        found.append(word)
+    return found
+
+
+def _requirement_name(spec: str) -> str:
+    """``xgboost==1.7`` -> ``xgboost`` (as an import name would be spelled)."""
+    return re.split(r"[<>=!~\[;@ ]", spec, maxsplit=1)[0].lower().replace("-", "_")
+
+
+def _shadows_builtin(name: str) -> bool:
+    return name in dir(builtins) and not name.startswith("_")
+
+
+def _data_globals(info: FunctionInfo, module_names: set[str]) -> list[str]:
+    return [
+        ref.name
+        for ref in info.globals_read
+        if ref.name not in module_names
+        and not is_builtin(ref.name)
+        and ref.name not in PLACEHOLDERS
+        and ref.name not in IPYTHON_NAMES
+    ]
+
+
+def _references(info: FunctionInfo) -> set[str]:
+    return {ref.name for ref in info.globals_read} | set(info.calls)
+
+
+def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
+    """Analyse ``nb`` into a :class:`ModulePlan` (no code is written here)."""
+    if flow is None:
+        flow = analyze_notebook(
+            [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
+        )
+    problems: list[Problem] = []
+    parameter_cells = tuple(c.index for c in nb.code_cells if PARAMETERS_TAG in c.tags)
+
+    # Which cells bind each name at module scope (any way) - a def is hoistable only when
+    # its cell is the one place the notebook binds that name.
+    binders: dict[str, set[int]] = {}
+    for index, symbols in flow.symbols.items():
+        for ref in symbols.writes:
+            binders.setdefault(ref.name, set()).add(index)
+
+    # imports of packages the notebook pip-installs stay where they were (they only work
+    # after the install ran)
+    installed = {
+        _requirement_name(spec)
+        for symbols in flow.symbols.values()
+        for magic in symbols.source.magics
+        if is_pip_install(magic)
+        for spec in installed_packages(magic)
+    }
+    imports: dict[int, set[int]] = {}
+    import_names: set[str] = set()
+    candidates: dict[str, tuple[int, ast.stmt, FunctionInfo]] = {}
+    for cell in nb.code_cells:
+        symbols = flow.symbols.get(cell.index)
+        if symbols is None:
+            continue
+        if symbols.syntax_error is not None or symbols.tree is None:
+            problems.append(
+                Problem(
+                    cell.index,
+                    symbols.syntax_error.line if symbols.syntax_error else None,
+                    "error",
+                    "the cell does not parse as Python "
+                    f"({symbols.syntax_error.message if symbols.syntax_error else 'unknown'}); "
+                    "it is copied into the module as a TODO comment",
+                )
+            )
+            continue
+        for stmt in symbols.tree.body:
+            if is_import_block(stmt) and not _imports_any(stmt, installed):
+                imports.setdefault(cell.index, set()).add(id(stmt))
+                import_names |= bound_by_import_block(stmt)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                info = symbols.functions.get(stmt.name)
+                if info is None or info.line != stmt.lineno:
+                    continue
+                once = binders.get(stmt.name) == {cell.index}
+                others = _store_names(symbols.tree, skip=stmt)
+                if (
+                    once
+                    and stmt.name not in others
+                    and stmt.name not in import_names
+                    and stmt.name not in RESERVED
+                    and not stmt.name.startswith("_nb_")
+                ):
+                    if stmt.name in candidates:
+                        candidates.pop(stmt.name)  # defined twice in one cell
+                    else:
+                        candidates[stmt.name] = (cell.index, stmt, info)
+        for imp in symbols.imports:
+            if imp.is_star and imp.top_level:
+                problems.append(
+                    Problem(
+                        cell.index,
+                        imp.line,
+                        "warning",
+                        f"`from {imp.module} import *` is kept at the top of the module; "
+                        "import the names it provides explicitly",
+                    )
+                )
+
+    # Fixpoint: drop definitions that cannot be module level; the rest get their globals as
+    # parameters (transitively through the hoisted functions they reference).
+    hoisted = dict(candidates)
+    while True:
+        module_names = import_names | set(hoisted)
+        new_params: dict[str, list[str]] = {
+            name: _data_globals(info, module_names) for name, (_, _, info) in hoisted.items()
+        }
+        changed = True
+        while changed:
+            changed = False
+            for name, (_, _, info) in hoisted.items():
+                for ref in _references(info):
+                    if ref in hoisted and ref != name:
+                        for extra in new_params[ref]:
+                            if extra not in new_params[name]:
+                                new_params[name].append(extra)
+                                changed = True
+        dropped = [
+            name
+            for name, (_, _, info) in hoisted.items()
+            if info.globals_written or (info.kind == "class" and new_params[name])
+        ]
+        if not dropped:
+            break
+        for name in dropped:
+            cell_index, _, info = hoisted.pop(name)
+            why = (
+                f"assigns the global{'s' if len(info.globals_written) > 1 else ''} "
+                + ", ".join(f"`{g}`" for g in info.globals_written)
+                if info.globals_written
+                else "reads notebook variables in its methods ("
+                + ", ".join(f"`{g}`" for g in new_params[name])
+                + ")"
+            )
+            problems.append(
+                Problem(
+                    cell_index,
+                    info.line,
+                    "warning",
+                    f"{info.kind} `{name}` {why}, so it stays inside its step and is passed "
+                    "between steps as a value; make it take those values as arguments",
+                )
+            )
+
+    functions = {
+        name: FunctionPlan(name, info.kind, cell_index, tuple(new_params[name]))
+        for name, (cell_index, _, info) in hoisted.items()
+    }
+    hoisted_stmts: dict[int, set[int]] = {k: set(v) for k, v in imports.items()}
+    for _, (cell_index, stmt, _) in hoisted.items():
+        hoisted_stmts.setdefault(cell_index, set()).add(id(stmt))
+    module_names = import_names | set(hoisted)
+
+    def module_level(flow: DataFlow, cell: int, name: str) -> bool:
+        if name in import_names:
+            return True
+        return name in hoisted and hoisted[name][0] == cell
+
+    steps_plan = plan_steps(nb, flow, module_level=module_level)
+    parameters = _parameters(nb, flow, parameter_cells, problems)
+    param_names = {p.name for p in parameters}
+    plan = ModulePlan(
+        notebook=nb,
+        flow=flow,
+        strategy=steps_plan.strategy,
+        steps=[],
+        parameters=parameters,
+        functions=functions,
+        hoisted=hoisted_stmts,
+        module_names=module_names,
+        parameter_cells=parameter_cells,
+        problems=problems,
+    )
+    all_names = set(binders) | module_names
+    for cell in nb.code_cells:
+        symbols = flow.symbols.get(cell.index)
+        if symbols is None:
+            continue
+        for ref in symbols.writes:
+            if ref.name in plan.first_binding or not _shadows_builtin(ref.name):
+                continue
+            plan.first_binding[ref.name] = (cell.index, ref.line, ref.column)
+            new = ref.name + "_"
+            while new in all_names:
+                new += "_"
+            plan.renamed[ref.name] = new
+    plan.steps = _step_specs(plan, steps_plan.steps, param_names)
+    return plan
+
+
+def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
+    for index in cells:
+        symbols = plan.flow.symbols.get(index)
+        if symbols is None:
+            continue
+        if symbols.tree is None:
+            return True  # a syntax error is carried over as a TODO
+        hoisted = plan.hoisted.get(index, set())
+        if any(id(stmt) not in hoisted for stmt in symbols.tree.body):
+            return True
+    return False
+
+
+def _step_specs(
+    plan: ModulePlan,
+    steps: tuple[Step, ...],
+    param_names: set[str],
+) -> list[StepSpec]:
+    flow = plan.flow
+    kept = [s for s in steps if _has_body(plan, s.cells)]
+    step_of = {cell: i for i, s in enumerate(kept) for cell in s.cells}
+
+    # every name the notebook binds or the module defines is taken for step function names
+    taken = set(plan.module_names) | RESERVED | set(param_names)
+    for symbols in flow.symbols.values():
+        taken |= {ref.name for ref in symbols.writes}
+
+    # names read by a later step, per providing step; names bound per step
+    read_later: list[set[str]] = [set() for _ in kept]
+    for edge in flow.document.edges:
+        provider, consumer = step_of.get(edge.provider), step_of.get(edge.consumer)
+        if provider is not None and consumer is not None and consumer > provider:
+            read_later[provider].add(edge.name)
+    bound: list[set[str]] = [set() for _ in kept]
+    top_bound: list[set[str]] = [set() for _ in kept]
+    for i, step in enumerate(kept):
+        for index in step.cells:
+            symbols = flow.symbols.get(index)
+            if symbols is not None:
+                bound[i] |= {r.name for r in symbols.writes}
+                bound[i] |= {r.name for r in symbols.mutations}
+                if symbols.tree is not None:
+                    top_bound[i] |= _top_level_targets(symbols.tree)
+
+    undefined: list[set[str]] = [set() for _ in kept]
+    for item in flow.document.unresolved:
+        i = step_of.get(item.cell)
+        if i is None or flow.document.star_import_seen:
+            continue
+        if item.name == "display":
+            plan.needs_display_import = True
+            continue
+        if item.name in IPYTHON_NAMES:
+            plan.problem(
+                item.cell,
+                item.line,
+                "error",
+                f"`{item.name}` exists only inside IPython; the module cannot use it",
+            )
+            continue
+        symbols = flow.symbols.get(item.cell)
+        if symbols is not None and symbols.unknown_names_from is not None:
+            why = "may be defined only by `exec`, `%run` or a star import there"
+        elif item.later_provider is not None:
+            why = f"is defined only later, in cell {item.later_provider + 1}"
+        else:
+            why = "is defined by no cell"
+        plan.problem(
+            item.cell,
+            item.line,
+            "error",
+            f"`{item.name}` {why}; it becomes a required input of the step and the pipeline "
+            "stops there, as the notebook does when run top to bottom",
+        )
+        undefined[i].add(item.name)
+
+    specs: list[StepSpec] = []
+    used: set[str] = set()
+    for i, step in enumerate(kept):
+        name = step.name if step.name not in taken and step.name not in used else ""
+        if not name:
+            base = f"{step.name}_step" if step.name else f"step_{i + 1}"
+            name, k = base, 2
+            while name in taken or name in used:
+                name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        later_bound = set().union(*bound[i + 1 :]) if i + 1 < len(kept) else set()
+        results = sorted(
+            n
+            for n in top_bound[i] & bound[i]
+            if n not in step.outputs
+            and n not in later_bound
+            and n not in read_later[i]
+            and not n.startswith("_")
+            and n not in plan.module_names
+            and not _is_temporary(flow, step.cells, n)
+        )
+        inputs = [n for n in step.inputs if n not in param_names] + sorted(undefined[i])
+        specs.append(
+            StepSpec(
+                name=name,
+                title=step.title,
+                cells=step.cells,
+                doc=step.doc,
+                inputs=tuple(dict.fromkeys(inputs)),
+                parameters=tuple(n for n in step.inputs if n in param_names),
+                outputs=step.outputs,
+                results=tuple(results),
+                undefined=tuple(sorted(undefined[i])),
+            )
+        )
+    return specs
+
+
+def _top_level_targets(tree: ast.Module) -> set[str]:
+    """Names assigned by the cell's own top-level statements (not inside if/for/with...)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            targets = list(stmt.targets)
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+            targets = [stmt.target]
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _is_temporary(flow: DataFlow, cells: Iterable[int], name: str) -> bool:
+    """True when ``name`` is only a for-loop target in these cells, or bound from a plotting
+    call (``fig, ax = plt.subplots()``): not a result worth returning."""
+    seen_loop = False
+    for index in cells:
+        symbols = flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        for node in ast.walk(symbols.tree):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.target)):
+                    seen_loop = True
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(
+                    isinstance(n, ast.Name) and n.id == name
+                    for t in targets
+                    for n in ast.walk(t)
+                ):
+                    value = node.value
+                    effect = classify_call(value) if isinstance(value, ast.Call) else None
+                    if effect is None or effect[0] != "plot":
+                        return False
+                    seen_loop = True
+    return seen_loop
+
+
+def cell_symbols(plan: ModulePlan, cell: Cell) -> CellSymbols | None:
+    """The analysed symbols of a code cell."""
+    return plan.flow.symbols.get(cell.index)
+
+
+def module_name_for(stem: str) -> str:
+    """The module name for a notebook file stem (``Churn Model v2`` -> ``churn_model_v2``)."""
+    return step_name(stem) or "notebook"

@@ -1,0 +1,88 @@
+"""Build the slim notebook: the narrative markdown kept, the code replaced by step calls.
+
+The slim notebook imports the generated module (from ``src/`` when the package is not
+installed), keeps the parameters cell (so papermill still injects parameters), and has one
+code cell per step, where the step's first cell was, binding the same names the notebook
+bound, with plots and displays on. Outputs are cleared.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nbops.core.notebook import Notebook
+from nbops.modularize.codegen import SHOW
+from nbops.modularize.plan import ModulePlan
+
+__all__ = ["slim_notebook"]
+
+
+def _code(source: str, tags: list[str] | None = None) -> dict[str, Any]:
+    cell: dict[str, Any] = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": tags} if tags else {},
+        "outputs": [],
+        "source": source,
+    }
+    return cell
+
+
+def step_call(plan: ModulePlan, index: int, shows: set[str]) -> str:
+    """The code line calling step ``index`` with the notebook's own names."""
+    step = plan.steps[index]
+    args = list(step.inputs) + [f"{p}={p}" for p in step.parameters]
+    if step.name in shows:
+        args.append(f"{SHOW}=True")
+    call = f"{step.name}({', '.join(args)})"
+    returned = [*step.outputs, *step.results]
+    return f"{', '.join(returned)} = {call}" if returned else call
+
+
+def slim_notebook(
+    plan: ModulePlan, *, package: str, module: str, shows: set[str], src_dir: Path, notebook_dir: Path
+) -> str:
+    """The slim notebook as JSON text (nbformat 4)."""
+    nb: Notebook = plan.notebook
+    first_cell = {step.cells[0]: i for i, step in enumerate(plan.steps)}
+    src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
+    names = [step.name for step in plan.steps] + sorted(plan.functions)
+    imports = (
+        f"try:\n    import {package}  # noqa: F401\n"
+        f"except ImportError:  # not installed: use the generated sources\n"
+        f"    import sys\n\n    sys.path.insert(0, {json.dumps(src)})\n\n"
+        f"from {package}.{module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+    )
+    cells: list[dict[str, Any]] = []
+    placed_imports = False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            raw = copy.deepcopy(cell.raw)
+            raw.pop("outputs", None)
+            raw.pop("execution_count", None)
+            cells.append(raw)
+            continue
+        if not placed_imports:
+            cells.append(_code(imports))
+            placed_imports = True
+        if cell.index in plan.parameter_cells:
+            cells.append(_code(cell.source, ["parameters"]))
+        elif cell.index in first_cell:
+            cells.append(_code(step_call(plan, first_cell[cell.index], shows)))
+    metadata = copy.deepcopy(nb.metadata)
+    metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
+    doc = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+    for n, c in enumerate(doc["cells"]):
+        c["id"] = c.get("id") or f"nbops-{n}"
+        if c.get("id") and cell_id_taken(doc["cells"], c["id"], n):
+            c["id"] = f"nbops-{n}"
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def cell_id_taken(cells: list[dict[str, Any]], cell_id: str, position: int) -> bool:
+    """True when an earlier cell already uses ``cell_id``."""
+    return any(c.get("id") == cell_id for c in cells[:position])

@@ -1,0 +1,340 @@
+"""``nbops verify``: run the notebook and its pipeline on the same parameters, compare outputs.
+
+The notebook runs through papermill on a real kernel with a capture cell inserted after each
+step's last cell; the pipeline runs in a subprocess (``run(params, on_step=...)``) from the
+notebook's folder. Both write every step's outputs and results to capture files, which are
+compared value by value (:mod:`nbops.modularize.compare`).
+
+The module verified is the one on disk when it exists (what the repository holds), else a
+freshly generated one in a temporary folder. A notebook that fails top to bottom is
+equivalent to a pipeline that fails in the same step with the same error type, provided
+everything before matched; the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from nbops.errors import ToolError, UsageError
+from nbops.modularize.api import ModularizeOptions, modularize
+from nbops.modularize.capture import CAPTURE_SOURCE, load_capture
+from nbops.modularize.compare import compare_values
+
+__all__ = ["OutputCheck", "VerifyOptions", "VerifyResult", "verify"]
+
+Status = Literal["equal", "differs", "not comparable", "not run"]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What ``nbops verify`` was asked for."""
+
+    package: str | None = None
+    out: Path | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    timeout: float = 600.0
+    kernel: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    """One step output compared."""
+
+    step: str
+    name: str
+    status: Status
+    detail: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a run stopped early: the step, and the error."""
+
+    step: str | None
+    error: str  # "NameError: name 'x' is not defined"
+    ename: str
+
+
+@dataclass
+class VerifyResult:
+    """The comparison table and the verdict."""
+
+    notebook: Path
+    module_path: Path
+    generated: bool  # the module was generated for this run (none on disk)
+    checks: list[OutputCheck]
+    notebook_stop: Stop | None
+    pipeline_stop: Stop | None
+
+    @property
+    def equivalent(self) -> bool:
+        if any(c.status == "differs" for c in self.checks):
+            return False
+        a, b = self.notebook_stop, self.pipeline_stop
+        if a is None or b is None:
+            return a is None and b is None
+        return a.step == b.step and a.ename == b.ename
+
+    def to_dict(self) -> dict[str, Any]:
+        def stop(s: Stop | None) -> dict[str, Any] | None:
+            return None if s is None else {"step": s.step, "error": s.error}
+
+        return {
+            "notebook": str(self.notebook),
+            "module": str(self.module_path),
+            "generated": self.generated,
+            "equivalent": self.equivalent,
+            "notebook_stopped": stop(self.notebook_stop),
+            "pipeline_stopped": stop(self.pipeline_stop),
+            "outputs": [
+                {"step": c.step, "name": c.name, "status": c.status, "detail": c.detail}
+                for c in self.checks
+            ],
+        }
+
+
+# Both runs start from the same seeds of Python's and numpy's global random generators, so a
+# notebook that draws random numbers without seeding them can still be compared.
+SEED = 0
+_SEED_CODE = f"""
+__import__("random").seed({SEED})
+try:
+    __import__("numpy").random.seed({SEED})
+except ImportError:
+    pass
+"""
+# The capture function is defined in a namespace of its own: names the notebook rebinds
+# (``max = ...``) never reach it.
+_SETUP = (
+    f"__nbops_capture__ = (lambda ns: (__import__('builtins').exec({CAPTURE_SOURCE!r}, ns), "
+    "ns['__nbops_capture__'])[1])({'__name__': 'nbops_capture'})\n" + _SEED_CODE
+)
+
+_RUNNER = r"""
+import json, sys, traceback
+module_name, params_file, capture_dir, capture_source = sys.argv[1:5]
+exec(compile(open(capture_source, encoding="utf-8").read(), "<nbops capture>", "exec"))
+""" + _SEED_CODE + r"""
+import importlib
+steps = []
+def on_step(name, values):
+    __nbops_capture__("%s/%d.pkl" % (capture_dir, len(steps)), list(values), values)
+    steps.append(name)
+status = {"steps": steps, "error": None}
+try:
+    module = importlib.import_module(module_name)
+    with open(params_file, encoding="utf-8") as handle:
+        params = json.load(handle)
+    module.run(params, on_step=on_step)
+except BaseException as exc:
+    status["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                       "traceback": traceback.format_exc()[-4000:]}
+with open("%s/status.json" % capture_dir, "w", encoding="utf-8") as handle:
+    json.dump(status, handle)
+"""
+
+
+def _kernel_python(kernel: str) -> str:
+    """The Python of a kernel spec (so the pipeline runs where the notebook runs)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+        if argv and os.path.isabs(argv[0]) and os.path.exists(argv[0]):
+            return argv[0]
+    except Exception:  # noqa: BLE001 - any kernelspec trouble: use our own interpreter
+        pass
+    return sys.executable
+
+
+def _instrumented(notebook: Path, steps: list[dict[str, Any]], capture_dir: Path) -> Any:
+    """The notebook with capture cells after each step's last cell (original indexes kept)."""
+    import nbformat
+
+    from nbops.run.execute import ORIGINAL_INDEX_KEY
+
+    nb = nbformat.read(notebook, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata[ORIGINAL_INDEX_KEY] = index
+    after: dict[int, list[tuple[int, list[str]]]] = {}
+    for i, step in enumerate(steps):
+        names = list(step["outputs"]) + list(step["results"])
+        after.setdefault(max(step["cells"]) - 1, []).append((i, names))
+    tag = {"tags": ["nbops-capture"], ORIGINAL_INDEX_KEY: None}
+    cells = [nbformat.v4.new_code_cell(_SETUP, metadata=dict(tag))]
+    for index, cell in enumerate(nb.cells):
+        cells.append(cell)
+        for i, names in after.get(index, []):
+            code = f"__nbops_capture__({str(capture_dir / f'{i}.pkl')!r}, {names!r}, globals())"
+            cells.append(nbformat.v4.new_code_cell(code, metadata=dict(tag)))
+    # papermill injects parameters after the cell tagged "parameters": keep that cell first
+    nb.cells = cells
+    return nb
+
+
+def _step_of_cell(steps: list[dict[str, Any]], cell: int | None) -> str | None:
+    if cell is None:
+        return None
+    for step in steps:
+        if cell + 1 in step["cells"]:
+            return str(step["name"])
+    # a cell outside every step (parameters, imports): the run stops before the first step
+    earlier = [s for s in steps if min(s["cells"]) > cell + 1]
+    return str(earlier[0]["name"]) if earlier else None
+
+
+def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
+    """Run ``path`` and its pipeline with ``options.parameters``; compare every step output."""
+    options = options or VerifyOptions()
+    path = Path(path)
+    plan = modularize(path, ModularizeOptions(package=options.package, out=options.out, dry_run=True))
+    module_file = next(f for f in plan.files if f.kind == "module")
+    known = {p.name for p in plan.plan.parameters}
+    unknown = sorted(set(options.parameters) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            path=path,
+            hint=f"the parameters cell defines: {', '.join(sorted(known)) or 'none'}",
+        )
+    notebook_dir = path.resolve().parent
+    with tempfile.TemporaryDirectory(prefix="nbops-verify-") as tmp_name:
+        tmp = Path(tmp_name)
+        generated = not module_file.path.exists()
+        if generated:
+            src = tmp / "src"
+            target = src.joinpath(*plan.package.split("."), f"{plan.module}.py")
+            target.parent.mkdir(parents=True)
+            for level in range(len(plan.package.split("."))):
+                init = src.joinpath(*plan.package.split(".")[: level + 1], "__init__.py")
+                init.write_text("", encoding="utf-8")
+            target.write_text(module_file.content, encoding="utf-8")
+        else:
+            src = module_file.path.parents[len(plan.package.split("."))]
+        module_name = f"{plan.package}.{plan.module}"
+        kernel = options.kernel or plan.plan.notebook.kernel_name or "python3"
+
+        # the pipeline first: its step graph (PIPELINE) says what to capture in the notebook
+        pipe_dir = tmp / "pipeline"
+        pipe_dir.mkdir()
+        params_file = tmp / "params.json"
+        params_file.write_text(json.dumps(dict(options.parameters)), encoding="utf-8")
+        capture_source = tmp / "capture.py"
+        capture_source.write_text(CAPTURE_SOURCE, encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env.setdefault("MPLBACKEND", "Agg")
+        env["PYTHONHASHSEED"] = "0"
+        python = _kernel_python(kernel)
+        describe = subprocess.run(
+            [python, "-m", module_name, "--describe"],
+            cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
+        )
+        try:
+            steps: list[dict[str, Any]] = json.loads(describe.stdout)["steps"]
+        except (ValueError, KeyError):
+            steps = []
+            err = (describe.stderr.strip().splitlines() or ["no output"])[-1]
+            pipeline_import_error = Stop(None, err, err.split(":", 1)[0])
+        else:
+            pipeline_import_error = None
+        if pipeline_import_error is None:
+            try:
+                subprocess.run(
+                    [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
+                    cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise ToolError(
+                    f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
+                ) from exc
+        status_file = pipe_dir / "status.json"
+        status: dict[str, Any] = (
+            json.loads(status_file.read_text(encoding="utf-8")) if status_file.exists() else {"steps": [], "error": None}
+        )
+        pipeline_stop = pipeline_import_error
+        if status.get("error"):
+            err = status["error"]
+            done = len(status["steps"])
+            pipeline_stop = Stop(
+                steps[done]["name"] if done < len(steps) else None,
+                f"{err['ename']}: {err['evalue']}".strip(": "),
+                err["ename"],
+            )
+
+        # the notebook, instrumented
+        from nbops.run.execute import execute_notebook
+
+        nb_dir = tmp / "notebook"
+        nb_dir.mkdir()
+        instrumented = _instrumented(path, steps, nb_dir)
+        execution = execute_notebook(
+            instrumented,
+            tmp / "executed.ipynb",
+            parameters=options.parameters,
+            cwd=notebook_dir,
+            kernel_name=kernel,
+            timeout=options.timeout,
+            label=str(path),
+        )
+        notebook_stop = None
+        if execution.failure is not None:
+            notebook_stop = Stop(
+                _step_of_cell(steps, execution.failure.cell),
+                f"{execution.failure.ename}: {execution.failure.evalue}".strip(": "),
+                execution.failure.ename,
+            )
+
+        checks = _compare(steps, nb_dir, pipe_dir, module_name, options)
+        result = VerifyResult(
+            notebook=path,
+            module_path=module_file.path,
+            generated=generated,
+            checks=checks,
+            notebook_stop=notebook_stop,
+            pipeline_stop=pipeline_stop,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+        return result
+
+
+def _compare(
+    steps: list[dict[str, Any]], nb_dir: Path, pipe_dir: Path, module: str, options: VerifyOptions
+) -> list[OutputCheck]:
+    originals: list[dict[str, Any] | None] = []
+    pipelines: list[dict[str, Any] | None] = []
+    for i in range(len(steps)):
+        a, b = nb_dir / f"{i}.pkl", pipe_dir / f"{i}.pkl"
+        originals.append(load_capture(a, [module]) if a.exists() else None)
+        pipelines.append(load_capture(b, [module]) if b.exists() else None)
+    probes = [v for values in originals if values for v in values.values()]
+    checks: list[OutputCheck] = []
+    for i, step in enumerate(steps):
+        names = list(step["outputs"]) + list(step["results"])
+        original, generated = originals[i], pipelines[i]
+        for name in names:
+            if original is None or generated is None:
+                who = (
+                    "neither run reached this step"
+                    if original is None and generated is None
+                    else ("the notebook" if original is None else "the pipeline")
+                    + " did not reach this step"
+                )
+                checks.append(OutputCheck(step["name"], name, "not run", who))
+                continue
+            outcome = compare_values(
+                original.get(name), generated.get(name), rtol=options.rtol, atol=options.atol, probes=probes
+            )
+            checks.append(OutputCheck(step["name"], name, outcome.status, outcome.detail))
+    return checks

@@ -1,0 +1,1 @@
+"""Run notebooks and generated pipelines with parameters (papermill)."""
