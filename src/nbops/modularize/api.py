@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from nbops.config import find_pyproject
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
-from nbops.errors import ConflictError, NotebookReadError, NotFoundError, UsageError, WriteError
+from nbops.errors import ConflictError, NotFoundError, UsageError, WriteError
 from nbops.modularize.codegen import generate_module
 from nbops.modularize.plan import ModulePlan, Problem, make_plan, module_name_for
 from nbops.modularize.slim import slim_notebook
@@ -28,7 +27,7 @@ from nbops.modularize.testgen import generate_tests
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = ["FileAction", "ModularizeOptions", "ModularizeResult", "modularize", "plan_to_dict"]
 
@@ -138,6 +137,16 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
             for p in plan.problems
         ],
     }
+
+
+def _nearest_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start``, not above the git repository."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder / "pyproject.toml"
+        if (folder / ".git").exists():
+            return None
+    return None
 
 
 def _project_package(out: Path) -> str | None:
@@ -274,15 +283,12 @@ def modularize(path: Path, options: ModularizeOptions | None = None) -> Modulari
     when a file would be overwritten that nbops did not generate (``options.force`` allows)."""
     options = options or ModularizeOptions()
     path = Path(path)
-    try:
-        nb = _read(path)
-    except NotebookReadError:
-        raise
+    nb = _read(path)
     notebook_dir = path.resolve().parent
     if options.out is not None:
         out = Path(options.out).resolve()
     else:
-        pyproject = find_pyproject(notebook_dir)
+        pyproject = _nearest_pyproject(notebook_dir)
         out = pyproject.parent if pyproject is not None else notebook_dir
     package = options.package or _project_package(out) or module_name_for(out.name) or "pipelines"
     if not all(part.isidentifier() for part in package.split(".")):

@@ -22,7 +22,7 @@ from nbops.core.notebook import Cell
 from nbops.core.symbols import CellSymbols, classify_call
 from nbops.modularize.plan import ModulePlan, StepSpec, installed_packages, is_import_block
 
-__all__ = ["GeneratedModule", "generate_module", "SHOW"]
+__all__ = ["SHOW", "GeneratedModule", "generate_module"]
 
 SHOW = "show"  # the display flag every step with plots or displays takes
 
@@ -104,9 +104,8 @@ def _string_lines(text: str) -> set[int]:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
                 inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
-            elif tok.type == tokenize.FSTRING_MIDDLE if hasattr(tokenize, "FSTRING_MIDDLE") else False:
-                if tok.end[0] > tok.start[0]:
-                    inside.update(range(tok.start[0], tok.end[0]))
+            elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0], tok.end[0]))  # Python 3.12+ f-strings
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
     return inside
@@ -260,8 +259,8 @@ class _CellWriter:
                 start = self.offsets.at(node.lineno, node.col_offset)
                 stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
                 self.gen.imports_extra.add("import functools")
-                kws = ", ".join(f"{p}={p}" for p in extra)
-                self.edits.append((start, stop, f"functools.partial({node.id}, {kws})"))
+                partial_kws = ", ".join(f"{p}={p}" for p in extra)
+                self.edits.append((start, stop, f"functools.partial({node.id}, {partial_kws})"))
 
     def collect_rename_edits(self, tree: ast.Module) -> None:
         """Rename data names that shadow builtins from their first binding on."""
@@ -462,16 +461,27 @@ class _Generator:
         )
         seen: set[str] = set()
         lines: list[str] = []
-        future: list[str] = []
-        fixed = ["from __future__ import annotations", "", "import argparse", "import json", "from collections.abc import Callable, Mapping", "from typing import Any"]
-        for imp in sorted(self.imports_extra) + (["from IPython.display import display"] if plan.needs_display_import else []):
-            fixed.append(imp)
+        fixed = [
+            "from __future__ import annotations",
+            "",
+            "import argparse",
+            "import json",
+            "from collections.abc import Callable, Mapping",
+            "from typing import Any",
+            *sorted(self.imports_extra),
+        ]
+        if plan.needs_display_import:
+            fixed.append("from IPython.display import display")
         for text in imports:
-            key = "\n".join(line.rstrip() for line in text.strip().splitlines() if not line.strip().startswith("#"))
-            if key in seen:
-                continue
+            key = "\n".join(
+                line.rstrip()
+                for line in text.strip().splitlines()
+                if not line.strip().startswith("#")
+            )
+            if key in seen or key.startswith("from __future__"):
+                continue  # the module already starts with its own __future__ import
             seen.add(key)
-            (future if key.startswith("from __future__") else lines).append(text.strip())
+            lines.append(text.strip())
         notebook_imports = [t for t in lines if t.strip() not in fixed]
         params = self.parameters_block()
         reqs = f"REQUIREMENTS: list[str] = {json.dumps(self.requirements)}\n\"\"\"Packages the notebook installed with `pip install` (declare them as dependencies).\"\"\""

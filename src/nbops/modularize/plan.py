@@ -39,9 +39,15 @@ from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import CellSymbols, FunctionInfo, classify_call, is_builtin
 
 __all__ = [
+    "FunctionPlan",
+    "ModulePlan",
+    "Parameter",
+    "Problem",
+    "StepSpec",
     "installed_packages",
     "is_import_block",
-    "FunctionPlan", "ModulePlan", "Parameter", "Problem", "StepSpec", "make_plan"]
+    "make_plan",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -112,6 +118,7 @@ class ModulePlan:
     parameter_cells: tuple[int, ...]
     problems: list[Problem] = field(default_factory=list)
     needs_display_import: bool = False
+    star_import: bool = False  # a ``from m import *`` is hoisted: unknown names may come from it
     # data names that shadow a builtin (``max = ...``): inside a function such a name would be
     # local everywhere, breaking reads of the builtin before the assignment, so from its first
     # binding on it is renamed (``max_``); ``first_binding`` is (cell, line, column) of that
@@ -295,21 +302,22 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     # Which cells bind each name at module scope (any way) - a def is hoistable only when
     # its cell is the one place the notebook binds that name.
     binders: dict[str, set[int]] = {}
-    for index, symbols in flow.symbols.items():
-        for ref in symbols.writes:
+    for index, analysed in flow.symbols.items():
+        for ref in analysed.writes:
             binders.setdefault(ref.name, set()).add(index)
 
     # imports of packages the notebook pip-installs stay where they were (they only work
     # after the install ran)
     installed = {
         _requirement_name(spec)
-        for symbols in flow.symbols.values()
-        for magic in symbols.source.magics
+        for analysed in flow.symbols.values()
+        for magic in analysed.source.magics
         if is_pip_install(magic)
         for spec in installed_packages(magic)
     }
     imports: dict[int, set[int]] = {}
     import_names: set[str] = set()
+    has_star = False
     candidates: dict[str, tuple[int, ast.stmt, FunctionInfo]] = {}
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
@@ -350,6 +358,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                         candidates[stmt.name] = (cell.index, stmt, info)
         for imp in symbols.imports:
             if imp.is_star and imp.top_level:
+                has_star = True
                 problems.append(
                     Problem(
                         cell.index,
@@ -372,9 +381,9 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         while changed:
             changed = False
             for name, (_, _, info) in hoisted.items():
-                for ref in _references(info):
-                    if ref in hoisted and ref != name:
-                        for extra in new_params[ref]:
+                for other in _references(info):
+                    if other in hoisted and other != name:
+                        for extra in new_params[other]:
                             if extra not in new_params[name]:
                                 new_params[name].append(extra)
                                 changed = True
@@ -433,6 +442,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         module_names=module_names,
         parameter_cells=parameter_cells,
         problems=problems,
+        star_import=has_star,
     )
     all_names = set(binders) | module_names
     for cell in nb.code_cells:
@@ -475,8 +485,8 @@ def _step_specs(
 
     # every name the notebook binds or the module defines is taken for step function names
     taken = set(plan.module_names) | RESERVED | set(param_names)
-    for symbols in flow.symbols.values():
-        taken |= {ref.name for ref in symbols.writes}
+    for analysed in flow.symbols.values():
+        taken |= {ref.name for ref in analysed.writes}
 
     # names read by a later step, per providing step; names bound per step
     read_later: list[set[str]] = [set() for _ in kept]
@@ -497,9 +507,11 @@ def _step_specs(
 
     undefined: list[set[str]] = [set() for _ in kept]
     for item in flow.document.unresolved:
-        i = step_of.get(item.cell)
-        if i is None or flow.document.star_import_seen:
+        at = step_of.get(item.cell)
+        if at is None or flow.document.star_import_seen:
             continue
+        if item.name.startswith("__") and item.name.endswith("__"):
+            continue  # __file__, __name__...: the module has its own
         if item.name == "display":
             plan.needs_display_import = True
             continue
@@ -511,8 +523,8 @@ def _step_specs(
                 f"`{item.name}` exists only inside IPython; the module cannot use it",
             )
             continue
-        symbols = flow.symbols.get(item.cell)
-        if symbols is not None and symbols.unknown_names_from is not None:
+        reader = flow.symbols.get(item.cell)
+        if reader is not None and reader.unknown_names_from is not None:
             why = "may be defined only by `exec`, `%run` or a star import there"
         elif item.later_provider is not None:
             why = f"is defined only later, in cell {item.later_provider + 1}"
@@ -525,7 +537,52 @@ def _step_specs(
             f"`{item.name}` {why}; it becomes a required input of the step and the pipeline "
             "stops there, as the notebook does when run top to bottom",
         )
-        undefined[i].add(item.name)
+        undefined[at].add(item.name)
+
+    # Past an exec / %run / globals() write the data flow stops reporting names it cannot
+    # resolve; without a star import to provide them, they are undefined in the module.
+    if flow.document.star_import_seen and not plan.star_import:
+        for i, step in enumerate(kept):
+            for index in step.cells:
+                symbols = flow.symbols.get(index)
+                if symbols is None:
+                    continue
+                provided = flow.document.inputs(index)
+                for ref in symbols.reads:
+                    n = ref.name
+                    if (
+                        n in provided
+                        or is_builtin(n)
+                        or n in plan.module_names
+                        or n in param_names
+                        or n in PLACEHOLDERS
+                        or n in IPYTHON_NAMES
+                        or n.startswith("__")
+                    ):
+                        continue
+                    plan.problem(
+                        index,
+                        ref.line,
+                        "error",
+                        f"`{n}` may be defined only by `exec`, `%run` or a `globals()` write, "
+                        "which the module cannot reproduce; it becomes a required input of the "
+                        "step",
+                    )
+                    undefined[i].add(n)
+
+    # A builtin-shadowing name (``max = ...``) is invisible to the data flow (reads of builtins
+    # are not tracked): a later step that reads it takes it from the last step binding it.
+    shadow_inputs: list[list[str]] = [[] for _ in kept]
+    shadow_outputs: list[set[str]] = [set() for _ in kept]
+    for name, (cell, _, _) in plan.first_binding.items():
+        first = step_of.get(cell)
+        if first is None:
+            continue
+        for i in range(first + 1, len(kept)):
+            if _loads(plan, kept[i].cells, name):
+                provider = max(j for j in range(i) if name in bound[j])
+                shadow_inputs[i].append(name)
+                shadow_outputs[provider].add(name)
 
     specs: list[StepSpec] = []
     used: set[str] = set()
@@ -542,13 +599,18 @@ def _step_specs(
             n
             for n in top_bound[i] & bound[i]
             if n not in step.outputs
+            and n not in shadow_outputs[i]
             and n not in later_bound
             and n not in read_later[i]
             and not n.startswith("_")
             and n not in plan.module_names
             and not _is_temporary(flow, step.cells, n)
         )
-        inputs = [n for n in step.inputs if n not in param_names] + sorted(undefined[i])
+        inputs = (
+            [n for n in step.inputs if n not in param_names]
+            + shadow_inputs[i]
+            + sorted(undefined[i])
+        )
         specs.append(
             StepSpec(
                 name=name,
@@ -557,12 +619,28 @@ def _step_specs(
                 doc=step.doc,
                 inputs=tuple(dict.fromkeys(inputs)),
                 parameters=tuple(n for n in step.inputs if n in param_names),
-                outputs=step.outputs,
+                outputs=tuple(sorted(set(step.outputs) | shadow_outputs[i])),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),
             )
         )
     return specs
+
+
+def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:
+    """True when these cells read ``name`` outside the statements hoisted to the module."""
+    for index in cells:
+        symbols = plan.flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        hoisted = plan.hoisted.get(index, set())
+        for stmt in symbols.tree.body:
+            if id(stmt) in hoisted:
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+                    return True
+    return False
 
 
 def _top_level_targets(tree: ast.Module) -> set[str]:

@@ -75,11 +75,11 @@ def slim_notebook(
             cells.append(_code(step_call(plan, first_cell[cell.index], shows)))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
-    doc = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
-    for n, c in enumerate(doc["cells"]):
+    for n, c in enumerate(cells):
         c["id"] = c.get("id") or f"nbops-{n}"
-        if c.get("id") and cell_id_taken(doc["cells"], c["id"], n):
+        if cell_id_taken(cells, c["id"], n):
             c["id"] = f"nbops-{n}"
+    doc = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 

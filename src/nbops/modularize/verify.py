@@ -246,7 +246,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
         except (ValueError, KeyError):
             steps = []
             err = (describe.stderr.strip().splitlines() or ["no output"])[-1]
-            pipeline_import_error = Stop(None, err, err.split(":", 1)[0])
+            pipeline_import_error: Stop | None = Stop(None, err, err.split(":", 1)[0])
         else:
             pipeline_import_error = None
         if pipeline_import_error is None:
@@ -263,7 +263,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
         status: dict[str, Any] = (
             json.loads(status_file.read_text(encoding="utf-8")) if status_file.exists() else {"steps": [], "error": None}
         )
-        pipeline_stop = pipeline_import_error
+        pipeline_stop: Stop | None = pipeline_import_error
         if status.get("error"):
             err = status["error"]
             done = len(status["steps"])

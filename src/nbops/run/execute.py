@@ -18,7 +18,7 @@ from typing import Any
 
 from nbops.errors import ToolError
 
-__all__ = ["CellFailure", "Execution", "execute_notebook", "ORIGINAL_INDEX_KEY"]
+__all__ = ["ORIGINAL_INDEX_KEY", "CellFailure", "Execution", "execute_notebook"]
 
 # Cell metadata key recording a cell's index in the notebook before cells were inserted.
 ORIGINAL_INDEX_KEY = "nbops_index"

@@ -26,7 +26,7 @@ class NbopsExtension(ExtensionApp):
 
     name = "nbops"
     version = __version__
-    description = "nbops: lint and fix notebooks from JupyterLab"
+    description = "nbops: lint, fix and modularize notebooks from JupyterLab"
     load_other_extensions = True
 
     max_body_size = Integer(
@@ -34,7 +34,9 @@ class NbopsExtension(ExtensionApp):
         help="Largest request body (bytes) the nbops API accepts; larger ones get 413.",
     ).tag(config=True)
 
-    workers = Integer(2, help="Threads that run lint and fix requests.").tag(config=True)
+    workers = Integer(2, help="Threads that run lint, fix and modularize requests.").tag(
+        config=True
+    )
 
     linters = Integer(8, help="Warm linters kept (one per config and rule selection).").tag(
         config=True

@@ -1,10 +1,11 @@
-"""The REST handlers under ``/nbops/``: thin HTTP wrappers over the lint core, JSON in and out.
+"""The REST handlers under ``/nbops/``: thin HTTP wrappers over the core, JSON in and out.
 
 Every handler derives from :class:`NbopsHandler`, which authenticates (jupyter_server's token
 or cookie, with its XSRF check on POST), caps the request body, and turns every failure into
 one JSON shape ``{"error", "message", "path", "cell", "hint", "status"}``: an
 :class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, anything
-unexpected as a 500 with a generic message (the traceback goes to the server log only).
+unexpected as a 500 with a generic message (the traceback goes to the server log only). A
+:class:`~nbops.errors.ConflictError` that carries a plan adds it as ``"plan"``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from nbops import __version__
-from nbops.errors import NbopsError, NotFoundError, UsageError, http_status
+from nbops.errors import ConflictError, NbopsError, NotFoundError, UsageError, http_status
 from nbops.server.jobs import Jobs
-from nbops.server.requests import fix_request, lint_request, parse_body
+from nbops.server.requests import fix_request, lint_request, modularize_request, parse_body
 
 __all__ = [
     "NbopsHandler",
@@ -32,6 +33,7 @@ __all__ = [
     "RuleHandler",
     "LintHandler",
     "FixHandler",
+    "ModularizeHandler",
     "FallbackHandler",
     "State",
 ]
@@ -107,6 +109,11 @@ class NbopsHandler(APIHandler):
         data = value if isinstance(value, bytes) else json.dumps(value).encode("utf-8")
         return self.finish(data)
 
+    async def _may_write(self) -> bool:
+        """Whether the server's Authorizer lets this user write files (``write`` on contents)."""
+        allowed = self.authorizer.is_authorized(self, self.current_user, "write", "contents")
+        return bool(await allowed) if isinstance(allowed, Awaitable) else bool(allowed)
+
     # -- errors ------------------------------------------------------------------------------
     def _public_path(self, path: str | None) -> str | None:
         """Paths in errors are root-relative: never leak where the server's files live."""
@@ -127,6 +134,8 @@ class NbopsHandler(APIHandler):
             status_code = http_status(exc)
             body = exc.to_json()
             body["path"] = self._public_path(exc.path)
+            if isinstance(exc, ConflictError) and isinstance(exc.plan, dict):
+                body["plan"] = exc.plan  # made root-relative by Jobs.modularize
         elif isinstance(exc, web.HTTPError):
             message = exc.log_message or exc.reason or responses.get(status_code, "error")
             if exc.log_message and exc.args:
@@ -220,9 +229,18 @@ class FixHandler(NbopsHandler):
         jobs = self.state.jobs
         await self.reply(await jobs.run(jobs.fix_bytes, req))
 
-    async def _may_write(self) -> bool:
-        allowed = self.authorizer.is_authorized(self, self.current_user, "write", "contents")
-        return bool(await allowed) if isinstance(allowed, Awaitable) else bool(allowed)
+
+class ModularizeHandler(NbopsHandler):
+    """``POST /nbops/modularize``: the plan (dry run, the default), or the files written."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        req = modularize_request(await self.json_body(), self.state.root)
+        if not req.dry_run and not await self._may_write():
+            raise web.HTTPError(403, "not authorized to write files")
+        jobs = self.state.jobs
+        await self.reply(await jobs.run(jobs.modularize_bytes, req))
 
 
 class FallbackHandler(NbopsHandler):

@@ -19,15 +19,18 @@ __all__ = [
     "Target",
     "LintRequest",
     "FixRequest",
+    "ModularizeRequest",
     "parse_body",
     "confine",
     "lint_request",
     "fix_request",
+    "modularize_request",
 ]
 
 _SELECTION_KEYS = {"select", "ignore", "format_check"}
 _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write"}
+_MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,16 @@ class FixRequest(LintRequest):
     write: bool = False
 
 
+@dataclass(frozen=True)
+class ModularizeRequest:
+    target: Target
+    out: Path | None  # resolved, inside the root; None: modularize's default
+    out_name: str | None  # the root-relative folder the client sent, normalised ("" is the root)
+    package: str | None
+    dry_run: bool = True
+    force: bool = False
+
+
 def parse_body(data: bytes) -> dict[str, Any]:
     """The request body as a JSON object (400 for anything else)."""
     if not data.strip():
@@ -67,34 +80,62 @@ def parse_body(data: bytes) -> dict[str, Any]:
     return value
 
 
-def confine(root: Path, value: object, *, must_exist: bool) -> Target:
-    """Resolve a client path inside ``root``; refuse anything that could leave it.
-
-    ``root`` must already be resolved. Absolute paths and ``..`` are refused before touching
-    the file system; symlinks are then followed and the real file must still be in the root.
-    """
+def _relative_parts(value: object, field: str, what: str) -> list[str]:
+    """The segments of a client path; refuses absolute paths and ``..`` before any file access."""
     if not isinstance(value, str) or not value.strip():
-        raise UsageError("'path' must be a non-empty string", hint="a notebook path relative to the server root")
+        raise UsageError(
+            f"'{field}' must be a non-empty string", hint=f"{what} relative to the server root"
+        )
     if "\0" in value:
-        raise UsageError("'path' contains a NUL character")
+        raise UsageError(f"'{field}' contains a NUL character")
     posix = value.replace("\\", "/")
     if posix.startswith("/") or PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
-        raise AccessError("absolute paths are not allowed", hint="send the path relative to the server root")
+        raise AccessError(
+            "absolute paths are not allowed", hint="send the path relative to the server root"
+        )
     parts = [p for p in posix.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise AccessError("'..' is not allowed in a path", hint="send the path relative to the server root")
-    name = "/".join(parts)
-    if not name.lower().endswith(".ipynb"):
-        raise UsageError("only .ipynb notebooks can be linted or fixed", path=name)
+        raise AccessError(
+            "'..' is not allowed in a path", hint="send the path relative to the server root"
+        )
+    return parts
+
+
+def _inside(root: Path, parts: list[str], name: str) -> Path:
+    """``root/parts`` with symlinks followed; it must still be inside ``root``."""
     try:
         file = root.joinpath(*parts).resolve()
     except (OSError, RuntimeError) as exc:  # symlink loops
         raise AccessError(f"cannot resolve the path: {exc}", path=name) from None
     if not file.is_relative_to(root):
         raise AccessError("the path leads outside the server root", path=name)
+    return file
+
+
+def confine(root: Path, value: object, *, must_exist: bool) -> Target:
+    """Resolve a client path inside ``root``; refuse anything that could leave it.
+
+    ``root`` must already be resolved. Absolute paths and ``..`` are refused before touching
+    the file system; symlinks are then followed and the real file must still be in the root.
+    """
+    parts = _relative_parts(value, "path", "a notebook path")
+    name = "/".join(parts)
+    if not name.lower().endswith(".ipynb"):
+        raise UsageError("only .ipynb notebooks can be linted or fixed", path=name)
+    file = _inside(root, parts, name)
     if must_exist and not file.exists():
         raise NotFoundError("no such notebook", path=name)
     return Target(file=file, name=name)
+
+
+def confine_dir(root: Path, value: object, field: str) -> tuple[Path, str]:
+    """A client folder inside ``root`` (it need not exist yet): its real path and its name."""
+    parts = _relative_parts(value, field, "a folder")
+    name = "/".join(parts)
+    folder = _inside(root, parts, name)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"'{field}' is not a folder", path=name)
+    return folder, name
 
 
 def _codes(body: dict[str, Any], key: str) -> tuple[str, ...] | None:
@@ -150,4 +191,32 @@ def fix_request(body: dict[str, Any], root: Path) -> FixRequest:
         unsafe=bool(_flag(body, "unsafe", False)),
         clear_outputs=bool(_flag(body, "clear_outputs", False)),
         write=write,
+    )
+
+
+def modularize_request(body: dict[str, Any], root: Path) -> ModularizeRequest:
+    """``POST /nbops/modularize``: ``{"path", "dry_run"?, "force"?, "package"?, "out"?}``."""
+    unknown = sorted(set(body) - _MODULARIZE_KEYS)
+    if unknown:
+        raise UsageError(
+            f"unknown field(s): {', '.join(unknown)}",
+            hint=f"allowed: {', '.join(sorted(_MODULARIZE_KEYS))}",
+        )
+    if "path" not in body:
+        raise UsageError("'path' is required", hint="a notebook path relative to the server root")
+    target = confine(root, body["path"], must_exist=True)
+    package = body.get("package")
+    if package is not None and (not isinstance(package, str) or not package.strip()):
+        raise UsageError("'package' must be a non-empty string", hint="a Python package name")
+    out: Path | None = None
+    out_name: str | None = None
+    if body.get("out") is not None:
+        out, out_name = confine_dir(root, body["out"], "out")
+    return ModularizeRequest(
+        target=target,
+        out=out,
+        out_name=out_name,
+        package=package.strip() if package is not None else None,
+        dry_run=bool(_flag(body, "dry_run", True)),
+        force=bool(_flag(body, "force", False)),
     )

@@ -15,6 +15,7 @@ from nbops.server.handlers import (
     FallbackHandler,
     FixHandler,
     LintHandler,
+    ModularizeHandler,
     NbopsHandler,
     RuleHandler,
     RulesHandler,
@@ -54,6 +55,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/rules/{code}", RuleHandler),
     Route("/nbops/lint", LintHandler),
     Route("/nbops/fix", FixHandler),
+    Route("/nbops/modularize", ModularizeHandler),
 )
 
 
