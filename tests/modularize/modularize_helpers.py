@@ -51,9 +51,22 @@ def load_module(source: str, folder: Path) -> ModuleType:
 def undefined_names(source: str) -> list[str]:
     """ruff's F821 findings on the generated source."""
     proc = subprocess.run(
-        [ruff_binary(), "check", "--isolated", "--select", "F821", "--output-format", "json",
-         "--stdin-filename", "module.py", "-"],
-        input=source, capture_output=True, text=True, check=False,
+        [
+            ruff_binary(),
+            "check",
+            "--isolated",
+            "--select",
+            "F821",
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            "module.py",
+            "-",
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return [item["message"] for item in json.loads(proc.stdout or "[]")]
 
@@ -70,13 +83,16 @@ def snapshot(values: dict[str, Any]) -> dict[str, Any]:
 
 def run_notebook_cells(result: ModularizeResult) -> dict[str, dict[str, Any]]:
     """Execute the notebook's code cells top to bottom in one namespace (what a kernel does
-    for plain Python) and snapshot each step's outputs and results after its last cell."""
+    for plain Python) and snapshot each step's outputs and results after its last cell.
+    """
     nb = result.plan.notebook
     namespace: dict[str, Any] = {"__name__": "__notebook__"}
     after = {max(s.cells): s for s in result.plan.steps}
     seen: dict[str, dict[str, Any]] = {}
     for cell in nb.code_cells:
-        exec(compile(cell.source, f"<cell {cell.index}>", "exec"), namespace)  # noqa: S102
+        exec(
+            compile(cell.source, f"<cell {cell.index}>", "exec"), namespace
+        )  # noqa: S102
         step = after.get(cell.index)
         if step is not None:
             names = [*step.outputs, *step.results]
@@ -86,5 +102,8 @@ def run_notebook_cells(result: ModularizeResult) -> dict[str, dict[str, Any]]:
 
 def run_pipeline(module: ModuleType, **params: Any) -> dict[str, dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
-    module.run(params or None, on_step=lambda name, values: seen.__setitem__(name, snapshot(values)))
+    module.run(
+        params or None,
+        on_step=lambda name, values: seen.__setitem__(name, snapshot(values)),
+    )
     return seen

@@ -252,7 +252,9 @@ def equal(a: Any, b: Any) -> bool:
 
 
 @pytest.mark.parametrize("snippet", list(SNIPPETS.values()), ids=list(SNIPPETS))
-def test_pipeline_computes_what_the_notebook_computes(snippet: str, tmp_path: Path) -> None:
+def test_pipeline_computes_what_the_notebook_computes(
+    snippet: str, tmp_path: Path
+) -> None:
     notebook = write_notebook(snippet, tmp_path)
     before = hashlib.sha256(notebook.read_bytes()).hexdigest()
     result, source = make(snippet, tmp_path)
@@ -266,7 +268,9 @@ def test_pipeline_computes_what_the_notebook_computes(snippet: str, tmp_path: Pa
     for step, values in expected.items():
         assert list(got[step]) == list(values), step
         for name, value in values.items():
-            assert equal(got[step][name], value), f"{step}.{name}: {got[step][name]!r} != {value!r}"
+            assert equal(
+                got[step][name], value
+            ), f"{step}.{name}: {got[step][name]!r} != {value!r}"
 
 
 def test_function_globals_become_keyword_parameters(tmp_path: Path) -> None:
@@ -287,7 +291,9 @@ def test_function_globals_become_keyword_parameters(tmp_path: Path) -> None:
     ]
 
 
-def test_class_reading_a_global_stays_in_its_step_and_is_reported(tmp_path: Path) -> None:
+def test_class_reading_a_global_stays_in_its_step_and_is_reported(
+    tmp_path: Path,
+) -> None:
     result, source = make(CLASSES, tmp_path)
     top = {n.name for n in ast.parse(source).body if isinstance(n, ast.ClassDef)}
     assert top == {"Counter"}
@@ -403,7 +409,9 @@ c = a + 1
     assert any(p.cell == 2 and "does not parse" in p.message for p in result.problems)
 
 
-def test_display_calls_are_behind_the_show_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_display_calls_are_behind_the_show_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, source = make(DISPLAYS, tmp_path)
     assert "_nb_show(table, show)" in source
     assert "_nb_show((len(table), 2), show)" in source
@@ -476,12 +484,17 @@ def test_existing_init_is_never_rewritten(tmp_path: Path) -> None:
     [
         (None, NotFoundError),
         ("{not json", NotebookReadError),
-        ('{"cells": [], "metadata": {"kernelspec": {"name": "ir", "language": "R"}, '
-         '"language_info": {"name": "R"}}, "nbformat": 4, "nbformat_minor": 5}', UsageError),
+        (
+            '{"cells": [], "metadata": {"kernelspec": {"name": "ir", "language": "R"}, '
+            '"language_info": {"name": "R"}}, "nbformat": 4, "nbformat_minor": 5}',
+            UsageError,
+        ),
     ],
     ids=["missing", "broken-json", "r-kernel"],
 )
-def test_bad_input_gets_a_clear_error(content: str | None, error: type[Exception], tmp_path: Path) -> None:
+def test_bad_input_gets_a_clear_error(
+    content: str | None, error: type[Exception], tmp_path: Path
+) -> None:
     path = tmp_path / "nb.ipynb"
     if content is not None:
         path.write_text(content)

@@ -20,21 +20,18 @@ from typing import Literal
 from nbops.core.magics import HELP_CALL, PYTHON_CELL_MAGICS, Magic, is_pip_install
 from nbops.core.notebook import Cell
 from nbops.core.symbols import CellSymbols, classify_call
-from nbops.modularize.plan import ModulePlan, StepSpec, installed_packages, is_import_block
+from nbops.modularize.plan import (
+    DROPPED_MAGICS,
+    ModulePlan,
+    StepSpec,
+    installed_packages,
+    is_import_block,
+)
 
 __all__ = ["SHOW", "GeneratedModule", "generate_module"]
 
 SHOW = "show"  # the display flag every step with plots or displays takes
 
-# Magics with no effect on what a script computes: dropped.
-DROPPED_MAGICS = frozenset(
-    """
-    matplotlib pylab load_ext reload_ext unload_ext autoreload aimport config precision
-    time timeit prun memit mprun lprun capture who whos who_ls lsmagic magic quickref pwd
-    history hist autosave xmode pprint watermark autotime notebook colors pinfo pinfo2
-    pdef pdoc psource pfile debug pdb tb doctest_mode automagic autocall autoawait page
-    """.split()  # noqa: SIM905 - a word list
-)
 _SHELL_META = re.compile(r"[|&;<>*?`$(){}\[\]~\\'\"]")
 
 SegmentKind = Literal["import", "def", "body"]

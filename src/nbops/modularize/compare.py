@@ -11,14 +11,19 @@ differ, ...``) or ``not comparable`` (the detail says why). The rules, kind by k
   not ``np.allclose``'s); integers exactly; object arrays element by element. Only values
   are judged: int64 vs float64 arrays of equal values are equal (the detail says so).
 - pandas DataFrame/Series/Index: judged by ``pandas.testing`` (``check_exact=False``, dtypes
-  and names checked); the detail names the first difference.
+  and names checked), then integer columns and labels exactly; the detail names the first
+  difference in one line.
 - estimators (``get_params`` and ``fit``): class name, ``get_params(deep=False)``, then, when
   fitted, predictions on the probes that fit the model, else the fitted ``*_`` attributes.
 - dicts, lists, tuples, sets: recursively (list vs tuple differs); strings, bytes, None: ``==``.
 - :class:`~nbops.modularize.capture.StandIn` objects, and plain objects (no ``__eq__``): class
-  name (not module: ``__main__.Foo`` is ``pkg.mod.Foo``) and state, recursively.
-- unpicklable or missing values, matplotlib objects, objects that compare by identity:
-  see :meth:`_Comparer.compare`.
+  name (not module: ``__main__.Foo`` is ``pkg.mod.Foo``) and state, recursively. Functions
+  and classes compare by name.
+- :class:`~nbops.modularize.capture.Missing` on one side differs, on both is equal.
+- :class:`~nbops.modularize.capture.Unpicklable` on either side is not comparable, unless
+  both have the same type and the same whole repr with no memory address (" at 0x").
+- matplotlib objects, objects that compare by identity only, ``==`` that raises or does not
+  return a bool: not comparable. Other objects: ``==``.
 
 numpy and pandas are imported only when such a value is seen: this module imports with the
 standard library alone.
@@ -349,15 +354,15 @@ class _Comparer:
         """The verdict on ``a`` (original) vs ``b`` (generated) at ``path`` (``['k'][0]``)."""
         if depth > MAX_DEPTH:
             return _not_comparable(path, f"nested deeper than {MAX_DEPTH} levels")
-        if a is b or (type(a) is type(b) and type(a) in _SIMPLE and a == b):
-            return (
-                EQUAL  # the same object (a function, None...), or the quick common case
-            )
+        if type(a) is type(b) and type(a) in _SIMPLE and a == b:
+            return EQUAL  # the quick common case
         ka, kb = _kind(a), _kind(b)
         if "missing" in (ka, kb):
             return self._missing(a, b, path)
         if "unpicklable" in (ka, kb):
             return self._unpicklable(a, b, path)
+        if a is b:  # the same object: a function or a singleton loaded by reference
+            return EQUAL
         if {ka, kb} <= {"bool", "number"}:
             return self._number(a, b, path)
         if "object" in (ka, kb):  # a StandIn: vs another, or vs a plain object
@@ -483,9 +488,8 @@ class _Comparer:
                 x, y = complex(a), complex(b)
                 if cmath.isnan(x) and cmath.isnan(y):
                     return EQUAL
-                close, diff = cmath.isclose(
-                    x, y, rel_tol=self.rtol, abs_tol=self.atol
-                ), abs(x - y)
+                close = cmath.isclose(x, y, rel_tol=self.rtol, abs_tol=self.atol)
+                diff = abs(x - y)
             else:
                 fx, fy = float(a), float(b)
                 if math.isnan(fx) and math.isnan(fy):
@@ -611,11 +615,11 @@ class _Comparer:
         except Exception as exc:  # noqa: BLE001 - a user's __eq__ may raise anything
             return _not_comparable(path, f"== raised {_describe(exc)}")
         # a bool or numpy bool; anything else (an array...) is no verdict
-        if _is_bool(same):
-            return (
-                EQUAL if bool(same) else _differs(path, f"{_short(a)} vs {_short(b)}")
+        if not _is_bool(same):
+            return _not_comparable(
+                path, f"== returned a {type(same).__name__}, not a bool"
             )
-        return _not_comparable(path, f"== returned a {type(same).__name__}, not a bool")
+        return EQUAL if bool(same) else _differs(path, f"{_short(a)} vs {_short(b)}")
 
     # --- numpy
 
@@ -654,9 +658,8 @@ class _Comparer:
             bad = np.flatnonzero(a != b)
             if bad.size and ka != "b":  # as Python ints: exact, even for int64 extremes
                 max_diff = np.abs(a[bad].astype(object) - b[bad].astype(object)).max()
-        elif (
-            ka in "biufc" and kb in "biufc"
-        ):  # floats: within tolerance, NaN equals NaN
+        elif ka in "biufc" and kb in "biufc":
+            # floats: within tolerance, NaN equals NaN
             dtype = "complex128" if "c" in (ka, kb) else "float64"
             x, y = a.astype(dtype), b.astype(dtype)
             with np.errstate(all="ignore"):

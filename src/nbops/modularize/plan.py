@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
-from nbops.core.magics import PLACEHOLDERS, Magic, is_pip_install
+from nbops.core.magics import PLACEHOLDERS, PYTHON_CELL_MAGICS, Magic, is_pip_install
 from nbops.core.notebook import Cell, Notebook
 from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import CellSymbols, FunctionInfo, classify_call, is_builtin
@@ -53,6 +53,15 @@ Severity = Literal["error", "warning"]
 
 # Names Jupyter provides in every kernel that a library must import or cannot have.
 IPYTHON_NAMES = frozenset({"display", "get_ipython", "In", "Out", "_ih", "_oh", "exit", "quit"})
+# Magics with no effect on what a script computes: dropped.
+DROPPED_MAGICS = frozenset(
+    """
+    matplotlib pylab load_ext reload_ext unload_ext autoreload aimport config precision
+    time timeit prun memit mprun lprun capture who whos who_ls lsmagic magic quickref pwd
+    history hist autosave xmode pprint watermark autotime notebook colors pinfo pinfo2
+    pdef pdoc psource pfile debug pdb tb doctest_mode automagic autocall autoawait page
+    """.split()  # noqa: SIM905 - a word list
+)
 # Names the generated module defines itself.
 RESERVED = frozenset({"PARAMETERS", "PIPELINE", "REQUIREMENTS", "run", "main", "describe"})
 
@@ -136,7 +145,7 @@ class ModulePlan:
             self.problems.append(item)
 
 
-def _is_placeholder_call(node: ast.AST) -> bool:
+def _is_placeholder_call(node: ast.AST | None) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -469,9 +478,25 @@ def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
         if symbols.tree is None:
             return True  # a syntax error is carried over as a TODO
         hoisted = plan.hoisted.get(index, set())
-        if any(id(stmt) not in hoisted for stmt in symbols.tree.body):
+        magics = {m.line: m for m in symbols.source.magics}
+        for stmt in symbols.tree.body:
+            if id(stmt) in hoisted:
+                continue
+            value = stmt.value if isinstance(stmt, ast.Expr) else None
+            magic = magics.get(stmt.lineno)
+            if _is_placeholder_call(value) and magic is not None and _dropped(magic):
+                continue
             return True
     return False
+
+
+def _dropped(magic: Magic) -> bool:
+    """True for IPython syntax the module drops (help, installs, display-only magics)."""
+    if magic.kind == "help" or is_pip_install(magic):
+        return True
+    if magic.kind == "cell_magic" and magic.name in PYTHON_CELL_MAGICS:
+        return True  # the header only; the body is code
+    return magic.name in DROPPED_MAGICS
 
 
 def _step_specs(

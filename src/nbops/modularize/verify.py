@@ -249,20 +249,27 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             pipeline_import_error: Stop | None = Stop(None, err, err.split(":", 1)[0])
         else:
             pipeline_import_error = None
+        returncode = 0
         if pipeline_import_error is None:
             try:
-                subprocess.run(
+                returncode = subprocess.run(
                     [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
                     cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
-                )
+                ).returncode
             except subprocess.TimeoutExpired as exc:
                 raise ToolError(
                     f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
                 ) from exc
         status_file = pipe_dir / "status.json"
-        status: dict[str, Any] = (
-            json.loads(status_file.read_text(encoding="utf-8")) if status_file.exists() else {"steps": [], "error": None}
-        )
+        status: dict[str, Any] = {"steps": [], "error": None}
+        if status_file.exists():
+            status = json.loads(status_file.read_text(encoding="utf-8"))
+        elif pipeline_import_error is None:  # the process died without a word (os._exit, a crash)
+            done = len(list(pipe_dir.glob("*.pkl")))
+            status = {
+                "steps": [s["name"] for s in steps[:done]],
+                "error": {"ename": "ProcessExit", "evalue": f"the pipeline process exited with code {returncode}"},
+            }
         pipeline_stop: Stop | None = pipeline_import_error
         if status.get("error"):
             err = status["error"]
