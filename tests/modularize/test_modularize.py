@@ -518,3 +518,28 @@ def test_package_defaults_to_the_project_name(tmp_path: Path) -> None:
     paths = {f.kind: f.path for f in result.files}
     assert paths["module"] == tmp_path / "src" / "churn_models" / "analysis.py"
     assert paths["notebook"] == nb_dir / "analysis_slim.ipynb"
+
+
+MARKED = """
+# %% [markdown]
+## Prepare
+# %%
+rate = 0.25  # nbops: parameter learning rate
+steps = 3
+# %% [markdown]
+## Train
+# %%
+history = [rate * i for i in range(steps)]
+"""
+
+
+def test_marked_literals_become_parameters(tmp_path: Path) -> None:
+    result, source = make(MARKED, tmp_path)
+    plan = result.to_dict()
+    assert plan["parameters"] == [{"name": "rate", "default": "0.25", "cell": 2, "help": "learning rate"}]
+    assert plan["steps"][0]["parameters"] == ["rate"] and plan["steps"][1]["parameters"] == ["rate"]
+    assert "def prepare(rate=0.25)" in source and "rate = 0.25" not in source
+    module = load_module(source, tmp_path)
+    assert module.run()["history"] == [0.0, 0.25, 0.5]
+    assert module.run({"rate": 1})["history"] == [0, 1, 2]
+    assert run_pipeline(module) == run_notebook_cells(result)

@@ -329,6 +329,10 @@ class _CellWriter:
         for stmt in tree.body:
             if id(stmt) in hoisted and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.collect_header_edits(stmt)
+            elif id(stmt) in self.plan.marked.get(self.cell.index, set()):
+                # a marked parameter: the step takes it as an argument with this default
+                start = self.offsets.at(stmt.lineno, stmt.col_offset)
+                self.edits.append((start, self.offsets.line_end(stmt.lineno), ""))
 
         # statements sharing a line (a; b) form one group
         groups: list[list[ast.stmt]] = []

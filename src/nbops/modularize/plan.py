@@ -126,6 +126,7 @@ class ModulePlan:
     module_names: set[str]  # names bound at module level (imports + hoisted definitions)
     parameter_cells: tuple[int, ...]
     problems: list[Problem] = field(default_factory=list)
+    marked: dict[int, set[int]] = field(default_factory=dict)  # cell -> `# nbops: parameter` stmts
     needs_display_import: bool = False
     star_import: bool = False  # a ``from m import *`` is hoisted: unknown names may come from it
     # data names that shadow a builtin (``max = ...``): inside a function such a name would be
@@ -248,6 +249,41 @@ def _parameters(nb: Notebook, flow: DataFlow, cells: tuple[int, ...], plan_probl
                     )
                 )
     return list(params.values())
+
+
+_MARK = re.compile(r"#\s*nbops:\s*param(?:eter)?\b:?\s*(.*)$")
+
+
+def _marked_parameters(
+    nb: Notebook, flow: DataFlow, parameter_cells: tuple[int, ...], taken: set[str]
+) -> list[tuple[Parameter, ast.stmt]]:
+    """``name = <literal>  # nbops: parameter [help]`` lines of other cells: parameters too."""
+    found: list[tuple[Parameter, ast.stmt]] = []
+    for cell in nb.code_cells:
+        symbols = flow.symbols.get(cell.index)
+        if cell.index in parameter_cells or symbols is None or symbols.tree is None:
+            continue
+        lines = symbols.source.python.splitlines()
+        for stmt in symbols.tree.body:
+            if not (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.lineno == stmt.end_lineno
+            ):
+                continue
+            mark = _MARK.search(lines[stmt.lineno - 1][stmt.end_col_offset or 0 :])
+            name = stmt.targets[0].id
+            if mark is None or name in taken:
+                continue
+            try:
+                ast.literal_eval(stmt.value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            text = ast.get_source_segment(symbols.source.python, stmt.value) or ast.unparse(stmt.value)
+            found.append((Parameter(name, text, True, cell.index, mark.group(1).strip()), stmt))
+            taken.add(name)
+    return found
 
 
 def installed_packages(magic: Magic) -> list[str]:
@@ -439,6 +475,8 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
 
     steps_plan = plan_steps(nb, flow, module_level=module_level)
     parameters = _parameters(nb, flow, parameter_cells, problems)
+    marked = _marked_parameters(nb, flow, parameter_cells, {p.name for p in parameters})
+    parameters += [param for param, _ in marked]
     param_names = {p.name for p in parameters}
     plan = ModulePlan(
         notebook=nb,
@@ -466,6 +504,8 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             while new in all_names:
                 new += "_"
             plan.renamed[ref.name] = new
+    for param, stmt in marked:
+        plan.marked.setdefault(param.cell, set()).add(id(stmt))
     plan.steps = _step_specs(plan, steps_plan.steps, param_names)
     return plan
 
@@ -477,7 +517,7 @@ def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
             continue
         if symbols.tree is None:
             return True  # a syntax error is carried over as a TODO
-        hoisted = plan.hoisted.get(index, set())
+        hoisted = plan.hoisted.get(index, set()) | plan.marked.get(index, set())
         magics = {m.line: m for m in symbols.source.magics}
         for stmt in symbols.tree.body:
             if id(stmt) in hoisted:
@@ -643,7 +683,12 @@ def _step_specs(
                 cells=step.cells,
                 doc=step.doc,
                 inputs=tuple(dict.fromkeys(inputs)),
-                parameters=tuple(n for n in step.inputs if n in param_names),
+                parameters=tuple(
+                    dict.fromkeys(
+                        [p.name for p in plan.parameters if p.cell in step.cells]
+                        + [n for n in step.inputs if n in param_names]
+                    )
+                ),
                 outputs=tuple(sorted(set(step.outputs) | shadow_outputs[i])),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),

@@ -72,7 +72,13 @@ def slim_notebook(
         if cell.index in plan.parameter_cells:
             cells.append(_code(cell.source, ["parameters"]))
         elif cell.index in first_cell:
-            cells.append(_code(step_call(plan, first_cell[cell.index], shows)))
+            step = plan.steps[first_cell[cell.index]]
+            marked = [
+                f"{p.name} = {p.default}  # nbops: parameter"
+                for p in plan.parameters
+                if p.cell in step.cells
+            ]
+            cells.append(_code("\n".join([*marked, step_call(plan, first_cell[cell.index], shows)])))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
     for n, c in enumerate(cells):

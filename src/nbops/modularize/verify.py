@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from nbops.errors import ToolError, UsageError
 from nbops.modularize.api import ModularizeOptions, modularize
-from nbops.modularize.capture import CAPTURE_SOURCE, load_capture
+from nbops.modularize.capture import CAPTURE_SOURCE, MISSING, load_capture
 from nbops.modularize.compare import compare_values
 
 __all__ = ["OutputCheck", "VerifyOptions", "VerifyResult", "verify"]
@@ -325,7 +325,12 @@ def _compare(
         a, b = nb_dir / f"{i}.pkl", pipe_dir / f"{i}.pkl"
         originals.append(load_capture(a, [module]) if a.exists() else None)
         pipelines.append(load_capture(b, [module]) if b.exists() else None)
-    probes = [v for values in originals if values for v in values.values()]
+    probes = {
+        f"{steps[i]['name']}.{name}": value
+        for i, values in enumerate(originals)
+        if values
+        for name, value in values.items()
+    }
     checks: list[OutputCheck] = []
     for i, step in enumerate(steps):
         names = list(step["outputs"]) + list(step["results"])
@@ -341,7 +346,11 @@ def _compare(
                 checks.append(OutputCheck(step["name"], name, "not run", who))
                 continue
             outcome = compare_values(
-                original.get(name), generated.get(name), rtol=options.rtol, atol=options.atol, probes=probes
+                original.get(name, MISSING),
+                generated.get(name, MISSING),
+                rtol=options.rtol,
+                atol=options.atol,
+                probes=probes,
             )
             checks.append(OutputCheck(step["name"], name, outcome.status, outcome.detail))
     return checks

@@ -78,6 +78,7 @@ def execute_notebook(
     import papermill
     from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
     from papermill.exceptions import PapermillExecutionError
 
     name = label or (str(source) if isinstance(source, Path) else "notebook")
@@ -112,5 +113,9 @@ def execute_notebook(
                 path=name,
                 hint="raise --timeout, or check the cell for a crash (memory, native code)",
             ) from exc
+        finally:
+            # nbclient leaves a kernel it did not create running: stop it here
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
     executed = nbformat.read(output, as_version=4)
     return Execution(output, _failure(executed), executed)
