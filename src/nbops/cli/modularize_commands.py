@@ -140,7 +140,10 @@ def cmd_verify(args: Any) -> int:
         return 0 if result.equivalent else 1
     out = sys.stdout.write
     origin = "generated for this run" if result.generated else "on disk"
-    out(f"verifying {args.notebook} against {result.module_path} ({origin})\n")
+    shown = result.module_path
+    if shown.is_relative_to(Path.cwd()):
+        shown = shown.relative_to(Path.cwd())
+    out(f"verifying {args.notebook} against {shown} ({origin})\n")
     rows = [(c.step, c.name, c.status, c.detail) for c in result.checks]
     if rows:
         w1 = max(len("step"), *(len(r[0]) for r in rows))
