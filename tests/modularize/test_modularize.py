@@ -543,3 +543,19 @@ def test_marked_literals_become_parameters(tmp_path: Path) -> None:
     assert module.run()["history"] == [0.0, 0.25, 0.5]
     assert module.run({"rate": 1})["history"] == [0, 1, 2]
     assert run_pipeline(module) == run_notebook_cells(result)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "needle"),
+    [
+        ("# %%\ndef sum(x, y):\n    return x + y\n# %%\ntotal = sum(1, 2)\n", "total = sum(1, 2)"),
+        ("# %%\nx = 1\n# %%\nwith open('/dev/null') as f:\n    display(x)\n",
+         "from IPython.display import display"),
+        ("# %%\nip = get_ipython()\n", "from IPython import get_ipython"),
+    ],
+    ids=["def-shadowing-a-builtin", "display-in-a-block", "get-ipython"],
+)
+def test_kernel_names_and_hoisted_builtin_shadows_stay_defined(snippet: str, needle: str, tmp_path: Path) -> None:
+    _, source = make(snippet, tmp_path)
+    assert needle in source
+    assert undefined_names(source) == []

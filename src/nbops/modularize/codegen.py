@@ -473,6 +473,8 @@ class _Generator:
         ]
         if plan.needs_display_import:
             fixed.append("from IPython.display import display")
+        if plan.needs_get_ipython:
+            fixed.append("from IPython import get_ipython  # None outside IPython")
         for text in imports:
             key = "\n".join(
                 line.rstrip()

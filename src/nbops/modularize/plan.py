@@ -128,6 +128,7 @@ class ModulePlan:
     problems: list[Problem] = field(default_factory=list)
     marked: dict[int, set[int]] = field(default_factory=dict)  # cell -> `# nbops: parameter` stmts
     needs_display_import: bool = False
+    needs_get_ipython: bool = False
     star_import: bool = False  # a ``from m import *`` is hoisted: unknown names may come from it
     # data names that shadow a builtin (``max = ...``): inside a function such a name would be
     # local everywhere, breaking reads of the builtin before the assignment, so from its first
@@ -497,13 +498,21 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         if symbols is None:
             continue
         for ref in symbols.writes:
-            if ref.name in plan.first_binding or not _shadows_builtin(ref.name):
+            if (
+                ref.name in plan.first_binding
+                or ref.name in module_names  # a hoisted `def sum` is the module's `sum`
+                or not _shadows_builtin(ref.name)
+            ):
                 continue
             plan.first_binding[ref.name] = (cell.index, ref.line, ref.column)
             new = ref.name + "_"
             while new in all_names:
                 new += "_"
             plan.renamed[ref.name] = new
+    # `display` is a kernel builtin: import it when the notebook uses it without defining it
+    used = _loaded_names(flow, {"display", "get_ipython"})
+    plan.needs_display_import = "display" in used and "display" not in set(binders) | import_names
+    plan.needs_get_ipython = "get_ipython" in used and "get_ipython" not in set(binders) | import_names
     for param, stmt in marked:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
     plan.steps = _step_specs(plan, steps_plan.steps, param_names)
@@ -578,8 +587,7 @@ def _step_specs(
         if item.name.startswith("__") and item.name.endswith("__"):
             continue  # __file__, __name__...: the module has its own
         if item.name == "display":
-            plan.needs_display_import = True
-            continue
+            continue  # imported from IPython (make_plan)
         if item.name in IPYTHON_NAMES:
             plan.problem(
                 item.cell,
@@ -711,6 +719,18 @@ def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:
                 if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                     return True
     return False
+
+
+def _loaded_names(flow: DataFlow, names: set[str]) -> set[str]:
+    """Which of ``names`` any cell reads (anywhere, also inside functions)."""
+    found: set[str] = set()
+    for analysed in flow.symbols.values():
+        if analysed.tree is None:
+            continue
+        for node in ast.walk(analysed.tree):
+            if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+                found.add(node.id)
+    return found
 
 
 def _top_level_targets(tree: ast.Module) -> set[str]:
