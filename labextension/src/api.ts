@@ -10,6 +10,8 @@ import type {
   IFixResponse,
   ILintRequest,
   ILintResponse,
+  IModularizePlan,
+  IModularizeRequest,
   IRule,
   IVersionResponse
 } from './tokens';
@@ -51,6 +53,20 @@ export class NbopsApiError extends Error {
   /** True when the nbops routes are not there at all (server extension missing). */
   get serverMissing(): boolean {
     return this.error === 'server_missing';
+  }
+}
+
+/**
+ * `POST nbops/modularize` refused to overwrite files nbops did not generate (409): `plan`
+ * says which (`files[].action === 'conflict'`); sending `force: true` overwrites them.
+ */
+export class NbopsConflictError extends NbopsApiError {
+  readonly plan: IModularizePlan;
+
+  constructor(options: ConstructorParameters<typeof NbopsApiError>[0], plan: IModularizePlan) {
+    super(options);
+    this.name = 'NbopsConflictError';
+    this.plan = plan;
   }
 }
 
@@ -105,14 +121,18 @@ export async function requestAPI<T>(
 
   if (!response.ok) {
     if (isErrorBody(data)) {
-      throw new NbopsApiError({
+      const options = {
         status: data.status ?? response.status,
         error: data.error,
         message: data.message,
         hint: data.hint,
         path: data.path,
         cell: data.cell
-      });
+      };
+      if (data.error === 'ConflictError' && typeof data.plan === 'object' && data.plan) {
+        throw new NbopsConflictError(options, data.plan);
+      }
+      throw new NbopsApiError(options);
     }
     if (response.status === 404) {
       // Jupyter answers unknown routes with its HTML 404 page: nbops is not loaded.
@@ -157,4 +177,14 @@ export function lint(request: ILintRequest): Promise<ILintResponse> {
 
 export function fix(request: IFixRequest): Promise<IFixResponse> {
   return requestAPI<IFixResponse>('fix', post(request));
+}
+
+/**
+ * Plan (`dry_run`, the default) or carry out `nbops modularize` for a saved notebook.
+ *
+ * Throws `NbopsConflictError` (with the plan) when writing would overwrite files nbops did
+ * not generate and `force` is not set.
+ */
+export function modularize(request: IModularizeRequest): Promise<IModularizePlan> {
+  return requestAPI<IModularizePlan>('modularize', post(request));
 }

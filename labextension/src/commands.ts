@@ -12,6 +12,7 @@ import { Widget } from '@lumino/widgets';
 
 import { nbopsIcon } from './icons';
 import { findCellIndex, type NbopsModel } from './model';
+import { isModularizing, modularizeNotebook } from './modularize';
 import { CommandIDs, PANEL_ID, type IDiagnostic } from './tokens';
 
 export function openPanel(app: JupyterFrontEnd): void {
@@ -102,6 +103,19 @@ export function addCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.modularize, {
+    label: 'Modularize Notebook (nbops)',
+    caption:
+      'Turn the saved notebook into a module, a pipeline and tests: preview the plan, then write',
+    isEnabled: () => hasNotebook() && !isModularizing(current()),
+    execute: async () => {
+      const panel = current();
+      if (panel) {
+        await modularizeNotebook(app, panel);
+      }
+    }
+  });
+
   commands.addCommand(CommandIDs.submitForReview, {
     label: 'Submit Notebook for Review (nbops)',
     caption: 'Submit the notebook for review (coming in a later release)',
@@ -120,7 +134,7 @@ export function addCommands(
   tracker.currentChanged.connect(() => commands.notifyCommandChanged());
 }
 
-/** Adds "Lint" and "Submit for review" to every notebook's toolbar. */
+/** Adds "Lint", "Modularize" and "Submit for review" to every notebook's toolbar. */
 export class NbopsToolbarExtension
   implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
 {
@@ -142,6 +156,15 @@ export class NbopsToolbarExtension
         void this._model.lintNow(panel);
       }
     });
+    const modularize = new ToolbarButton({
+      className: 'nbops-modularize-button',
+      label: 'Modularize',
+      tooltip: 'Turn this notebook into a module, a pipeline and tests (preview first)',
+      onClick: () => {
+        // modularize the notebook this toolbar belongs to, whichever is current
+        void modularizeNotebook(this._app, panel);
+      }
+    });
     const submit = new ToolbarButton({
       className: 'nbops-submit-button',
       label: 'Submit for review',
@@ -151,11 +174,14 @@ export class NbopsToolbarExtension
       }
     });
     lint.addClass('nbops-toolbar-item');
+    modularize.addClass('nbops-toolbar-item');
     submit.addClass('nbops-toolbar-item');
     panel.toolbar.insertItem(10, 'nbops-lint', lint);
-    panel.toolbar.insertItem(11, 'nbops-submit', submit);
+    panel.toolbar.insertItem(11, 'nbops-modularize', modularize);
+    panel.toolbar.insertItem(12, 'nbops-submit', submit);
     return new DisposableDelegate(() => {
       lint.dispose();
+      modularize.dispose();
       submit.dispose();
     });
   }

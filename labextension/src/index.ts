@@ -1,6 +1,7 @@
 /**
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
- * fix requests), panels/lint.ts (the sidebar), statusbar.ts and commands.ts.
+ * fix requests), panels/lint.ts (the sidebar), modularize.ts and panels/modularize.ts (the
+ * Modularize preview), statusbar.ts and commands.ts.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -17,7 +18,7 @@ import { CommandIDs, DEFAULT_SETTINGS, PLUGIN_ID, type ISettings } from './token
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'nbops: lint notebooks, apply safe fixes, submit for review.',
+  description: 'nbops: lint notebooks, apply safe fixes, modularize, submit for review.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, IStatusBar],
@@ -34,6 +35,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       model,
       onLint: () => void app.commands.execute(CommandIDs.lint),
       onFixAll: () => void app.commands.execute(CommandIDs.fixAllSafe),
+      onModularize: () => void app.commands.execute(CommandIDs.modularize),
       onFix: (notebook, diagnostic) => void model.fixOne(notebook, diagnostic),
       onGoTo: (notebook, diagnostic) => void goToFinding(app, notebook, diagnostic)
     });
@@ -47,6 +49,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       for (const command of [
         CommandIDs.lint,
         CommandIDs.fixAllSafe,
+        CommandIDs.modularize,
         CommandIDs.openPanel,
         CommandIDs.submitForReview
       ]) {

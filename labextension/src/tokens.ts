@@ -139,6 +139,93 @@ export interface IFixResponse {
   backup?: string | null;
 }
 
+/** `POST nbops/modularize` body (paths relative to the server root). */
+export interface IModularizeRequest {
+  path: string;
+  /** Only plan (the default); `false` writes the files. */
+  dry_run?: boolean;
+  /** Overwrite files nbops did not generate, or that were edited since. */
+  force?: boolean;
+  package?: string | null;
+  out?: string | null;
+}
+
+export type ModularizeFileKind = 'module' | 'init' | 'tests' | 'notebook';
+export type ModularizeFileAction = 'create' | 'overwrite' | 'unchanged' | 'conflict';
+
+/** A parameter of the generated pipeline (`default` is Python source). */
+export interface IModularizeParameter {
+  name: string;
+  default: string;
+  /** 1-based cell number. */
+  cell: number | null;
+  /** The comment next to it in the parameters cell (may be empty). */
+  help: string;
+}
+
+/** One step of the pipeline: one function in the module. */
+export interface IModularizeStep {
+  name: string;
+  title: string;
+  /** 1-based cell numbers. */
+  cells: number[];
+  /** Data from earlier steps. */
+  inputs: string[];
+  /** Names later steps read. */
+  outputs: string[];
+  /** Names nothing later reads (the step returns them too). */
+  results: string[];
+  parameters: string[];
+  doc: string;
+}
+
+export interface IModularizeFunction {
+  name: string;
+  kind: string;
+  cell: number | null;
+  new_parameters: string[];
+}
+
+export interface IGlobalToParameter {
+  function: string;
+  name: string;
+  cell: number | null;
+}
+
+export interface IModularizeFile {
+  /** Relative to the server root. */
+  path: string;
+  kind: ModularizeFileKind;
+  action: ModularizeFileAction;
+}
+
+export interface IModularizeProblem {
+  /** 1-based cell number. */
+  cell: number | null;
+  /** 1-based line in the cell. */
+  line: number | null;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** `POST nbops/modularize` response: the plan (docs/modularize.md). */
+export interface IModularizePlan {
+  version: number;
+  notebook: string;
+  package: string;
+  module: string;
+  strategy: string;
+  dry_run: boolean;
+  written: boolean;
+  parameters: IModularizeParameter[];
+  steps: IModularizeStep[];
+  functions: IModularizeFunction[];
+  globals_to_parameters: IGlobalToParameter[];
+  requirements: string[];
+  files: IModularizeFile[];
+  problems: IModularizeProblem[];
+}
+
 /** The JSON body of any non-2xx answer. */
 export interface IErrorBody {
   error: string;
@@ -148,6 +235,8 @@ export interface IErrorBody {
   cell?: number | null;
   hint?: string | null;
   status?: number;
+  /** The plan, on a modularize conflict (409 `ConflictError`). */
+  plan?: IModularizePlan;
 }
 
 /** The user's settings (`schema/plugin.json`). */
@@ -173,6 +262,7 @@ export namespace CommandIDs {
   export const fixAllSafe = 'nbops:fix-all-safe';
   export const openPanel = 'nbops:open-panel';
   export const submitForReview = 'nbops:submit-for-review';
+  export const modularize = 'nbops:modularize';
 }
 
 export const PLUGIN_ID = '@nbops/labextension:plugin';

@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 import nbops.lint.fix
 import nbops.lint.registry
+import nbops.modularize
 import nbops.server.handlers
 from nbops.core.notebook import Notebook
 from nbops.errors import NbopsError, ToolError, WriteError
@@ -113,7 +114,7 @@ def test_core_json_shapes_have_exactly_the_documented_fields(
 async def test_every_documented_answer_is_real_and_matches(
     api: Api, root: Path, contract: Any, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lint, fix = "nbops/lint", "nbops/fix"
+    lint, fix, modularize = "nbops/lint", "nbops/fix", "nbops/modularize"
     ok = {"path": "sub/churn.ipynb"}
     big = b'{"path": "sub/churn.ipynb", "pad": "' + b"x" * LIMIT + b'"}'
 
@@ -126,7 +127,7 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(403, "GET", path, auth=False)
     await expect(404, "GET", "nbops/rules/NB999")
 
-    for path in (lint, fix):
+    for path in (lint, fix, modularize):
         await expect(200, "POST", path, ok)
         await expect(400, "POST", path, raw=b"{nope")
         await expect(403, "POST", path, ok, auth=False)
@@ -135,6 +136,12 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(413, "POST", path, raw=big)
     await expect(200, "POST", lint, {"path": "broken.ipynb"})
     await expect(422, "POST", fix, {"path": "broken.ipynb"})
+    await expect(422, "POST", modularize, {"path": "broken.ipynb"})
+    # a file nbops did not write where the module goes: 409 with the plan
+    mine = root / "sub" / "src" / "sub" / "churn.py"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("# hand-written\n", encoding="utf-8")
+    await expect(409, "POST", modularize, {**ok, "dry_run": False})
 
     with monkeypatch.context() as m:
         m.setattr(Notebook, "write", _raise(WriteError("disk full", path="sub/churn.ipynb")))
@@ -145,6 +152,9 @@ async def test_every_documented_answer_is_real_and_matches(
     with monkeypatch.context() as m:
         m.setattr(nbops.lint.fix, "fix_notebook", _raise(ToolError("ruff --fix failed")))
         await expect(502, "POST", fix, ok)
+    with monkeypatch.context() as m:
+        m.setattr(nbops.modularize, "modularize", _raise(ToolError("black failed")))
+        await expect(502, "POST", modularize, ok)
 
     # 500s: whatever breaks inside, the answer is the documented generic error
     with monkeypatch.context() as m:
@@ -159,6 +169,8 @@ async def test_every_documented_answer_is_real_and_matches(
         m.setattr(nbops.lint.fix, "notebook_diff", _raise(RuntimeError("boom")))
         m.setattr(nbops.lint.fix, "fix_notebook", _raise(RuntimeError("boom")))
         await expect(500, "POST", fix, ok)
+        m.setattr(nbops.modularize, "modularize", _raise(RuntimeError("boom")))
+        await expect(500, "POST", modularize, ok)
 
     documented = {
         (path, verb.upper(), status)

@@ -3,7 +3,7 @@
  *
  * Plain Lumino widget + DOM. Stable hooks for browser tests:
  *   .nbops-panel                         the panel (id `nbops-panel`)
- *   .nbops-panel-lint / .nbops-fix-all   header buttons
+ *   .nbops-panel-lint / .nbops-fix-all / .nbops-panel-modularize   header buttons
  *   .nbops-status[data-status]           idle | linting | fixing | done | error
  *   .nbops-spinner                       present while linting or fixing
  *   .nbops-error[data-error]             an error (data-error="server_missing" when the
@@ -28,6 +28,8 @@ export interface ILintPanelOptions {
   onLint: () => void;
   /** Apply all safe fixes to the current notebook. */
   onFixAll: () => void;
+  /** Modularize the current notebook (preview first). */
+  onModularize: () => void;
   /** Apply one finding's safe fix. */
   onFix: (panel: NotebookPanel, diagnostic: IDiagnostic) => void;
   /** Make the finding's cell active and scroll to it. */
@@ -121,7 +123,12 @@ export class LintPanel extends Widget {
     this._fixAllButton.title =
       'Apply every safe fix to the open notebook (not saved; undo with Z in command mode)';
     this._fixAllButton.addEventListener('click', () => this._options.onFixAll());
-    actions.append(this._lintButton, this._fixAllButton);
+    this._modularizeButton = el('button', 'jp-Button jp-mod-styled nbops-panel-modularize', 'Modularize');
+    this._modularizeButton.type = 'button';
+    this._modularizeButton.title =
+      'Turn the saved notebook into a module, a pipeline and tests (shows the plan first)';
+    this._modularizeButton.addEventListener('click', () => this._options.onModularize());
+    actions.append(this._lintButton, this._fixAllButton, this._modularizeButton);
     header.append(actions);
 
     this._notebookName = el('div', 'nbops-panel-notebook');
@@ -158,6 +165,7 @@ export class LintPanel extends Widget {
     this._lintButton.disabled = !panel || busy;
     const fixable = state?.result?.summary.fixable ?? 0;
     this._fixAllButton.disabled = !panel || busy || !state?.result || fixable === 0;
+    this._modularizeButton.disabled = !panel;
 
     this._renderStatus(panel, state);
     this._renderError(state);
@@ -354,6 +362,7 @@ export class LintPanel extends Widget {
   private _version!: HTMLSpanElement;
   private _lintButton!: HTMLButtonElement;
   private _fixAllButton!: HTMLButtonElement;
+  private _modularizeButton!: HTMLButtonElement;
   private _notebookName!: HTMLDivElement;
   private _status!: HTMLDivElement;
   private _errorBox!: HTMLDivElement;

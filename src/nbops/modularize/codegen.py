@@ -563,7 +563,8 @@ class _Generator:
             else:
                 defaults.append(f'{name}=PARAMETERS["{name}"]')
         signature = [*args, *defaults] + ([f"{SHOW}: bool = False"] if shows else [])
-        doc_text = step.title + ("\n\n" + step.doc if step.doc else "")
+        title = step.title[:1].upper() + step.title[1:]
+        doc_text = title + ("\n\n" + step.doc if step.doc else "")
         cells = ", ".join(str(c + 1) for c in step.cells)
         doc_text += f"\n\nNotebook cell{'s' if len(step.cells) > 1 else ''} {cells}."
         body = "\n\n".join(indent(text) for text in cell_texts) or "    pass"
