@@ -8,6 +8,7 @@ without ``force``; each file is replaced atomically.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
 from nbops.errors import ConflictError, NotFoundError, UsageError, WriteError
-from nbops.modularize.codegen import generate_module
+from nbops.modularize.codegen import generate_module, lines_ending_in_string
 from nbops.modularize.plan import ModulePlan, Problem, make_plan, module_name_for
 from nbops.modularize.slim import slim_notebook
 from nbops.modularize.testgen import generate_tests
@@ -219,47 +220,63 @@ def _black(text: str, plan: ModulePlan, what: str) -> str:
         return text
 
 
-def _ruff(text: str, plan: ModulePlan) -> str:
-    """Silence F401 on the notebook's unused imports (kept: they may matter for their side
-    effects) and report what else ruff finds in the generated module."""
+def _ruff_run(args: list[str], text: str) -> str | None:
     from nbops.lint.tools import ruff_binary
 
     try:
         proc = subprocess.run(
-            [
-                ruff_binary(),
-                "check",
-                "--isolated",
-                "--select",
-                "E4,E7,E9,F",
-                "--output-format",
-                "json",
-                "--stdin-filename",
-                "module.py",
-                "-",
-            ],
+            [ruff_binary(), "check", "--isolated", *args, "--stdin-filename", "module.py", "-"],
             input=text,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-        findings = json.loads(proc.stdout or "[]")
-    except (OSError, subprocess.SubprocessError, ValueError):
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout
+
+
+def _ruff(text: str, plan: ModulePlan) -> str:
+    """Make the module pass ruff's default rules without changing the notebook's code: the
+    imports are sorted (ruff's isort), each finding carried over from the notebook gets a
+    ``noqa`` and a warning in the plan (an unused import stays: importing can have side
+    effects); broken code is an error."""
+    sorted_imports = _ruff_run(["--fix", "--select", "I001", "--quiet"], text)
+    if sorted_imports:
+        text = sorted_imports
+    try:
+        findings = json.loads(_ruff_run(["--output-format", "json"], text) or "[]")
+    except ValueError:
         return text
     lines = text.split("\n")
+    in_string = lines_ending_in_string(text)
+    quiet: dict[int, list[str]] = {}
     for item in findings:
         row = item.get("location", {}).get("row", 0)
         code = item.get("code") or "E999"
-        if code == "F401" and 0 < row <= len(lines) and "#" not in lines[row - 1]:
-            lines[row - 1] += "  # noqa: F401 - unused in the notebook too; kept for side effects"
-        elif code.startswith(("E9", "F82", "F63", "F7")):  # broken code, not notebook style
-            plan.problem(
-                None,
-                None,
-                "warning",
-                f"generated module line {row}: {code} {item.get('message', '')}",
-            )
+        message = f"generated module line {row}: {code} {item.get('message', '')}"
+        if code.startswith(("E9", "F82", "F63", "F7")) or not 0 < row <= len(lines):
+            plan.problem(None, None, "error", message)  # broken code, not notebook style
+        elif row - 1 in in_string or "noqa" in lines[row - 1]:
+            plan.problem(None, None, "warning", message)
+        else:
+            # the notebook's own style (E711, E741, unused names...): kept as written, marked
+            # so the module passes ruff, and listed in the plan
+            quiet.setdefault(row, []).append(code)
+    carried = Counter(code for codes in quiet.values() for code in codes if code != "F401")
+    if carried:
+        listed = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(carried.items()))
+        plan.problem(
+            None,
+            None,
+            "warning",
+            f"ruff findings carried over from the notebook's code, marked `# noqa` in the "
+            f"module: {listed} (nbops lint shows them in the notebook)",
+        )
+    for row, codes in quiet.items():
+        why = "unused in the notebook too; kept for side effects" if codes == ["F401"] else "as in the notebook"
+        lines[row - 1] += f"  # noqa: {', '.join(sorted(set(codes)))} - {why}"
     return "\n".join(lines)
 
 
