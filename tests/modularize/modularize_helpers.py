@@ -71,6 +71,16 @@ def undefined_names(source: str) -> list[str]:
     return [item["message"] for item in json.loads(proc.stdout or "[]")]
 
 
+def ruff_findings(source: str) -> list[str]:
+    """Everything ruff's own default rules find in the generated source."""
+    proc = subprocess.run(
+        [ruff_binary(), "check", "--isolated", "--output-format", "json",
+         "--stdin-filename", "module.py", "-"],
+        input=source, capture_output=True, text=True, check=False,
+    )
+    return [f"{item['code']} {item['message']}" for item in json.loads(proc.stdout or "[]")]
+
+
 def snapshot(values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, value in values.items():

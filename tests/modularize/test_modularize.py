@@ -17,6 +17,7 @@ from modularize_helpers import (
     load_module,
     make,
     run_notebook_cells,
+    ruff_findings,
     run_pipeline,
     undefined_names,
     write_notebook,
@@ -261,6 +262,7 @@ def test_pipeline_computes_what_the_notebook_computes(
     assert hashlib.sha256(notebook.read_bytes()).hexdigest() == before
     compile(source, "module.py", "exec")
     assert undefined_names(source) == []
+    assert ruff_findings(source) == []
     module = load_module(source, tmp_path)
     expected = run_notebook_cells(result)
     got = run_pipeline(module)
