@@ -1,0 +1,275 @@
+"""The Modularize action end to end: real JupyterLab, real server extension, headless Chromium.
+
+- ``wine_classifier.ipynb``: the nbops panel's "Modularize" -> the preview lists the steps and
+  the files (the same as the server's dry run) and writes nothing -> "Write files" -> the
+  module opens in a Lab tab and every file is on disk.
+- ``sales_forecast.ipynb`` with a hand-written file where its module goes: the preview shows
+  the conflict and "Write files" stays disabled until "overwrite (force)" is ticked.
+- ``house_prices_regression.ipynb`` removed from disk after it was opened: the error is shown
+  in plain words (message and hint), nothing is written.
+
+Selectors: ``labextension/README.md`` ("Hooks for browser tests").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "screenshots" / "modularize-preview.png"
+T = 60_000  # ms: generous per-step timeout on a 2-core machine (black and ruff run twice)
+
+PREVIEW = ".jp-Dialog .nbops-modularize-preview"
+WRITE = ".jp-Dialog button.nbops-modularize-write"
+
+CURRENT_PATH_JS = "() => window.jupyterapp.shell.currentWidget?.context?.path ?? null"
+
+
+def _plan(lab: Any, notebook: str) -> dict[str, Any]:
+    """The server's own dry run, to compare the preview with."""
+    request = urllib.request.Request(
+        lab.url("nbops/modularize"),
+        data=json.dumps({"path": notebook}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=120) as r:
+        plan: dict[str, Any] = json.loads(r.read())
+    return plan
+
+
+def _tree(folder: Path) -> set[str]:
+    """The files under ``folder``, without the checkpoints JupyterLab keeps by itself."""
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
+
+
+def _is_from_nbops(entry: dict[str, str]) -> bool:
+    return "nbops" in entry["text"].lower() or "nbops" in entry["url"].lower()
+
+
+@dataclass
+class Page:
+    page: Any  # playwright's Page
+    console: list[dict[str, str]]
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Page]:
+    """A new page, with what it logs to the console."""
+    page = browser.new_page()
+    console: list[dict[str, str]] = []
+    page.on(
+        "console",
+        lambda m: console.append(
+            {"type": m.type, "text": m.text, "url": (m.location or {}).get("url", "")}
+        ),
+    )
+    page.on(
+        "pageerror",
+        lambda e: console.append(
+            {"type": "pageerror", "text": f"{e}\n{getattr(e, 'stack', '')}", "url": ""}
+        ),
+    )
+    try:
+        yield Page(page, console)
+    finally:
+        page.close()
+
+
+def _open(page: Any, lab: Any, notebook: str) -> None:
+    # ?reset: a fresh workspace, not the tabs an earlier test left open
+    page.goto(lab.url(f"lab/tree/{notebook}?reset"), timeout=T)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=T)
+    page.wait_for_selector(".nbops-modularize-button", timeout=T)
+    page.wait_for_function(
+        "path => { const w = window.jupyterapp?.shell?.currentWidget;"
+        " return !!(w && w.context && w.context.path === path && w.context.isReady"
+        " && w.content.widgets.length > 1); }",
+        arg=notebook,
+        timeout=T,
+    )
+
+
+def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
+    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
+    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
+    print("--- console ---", *tab.console, sep="\n")
+
+
+def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
+    """No errors from nbops in the console but the ``expected`` one (the browser logs every
+    failed request by itself)."""
+    errors = [
+        c
+        for c in tab.console
+        if c["type"] in ("error", "pageerror")
+        and _is_from_nbops(c)
+        and not (expected and expected in c["text"])
+    ]
+    assert not errors, errors
+
+
+def test_modularize_preview_confirm_opens_the_module(lab: Any, tab: Page, tmp_path: Path) -> None:
+    page = tab.page
+    notebook = "wine_classifier.ipynb"
+    expected = _plan(lab, notebook)  # a dry run: writes nothing
+    module = next(f["path"] for f in expected["files"] if f["kind"] == "module")
+    assert not (lab.root_dir / module).exists()
+    before = _tree(lab.root_dir)
+    try:
+        _open(page, lab, notebook)
+        # -- the action in the nbops panel
+        page.evaluate("() => window.jupyterapp.commands.execute('nbops:open-panel')")
+        page.wait_for_selector(
+            ".nbops-panel:not(.lm-mod-hidden) .nbops-panel-modularize", timeout=T
+        )
+        page.click(".nbops-panel .nbops-panel-modularize")
+        page.wait_for_selector(PREVIEW, timeout=T)
+
+        # -- the preview: strategy, steps with cells, inputs -> outputs, files with actions
+        strategy = page.get_attribute(f"{PREVIEW} .nbops-mod-strategy", "data-strategy")
+        assert strategy == expected["strategy"]
+        steps = page.query_selector_all(f"{PREVIEW} .nbops-mod-step")
+        assert [s.get_attribute("data-name") for s in steps] == [
+            s["name"] for s in expected["steps"]
+        ]
+        assert len(steps) >= 2
+        for row, step in zip(steps, expected["steps"]):
+            outputs = row.query_selector(".nbops-mod-step-outputs").inner_text()
+            for name in step["outputs"]:
+                assert name in outputs, (step["name"], name, outputs)
+            inputs = row.query_selector(".nbops-mod-step-inputs").inner_text()
+            for name in step["inputs"]:
+                assert name in inputs, (step["name"], name, inputs)
+            assert row.query_selector(".nbops-mod-step-cells").inner_text().strip()
+        files = page.query_selector_all(f"{PREVIEW} .nbops-mod-file")
+        shown = {
+            (
+                f.get_attribute("data-path"),
+                f.get_attribute("data-kind"),
+                f.get_attribute("data-action"),
+            )
+            for f in files
+        }
+        assert shown == {(f["path"], f["kind"], f["action"]) for f in expected["files"]}
+        assert {a for _, _, a in shown} == {"create"}
+        assert page.query_selector(f"{PREVIEW} .nbops-mod-conflicts") is None
+        assert page.is_enabled(WRITE)
+        assert _tree(lab.root_dir) == before, "the preview must not write anything"
+
+        # the README's screenshot: the preview dialog
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        preview_shot = tmp_path / "modularize-preview.png"
+        page.screenshot(path=str(preview_shot))
+        if os.environ.get("NBOPS_UPDATE_SCREENSHOTS") or not SCREENSHOT.exists():
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(preview_shot, SCREENSHOT)
+
+        # -- confirm: the files are written and the module opens in a tab
+        page.click(WRITE)
+        page.wait_for_selector(PREVIEW, state="detached", timeout=T)
+        page.wait_for_function(f"() => ({CURRENT_PATH_JS})() === {json.dumps(module)}", timeout=T)
+        label = page.inner_text(
+            ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+        )
+        assert label == module.rsplit("/", 1)[-1], label
+        editor_text = page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget?.context?.model?.sharedModel"
+            "?.getSource?.() || null",
+            timeout=T,
+        ).json_value()
+        assert "def run(" in editor_text
+        page.wait_for_selector(".jp-Notification-Toast-success", timeout=T)
+        toast = page.inner_text(".jp-Notification-Toast-success")
+        assert "wine_classifier" in toast and "wrote" in toast, toast
+
+        for entry in expected["files"]:
+            assert (lab.root_dir / entry["path"]).is_file(), entry
+        assert (lab.root_dir / module).read_text(encoding="utf-8") == editor_text
+    except Exception:
+        _debug(tab, lab, tmp_path, "failure")
+        raise
+    _no_nbops_errors(tab)
+
+
+def test_conflict_needs_force(lab: Any, tab: Page, tmp_path: Path) -> None:
+    page = tab.page
+    notebook = "sales_forecast.ipynb"
+    expected = _plan(lab, notebook)
+    module = next(f["path"] for f in expected["files"] if f["kind"] == "module")
+    mine = lab.root_dir / module
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("# hand-written, not by nbops\n", encoding="utf-8")
+    try:
+        _open(page, lab, notebook)
+        # -- the command, from the notebook toolbar this time
+        page.click(".nbops-modularize-button")
+        page.wait_for_selector(PREVIEW, timeout=T)
+        conflict = page.wait_for_selector(
+            f"{PREVIEW} .nbops-mod-file[data-action='conflict']", timeout=T
+        )
+        assert conflict.get_attribute("data-path") == module
+        assert page.is_visible(f"{PREVIEW} .nbops-mod-blocked")
+        assert page.is_disabled(WRITE)
+        page.screenshot(path=str(tmp_path / "conflict.png"))
+        # Enter does not get round the disabled button
+        page.keyboard.press("Enter")
+        page.wait_for_selector(PREVIEW, state="detached", timeout=T)
+        assert "hand-written" in mine.read_text(encoding="utf-8")
+
+        page.click(".nbops-modularize-button")
+        page.wait_for_selector(PREVIEW, timeout=T)
+        page.check(f"{PREVIEW} .nbops-mod-force")
+        assert page.is_enabled(WRITE)
+        assert not page.is_visible(f"{PREVIEW} .nbops-mod-blocked")
+        page.click(WRITE)
+        page.wait_for_function(f"() => ({CURRENT_PATH_JS})() === {json.dumps(module)}", timeout=T)
+        assert "hand-written" not in mine.read_text(encoding="utf-8")
+    except Exception:
+        _debug(tab, lab, tmp_path, "failure-conflict")
+        raise
+    _no_nbops_errors(tab)
+
+
+def test_errors_are_shown_in_plain_words(lab: Any, tab: Page, tmp_path: Path) -> None:
+    page = tab.page
+    notebook = "house_prices_regression.ipynb"
+    moved = lab.root_dir / notebook
+    keep = tmp_path / notebook
+    before: set[str] = set()
+    try:
+        _open(page, lab, notebook)
+        shutil.move(moved, keep)  # gone from disk while it is open
+        before = _tree(lab.root_dir)
+        # not awaited: the command resolves only when its dialog is closed
+        page.evaluate("() => { void window.jupyterapp.commands.execute('nbops:modularize'); }")
+        error = page.wait_for_selector(".jp-Dialog .nbops-modularize-error", timeout=T)
+        assert error.get_attribute("data-status") == "404"
+        text = error.inner_text()
+        assert "no such notebook" in text and notebook in text, text
+        assert page.query_selector(PREVIEW) is None
+        page.click(".jp-Dialog .jp-mod-accept")
+        page.wait_for_selector(".jp-Dialog .nbops-modularize-error", state="detached", timeout=T)
+        assert _tree(lab.root_dir) == before
+    except Exception:
+        _debug(tab, lab, tmp_path, "failure-error")
+        raise
+    finally:
+        if keep.exists():
+            shutil.move(keep, moved)
+    _no_nbops_errors(tab, expected="status of 404")
