@@ -290,3 +290,20 @@ def test_churn_example_plans_by_headings() -> None:
     assert all(name.isidentifier() for name in names)
     cells = [c for s in result.steps for c in s.cells]
     assert cells == sorted(cells)
+
+
+def test_one_heading_above_all_the_code_falls_back_to_clusters() -> None:
+    result = plan(
+        """
+        # %% [markdown]
+        #### Title: Bars
+        # %%
+        a = 1
+        # %%
+        b = a + 1
+        # %%
+        c = 3
+        """
+    )
+    assert result.strategy == "clusters"
+    assert [s.cells for s in result.steps] == [(1, 2), (3,)]

@@ -226,7 +226,54 @@ size = len(table)
 size;
 """
 
+GLOBAL_STATEMENT = """
+# %% [markdown]
+## Setup
+# %%
+calls = 0
+
+def bump():
+    global calls
+    calls += 1
+    return calls
+# %% [markdown]
+## Use
+# %%
+bump()
+bump()
+seen = calls
+"""
+
+DELETED = """
+# %% [markdown]
+## Parse
+# %%
+tmp = [1, 2, 3]
+total = sum(tmp)
+del tmp
+# %% [markdown]
+## Double
+# %%
+double = total * 2
+"""
+
+STAR_IMPORT_NAMES = """
+# %%
+from math import *
+# %% [markdown]
+## Pi
+# %%
+area = pi * 2
+# %% [markdown]
+## E
+# %%
+growth = e ** area
+"""
+
 SNIPPETS = {
+    "global-statement": GLOBAL_STATEMENT,
+    "deleted-name": DELETED,
+    "star-import-names": STAR_IMPORT_NAMES,
     "globals-in-functions": GLOBALS_IN_FUNCTIONS,
     "mutation-across-steps": MUTATION_ACROSS_STEPS,
     "redefinition-in-later-step": REDEFINITION,
@@ -561,3 +608,18 @@ def test_kernel_names_and_hoisted_builtin_shadows_stay_defined(snippet: str, nee
     _, source = make(snippet, tmp_path)
     assert needle in source
     assert undefined_names(source) == []
+
+
+
+def test_pylab_becomes_imports(tmp_path: Path) -> None:
+    result, source = make("# %%\n%pylab inline\n# %%\nx = linspace(0, 1, 3)\n", tmp_path)
+    assert "from matplotlib.pylab import *" in source and "import numpy as np" in source
+    assert undefined_names(source) == []
+    assert not [p for p in result.problems if p.severity == "error"]
+    module = load_module(source, tmp_path)
+    assert list(module.run()["x"]) == [0.0, 0.5, 1.0]
+
+
+def test_star_import_never_shadowed_by_a_step_name(tmp_path: Path) -> None:
+    result, _ = make(STAR_IMPORT_NAMES, tmp_path)
+    assert [s.name for s in result.plan.steps] == ["pi_step", "e_step"]

@@ -7,7 +7,8 @@ One strategy is chosen per notebook, the first that applies:
   the first section heading (level >= 2) above it, else ``setup``.
 * ``headings``: the notebook has markdown section headings (level >= 2, or level 1 when there
   are several H1s). Each heading cell starts a step holding the code cells up to the next
-  heading; code before the first heading is a ``setup`` step.
+  heading; code before the first heading is a ``setup`` step. When that gives fewer than two
+  steps (one heading above all the code) and clusters give more, clusters are used.
 * ``clusters``: no structure at all. Consecutive code cells stay together while the next cell
   reads a data name the current step provides; a cell that reads none starts a new step.
 
@@ -245,6 +246,11 @@ def plan_steps(
     else:
         strategy, groups = "clusters", _by_clusters(nb, flow, is_module_level)
     groups = [g for g in groups if g.cells]
+    if strategy == "headings" and len(groups) < 2:
+        # one heading above all the code (a title written as ####) splits nothing
+        clusters = [g for g in _by_clusters(nb, flow, is_module_level) if g.cells]
+        if len(clusters) >= 2:
+            strategy, groups = "clusters", clusters
     if strategy == "clusters" and len(groups) == 1:
         groups[0].source = "single"
     names = _unique_names(groups)

@@ -27,6 +27,7 @@ from nbops.modularize.plan import (
     StepSpec,
     installed_packages,
     is_import_block,
+    names_used,
 )
 
 __all__ = ["SHOW", "GeneratedModule", "generate_module", "lines_ending_in_string"]
@@ -489,7 +490,7 @@ class _Generator:
             fixed.append("from IPython.display import display")
         if plan.needs_get_ipython:
             fixed.append("from IPython import get_ipython  # None outside IPython")
-        for text in imports:
+        for text in [*plan.extra_imports, *imports]:
             key = "\n".join(
                 line.rstrip()
                 for line in text.strip().splitlines()
@@ -582,6 +583,9 @@ class _Generator:
         cells = ", ".join(str(c + 1) for c in step.cells)
         doc_text += f"\n\nNotebook cell{'s' if len(step.cells) > 1 else ''} {cells}."
         body = "\n\n".join(indent(text) for text in cell_texts) or "    pass"
+        shared = names_used(self.plan, step.cells, self.plan.module_globals)
+        if shared:  # module state a function changes through `global`
+            body = f"    global {', '.join(sorted(shared))}\n" + body
         returned = [*step.outputs, *step.results]
         ret = ""
         if returned:

@@ -62,6 +62,13 @@ DROPPED_MAGICS = frozenset(
     pdef pdoc psource pfile debug pdb tb doctest_mode automagic autocall autoawait page
     """.split()  # noqa: SIM905 - a word list
 )
+# What %pylab does to the namespace, as imports.
+_PYLAB_IMPORTS = (
+    "import matplotlib.pyplot as plt",
+    "import numpy as np",
+    "from matplotlib.pylab import *  # was %pylab",
+)
+
 # Names the generated module defines itself.
 RESERVED = frozenset({"PARAMETERS", "PIPELINE", "REQUIREMENTS", "run", "main", "describe"})
 
@@ -129,6 +136,8 @@ class ModulePlan:
     marked: dict[int, set[int]] = field(default_factory=dict)  # cell -> `# nbops: parameter` stmts
     needs_display_import: bool = False
     needs_get_ipython: bool = False
+    module_globals: set[str] = field(default_factory=set)  # declared `global` by a function
+    extra_imports: list[str] = field(default_factory=list)  # imports a magic stood for
     star_import: bool = False  # a ``from m import *`` is hoisted: unknown names may come from it
     # data names that shadow a builtin (``max = ...``): inside a function such a name would be
     # local everywhere, breaking reads of the builtin before the assignment, so from its first
@@ -364,6 +373,8 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     imports: dict[int, set[int]] = {}
     import_names: set[str] = set()
     has_star = False
+    module_globals: set[str] = set()  # names functions declare `global`: module state
+    extra_imports: list[str] = []
     candidates: dict[str, tuple[int, ast.stmt, FunctionInfo]] = {}
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
@@ -402,6 +413,11 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                         candidates.pop(stmt.name)  # defined twice in one cell
                     else:
                         candidates[stmt.name] = (cell.index, stmt, info)
+        for info in symbols.functions.values():
+            module_globals.update(info.globals_declared)
+        if any(m.name == "pylab" and m.kind != "cell_magic" for m in symbols.source.magics):
+            has_star = True  # %pylab: numpy and matplotlib names, star-imported
+            extra_imports.extend(_PYLAB_IMPORTS)
         for imp in symbols.imports:
             if imp.is_star and imp.top_level:
                 has_star = True
@@ -421,7 +437,8 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     while True:
         module_names = import_names | set(hoisted)
         new_params: dict[str, list[str]] = {
-            name: _data_globals(info, module_names) for name, (_, _, info) in hoisted.items()
+            name: _data_globals(info, module_names | module_globals)
+            for name, (_, _, info) in hoisted.items()
         }
         changed = True
         while changed:
@@ -436,7 +453,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         dropped = [
             name
             for name, (_, _, info) in hoisted.items()
-            if info.globals_written or (info.kind == "class" and new_params[name])
+            if info.kind == "class" and new_params[name]
         ]
         if not dropped:
             break
@@ -470,7 +487,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     module_names = import_names | set(hoisted)
 
     def module_level(flow: DataFlow, cell: int, name: str) -> bool:
-        if name in import_names:
+        if name in import_names or name in module_globals:
             return True
         return name in hoisted and hoisted[name][0] == cell
 
@@ -491,7 +508,17 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         parameter_cells=parameter_cells,
         problems=problems,
         star_import=has_star,
+        module_globals=module_globals,
+        extra_imports=list(dict.fromkeys(extra_imports)),
     )
+    for name in sorted(module_globals):
+        plan.problem(
+            None,
+            None,
+            "warning",
+            f"`{name}` is assigned through a `global` statement, so it stays module state: "
+            "every step that uses it declares it global (pass it as an argument instead)",
+        )
     all_names = set(binders) | module_names
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
@@ -562,6 +589,15 @@ def _step_specs(
     for analysed in flow.symbols.values():
         taken |= {ref.name for ref in analysed.writes}
 
+    # names a step leaves deleted (`del tmp` after its last binding): nothing to return
+    deleted: list[set[str]] = [set() for _ in kept]
+    for i, step in enumerate(kept):
+        for index in step.cells:
+            symbols = flow.symbols.get(index)
+            if symbols is not None:
+                deleted[i] -= {r.name for r in symbols.writes}
+                deleted[i] |= {r.name for r in symbols.deletes}
+
     # names read by a later step, per providing step; names bound per step
     read_later: list[set[str]] = [set() for _ in kept]
     for edge in flow.document.edges:
@@ -582,7 +618,7 @@ def _step_specs(
     undefined: list[set[str]] = [set() for _ in kept]
     for item in flow.document.unresolved:
         at = step_of.get(item.cell)
-        if at is None or flow.document.star_import_seen:
+        if at is None or flow.document.star_import_seen or plan.star_import:
             continue
         if item.name.startswith("__") and item.name.endswith("__"):
             continue  # __file__, __name__...: the module has its own
@@ -660,7 +696,9 @@ def _step_specs(
     specs: list[StepSpec] = []
     used: set[str] = set()
     for i, step in enumerate(kept):
-        name = step.name if step.name not in taken and step.name not in used else ""
+        # with a star import any name may come from it: step names get a suffix
+        free = step.name not in taken and step.name not in used and not plan.star_import
+        name = step.name if free else ""
         if not name:
             base = f"{step.name}_step" if step.name else f"step_{i + 1}"
             name, k = base, 2
@@ -677,6 +715,8 @@ def _step_specs(
             and n not in read_later[i]
             and not n.startswith("_")
             and n not in plan.module_names
+            and n not in plan.module_globals
+            and n not in deleted[i]
             and not _is_temporary(flow, step.cells, n)
         )
         inputs = (
@@ -697,12 +737,28 @@ def _step_specs(
                         + [n for n in step.inputs if n in param_names]
                     )
                 ),
-                outputs=tuple(sorted(set(step.outputs) | shadow_outputs[i])),
+                outputs=tuple(sorted((set(step.outputs) | shadow_outputs[i]) - deleted[i])),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),
             )
         )
     return specs
+
+
+def names_used(plan: ModulePlan, cells: Iterable[int], names: set[str]) -> set[str]:
+    """Which of ``names`` these cells use (read or bind) outside hoisted statements."""
+    found: set[str] = set()
+    for index in cells:
+        symbols = plan.flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        hoisted = plan.hoisted.get(index, set())
+        for stmt in symbols.tree.body:
+            if id(stmt) not in hoisted:
+                found |= {
+                    n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names
+                }
+    return found
 
 
 def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:
