@@ -1028,6 +1028,22 @@ def render(d: dict) -> str:
     if analysis.exists():  # the developers' reading of the figures, kept across runs
         a(analysis.read_text(encoding="utf-8").rstrip("\n"))
         a("")
+    modularize = DOC.with_name("benchmarks-modularize.md")
+    if modularize.exists():  # benchmarks/modularize.py's targets, with a link to the rest
+        lines = modularize.read_text(encoding="utf-8").splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("## Targets")), None)
+        if start is not None:
+            end = next(
+                (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+            )
+            last = next((line for line in lines if line.startswith("Last run:")), "")
+            a("## Modularize and verify (issue 4)")
+            a("")
+            a(f"From [benchmarks-modularize.md](benchmarks-modularize.md) (`benchmarks/modularize.py`, "
+              f"soorgeon side by side). {last.split('. ')[0]}.")
+            a("")
+            a("\n".join(lines[start + 1 : end]).strip("\n"))
+            a("")
     a("## Machine")
     a("")
     a(f"- CPU: {m['cpu']}, {m['nproc']} cores (nproc); RAM {m['ram']}; {m['os']}")

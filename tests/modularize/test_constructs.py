@@ -623,3 +623,51 @@ def test_pylab_becomes_imports(tmp_path: Path) -> None:
 def test_star_import_never_shadowed_by_a_step_name(tmp_path: Path) -> None:
     result, _ = make(STAR_IMPORT_NAMES, tmp_path)
     assert [s.name for s in result.plan.steps] == ["pi_step", "e_step"]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "check"),
+    [
+        ("# %%\nB = (1, 2)\ndef f(x=B):\n    return x\n# %% [markdown]\n## Use\n# %%\ny = f()\n",
+         "default-argument"),
+        ("# %%\nimport functools\nw = 3\n@functools.lru_cache(maxsize=w)\ndef g(a):\n    return a\n"
+         "# %% [markdown]\n## Use\n# %%\nz = g(1)\n", "decorator"),
+        ("# %%\noptions = ['a']\nclass C:\n    choices = options\n    more = choices * 2\n"
+         "# %% [markdown]\n## Use\n# %%\nn = len(C.more)\n", "class-attribute"),
+        ("# %%\nflag = 1\ndef f():\n    return flag\ncb = [f]\n# %% [markdown]\n## Two\n# %%\n"
+         "def outer():\n    def f():\n        return 2\n    return [f]\nr = outer()[0]()\n", "nested-same-name"),
+        ("# %%\nimport math\n# %%\n%%timeit a = 2\nmath.sqrt(a)\n", "timeit-setup"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "\n" not in v else "",
+)
+def test_definition_time_reads_scopes_and_magic_setup(snippet: str, check: str, tmp_path: Path) -> None:
+    result, source = make(snippet, tmp_path)
+    compile(source, "module.py", "exec")
+    assert undefined_names(source) == []
+    if check != "timeit-setup":
+        module = load_module(source, tmp_path)
+        got, expected = run_pipeline(module), run_notebook_cells(result)
+        assert list(got) == list(expected)
+        for step, values in expected.items():
+            for name, value in values.items():
+                if callable(value) or (isinstance(value, list) and value and callable(value[0])):
+                    continue  # functions and classes: compared through what they compute
+                assert got[step][name] == value, f"{step}.{name}"
+
+
+def test_ipython_history_is_reported_and_required(tmp_path: Path) -> None:
+    result, source = make("# %%\n1 + 1\n# %% [markdown]\n## Use\n# %%\nx = _ * 2\ny = Out[1]\n", tmp_path)
+    assert undefined_names(source) == []
+    assert {p.message.split("`")[1] for p in result.problems if "output history" in p.message} == {"_", "Out"}
+    module = load_module(source, tmp_path)
+    with pytest.raises(NameError, match="'Out' is not defined|'_' is not defined"):
+        module.run()
+
+
+def test_top_level_await_makes_an_async_step(tmp_path: Path) -> None:
+    result, source = make(
+        "# %%\nimport asyncio\n# %% [markdown]\n## Wait\n# %%\nawait asyncio.sleep(0)\ndone = 1\n", tmp_path
+    )
+    assert "async def wait(" in source and "asyncio.run(wait())" in source
+    module = load_module(source, tmp_path)
+    assert module.run()["done"] == 1

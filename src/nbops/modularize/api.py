@@ -256,7 +256,8 @@ def _ruff(text: str, plan: ModulePlan) -> str:
         row = item.get("location", {}).get("row", 0)
         code = item.get("code") or "E999"
         message = f"generated module line {row}: {code} {item.get('message', '')}"
-        if code.startswith(("E9", "F82", "F63", "F7")) or not 0 < row <= len(lines):
+        broken = code.startswith(("E9", "F82", "F63", "F7")) or not code[:1].isupper()
+        if broken or not 0 < row <= len(lines):  # invalid-syntax, undefined names...
             plan.problem(None, None, "error", message)  # broken code, not notebook style
         elif row - 1 in in_string or "noqa" in lines[row - 1]:
             plan.problem(None, None, "warning", message)

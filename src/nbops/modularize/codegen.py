@@ -27,6 +27,7 @@ from nbops.modularize.plan import (
     StepSpec,
     installed_packages,
     is_import_block,
+    local_references,
     names_used,
 )
 
@@ -234,6 +235,11 @@ class _CellWriter:
             elif code:
                 self.edits.append((start, end, code))
             elif id(node) in top and code is None:
+                # `%%timeit a = 2` translates to `<magic>; a = 2`: drop the `;` too
+                rest = self.text[end : self.offsets.line_end(node.end_lineno or node.lineno)]
+                if rest.lstrip().startswith(";"):
+                    after = rest.lstrip()[1:]
+                    end += len(rest) - len(after.lstrip(" \t"))
                 self.edits.append((start, end, ""))
             elif code is None:
                 self.edits.append((start, end, f"pass  # dropped: {original}"))
@@ -250,9 +256,12 @@ class _CellWriter:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 callee_of[id(node.func)] = node
+        shadowed = local_references(tree, set(needs))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
                 continue
+            if id(node) in shadowed:
+                continue  # a nested function's own name, not the module-level one
             extra = needs.get(node.id)
             if not extra:
                 continue
@@ -459,8 +468,9 @@ class _Generator:
 
         out = GeneratedModule(source="")
         step_texts = [self.step_function(step, bodies, out) for step in plan.steps]
+        runner = self.runner(out)  # before the header: it may need imports (asyncio)
         header = self.header(imports, out)
-        parts = [header, *defs, *step_texts, self.runner(out), _MAIN]
+        parts = [header, *defs, *step_texts, runner, _MAIN]
         out.source = "\n\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
         out.requirements = self.requirements
         return out
@@ -590,8 +600,9 @@ class _Generator:
         ret = ""
         if returned:
             ret = f"\n    return {', '.join(local(n) for n in returned)}"
+        head = "async def" if step.is_async else "def"
         return (
-            f"def {step.name}({', '.join(signature)}):\n"
+            f"{head} {step.name}({', '.join(signature)}):\n"
             f"{indent(_docstring(doc_text))}\n{body}{ret}"
         )
 
@@ -613,6 +624,9 @@ class _Generator:
             if step.name in out.shows:
                 args.append(f"{SHOW}={SHOW}")
             call = f"{step.name}({', '.join(args)})"
+            if step.is_async:  # the notebook awaited at top level (IPython's autoawait)
+                self.imports_extra.add("import asyncio")
+                call = f"asyncio.run({call})"
             returned = [*step.outputs, *step.results]
             local = self.plan.local
             if returned:

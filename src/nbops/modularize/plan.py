@@ -117,6 +117,7 @@ class StepSpec:
     outputs: tuple[str, ...]  # names later steps read
     results: tuple[str, ...]  # names nothing later reads or rebinds
     undefined: tuple[str, ...]  # inputs no cell before defines (required, reported)
+    is_async: bool = False  # top-level `await` (IPython's autoawait): an `async def` step
 
 
 @dataclass
@@ -201,6 +202,84 @@ def _imports_any(stmt: ast.stmt, packages: set[str]) -> bool:
         if any(root.lower() in packages for root in roots):
             return True
     return False
+
+
+def _definition_time_names(stmt: ast.stmt) -> list[str]:
+    """Names a ``def``/``class`` statement reads when it runs (not when it is called):
+    decorators, defaults, and for a class its bases and body outside methods."""
+    nodes: list[ast.AST] = []
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        nodes += stmt.decorator_list + stmt.args.defaults
+        nodes += [d for d in stmt.args.kw_defaults if d is not None]
+    elif isinstance(stmt, ast.ClassDef):
+        nodes += stmt.decorator_list + stmt.bases + [k.value for k in stmt.keywords]
+        for item in stmt.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                nodes += item.decorator_list + item.args.defaults
+                nodes += [d for d in item.args.kw_defaults if d is not None]
+            else:
+                nodes.append(item)
+    own: set[str] = set()  # a class body reads its own attributes first
+    if isinstance(stmt, ast.ClassDef):
+        own = {
+            sub.id
+            for item in stmt.body
+            for sub in ast.walk(item)
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)
+        } | {item.name for item in stmt.body if isinstance(item, (ast.FunctionDef, ast.ClassDef))}
+    names: list[str] = []
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in own:
+                names.append(sub.id)
+    return names
+
+
+def local_references(tree: ast.AST, names: set[str]) -> set[int]:
+    """``id()`` of the Name nodes among ``names`` that refer to a binding local to an
+    enclosing function (a parameter, an assignment or a nested ``def`` of the same name)."""
+    found: set[int] = set()
+
+    def bound_in(body: list[ast.stmt]) -> set[str]:
+        bound: set[str] = set()
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+                continue
+            if isinstance(node, ast.Lambda):
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            stack.extend(ast.iter_child_nodes(node))
+        return bound
+
+    def visit(node: ast.AST, local: frozenset[str]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            outer: list[ast.AST] = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+            if not isinstance(node, ast.Lambda):
+                outer += node.decorator_list
+            for item in outer:
+                visit(item, local)
+            params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+            params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+            if isinstance(node, ast.Lambda):
+                inner = local | (params & names)
+                visit(node.body, frozenset(inner))
+                return
+            inner = local | ((params | bound_in(node.body)) & names)
+            for item in node.body:
+                visit(item, frozenset(inner))
+            return
+        if isinstance(node, ast.Name) and node.id in local:
+            found.add(id(node))
+        for child in ast.iter_child_nodes(node):
+            visit(child, local)
+
+    visit(tree, frozenset())
+    return found
 
 
 def _store_names(tree: ast.AST, skip: ast.AST | None = None) -> set[str]:
@@ -450,23 +529,31 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                             if extra not in new_params[name]:
                                 new_params[name].append(extra)
                                 changed = True
+        def_time = {
+            name: [
+                n
+                for n in _definition_time_names(stmt)
+                if n not in module_names and n not in module_globals and not is_builtin(n)
+            ]
+            for name, (_, stmt, _) in hoisted.items()
+        }
         dropped = [
             name
             for name, (_, _, info) in hoisted.items()
-            if info.kind == "class" and new_params[name]
+            if (info.kind == "class" and new_params[name]) or def_time[name]
         ]
         if not dropped:
             break
         for name in dropped:
             cell_index, _, info = hoisted.pop(name)
-            why = (
-                f"assigns the global{'s' if len(info.globals_written) > 1 else ''} "
-                + ", ".join(f"`{g}`" for g in info.globals_written)
-                if info.globals_written
-                else "reads notebook variables in its methods ("
-                + ", ".join(f"`{g}`" for g in new_params[name])
-                + ")"
-            )
+            if def_time[name]:
+                why = "reads notebook variables when it is defined (" + ", ".join(
+                    f"`{g}`" for g in dict.fromkeys(def_time[name])
+                ) + ": defaults, decorators or class attributes)"
+            else:
+                why = "reads notebook variables in its methods (" + ", ".join(
+                    f"`{g}`" for g in new_params[name]
+                ) + ")"
             problems.append(
                 Problem(
                     cell_index,
@@ -540,6 +627,14 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     used = _loaded_names(flow, {"display", "get_ipython"})
     plan.needs_display_import = "display" in used and "display" not in set(binders) | import_names
     plan.needs_get_ipython = "get_ipython" in used and "get_ipython" not in set(binders) | import_names
+    if plan.needs_get_ipython:
+        plan.problem(
+            None,
+            None,
+            "warning",
+            "the notebook calls `get_ipython()`, which is None outside IPython: that code only "
+            "works in a kernel",
+        )
     for param, stmt in marked:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
     plan.steps = _step_specs(plan, steps_plan.steps, param_names)
@@ -679,6 +774,20 @@ def _step_specs(
                     )
                     undefined[i].add(n)
 
+    # IPython's output history (_, __, _12, _i, Out[3]...) exists only in a kernel
+    for i, step in enumerate(kept):
+        for name, (cell, line) in _history_reads(plan, step.cells).items():
+            if any(name in {r.name for r in a.writes} for a in flow.symbols.values()):
+                continue  # the notebook binds it itself (`for _ in ...`)
+            plan.problem(
+                cell,
+                line,
+                "error",
+                f"`{name}` is IPython's output history, which only exists in a kernel; it "
+                "becomes a required input of the step (name the value in the notebook instead)",
+            )
+            undefined[i].add(name)
+
     # A builtin-shadowing name (``max = ...``) is invisible to the data flow (reads of builtins
     # are not tracked): a later step that reads it takes it from the last step binding it.
     shadow_inputs: list[list[str]] = [[] for _ in kept]
@@ -740,6 +849,7 @@ def _step_specs(
                 outputs=tuple(sorted((set(step.outputs) | shadow_outputs[i]) - deleted[i])),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),
+                is_async=_awaits(plan, step.cells),
             )
         )
     return specs
@@ -759,6 +869,44 @@ def names_used(plan: ModulePlan, cells: Iterable[int], names: set[str]) -> set[s
                     n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names
                 }
     return found
+
+
+_HISTORY = re.compile(r"^(?:_{1,3}|_\d+|_i{1,3}|_i\d+|_[iod]h|In|Out)$")
+
+
+def _top_statements(plan: ModulePlan, cells: Iterable[int]) -> Iterable[tuple[int, ast.stmt]]:
+    """(cell, statement) of the statements of these cells that stay in the step."""
+    for index in cells:
+        symbols = plan.flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        hoisted = plan.hoisted.get(index, set())
+        for stmt in symbols.tree.body:
+            if id(stmt) not in hoisted:
+                yield index, stmt
+
+
+def _history_reads(plan: ModulePlan, cells: Iterable[int]) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for index, stmt in _top_statements(plan, cells):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and _HISTORY.match(node.id):
+                found.setdefault(node.id, (index, node.lineno))
+    return found
+
+
+def _awaits(plan: ModulePlan, cells: Iterable[int]) -> bool:
+    """True when these cells await at top level (outside any function)."""
+    for _, stmt in _top_statements(plan, cells):
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+                return True
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:

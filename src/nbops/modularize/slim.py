@@ -38,7 +38,7 @@ def step_call(plan: ModulePlan, index: int, shows: set[str]) -> str:
     args = list(step.inputs) + [f"{p}={p}" for p in step.parameters]
     if step.name in shows:
         args.append(f"{SHOW}=True")
-    call = f"{step.name}({', '.join(args)})"
+    call = ("await " if step.is_async else "") + f"{step.name}({', '.join(args)})"
     returned = [*step.outputs, *step.results]
     return f"{', '.join(returned)} = {call}" if returned else call
 

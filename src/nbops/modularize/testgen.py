@@ -20,7 +20,9 @@ step runs again from its predecessors' outputs."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import inspect
 import os
 import sys
 from collections.abc import Iterator
@@ -116,6 +118,8 @@ def rerun(step: dict[str, Any], produced: Run) -> tuple[Any, ...]:
     kwargs = {{n: pipeline.PARAMETERS[n] for n in step["parameters"]}}
     with in_notebook_dir():
         result = getattr(pipeline, step["name"])(*args, **kwargs)
+        if inspect.iscoroutine(result):  # a step that awaits
+            result = asyncio.run(result)
     returned = step["outputs"] + step["results"]
     if len(returned) == 1:
         return (result,)
