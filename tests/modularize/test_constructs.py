@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import black
 import pytest
 from modularize_helpers import (
     load_module,
@@ -310,6 +311,10 @@ def test_pipeline_computes_what_the_notebook_computes(
     compile(source, "module.py", "exec")
     assert undefined_names(source) == []
     assert ruff_findings(source) == []
+    # ruff format writes black's style: black itself changes nothing, in the module or tests
+    tests = next(f for f in result.files if f.kind == "tests").content
+    assert black.format_str(source, mode=black.Mode()) == source
+    assert black.format_str(tests, mode=black.Mode()) == tests
     module = load_module(source, tmp_path)
     expected = run_notebook_cells(result)
     got = run_pipeline(module)

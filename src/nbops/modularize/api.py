@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
 from nbops.errors import ConflictError, NotFoundError, UsageError, WriteError
-from nbops.modularize.codegen import generate_module, lines_ending_in_string
+from nbops.modularize.codegen import generate_module
 from nbops.modularize.plan import ModulePlan, Problem, make_plan, module_name_for
 from nbops.modularize.slim import slim_notebook
 from nbops.modularize.testgen import generate_tests
@@ -210,14 +210,40 @@ def _action(path: Path, kind: FileKind, content: str, force: bool) -> Action:
     return "conflict"
 
 
-def _black(text: str, plan: ModulePlan, what: str) -> str:
+def _format(text: str, plan: ModulePlan, what: str) -> str:
+    """Format with black. ``ruff format`` (black-compatible, in Rust) goes first, so black
+    only settles the few places where the two differ: a 200-cell notebook's module takes
+    ~0.35 s instead of ~1 s with black alone."""
     import black
 
+    text = _ruff_format(text, plan, what)
     try:
         return black.format_str(text, mode=black.Mode())
     except Exception as exc:  # noqa: BLE001 - black raises many types for code it cannot parse
         plan.problem(None, None, "error", f"the generated {what} could not be formatted: {exc}")
         return text
+
+
+def _ruff_format(text: str, plan: ModulePlan, what: str) -> str:
+    from nbops.lint.tools import ruff_binary
+
+    try:
+        proc = subprocess.run(
+            [ruff_binary(), "format", "--isolated", "--stdin-filename", f"{what}.py", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        plan.problem(None, None, "error", f"the generated {what} could not be formatted: {exc}")
+        return text
+    if proc.returncode != 0:
+        reason = (proc.stderr.strip().splitlines() or ["unknown error"])[0]
+        plan.problem(None, None, "error", f"the generated {what} could not be formatted: {reason}")
+        return text
+    return proc.stdout
 
 
 def _ruff_run(args: list[str], text: str) -> str | None:
@@ -249,36 +275,35 @@ def _ruff(text: str, plan: ModulePlan) -> str:
         findings = json.loads(_ruff_run(["--output-format", "json"], text) or "[]")
     except ValueError:
         return text
-    lines = text.split("\n")
-    in_string = lines_ending_in_string(text)
-    quiet: dict[int, list[str]] = {}
+    codes: Counter[str] = Counter()
     for item in findings:
         row = item.get("location", {}).get("row", 0)
-        code = item.get("code") or "E999"
+        code = item.get("code") or "invalid-syntax"
         message = f"generated module line {row}: {code} {item.get('message', '')}"
-        broken = code.startswith(("E9", "F82", "F63", "F7")) or not code[:1].isupper()
-        if broken or not 0 < row <= len(lines):  # invalid-syntax, undefined names...
-            plan.problem(None, None, "error", message)  # broken code, not notebook style
-        elif row - 1 in in_string or "noqa" in lines[row - 1]:
-            plan.problem(None, None, "warning", message)
+        if code.startswith(("E9", "F82", "F63", "F7")) or not code[:1].isupper():
+            plan.problem(None, None, "error", message)  # invalid syntax, undefined names
         else:
-            # the notebook's own style (E711, E741, unused names...): kept as written, marked
-            # so the module passes ruff, and listed in the plan
-            quiet.setdefault(row, []).append(code)
-    carried = Counter(code for codes in quiet.values() for code in codes if code != "F401")
+            codes[code] += 1
+    if not codes:
+        return text
+    # the notebook's own style (an unused import, `l` as a name, `== None`...): kept as
+    # written, exempted for this file (a file-level comment: line-level ones would change
+    # how black lays out long lines), and listed in the plan
+    carried = {c: n for c, n in codes.items() if c != "F401"}
     if carried:
-        listed = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(carried.items()))
+        listed = ", ".join(f"{c} x{n}" if n > 1 else c for c, n in sorted(carried.items()))
         plan.problem(
             None,
             None,
             "warning",
-            f"ruff findings carried over from the notebook's code, marked `# noqa` in the "
-            f"module: {listed} (nbops lint shows them in the notebook)",
+            f"ruff findings carried over from the notebook's code, exempted in the module: "
+            f"{listed} (nbops lint shows them in the notebook)",
         )
-    for row, codes in quiet.items():
-        why = "unused in the notebook too; kept for side effects" if codes == ["F401"] else "as in the notebook"
-        lines[row - 1] += f"  # noqa: {', '.join(sorted(set(codes)))} - {why}"
-    return "\n".join(lines)
+    header = (
+        "# Kept as the notebook wrote it (nbops lint shows these in the notebook):\n"
+        f"# ruff: noqa: {', '.join(sorted(codes))}\n"
+    )
+    return header + text
 
 
 def _read(path: Path) -> Notebook:
@@ -316,14 +341,14 @@ def modularize(path: Path, options: ModularizeOptions | None = None) -> Modulari
 
     plan = make_plan(nb)
     generated = generate_module(plan, module=module, package=package, notebook_label=label)
-    source = _ruff(_black(generated.source, plan, "module"), plan)
+    source = _ruff(_format(generated.source, plan, "module"), plan)
     src_dir = out / "src"
     module_path = src_dir.joinpath(*package.split("."), f"{module}.py")
     init_path = module_path.parent / "__init__.py"
     tests_path = out / "tests" / f"test_{module}.py"
     slim_path = notebook_dir / f"{path.stem}_slim.ipynb"
 
-    tests = _black(
+    tests = _format(
         generate_tests(
             plan,
             package=package,

@@ -31,7 +31,7 @@ from nbops.modularize.plan import (
     names_used,
 )
 
-__all__ = ["SHOW", "GeneratedModule", "generate_module", "lines_ending_in_string"]
+__all__ = ["SHOW", "GeneratedModule", "generate_module"]
 
 SHOW = "show"  # the display flag every step with plots or displays takes
 
@@ -106,18 +106,6 @@ def _string_lines(text: str) -> set[int]:
                 inside.update(range(tok.start[0], tok.end[0]))  # rows are 1-based
             elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
                 inside.update(range(tok.start[0], tok.end[0]))  # Python 3.12+ f-strings
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
-    return inside
-
-
-def lines_ending_in_string(text: str) -> set[int]:
-    """0-based lines of ``text`` whose end is inside a multi-line string (no comment fits)."""
-    inside: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
-                inside.update(range(tok.start[0] - 1, tok.end[0] - 1))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
     return inside

@@ -59,7 +59,7 @@ def snapshot(values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         try:
             copies[name] = copy.deepcopy(value)
-        except Exception:  # noqa: BLE001 - some objects cannot be copied; keep them as they are
+        except Exception:  # noqa: BLE001 - some values cannot be copied
             copies[name] = value
     return copies
 
@@ -83,7 +83,7 @@ def produced() -> Run:
     with in_notebook_dir():
         try:
             pipeline.run(on_step=lambda name, values: steps.__setitem__(name, snapshot(values)))
-        except Exception as exc:  # noqa: BLE001 - judged by the tests below
+        except Exception as exc:  # noqa: BLE001 - judged below
             error = exc
     return Run(steps, error)
 
