@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops.tracking_api import active_run_id, log_artifact, log_metric, log_model, log_param
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# the in-notebook tracking API: ``import nbops; nbops.log_metric("auc", auc)`` writes into the
+# run ``nbops run`` opened, and does nothing harmful when the notebook runs by hand
+__all__ = [
+    "__version__",
+    "active_run_id",
+    "log_artifact",
+    "log_metric",
+    "log_model",
+    "log_param",
+]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nbops.cli import lint_commands, modularize_commands
+    from nbops.cli import lint_commands, modularize_commands, params_commands, run_commands
 
     parser = argparse.ArgumentParser(
         prog="nbops",
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     lint_commands.register(sub)
     modularize_commands.register(sub)
+    params_commands.register(sub)
+    run_commands.register(sub)
     return parser
 
 

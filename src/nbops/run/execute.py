@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,27 @@ from typing import Any
 
 from nbops.errors import ToolError
 
-__all__ = ["ORIGINAL_INDEX_KEY", "CellFailure", "Execution", "execute_notebook"]
+__all__ = ["ORIGINAL_INDEX_KEY", "CellFailure", "Execution", "execute_notebook", "stop_all_kernels"]
 
 # Cell metadata key recording a cell's index in the notebook before cells were inserted.
 ORIGINAL_INDEX_KEY = "nbops_index"
+
+# Kernels running right now (any thread), so an interrupted sweep can stop them all.
+_ACTIVE: set[Any] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def stop_all_kernels() -> int:
+    """Kill every kernel this process is running a notebook on; returns how many."""
+    with _ACTIVE_LOCK:
+        managers = list(_ACTIVE)
+    stopped = 0
+    for km in managers:
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            stopped += 1
+    return stopped
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,8 @@ def execute_notebook(
     logging.getLogger("papermill").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="nbops-kernel-") as sockets:
         km = AsyncKernelManager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(km)
         try:
             papermill.execute_notebook(
                 nb,
@@ -114,6 +134,8 @@ def execute_notebook(
                 hint="raise --timeout, or check the cell for a crash (memory, native code)",
             ) from exc
         finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(km)
             # nbclient leaves a kernel it did not create running: stop it here
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)

@@ -1,0 +1,229 @@
+"""``nbops run``, ``nbops runs``, ``nbops promote``, ``nbops ui``: thin over ``nbops.run``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import NotFoundError, UsageError
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run a notebook with parameters through papermill, tracked in MLflow",
+        description="Execute a notebook with parameters (papermill, a real kernel), write the "
+        "executed notebook to the runs folder and record an MLflow run with parameters, "
+        "metrics, artifacts and lineage. --grid makes a sweep. Exit 0 when every run "
+        "finished, 1 when a run failed, 2 on bad parameters (checked before any kernel "
+        "starts), 130 when interrupted.",
+    )
+    run.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"), help="a parameter value")
+    run.add_argument("-f", "--parameters-file", type=Path, action="append", default=[],
+                     metavar="FILE", help="parameters from a YAML or JSON file")
+    run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                     help="sweep: one run per combination")
+    run.add_argument("--parallel", type=int, default=1, metavar="N",
+                     help="runs at a time in a sweep (separate kernels)")
+    run.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    run.add_argument("--timeout", type=float, help="seconds a cell may run")
+    run.add_argument("--runs-dir", type=Path, help="where executed notebooks go "
+                     "(default: .nbops/runs under the project)")
+    run.add_argument("--experiment", help="MLflow experiment (default: the notebook's name)")
+    run.add_argument("--rank-by", metavar="METRIC[:asc]", help="rank a sweep by this metric")
+    run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    run.set_defaults(handler=cmd_run)
+
+    runs = sub.add_parser(
+        "runs",
+        help="list runs (nbops runs [NOTEBOOK]) or compare two (nbops runs compare A B)",
+    )
+    runs.add_argument("args", nargs="*", metavar="NOTEBOOK | compare A B")
+    runs.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(handler=cmd_runs)
+
+    promote = sub.add_parser("promote", help="register a run's model and make it the challenger")
+    promote.add_argument("run_id", metavar="RUN")
+    promote.add_argument("--model", required=True, help="registered model name")
+    promote.set_defaults(handler=cmd_promote)
+
+    ui = sub.add_parser("ui", help="start the MLflow UI for this project's runs on localhost")
+    ui.add_argument("--port", type=int, default=5000)
+    ui.set_defaults(handler=cmd_ui)
+
+
+def project_root(start: Path) -> Path:
+    """The folder of the nearest pyproject.toml (not above the git repository), else the git
+    repository's root, else ``start``."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _settings(notebook: Path, args: Any) -> Any:
+    from nbops.run.runner import RunSettings
+
+    root = project_root(notebook)
+    return RunSettings(
+        project_root=root,
+        runs_dir=(args.runs_dir or root / ".nbops" / "runs"),
+        experiment=args.experiment or notebook.stem,
+        kernel=args.kernel,
+        timeout=args.timeout,
+    )
+
+
+def _progress(done: int, failed: int, running: int, total: int) -> None:
+    width = 24
+    filled = int(width * done / total) if total else width
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stderr.write(f"\r[{bar}] {done}/{total} done, {failed} failed, {running} running ")
+    sys.stderr.flush()
+    if done == total:
+        sys.stderr.write("\n")
+
+
+def _rank(runs: list[Any], rank_by: str | None) -> list[Any]:
+    if not rank_by:
+        return runs
+    metric, _, order = rank_by.partition(":")
+    ascending = order == "asc"
+    with_metric = [r for r in runs if metric in r.metrics]
+    without = [r for r in runs if metric not in r.metrics]
+    return sorted(with_metric, key=lambda r: r.metrics[metric], reverse=not ascending) + without
+
+
+def cmd_run(args: Any) -> int:
+    from nbops.run.params import read_parameters, resolve
+    from nbops.run.runner import run_notebook, run_sweep
+
+    notebook: Path = args.notebook
+    if not notebook.exists():
+        raise NotFoundError("no such notebook", path=notebook, hint="check the path")
+    if args.parallel < 1:
+        raise UsageError("--parallel must be 1 or more")
+    params = read_parameters(notebook)
+    sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
+    settings = _settings(notebook, args)
+    if len(sets) == 1 and not args.grid:
+        outcome = run_notebook(notebook, sets[0], settings)
+        outcomes = [outcome]
+        parent = None
+        interrupted = False
+    else:
+        sweep = run_sweep(notebook, sets, settings, parallel=args.parallel, progress=_progress)
+        outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
+    ranked = _rank(outcomes, args.rank_by)
+    if args.output_format == "json":
+        json.dump(
+            {
+                "parent_run_id": parent,
+                "interrupted": interrupted,
+                "runs": [
+                    {
+                        "run_id": r.run_id,
+                        "status": r.status,
+                        "parameters": r.parameters,
+                        "metrics": r.metrics,
+                        "output": str(r.output) if r.output else None,
+                        "duration_s": round(r.duration_s, 3),
+                        "failed_cell": (r.failure.cell + 1 if r.failure and r.failure.cell is not None else None),
+                        "error": (f"{r.failure.ename}: {r.failure.evalue}" if r.failure else r.error),
+                    }
+                    for r in ranked
+                ],
+            },
+            sys.stdout,
+            indent=2,
+            default=str,
+        )
+        sys.stdout.write("\n")
+    else:
+        out = sys.stdout.write
+        for r in ranked:
+            params_text = ", ".join(f"{k}={v!r}" for k, v in r.parameters.items()) or "defaults"
+            metrics_text = ", ".join(f"{k}={v:.4g}" for k, v in sorted(r.metrics.items()))
+            out(f"{r.status:<8} {r.run_id[:8] or '-':<8} {r.duration_s:6.1f}s  {params_text}"
+                + (f"  [{metrics_text}]" if metrics_text else "") + "\n")
+            if r.failure is not None:
+                where = f"cell {r.failure.cell + 1}" if r.failure.cell is not None else "a cell"
+                out(f"         {where} raised {r.failure.ename}: {r.failure.evalue.splitlines()[0] if r.failure.evalue else ''}\n")
+            elif r.error:
+                out(f"         {r.error}\n")
+            if r.output:
+                out(f"         executed notebook: {r.output}\n")
+        if parent:
+            out(f"sweep run: {parent}\n")
+        out(f"tracking store: {settings.project_root / '.nbops'}  (nbops ui to browse it)\n")
+    if interrupted:
+        return 130
+    return 0 if all(r.status == "FINISHED" for r in outcomes) else 1
+
+
+def _tracker(start: Path) -> Any:
+    from nbops.run.tracking import MlflowTracker, default_tracking_uri
+
+    return MlflowTracker(default_tracking_uri(project_root(start)))
+
+
+def cmd_runs(args: Any) -> int:
+    rest: list[str] = list(args.args)
+    if rest[:1] == ["compare"]:
+        if len(rest) != 3:
+            raise UsageError("usage: nbops runs compare RUN_A RUN_B")
+        diff = _tracker(Path.cwd()).compare(rest[1], rest[2])
+        if args.output_format == "json":
+            json.dump(diff, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+        else:
+            for section, changes in diff.items():
+                sys.stdout.write(f"{section}:\n")
+                if isinstance(changes, dict):
+                    for key, value in changes.items():
+                        sys.stdout.write(f"  {key}: {value}\n")
+                else:
+                    sys.stdout.write(f"  {changes}\n")
+        return 0
+    notebook = Path(rest[0]) if rest else None
+    if len(rest) > 1:
+        raise UsageError("usage: nbops runs [NOTEBOOK]")
+    tracker = _tracker(notebook or Path.cwd())
+    records = tracker.list_runs(None, str(notebook) if notebook else None, max_results=args.limit)
+    if args.output_format == "json":
+        json.dump([r.__dict__ for r in records], sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return 0
+    if not records:
+        sys.stdout.write("no runs yet (nbops run NOTEBOOK)\n")
+        return 0
+    for r in records:
+        params_text = ", ".join(f"{k}={v}" for k, v in sorted(r.params.items()))
+        metrics_text = ", ".join(f"{k}={v:.4g}" for k, v in sorted(r.metrics.items()))
+        duration = f"{r.duration_s:.1f}s" if r.duration_s is not None else "-"
+        sys.stdout.write(f"{r.run_id[:8]}  {r.status:<8} {duration:>7}  {r.name}  {params_text}  {metrics_text}\n")
+    return 0
+
+
+def cmd_promote(args: Any) -> int:
+    version = _tracker(Path.cwd()).promote(args.run_id, args.model)
+    sys.stdout.write(f"registered {args.model} version {version}; alias 'challenger' points to it\n")
+    return 0
+
+
+def cmd_ui(args: Any) -> int:
+    argv = _tracker(Path.cwd()).ui_command(args.port)
+    sys.stdout.write(f"MLflow UI on http://127.0.0.1:{args.port}  (Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    return subprocess.call(argv)

@@ -1,0 +1,280 @@
+"""``nbops run``: one tracked run of a notebook, or a sweep of them, through papermill.
+
+A run: open an MLflow run (parameters, lineage tags), execute a copy of the notebook with the
+parameters injected and the run's id in the kernel's environment (so ``nbops.log_metric``
+lands in it), write the executed notebook to the runs folder, log it and an HTML render as
+artifacts, close the run FINISHED, or FAILED with the failing cell. A sweep: a parent run,
+one child run per parameter set, ``parallel`` kernels at a time; an interruption stops the
+kernels, keeps finished runs and marks unfinished ones KILLED.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import NbopsError, ToolError
+from nbops.run.execute import CellFailure, execute_notebook, stop_all_kernels
+
+__all__ = ["RunOutcome", "RunSettings", "SweepOutcome", "run_notebook", "run_sweep"]
+
+RUN_TAG = "nbops-run"  # the injected cell that hands the run id to the kernel
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where and how runs execute and are tracked."""
+
+    project_root: Path
+    runs_dir: Path
+    experiment: str
+    kernel: str | None = None
+    timeout: float | None = None
+    tracking_uri: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """One run: its id, parameters, status and where its executed notebook is."""
+
+    run_id: str
+    parameters: dict[str, Any]
+    status: str  # FINISHED | FAILED | KILLED
+    output: Path | None
+    failure: CellFailure | None = None
+    duration_s: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # a run that could not execute at all (kernel trouble)
+
+
+@dataclass
+class SweepOutcome:
+    parent_run_id: str
+    runs: list[RunOutcome]
+    interrupted: bool = False
+
+
+def _tracker(settings: RunSettings) -> Any:
+    from nbops.run.tracking import MlflowTracker, default_tracking_uri
+
+    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+    return MlflowTracker(uri)
+
+
+def _run_cell(run_id: str, uri: str) -> Any:
+    import nbformat
+
+    code = (
+        "# nbops: this run is tracked; nbops.log_metric(...) writes into it\n"
+        "import os\n"
+        f"os.environ['NBOPS_RUN_ID'] = {run_id!r}\n"
+        f"os.environ['MLFLOW_TRACKING_URI'] = {uri!r}"
+    )
+    return nbformat.v4.new_code_cell(code, metadata={"tags": [RUN_TAG]})
+
+
+def _html(executed: Path) -> Path | None:
+    try:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_filename(str(executed))
+    except Exception:  # noqa: BLE001 - a render is a convenience; the notebook is the record
+        return None
+    target = executed.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def run_notebook(
+    notebook: Path,
+    parameters: Mapping[str, Any],
+    settings: RunSettings,
+    *,
+    parent_run_id: str | None = None,
+    name: str | None = None,
+    tracker: Any = None,
+    cancelled: threading.Event | None = None,
+) -> RunOutcome:
+    """Execute ``notebook`` once with ``parameters``, tracked; never raises for a cell error."""
+    import nbformat
+
+    from nbops.run.execute import ORIGINAL_INDEX_KEY
+    from nbops.run.lineage import frozen_requirements, lineage_tags
+    from nbops.run.tracking import default_tracking_uri
+
+    tracker = tracker or _tracker(settings)
+    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+    tags = lineage_tags(notebook)
+    tags["nbops.kind"] = "notebook"
+    run_id: str = tracker.start_run(
+        settings.experiment, name or notebook.stem, dict(parameters), tags, parent_run_id
+    )
+    started = time.monotonic()
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = settings.runs_dir / notebook.stem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
+    requirements = out_dir / f"{stamp}-{run_id[:8]}-requirements.txt"
+    requirements.write_text(frozen_requirements(), encoding="utf-8")
+    tracker.log_artifact(run_id, requirements, "environment")
+
+    nb = nbformat.read(notebook, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata[ORIGINAL_INDEX_KEY] = index
+    run_cell = _run_cell(run_id, uri)
+    run_cell.metadata[ORIGINAL_INDEX_KEY] = None
+    nb.cells.insert(0, run_cell)
+    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
+    try:
+        execution = execute_notebook(
+            nb,
+            output,
+            parameters=parameters,
+            cwd=notebook.resolve().parent,
+            kernel_name=settings.kernel,
+            timeout=settings.timeout,
+            label=str(notebook),
+        )
+    except NbopsError as exc:
+        outcome.duration_s = time.monotonic() - started
+        if cancelled is not None and cancelled.is_set():
+            outcome.status = "KILLED"  # its kernel was stopped by an interruption
+            tracker.end_run(run_id, "KILLED")
+            return outcome
+        outcome.error = str(exc)
+        tracker.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
+        tracker.end_run(run_id, "FAILED")
+        return outcome
+    except BaseException:
+        tracker.end_run(run_id, "KILLED")
+        raise
+    outcome.output = output
+    tracker.log_artifact(run_id, output, "notebook")
+    html = _html(output)
+    if html is not None:
+        tracker.log_artifact(run_id, html, "notebook")
+    if cancelled is not None and cancelled.is_set():
+        outcome.status = "KILLED"
+        tracker.end_run(run_id, "KILLED")
+    elif execution.failure is not None:
+        failure = execution.failure
+        outcome.failure = failure
+        tracker.set_tags(
+            run_id,
+            {
+                "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
+                "nbops.error_name": failure.ename,
+                "nbops.error_message": failure.evalue[:5000],
+            },
+        )
+        tracker.end_run(run_id, "FAILED")
+    else:
+        outcome.status = "FINISHED"
+        tracker.end_run(run_id, "FINISHED")
+    outcome.duration_s = time.monotonic() - started
+    try:
+        outcome.metrics = dict(tracker.get_run(run_id).metrics)
+    except NbopsError:
+        pass
+    return outcome
+
+
+def run_sweep(
+    notebook: Path,
+    parameter_sets: Sequence[Mapping[str, Any]],
+    settings: RunSettings,
+    *,
+    parallel: int = 1,
+    progress: Callable[[int, int, int, int], None] | None = None,
+) -> SweepOutcome:
+    """Run every parameter set (``parallel`` at a time) under one parent run.
+
+    ``progress(done, failed, running, total)`` is called as runs start and end. Ctrl-C:
+    the running kernels stop, finished runs stay, unfinished ones are marked KILLED.
+    """
+    from nbops.run.lineage import lineage_tags
+
+    tracker = _tracker(settings)
+    tags = lineage_tags(notebook)
+    tags["nbops.kind"] = "sweep"
+    tags["nbops.sweep.size"] = str(len(parameter_sets))
+    parent = tracker.start_run(settings.experiment, f"{notebook.stem} sweep", {}, tags, None)
+    result = SweepOutcome(parent, [])
+    cancelled = threading.Event()
+    total = len(parameter_sets)
+    running = 0
+    lock = threading.Lock()
+
+    def report() -> None:
+        if progress is not None:
+            failed = sum(1 for r in result.runs if r.status != "FINISHED")
+            progress(len(result.runs), failed, running, total)
+
+    def one(index: int, params: Mapping[str, Any]) -> RunOutcome:
+        nonlocal running
+        with lock:
+            running += 1
+            report()
+        if cancelled.is_set():
+            return RunOutcome("", dict(params), "KILLED", None)
+        try:
+            return run_notebook(
+                notebook, params, settings, parent_run_id=parent,
+                name=f"{notebook.stem} #{index + 1}", tracker=tracker, cancelled=cancelled,
+            )
+        finally:
+            with lock:
+                running -= 1
+
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nbops-run")
+    futures: dict[Future[RunOutcome], int] = {}
+    try:
+        for index, params in enumerate(parameter_sets):
+            futures[pool.submit(one, index, params)] = index
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                with lock:
+                    result.runs.append(future.result())
+                    report()
+    except KeyboardInterrupt:
+        # stop: no new runs, kill the running kernels, let their threads record KILLED
+        result.interrupted = True
+        cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all_kernels()
+        for future, index in futures.items():
+            if future.cancelled():  # never started: no MLflow run, reported as KILLED
+                result.runs.append(RunOutcome("", dict(parameter_sets[index]), "KILLED", None))
+                continue
+            try:
+                outcome = future.result(timeout=60)
+            except BaseException:  # noqa: BLE001 - whatever happened, the run is over
+                continue
+            if outcome not in result.runs:
+                result.runs.append(outcome)
+        tracker.set_tags(parent, {"nbops.interrupted": "true"})
+        tracker.end_run(parent, "KILLED")
+        return result
+    pool.shutdown(wait=True)
+    status = "FINISHED" if all(r.status == "FINISHED" for r in result.runs) else "FAILED"
+    tracker.end_run(parent, status)
+    order = {id(r): i for i, r in enumerate(result.runs)}
+    result.runs.sort(key=lambda r: (_index(parameter_sets, r.parameters), order[id(r)]))
+    if result.runs and all(r.error for r in result.runs):
+        raise ToolError(result.runs[0].error or "every run failed to start")
+    return result
+
+
+def _index(sets: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> int:
+    for i, candidate in enumerate(sets):
+        if dict(candidate) == dict(params):
+            return i
+    return len(sets)

@@ -1,0 +1,152 @@
+"""nbops run end to end: a real kernel through papermill, a real MLflow store on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nbops.core.snippets import notebook_from_snippet
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOK = """
+# %% [markdown]
+# Toy model
+# %% tags=parameters
+alpha = 0.5  # smoothing
+n = 3
+fail = False
+pause = 0.0
+# %%
+import time
+import nbops
+time.sleep(pause)
+score = alpha * n
+nbops.log_metric("score", score)
+nbops.log_param("derived", n * 2)
+# %%
+if fail:
+    raise ValueError("asked to fail")
+"""
+
+
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "toy"\n')
+    (tmp_path / "toy.ipynb").write_text(notebook_from_snippet(NOTEBOOK).dumps())
+    return tmp_path
+
+
+def nbops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    return subprocess.run(
+        [sys.executable, "-m", "nbops", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=600, env=env,
+    )
+
+
+def client(root: Path) -> object:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{root / '.nbops' / 'mlflow.db'}")
+
+
+def test_a_run_is_tracked_with_params_metrics_artifacts_and_lineage(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    proc = nbops(root, "run", "toy.ipynb", "-p", "alpha", "2", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    (run,) = report["runs"]
+    assert run["status"] == "FINISHED" and run["parameters"] == {"alpha": 2.0}
+    assert run["metrics"] == {"score": 6.0}
+    executed = Path(run["output"])
+    assert executed.exists() and executed.parent.parent == root / ".nbops" / "runs"
+    assert "alpha = 2.0" in executed.read_text() or "alpha = 2" in executed.read_text()
+    record = client(root).get_run(run["run_id"])  # type: ignore[attr-defined]
+    assert record.data.params["alpha"] == "2.0" and record.data.params["derived"] == "6"
+    tags = record.data.tags
+    assert tags["nbops.notebook.sha256"] and tags["nbops.version.papermill"]
+    assert tags["nbops.git.commit"] == "none"  # not a git repository
+    artifacts = {a.path for a in client(root).list_artifacts(run["run_id"], "notebook")}  # type: ignore[attr-defined]
+    assert any(p.endswith(".ipynb") for p in artifacts) and any(p.endswith(".html") for p in artifacts)
+    assert client(root).list_artifacts(run["run_id"], "environment")  # type: ignore[attr-defined]
+
+
+def test_a_failing_cell_fails_the_run_with_its_cell(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    proc = nbops(root, "run", "toy.ipynb", "-p", "fail", "true")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED" in proc.stdout
+    assert "cell 4 raised ValueError: asked to fail" in proc.stdout
+    runs = nbops(root, "runs", "--format", "json")
+    (record,) = json.loads(runs.stdout)
+    assert record["status"] == "FAILED"
+    assert record["tags"]["nbops.failed_cell"] == "4"
+    assert record["tags"]["nbops.error_name"] == "ValueError"
+    assert list((root / ".nbops" / "runs" / "toy").glob("*.ipynb"))  # partial output kept
+
+
+def test_sweep_groups_children_under_a_parent_and_ranks_them(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    proc = nbops(root, "run", "toy.ipynb", "--grid", "alpha=1,3", "--grid", "n=1,2",
+                 "--parallel", "2", "--rank-by", "score", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert [r["metrics"]["score"] for r in report["runs"]] == [6.0, 3.0, 2.0, 1.0]
+    parent = report["parent_run_id"]
+    for run in report["runs"]:
+        tags = client(root).get_run(run["run_id"]).data.tags  # type: ignore[attr-defined]
+        assert tags["mlflow.parentRunId"] == parent
+    assert client(root).get_run(parent).info.status == "FINISHED"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "alpah", "1"], "alpha"),
+        (["-p", "n", "three"], "n"),
+        (["--grid", "n="], "n"),
+        (["-f", "bad.yaml"], "bad.yaml"),
+    ],
+    ids=["unknown-name", "wrong-type", "empty-grid", "broken-yaml"],
+)
+def test_bad_parameters_are_refused_before_any_kernel(args: list[str], message: str, tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "bad.yaml").write_text("alpha: [1, 2\n")
+    started = time.monotonic()
+    proc = nbops(root, "run", "toy.ipynb", *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (root / ".nbops" / "runs").exists()
+    assert time.monotonic() - started < 60
+
+
+def test_ctrl_c_stops_kernels_keeps_finished_runs_and_marks_the_rest_killed(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbops", "run", "toy.ipynb", "--grid", "pause=0,60,61",
+         "--parallel", "2", "--format", "json"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait for the quick run to be recorded
+        done = list((root / ".nbops" / "runs" / "toy").glob("*.html")) if (root / ".nbops" / "runs" / "toy").exists() else []
+        if done:
+            break
+        time.sleep(0.5)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    report = json.loads(out)
+    statuses = sorted(r["status"] for r in report["runs"])
+    assert "FINISHED" in statuses and "KILLED" in statuses
+    assert report["interrupted"] is True
+    assert client(root).get_run(report["parent_run_id"]).info.status == "KILLED"  # type: ignore[attr-defined]
