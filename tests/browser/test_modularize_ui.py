@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -254,6 +255,13 @@ def test_errors_are_shown_in_plain_words(lab: Any, tab: Page, tmp_path: Path) ->
     before: set[str] = set()
     try:
         _open(page, lab, notebook)
+        # Lab creates the notebook's first checkpoint after the context is ready: let it
+        # finish, or moving the file races it (Lab's own "Unhandled error" dialog)
+        checkpoint = lab.root_dir / ".ipynb_checkpoints" / f"{Path(notebook).stem}-checkpoint.ipynb"
+        deadline = time.monotonic() + T / 1000
+        while not checkpoint.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
         shutil.move(moved, keep)  # gone from disk while it is open
         before = _tree(lab.root_dir)
         # not awaited: the command resolves only when its dialog is closed
