@@ -150,3 +150,22 @@ def test_ctrl_c_stops_kernels_keeps_finished_runs_and_marks_the_rest_killed(tmp_
     assert "FINISHED" in statuses and "KILLED" in statuses
     assert report["interrupted"] is True
     assert client(root).get_run(report["parent_run_id"]).info.status == "KILLED"  # type: ignore[attr-defined]
+
+
+def test_the_generated_pipeline_runs_tracked_next_to_the_notebook(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    missing = nbops(root, "run", "toy.ipynb", "--pipeline")
+    assert missing.returncode == 2 and "nbops modularize" in missing.stderr
+    assert nbops(root, "modularize", "toy.ipynb").returncode == 0
+    notebook = json.loads(nbops(root, "run", "toy.ipynb", "-p", "alpha", "2", "--format", "json").stdout)
+    proc = nbops(root, "run", "toy.ipynb", "--pipeline", "-p", "alpha", "2", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (pipeline,) = json.loads(proc.stdout)["runs"]
+    assert pipeline["status"] == "FINISHED"
+    # the same metric, computed by the notebook and by its generated pipeline
+    assert pipeline["metrics"]["score"] == notebook["runs"][0]["metrics"]["score"] == 6.0
+    listed = json.loads(nbops(root, "runs", "--format", "json").stdout)
+    kinds = sorted(r["tags"]["nbops.kind"] for r in listed)
+    assert kinds == ["notebook", "pipeline"]
+    failing = nbops(root, "run", "toy.ipynb", "--pipeline", "-p", "fail", "true")
+    assert failing.returncode == 1 and "ValueError: asked to fail" in failing.stdout

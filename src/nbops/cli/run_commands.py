@@ -36,6 +36,10 @@ def register(sub: Any) -> None:
                      "(default: .nbops/runs under the project)")
     run.add_argument("--experiment", help="MLflow experiment (default: the notebook's name)")
     run.add_argument("--rank-by", metavar="METRIC[:asc]", help="rank a sweep by this metric")
+    run.add_argument("--pipeline", action="store_true",
+                     help="run the module `nbops modularize` generated for the notebook instead "
+                     "(same parameters, same tracking store: compare both forms)")
+    run.add_argument("--package", help="with --pipeline: the generated package's name")
     run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     run.set_defaults(handler=cmd_run)
 
@@ -117,7 +121,14 @@ def cmd_run(args: Any) -> int:
     params = read_parameters(notebook)
     sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
     settings = _settings(notebook, args)
-    if len(sets) == 1 and not args.grid:
+    if args.pipeline:
+        if len(sets) != 1 or args.grid:
+            raise UsageError("--pipeline runs one parameter set (no --grid yet)")
+        from nbops.run.runner import run_pipeline
+
+        outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
+        parent, interrupted = None, False
+    elif len(sets) == 1 and not args.grid:
         outcome = run_notebook(notebook, sets[0], settings)
         outcomes = [outcome]
         parent = None

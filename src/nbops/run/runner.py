@@ -11,6 +11,7 @@ kernels, keeps finished runs and marks unfinished ones KILLED.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 from nbops.errors import NbopsError, ToolError
 from nbops.run.execute import CellFailure, execute_notebook, stop_all_kernels
 
-__all__ = ["RunOutcome", "RunSettings", "SweepOutcome", "run_notebook", "run_sweep"]
+__all__ = ["RunOutcome", "RunSettings", "SweepOutcome", "run_notebook", "run_pipeline", "run_sweep"]
 
 RUN_TAG = "nbops-run"  # the injected cell that hands the run id to the kernel
 
@@ -278,3 +279,105 @@ def _index(sets: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> int:
         if dict(candidate) == dict(params):
             return i
     return len(sets)
+
+
+_PIPELINE_RUNNER = r"""
+import importlib, json, numbers, sys
+module_name, params_file, result_file = sys.argv[1:4]
+status = {"steps": [], "error": None, "metrics": {}}
+try:
+    module = importlib.import_module(module_name)
+    with open(params_file, encoding="utf-8") as handle:
+        params = json.load(handle)
+    values = module.run(params, on_step=lambda name, _: status["steps"].append(name))
+    for key, value in values.items():
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            status["metrics"][key] = float(value)
+except BaseException as exc:
+    status["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+with open(result_file, "w", encoding="utf-8") as handle:
+    json.dump(status, handle)
+"""
+
+
+def run_pipeline(
+    notebook: Path,
+    parameters: Mapping[str, Any],
+    settings: RunSettings,
+    *,
+    package: str | None = None,
+    out: Path | None = None,
+) -> RunOutcome:
+    """Run the module ``nbops modularize`` generated for ``notebook`` with ``parameters``,
+    tracked like a notebook run (same experiment, so both forms compare side by side); the
+    numeric values ``run()`` returns become metrics."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from nbops.errors import NotFoundError
+    from nbops.modularize import ModularizeOptions, modularize
+    from nbops.run.lineage import lineage_tags
+    from nbops.run.tracking import default_tracking_uri
+
+    plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
+    module_file = next(f for f in plan.files if f.kind == "module")
+    if not module_file.path.exists():
+        raise NotFoundError(
+            "no generated pipeline for this notebook",
+            path=notebook,
+            hint=f"run `nbops modularize {notebook}` first (expected {module_file.path})",
+        )
+    src = module_file.path.parents[len(plan.package.split("."))]
+    tracker = _tracker(settings)
+    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+    tags = lineage_tags(notebook)
+    tags["nbops.kind"] = "pipeline"
+    tags["nbops.pipeline.module"] = f"{plan.package}.{plan.module}"
+    run_id: str = tracker.start_run(
+        settings.experiment, f"{notebook.stem} (pipeline)", dict(parameters), tags, None
+    )
+    started = time.monotonic()
+    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update({"NBOPS_RUN_ID": run_id, "MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
+    with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
+        params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
+        params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
+        try:
+            subprocess.run(
+                [sys.executable, "-c", _PIPELINE_RUNNER, f"{plan.package}.{plan.module}",
+                 str(params_file), str(result_file)],
+                cwd=notebook.resolve().parent, env=env, capture_output=True, text=True,
+                timeout=settings.timeout, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            status: dict[str, Any] = {"steps": [], "error": {"ename": "Timeout", "evalue": ""}}
+        except KeyboardInterrupt:
+            tracker.end_run(run_id, "KILLED")
+            raise
+        else:
+            status = (
+                json.loads(result_file.read_text(encoding="utf-8"))
+                if result_file.exists()
+                else {"steps": [], "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
+            )
+    for key, value in status.get("metrics", {}).items():
+        tracker.log_metric(run_id, key, value)
+    outcome.duration_s = time.monotonic() - started
+    error = status.get("error")
+    if error:
+        outcome.error = f"{error['ename']}: {error['evalue']}".strip(": ")
+        tracker.set_tags(
+            run_id,
+            {"nbops.error_name": error["ename"], "nbops.error_message": error["evalue"][:5000],
+             "nbops.failed_step": str(len(status.get("steps", [])) + 1)},
+        )
+        tracker.end_run(run_id, "FAILED")
+    else:
+        outcome.status = "FINISHED"
+        tracker.end_run(run_id, "FINISHED")
+    outcome.metrics = dict(tracker.get_run(run_id).metrics)
+    return outcome
