@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples]"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples,tracking]"
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 NBOPS="$VENV/bin/nbops"
 
@@ -48,6 +48,10 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 (cd "$DEMO" && "$PY" -m pytest -q -p no:cacheprovider tests)
 
 echo
+echo "== nbops run $DEMO/wine_classifier.ipynb -p C 0.5   (papermill, tracked in .nbops/mlflow.db)"
+"$NBOPS" run "$DEMO/wine_classifier.ipynb" -p C 0.5
+
+echo
 echo "Where to look:"
 echo "  - in JupyterLab:             $VENV/bin/jupyter lab examples/   (the nbops panel is in the right sidebar)"
 echo "  - the rule catalogue:        $NBOPS rules   (or docs/rules.md)"
@@ -56,4 +60,5 @@ echo "  - apply the safe fixes:      $NBOPS fix examples/   (backups go to examp
 echo "  - machine-readable findings: $NBOPS lint examples/ --format json"
 echo "  - the generated library:     $DEMO/src/wine/wine_classifier.py   (run it: PYTHONPATH=$DEMO/src $VENV/bin/python -m wine.wine_classifier --help)"
 echo "  - the slim notebook:         $DEMO/wine_classifier_slim.ipynb   (open it in JupyterLab; \"Modularize\" is in the nbops panel)"
+echo "  - the tracked runs:          $NBOPS runs   (executed notebooks in .nbops/runs/; the MLflow UI: $NBOPS ui)"
 echo "  - the plan as JSON:          $NBOPS modularize examples/house_prices_regression.ipynb --out $DEMO --dry-run --format json"
