@@ -169,3 +169,37 @@ def test_the_generated_pipeline_runs_tracked_next_to_the_notebook(tmp_path: Path
     assert kinds == ["notebook", "pipeline"]
     failing = nbops(root, "run", "toy.ipynb", "--pipeline", "-p", "fail", "true")
     assert failing.returncode == 1 and "ValueError: asked to fail" in failing.stdout
+
+
+MODEL_NOTEBOOK = """
+# %% tags=parameters
+C = 1.0
+# %%
+import nbops
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+x, y = load_iris(return_X_y=True)
+model = LogisticRegression(C=C, max_iter=500).fit(x, y)
+nbops.log_metric("accuracy", model.score(x, y))
+nbops.log_model(model)
+"""
+
+
+def test_promote_registers_the_model_as_challenger_and_compare_shows_differences(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "iris.ipynb").write_text(notebook_from_snippet(MODEL_NOTEBOOK).dumps())
+    first = json.loads(nbops(root, "run", "iris.ipynb", "-p", "C", "0.01", "--format", "json").stdout)
+    second = json.loads(nbops(root, "run", "iris.ipynb", "-p", "C", "10", "--format", "json").stdout)
+    a, b = first["runs"][0]["run_id"], second["runs"][0]["run_id"]
+    compared = nbops(root, "runs", "compare", a[:8], b[:8], "--format", "json")
+    assert compared.returncode == 0, compared.stderr
+    diff = json.loads(compared.stdout)
+    assert diff["params"]["changed"]["C"] == {"a": "0.01", "b": "10.0"}
+    assert "accuracy" in diff["metrics"]["changed"]
+    promoted = nbops(root, "promote", b[:8], "--model", "iris")
+    assert promoted.returncode == 0, promoted.stderr
+    assert "registered iris version 1; alias 'challenger'" in promoted.stdout
+    version = client(root).get_model_version_by_alias("iris", "challenger")  # type: ignore[attr-defined]
+    assert version.run_id == b
+    unknown = nbops(root, "promote", "ffffffff", "--model", "iris")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
