@@ -917,6 +917,24 @@ LABELS = {
 }
 
 
+def _other_targets(a: Callable[[str], None], report: Path, title: str, script: str) -> None:
+    """Copy the Targets table of another benchmark report, with a link to the rest."""
+    if not report.exists():
+        return
+    lines = report.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## Targets")), None)
+    if start is None:
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    last = next((line for line in lines if line.startswith("Last run:")), "")
+    a(f"## {title}")
+    a("")
+    a(f"From [{report.name}]({report.name}) (`benchmarks/{script}`). {last.split('. ')[0]}.".rstrip(". ") + ".")
+    a("")
+    a("\n".join(lines[start + 1 : end]).strip("\n"))
+    a("")
+
+
 def render(d: dict) -> str:
     m, c, R, cfg = d["machine"], d["corpus"], d["results"], d["config"]
     L: list[str] = []
@@ -1028,22 +1046,11 @@ def render(d: dict) -> str:
     if analysis.exists():  # the developers' reading of the figures, kept across runs
         a(analysis.read_text(encoding="utf-8").rstrip("\n"))
         a("")
-    modularize = DOC.with_name("benchmarks-modularize.md")
-    if modularize.exists():  # benchmarks/modularize.py's targets, with a link to the rest
-        lines = modularize.read_text(encoding="utf-8").splitlines()
-        start = next((i for i, line in enumerate(lines) if line.startswith("## Targets")), None)
-        if start is not None:
-            end = next(
-                (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-            )
-            last = next((line for line in lines if line.startswith("Last run:")), "")
-            a("## Modularize and verify (issue 4)")
-            a("")
-            a(f"From [benchmarks-modularize.md](benchmarks-modularize.md) (`benchmarks/modularize.py`, "
-              f"soorgeon side by side). {last.split('. ')[0]}.")
-            a("")
-            a("\n".join(lines[start + 1 : end]).strip("\n"))
-            a("")
+    for other, title, script in (
+        ("benchmarks-modularize.md", "Modularize and verify (issue 4)", "modularize.py"),
+        ("benchmarks-run.md", "Runs and tracking (issue 5)", "run_bench.py"),
+    ):
+        _other_targets(a, DOC.with_name(other), title, script)
     a("## Machine")
     a("")
     a(f"- CPU: {m['cpu']}, {m['nproc']} cores (nproc); RAM {m['ram']}; {m['os']}")
