@@ -35,7 +35,11 @@ PARAMETERS_TAG = "parameters"
 STEP_TAG_PREFIX = "step:"
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# ATX heading; lenient about the space after the hashes ("#Title" rendered as a heading in
+# the classic notebook)
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?!#)[ \t]*(\S.*?)?[ \t#]*$")
+_HTML_H = re.compile(r"<h([1-6])\b[^>]*>(.*?)(?:</h[1-6]>|$)", re.IGNORECASE)
+_SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
 
 
 ModuleLevel = Callable[[DataFlow, int, str], bool]
@@ -71,11 +75,16 @@ class _Group:
     doc: list[str]
 
 
-def markdown_headings(source: str) -> list[tuple[int, str, int]]:
-    """ATX headings of a markdown cell as ``(level, text, line)``; fenced code is skipped."""
+def markdown_headings(source: str, *, atx_only: bool = False) -> list[tuple[int, str, int]]:
+    """Markdown headings of a cell as ``(level, text, line)``; fenced code is skipped.
+
+    ATX (``## Title``), HTML (``<h2>Title</h2>``) and setext (a line underlined with ``===``
+    or ``---``) headings; ``atx_only`` keeps the first kind only (what step planning reads).
+    """
     found: list[tuple[int, str, int]] = []
     fence: str | None = None
-    for n, line in enumerate(source.splitlines(), start=1):
+    lines = source.splitlines()
+    for n, line in enumerate(lines, start=1):
         fenced = _FENCE.match(line)
         if fenced:
             mark = fenced.group(1)[0]
@@ -89,6 +98,19 @@ def markdown_headings(source: str) -> list[tuple[int, str, int]]:
         atx = _ATX.match(line)
         if atx and atx.group(2):
             found.append((len(atx.group(1)), atx.group(2).strip(), n))
+            continue
+        if atx_only:
+            continue
+        html = _HTML_H.search(line)
+        if html:
+            found.append((int(html.group(1)), re.sub(r"<[^>]+>", "", html.group(2)).strip(), n))
+            continue
+        setext = _SETEXT.match(line)
+        if setext and n > 1:
+            prev = lines[n - 2]
+            if prev.strip() and not _ATX.match(prev) and not _FENCE.match(prev):
+                level = 1 if setext.group(1).startswith("=") else 2
+                found.append((level, prev.strip(), n - 1))
     return found
 
 
@@ -119,7 +141,7 @@ def _section_levels(nb: Notebook) -> set[int]:
         1
         for cell in nb.cells
         if cell.cell_type == "markdown"
-        for level, _, _ in markdown_headings(cell.source)
+        for level, _, _ in markdown_headings(cell.source, atx_only=True)
         if level == 1
     )
     return {2, 3, 4, 5, 6} | ({1} if h1 > 1 else set())
@@ -129,7 +151,7 @@ def _section_heading(cell: Cell, levels: set[int]) -> tuple[str, str] | None:
     """(title, remaining prose) when the markdown cell holds a section heading."""
     if cell.cell_type != "markdown":
         return None
-    for level, text, line in markdown_headings(cell.source):
+    for level, text, line in markdown_headings(cell.source, atx_only=True):
         if level in levels:
             lines = cell.source.splitlines()
             prose = "\n".join(lines[: line - 1] + lines[line:]).strip()

@@ -11,52 +11,10 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from nbops.core.notebook import Cell
+from nbops.core.sections import markdown_headings
 from nbops.lint.diagnostic import Edit, Fix
 from nbops.lint.registry import register
 from nbops.lint.rule import Context, Finding, Rule
-
-# -- markdown helpers ------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# ATX heading; lenient about the space after the hashes ("#Title" rendered as a heading in
-# the classic notebook)
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?!#)[ \t]*(\S.*?)?[ \t#]*$")
-_HTML_H = re.compile(r"<h([1-6])\b[^>]*>(.*?)(?:</h[1-6]>|$)", re.IGNORECASE)
-_SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
-
-
-def headings(source: str) -> list[tuple[int, str, int]]:
-    """Markdown headings of a cell as ``(level, text, line)``; fenced code is skipped."""
-    found: list[tuple[int, str, int]] = []
-    fence: str | None = None
-    lines = source.splitlines()
-    for n, line in enumerate(lines, start=1):
-        m = _FENCE.match(line)
-        if m:
-            mark = m.group(1)[0]
-            if fence is None:
-                fence = mark
-            elif fence == mark:
-                fence = None
-            continue
-        if fence is not None:
-            continue
-        atx = _ATX.match(line)
-        if atx and atx.group(2):
-            found.append((len(atx.group(1)), atx.group(2).strip(), n))
-            continue
-        html = _HTML_H.search(line)
-        if html:
-            found.append((int(html.group(1)), re.sub(r"<[^>]+>", "", html.group(2)).strip(), n))
-            continue
-        setext = _SETEXT.match(line)
-        if setext and n > 1:
-            prev = lines[n - 2]
-            if prev.strip() and not _ATX.match(prev) and not _FENCE.match(prev):
-                level = 1 if setext.group(1).startswith("=") else 2
-                found.append((level, prev.strip(), n - 1))
-    return found
-
 
 def _nonempty(cells: list[Cell]) -> list[Cell]:
     return [c for c in cells if c.source.strip()]
@@ -160,7 +118,7 @@ class MissingTitle(Rule):
         if first is None:
             return
         if first.is_markdown:
-            found = headings(first.source)
+            found = markdown_headings(first.source)
             if any(level == 1 for level, _, _ in found):
                 return
             name = _file_name(ctx)
@@ -574,7 +532,7 @@ class MissingSectionHeadings(Rule):
             return
         h1 = 0
         for cell in ctx.markdown_cells:
-            for level, _, _ in headings(cell.source):
+            for level, _, _ in markdown_headings(cell.source):
                 if level >= 2:
                     return
                 h1 += 1
