@@ -10,7 +10,8 @@ from helpers import lint_snippet
 
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.registry import get_rule
-from nbops.lint.rules.structure import headings, markdown_words, portable_name, title_from_name
+from nbops.core.sections import markdown_headings
+from nbops.lint.rules.structure import markdown_words, portable_name, title_from_name
 
 CODES = [f"NB1{n:02d}" for n in range(1, 11)]
 
@@ -357,7 +358,7 @@ def test_missing_section_headings_mentions_pipeline_steps() -> None:
 
 def test_headings_parser() -> None:
     md = "# Title\n\ntext\nSub\n---\n<h2 id='x'>HTML <em>sub</em></h2>\n```\n# code\n```\n#### Deep ###"
-    assert headings(md) == [(1, "Title", 1), (2, "Sub", 4), (2, "HTML sub", 6), (4, "Deep", 10)]
+    assert markdown_headings(md) == [(1, "Title", 1), (2, "Sub", 4), (2, "HTML sub", 6), (4, "Deep", 10)]
 
 
 # --------------------------------------------------------------------------- NB110
