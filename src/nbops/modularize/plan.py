@@ -34,9 +34,9 @@ from typing import Literal
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
 from nbops.core.magics import PLACEHOLDERS, PYTHON_CELL_MAGICS, Magic, is_pip_install
-from nbops.core.notebook import Cell, Notebook
+from nbops.core.notebook import Notebook
 from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
-from nbops.core.symbols import CellSymbols, FunctionInfo, classify_call, is_builtin
+from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
 
 __all__ = [
     "FunctionPlan",
@@ -857,18 +857,12 @@ def _step_specs(
 
 def names_used(plan: ModulePlan, cells: Iterable[int], names: set[str]) -> set[str]:
     """Which of ``names`` these cells use (read or bind) outside hoisted statements."""
-    found: set[str] = set()
-    for index in cells:
-        symbols = plan.flow.symbols.get(index)
-        if symbols is None or symbols.tree is None:
-            continue
-        hoisted = plan.hoisted.get(index, set())
-        for stmt in symbols.tree.body:
-            if id(stmt) not in hoisted:
-                found |= {
-                    n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in names
-                }
-    return found
+    return {
+        node.id
+        for _, stmt in _top_statements(plan, cells)
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Name) and node.id in names
+    }
 
 
 _HISTORY = re.compile(r"^(?:_{1,3}|_\d+|_i{1,3}|_i\d+|_[iod]h|In|Out)$")
@@ -911,18 +905,11 @@ def _awaits(plan: ModulePlan, cells: Iterable[int]) -> bool:
 
 def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:
     """True when these cells read ``name`` outside the statements hoisted to the module."""
-    for index in cells:
-        symbols = plan.flow.symbols.get(index)
-        if symbols is None or symbols.tree is None:
-            continue
-        hoisted = plan.hoisted.get(index, set())
-        for stmt in symbols.tree.body:
-            if id(stmt) in hoisted:
-                continue
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-                    return True
-    return False
+    return any(
+        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
+        for _, stmt in _top_statements(plan, cells)
+        for node in ast.walk(stmt)
+    )
 
 
 def _loaded_names(flow: DataFlow, names: set[str]) -> set[str]:
@@ -976,11 +963,6 @@ def _is_temporary(flow: DataFlow, cells: Iterable[int], name: str) -> bool:
                         return False
                     seen_loop = True
     return seen_loop
-
-
-def cell_symbols(plan: ModulePlan, cell: Cell) -> CellSymbols | None:
-    """The analysed symbols of a code cell."""
-    return plan.flow.symbols.get(cell.index)
 
 
 def module_name_for(stem: str) -> str:
