@@ -224,18 +224,23 @@ def _format(text: str, plan: ModulePlan, what: str) -> str:
         return text
 
 
-def _ruff_format(text: str, plan: ModulePlan, what: str) -> str:
+def _ruff_stdin(args: list[str], text: str, filename: str) -> subprocess.CompletedProcess[str]:
+    """``ruff ARGS --isolated`` on ``text`` (as ``filename``); raises OSError/SubprocessError."""
     from nbops.lint.tools import ruff_binary
 
+    return subprocess.run(
+        [ruff_binary(), *args, "--isolated", "--stdin-filename", filename, "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _ruff_format(text: str, plan: ModulePlan, what: str) -> str:
     try:
-        proc = subprocess.run(
-            [ruff_binary(), "format", "--isolated", "--stdin-filename", f"{what}.py", "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = _ruff_stdin(["format"], text, f"{what}.py")
     except (OSError, subprocess.SubprocessError) as exc:
         plan.problem(None, None, "error", f"the generated {what} could not be formatted: {exc}")
         return text
@@ -247,20 +252,11 @@ def _ruff_format(text: str, plan: ModulePlan, what: str) -> str:
 
 
 def _ruff_run(args: list[str], text: str) -> str | None:
-    from nbops.lint.tools import ruff_binary
-
+    """``ruff check ARGS`` on the module's text: its stdout, None when ruff cannot run."""
     try:
-        proc = subprocess.run(
-            [ruff_binary(), "check", "--isolated", *args, "--stdin-filename", "module.py", "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return _ruff_stdin(["check", *args], text, "module.py").stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return proc.stdout
 
 
 def _ruff(text: str, plan: ModulePlan) -> str:
