@@ -36,7 +36,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Config", "load_config", "find_pyproject"]
+__all__ = ["Config", "load_config", "find_pyproject", "project_root"]
 
 _SEVERITIES = ("error", "warning", "info")
 
@@ -107,6 +107,21 @@ def find_pyproject(start: Path) -> Path | None:
             if "nbops" in data.get("tool", {}):
                 return candidate
     return None
+
+
+def project_root(start: Path) -> tuple[Path, bool]:
+    """The project a file belongs to: the folder of the nearest ``pyproject.toml`` at or
+    above ``start`` (never above the git repository), else the git root, else ``start``'s
+    folder; the flag says whether a ``pyproject.toml`` was found."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder, True
+        if (folder / ".git").exists():
+            return folder, False
+    return here, False
 
 
 def _strings(value: Any, key: str, path: Path) -> list[str]:

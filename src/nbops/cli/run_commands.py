@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops.config import project_root as config_project_root
 from nbops.errors import NotFoundError, UsageError
 
 
@@ -63,17 +64,8 @@ def register(sub: Any) -> None:
 
 
 def project_root(start: Path) -> Path:
-    """The folder of the nearest pyproject.toml (not above the git repository), else the git
-    repository's root, else ``start``."""
-    here = start.resolve()
-    if here.is_file():
-        here = here.parent
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-        if (folder / ".git").exists():
-            return folder
-    return here
+    """Where the runs and the tracking store live (see nbops.config.project_root)."""
+    return config_project_root(start)[0]
 
 
 def _settings(notebook: Path, args: Any) -> Any:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from nbops.config import project_root
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
 from nbops.errors import ConflictError, NotFoundError, UsageError, WriteError
 from nbops.modularize.codegen import generate_module
@@ -138,16 +139,6 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
             for p in plan.problems
         ],
     }
-
-
-def _nearest_pyproject(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start``, not above the git repository."""
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder / "pyproject.toml"
-        if (folder / ".git").exists():
-            return None
-    return None
 
 
 def _project_package(out: Path) -> str | None:
@@ -327,8 +318,8 @@ def modularize(path: Path, options: ModularizeOptions | None = None) -> Modulari
     if options.out is not None:
         out = Path(options.out).resolve()
     else:
-        pyproject = _nearest_pyproject(notebook_dir)
-        out = pyproject.parent if pyproject is not None else notebook_dir
+        root, has_pyproject = project_root(notebook_dir)
+        out = root if has_pyproject else notebook_dir
     package = options.package or _project_package(out) or module_name_for(out.name) or "pipelines"
     if not all(part.isidentifier() for part in package.split(".")):
         raise UsageError(f"{package!r} is not a Python package name", hint="pass --package NAME")
