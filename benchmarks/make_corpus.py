@@ -36,7 +36,6 @@ import random
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tarfile
 import zlib
@@ -44,6 +43,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from _common import download_sdist
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -97,21 +98,7 @@ def fetch_sdists(offline: bool) -> list[Path]:
         found = sorted(d.glob(f"{name}-{version}.tar.gz")) + sorted(d.glob(f"{name}-{version}.zip"))
         if not found and not offline:
             print(f"[corpus] downloading {name}=={version} sdist", file=sys.stderr)
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"{name}=={version}",
-                "-d",
-                str(d),
-            ]
-            r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            r = download_sdist(name, version, d)
             if r.returncode != 0:
                 print(
                     f"[corpus] WARNING: could not download {name}=={version}:\n" + r.stderr[-1500:],

@@ -64,6 +64,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from _common import cpu_and_ram, download_sdist
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CACHE = HERE / ".cache"
@@ -182,21 +184,7 @@ def fetch_sdists(offline: bool) -> list[tuple[str, str, Path]]:
         found = [SDIST_DIR / p for p in pats if (SDIST_DIR / p).exists()]
         if not found and not offline:
             log(f"downloading {name}=={version} sdist")
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"{name}=={version}",
-                "-d",
-                str(SDIST_DIR),
-            ]
-            r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            r = download_sdist(name, version, SDIST_DIR)
             if r.returncode != 0:
                 log(f"WARNING: could not download {name}=={version}: {r.stderr[-800:]}")
             found = [SDIST_DIR / p for p in pats if (SDIST_DIR / p).exists()]
@@ -1106,20 +1094,7 @@ def nbops_has(py: Path, command: str) -> tuple[bool, str]:
 
 
 def machine(py: Path, ruff: list[str]) -> dict[str, Any]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError):
-        pass
+    cpu, mem = cpu_and_ram()
     pyv = lambda p, pkgs: sh(
         [
             str(p),

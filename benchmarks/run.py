@@ -38,6 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import cpu_and_ram
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS_DIR = HERE / "results"
@@ -685,20 +687,7 @@ class Bench:
 
     # ----------------------------------------------------------------------
     def machine(self) -> dict:
-        cpu = "?"
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-        except OSError:
-            pass
-        mem = "?"
-        try:
-            kb = int(Path("/proc/meminfo").read_text().split()[1])
-            mem = f"{kb / 1024 / 1024:.1f} GiB"
-        except (OSError, ValueError):
-            pass
+        cpu, mem = cpu_and_ram()
         T = TOOLS_BIN
         pyv = lambda py, pkgs: sh(
             [

@@ -48,6 +48,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import cpu_and_ram
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS_DIR = HERE / "results"
@@ -480,20 +482,7 @@ def part_sweep(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> di
 
 
 def machine(py: Path, papermill: Path) -> dict[str, Any]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError):
-        pass
+    cpu, mem = cpu_and_ram()
     pkgs = ["nbops", "papermill", "mlflow", "mlflow-skinny", "nbclient", "nbconvert", "nbformat",
             "ipykernel", "jupyter_client", "pyzmq", "sqlalchemy", "scikit-learn", "pandas",
             "matplotlib"]
