@@ -21,6 +21,7 @@ import type { NbopsApiError } from '../api';
 import type { NbopsModel, INotebookLintState } from '../model';
 import type { IDiagnostic, ILintSummary, Severity } from '../tokens';
 import { PANEL_ID } from '../tokens';
+import { el, plural } from './dom';
 
 export interface ILintPanelOptions {
   model: NbopsModel;
@@ -37,25 +38,6 @@ export interface ILintPanelOptions {
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 export function summaryText(summary: ILintSummary): string {
   if (summary.findings === 0) {
