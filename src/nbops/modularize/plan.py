@@ -680,9 +680,8 @@ def _step_specs(
     step_of = {cell: i for i, s in enumerate(kept) for cell in s.cells}
 
     # every name the notebook binds or the module defines is taken for step function names
-    taken = set(plan.module_names) | RESERVED | set(param_names)
-    for analysed in flow.symbols.values():
-        taken |= {ref.name for ref in analysed.writes}
+    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
+    taken = set(plan.module_names) | RESERVED | set(param_names) | written
 
     # names a step leaves deleted (`del tmp` after its last binding): nothing to return
     deleted: list[set[str]] = [set() for _ in kept]
@@ -777,7 +776,7 @@ def _step_specs(
     # IPython's output history (_, __, _12, _i, Out[3]...) exists only in a kernel
     for i, step in enumerate(kept):
         for name, (cell, line) in _history_reads(plan, step.cells).items():
-            if any(name in {r.name for r in a.writes} for a in flow.symbols.values()):
+            if name in written:
                 continue  # the notebook binds it itself (`for _ in ...`)
             plan.problem(
                 cell,
