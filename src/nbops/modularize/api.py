@@ -76,6 +76,16 @@ class ModularizeResult:
     def problems(self) -> list[Problem]:
         return self.plan.problems
 
+    @property
+    def module_file(self) -> FileAction:
+        """The library module (written or to be written)."""
+        return next(f for f in self.files if f.kind == "module")
+
+    @property
+    def src_dir(self) -> Path:
+        """The folder to put on ``sys.path`` to import the package (``out/src``)."""
+        return self.module_file.path.parents[len(self.package.split("."))]
+
     def to_dict(self, root: Path | None = None) -> dict[str, Any]:
         """The plan JSON of docs/modularize.md; paths relative to ``root`` when inside it."""
         return plan_to_dict(self, root or Path.cwd())

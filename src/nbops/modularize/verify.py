@@ -199,7 +199,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
     options = options or VerifyOptions()
     path = Path(path)
     plan = modularize(path, ModularizeOptions(package=options.package, out=options.out, dry_run=True))
-    module_file = next(f for f in plan.files if f.kind == "module")
+    module_file = plan.module_file
     known = {p.name for p in plan.plan.parameters}
     unknown = sorted(set(options.parameters) - known)
     if unknown:
@@ -221,7 +221,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
                 init.write_text("", encoding="utf-8")
             target.write_text(module_file.content, encoding="utf-8")
         else:
-            src = module_file.path.parents[len(plan.package.split("."))]
+            src = plan.src_dir
         module_name = f"{plan.package}.{plan.module}"
         kernel = options.kernel or plan.plan.notebook.kernel_name or "python3"
 

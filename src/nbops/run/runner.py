@@ -322,14 +322,14 @@ def run_pipeline(
     from nbops.run.tracking import default_tracking_uri
 
     plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
-    module_file = next(f for f in plan.files if f.kind == "module")
+    module_file = plan.module_file
     if not module_file.path.exists():
         raise NotFoundError(
             "no generated pipeline for this notebook",
             path=notebook,
             hint=f"run `nbops modularize {notebook}` first (expected {module_file.path})",
         )
-    src = module_file.path.parents[len(plan.package.split("."))]
+    src = plan.src_dir
     tracker = _tracker(settings)
     uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
     tags = lineage_tags(notebook)
