@@ -8,16 +8,19 @@
     nbops.log_artifact("confusion.png")
     nbops.log_model(clf)                    # a scikit-learn estimator, as the run's "model"
 
-``nbops run`` opens an MLflow run and puts its id (``NBOPS_RUN_ID``) and store
-(``MLFLOW_TRACKING_URI``) in the kernel's environment; these functions read both at call
-time and write into that run, so a notebook needs no MLflow code and no run management.
+``nbops run`` gives the kernel a journal folder (``NBOPS_RUN_DIR``, see
+:mod:`nbops.run.journal`): metrics, params and artifacts are appended there, cheaply and
+without importing MLflow in the kernel, and nbops logs them into the run while the notebook
+runs and when it ends. ``log_model`` and ``active_run_id`` need the run itself: they wait
+(up to a minute) for nbops to publish its id. A process given ``NBOPS_RUN_ID`` (and
+``MLFLOW_TRACKING_URI``) instead writes into that run directly through MLflow.
 
-**Outside nbops** (``NBOPS_RUN_ID`` unset: a plain Jupyter session, a test) they do nothing:
+**Outside nbops** (neither variable set: a plain Jupyter session, a test) they do nothing:
 no MLflow run is created, nothing is printed, nothing is raised, and they return None; the
 first call warns once (``UserWarning``) that nothing is tracked. So a notebook written for
 nbops still runs anywhere.
 
-Importing this module is cheap: MLflow is imported on the first call inside a run.
+Importing this module is cheap: MLflow is imported only by ``log_model`` and the direct mode.
 """
 
 from __future__ import annotations
@@ -31,32 +34,75 @@ from typing import Any
 __all__ = ["active_run_id", "log_artifact", "log_metric", "log_model", "log_param"]
 
 _RUN_ID_ENV = "NBOPS_RUN_ID"  # = nbops.run.tracking.RUN_ID_ENV (not imported: keep this light)
+_DIR_ENV = "NBOPS_RUN_DIR"  # = nbops.run.journal.DIR_ENV
 _URI_ENV = "MLFLOW_TRACKING_URI"
+_RUN_ID_WAIT = 60.0  # seconds log_model / active_run_id wait for nbops to open the run
 _warned = False
 _lock = threading.Lock()
 _trackers: dict[str | None, Any] = {}  # one MlflowTracker per tracking URI
+_writers: dict[str, Any] = {}  # one JournalWriter per journal folder
+
+
+def _journal() -> Any:
+    """The journal of the run nbops is running this kernel for, or None."""
+    folder = os.environ.get(_DIR_ENV, "").strip()
+    if not folder:
+        return None
+    from nbops.run.journal import JournalWriter
+
+    with _lock:
+        writer = _writers.get(folder)
+        if writer is None:
+            writer = _writers[folder] = JournalWriter(Path(folder))
+    return writer
 
 
 def active_run_id() -> str | None:
     """The id of the run nbops opened for this kernel, or None outside an nbops run."""
-    return os.environ.get(_RUN_ID_ENV, "").strip() or None
+    run_id = os.environ.get(_RUN_ID_ENV, "").strip()
+    if run_id:
+        return run_id
+    journal = _journal()
+    if journal is None:
+        return None
+    from nbops.run.journal import read_run_id
+
+    found = read_run_id(journal.folder, _RUN_ID_WAIT)
+    if found:
+        os.environ[_RUN_ID_ENV] = found
+    return found
+
+
+def _warn_untracked(call: str) -> None:
+    global _warned
+    with _lock:
+        first, _warned = not _warned, True
+    if first:
+        warnings.warn(
+            f"nbops.{call}: not running under nbops (NBOPS_RUN_DIR / NBOPS_RUN_ID are not "
+            "set), so nothing is tracked; run the notebook with `nbops run` to record it",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _run(call: str) -> str | None:
     """The active run id; None (after one warning per process) when there is none."""
-    global _warned
     run_id = active_run_id()
     if run_id is None:
-        with _lock:
-            first, _warned = not _warned, True
-        if first:
-            warnings.warn(
-                f"nbops.{call}: not running under nbops (NBOPS_RUN_ID is not set), so nothing "
-                "is tracked; run the notebook with `nbops run` to record it",
-                UserWarning,
-                stacklevel=3,
-            )
+        _warn_untracked(call)
     return run_id
+
+
+def _direct_run() -> str | None:
+    """The run id when given directly (``NBOPS_RUN_ID``) rather than through a journal."""
+    return os.environ.get(_RUN_ID_ENV, "").strip() or None
+
+
+def _usage(exc: ValueError) -> Exception:
+    from nbops.errors import UsageError
+
+    return UsageError(str(exc), hint="see nbops.log_metric / log_param in docs/run.md")
 
 
 def _tracker() -> Any:
@@ -72,9 +118,18 @@ def _tracker() -> Any:
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
     """Record ``value`` of metric ``key`` (at ``step``) in the active run; no-op outside nbops."""
-    run_id = _run("log_metric")
-    if run_id is not None:
-        _tracker().log_metric(run_id, key, value, step)
+    journal = _journal()
+    if journal is not None:
+        try:
+            journal.metric(key, value, step)
+        except ValueError as exc:
+            raise _usage(exc) from exc
+        return
+    run_id = _direct_run()
+    if run_id is None:
+        _warn_untracked("log_metric")
+        return
+    _tracker().log_metric(run_id, key, value, step)
 
 
 def log_param(key: str, value: Any) -> None:
@@ -86,8 +141,23 @@ def log_param(key: str, value: Any) -> None:
     """
     from nbops.errors import UsageError
 
-    run_id = _run("log_param")
+    journal = _journal()
+    if journal is not None:
+        from nbops.run.tracking import stringify_param
+
+        try:
+            journal.param(key, stringify_param(value))
+        except ValueError as exc:
+            if "already logged" not in str(exc):
+                raise _usage(exc) from exc
+            raise UsageError(
+                f"cannot log param {key!r} = {value!r}: {exc}",
+                hint="params are fixed once logged: log a metric or use another key",
+            ) from exc
+        return
+    run_id = _direct_run()
     if run_id is None:
+        _warn_untracked("log_param")
         return
     tracker = _tracker()
     try:
@@ -102,10 +172,20 @@ def log_param(key: str, value: Any) -> None:
 
 
 def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
-    """Store the file or folder ``path`` with the active run; no-op outside nbops."""
-    run_id = _run("log_artifact")
-    if run_id is not None:
-        _tracker().log_artifact(run_id, Path(path), artifact_path)
+    """Store the file or folder ``path`` (as it is now) with the active run; no-op outside nbops."""
+    journal = _journal()
+    if journal is not None:
+        if not Path(path).exists():
+            from nbops.errors import NotFoundError
+
+            raise NotFoundError("no such file to log as an artifact", path=Path(path))
+        journal.artifact(Path(path), artifact_path)
+        return
+    run_id = _direct_run()
+    if run_id is None:
+        _warn_untracked("log_artifact")
+        return
+    _tracker().log_artifact(run_id, Path(path), artifact_path)
 
 
 def _is_sklearn_estimator(model: Any) -> bool:

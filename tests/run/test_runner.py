@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,52 @@ def test_promote_registers_the_model_as_challenger_and_compare_shows_differences
     assert version.run_id == b
     unknown = nbops(root, "promote", "ffffffff", "--model", "iris")
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+LIVE_NOTEBOOK = """
+# %% tags=parameters
+pause = 3.0
+# %%
+import time
+import nbops
+nbops.log_metric("early", 1.0)
+assert nbops.active_run_id()  # waits until nbops has opened the run (it opens in parallel)
+time.sleep(pause)
+nbops.log_metric("late", 2.0)
+"""
+
+
+def test_metrics_reach_the_store_while_the_notebook_still_runs(tmp_path: Path) -> None:
+    from nbops.run.tracking import mlflow_client
+
+    root = project(tmp_path)
+    (root / "live.ipynb").write_text(notebook_from_snippet(LIVE_NOTEBOOK).dumps())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbops", "run", "live.ipynb", "-p", "pause", "6", "--format", "json"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    seen_live = None
+    deadline = time.monotonic() + 120
+    store: Any = None
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (root / ".nbops" / "mlflow.db").exists():
+            # nbops' own opener: it waits on the lock nbops holds while it creates the tables
+            store = store or mlflow_client(f"sqlite:///{root / '.nbops' / 'mlflow.db'}")
+            ids = [e.experiment_id for e in store.search_experiments()]
+            for run in store.search_runs(ids) if ids else []:
+                if "early" in run.data.metrics and proc.poll() is None:
+                    seen_live = dict(run.data.metrics)
+            if seen_live is not None:
+                break
+        time.sleep(0.3)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    assert seen_live is not None and "late" not in seen_live  # logged before the run ended
+    (run,) = json.loads(out)["runs"]
+    assert run["metrics"] == {"early": 1.0, "late": 2.0}
+    executed = Path(run["output"])
+    assert executed.name.endswith(f"-{run['run_id'][:8]}.ipynb") and executed.exists()
+    tags = client(root).get_run(run["run_id"]).data.tags  # type: ignore[attr-defined]
+    assert tags["nbops.output"] == str(executed.resolve())
+    assert not list((root / ".nbops" / "runs" / "live").glob(".*journal"))  # cleaned up

@@ -10,6 +10,7 @@ kernels, keeps finished runs and marks unfinished ones KILLED.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import threading
@@ -68,23 +69,44 @@ def _tracker(settings: RunSettings) -> Any:
     return MlflowTracker(uri)
 
 
-def _run_cell(run_id: str, uri: str) -> Any:
+def _run_cell(journal_env: Mapping[str, str], uri: str, params_json: str) -> Any:
     import nbformat
 
-    code = (
-        "# nbops: this run is tracked; nbops.log_metric(...) writes into it\n"
-        "import os\n"
-        f"os.environ['NBOPS_RUN_ID'] = {run_id!r}\n"
-        f"os.environ['MLFLOW_TRACKING_URI'] = {uri!r}"
-    )
-    return nbformat.v4.new_code_cell(code, metadata={"tags": [RUN_TAG]})
+    lines = [
+        "# nbops: this run is tracked; nbops.log_metric(...) writes into it",
+        "import os",
+        *(f"os.environ[{k!r}] = {v!r}" for k, v in journal_env.items()),
+        f"os.environ['NBOPS_RUN_PARAMS'] = {params_json!r}",
+        f"os.environ['MLFLOW_TRACKING_URI'] = {uri!r}",
+        "os.environ.pop('NBOPS_RUN_ID', None)",
+    ]
+    return nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [RUN_TAG]})
+
+
+_html_lock = threading.Lock()
+_exporter: Any = None
+
+
+def _html_exporter() -> Any:
+    """One nbconvert HTML exporter per process, its templates loaded (the first render of a
+    process costs ~0.4 s; warming it while a kernel runs takes that off the critical path)."""
+    global _exporter
+    with _html_lock:
+        if _exporter is None:
+            import nbformat
+            from nbconvert import HTMLExporter
+
+            exporter = HTMLExporter()
+            exporter.from_notebook_node(nbformat.v4.new_notebook())
+            _exporter = exporter
+        return _exporter
 
 
 def _html(executed: Path) -> Path | None:
     try:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_filename(str(executed))
+        exporter = _html_exporter()
+        with _html_lock:
+            body, _ = exporter.from_filename(str(executed))
     except Exception:  # noqa: BLE001 - a render is a convenience; the notebook is the record
         return None
     target = executed.with_suffix(".html")
@@ -92,46 +114,119 @@ def _html(executed: Path) -> Path | None:
     return target
 
 
+def _resolve(value: Any) -> Any:
+    """``value``, or its result when it is a Future (a sweep's shared tracker / parent run)."""
+    return value.result() if isinstance(value, Future) else value
+
+
+class _Tracking(threading.Thread):
+    """Opens the run while the kernel starts and executes, then logs the journal live.
+
+    Opening MLflow (import, client, store check) takes ~2.5 s in a fresh process, longer
+    than many notebooks take to run; the kernel does not wait for it. The run id reaches
+    the kernel through the journal (:mod:`nbops.run.journal`)."""
+
+    def __init__(self, open_run: Callable[[], tuple[Any, str]], journal: Any) -> None:
+        super().__init__(name="nbops-tracking", daemon=True)
+        self._open_run = open_run
+        self.journal = journal
+        self.tracker: Any = None
+        self.run_id: str | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()  # set when the notebook stops executing
+
+    def run(self) -> None:
+        from nbops.run.journal import write_run_id
+
+        try:
+            self.tracker, self.run_id = self._open_run()
+            write_run_id(self.journal.folder, self.run_id)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in finish()
+            self.error = exc
+            return
+        _html_exporter_quietly()
+        while not self.done.wait(_JOURNAL_POLL_S):
+            self._ingest()
+
+    def _ingest(self) -> None:
+        assert self.run_id is not None
+        self.journal.ingest(self.run_id, self.tracker.log_batch, self.tracker.log_artifact)
+
+    def finish(self) -> tuple[Any, str]:
+        """Wait for the run to be open and the journal read to the end; its tracker and id."""
+        self.done.set()
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.run_id is not None
+        self._ingest()
+        return self.tracker, self.run_id
+
+
+_JOURNAL_POLL_S = 0.5
+
+
+def _html_exporter_quietly() -> None:
+    # rendering is optional: a failure here shows up as a run without its HTML artifact
+    with contextlib.suppress(Exception):
+        _html_exporter()
+
+
 def run_notebook(
     notebook: Path,
     parameters: Mapping[str, Any],
     settings: RunSettings,
     *,
-    parent_run_id: str | None = None,
+    parent_run_id: str | Future[str] | None = None,
     name: str | None = None,
     tracker: Any = None,
     cancelled: threading.Event | None = None,
 ) -> RunOutcome:
-    """Execute ``notebook`` once with ``parameters``, tracked; never raises for a cell error."""
+    """Execute ``notebook`` once with ``parameters``, tracked; never raises for a cell error.
+
+    ``tracker`` and ``parent_run_id`` may be Futures (a sweep opens them once, in the
+    background). The kernel starts at once; the MLflow run is opened meanwhile.
+    """
+    import json
+    import uuid
+
     import nbformat
 
     from nbops.run.execute import ORIGINAL_INDEX_KEY
+    from nbops.run.journal import Journal
     from nbops.run.lineage import frozen_requirements, lineage_tags
-    from nbops.run.tracking import default_tracking_uri
+    from nbops.run.tracking import default_tracking_uri, stringify_param
 
-    tracker = tracker or _tracker(settings)
     uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
-    tags = lineage_tags(notebook)
-    tags["nbops.kind"] = "notebook"
-    run_id: str = tracker.start_run(
-        settings.experiment, name or notebook.stem, dict(parameters), tags, parent_run_id
-    )
-    started = time.monotonic()
+    nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = settings.runs_dir / notebook.stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    output = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
-    requirements = out_dir / f"{stamp}-{run_id[:8]}-requirements.txt"
-    requirements.write_text(frozen_requirements(), encoding="utf-8")
-    tracker.log_artifact(run_id, requirements, "environment")
+    token = uuid.uuid4().hex[:8]
+    journal = Journal(out_dir / f".{stamp}-{token}.journal")
 
-    nb = nbformat.read(notebook, as_version=4)
+    def open_run() -> tuple[Any, str]:
+        opened = _resolve(tracker) or _tracker(settings)
+        tags = lineage_tags(notebook)
+        tags["nbops.kind"] = "notebook"
+        run_id: str = opened.start_run(
+            settings.experiment, name or notebook.stem, dict(parameters), tags,
+            _resolve(parent_run_id),
+        )
+        requirements = journal.folder / "requirements.txt"
+        requirements.write_text(frozen_requirements(), encoding="utf-8")
+        opened.log_artifact(run_id, requirements, "environment")
+        return opened, run_id
+
+    tracking = _Tracking(open_run, journal)
+    tracking.start()
+    started = time.monotonic()
+    output = out_dir / f"{stamp}-{token}.ipynb"
     for index, cell in enumerate(nb.cells):
         cell.metadata[ORIGINAL_INDEX_KEY] = index
-    run_cell = _run_cell(run_id, uri)
+    stored = {str(k): stringify_param(v) for k, v in parameters.items()}
+    run_cell = _run_cell(journal.env(), uri, json.dumps(stored))
     run_cell.metadata[ORIGINAL_INDEX_KEY] = None
     nb.cells.insert(0, run_cell)
-    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
     try:
         execution = execute_notebook(
             nb,
@@ -143,47 +238,74 @@ def run_notebook(
             label=str(notebook),
         )
     except NbopsError as exc:
+        opened, run_id = tracking.finish()
+        outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
         outcome.duration_s = time.monotonic() - started
+        _journal_errors(opened, run_id, journal)
         if cancelled is not None and cancelled.is_set():
             outcome.status = "KILLED"  # its kernel was stopped by an interruption
-            tracker.end_run(run_id, "KILLED")
+            opened.end_run(run_id, "KILLED")
+            _discard(journal.folder)
             return outcome
         outcome.error = str(exc)
-        tracker.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
-        tracker.end_run(run_id, "FAILED")
+        opened.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
+        opened.end_run(run_id, "FAILED")
+        _discard(journal.folder)
         return outcome
     except BaseException:
-        tracker.end_run(run_id, "KILLED")
+        if tracking.is_alive() or tracking.run_id is not None:
+            with contextlib.suppress(Exception):  # the interruption wins
+                opened, run_id = tracking.finish()
+                opened.end_run(run_id, "KILLED")
         raise
-    outcome.output = output
-    tracker.log_artifact(run_id, output, "notebook")
-    html = _html(output)
+    opened, run_id = tracking.finish()
+    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
+    final = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
+    os.replace(output, final)
+    outcome.output = final
+    html = _html(final)
+    opened.log_artifact(run_id, final, "notebook")
     if html is not None:
-        tracker.log_artifact(run_id, html, "notebook")
+        opened.log_artifact(run_id, html, "notebook")
+    _journal_errors(opened, run_id, journal)
     if cancelled is not None and cancelled.is_set():
         outcome.status = "KILLED"
-        tracker.end_run(run_id, "KILLED")
+        end_tags: dict[str, str] = {}
     elif execution.failure is not None:
         failure = execution.failure
         outcome.failure = failure
-        tracker.set_tags(
-            run_id,
-            {
-                "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
-                "nbops.error_name": failure.ename,
-                "nbops.error_message": failure.evalue[:5000],
-            },
-        )
-        tracker.end_run(run_id, "FAILED")
+        outcome.status = "FAILED"
+        end_tags = {
+            "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
+            "nbops.error_name": failure.ename,
+            "nbops.error_message": failure.evalue[:5000],
+        }
     else:
         outcome.status = "FINISHED"
-        tracker.end_run(run_id, "FINISHED")
+        end_tags = {}
+    end_tags["nbops.output"] = str(final.resolve())
+    opened.set_tags(run_id, end_tags)
+    opened.end_run(run_id, outcome.status)
     outcome.duration_s = time.monotonic() - started
+    _discard(journal.folder)
     try:
-        outcome.metrics = dict(tracker.get_run(run_id).metrics)
+        outcome.metrics = dict(opened.get_run(run_id).metrics)
     except NbopsError:
         pass
     return outcome
+
+
+def _journal_errors(tracker: Any, run_id: str, journal: Any) -> None:
+    """Tag the run with what the journal could not log (a bad value, a missing file)."""
+    if journal.errors:
+        tracker.set_tags(run_id, {"nbops.journal.errors": "; ".join(journal.errors)[:5000]})
+
+
+def _discard(folder: Path) -> None:
+    """The journal folder, once everything in it is logged (the store keeps the copies)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_sweep(
@@ -201,12 +323,22 @@ def run_sweep(
     """
     from nbops.run.lineage import lineage_tags
 
-    tracker = _tracker(settings)
-    tags = lineage_tags(notebook)
-    tags["nbops.kind"] = "sweep"
-    tags["nbops.sweep.size"] = str(len(parameter_sets))
-    parent = tracker.start_run(settings.experiment, f"{notebook.stem} sweep", {}, tags, None)
-    result = SweepOutcome(parent, [])
+    opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
+    tracker_future: Future[Any] = opening.submit(_tracker, settings)
+
+    def open_parent() -> str:
+        tags = lineage_tags(notebook)
+        tags["nbops.kind"] = "sweep"
+        tags["nbops.sweep.size"] = str(len(parameter_sets))
+        opened = tracker_future.result()
+        run_id: str = opened.start_run(
+            settings.experiment, f"{notebook.stem} sweep", {}, tags, None
+        )
+        return run_id
+
+    parent_future: Future[str] = opening.submit(open_parent)
+    opening.shutdown(wait=False)
+    result = SweepOutcome("", [])
     cancelled = threading.Event()
     total = len(parameter_sets)
     running = 0
@@ -226,8 +358,8 @@ def run_sweep(
             return RunOutcome("", dict(params), "KILLED", None)
         try:
             return run_notebook(
-                notebook, params, settings, parent_run_id=parent,
-                name=f"{notebook.stem} #{index + 1}", tracker=tracker, cancelled=cancelled,
+                notebook, params, settings, parent_run_id=parent_future,
+                name=f"{notebook.stem} #{index + 1}", tracker=tracker_future, cancelled=cancelled,
             )
         finally:
             with lock:
@@ -245,6 +377,12 @@ def run_sweep(
                 with lock:
                     result.runs.append(future.result())
                     report()
+    except NbopsError:
+        # the store could not be opened (every run raises it): stop the others, say why
+        cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all_kernels()
+        raise
     except KeyboardInterrupt:
         # stop: no new runs, kill the running kernels, let their threads record KILLED
         result.interrupted = True
@@ -257,16 +395,18 @@ def run_sweep(
                 continue
             try:
                 outcome = future.result(timeout=60)
-            except BaseException:  # noqa: BLE001 - whatever happened, the run is over
+            except BaseException:  # noqa: BLE001, S112 - whatever happened, the run is over
                 continue
             if outcome not in result.runs:
                 result.runs.append(outcome)
-        tracker.set_tags(parent, {"nbops.interrupted": "true"})
-        tracker.end_run(parent, "KILLED")
+        tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
+        tracker.set_tags(result.parent_run_id, {"nbops.interrupted": "true"})
+        tracker.end_run(result.parent_run_id, "KILLED")
         return result
     pool.shutdown(wait=True)
+    tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
     status = "FINISHED" if all(r.status == "FINISHED" for r in result.runs) else "FAILED"
-    tracker.end_run(parent, status)
+    tracker.end_run(result.parent_run_id, status)
     order = {id(r): i for i, r in enumerate(result.runs)}
     result.runs.sort(key=lambda r: (_index(parameter_sets, r.parameters), order[id(r)]))
     if result.runs and all(r.error for r in result.runs):
@@ -318,6 +458,7 @@ def run_pipeline(
 
     from nbops.errors import NotFoundError
     from nbops.modularize import ModularizeOptions, modularize
+    from nbops.run.journal import Journal, write_run_id
     from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import default_tracking_uri
 
@@ -342,8 +483,12 @@ def run_pipeline(
     outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update({"NBOPS_RUN_ID": run_id, "MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
+    env.update({"MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
+    env.pop("NBOPS_RUN_ID", None)
     with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
+        journal = Journal(Path(tmp) / "journal")
+        write_run_id(journal.folder, run_id)
+        env.update(journal.env())
         params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
         params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
         try:
@@ -364,6 +509,8 @@ def run_pipeline(
                 if result_file.exists()
                 else {"steps": [], "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
             )
+        journal.ingest(run_id, tracker.log_batch, tracker.log_artifact)
+        _journal_errors(tracker, run_id, journal)
     for key, value in status.get("metrics", {}).items():
         tracker.log_metric(run_id, key, value)
     outcome.duration_s = time.monotonic() - started

@@ -26,7 +26,8 @@ of a registered model and points the ``challenger`` alias at it. It never moves
 ``champion``: that is a human decision, taken in the MLflow UI or the registry API.
 
 MLflow is optional (``pip install nbops[tracking]``): it is imported only inside the methods
-that need it, and its absence is a :class:`~nbops.errors.ToolError`.
+that need it, and its absence is a :class:`~nbops.errors.ToolError`. Its usage telemetry is
+turned off (``MLFLOW_DISABLE_TELEMETRY=true``) unless the user set that variable.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -95,6 +96,9 @@ _T = TypeVar("_T")
 
 def import_mlflow(module: str = "mlflow") -> Any:
     """Import ``mlflow`` (or one of its submodules), or raise ``ToolError`` when it is missing."""
+    # nbops' store is local and offline: MLflow's usage telemetry (on by default in MLflow 3)
+    # stays off unless the user asked for it by setting the variable themselves
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -266,6 +270,22 @@ class Tracker(abc.ABC):
     @abc.abstractmethod
     def log_metric(self, run_id: str, key: str, value: float, step: int | None = None) -> None:
         """Record one value of a metric."""
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[tuple[str, float, int, int]] = (),
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record many metrics ``(key, value, step, timestamp ms)`` and params at once."""
+        for key, value, step, _ in metrics:
+            self.log_metric(run_id, key, value, step)
+        for key, text in (params or {}).items():
+            self.log_param(run_id, key, text)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        """Record one parameter; trackers that cannot add params to a run raise UsageError."""
+        raise UsageError(f"the {self.name} tracker cannot add parameters to a running run")
 
     @abc.abstractmethod
     def log_artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
@@ -646,6 +666,27 @@ class MlflowTracker(Tracker):
             f"log metric {key!r} of run {run_id}",
             lambda: self._client.log_metric(run_id, key, float(value), step=step or 0),
         )
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[tuple[str, float, int, int]] = (),
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        """One ``log_batch`` call per 1000 metrics / 100 params (MLflow's limits)."""
+        entities = import_mlflow("mlflow.entities")
+        now = int(time.time() * 1000)
+        items = [entities.Metric(k, float(v), ts or now, step) for k, v, step, ts in metrics]
+        for start in range(0, len(items), 1000):
+            chunk = items[start : start + 1000]
+            self._call(f"log metrics of run {run_id}",
+                       partial(self._client.log_batch, run_id, metrics=chunk))
+        values, _ = _params_for_mlflow(params or {})
+        param_items = [entities.Param(k, v) for k, v in values.items()]
+        for start in range(0, len(param_items), _BATCH):
+            chunk = param_items[start : start + _BATCH]
+            self._call(f"log params of run {run_id}",
+                       partial(self._client.log_batch, run_id, params=chunk))
 
     def log_param(self, run_id: str, key: str, value: Any) -> None:
         """Record one parameter (stringified and cut like :meth:`start_run`'s)."""
