@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -108,7 +109,8 @@ def api(
 ) -> Api:
     """``await api("POST", "nbops/lint", {...})``: never raises on an error status.
 
-    ``raw`` sends bytes as they are; ``auth=False`` sends no token; ``headers`` adds headers.
+    ``raw`` sends bytes as they are; ``auth=False`` sends no token; ``headers`` adds headers;
+    ``params`` is the query (``api("GET", "nbops/params", params={"path": ...})``).
     """
 
     async def call(
@@ -118,6 +120,7 @@ def api(
         *,
         raw: bytes | None = None,
         auth: bool = True,
+        params: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> Reply:
         data = raw if raw is not None else (None if body is None else json.dumps(body))
@@ -125,10 +128,11 @@ def api(
             data = b""
         options = {"method": method, "body": data, "raise_error": False, **kwargs}
         if auth:
-            response = await jp_fetch(*path.split("/"), **options)
+            response = await jp_fetch(*path.split("/"), params=params, **options)
         else:
             options.setdefault("request_timeout", 20)
-            response = await http_server_client.fetch(jp_base_url + path, **options)
+            query = f"?{urlencode(params)}" if params else ""
+            response = await http_server_client.fetch(jp_base_url + path + query, **options)
         assert response.headers.get("Content-Type", "").startswith("application/json"), (
             response.code,
             response.body[:200],

@@ -21,6 +21,7 @@ import nbops.lint.fix
 import nbops.lint.registry
 import nbops.modularize
 import nbops.server.handlers
+import nbops.server.runs
 from nbops.core.notebook import Notebook
 from nbops.errors import NbopsError, ToolError, WriteError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
@@ -29,6 +30,7 @@ from nbops.lint.fix import AppliedFix
 from nbops.lint.registry import all_rules
 from nbops.lint.report import summary
 from nbops.server.routes import ROUTES
+from nbops.server.runs import Runs
 
 Api = Callable[..., Awaitable[Any]]  # the `api` fixture of conftest.py
 VERBS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -142,6 +144,45 @@ async def test_every_documented_answer_is_real_and_matches(
     mine.parent.mkdir(parents=True)
     mine.write_text("# hand-written\n", encoding="utf-8")
     await expect(409, "POST", modularize, {**ok, "dry_run": False})
+
+    # the Run tab: parameters, runs, jobs (a real run, cancelled at once)
+    params, runs = "nbops/params", "nbops/runs"
+    query = {"path": "sub/churn.ipynb"}
+    await expect(200, "GET", params, params=query)
+    await expect(200, "GET", runs, params=query)
+    for path in (params, runs):
+        await expect(400, "GET", path, params={"path": "notes.txt"})
+        await expect(403, "GET", path, params=query, auth=False)
+        await expect(403, "GET", path, params={"path": "../x.ipynb"})
+        await expect(404, "GET", path, params={"path": "missing.ipynb"})
+    await expect(422, "GET", params, params={"path": "broken.ipynb"})
+    started = await api("POST", runs, ok)
+    assert started.status == 202, started.body
+    job = f"nbops/runs/jobs/{started.body['job']['id']}"
+    await expect(200, "GET", job)
+    await expect(202, "DELETE", job)
+    for method in ("GET", "DELETE"):
+        await expect(403, method, job, auth=False)
+        await expect(404, method, "nbops/runs/jobs/nope")
+    await expect(400, "POST", runs, raw=b"{nope")
+    await expect(403, "POST", runs, ok, auth=False)
+    await expect(403, "POST", runs, {"path": "../x.ipynb"})
+    await expect(404, "POST", runs, {"path": "missing.ipynb"})
+    await expect(413, "POST", runs, raw=big)
+    await expect(422, "POST", runs, {"path": "broken.ipynb"})
+    with monkeypatch.context() as m:
+        m.setattr(nbops.server.runs.subprocess, "Popen", _raise(OSError("no more processes")))
+        await expect(502, "POST", runs, ok)
+        m.setattr(Runs, "history", _raise(ToolError("cannot open the MLflow tracking store")))
+        await expect(502, "GET", runs, params=query)
+    with monkeypatch.context() as m:
+        for name in ("parameters", "history", "start", "job", "cancel"):
+            m.setattr(Runs, name, _raise(RuntimeError("boom")))
+        await expect(500, "GET", params, params=query)
+        await expect(500, "GET", runs, params=query)
+        await expect(500, "POST", runs, ok)
+        await expect(500, "GET", job)
+        await expect(500, "DELETE", job)
 
     with monkeypatch.context() as m:
         m.setattr(Notebook, "write", _raise(WriteError("disk full", path="sub/churn.ipynb")))

@@ -42,6 +42,10 @@ def register(sub: Any) -> None:
                      "(same parameters, same tracking store: compare both forms)")
     run.add_argument("--package", help="with --pipeline: the generated package's name")
     run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    run.add_argument("--progress", choices=("bar", "json"), default="bar",
+                     help="progress on stderr: a bar (sweeps), or one JSON object per line "
+                     '{"done", "failed", "running", "total"} as runs start and end (single runs '
+                     "too), for programs that watch the run")
     run.set_defaults(handler=cmd_run)
 
     runs = sub.add_parser(
@@ -91,6 +95,12 @@ def _progress(done: int, failed: int, running: int, total: int) -> None:
         sys.stderr.write("\n")
 
 
+def _progress_json(done: int, failed: int, running: int, total: int) -> None:
+    counts = {"done": done, "failed": failed, "running": running, "total": total}
+    sys.stderr.write(json.dumps(counts) + "\n")
+    sys.stderr.flush()
+
+
 def _rank(runs: list[Any], rank_by: str | None) -> list[Any]:
     if not rank_by:
         return runs
@@ -113,21 +123,27 @@ def cmd_run(args: Any) -> int:
     params = read_parameters(notebook)
     sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
     settings = _settings(notebook, args)
+    if args.pipeline and (len(sets) != 1 or args.grid):
+        raise UsageError("--pipeline runs one parameter set (no --grid yet)")
+    progress = _progress_json if args.progress == "json" else _progress
+    single = args.pipeline or (len(sets) == 1 and not args.grid)
+    if single and args.progress == "json":
+        progress(0, 0, 1, 1)
     if args.pipeline:
-        if len(sets) != 1 or args.grid:
-            raise UsageError("--pipeline runs one parameter set (no --grid yet)")
         from nbops.run.runner import run_pipeline
 
         outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
         parent, interrupted = None, False
-    elif len(sets) == 1 and not args.grid:
+    elif single:
         outcome = run_notebook(notebook, sets[0], settings)
         outcomes = [outcome]
         parent = None
         interrupted = False
     else:
-        sweep = run_sweep(notebook, sets, settings, parallel=args.parallel, progress=_progress)
+        sweep = run_sweep(notebook, sets, settings, parallel=args.parallel, progress=progress)
         outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
+    if single and args.progress == "json":
+        progress(1, int(outcomes[0].status != "FINISHED"), 0, 1)
     ranked = _rank(outcomes, args.rank_by)
     if args.output_format == "json":
         json.dump(

@@ -7,6 +7,7 @@ Configurable like any Jupyter app, e.g. in ``jupyter_server_config.json``::
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -15,6 +16,7 @@ from traitlets import Integer
 from nbops import __version__
 from nbops.server.handlers import State
 from nbops.server.jobs import Jobs
+from nbops.server.runs import Runs
 
 __all__ = ["NbopsExtension"]
 
@@ -26,7 +28,7 @@ class NbopsExtension(ExtensionApp):
 
     name = "nbops"
     version = __version__
-    description = "nbops: lint, fix and modularize notebooks from JupyterLab"
+    description = "nbops: lint, fix, modularize and run notebooks from JupyterLab"
     load_other_extensions = True
 
     max_body_size = Integer(
@@ -53,6 +55,7 @@ class NbopsExtension(ExtensionApp):
             root=root,
             jobs=Jobs(root, workers=self.workers, linters=self.linters),
             max_body_size=self.max_body_size,
+            runs=Runs(root),
         )
 
     def initialize_handlers(self) -> None:
@@ -63,4 +66,6 @@ class NbopsExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         state = getattr(self, "state", None)
         if state is not None:
+            # running `nbops run` jobs are interrupted (their kernels stop with them), not left
+            await asyncio.get_running_loop().run_in_executor(None, state.runs.close)
             state.jobs.close()

@@ -24,18 +24,30 @@ from tornado import web
 from nbops import __version__
 from nbops.errors import ConflictError, NbopsError, NotFoundError, UsageError, http_status
 from nbops.server.jobs import Jobs
-from nbops.server.requests import fix_request, lint_request, modularize_request, parse_body
+from nbops.server.requests import (
+    fix_request,
+    history_request,
+    lint_request,
+    modularize_request,
+    params_request,
+    parse_body,
+    run_request,
+)
+from nbops.server.runs import Runs
 
 __all__ = [
-    "NbopsHandler",
-    "VersionHandler",
-    "RulesHandler",
-    "RuleHandler",
-    "LintHandler",
-    "FixHandler",
-    "ModularizeHandler",
     "FallbackHandler",
+    "FixHandler",
+    "LintHandler",
+    "ModularizeHandler",
+    "NbopsHandler",
+    "ParamsHandler",
+    "RuleHandler",
+    "RulesHandler",
+    "RunJobHandler",
+    "RunsHandler",
     "State",
+    "VersionHandler",
 ]
 
 # names for HTTP errors that do not come from nbops' own error classes
@@ -57,13 +69,18 @@ def allowed(action: str, resource: str) -> Callable[[_M], _M]:
     return cast(Callable[[_M], _M], authorized(action=action, resource=resource))
 
 
-class State:
-    """What every handler of one server shares: the root, the body limit and the workers."""
+# how long DELETE waits for a cancelled run to stop (the CLI's Ctrl-C takes a second or two)
+CANCEL_WAIT_S = 15.0
 
-    def __init__(self, root: Path, jobs: Jobs, max_body_size: int) -> None:
+
+class State:
+    """What every handler of one server shares: the root, the body limit, the workers, the runs."""
+
+    def __init__(self, root: Path, jobs: Jobs, max_body_size: int, runs: Runs) -> None:
         self.root = root
         self.jobs = jobs
         self.max_body_size = max_body_size
+        self.runs = runs
 
 
 @web.stream_request_body
@@ -109,10 +126,18 @@ class NbopsHandler(APIHandler):
         data = value if isinstance(value, bytes) else json.dumps(value).encode("utf-8")
         return self.finish(data)
 
+    def query(self) -> dict[str, str]:
+        """The query arguments (the last value of each; bad UTF-8 is tornado's 400)."""
+        return {k: self.get_query_argument(k, strip=False) for k in self.request.query_arguments}
+
+    async def _may(self, action: str, resource: str) -> bool:
+        """Whether the server's Authorizer lets this user do ``action`` on ``resource``."""
+        allowed = self.authorizer.is_authorized(self, self.current_user, action, resource)
+        return bool(await allowed) if isinstance(allowed, Awaitable) else bool(allowed)
+
     async def _may_write(self) -> bool:
         """Whether the server's Authorizer lets this user write files (``write`` on contents)."""
-        allowed = self.authorizer.is_authorized(self, self.current_user, "write", "contents")
-        return bool(await allowed) if isinstance(allowed, Awaitable) else bool(allowed)
+        return await self._may("write", "contents")
 
     # -- errors ------------------------------------------------------------------------------
     def _public_path(self, path: str | None) -> str | None:
@@ -241,6 +266,58 @@ class ModularizeHandler(NbopsHandler):
             raise web.HTTPError(403, "not authorized to write files")
         jobs = self.state.jobs
         await self.reply(await jobs.run(jobs.modularize_bytes, req))
+
+
+class ParamsHandler(NbopsHandler):
+    """``GET /nbops/params?path=P``: the notebook's parameters, as ``nbops params --format json``."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def get(self) -> None:
+        target = params_request(self.query(), self.state.root)
+        await self.reply(await self.state.jobs.run(self.state.runs.parameters, target))
+
+
+class RunsHandler(NbopsHandler):
+    """``POST /nbops/runs``: start ``nbops run`` in the background; ``GET``: jobs and history."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def get(self) -> None:
+        req = history_request(self.query(), self.state.root)
+        jobs, runs = self.state.jobs, self.state.runs
+        await self.reply(await jobs.run(lambda: jobs.dumps(runs.history(req))))
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        # a run writes files (executed notebooks, the store) and executes the notebook's code
+        if not (await self._may_write() and await self._may("execute", "kernels")):
+            raise web.HTTPError(403, "not authorized to run notebooks")
+        req = run_request(await self.json_body(), self.state.root)
+        job = await self.state.jobs.run(self.state.runs.start, req)
+        self.set_status(202)
+        await self.reply({"job": job})
+
+
+class RunJobHandler(NbopsHandler):
+    """``GET /nbops/runs/jobs/{id}``: one job; ``DELETE``: cancel it (the CLI's Ctrl-C)."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def get(self, id: str) -> None:
+        await self.reply(self.state.runs.job(id))
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def delete(self, id: str) -> None:
+        if not await self._may_write():
+            raise web.HTTPError(403, "not authorized to cancel runs")
+        runs = self.state.runs
+        runs.cancel(id)
+        job = await runs.settled(id, CANCEL_WAIT_S)  # usually already "cancelled"
+        self.set_status(202)
+        await self.reply(job)
 
 
 class FallbackHandler(NbopsHandler):

@@ -29,11 +29,26 @@ from nbops.lint.engine import _unreadable as unreadable_report  # the CLI's own 
 from nbops.lint.report import summary
 from nbops.server.requests import FixRequest, LintRequest, ModularizeRequest, Target
 
-__all__ = ["Jobs"]
+__all__ = ["Jobs", "public_path", "relative_text"]
 
 T = TypeVar("T")
 
 BACKUP_DIR = ".nbops_backup"  # next to the notebook, as `nbops fix` does
+
+
+def public_path(root: Path, path: str | Path | None) -> str | None:
+    """``path`` relative to the server root (POSIX), or None when it lies outside it."""
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
+
+
+def relative_text(root: Path, text: str) -> str:
+    """A message with the root's real path taken out: paths in answers are root-relative."""
+    return text.replace(f"{root.as_posix()}/", "").replace(root.as_posix(), ".")
 
 
 @dataclass
@@ -94,12 +109,7 @@ class Jobs:
         return read_notebook(target.file)
 
     def _public(self, path: Path | None) -> str | None:
-        if path is None:
-            return None
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+        return public_path(self.root, path)
 
     # -- lint --------------------------------------------------------------------------------
     def lint_report(self, req: LintRequest) -> FileReport:
@@ -186,7 +196,7 @@ class Jobs:
         return plan_json
 
     def _relative_text(self, text: str) -> str:
-        return text.replace(f"{self.root.as_posix()}/", "").replace(self.root.as_posix(), ".")
+        return relative_text(self.root, text)
 
     def _check_confined(self, plan: dict[str, Any]) -> None:
         """Every file the plan would write must be inside the root, symlinks followed.

@@ -9,6 +9,7 @@ does not exist a :class:`~nbops.errors.NotFoundError` (404); the handlers map th
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -16,21 +17,29 @@ from typing import Any
 from nbops.errors import AccessError, NotFoundError, UsageError
 
 __all__ = [
-    "Target",
-    "LintRequest",
     "FixRequest",
+    "HistoryRequest",
+    "LintRequest",
     "ModularizeRequest",
-    "parse_body",
+    "RunRequest",
+    "Target",
     "confine",
-    "lint_request",
     "fix_request",
+    "history_request",
+    "lint_request",
     "modularize_request",
+    "params_request",
+    "parse_body",
+    "run_request",
 ]
 
 _SELECTION_KEYS = {"select", "ignore", "format_check"}
 _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
+_RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
+_HISTORY_LIMIT = 20  # runs listed by default, as `nbops runs`
+_MAX_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,25 @@ class ModularizeRequest:
     package: str | None
     dry_run: bool = True
     force: bool = False
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """``POST /nbops/runs``: the values are as sent (text or JSON), checked against the
+    notebook's parameters only when the run starts (that needs the notebook read)."""
+
+    target: Target
+    parameters: dict[str, Any]
+    grid: dict[str, list[Any]]  # in the order sent: the last name varies fastest
+    parallel: int = 1
+    kernel: str | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    target: Target
+    limit: int = _HISTORY_LIMIT
 
 
 def parse_body(data: bytes) -> dict[str, Any]:
@@ -121,7 +149,7 @@ def confine(root: Path, value: object, *, must_exist: bool) -> Target:
     parts = _relative_parts(value, "path", "a notebook path")
     name = "/".join(parts)
     if not name.lower().endswith(".ipynb"):
-        raise UsageError("only .ipynb notebooks can be linted or fixed", path=name)
+        raise UsageError("only .ipynb notebooks are accepted", path=name)
     file = _inside(root, parts, name)
     if must_exist and not file.exists():
         raise NotFoundError("no such notebook", path=name)
@@ -154,10 +182,16 @@ def _flag(body: dict[str, Any], key: str, default: bool | None) -> bool | None:
     return value
 
 
-def _common(body: dict[str, Any], root: Path, allowed: set[str]) -> dict[str, Any]:
-    unknown = sorted(set(body) - allowed)
+def _known(fields: dict[str, Any], allowed: set[str], what: str = "field") -> None:
+    unknown = sorted(set(fields) - allowed)
     if unknown:
-        raise UsageError(f"unknown field(s): {', '.join(unknown)}", hint=f"allowed: {', '.join(sorted(allowed))}")
+        raise UsageError(
+            f"unknown {what}(s): {', '.join(unknown)}", hint=f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _common(body: dict[str, Any], root: Path, allowed: set[str]) -> dict[str, Any]:
+    _known(body, allowed)
     content = body.get("content")
     if content is not None and not isinstance(content, dict):
         raise UsageError("'content' must be a notebook JSON object")
@@ -196,12 +230,7 @@ def fix_request(body: dict[str, Any], root: Path) -> FixRequest:
 
 def modularize_request(body: dict[str, Any], root: Path) -> ModularizeRequest:
     """``POST /nbops/modularize``: ``{"path", "dry_run"?, "force"?, "package"?, "out"?}``."""
-    unknown = sorted(set(body) - _MODULARIZE_KEYS)
-    if unknown:
-        raise UsageError(
-            f"unknown field(s): {', '.join(unknown)}",
-            hint=f"allowed: {', '.join(sorted(_MODULARIZE_KEYS))}",
-        )
+    _known(body, _MODULARIZE_KEYS)
     if "path" not in body:
         raise UsageError("'path' is required", hint="a notebook path relative to the server root")
     target = confine(root, body["path"], must_exist=True)
@@ -220,3 +249,68 @@ def modularize_request(body: dict[str, Any], root: Path) -> ModularizeRequest:
         dry_run=bool(_flag(body, "dry_run", True)),
         force=bool(_flag(body, "force", False)),
     )
+
+
+def _notebook(fields: dict[str, Any], root: Path) -> Target:
+    if "path" not in fields:
+        raise UsageError("'path' is required", hint="a notebook path relative to the server root")
+    return confine(root, fields["path"], must_exist=True)
+
+
+def params_request(query: dict[str, str], root: Path) -> Target:
+    """``GET /nbops/params?path=P``: the saved notebook whose parameters are asked for."""
+    _known(query, {"path"}, "query argument")
+    return _notebook(query, root)
+
+
+def _positive_int(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"'{field}' must be an integer of 1 or more, not {value!r}")
+    return value
+
+
+def run_request(body: dict[str, Any], root: Path) -> RunRequest:
+    """``POST /nbops/runs``: ``{"path", "parameters"?, "grid"?, "parallel"?, "kernel"?, "timeout"?}``."""
+    _known(body, _RUN_KEYS)
+    target = _notebook(body, root)
+    parameters = body.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise UsageError(
+            "'parameters' must be an object of parameter names and values",
+            hint='for example: {"alpha": "0.5"} (text, parsed as `nbops run -p`) or {"alpha": 0.5}',
+        )
+    grid = body.get("grid") or {}
+    if not isinstance(grid, dict) or not all(isinstance(v, list) for v in grid.values()):
+        raise UsageError(
+            "'grid' must be an object of parameter names and lists of values",
+            hint='for example: {"alpha": ["0.1", "1"], "seed": [0, 1]}',
+        )
+    kernel = body.get("kernel")
+    if kernel is not None and (not isinstance(kernel, str) or not kernel.strip() or "\0" in kernel):
+        raise UsageError("'kernel' must be a kernel name", hint="for example: python3")
+    timeout = body.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise UsageError(f"'timeout' must be a positive number of seconds, not {timeout!r}")
+    return RunRequest(
+        target=target,
+        parameters=dict(parameters),
+        grid={name: list(values) for name, values in grid.items()},
+        parallel=_positive_int(body.get("parallel", 1), "parallel"),
+        kernel=kernel.strip() if kernel is not None else None,
+        timeout=float(timeout) if timeout is not None else None,
+    )
+
+
+def history_request(query: dict[str, str], root: Path) -> HistoryRequest:
+    """``GET /nbops/runs?path=P[&limit=N]``: the notebook and how many tracked runs to list."""
+    _known(query, {"path", "limit"}, "query argument")
+    target = _notebook(query, root)
+    text = query.get("limit", str(_HISTORY_LIMIT)).strip()
+    if not text.isdigit() or not 1 <= int(text) <= _MAX_LIMIT:
+        raise UsageError(f"'limit' must be an integer from 1 to {_MAX_LIMIT}, not {text!r}")
+    return HistoryRequest(target=target, limit=int(text))

@@ -17,13 +17,16 @@ from nbops.server.handlers import (
     LintHandler,
     ModularizeHandler,
     NbopsHandler,
+    ParamsHandler,
     RuleHandler,
     RulesHandler,
+    RunJobHandler,
+    RunsHandler,
     State,
     VersionHandler,
 )
 
-__all__ = ["Route", "ROUTES", "handlers"]
+__all__ = ["ROUTES", "Route", "handlers"]
 
 _VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -56,6 +59,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/lint", LintHandler),
     Route("/nbops/fix", FixHandler),
     Route("/nbops/modularize", ModularizeHandler),
+    Route("/nbops/params", ParamsHandler),
+    Route("/nbops/runs", RunsHandler),
+    Route("/nbops/runs/jobs/{id}", RunJobHandler),
 )
 
 

@@ -1,0 +1,404 @@
+"""The Run tab's REST API on a real Jupyter server: parameters, background runs, run history.
+
+The runs are real ``nbops run`` subprocesses on the venv's ``python3`` kernel with a real MLflow
+store in a project inside the server root. Each answer is also checked against
+docs/rest-api.yaml by the ``api`` fixture (conftest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.auth.authorizer import Authorizer
+from traitlets.config import Config
+
+import nbops.server.runs
+from nbops.core.snippets import notebook_from_snippet
+from nbops.server.runs import Job, Runs, redact
+
+ROOT = Path(__file__).resolve().parents[2]
+WINE = ROOT / "examples" / "wine_classifier.ipynb"
+TOY = "proj/toy.ipynb"
+RUNS, PARAMS = "nbops/runs", "nbops/params"
+
+Api = Callable[..., Awaitable[Any]]  # the `api` fixture of conftest.py
+
+NOTEBOOK = """
+# %% [markdown]
+# Toy model
+# %% tags=parameters
+alpha = 0.5  # smoothing
+label = "x"
+fail = False
+pause = 0.0
+pid_file = ""
+# %%
+import os, time
+import nbops
+if pid_file:
+    open(pid_file, "w").write(str(os.getpid()))
+time.sleep(pause)
+if fail:
+    raise ValueError("asked to fail")
+nbops.log_metric("score", alpha * 2)
+"""
+
+
+@pytest.fixture
+def proj(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``proj/`` in the server root: a project (pyproject.toml) with the toy notebook and wine."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the project's own store
+    folder = root / "proj"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[project]\nname = "toy"\n', encoding="utf-8")
+    (folder / "toy.ipynb").write_text(notebook_from_snippet(NOTEBOOK).dumps(), encoding="utf-8")
+    shutil.copy(WINE, folder / "wine.ipynb")
+    return folder
+
+
+async def finished(api: Api, job: dict[str, Any], timeout: float = 240) -> dict[str, Any]:
+    """Poll the job until it is no longer running."""
+    deadline = time.monotonic() + timeout
+    while job["state"] == "running":
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.3)
+        reply = await api("GET", f"nbops/runs/jobs/{job['id']}")
+        assert reply.status == 200, reply.body
+        job = reply.body
+    return job
+
+
+async def start(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    reply = await api("POST", RUNS, body)
+    assert reply.status == 202, reply.body
+    job: dict[str, Any] = reply.body["job"]
+    assert job["state"] == "running" and job["ended"] is None and job["runs"] == []
+    return job
+
+
+async def history(api: Api, path: str = TOY) -> dict[str, Any]:
+    reply = await api("GET", RUNS, params={"path": path})
+    assert reply.status == 200, reply.body
+    body: dict[str, Any] = reply.body
+    return body
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():  # a zombie nobody reaped yet is gone all the same
+        return "\nState:\tZ" not in status.read_text()
+    return True
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+async def test_params_of_the_wine_example_are_the_clis(api: Api, root: Path, proj: Path) -> None:
+    reply = await api("GET", PARAMS, params={"path": "proj/wine.ipynb"})
+    assert reply.status == 200, reply.body
+    cli = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "nbops", "params", "wine.ipynb", "--format", "json"],
+        cwd=proj, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    expected = json.loads(cli.stdout)
+    assert reply.body == {**expected, "notebook": "proj/wine.ipynb"}
+    assert [p["name"] for p in reply.body["parameters"]] == ["TEST_SIZE", "SEED", "C"]
+    assert reply.body["parameters"][0]["type"] == "float" and reply.body["tagged"] is True
+    assert "message" not in reply.body
+
+
+async def test_a_notebook_without_parameters_cell_gets_the_clis_message(
+    api: Api, root: Path
+) -> None:
+    reply = await api("GET", PARAMS, params={"path": "sub/churn.ipynb"})
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert body["notebook"] == "sub/churn.ipynb"
+    assert body["cell"] is None and body["tagged"] is False and body["parameters"] == []
+    assert "NB303" in body["message"] and "parameters" in body["message"]
+    assert "nbops fix sub/churn.ipynb --select NB303" in body["message"]
+    assert str(root) not in reply.raw.decode()
+
+
+async def test_params_errors(api: Api, root: Path, proj: Path, outside: Path) -> None:
+    cases: list[tuple[dict[str, str], int, str]] = [
+        ({"path": "proj/missing.ipynb"}, 404, "NotFoundError"),
+        ({"path": "broken.ipynb"}, 422, "NotebookReadError"),
+        ({"path": "proj/pyproject.toml"}, 400, "UsageError"),
+        ({"path": "../outside/secret.ipynb"}, 403, "AccessError"),
+        ({"path": str(outside / "secret.ipynb")}, 403, "AccessError"),
+        ({}, 400, "UsageError"),
+        ({"path": TOY, "content": "x"}, 400, "UsageError"),
+    ]
+    for query, status, error in cases:
+        reply = await api("GET", PARAMS, params=query)
+        assert (reply.status, reply.body["error"]) == (status, error), (query, reply.body)
+        assert str(root) not in reply.raw.decode() and str(outside) not in reply.raw.decode()
+
+
+# --------------------------------------------------------------------------- bad requests
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"parameters": {"alpah": "0.1"}}, "did you mean 'alpha'"),
+        ({"parameters": {"alpha": "abc"}}, "expects a number"),
+        ({"parameters": {"alpha": True}}, "expects a number"),
+        ({"parameters": {"label": 3}}, "expects text"),
+        ({"parameters": {"fail": "maybe"}}, "expects a boolean"),
+        ({"parameters": ["alpha", 1]}, "'parameters' must be an object"),
+        ({"grid": {"alpha": []}}, "no values for 'alpha'"),
+        ({"grid": {"alpha": ["1", 1.0]}}, "the same value twice"),
+        ({"grid": {"alpha": "0.1,1"}}, "'grid' must be an object"),
+        ({"grid": {"nope": [1, 2]}}, "unknown parameter 'nope'"),
+        ({"grid": {"alpha": ["x", "1"]}}, "expects a number"),
+        ({"parameters": {"alpha": 1}, "grid": {"alpha": [1, 2]}}, "both in 'parameters'"),
+        ({"parallel": 0}, "'parallel'"),
+        ({"parallel": "2"}, "'parallel'"),
+        ({"parallel": True}, "'parallel'"),
+        ({"timeout": -1}, "'timeout'"),
+        ({"timeout": "10"}, "'timeout'"),
+        ({"kernel": ""}, "'kernel'"),
+        ({"format": "json"}, "unknown field"),
+    ],
+)
+async def test_bad_run_requests_are_400_before_anything_starts(
+    api: Api,
+    proj: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    body: dict[str, Any],
+    fragment: str,
+) -> None:
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a process started for a bad request")
+
+    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    reply = await api("POST", RUNS, {"path": TOY, **body})
+    assert reply.status == 400, reply.body
+    assert reply.body["error"] == "UsageError"
+    assert fragment in reply.body["message"] + (reply.body["hint"] or ""), reply.body
+    assert not (proj / ".nbops").exists()
+    assert (await history(api))["jobs"] == []
+
+
+async def test_run_requests_for_missing_or_outside_notebooks(
+    api: Api, root: Path, proj: Path, outside: Path
+) -> None:
+    missing = await api("POST", RUNS, {"path": "proj/missing.ipynb"})
+    assert missing.status == 404 and missing.body["path"] == "proj/missing.ipynb"
+    (root / "link.ipynb").symlink_to(outside / "secret.ipynb")
+    for path in ("../outside/secret.ipynb", str(outside / "secret.ipynb"), "link.ipynb"):
+        reply = await api("POST", RUNS, {"path": path})
+        assert reply.status == 403, (path, reply.body)
+        assert str(outside) not in reply.raw.decode()
+        listed = await api("GET", RUNS, params={"path": path})
+        assert listed.status == 403
+    unknown = await api("GET", "nbops/runs/jobs/0123abcd")
+    assert unknown.status == 404 and unknown.body["error"] == "NotFoundError"
+    assert (await api("DELETE", "nbops/runs/jobs/0123abcd")).status == 404
+    assert (await api("GET", RUNS, params={"path": TOY, "limit": "0"})).status == 400
+    assert not (proj / ".nbops").exists()
+
+
+async def test_unauthenticated_requests_get_403(api: Api, proj: Path) -> None:
+    calls: list[tuple[str, str, Any, dict[str, str] | None]] = [
+        ("GET", PARAMS, None, {"path": TOY}),
+        ("GET", RUNS, None, {"path": TOY}),
+        ("POST", RUNS, {"path": TOY}, None),
+        ("GET", "nbops/runs/jobs/abc", None, None),
+        ("DELETE", "nbops/runs/jobs/abc", None, None),
+    ]
+    for method, path, body, query in calls:
+        for headers in ({}, {"Authorization": "token wrong-token"}):
+            reply = await api(method, path, body, params=query, auth=False, headers=headers)
+            assert reply.status == 403, (method, path, reply.body)
+            assert reply.body["error"] == "Forbidden"
+    assert not (proj / ".nbops").exists()
+
+
+async def test_history_without_a_store_creates_none(api: Api, proj: Path) -> None:
+    body = await history(api)
+    assert body["jobs"] == [] and body["runs"] == []
+    assert body["tracking"]["uri"].endswith("proj/.nbops/mlflow.db")
+    assert body["tracking"]["ui_command"] == "nbops ui"
+    assert not (proj / ".nbops").exists()
+
+
+# --------------------------------------------------------------------------- real runs
+
+
+@pytest.mark.slow
+async def test_a_run_finishes_and_is_listed(api: Api, root: Path, proj: Path) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"alpha": "2", "label": "a, b"}})
+    assert (job["kind"], job["total"], job["path"]) == ("run", 1, TOY)
+    job = await finished(api, job)
+    assert job["state"] == "finished", job
+    assert (job["done"], job["failed"], job["running"], job["error"]) == (1, 0, 0, None)
+    assert job["ended"] and job["parent_run_id"] is None
+    [run] = job["runs"]
+    assert run["status"] == "FINISHED" and run["metrics"] == {"score": 4.0}
+    assert run["parameters"] == {"alpha": 2.0, "label": "a, b"}
+    assert run["output"].startswith("proj/.nbops/runs/toy/") and (root / run["output"]).is_file()
+
+    listed = await history(api)
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]]
+    assert listed["jobs"][0] == job
+    [record] = listed["runs"]
+    assert record["run_id"] == run["run_id"] and record["status"] == "FINISHED"
+    assert record["params"] == {"alpha": "2.0", "label": "a, b"}
+    assert record["output"] in (None, run["output"])  # the nbops.output tag, once recorded
+    assert listed["tracking"]["uri"] == "sqlite:///" + (proj / ".nbops" / "mlflow.db").as_posix()
+    assert str(root) not in json.dumps(listed["jobs"])
+
+
+@pytest.mark.slow
+async def test_a_failing_cell_fails_the_job(api: Api, proj: Path) -> None:
+    job = await finished(api, await start(api, {"path": TOY, "parameters": {"fail": True}}))
+    assert job["state"] == "failed", job
+    [run] = job["runs"]
+    assert run["status"] == "FAILED"
+    assert run["failed_cell"] == 3  # the markdown title, the parameters, then this one
+    assert run["error"] == "ValueError: asked to fail"
+    assert (job["done"], job["failed"]) == (1, 1)
+    assert (await history(api))["runs"][0]["status"] == "FAILED"
+
+
+@pytest.mark.slow
+async def test_a_grid_sweep_runs_in_parallel_under_a_parent(api: Api, proj: Path) -> None:
+    body = {"path": TOY, "grid": {"alpha": ["0.5", 1], "label": ["a,b"]}, "parallel": 2}
+    job = await start(api, body)
+    assert (job["kind"], job["total"]) == ("sweep", 2)
+    job = await finished(api, job)
+    assert job["state"] == "finished", job
+    assert job["parent_run_id"]
+    runs = job["runs"]
+    assert [r["parameters"] for r in runs] == [
+        {"alpha": 0.5, "label": "a,b"},  # a comma inside a value survives
+        {"alpha": 1.0, "label": "a,b"},
+    ]
+    assert [r["metrics"]["score"] for r in runs] == [1.0, 2.0]
+    assert (job["done"], job["failed"], job["total"]) == (2, 0, 2)
+    records = (await history(api))["runs"]
+    children = [r for r in records if r["parent_run_id"] == job["parent_run_id"]]
+    assert sorted(r["run_id"] for r in children) == sorted(r["run_id"] for r in runs)
+    assert job["parent_run_id"] in {r["run_id"] for r in records}
+
+
+@pytest.mark.slow
+async def test_cancel_stops_the_run_and_its_kernel(api: Api, proj: Path) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
+    pid_file = proj / "kernel.pid"
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()):  # the kernel is in the long cell
+        assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
+        await asyncio.sleep(0.3)
+    kernel = int(pid_file.read_text())
+    reply = await api("DELETE", f"nbops/runs/jobs/{job['id']}")
+    assert reply.status == 202, reply.body
+    job = await finished(api, reply.body, timeout=90)
+    assert job["state"] == "cancelled" and job["running"] == 0 and job["ended"], job
+    deadline = time.monotonic() + 20
+    while _alive(kernel):
+        assert time.monotonic() < deadline, "the kernel outlived its run"
+        await asyncio.sleep(0.2)
+    [record] = (await history(api))["runs"]
+    assert record["status"] == "KILLED"
+    again = await api("DELETE", f"nbops/runs/jobs/{job['id']}")  # ended: left as it is
+    assert again.status == 202 and again.body == job
+
+
+@pytest.mark.slow
+async def test_stopping_the_server_stops_its_runs(api: Api, proj: Path, jp_serverapp: Any) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"pause": 60}})
+    [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
+    runs: Runs = app.state.runs
+    process = runs._jobs[job["id"]].process
+    assert process is not None
+    await asyncio.get_running_loop().run_in_executor(None, runs.close)
+    assert process.poll() is not None
+    assert runs.job(job["id"])["state"] == "cancelled"
+    refused = await api("POST", RUNS, {"path": TOY})
+    assert refused.status == 502 and "stopping" in refused.body["message"]
+
+
+# --------------------------------------------------------------------------- authorization
+
+
+class NoKernels(Authorizer):
+    """Lets every authenticated user read and write files, and execute no code."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return resource != "kernels"
+
+
+class ReadOnly(Authorizer):
+    """Lets every authenticated user read, and nobody write."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return action != "write"
+
+
+@pytest.mark.parametrize("authorizer", [NoKernels, ReadOnly])
+class TestRestrictedUser:
+    @pytest.fixture
+    def jp_server_config(self, authorizer: type[Authorizer]) -> Config:
+        return Config(
+            {
+                "ServerApp": {
+                    "jpserver_extensions": {"nbops": True},
+                    "authorizer_class": authorizer,
+                }
+            }
+        )
+
+    async def test_may_read_but_not_run(self, api: Api, proj: Path) -> None:
+        assert (await api("GET", PARAMS, params={"path": TOY})).status == 200
+        assert (await history(api))["runs"] == []
+        refused = await api("POST", RUNS, {"path": TOY})
+        assert refused.status == 403 and refused.body["error"] == "Forbidden"
+        assert "not authorized to run" in refused.body["message"]
+        assert not (proj / ".nbops").exists()
+
+
+# --------------------------------------------------------------------------- the job itself
+
+
+def test_a_process_that_cannot_work_is_an_error_with_the_clis_message(tmp_path: Path) -> None:
+    runs = Runs(tmp_path)
+    job = Job(id="j", path="a.ipynb", kind="run", total=1)
+    tail = [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        f"nbops: error: {tmp_path}/a.ipynb: cannot open the store http://jane:s3cret@host/ (x)",
+    ]
+    runs._finish(job, 3, b"", tail)
+    assert job.state == "error" and job.ended is not None
+    assert job.error == "a.ipynb: cannot open the store http://***@host/ (x)"
+    other = Job(id="k", path="a.ipynb", kind="run", total=1)
+    runs._finish(other, -9, b"", ["Traceback (most recent call last):"])
+    assert other.state == "error" and other.error == "nbops run was stopped by signal 9"
+
+
+def test_credentials_are_redacted_from_tracking_uris() -> None:
+    uri = "https://jane:s3cret@mlflow.example.com/x"
+    assert redact(uri) == "https://***@mlflow.example.com/x"
+    message = f"cannot open the MLflow tracking store {uri}: refused (check {uri})"
+    assert "s3cret" not in redact(message) and "jane" not in redact(message)
+    assert redact("sqlite:////data/.nbops/mlflow.db") == "sqlite:////data/.nbops/mlflow.db"
+    assert redact("mail jane@example.com") == "mail jane@example.com"
