@@ -19,6 +19,8 @@ Keys (all optional)::
 
     [tool.nbops.per-file-ignores]
     "drafts/*.ipynb" = ["NB1"]
+
+    [tool.nbops.submit]               # the review gate and submit (see docs/review.md)
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Config:
     options: dict[str, Any] = field(default_factory=dict)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     black: dict[str, Any] = field(default_factory=dict)
+    submit: dict[str, Any] = field(default_factory=dict)  # read by nbops.review.policy
 
     def ignores_for(self, path: Path) -> list[str]:
         if not self.per_file_ignores:
@@ -80,7 +83,7 @@ class Config:
         import json
 
         data = {
-            k: v for k, v in self.__dict__.items() if k not in ("root", "cache", "exclude")
+            k: v for k, v in self.__dict__.items() if k not in ("root", "cache", "exclude", "submit")
         }
         return json.dumps(data, sort_keys=True, default=str)
 
@@ -181,6 +184,10 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
     if not isinstance(pfi, dict):
         raise ConfigError("[tool.nbops.per-file-ignores] must be a table", path=file)
     cfg.per_file_ignores = {k: _strings(v, f"per-file-ignores.{k}", file) for k, v in pfi.items()}
+    submit = table.get("submit", {})
+    if not isinstance(submit, dict):
+        raise ConfigError("[tool.nbops.submit] must be a table", path=file)
+    cfg.submit = dict(submit)
     black_table = tool.get("black", {})
     if isinstance(black_table, dict):
         cfg.black = dict(black_table)

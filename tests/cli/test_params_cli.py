@@ -76,11 +76,12 @@ def test_wine_example_text(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert lines[0].endswith("wine_classifier.ipynb: 3 parameters in cell 3 (tagged 'parameters')")
     assert lines[1].split() == ["name", "type", "default", "help"]
-    assert [line.split() for line in lines[2:5]] == [
-        ["TEST_SIZE", "float", "0.25"],
-        ["SEED", "int", "0"],
-        ["C", "float", "1.0"],
+    assert [line.split()[:4] for line in lines[2:5]] == [
+        ["TEST_SIZE", "float", "0.25", "share"],
+        ["SEED", "int", "0", "random"],
+        ["C", "float", "1.0", "inverse"],
     ]
+    assert lines[2].rstrip().endswith("share of the wines held out for evaluation")
     assert "note:" not in out
 
 
@@ -95,11 +96,12 @@ def test_wine_example_json(capsys: pytest.CaptureFixture[str]) -> None:
         "tagged": True,
         "parameters": [
             {"name": "TEST_SIZE", "type": "float", "default": 0.25, "default_source": "0.25",
-             "help": "", "cell": 3, "line": 1},
+             "help": "share of the wines held out for evaluation", "cell": 3, "line": 1},
             {"name": "SEED", "type": "int", "default": 0, "default_source": "0",
-             "help": "", "cell": 3, "line": 2},
+             "help": "random seed of the split and of the model", "cell": 3, "line": 2},
             {"name": "C", "type": "float", "default": 1.0, "default_source": "1.0",
-             "help": "", "cell": 3, "line": 3},
+             "help": "inverse regularization strength of the logistic regression",
+             "cell": 3, "line": 3},
         ],
     }  # fmt: skip
 

@@ -18,7 +18,13 @@ __all__ = ["build_parser", "main", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nbops.cli import lint_commands, modularize_commands, params_commands, run_commands
+    from nbops.cli import (
+        lint_commands,
+        modularize_commands,
+        params_commands,
+        review_commands,
+        run_commands,
+    )
 
     parser = argparse.ArgumentParser(
         prog="nbops",
@@ -30,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     modularize_commands.register(sub)
     params_commands.register(sub)
     run_commands.register(sub)
+    review_commands.register(sub)
     return parser
 
 
