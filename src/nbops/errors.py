@@ -156,3 +156,58 @@ def exit_code(error: BaseException) -> int:
 def http_status(error: BaseException) -> int:
     """HTTP status for an error raised while serving a request."""
     return _lookup(_HTTP_STATUSES, error, 400 if isinstance(error, NbopsError) else 500)
+
+
+# --------------------------------------------------------------------------- forges (nbops submit)
+
+
+class ForgeError(ToolError):
+    """A forge (GitHub, GitLab) failed or refused a request: network, permission, validation.
+
+    ``host`` names the forge's host and ``status`` the HTTP status (``None``: no answer).
+    Messages never carry the token.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.status = status
+
+    def to_json(self) -> dict[str, object]:
+        """The error as JSON, with the forge's host and HTTP status."""
+        return {**super().to_json(), "host": self.host, "status": self.status}
+
+
+class ForgeAuthError(ForgeError):
+    """The forge rejected the token (401), or an API call needs a token and none was found."""
+
+
+class ForgeRateLimitError(ForgeError):
+    """The forge's rate limit was hit; ``retry_after`` is the wait in seconds when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, host=host, status=status, hint=hint)
+        self.retry_after = retry_after
+
+    def to_json(self) -> dict[str, object]:
+        """The error as JSON, with the seconds to wait before retrying."""
+        return {**super().to_json(), "retry_after": self.retry_after}
+
+
+_EXIT_CODES.update({ForgeError: 3, ForgeAuthError: 3, ForgeRateLimitError: 3})
+_HTTP_STATUSES.update({ForgeError: 502, ForgeAuthError: 502, ForgeRateLimitError: 503})

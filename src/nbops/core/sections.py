@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
 from nbops.core.notebook import Cell, Notebook
 
-__all__ = ["Step", "StepPlan", "markdown_headings", "plan_steps", "step_name"]
+__all__ = ["Step", "StepPlan", "markdown_headings", "notebook_outline", "plan_steps", "step_name"]
 
 PARAMETERS_TAG = "parameters"
 STEP_TAG_PREFIX = "step:"
@@ -307,3 +307,37 @@ def plan_steps(
         for i, group in enumerate(groups)
     )
     return StepPlan(steps=steps, strategy=strategy, parameters=parameters)
+
+
+def notebook_outline(nb: Notebook) -> tuple[str, str, dict[str, str]]:
+    """(H1 title, the prose under it, {heading text: the markdown under that heading})."""
+    title, intro = "", []
+    sections: dict[str, str] = {}
+    current: str | None = None
+    body: list[str] = []
+    seen_code = False
+    for cell in nb.cells:
+        if cell.is_code:
+            seen_code = seen_code or bool(cell.source.strip())
+            continue
+        if not cell.is_markdown:
+            continue
+        heads = {line: (level, text) for level, text, line in markdown_headings(cell.source)}
+        for number, line in enumerate(cell.source.splitlines(), start=1):
+            if number in heads:
+                level, text = heads[number]
+                if current is not None:
+                    sections[current] = "\n".join(body).strip()
+                body = []
+                if level == 1 and not title:
+                    title, current = text.strip(), None
+                else:
+                    current = text.strip()
+                continue
+            if current is None and not seen_code:
+                intro.append(line)
+            elif current is not None:
+                body.append(line)
+    if current is not None:
+        sections[current] = "\n".join(body).strip()
+    return title, "\n".join(intro).strip(), sections

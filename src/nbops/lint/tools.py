@@ -25,14 +25,14 @@ from nbops.errors import ToolError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
 
 __all__ = [
+    "FormatChecker",
+    "RuffRun",
+    "black_version",
+    "map_ruff",
     "ruff_binary",
     "ruff_version",
-    "RuffRun",
-    "run_ruff_paths",
     "run_ruff_notebook",
-    "map_ruff",
-    "FormatChecker",
-    "black_version",
+    "run_ruff_paths",
 ]
 
 # nbops' own rules cover these with cell- and history-aware versions.
@@ -74,7 +74,7 @@ def black_version() -> str:
         import black
     except ImportError:
         return "missing"
-    return str(getattr(black, "__version__"))
+    return str(getattr(black, "__version__"))  # noqa: B009 - not exported in black's stubs
 
 
 def _ruff_args(select: Sequence[str], ignore: Sequence[str], cache: bool) -> list[str]:
@@ -164,11 +164,18 @@ def run_ruff_notebook(
     *,
     blank: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
-    """Run ruff on one notebook's cells through stdin (unsaved content, or cells blanked)."""
+    """Run ruff on one notebook's cells through stdin (unsaved content, or cells blanked).
+
+    ruff runs in the notebook's folder when it exists: a notebook without ruff settings of
+    its own then gets ruff's defaults whatever the caller's working directory (the server's
+    root, a test runner's checkout), not the settings of the project the caller sits in.
+    """
     args = [*_ruff_args(select, ignore, cache=False), "--stdin-filename", name, "-"]
+    folder = Path(name).parent
     try:
         proc = subprocess.run(
-            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120
+            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120, check=False,
+            cwd=folder if folder.is_dir() else None,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise ToolError(f"cannot run ruff: {exc}", path=name) from None
@@ -295,7 +302,7 @@ class FormatChecker:
             raise ToolError("black is not installed", hint="pip install 'black[jupyter]'") from exc
         self._black = black
         opts = black_options or {}
-        targets: Any = getattr(black, "TargetVersion")  # not re-exported in black's stubs
+        targets: Any = getattr(black, "TargetVersion")  # noqa: B009 - not re-exported in black's stubs
         versions = {
             targets[v.upper()]
             for v in opts.get("target-version", opts.get("target_version", []))

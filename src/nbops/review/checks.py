@@ -140,17 +140,14 @@ def check_title(i: _Input) -> CheckResult:
 
 
 def check_summary(i: _Input) -> CheckResult:
-    words = 0
-    for cell in i.nb.cells:
-        if cell.is_code and cell.source.strip():
-            break
-        if cell.is_markdown:
-            words += _words(_markdown_text(cell.source))
+    from nbops.core.sections import notebook_outline
+
+    words = _words(_markdown_text(notebook_outline(i.nb)[1]))  # the prose under the title
     need = i.policy.summary_min_words
     ok = words >= need
     return CheckResult(
         "summary", "documentation", "Summary of purpose", "pass" if ok else "fail",
-        f"{words} words of prose before the first code cell" + ("" if ok else f" (at least {need} needed)"),
+        f"{words} words of prose under the title" + ("" if ok else f" (at least {need} needed)"),
         "under the title, say in two or three sentences what the notebook does, for whom and with which data",
         cell_index=None if ok else 0,
     )

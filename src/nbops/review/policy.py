@@ -14,6 +14,7 @@
     forge = ""                     # "github" | "gitlab" (default: detected from the remote)
     api-url = ""                   # self-hosted forges
     token-env = ""                 # NAME of the variable holding the token (never the token)
+    model = ""                     # registered MLflow model: the report compares with its champion
 
     [tool.nbops.submit.checks]     # per check: "required" | "optional" | "off"
     library = "required"
@@ -55,7 +56,7 @@ CHECK_IDS = tuple(DEFAULT_LEVELS)
 
 _KEYS = {
     "sections", "fail-on", "summary-min-words", "strip-outputs", "max-output-bytes", "base",
-    "remote", "reviewers", "forge", "api-url", "token-env", "checks",
+    "remote", "reviewers", "forge", "api-url", "token-env", "checks", "model",
 }
 
 
@@ -75,6 +76,7 @@ class Policy:
     forge: str | None = None
     api_url: str | None = None
     token_env: str | None = None
+    model: str | None = None
 
     def level(self, check: str) -> Level:
         return self.levels.get(check, "off")
@@ -91,6 +93,7 @@ class Policy:
             "remote": self.remote,
             "reviewers": list(self.reviewers),
             "forge": self.forge,
+            "model": self.model,
         }
 
 
@@ -161,4 +164,5 @@ def load_policy(config: Config | None = None, overrides: dict[str, Level] | None
         forge=_text(table, "forge", where),
         api_url=_text(table, "api-url", where),
         token_env=_text(table, "token-env", where),
+        model=_text(table, "model", where),
     )

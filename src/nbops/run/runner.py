@@ -24,7 +24,15 @@ from typing import Any
 from nbops.errors import NbopsError, ToolError
 from nbops.run.execute import CellFailure, execute_notebook, stop_all_kernels
 
-__all__ = ["RunOutcome", "RunSettings", "SweepOutcome", "run_notebook", "run_pipeline", "run_sweep"]
+__all__ = [
+    "RunOutcome",
+    "RunSettings",
+    "SweepOutcome",
+    "read_run_index",
+    "run_notebook",
+    "run_pipeline",
+    "run_sweep",
+]
 
 RUN_TAG = "nbops-run"  # the injected cell that hands the run id to the kernel
 
@@ -292,7 +300,51 @@ def run_notebook(
         outcome.metrics = dict(opened.get_run(run_id).metrics)
     except NbopsError:
         pass
+    _index_run(out_dir, notebook, outcome, settings)
     return outcome
+
+
+INDEX = "runs.jsonl"  # per notebook, next to its executed notebooks
+
+
+def _index_run(out_dir: Path, notebook: Path, outcome: RunOutcome, settings: RunSettings) -> None:
+    """Append the run's summary to ``<runs>/<notebook>/runs.jsonl``: what ``nbops submit``'s
+    review report reads without opening MLflow (the store stays the record)."""
+    import json
+
+    from nbops.run.lineage import notebook_sha256
+
+    entry = {
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "notebook": str(notebook.resolve()),
+        "experiment": settings.experiment,
+        "notebook_sha256": notebook_sha256(notebook),
+        "parameters": outcome.parameters,
+        "metrics": outcome.metrics,
+        "duration_s": round(outcome.duration_s, 3),
+        "ended": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "output": str(outcome.output) if outcome.output else None,
+    }
+    # an index that cannot be written is only a missing cache
+    with contextlib.suppress(OSError), open(out_dir / INDEX, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, default=str) + "\n")
+
+
+def read_run_index(runs_dir: Path, notebook: Path) -> list[dict[str, Any]]:
+    """The runs ``nbops run`` recorded for ``notebook`` in ``runs_dir``, oldest first."""
+    import json
+
+    file = runs_dir / notebook.stem / INDEX
+    mine = str(notebook.resolve())
+    entries = []
+    with contextlib.suppress(OSError):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("notebook") == mine:
+                    entries.append(entry)
+    return entries
 
 
 def _journal_errors(tracker: Any, run_id: str, journal: Any) -> None:

@@ -1,0 +1,129 @@
+"""The review report (``reviews/<notebook>.md``, also the pull request's body): a model card.
+
+What a reviewer needs on one page: purpose, data, parameters, the latest tracked run's
+metrics (against the registered model's champion when there is one), the gate's checklist,
+lint counts, lineage, and the files of the submission. Everything is read from the notebook,
+the gate's report and the run index ``nbops run`` keeps; MLflow is opened only to compare
+with a champion (``[tool.nbops.submit] model``).
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops import __version__
+from nbops.core.notebook import Notebook
+from nbops.core.sections import notebook_outline
+from nbops.review.checks import GateReport
+from nbops.review.render import gate_markdown
+
+__all__ = ["ReportInput", "render_report"]
+
+MARKER = "<!-- nbops:submission"
+
+
+@dataclass
+class ReportInput:
+    notebook: Notebook
+    path: str  # repository-relative
+    gate: GateReport
+    params: Any  # NotebookParameters | None
+    latest_run: dict[str, Any] | None = None  # from the run index
+    notebook_sha256: str = ""
+    champion: dict[str, Any] | None = None  # {"model", "version", "run_id", "metrics"}
+    author: str = ""
+    base: str = ""
+    base_commit: str = ""
+    files: Sequence[str] = field(default_factory=list)
+    title: str = ""
+    message: str = ""
+
+
+def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
+    for heading, text in sections.items():
+        low = heading.lower()
+        if any(re.search(rf"(?<![a-z]){re.escape(n.strip().lower())}", low) for n in names.split("|")):
+            return heading, text
+    return None
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return _cell(value)
+
+
+def render_report(data: ReportInput) -> str:
+    """The markdown model card (deterministic for the same inputs)."""
+    title, intro, sections = notebook_outline(data.notebook)
+    name = title or Path(data.path).stem
+    out = [f"# Review: {name}", ""]
+    if data.message:
+        out += [data.message.strip(), ""]
+    by = data.author or "unknown"
+    out += [f"Notebook `{data.path}` submitted for review by {by} with nbops {__version__}.", ""]
+    out += ["## Purpose", "", intro or "_The notebook has no summary under its title._", ""]
+    for names, label in (("Data", "Data"), ("Evaluation|Metrics", "Evaluation"),
+                         ("Limitations", "Limitations"), ("Owner", "Owner")):
+        found = _find(sections, names)
+        if found is not None and found[1]:
+            out += [f"## {label}", "", found[1], ""]
+    out += ["## Parameters", ""]
+    specs = list(getattr(data.params, "specs", []) or [])
+    if specs:
+        out += ["| name | type | default | meaning |", "|---|---|---|---|"]
+        out += [f"| `{s.name}` | {s.type} | `{_cell(s.default_source)}` | {_cell(s.help)} |" for s in specs]
+    else:
+        out.append("_No parameters cell._")
+    out += ["", "## Latest tracked run", ""]
+    run = data.latest_run
+    if run is None:
+        out.append("_No tracked run of this notebook yet (`nbops run`)._")
+    else:
+        same = run.get("notebook_sha256") == data.notebook_sha256
+        out.append(f"Run `{run.get('run_id', '')}`: **{run.get('status')}**, "
+                   f"{run.get('duration_s', 0):.1f} s, {run.get('ended', '')}"
+                   + ("" if same else " — _on an earlier version of the code_") + ".")
+        params = run.get("parameters") or {}
+        if params:
+            out += ["", "Parameters: " + ", ".join(f"`{k}={_cell(v)}`" for k, v in sorted(params.items()))]
+        metrics: dict[str, Any] = run.get("metrics") or {}
+        champion = data.champion
+        if metrics or champion:
+            out.append("")
+            if champion:
+                theirs = champion.get("metrics") or {}
+                header = f"champion: {champion['model']} v{champion['version']}"
+                out += [f"| metric | this run (challenger) | {header} |", "|---|---|---|"]
+                for key in sorted(set(metrics) | set(theirs)):
+                    out.append(f"| {_cell(key)} | {_fmt(metrics.get(key, '–'))} | {_fmt(theirs.get(key, '–'))} |")
+            else:
+                out += ["| metric | value |", "|---|---|"]
+                out += [f"| {_cell(k)} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
+    out += ["", gate_markdown(data.gate, heading="##").rstrip(), ""]
+    counts: dict[str, int] = {}
+    for d in data.gate.diagnostics:
+        counts[d.severity] = counts.get(d.severity, 0) + 1
+    lint = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info") if counts.get(s)) or "no findings"
+    out += [f"Lint: {lint}.", ""]
+    out += ["## Lineage", "", "| | |", "|---|---|"]
+    out += [
+        f"| notebook code sha256 | `{data.notebook_sha256}` |",
+        f"| base | `{data.base}` at `{data.base_commit[:12]}` |" if data.base_commit else f"| base | `{data.base}` |",
+        f"| nbops | {__version__} |",
+        f"| python | {platform.python_version()} |",
+    ]
+    if data.files:
+        out += ["", "## Files in this submission", ""]
+        out += [f"- `{f}`" for f in data.files]
+    out += ["", f"{MARKER} notebook={data.path} -->", ""]
+    return "\n".join(out)

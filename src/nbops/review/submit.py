@@ -1,0 +1,335 @@
+"""``nbops submit``: the gate, then a review branch built aside, pushed, and a pull request.
+
+The user's checkout is never touched: the submission is built in a temporary ``git worktree``
+started from the review branch (or the base branch the first time), committed there, and the
+branch ref is moved with a compare-and-swap. Nothing is force-pushed; a rejected push, an
+auth or network failure leaves the local branch for a retry. One submit at a time per
+repository (a lock in the git directory). The branch name is stable per notebook and author
+(``review/<notebook>-<7 hex>``), so submitting again adds a commit to the same branch and
+updates the same pull request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbops import __version__
+from nbops.config import load_config
+from nbops.core.sections import notebook_outline
+from nbops.errors import NbopsError, UsageError
+from nbops.review.checks import GateReport, check_notebook
+from nbops.review.git import Git, PushError, git_lock
+from nbops.review.policy import load_policy
+from nbops.review.report import ReportInput, render_report
+
+__all__ = ["GateFailed", "SubmitOptions", "SubmitResult", "review_branch", "stripped_notebook", "submit"]
+
+_BODY_LIMIT = 60_000  # GitHub rejects pull request bodies over 65,536 characters
+_VOLATILE_CELL_KEYS = ("execution", "ExecuteTime", "collapsed", "scrolled", "papermill")
+_VOLATILE_NB_KEYS = ("widgets", "papermill", "execution", "varInspector", "toc")
+
+
+class GateFailed(NbopsError):
+    """The notebook does not pass the review gate; nothing was changed anywhere."""
+
+    def __init__(self, gate: GateReport) -> None:
+        failing = [c.id for c in gate.checks if c.blocking]
+        super().__init__(
+            f"the review gate blocks this notebook: {', '.join(failing)}",
+            path=gate.path,
+            hint=f"nbops check {gate.path} lists what to fix",
+        )
+        self.gate = gate
+
+
+@dataclass
+class SubmitOptions:
+    title: str | None = None
+    message: str | None = None
+    reviewers: Sequence[str] = ()
+    base: str | None = None
+    remote: str | None = None
+    dry_run: bool = False  # build and show the submission; no branch, no push, no pull request
+    env: Mapping[str, str] | None = None  # where forge tokens are read (default os.environ)
+
+
+@dataclass
+class SubmitResult:
+    notebook: str
+    branch: str
+    base: str
+    remote: str
+    commit: str | None
+    committed: bool  # False: the branch already had exactly this content
+    pushed: bool
+    files: list[str]
+    report_path: str
+    gate: GateReport
+    forge: str | None = None
+    pull_request: Any = None  # nbops.review.forges PullRequest
+    compare_url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        pr = self.pull_request
+        return {
+            "notebook": self.notebook,
+            "branch": self.branch,
+            "base": self.base,
+            "remote": self.remote,
+            "commit": self.commit,
+            "committed": self.committed,
+            "pushed": self.pushed,
+            "dry_run": self.dry_run,
+            "files": list(self.files),
+            "report": self.report_path,
+            "forge": self.forge,
+            "pull_request": None if pr is None else {
+                "number": pr.number, "url": pr.url, "state": pr.state, "created": pr.created,
+            },
+            "compare_url": self.compare_url,
+            "warnings": list(self.warnings),
+            "gate": self.gate.to_json(),
+        }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "notebook"
+
+
+def review_branch(repo_path: str, email: str) -> str:
+    """``review/<notebook>-<7 hex>``: the same for every submit of one notebook by one author."""
+    digest = hashlib.sha256(f"{repo_path}\n{email.lower()}".encode()).hexdigest()[:7]
+    return f"review/{_slug(Path(repo_path).stem)}-{digest}"
+
+
+def stripped_notebook(path: Path) -> str:
+    """The notebook as submitted: no outputs, no execution counts, no volatile metadata."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    for key in _VOLATILE_NB_KEYS:
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        for key in _VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _library_files(notebook: Path, top: Path, warnings: list[str]) -> dict[str, bytes]:
+    """The generated module, tests and slim notebook, as they are in the working tree."""
+    from nbops.modularize import ModularizeOptions, modularize
+
+    try:
+        plan = modularize(notebook, ModularizeOptions(dry_run=True))
+    except NbopsError as exc:
+        warnings.append(f"library not included: {exc.message}")
+        return {}
+    files: dict[str, bytes] = {}
+    for action in plan.files:
+        if not action.path.is_file():
+            continue
+        try:
+            rel = action.path.resolve().relative_to(top)
+        except ValueError:
+            warnings.append(f"{action.path} is outside the repository: not included")
+            continue
+        files[rel.as_posix()] = action.path.read_bytes()
+        if action.action == "overwrite":
+            warnings.append(f"{rel.as_posix()} is older than the notebook: run nbops modularize")
+    return files
+
+
+def _latest_run(notebook: Path, root: Path) -> dict[str, Any] | None:
+    from nbops.run.runner import read_run_index
+
+    runs = read_run_index(root / ".nbops" / "runs", notebook)
+    finished = [r for r in runs if r.get("status") == "FINISHED"]
+    chosen = finished or runs
+    return chosen[-1] if chosen else None
+
+
+def _champion(model: str | None, root: Path) -> dict[str, Any] | None:
+    """The champion of the registered ``model`` (opens MLflow: only when a model is named)."""
+    if not model:
+        return None
+    from nbops.run.tracking import CHAMPION, MlflowTracker, default_tracking_uri
+
+    tracker = MlflowTracker(default_tracking_uri(root))
+    record = tracker.champion(model)
+    if record is None:
+        return None
+    aliases = dict(tracker.client.get_registered_model(model).aliases or {})
+    return {"model": model, "version": str(aliases.get(CHAMPION, "?")),
+            "run_id": record.run_id, "metrics": dict(record.metrics)}
+
+
+def _no_secrets(files: Mapping[str, bytes]) -> None:
+    """Never push a secret: scan every file of the submission, not just the notebook."""
+    from nbops.lint.secrets import find_secrets
+
+    for name, data in files.items():
+        found = find_secrets(data.decode("utf-8", errors="replace"))
+        if found:
+            raise UsageError(
+                f"{name} would push a secret ({found[0].label}); nothing was submitted",
+                path=name,
+                hint="remove it from the file (read it from the environment) and submit again",
+            )
+
+
+def submit(notebook: str | Path, options: SubmitOptions | None = None) -> SubmitResult:
+    """Gate, build, commit, push and open (or update) the pull request; see the module doc."""
+    from nbops.run.lineage import notebook_sha256
+    from nbops.run.params import read_parameters
+
+    opts = options or SubmitOptions()
+    path = Path(notebook).resolve()
+    if not path.is_file():
+        from nbops.errors import NotFoundError
+
+        raise NotFoundError("no such notebook", path=notebook, hint="check the path")
+    git = Git(path.parent)
+    top = git.toplevel().resolve()
+    try:
+        rel = path.relative_to(top).as_posix()
+    except ValueError:
+        raise UsageError(f"{notebook} is not inside the git repository {top}") from None
+    config = load_config(path.parent)
+    policy = load_policy(config)
+    remote = opts.remote or policy.remote
+    base = opts.base or policy.base
+    gate = check_notebook(path, config=config, policy=policy)
+    if not gate.passed:
+        raise GateFailed(gate)
+    url = git.remote_url(remote)
+    name, email = git.identity()
+    branch = review_branch(rel, email)
+    warnings: list[str] = []
+    root = config.root or top
+
+    files: dict[str, bytes] = {rel: stripped_notebook(path).encode("utf-8")}
+    for extra, content in _library_files(path, top, warnings).items():
+        files.setdefault(extra, content)
+    report_rel = f"reviews/{Path(rel).stem}.md"
+    nb = _read(path)
+    title_text, _, _ = notebook_outline(nb)
+    title = opts.title or f"Review: {title_text or path.stem}"
+
+    with git_lock(git.common_dir()):
+        base_commit = git.fetch_branch(remote, base)
+        if base_commit is None:
+            raise UsageError(f"the remote {remote!r} has no branch {base!r}",
+                             hint="push the base branch first, or pass --base BRANCH")
+        remote_head = git.fetch_branch(remote, branch)
+        local_head = git.rev(f"refs/heads/{branch}")
+        start = _start(git, local_head, remote_head, base_commit, branch)
+        report_input = ReportInput(
+            notebook=nb, path=rel, gate=gate,
+            params=_params(read_parameters, nb),
+            latest_run=_latest_run(path, root), notebook_sha256=notebook_sha256(path),
+            champion=_champion(policy.model, root),
+            author=f"{name} <{email}>", base=base, base_commit=base_commit,
+            files=sorted([*files, report_rel]), title=title, message=opts.message or "",
+        )
+        report = render_report(report_input)
+        files[report_rel] = report.encode("utf-8")
+        _no_secrets(files)
+        commit, committed = start, False
+        with (
+            tempfile.TemporaryDirectory(prefix="nbops-submit-") as tmp,
+            git.worktree(Path(tmp) / "wt", start) as wt,
+        ):
+            for name_rel, content in files.items():
+                target = Path(tmp) / "wt" / name_rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            wt.run(["add", "--", *files])
+            if wt.run(["diff", "--cached", "--quiet"], check=False).returncode != 0:
+                body = (f"{title}\n\nSubmitted for review by {name} <{email}> with nbops "
+                        f"{__version__}.\n\nNotebook: {rel}\nGate: passed "
+                        f"({sum(c.status == 'pass' for c in gate.checks)} checks)\n")
+                wt.run(["-c", f"user.name={name}", "-c", f"user.email={email}",
+                        "commit", "--quiet", "--no-verify", "-F", "-"], input=body)
+                commit, committed = wt.out("rev-parse", "HEAD"), True
+        result = SubmitResult(
+            notebook=rel, branch=branch, base=base, remote=remote, commit=commit,
+            committed=committed, pushed=False, files=sorted(files), report_path=report_rel,
+            gate=gate, warnings=warnings, dry_run=opts.dry_run,
+        )
+        if opts.dry_run:
+            return result
+        if commit != local_head:
+            git.update_branch(branch, commit, local_head)
+        if commit != remote_head:
+            git.push(remote, branch)
+            result.pushed = True
+    _open_pull_request(result, url, policy, opts, title, report)
+    return result
+
+
+def _read(path: Path) -> Any:
+    from nbops.core.notebook import read_notebook
+
+    return read_notebook(path)
+
+
+def _params(read: Any, nb: Any) -> Any:
+    try:
+        return read(nb) if nb.is_python else None
+    except NbopsError:
+        return None
+
+
+def _start(git: Git, local: str | None, remote: str | None, base: str, branch: str) -> str:
+    """Where the new commit goes: after everything already on the review branch."""
+    if local is None:
+        return remote or base
+    if remote is None or local == remote:
+        return local
+    if git.run(["merge-base", "--is-ancestor", remote, local], check=False).returncode == 0:
+        return local  # unpushed commits from a failed push: keep them, push them now
+    if git.run(["merge-base", "--is-ancestor", local, remote], check=False).returncode == 0:
+        return remote  # submitted from elsewhere since: continue from there
+    raise PushError(
+        f"the local {branch} and the remote's have diverged",
+        reason="rejected",
+        hint=f"look at both (git log {branch} and the remote's), reconcile them by hand, then "
+             "submit again; nbops never force-pushes",
+    )
+
+
+def _open_pull_request(result: SubmitResult, url: str, policy: Any, opts: SubmitOptions,
+                       title: str, report: str) -> None:
+    import os
+
+    from nbops.review.forges import forge_for
+
+    forge = forge_for(url, forge=policy.forge, api_url=policy.api_url, token_env=policy.token_env,
+                      env=opts.env if opts.env is not None else os.environ)
+    if forge is None:
+        return
+    result.forge = forge.name
+    if not forge.has_token:
+        result.compare_url = forge.compare_url(result.branch, result.base)
+        result.warnings.append(f"no {forge.name} token: open the pull request at {result.compare_url}")
+        return
+    body = report if len(report) <= _BODY_LIMIT else report[:_BODY_LIMIT] + (
+        f"\n\n_(cut: the whole report is {result.report_path} on the branch)_\n")
+    reviewers = list(opts.reviewers) or list(policy.reviewers)
+    result.pull_request = forge.open_or_update(
+        head=result.branch, base=result.base, title=title, body=body, reviewers=reviewers,
+    )
+    for warning in getattr(result.pull_request, "warnings", []) or []:
+        result.warnings.append(str(warning))

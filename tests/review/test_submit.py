@@ -1,0 +1,333 @@
+"""``nbops submit`` against real git repositories: bare remotes, a ``git daemon`` on
+localhost, hooks that refuse, diverged branches, concurrent submits, and the user's checkout
+checked byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nbops.errors import UsageError
+from nbops.review.git import PushError
+from nbops.review.submit import GateFailed, SubmitOptions, review_branch, submit
+
+ROOT = Path(__file__).resolve().parents[2]
+WINE = ROOT / "examples" / "wine_classifier.ipynb"
+CHURN = ROOT / "examples" / "churn_classifier.ipynb"
+PYPROJECT = '[project]\nname = "wine"\ndependencies = ["pandas", "scikit-learn", "matplotlib"]\n'
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB", "GH_", "GITLAB", "GL_"))}
+    env.update({"GIT_CONFIG_NOSYSTEM": "1"})
+    return env
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user's clone of a project with the wine example, its bare remote at ``remote.git``."""
+    for key in list(os.environ):
+        if key.startswith(("GITHUB", "GH_", "GITLAB", "GL_")):
+            monkeypatch.delenv(key)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    git(work, "config", "user.name", "Ana Lyst")
+    git(work, "config", "user.email", "ana@example.com")
+    shutil.copy(WINE, work / "wine_classifier.ipynb")
+    shutil.copy(CHURN, work / "churn_classifier.ipynb")
+    (work / "pyproject.toml").write_text(PYPROJECT)
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "init")
+    git(work, "remote", "add", "origin", str(remote))
+    git(work, "push", "-q", "origin", "main")
+    # work in progress the submit must not disturb
+    (work / "notes.txt").write_text("untracked scratch\n")
+    (work / "pyproject.toml").write_text(PYPROJECT + "# an uncommitted edit\n")
+    (work / "staged.txt").write_text("staged\n")
+    git(work, "add", "staged.txt")
+    return work
+
+
+def snapshot(work: Path) -> dict[str, object]:
+    """Everything of the user's checkout a submit must leave alone."""
+    files = {
+        p.relative_to(work).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(work.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(work).parts
+    }
+    return {
+        "files": files,
+        "status": git(work, "status", "--porcelain=v2", "--branch"),
+        "index": git(work, "diff", "--cached"),
+        "head": git(work, "rev-parse", "HEAD"),
+        "branch": git(work, "symbolic-ref", "HEAD"),
+        "worktrees": git(work, "worktree", "list", "--porcelain").count("worktree "),
+    }
+
+
+def remote_branches(remote: Path) -> set[str]:
+    return set(git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
+
+
+def test_a_passing_notebook_becomes_a_review_branch_and_nothing_else_changes(repo: Path) -> None:
+    before = snapshot(repo)
+    result = submit(repo / "wine_classifier.ipynb", SubmitOptions(message="First version."))
+    assert snapshot(repo) == before  # byte for byte, index, HEAD, branch, no worktree left
+    branch = review_branch("wine_classifier.ipynb", "ana@example.com")
+    assert result.branch == branch and result.pushed and result.committed
+    remote = repo.parent / "remote.git"
+    assert remote_branches(remote) == {"main", branch}
+    assert git(remote, "rev-parse", branch) == result.commit
+    assert git(remote, "log", "-1", "--format=%an <%ae>", branch) == "Ana Lyst <ana@example.com>"
+    assert "Submitted for review by Ana Lyst" in git(remote, "log", "-1", "--format=%B", branch)
+    names = set(git(remote, "diff", "--name-only", "main", branch).split())
+    assert names == {"wine_classifier.ipynb", "reviews/wine_classifier.md"}
+    submitted = json.loads(git(remote, "show", f"{branch}:wine_classifier.ipynb"))
+    code = [c for c in submitted["cells"] if c["cell_type"] == "code"]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    report = git(remote, "show", f"{branch}:reviews/wine_classifier.md")
+    assert report.startswith("# Review: Wine cultivar classifier")
+    assert "First version." in report and "| `C` | float | `1.0` |" in report
+    assert "## Review gate: passed" in report and "## Limitations" in report
+    assert result.forge is None and result.pull_request is None  # a local remote: no forge
+
+
+def test_submitting_again_adds_to_the_same_branch_and_never_rewrites_it(repo: Path) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    again = submit(repo / "wine_classifier.ipynb")
+    assert again.branch == first.branch and again.commit == first.commit
+    assert not again.committed and not again.pushed
+    nb = repo / "wine_classifier.ipynb"
+    nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 0.5  #"))  # an uncommitted edit
+    third = submit(nb)
+    remote = repo.parent / "remote.git"
+    assert third.committed and third.pushed
+    assert git(remote, "rev-parse", f"{third.branch}~1") == first.commit  # a fast-forward
+    assert "C = 0.5" in git(remote, "show", f"{third.branch}:wine_classifier.ipynb")
+
+
+def test_a_blocked_notebook_changes_nothing_anywhere(repo: Path) -> None:
+    before, remote = snapshot(repo), repo.parent / "remote.git"
+    refs = git(repo, "for-each-ref")
+    with pytest.raises(GateFailed) as info:
+        submit(repo / "churn_classifier.ipynb")
+    assert "secrets" in info.value.message and info.value.gate.passed is False
+    assert snapshot(repo) == before and git(repo, "for-each-ref") == refs
+    assert remote_branches(remote) == {"main"}
+
+
+def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nbops", *args], cwd=cwd, capture_output=True, check=False,
+                          text=True, timeout=300, env=env or clean_env())
+
+
+def test_the_cli_blocked_then_submitted(repo: Path) -> None:
+    blocked = run_cli(repo, "submit", "churn_classifier.ipynb")
+    assert blocked.returncode == 1, blocked.stderr
+    assert "BLOCKED" in blocked.stdout and "nothing was submitted" in blocked.stdout
+    done = run_cli(repo, "submit", "wine_classifier.ipynb", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["submitted"] and doc["pushed"] and doc["gate"]["passed"]
+    text = run_cli(repo, "submit", "wine_classifier.ipynb")
+    assert "unchanged (already submitted)" in text.stdout and "not a known forge" in text.stdout
+
+
+def test_dry_run_shows_the_files_and_creates_nothing(repo: Path) -> None:
+    refs = git(repo, "for-each-ref")
+    result = submit(repo / "wine_classifier.ipynb", SubmitOptions(dry_run=True))
+    assert result.files == ["reviews/wine_classifier.md", "wine_classifier.ipynb"]
+    assert not result.pushed and git(repo, "for-each-ref", "refs/heads") == git(repo, "for-each-ref", "refs/heads")
+    assert remote_branches(repo.parent / "remote.git") == {"main"}
+    assert "refs/heads/review" not in git(repo, "for-each-ref") and refs.count("refs/heads/") == 1
+
+
+def test_a_hook_that_refuses_the_push_is_reported_and_the_local_branch_is_kept(repo: Path) -> None:
+    hook = repo.parent / "remote.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'review branches need a ticket number' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    with pytest.raises(PushError) as info:
+        submit(repo / "wine_classifier.ipynb")
+    assert info.value.reason == "declined" and "ticket number" in info.value.message
+    branch = review_branch("wine_classifier.ipynb", "ana@example.com")
+    local = git(repo, "rev-parse", f"refs/heads/{branch}")  # kept for a retry
+    hook.unlink()
+    retried = submit(repo / "wine_classifier.ipynb")
+    assert retried.pushed and retried.commit == local and not retried.committed
+
+
+def test_a_diverged_review_branch_is_refused_never_forced(repo: Path, tmp_path: Path) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    # someone else adds a commit to the review branch on the remote ...
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(repo.parent / "remote.git"), str(other)], check=True)
+    git(other, "checkout", "-q", first.branch)
+    (other / "theirs.txt").write_text("theirs\n")
+    git(other, "add", "theirs.txt")
+    git(other, "-c", "user.name=Bo", "-c", "user.email=bo@example.com", "commit", "-qm", "theirs")
+    git(other, "push", "-q", "origin", first.branch)
+    theirs = git(other, "rev-parse", "HEAD")
+    # ... while a local commit waits on ours
+    git(repo, "update-ref", f"refs/heads/{first.branch}", git(repo, "commit-tree", "-p", first.commit,
+        "-m", "local", git(repo, "rev-parse", f"{first.commit}^{{tree}}")))
+    with pytest.raises(PushError, match="diverged") as info:
+        submit(repo / "wine_classifier.ipynb")
+    assert info.value.reason == "rejected" and "never force-pushes" in (info.value.hint or "")
+    assert git(repo.parent / "remote.git", "rev-parse", first.branch) == theirs  # untouched
+
+
+@pytest.mark.parametrize(
+    ("setup", "error", "message"),
+    [
+        (lambda w: git(w, "remote", "remove", "origin"), UsageError, "no git remote named 'origin'"),
+        (lambda w: git(w, "remote", "set-url", "origin", str(w.parent / "nowhere.git")), PushError,
+         "cannot reach the remote"),
+        (lambda w: git(w, "remote", "set-url", "origin", "http://127.0.0.1:9/repo.git"), PushError,
+         "cannot reach the remote"),
+    ],
+    ids=["missing-remote", "missing-path", "refused-connection"],
+)
+def test_remote_problems_are_clear_errors(repo: Path, setup: object, error: type, message: str) -> None:
+    setup(repo)  # type: ignore[operator]
+    before = snapshot(repo)
+    with pytest.raises(error, match=message):
+        submit(repo / "wine_classifier.ipynb")
+    assert snapshot(repo) == before
+
+
+def test_outside_a_repository_and_unknown_base_are_usage_errors(tmp_path: Path, repo: Path) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    shutil.copy(WINE, loose / "wine.ipynb")
+    with pytest.raises(UsageError, match="not in a git repository"):
+        submit(loose / "wine.ipynb")
+    with pytest.raises(UsageError, match="has no branch 'develop'"):
+        submit(repo / "wine_classifier.ipynb", SubmitOptions(base="develop"))
+
+
+def test_a_secret_in_a_library_file_stops_the_submit(repo: Path) -> None:
+    proc = run_cli(repo, "modularize", "wine_classifier.ipynb")
+    assert proc.returncode == 0, proc.stderr
+    module = next((repo / "src").rglob("wine_classifier.py"))
+    module.write_text(module.read_text() + '\nAPI_KEY = "AKIA' + "Q3ZR7T5VX2LMN8PW" + '"\n')
+    with pytest.raises(UsageError, match="would push a secret"):
+        submit(repo / "wine_classifier.ipynb")
+    assert remote_branches(repo.parent / "remote.git") == {"main"}
+
+
+def test_the_generated_library_and_tests_go_with_the_notebook(repo: Path) -> None:
+    proc = run_cli(repo, "modularize", "wine_classifier.ipynb")
+    assert proc.returncode == 0, proc.stderr
+    result = submit(repo / "wine_classifier.ipynb")
+    assert {"src/wine/wine_classifier.py", "tests/test_wine_classifier.py",
+            "wine_classifier_slim.ipynb"} <= set(result.files)
+    report = git(repo.parent / "remote.git", "show", f"{result.branch}:reviews/wine_classifier.md")
+    assert "- `src/wine/wine_classifier.py`" in report
+
+
+def test_two_submits_at_once_do_not_corrupt_the_repository(repo: Path) -> None:
+    second = repo / "wine_second.ipynb"
+    shutil.copy(repo / "wine_classifier.ipynb", second)
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "nbops", "submit", name, "--format", "json"],
+                         cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=clean_env())
+        for name in ("wine_classifier.ipynb", "wine_second.ipynb")
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    branches = {json.loads(out)["branch"] for out, _ in outputs}
+    assert len(branches) == 2 and branches <= remote_branches(repo.parent / "remote.git")
+    subprocess.run(["git", "-C", str(repo), "fsck", "--no-progress"], check=True, capture_output=True)
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def daemon(repo: Path) -> Iterator[str]:
+    """``git daemon`` serving the remote over git:// on localhost, pushes enabled."""
+    port = _free_port()
+    base = repo.parent
+    proc = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", f"--base-path={base}", "--export-all",
+         "--enable=receive-pack", f"--port={port}", "--listen=127.0.0.1", str(base)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    try:
+        yield f"git://127.0.0.1:{port}/remote.git"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_push_over_a_git_server_on_localhost(repo: Path, daemon: str) -> None:
+    git(repo, "remote", "set-url", "origin", daemon)
+    result = submit(repo / "wine_classifier.ipynb")
+    assert result.pushed
+    assert result.branch in remote_branches(repo.parent / "remote.git")
+
+
+def test_a_pull_request_is_opened_on_the_forge_and_updated_on_resubmit(repo: Path) -> None:
+    from review.forges.fakeforge import TOKEN, FakeForge
+
+    fake = FakeForge()
+    fake.add_github_repo("octo/wine", branches=("main", review_branch("wine_classifier.ipynb", "ana@example.com")),
+                         collaborators=("bob",))
+    fake.start()
+    try:
+        # the remote is "GitHub" to nbops; git itself is sent to the bare repository
+        bare = str(repo.parent / "remote.git")
+        git(repo, "remote", "set-url", "origin", "https://github.com/octo/wine.git")
+        git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/octo/wine.git")
+        (repo / "pyproject.toml").write_text(
+            PYPROJECT + f'[tool.nbops.submit]\nforge = "github"\napi-url = "{fake.github_api}"\n'
+        )
+        env = {"GITHUB_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1"}
+        first = submit(repo / "wine_classifier.ipynb", SubmitOptions(reviewers=["bob"], env=env))
+        pr = first.pull_request
+        assert first.forge == "github" and pr is not None and pr.created and pr.state == "open"
+        pulls = fake.github["octo/wine"].pulls
+        assert len(pulls) == 1 and pulls[0]["title"] == "Review: Wine cultivar classifier"
+        assert "## Review gate: passed" in pulls[0]["body"] and "| `SEED` | int |" in pulls[0]["body"]
+        assert fake.calls("POST", "requested_reviewers")
+        nb = repo / "wine_classifier.ipynb"
+        nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 2.0  #"))
+        second = submit(nb, SubmitOptions(title="Review: wine, stronger regularization", env=env))
+        assert second.pull_request.number == pr.number and not second.pull_request.created
+        assert len(pulls) == 1 and pulls[0]["title"] == "Review: wine, stronger regularization"
+        # no token: the branch is pushed and the compare URL is given instead
+        nb.write_text(nb.read_text().replace("C = 2.0  #", "C = 3.0  #"))
+        third = submit(nb, SubmitOptions(env={}))
+        assert third.pushed and third.pull_request is None
+        assert third.compare_url == f"https://github.com/octo/wine/compare/main...{third.branch}?expand=1"
+        assert TOKEN not in json.dumps(third.to_json()) + json.dumps(second.to_json())
+    finally:
+        fake.stop()
