@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the examples: set up nbops in .venv (with its JupyterLab extension), lint
-# examples/, then take the wine example through modularize and verify (in build/demo/, so
-# examples/ is never touched).
-# (As nbops grows this goes on to a tracked run and a submit for review.) Needs Python 3.10+
-# and PyPI.
+# examples/, then take the wine example through modularize, verify, a tracked run, the review
+# gate and a submit to a local review remote. All of it happens in build/demo/ (a git
+# repository of its own with a bare remote, build/demo-remote.git), so examples/ and this
+# checkout are never touched. Needs Python 3.10+, git, PyPI and the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +32,24 @@ echo "== nbops fix --diff examples/churn_classifier.ipynb   (what the safe fixes
 
 echo
 DEMO=build/demo
-echo "== nbops modularize $DEMO/wine_classifier.ipynb   (library module, pipeline, tests, slim notebook)"
-rm -rf "$DEMO"
+REMOTE=build/demo-remote.git
+echo "== a team repository in $DEMO with the wine example, its review remote in $REMOTE"
+rm -rf "$DEMO" "$REMOTE"
 mkdir -p "$DEMO"
+git init --quiet --bare "$REMOTE"
+git init --quiet -b main "$DEMO"
 cp examples/wine_classifier.ipynb "$DEMO/"
+printf '[project]\nname = "wine"\nversion = "0.1.0"\ndependencies = ["pandas", "scikit-learn", "matplotlib", "nbops"]\n\n[tool.ruff]\nline-length = 100\n' > "$DEMO/pyproject.toml"
+printf '.nbops/\n__pycache__/\n' > "$DEMO/.gitignore"
+git -C "$DEMO" add .
+git -C "$DEMO" -c user.name="nbops demo" -c user.email=demo@example.com commit --quiet -m "Wine classifier notebook"
+git -C "$DEMO" config user.name "nbops demo"
+git -C "$DEMO" config user.email demo@example.com
+git -C "$DEMO" remote add origin "$(cd "$REMOTE" && pwd)"
+git -C "$DEMO" push --quiet origin main
+
+echo
+echo "== nbops modularize $DEMO/wine_classifier.ipynb   (library module, pipeline, tests, slim notebook)"
 "$NBOPS" modularize "$DEMO/wine_classifier.ipynb" --package wine --out "$DEMO"
 
 echo
@@ -48,8 +62,17 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 (cd "$DEMO" && "$PY" -m pytest -q -p no:cacheprovider tests)
 
 echo
-echo "== nbops run $DEMO/wine_classifier.ipynb -p C 0.5   (papermill, tracked in .nbops/mlflow.db)"
+echo "== nbops run $DEMO/wine_classifier.ipynb -p C 0.5   (papermill, tracked in $DEMO/.nbops/mlflow.db)"
 "$NBOPS" run "$DEMO/wine_classifier.ipynb" -p C 0.5
+
+echo
+echo "== nbops check examples/churn_classifier.ipynb   (the review gate blocks a notebook that is not ready)"
+"$NBOPS" check examples/churn_classifier.ipynb || true
+
+echo
+echo "== nbops submit $DEMO/wine_classifier.ipynb   (gate, then a review branch pushed to $REMOTE)"
+"$NBOPS" submit "$DEMO/wine_classifier.ipynb" --message "Demo submission of the wine classifier."
+BRANCH="$(git -C "$REMOTE" for-each-ref --format='%(refname:short)' refs/heads/review/ | head -n 1)"
 
 echo
 echo "Where to look:"
@@ -60,5 +83,7 @@ echo "  - apply the safe fixes:      $NBOPS fix examples/   (backups go to examp
 echo "  - machine-readable findings: $NBOPS lint examples/ --format json"
 echo "  - the generated library:     $DEMO/src/wine/wine_classifier.py   (run it: PYTHONPATH=$DEMO/src $VENV/bin/python -m wine.wine_classifier --help)"
 echo "  - the slim notebook:         $DEMO/wine_classifier_slim.ipynb   (open it in JupyterLab; \"Modularize\" is in the nbops panel)"
-echo "  - the tracked runs:          $NBOPS runs   (executed notebooks in .nbops/runs/; the MLflow UI: $NBOPS ui)"
+echo "  - the tracked runs:          (cd $DEMO && $NBOPS runs)   (executed notebooks in $DEMO/.nbops/runs/; the MLflow UI: cd $DEMO && $NBOPS ui)"
+echo "  - the review branch:         git -C $REMOTE log --stat $BRANCH   (the report: git -C $REMOTE show $BRANCH:reviews/wine_classifier.md)"
+echo "  - the review gate:           $NBOPS check examples/churn_classifier.ipynb --format markdown"
 echo "  - the plan as JSON:          $NBOPS modularize examples/house_prices_regression.ipynb --out $DEMO --dry-run --format json"

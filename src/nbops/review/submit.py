@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops import __version__
-from nbops.config import load_config
+from nbops.config import load_config, project_root
 from nbops.core.sections import notebook_outline
 from nbops.errors import NbopsError, UsageError
 from nbops.review.checks import GateReport, check_notebook
@@ -217,7 +217,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
     name, email = git.identity()
     branch = review_branch(rel, email)
     warnings: list[str] = []
-    root = config.root or top
+    root = project_root(path)[0]  # where nbops run keeps the project's runs
 
     files: dict[str, bytes] = {rel: stripped_notebook(path).encode("utf-8")}
     for extra, content in _library_files(path, top, warnings).items():
