@@ -12,7 +12,12 @@ import type {
   ILintResponse,
   IModularizePlan,
   IModularizeRequest,
+  IJob,
+  IParamsResponse,
   IRule,
+  IRunRequest,
+  IRunsResponse,
+  IStartRunResponse,
   IVersionResponse
 } from './tokens';
 
@@ -68,6 +73,26 @@ export class NbopsConflictError extends NbopsApiError {
     this.name = 'NbopsConflictError';
     this.plan = plan;
   }
+}
+
+/** Any failure as an `NbopsApiError` (a bug on this side is `error: 'client'`). */
+export function toApiError(reason: unknown): NbopsApiError {
+  if (reason instanceof NbopsApiError) {
+    return reason;
+  }
+  return new NbopsApiError({
+    status: 0,
+    error: 'client',
+    message: String((reason as Error)?.message ?? reason)
+  });
+}
+
+/**
+ * The nbops server extension answers, but not this route: an nbops older than the front end
+ * (its JSON 404 for unknown `/nbops/` paths).
+ */
+export function isMissingEndpoint(error: NbopsApiError): boolean {
+  return error.status === 404 && error.message === 'no such nbops endpoint';
 }
 
 function isErrorBody(value: unknown): value is IErrorBody {
@@ -163,6 +188,19 @@ function post(body: object): RequestInit {
   return { method: 'POST', body: JSON.stringify(body) };
 }
 
+/**
+ * The run endpoints refuse query arguments they do not know, such as the cache-busting
+ * `?<timestamp>` that `ServerConnection` adds to every request with its default
+ * `cache: 'no-store'`. `no-cache` adds none and still asks the server every time.
+ */
+const NO_BUSTER: RequestInit = { cache: 'no-cache' };
+const FRESH_GET: RequestInit = { ...NO_BUSTER, method: 'GET' };
+
+/** `endpoint?key=value&...` with every value URL-encoded. */
+function withQuery(endpoint: string, query: { [key: string]: string | number }): string {
+  return endpoint + URLExt.objectToQueryString(query);
+}
+
 export function getVersion(): Promise<IVersionResponse> {
   return requestAPI<IVersionResponse>('version');
 }
@@ -187,4 +225,39 @@ export function fix(request: IFixRequest): Promise<IFixResponse> {
  */
 export function modularize(request: IModularizeRequest): Promise<IModularizePlan> {
   return requestAPI<IModularizePlan>('modularize', post(request));
+}
+
+/**
+ * The parameters cell of the saved notebook at `path` (root-relative): names, types,
+ * defaults and help. A notebook without one answers `cell: null` and a `message`.
+ */
+export function getParams(path: string): Promise<IParamsResponse> {
+  return requestAPI<IParamsResponse>(withQuery('params', { path }), FRESH_GET);
+}
+
+/**
+ * Start a run or a sweep of the saved notebook in the background (202). Bad values are a
+ * 400 whose message names the parameter.
+ */
+export async function startRun(request: IRunRequest): Promise<IJob> {
+  const answer = await requestAPI<IStartRunResponse>('runs', { ...NO_BUSTER, ...post(request) });
+  return answer.job;
+}
+
+/** A job's progress and the runs it has finished. */
+export function getJob(id: string): Promise<IJob> {
+  return requestAPI<IJob>(`runs/jobs/${encodeURIComponent(id)}`, FRESH_GET);
+}
+
+/** Stop a job: no new runs start, running kernels are stopped (202, the job). */
+export function cancelJob(id: string): Promise<IJob> {
+  return requestAPI<IJob>(`runs/jobs/${encodeURIComponent(id)}`, {
+    ...NO_BUSTER,
+    method: 'DELETE'
+  });
+}
+
+/** This server's jobs for the notebook and its run history in the tracking store. */
+export function listRuns(path: string, limit = 50): Promise<IRunsResponse> {
+  return requestAPI<IRunsResponse>(withQuery('runs', { path, limit }), FRESH_GET);
 }

@@ -13,10 +13,38 @@ import { Widget } from '@lumino/widgets';
 import { nbopsIcon } from './icons';
 import { findCellIndex, type NbopsModel } from './model';
 import { isModularizing, modularizeNotebook } from './modularize';
+import type { NbopsSidebar, SidebarTab } from './panels/sidebar';
 import { CommandIDs, PANEL_ID, type IDiagnostic } from './tokens';
 
-export function openPanel(app: JupyterFrontEnd): void {
+/** Show the nbops sidebar on `tab` ("Lint" unless told). */
+export function openPanel(
+  app: JupyterFrontEnd,
+  sidebar: NbopsSidebar,
+  tab: SidebarTab = 'lint'
+): void {
+  sidebar.select(tab);
   app.shell.activateById(PANEL_ID);
+}
+
+/** Make cell `index` (0-based) of `panel` the active cell and scroll it into view. */
+export async function goToCell(
+  app: JupyterFrontEnd,
+  panel: NotebookPanel,
+  index: number
+): Promise<void> {
+  if (panel.isDisposed) {
+    return;
+  }
+  const notebook = panel.content;
+  app.shell.activateById(panel.id);
+  if (index < 0 || index >= notebook.widgets.length) {
+    return;
+  }
+  notebook.deselectAll();
+  notebook.activeCellIndex = index;
+  notebook.mode = 'command';
+  await notebook.scrollToItem(index, 'smart');
+  notebook.activate();
 }
 
 /**
@@ -52,6 +80,41 @@ export async function goToFinding(
   notebook.activate();
 }
 
+/**
+ * Open an executed notebook of a run (root-relative). Jupyter does not serve hidden folders
+ * (a `--runs-dir` such as `.runs/`) unless `ContentsManager.allow_hidden` is set: say so instead of
+ * failing with a bare "file not found".
+ */
+export async function openExecutedNotebook(app: JupyterFrontEnd, path: string): Promise<void> {
+  try {
+    await app.serviceManager.contents.get(path, { content: false });
+  } catch (reason) {
+    const hidden = path.split('/').some(part => part.startsWith('.'));
+    const body = new Widget();
+    body.addClass('nbops-run-open-error');
+    body.node.dataset.hidden = String(hidden);
+    const message = document.createElement('div');
+    message.className = 'nbops-error-message';
+    message.textContent = hidden
+      ? `${path} is in a hidden folder, which this Jupyter server does not open.`
+      : `${path} cannot be opened: ${String((reason as Error)?.message ?? reason)}`;
+    const hint = document.createElement('div');
+    hint.className = 'nbops-error-hint';
+    hint.textContent = hidden
+      ? 'Start JupyterLab with --ContentsManager.allow_hidden=True to open executed notebooks ' +
+        "here. The run's MLflow page has the executed notebook and its HTML as artifacts."
+      : 'It may have been moved or deleted since the run.';
+    body.node.append(message, hint);
+    await showDialog({
+      title: 'Cannot open the executed notebook',
+      body,
+      buttons: [Dialog.okButton({ label: 'OK' })]
+    });
+    return;
+  }
+  await app.commands.execute('docmanager:open', { path });
+}
+
 const SUBMIT_PLACEHOLDER =
   'Submit for review (a branch and a merge request with the checks of nbops review) ' +
   'arrives with a later release of nbops. For now, lint the notebook and apply the safe fixes.';
@@ -59,7 +122,8 @@ const SUBMIT_PLACEHOLDER =
 export function addCommands(
   app: JupyterFrontEnd,
   model: NbopsModel,
-  tracker: INotebookTracker
+  tracker: INotebookTracker,
+  sidebar: NbopsSidebar
 ): void {
   const { commands } = app;
   const current = (): NotebookPanel | null => {
@@ -75,7 +139,7 @@ export function addCommands(
     isEnabled: hasNotebook,
     execute: async () => {
       const panel = current();
-      openPanel(app);
+      openPanel(app, sidebar);
       if (panel) {
         await model.lintNow(panel);
       }
@@ -98,8 +162,18 @@ export function addCommands(
     label: 'Show nbops Panel',
     caption: 'Open the nbops findings panel',
     execute: () => {
-      openPanel(app);
+      openPanel(app, sidebar);
       void model.loadServerInfo();
+    }
+  });
+
+  commands.addCommand(CommandIDs.runNotebook, {
+    label: 'Run Notebook with Parameters (nbops)',
+    caption:
+      'Open the Run tab: run the saved notebook with parameters or sweep them (papermill), ' +
+      'tracked in MLflow',
+    execute: () => {
+      openPanel(app, sidebar, 'run');
     }
   });
 
@@ -138,9 +212,10 @@ export function addCommands(
 export class NbopsToolbarExtension
   implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
 {
-  constructor(app: JupyterFrontEnd, model: NbopsModel) {
+  constructor(app: JupyterFrontEnd, model: NbopsModel, sidebar: NbopsSidebar) {
     this._app = app;
     this._model = model;
+    this._sidebar = sidebar;
   }
 
   createNew(panel: NotebookPanel): IDisposable {
@@ -152,7 +227,7 @@ export class NbopsToolbarExtension
       tooltip: 'Lint this notebook with nbops',
       onClick: () => {
         // lint the notebook this toolbar belongs to, whichever is current
-        openPanel(this._app);
+        openPanel(this._app, this._sidebar);
         void this._model.lintNow(panel);
       }
     });
@@ -188,4 +263,5 @@ export class NbopsToolbarExtension
 
   private _app: JupyterFrontEnd;
   private _model: NbopsModel;
+  private _sidebar: NbopsSidebar;
 }

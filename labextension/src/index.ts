@@ -1,7 +1,8 @@
 /**
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
- * fix requests), panels/lint.ts (the sidebar), modularize.ts and panels/modularize.ts (the
- * Modularize preview), statusbar.ts and commands.ts.
+ * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" tabs), panels/lint.ts (the
+ * Lint tab), runs.ts, runform.ts and panels/run.ts (the Run tab), modularize.ts and
+ * panels/modularize.ts (the Modularize preview), statusbar.ts and commands.ts.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -9,16 +10,27 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
-import { addCommands, goToFinding, NbopsToolbarExtension, openPanel } from './commands';
+import {
+  addCommands,
+  goToCell,
+  goToFinding,
+  NbopsToolbarExtension,
+  openExecutedNotebook,
+  openPanel
+} from './commands';
 import { nbopsIcon } from './icons';
 import { NbopsModel } from './model';
 import { LintPanel } from './panels/lint';
+import { RunPanel } from './panels/run';
+import { NbopsSidebar } from './panels/sidebar';
+import { RunsModel } from './runs';
 import { NbopsStatusItem } from './statusbar';
 import { CommandIDs, DEFAULT_SETTINGS, PLUGIN_ID, type ISettings } from './tokens';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'nbops: lint notebooks, apply safe fixes, modularize, submit for review.',
+  description:
+    'nbops: lint notebooks, apply safe fixes, modularize, run with parameters, submit for review.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, IStatusBar],
@@ -30,8 +42,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     statusBar: IStatusBar | null
   ) => {
     const model = new NbopsModel(tracker);
+    const runs = new RunsModel(tracker, () => model.settings.runPollIntervalMs);
 
-    const panel = new LintPanel({
+    const lintPanel = new LintPanel({
       model,
       onLint: () => void app.commands.execute(CommandIDs.lint),
       onFixAll: () => void app.commands.execute(CommandIDs.fixAllSafe),
@@ -39,11 +52,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onFix: (notebook, diagnostic) => void model.fixOne(notebook, diagnostic),
       onGoTo: (notebook, diagnostic) => void goToFinding(app, notebook, diagnostic)
     });
-    panel.title.icon = nbopsIcon;
-    app.shell.add(panel, 'right', { rank: 600 });
+    const runPanel = new RunPanel({
+      model: runs,
+      settings: () => model.settings,
+      onOpen: path => void openExecutedNotebook(app, path),
+      onGoToCell: (notebook, index) => void goToCell(app, notebook, index),
+      onSave: notebook => void notebook.context.save()
+    });
+    const sidebar = new NbopsSidebar({ lint: lintPanel, run: runPanel });
+    sidebar.title.icon = nbopsIcon;
+    runPanel.runningChanged.connect((_, n) =>
+      sidebar.setBadge('run', n, n > 0 ? `${n} running` : '')
+    );
+    app.shell.add(sidebar, 'right', { rank: 600 });
 
-    addCommands(app, model, tracker);
-    app.docRegistry.addWidgetExtension('Notebook', new NbopsToolbarExtension(app, model));
+    addCommands(app, model, tracker, sidebar);
+    app.docRegistry.addWidgetExtension('Notebook', new NbopsToolbarExtension(app, model, sidebar));
 
     if (palette) {
       for (const command of [
@@ -51,6 +75,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.fixAllSafe,
         CommandIDs.modularize,
         CommandIDs.openPanel,
+        CommandIDs.runNotebook,
         CommandIDs.submitForReview
       ]) {
         palette.addItem({ command, category: 'nbops' });
@@ -58,7 +83,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (statusBar) {
-      const item = new NbopsStatusItem(model, () => openPanel(app));
+      const item = new NbopsStatusItem(model, () => openPanel(app, sidebar));
       statusBar.registerStatusItem(PLUGIN_ID, {
         item,
         align: 'left',
@@ -74,6 +99,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .then(settings => {
           const update = () => {
             model.settings = settings.composite as unknown as ISettings;
+            runPanel.refreshSettings();
           };
           update();
           settings.changed.connect(update);

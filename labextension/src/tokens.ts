@@ -2,9 +2,11 @@
  * Types mirroring the JSON of the nbops REST API (`src/nbops/server/`).
  *
  * Keep these in step with the Python side: `nbops.lint.diagnostic` (Diagnostic,
- * Fix, Edit), `nbops.lint.rule` (Rule) and the server's error mapping.
+ * Fix, Edit), `nbops.lint.rule` (Rule), the run endpoints (`nbops.run`, the server's jobs)
+ * and the server's error mapping.
  */
 import type * as nbformat from '@jupyterlab/nbformat';
+import type { JSONValue } from '@lumino/coreutils';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type FixAvailability = 'none' | 'safe' | 'unsafe';
@@ -239,6 +241,142 @@ export interface IErrorBody {
   plan?: IModularizePlan;
 }
 
+// -- runs (docs/run.md): `GET nbops/params`, `POST nbops/runs`, `GET nbops/runs`, jobs ----------
+
+/**
+ * A parameter's type as nbops infers it from the literal or an annotation. Other words
+ * (`tuple`, `expression`, ...) may come: the form treats them as text.
+ */
+export type ParamType = 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'none' | string;
+
+/** One `name = value` of the notebook's parameters cell. */
+export interface IParameter {
+  name: string;
+  type: ParamType;
+  /** The default as JSON; for an `expression` (or a value JSON cannot hold) its source text. */
+  default: JSONValue;
+  /** The default as written in the cell (Python source). */
+  default_source: string;
+  /** The comment beside or above it (may be empty). */
+  help: string;
+  /** 1-based cell number. */
+  cell: number;
+  /** 1-based line in that cell. */
+  line: number;
+}
+
+/** `GET nbops/params?path=P` */
+export interface IParamsResponse {
+  notebook: string;
+  /** 1-based number of the parameters cell; `null` when the notebook has none. */
+  cell: number | null;
+  /** False: found only by its `# parameters` first line (papermill needs the tag). */
+  tagged: boolean;
+  parameters: IParameter[];
+  /** Why there is no form, and how to fix it (or a note about the cell). */
+  message?: string;
+}
+
+/**
+ * A value for a parameter: text as the user typed it (the server parses it like
+ * `nbops run -p NAME VALUE`), or a JSON value.
+ */
+export type ParamValue = JSONValue;
+
+/** `POST nbops/runs` body. */
+export interface IRunRequest {
+  /** Root-relative path of the (saved) notebook. */
+  path: string;
+  /** Values of one run (or the fixed values of a sweep). */
+  parameters?: { [name: string]: ParamValue };
+  /** A sweep: one run per combination of these values. */
+  grid?: { [name: string]: ParamValue[] };
+  /** Runs at a time in a sweep (separate kernels). */
+  parallel?: number;
+  /** Kernel name (default: the notebook's). */
+  kernel?: string;
+  /** Seconds a cell may run. */
+  timeout?: number;
+}
+
+export type JobKind = 'run' | 'sweep';
+export type JobState = 'running' | 'finished' | 'failed' | 'cancelled' | 'error';
+/** MLflow's run status: FINISHED, FAILED, KILLED, RUNNING, SCHEDULED. */
+export type RunStatus = string;
+
+/** One run of a job, once it has ended. */
+export interface IJobRun {
+  run_id: string;
+  status: RunStatus;
+  parameters: { [name: string]: JSONValue };
+  /** NaN and infinities are `null`. */
+  metrics: { [name: string]: number | null };
+  /** Root-relative path of the executed notebook. */
+  output: string | null;
+  duration_s: number | null;
+  /** 1-based number of the cell that raised. */
+  failed_cell: number | null;
+  error: string | null;
+}
+
+/** A run or a sweep the server executes in the background. */
+export interface IJob {
+  id: string;
+  path: string;
+  kind: JobKind;
+  state: JobState;
+  /** Runs in all. */
+  total: number;
+  /** Runs that ended, failed ones included. */
+  done: number;
+  /** Runs that ended without finishing (a subset of `done`). */
+  failed: number;
+  running: number;
+  /** ISO 8601. */
+  started: string;
+  ended: string | null;
+  parent_run_id: string | null;
+  runs: IJobRun[];
+  error: string | null;
+}
+
+/** `POST nbops/runs` response (202). */
+export interface IStartRunResponse {
+  job: IJob;
+}
+
+/** One tracked run from the MLflow store. */
+export interface IRunRecord {
+  run_id: string;
+  name: string;
+  status: RunStatus;
+  start_time: string | null;
+  end_time: string | null;
+  duration_s: number | null;
+  params: { [name: string]: string };
+  /** NaN and infinities are `null`. */
+  metrics: { [name: string]: number | null };
+  tags: { [name: string]: string };
+  artifact_uri: string;
+  parent_run_id: string | null;
+  experiment_id: string;
+  /** Root-relative path of the executed notebook, when it is under the server root. */
+  output: string | null;
+}
+
+/** `GET nbops/runs?path=P&limit=N` */
+export interface IRunsResponse {
+  /** This server's jobs for the notebook, newest first, running ones included. */
+  jobs: IJob[];
+  /** The notebook's runs in the tracking store, newest first. */
+  runs: IRunRecord[];
+  tracking: {
+    uri: string;
+    /** The command that starts the MLflow UI for this store (`nbops ui`). */
+    ui_command: string;
+  };
+}
+
 /** The user's settings (`schema/plugin.json`). */
 export interface ISettings {
   lintOnOpen: boolean;
@@ -246,6 +384,10 @@ export interface ISettings {
   select: string[];
   ignore: string[];
   debounceMs: number;
+  /** Where the MLflow UI (`nbops ui`) answers; run links point there. */
+  mlflowUiUrl: string;
+  /** How often the Run tab asks for the progress of running jobs. */
+  runPollIntervalMs: number;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
@@ -253,7 +395,9 @@ export const DEFAULT_SETTINGS: ISettings = {
   lintOnSave: true,
   select: [],
   ignore: [],
-  debounceMs: 500
+  debounceMs: 500,
+  mlflowUiUrl: 'http://127.0.0.1:5000',
+  runPollIntervalMs: 1000
 };
 
 /** Command ids. */
@@ -263,6 +407,7 @@ export namespace CommandIDs {
   export const openPanel = 'nbops:open-panel';
   export const submitForReview = 'nbops:submit-for-review';
   export const modularize = 'nbops:modularize';
+  export const runNotebook = 'nbops:run-notebook';
 }
 
 export const PLUGIN_ID = '@nbops/labextension:plugin';

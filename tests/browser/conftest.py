@@ -4,7 +4,8 @@
   worker that runs browser tests starts its own), on 127.0.0.1 with a free port and a random
   token, serving a temp copy of ``examples/*.ipynb``. Everything it reads or writes besides
   the venv is isolated in temp dirs: config, runtime, data, user settings (with the "Jupyter
-  news" toast turned off) and workspaces.
+  news" toast turned off) and workspaces. A test module may set ``LAB_ARGS`` (a list of
+  extra ``jupyter lab`` options) for its own server.
 - The front end it serves is the one built from ``labextension/`` into
   ``src/nbops/labextension/`` (``npm run build:prod``): that directory is linked into a temp
   ``JUPYTER_PATH`` entry as ``labextensions/@nbops/labextension``, which JupyterLab searches
@@ -108,7 +109,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Lab]:
     _require_browser()  # no point starting a server nobody can look at
     base = tmp_path_factory.mktemp("lab")
     root_dir = base / "root"
@@ -179,6 +180,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *getattr(request.module, "LAB_ARGS", ()),
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -120,6 +120,11 @@ async def test_params_of_the_wine_example_are_the_clis(api: Api, root: Path, pro
     assert [p["name"] for p in reply.body["parameters"]] == ["TEST_SIZE", "SEED", "C"]
     assert reply.body["parameters"][0]["type"] == "float" and reply.body["tagged"] is True
     assert "message" not in reply.body
+    # JupyterLab's cache-buster (a bare number) is ignored; a misspelt argument is not
+    busted = await api("GET", PARAMS, params={"path": "proj/wine.ipynb", "1763900000000": ""})
+    assert busted.status == 200 and busted.body == reply.body
+    typo = await api("GET", PARAMS, params={"path": "proj/wine.ipynb", "pth": "x"})
+    assert typo.status == 400 and "pth" in typo.body["message"]
 
 
 async def test_a_notebook_without_parameters_cell_gets_the_clis_message(
@@ -254,7 +259,7 @@ async def test_a_run_finishes_and_is_listed(api: Api, root: Path, proj: Path) ->
     [run] = job["runs"]
     assert run["status"] == "FINISHED" and run["metrics"] == {"score": 4.0}
     assert run["parameters"] == {"alpha": 2.0, "label": "a, b"}
-    assert run["output"].startswith("proj/.nbops/runs/toy/") and (root / run["output"]).is_file()
+    assert run["output"].startswith("proj/nbops-runs/toy/") and (root / run["output"]).is_file()
 
     listed = await history(api)
     assert [j["id"] for j in listed["jobs"]] == [job["id"]]

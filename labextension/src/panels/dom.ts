@@ -20,3 +20,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** A JupyterLab-styled `<button type="button">` with a tooltip. */
+export function button(className: string, text: string, title?: string): HTMLButtonElement {
+  const node = el('button', `jp-Button jp-mod-styled ${className}`, text);
+  node.type = 'button';
+  if (title) {
+    node.title = title;
+  }
+  return node;
+}

@@ -1,8 +1,9 @@
 /**
- * The nbops sidebar panel: the current notebook's findings grouped by cell.
+ * The "Lint" tab of the nbops sidebar (panels/sidebar.ts): the current notebook's findings
+ * grouped by cell.
  *
  * Plain Lumino widget + DOM. Stable hooks for browser tests:
- *   .nbops-panel                         the panel (id `nbops-panel`)
+ *   .nbops-lint-panel                    this tab (inside `.nbops-panel`, id `nbops-panel`)
  *   .nbops-panel-lint / .nbops-fix-all / .nbops-panel-modularize   header buttons
  *   .nbops-status[data-status]           idle | linting | fixing | done | error
  *   .nbops-spinner                       present while linting or fixing
@@ -20,7 +21,6 @@ import { Widget } from '@lumino/widgets';
 import type { NbopsApiError } from '../api';
 import type { NbopsModel, INotebookLintState } from '../model';
 import type { IDiagnostic, ILintSummary, Severity } from '../tokens';
-import { PANEL_ID } from '../tokens';
 import { el, plural } from './dom';
 
 export interface ILintPanelOptions {
@@ -63,11 +63,10 @@ export class LintPanel extends Widget {
   constructor(options: ILintPanelOptions) {
     super();
     this._options = options;
-    this.id = PANEL_ID;
-    this.addClass('nbops-panel');
-    this.title.caption = 'nbops';
-    this.node.setAttribute('role', 'region');
-    this.node.setAttribute('aria-label', 'nbops findings');
+    this.id = 'nbops-lint-tabpanel';
+    this.addClass('nbops-lint-panel');
+    this.title.label = 'Lint';
+    this.title.caption = 'nbops findings';
     this._build();
 
     const model = options.model;

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
     run.add_argument("--kernel", help="kernel name (default: the notebook's)")
     run.add_argument("--timeout", type=float, help="seconds a cell may run")
     run.add_argument("--runs-dir", type=Path, help="where executed notebooks go "
-                     "(default: .nbops/runs under the project)")
+                     "(default: nbops-runs/ under the project)")
     run.add_argument("--experiment", help="MLflow experiment (default: the notebook's name)")
     run.add_argument("--rank-by", metavar="METRIC[:asc]", help="rank a sweep by this metric")
     run.add_argument("--pipeline", action="store_true",
@@ -73,12 +73,12 @@ def project_root(start: Path) -> Path:
 
 
 def _settings(notebook: Path, args: Any) -> Any:
-    from nbops.run.runner import RunSettings
+    from nbops.run.runner import RunSettings, default_runs_dir
 
     root = project_root(notebook)
     return RunSettings(
         project_root=root,
-        runs_dir=(args.runs_dir or root / ".nbops" / "runs"),
+        runs_dir=(args.runs_dir or default_runs_dir(root)),
         experiment=args.experiment or notebook.stem,
         kernel=args.kernel,
         timeout=args.timeout,

@@ -152,9 +152,9 @@ def _library_files(notebook: Path, top: Path, warnings: list[str]) -> dict[str, 
 
 
 def _latest_run(notebook: Path, root: Path) -> dict[str, Any] | None:
-    from nbops.run.runner import read_run_index
+    from nbops.run.runner import default_runs_dir, read_run_index
 
-    runs = read_run_index(root / ".nbops" / "runs", notebook)
+    runs = read_run_index(default_runs_dir(root), notebook)
     finished = [r for r in runs if r.get("status") == "FINISHED"]
     chosen = finished or runs
     return chosen[-1] if chosen else None

@@ -28,6 +28,7 @@ __all__ = [
     "RunOutcome",
     "RunSettings",
     "SweepOutcome",
+    "default_runs_dir",
     "read_run_index",
     "run_notebook",
     "run_pipeline",
@@ -35,6 +36,12 @@ __all__ = [
 ]
 
 RUN_TAG = "nbops-run"  # the injected cell that hands the run id to the kernel
+RUNS_FOLDER = "nbops-runs"  # executed notebooks, under the project (visible: Jupyter hides dot folders)
+
+
+def default_runs_dir(project_root: Path) -> Path:
+    """Where executed notebooks go by default: ``<project>/nbops-runs/<notebook>/``."""
+    return project_root / RUNS_FOLDER
 
 
 @dataclass(frozen=True)

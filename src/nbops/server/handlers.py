@@ -127,8 +127,15 @@ class NbopsHandler(APIHandler):
         return self.finish(data)
 
     def query(self) -> dict[str, str]:
-        """The query arguments (the last value of each; bad UTF-8 is tornado's 400)."""
-        return {k: self.get_query_argument(k, strip=False) for k in self.request.query_arguments}
+        """The query arguments (the last value of each; bad UTF-8 is tornado's 400).
+
+        A bare number (``?1700000000000``) is JupyterLab's cache-buster (ServerConnection adds
+        one to requests): it is dropped, so unknown arguments can still be refused."""
+        return {
+            k: self.get_query_argument(k, strip=False)
+            for k in self.request.query_arguments
+            if not k.isdigit()
+        }
 
     async def _may(self, action: str, resource: str) -> bool:
         """Whether the server's Authorizer lets this user do ``action`` on ``resource``."""
