@@ -111,19 +111,21 @@ def review_branch(repo_path: str, email: str) -> str:
 
 
 def stripped_notebook(path: Path) -> str:
-    """The notebook as submitted: no outputs, no execution counts, no volatile metadata."""
-    import nbformat
+    """The notebook as submitted: no outputs, no execution counts, no volatile metadata.
 
-    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    Written as nbformat writes notebooks (sorted keys, the file's own indent), without
+    importing nbformat (~1 s of imports), so the diff a reviewer sees is code and text."""
+    from nbops.core.notebook import read_notebook
+
+    nb = read_notebook(path)
     for key in _VOLATILE_NB_KEYS:
         nb.metadata.pop(key, None)
     for cell in nb.cells:
         for key in _VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+        if cell.is_code:
+            cell.clear_outputs()
+    text = nb.dumps()
     return text if text.endswith("\n") else text + "\n"
 
 
