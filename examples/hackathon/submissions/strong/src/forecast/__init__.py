@@ -1,0 +1,1 @@
+"""forecast: library code generated from notebooks by nbops."""

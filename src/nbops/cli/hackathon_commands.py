@@ -1,0 +1,199 @@
+"""``nbops hackathon new | score | leaderboard | status``: thin over :mod:`nbops.hackathon`.
+
+``score`` saves each team's latest scorecard in ``.nbops/hackathon/scores/<team>.json`` of
+the exercise and appends the totals to ``history.jsonl``; ``leaderboard`` renders them.
+Exit codes: 0 done, 1 (``status`` / ``score`` of one team) a required check fails, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nbops.errors import UsageError
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    hack = sub.add_parser("hackathon", help="conversion exercises, scorecards and a leaderboard")
+    hsub = hack.add_subparsers(dest="hackathon_command", metavar="COMMAND")
+
+    new = hsub.add_parser("new", help="create an exercise repository")
+    new.add_argument("folder", type=Path, metavar="DIR")
+    new.add_argument("--notebooks", type=Path, nargs="+", required=True, metavar="NB")
+    new.add_argument("--teams", default="", help="comma-separated team names")
+    new.add_argument("--name", default="Notebook to production")
+    new.add_argument("--deadline", help="ISO date-time, e.g. 2026-12-01T17:00:00+00:00")
+    new.add_argument("--no-git", action="store_true", help="do not make it a git repository")
+    new.set_defaults(handler=cmd_new)
+
+    score = hsub.add_parser("score", help="score teams (all of hackathon.toml by default)")
+    score.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                       help="a folder with one team's work (default: every team)")
+    score.add_argument("--team", help="the team PATH or --branch belongs to")
+    score.add_argument("--branch", help="score this branch of the exercise repository")
+    score.add_argument("--all-branches", action="store_true",
+                       help="also score team branches that hackathon.toml does not list")
+    score.add_argument("--exercise", type=Path, help="the exercise folder (default: found from PATH or here)")
+    score.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"), default="text")
+    score.add_argument("--no-save", action="store_true", help="do not record the scores")
+    score.set_defaults(handler=cmd_score)
+
+    board = hsub.add_parser("leaderboard", help="render the leaderboard (HTML, or markdown)")
+    board.add_argument("--exercise", type=Path)
+    board.add_argument("--out", type=Path, help="HTML file to write (default: <exercise>/leaderboard.html)")
+    board.add_argument("--format", dest="output_format", choices=("html", "markdown"), default="html")
+    board.set_defaults(handler=cmd_leaderboard)
+
+    status = hsub.add_parser("status", help="your team's scorecard and what would raise it most")
+    status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    status.add_argument("--team")
+    status.add_argument("--exercise", type=Path)
+    status.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    status.set_defaults(handler=cmd_status)
+    hack.set_defaults(handler=lambda args: (hack.print_help(), 2)[1])
+
+
+def cmd_new(args: Any) -> int:
+    from nbops.hackathon.exercise import new_exercise
+
+    teams = [t.strip() for t in args.teams.split(",") if t.strip()]
+    written = new_exercise(args.folder, args.notebooks, teams, name=args.name,
+                           deadline=args.deadline, git=not args.no_git)
+    sys.stdout.write(f"created the exercise in {args.folder} ({len(written)} files)\n")
+    for path in written:
+        sys.stdout.write(f"  {path.relative_to(args.folder).as_posix()}\n")
+    sys.stdout.write("next: push it to the team's forge; teams work on branches team/<name>; "
+                     "score them with nbops hackathon score\n")
+    return 0
+
+
+def _exercise(args: Any, start: Path) -> Any:
+    from nbops.hackathon.config import find_exercise, load_hackathon
+
+    return load_hackathon(args.exercise.resolve() if args.exercise else find_exercise(start))
+
+
+def _save(h: Any, cards: list[dict[str, Any]]) -> None:
+    folder = h.scores_dir / "scores"
+    folder.mkdir(parents=True, exist_ok=True)
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    with open(h.scores_dir / "history.jsonl", "a", encoding="utf-8") as history:
+        for card in cards:
+            (folder / f"{card['team']}.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+            history.write(json.dumps({"time": now, "team": card["team"], "total": card["total"]}) + "\n")
+
+
+def _text(card: dict[str, Any]) -> str:
+    lines = [f"{card['team']}: {card['total']:.1f} / 100"
+             + ("" if card["required_passed"] else "   (a required check fails)")]
+    for c in card["components"]:
+        mark = {"ok": "  ", "failed": "!!", "skipped": "--"}.get(c["status"], "  ")
+        score = "-" if c["score"] is None else f"{c['score']:.0%}"
+        lines.append(f"  {mark} {c['title']:<34} {c['points']:5.1f} / {c['weight'] * 100 / max(1e-9, sum(x['weight'] for x in card['components'])):4.1f}"
+                     f"  {score:>4}  {c['reason'] or c['explanation']}")
+    for error in card["errors"]:
+        lines.append(f"  note: {error}")
+    if card.get("suggestion"):
+        lines.append(f"  next: {card['suggestion']}")
+    return "\n".join(lines) + "\n"
+
+
+def _emit(cards: list[dict[str, Any]], fmt: str, meta: dict[str, Any]) -> None:
+    if fmt == "json":
+        json.dump(cards[0] if len(cards) == 1 else cards, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif fmt == "markdown":
+        from nbops.hackathon.leaderboard import leaderboard_markdown
+
+        sys.stdout.write(leaderboard_markdown(cards, meta))
+    else:
+        for card in cards:
+            sys.stdout.write(_text(card))
+
+
+def _meta(h: Any) -> dict[str, Any]:
+    return {"name": h.name, "deadline": h.deadline.isoformat() if h.deadline else None,
+            "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def cmd_score(args: Any) -> int:
+    from nbops.hackathon.score import score_team, team_sources
+
+    h = _exercise(args, args.path or Path.cwd())
+    cards: list[dict[str, Any]] = []
+    if args.path is not None or args.branch:
+        name = args.team or (args.branch.removeprefix(h.branch_prefix) if args.branch
+                             else args.path.resolve().name)
+        team = h.team(name)
+        if args.branch:
+            cards.append(score_team(h, name, team, branch=args.branch))
+        else:
+            cards.append(score_team(h, name, team, folder=args.path.resolve()))
+        if team is None:
+            cards[-1]["errors"].append(f"team {name!r} is not in hackathon.toml")
+    else:
+        sources = team_sources(h, branches=args.all_branches)
+        if not sources:
+            raise UsageError("no teams to score", hint="add [teams.<name>] to hackathon.toml or pass PATH / --branch")
+        for name, team in sources:
+            sys.stderr.write(f"scoring {name}...\n")
+            cards.append(score_team(h, name, team))
+    if not args.no_save:
+        _save(h, cards)
+    _emit(cards, args.output_format, _meta(h))
+    return 0 if len(cards) > 1 or cards[0]["required_passed"] else 1
+
+
+def cmd_leaderboard(args: Any) -> int:
+    from nbops.hackathon.leaderboard import leaderboard_html, leaderboard_markdown
+
+    h = _exercise(args, Path.cwd())
+    folder = h.scores_dir / "scores"
+    cards = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    if not cards:
+        raise UsageError("no scores yet", hint="run nbops hackathon score first")
+    history: list[dict[str, Any]] = []
+    file = h.scores_dir / "history.jsonl"
+    if file.is_file():
+        for line in file.read_text(encoding="utf-8").splitlines():
+            try:
+                history.append(json.loads(line))
+            except ValueError:
+                continue
+    meta = _meta(h)
+    if args.output_format == "markdown":
+        sys.stdout.write(leaderboard_markdown(cards, meta))
+        return 0
+    out: Path = args.out or h.root / "leaderboard.html"
+    from nbops.core.notebook import write_text_atomic
+
+    write_text_atomic(out, leaderboard_html(cards, history, meta))
+    sys.stdout.write(f"wrote {out} ({len(cards)} teams): open it in a browser\n")
+    return 0
+
+
+def cmd_status(args: Any) -> int:
+    import subprocess
+
+    from nbops.hackathon.score import score_team
+
+    h = _exercise(args, args.path)
+    folder = args.path.resolve()
+    name = args.team
+    if not name:
+        proc = subprocess.run(["git", "-C", str(folder), "symbolic-ref", "--short", "HEAD"],
+                              capture_output=True, text=True, check=False)
+        branch = proc.stdout.strip()
+        name = branch.removeprefix(h.branch_prefix) if branch.startswith(h.branch_prefix) else folder.name
+    card = score_team(h, name, h.team(name), folder=folder)
+    if args.output_format == "json":
+        json.dump(card, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(_text(card))
+    return 0 if card["required_passed"] else 1

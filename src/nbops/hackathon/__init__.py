@@ -1,0 +1,1 @@
+"""Hackathon kit: conversion exercises, scorecards and a leaderboard."""
