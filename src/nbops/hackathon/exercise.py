@@ -189,9 +189,10 @@ def new_exercise(
         write_text_atomic(target, text)
         written.append(target)
     if git and shutil.which("git"):
-        run = [["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
-               ["git", "-c", "user.name=nbops", "-c", "user.email=nbops@localhost",
-                "commit", "-q", "-m", f"{name}: the exercise"]]
-        for argv in run:
-            subprocess.run(argv, cwd=folder, check=True, capture_output=True)
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True, capture_output=True)
+        subprocess.run(["git", "add", "-A"], cwd=folder, check=True, capture_output=True)
+        known = subprocess.run(["git", "config", "user.email"], cwd=folder, capture_output=True, check=False)
+        who = [] if known.returncode == 0 else ["-c", "user.name=nbops", "-c", "user.email=nbops@localhost"]
+        subprocess.run(["git", *who, "commit", "-q", "-m", f"{name}: the exercise"], cwd=folder,
+                       check=True, capture_output=True)
     return written
