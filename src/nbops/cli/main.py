@@ -19,6 +19,8 @@ __all__ = ["build_parser", "main", "run"]
 
 def build_parser() -> argparse.ArgumentParser:
     from nbops.cli import (
+        hackathon_commands,
+        init_commands,
         lint_commands,
         modularize_commands,
         params_commands,
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     params_commands.register(sub)
     run_commands.register(sub)
     review_commands.register(sub)
+    init_commands.register(sub)
+    hackathon_commands.register(sub)
     return parser
 
 
