@@ -50,7 +50,9 @@ def slim_notebook(
     nb: Notebook = plan.notebook
     first_cell = {step.cells[0]: i for i, step in enumerate(plan.steps)}
     src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
-    names = [step.name for step in plan.steps] + sorted(plan.functions)
+    # the steps the cells call, sorted as isort sorts them (the notebook's other functions
+    # are in the module too; a slim notebook that does not call them does not import them)
+    names = sorted(step.name for step in plan.steps)
     imports = (
         f"try:\n    import {package}  # noqa: F401\n"
         f"except ImportError:  # not installed: use the generated sources\n"
@@ -78,7 +80,8 @@ def slim_notebook(
                 for p in plan.parameters
                 if p.cell in step.cells
             ]
-            cells.append(_code("\n".join([*marked, step_call(plan, first_cell[cell.index], shows)])))
+            call = "\n".join([*marked, step_call(plan, first_cell[cell.index], shows)])
+            cells.append(_code(_formatted(call, notebook_dir)))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
     for n, c in enumerate(cells):
@@ -87,6 +90,19 @@ def slim_notebook(
             c["id"] = f"nbops-{n}"
     doc = {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def _formatted(source: str, notebook_dir: Path) -> str:
+    """``source`` as ``nbops lint``'s black check wants it (the project's black settings)."""
+    from nbops.config import load_config
+    from nbops.errors import NbopsError
+    from nbops.lint.tools import FormatChecker
+
+    try:
+        result = FormatChecker(load_config(notebook_dir).black, None).check(source)
+    except NbopsError:
+        return source  # black missing or the config unreadable: the call line as it is
+    return result.formatted.rstrip("\n") if result.changed and result.formatted else source
 
 
 def cell_id_taken(cells: list[dict[str, Any]], cell_id: str, position: int) -> bool:
