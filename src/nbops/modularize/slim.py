@@ -54,9 +54,10 @@ def slim_notebook(
     # are in the module too; a slim notebook that does not call them does not import them)
     names = sorted(step.name for step in plan.steps)
     imports = (
-        f"try:\n    import {package}  # noqa: F401\n"
-        f"except ImportError:  # not installed: use the generated sources\n"
-        f"    import sys\n\n    sys.path.insert(0, {json.dumps(src)})\n\n"
+        "import importlib.util\nimport sys\n\n"
+        "# the package is not installed: import the generated sources\n"
+        f"if importlib.util.find_spec({json.dumps(package)}) is None:\n"
+        f"    sys.path.insert(0, {json.dumps(src)})\n\n"
         f"from {package}.{module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
     )
     cells: list[dict[str, Any]] = []
