@@ -5,7 +5,9 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import type {
+  ICheckRequest,
   IErrorBody,
+  IGateReport,
   IFixRequest,
   IFixResponse,
   ILintRequest,
@@ -18,7 +20,10 @@ import type {
   IRunRequest,
   IRunsResponse,
   IStartRunResponse,
-  IVersionResponse
+  ISubmitRequest,
+  ISubmitResult,
+  IVersionResponse,
+  PushFailure
 } from './tokens';
 
 export const SERVER_MISSING_MESSAGE = 'nbops server extension not available';
@@ -37,6 +42,10 @@ export class NbopsApiError extends Error {
   readonly path: string | null;
   /** 0-based cell index, from the error body. */
   readonly cell: number | null;
+  /** Why a push failed (`POST nbops/submit`, 502 `PushError`). */
+  readonly reason: PushFailure | null;
+  /** Seconds to wait before retrying (503 rate limit), when known. */
+  readonly retryAfter: number | null;
 
   constructor(options: {
     status: number;
@@ -45,6 +54,8 @@ export class NbopsApiError extends Error {
     hint?: string | null;
     path?: string | null;
     cell?: number | null;
+    reason?: PushFailure | null;
+    retryAfter?: number | null;
   }) {
     super(options.message);
     this.name = 'NbopsApiError';
@@ -53,6 +64,8 @@ export class NbopsApiError extends Error {
     this.hint = options.hint ?? null;
     this.path = options.path ?? null;
     this.cell = options.cell ?? null;
+    this.reason = options.reason ?? null;
+    this.retryAfter = options.retryAfter ?? null;
   }
 
   /** True when the nbops routes are not there at all (server extension missing). */
@@ -72,6 +85,20 @@ export class NbopsConflictError extends NbopsApiError {
     super(options);
     this.name = 'NbopsConflictError';
     this.plan = plan;
+  }
+}
+
+/**
+ * `POST nbops/submit` was refused by the review gate (422 `GateFailed`): `gate` is the
+ * checklist, with what to fix. Nothing was changed anywhere.
+ */
+export class NbopsGateError extends NbopsApiError {
+  readonly gate: IGateReport;
+
+  constructor(options: ConstructorParameters<typeof NbopsApiError>[0], gate: IGateReport) {
+    super(options);
+    this.name = 'NbopsGateError';
+    this.gate = gate;
   }
 }
 
@@ -152,10 +179,15 @@ export async function requestAPI<T>(
         message: data.message,
         hint: data.hint,
         path: data.path,
-        cell: data.cell
+        cell: data.cell,
+        reason: data.reason ?? null,
+        retryAfter: data.retry_after ?? null
       };
       if (data.error === 'ConflictError' && typeof data.plan === 'object' && data.plan) {
         throw new NbopsConflictError(options, data.plan);
+      }
+      if (typeof data.gate === 'object' && data.gate) {
+        throw new NbopsGateError(options, data.gate);
       }
       throw new NbopsApiError(options);
     }
@@ -260,4 +292,23 @@ export function cancelJob(id: string): Promise<IJob> {
 /** This server's jobs for the notebook and its run history in the tracking store. */
 export function listRuns(path: string, limit = 50): Promise<IRunsResponse> {
   return requestAPI<IRunsResponse>(withQuery('runs', { path, limit }), FRESH_GET);
+}
+
+/**
+ * The review gate's checklist for the notebook at `path`: of `content` (the open document,
+ * unsaved changes included) when it is sent, else of the saved file. Writes nothing.
+ */
+export function check(request: ICheckRequest): Promise<IGateReport> {
+  return requestAPI<IGateReport>('check', post(request));
+}
+
+/**
+ * Submit the saved notebook for review: the gate, a review branch pushed to the remote, a
+ * pull request when the remote is a forge and the server has a token.
+ *
+ * Throws `NbopsGateError` (with the checklist) when a required check fails, and an
+ * `NbopsApiError` with `reason` when the push failed.
+ */
+export function submit(request: ISubmitRequest): Promise<ISubmitResult> {
+  return requestAPI<ISubmitResult>('submit', post(request));
 }

@@ -14,6 +14,7 @@ import { nbopsIcon } from './icons';
 import { findCellIndex, type NbopsModel } from './model';
 import { isModularizing, modularizeNotebook } from './modularize';
 import type { NbopsSidebar, SidebarTab } from './panels/sidebar';
+import { isSubmitDialogOpen, submitForReview } from './submit';
 import { CommandIDs, PANEL_ID, type IDiagnostic } from './tokens';
 
 /** Show the nbops sidebar on `tab` ("Lint" unless told). */
@@ -115,10 +116,6 @@ export async function openExecutedNotebook(app: JupyterFrontEnd, path: string): 
   await app.commands.execute('docmanager:open', { path });
 }
 
-const SUBMIT_PLACEHOLDER =
-  'Submit for review (a branch and a merge request with the checks of nbops review) ' +
-  'arrives with a later release of nbops. For now, lint the notebook and apply the safe fixes.';
-
 export function addCommands(
   app: JupyterFrontEnd,
   model: NbopsModel,
@@ -192,16 +189,15 @@ export function addCommands(
 
   commands.addCommand(CommandIDs.submitForReview, {
     label: 'Submit Notebook for Review (nbops)',
-    caption: 'Submit the notebook for review (coming in a later release)',
+    caption:
+      'Check the notebook against the review gate, then push a review branch and open a ' +
+      'pull request',
+    isEnabled: () => hasNotebook() && !isSubmitDialogOpen(current()),
     execute: async () => {
-      const body = new Widget();
-      body.addClass('nbops-submit-dialog');
-      body.node.textContent = SUBMIT_PLACEHOLDER;
-      await showDialog({
-        title: 'Submit for review',
-        body,
-        buttons: [Dialog.okButton({ label: 'OK' })]
-      });
+      const panel = current();
+      if (panel) {
+        await submitForReview(app, panel, model, (p, index) => goToCell(app, p, index));
+      }
     }
   });
 
@@ -219,7 +215,6 @@ export class NbopsToolbarExtension
   }
 
   createNew(panel: NotebookPanel): IDisposable {
-    const commands = this._app.commands;
     const lint = new ToolbarButton({
       className: 'nbops-lint-button',
       icon: nbopsIcon,
@@ -243,9 +238,14 @@ export class NbopsToolbarExtension
     const submit = new ToolbarButton({
       className: 'nbops-submit-button',
       label: 'Submit for review',
-      tooltip: 'Submit this notebook for review (coming in a later release)',
+      tooltip:
+        'Check this notebook against the review gate, then push a review branch and open a ' +
+        'pull request',
       onClick: () => {
-        void commands.execute(CommandIDs.submitForReview);
+        // submit the notebook this toolbar belongs to, whichever is current
+        void submitForReview(this._app, panel, this._model, (p, index) =>
+          goToCell(this._app, p, index)
+        );
       }
     });
     lint.addClass('nbops-toolbar-item');

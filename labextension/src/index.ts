@@ -2,7 +2,8 @@
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
  * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" tabs), panels/lint.ts (the
  * Lint tab), runs.ts, runform.ts and panels/run.ts (the Run tab), modularize.ts and
- * panels/modularize.ts (the Modularize preview), statusbar.ts and commands.ts.
+ * panels/modularize.ts (the Modularize preview), submit.ts and panels/submit.ts (the Submit for
+ * review dialog), statusbar.ts and commands.ts.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';

@@ -2,8 +2,9 @@
  * Types mirroring the JSON of the nbops REST API (`src/nbops/server/`).
  *
  * Keep these in step with the Python side: `nbops.lint.diagnostic` (Diagnostic,
- * Fix, Edit), `nbops.lint.rule` (Rule), the run endpoints (`nbops.run`, the server's jobs)
- * and the server's error mapping.
+ * Fix, Edit), `nbops.lint.rule` (Rule), the run endpoints (`nbops.run`, the server's jobs),
+ * the review endpoints (`nbops.review.checks`, `nbops.review.submit`) and the server's error
+ * mapping.
  */
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { JSONValue } from '@lumino/coreutils';
@@ -239,6 +240,123 @@ export interface IErrorBody {
   status?: number;
   /** The plan, on a modularize conflict (409 `ConflictError`). */
   plan?: IModularizePlan;
+  /** The checklist, when the review gate blocks a submit (422 `GateFailed`). */
+  gate?: IGateReport;
+  /** Why a push (or fetch) failed (502 `PushError`). */
+  reason?: PushFailure;
+  /** The forge's host (502/503 forge errors). */
+  host?: string | null;
+  /** Seconds to wait (503 rate limit), when the forge says. */
+  retry_after?: number | null;
+}
+
+// -- review (docs/review.md): `POST nbops/check`, `POST nbops/submit` -------------------------
+
+export type CheckCategory = 'documentation' | 'quality' | 'safety' | 'reproducibility';
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+export type CheckLevel = 'required' | 'optional';
+/** Why `git push` failed: the remote has commits we do not, a hook refused, auth, network. */
+export type PushFailure = 'rejected' | 'declined' | 'auth' | 'network' | 'other';
+
+/** `POST nbops/check` body: the saved notebook, or the open document's unsaved content. */
+export interface ICheckRequest {
+  path: string;
+  content?: nbformat.INotebookContent;
+}
+
+/** One line of the review checklist. */
+export interface ICheckResult {
+  id: string;
+  category: CheckCategory;
+  title: string;
+  level: CheckLevel;
+  status: CheckStatus;
+  /** Fails and is required. A failing optional check is a warning. */
+  blocking: boolean;
+  message: string;
+  /** How to fix it (may be empty). */
+  fix: string;
+  /** 1-based cell number. */
+  cell: number | null;
+  /** 0-based index of the cell to look at. */
+  cell_index: number | null;
+  /** A lint code whose fix repairs it (`POST nbops/fix` with `select: [fix_code]`). */
+  fix_code: string | null;
+  details: string[];
+}
+
+/** The `[tool.nbops.submit]` policy in force. */
+export interface IReviewPolicy {
+  checks: { [id: string]: 'required' | 'optional' | 'off' };
+  sections: string[];
+  fail_on: Severity;
+  summary_min_words: number;
+  strip_outputs: boolean;
+  max_output_bytes: number;
+  /** The branch pull requests target. */
+  base: string;
+  remote: string;
+  /** Requested when the submit names none. */
+  reviewers: string[];
+  forge: string | null;
+  model: string | null;
+}
+
+/** `POST nbops/check` response (`nbops check --format json` of one notebook). */
+export interface IGateReport {
+  notebook: string;
+  /** No required check fails. */
+  passed: boolean;
+  summary: { pass: number; fail: number; skip: number; blocking: number };
+  checks: ICheckResult[];
+  policy: IReviewPolicy;
+}
+
+/** `POST nbops/submit` body (the saved file is submitted). */
+export interface ISubmitRequest {
+  path: string;
+  /** The pull request's title; default `Review: <H1 title>`. */
+  title?: string | null;
+  /** A note to reviewers, at the top of the review report. */
+  message?: string | null;
+  /** User names or `org/team`; none: the policy's reviewers. */
+  reviewers?: string[] | null;
+  base?: string | null;
+  remote?: string | null;
+  dry_run?: boolean;
+}
+
+export interface IPullRequestRef {
+  number: number;
+  url: string;
+  state: string;
+  /** Opened by this submit (false: an open one was updated). */
+  created: boolean;
+}
+
+/** `POST nbops/submit` response. Paths are repository-relative. */
+export interface ISubmitResult {
+  notebook: string;
+  /** `review/<notebook>-<7 hex>` */
+  branch: string;
+  base: string;
+  /** The remote's name. */
+  remote: string;
+  commit: string | null;
+  /** False: the branch already had exactly this content. */
+  committed: boolean;
+  pushed: boolean;
+  dry_run: boolean;
+  files: string[];
+  /** `reviews/<notebook>.md` on the branch. */
+  report: string;
+  /** `github`, `gitlab`; null: the remote is no known forge. */
+  forge: string | null;
+  pull_request: IPullRequestRef | null;
+  /** Where to open the pull request by hand (a forge, no token on the server). */
+  compare_url: string | null;
+  warnings: string[];
+  gate: IGateReport;
 }
 
 // -- runs (docs/run.md): `GET nbops/params`, `POST nbops/runs`, `GET nbops/runs`, jobs ----------

@@ -15,20 +15,24 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
+from reviewrepo import make_review_repo, no_forge_tokens
 from traitlets.config import Config
 
 import nbops.lint.fix
 import nbops.lint.registry
 import nbops.modularize
+import nbops.review.checks
+import nbops.review.submit
 import nbops.server.handlers
 import nbops.server.runs
 from nbops.core.notebook import Notebook
-from nbops.errors import NbopsError, ToolError, WriteError
+from nbops.errors import ConflictError, ForgeRateLimitError, NbopsError, ToolError, WriteError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
 from nbops.lint.engine import Linter
 from nbops.lint.fix import AppliedFix
 from nbops.lint.registry import all_rules
 from nbops.lint.report import summary
+from nbops.review.git import PushError
 from nbops.server.routes import ROUTES
 from nbops.server.runs import Runs
 
@@ -212,6 +216,39 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(500, "POST", fix, ok)
         m.setattr(nbops.modularize, "modularize", _raise(RuntimeError("boom")))
         await expect(500, "POST", modularize, ok)
+
+    # the review gate and submit, on a real repository with a bare remote in the root
+    check, submit = "nbops/check", "nbops/submit"
+    no_forge_tokens(monkeypatch)
+    make_review_repo(root / "team", root / "remote.git")
+    wine, churn = {"path": "team/wine_classifier.ipynb"}, {"path": "team/churn_classifier.ipynb"}
+    await expect(200, "POST", check, churn)
+    await expect(200, "POST", submit, wine)
+    await expect(422, "POST", submit, churn)  # the gate blocks: the checklist comes with it
+    await expect(422, "POST", check, {"path": "broken.ipynb"})
+    await expect(400, "POST", submit, {**wine, "remote": "upstream"})
+    for path in (check, submit):
+        await expect(400, "POST", path, raw=b"{nope")
+        await expect(403, "POST", path, wine, auth=False)
+        await expect(403, "POST", path, {"path": "../x.ipynb"})
+        await expect(404, "POST", path, {"path": "missing.ipynb"})
+        await expect(413, "POST", path, raw=big)
+    with monkeypatch.context() as m:
+        m.setattr(Linter, "lint_notebook", _raise(ToolError("ruff failed")))
+        await expect(502, "POST", check, wine)
+    with monkeypatch.context() as m:
+        m.setattr(nbops.review.submit, "submit", _raise(ConflictError("another submit is running")))
+        await expect(409, "POST", submit, wine)
+        m.setattr(nbops.review.submit, "submit", _raise(PushError("rejected", reason="rejected")))
+        await expect(502, "POST", submit, wine)
+        m.setattr(nbops.review.submit, "submit", _raise(
+            ForgeRateLimitError("rate limit", host="api.github.com", status=429, retry_after=60.0)
+        ))  # fmt: skip
+        await expect(503, "POST", submit, wine)
+        m.setattr(nbops.review.submit, "submit", _raise(RuntimeError("boom")))
+        await expect(500, "POST", submit, wine)
+        m.setattr(nbops.review.checks, "check_notebook", _raise(RuntimeError("boom")))
+        await expect(500, "POST", check, wine)
 
     documented = {
         (path, verb.upper(), status)

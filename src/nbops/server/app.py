@@ -28,7 +28,7 @@ class NbopsExtension(ExtensionApp):
 
     name = "nbops"
     version = __version__
-    description = "nbops: lint, fix, modularize and run notebooks from JupyterLab"
+    description = "nbops: lint, fix, modularize, run and submit notebooks from JupyterLab"
     load_other_extensions = True
 
     max_body_size = Integer(
@@ -45,9 +45,15 @@ class NbopsExtension(ExtensionApp):
     )
 
     def initialize_settings(self) -> None:
+        import importlib
+
         from nbops.lint.registry import all_rules
 
         all_rules()  # load the registry once, before worker threads race to do it
+        # the same for what the workers import lazily: a module imported for the first time by
+        # two threads at once can be seen half-initialised by one of them
+        for module in ("black", "nbops.review.checks", "nbops.run.params"):
+            importlib.import_module(module)
         assert self.serverapp is not None
         contents = getattr(self.serverapp, "contents_manager", None)
         root = Path(getattr(contents, "root_dir", None) or self.serverapp.root_dir).resolve()

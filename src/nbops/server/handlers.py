@@ -5,7 +5,8 @@ or cookie, with its XSRF check on POST), caps the request body, and turns every 
 one JSON shape ``{"error", "message", "path", "cell", "hint", "status"}``: an
 :class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, anything
 unexpected as a 500 with a generic message (the traceback goes to the server log only). A
-:class:`~nbops.errors.ConflictError` that carries a plan adds it as ``"plan"``.
+:class:`~nbops.errors.ConflictError` that carries a plan adds it as ``"plan"``; a handler may add
+fields of its own (:meth:`NbopsHandler.error_extra`: the submit's checklist and push reason).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nbops import __version__
 from nbops.errors import ConflictError, NbopsError, NotFoundError, UsageError, http_status
 from nbops.server.jobs import Jobs
 from nbops.server.requests import (
+    check_request,
     fix_request,
     history_request,
     lint_request,
@@ -32,10 +34,12 @@ from nbops.server.requests import (
     params_request,
     parse_body,
     run_request,
+    submit_request,
 )
 from nbops.server.runs import Runs
 
 __all__ = [
+    "CheckHandler",
     "FallbackHandler",
     "FixHandler",
     "LintHandler",
@@ -47,6 +51,7 @@ __all__ = [
     "RunJobHandler",
     "RunsHandler",
     "State",
+    "SubmitHandler",
     "VersionHandler",
 ]
 
@@ -159,15 +164,23 @@ class NbopsHandler(APIHandler):
         except ValueError:
             return None
 
+    def error_extra(self, exc: NbopsError) -> tuple[int | None, dict[str, Any]]:
+        """A handler's additions to an nbops error's answer: a status other than
+        :func:`~nbops.errors.http_status`'s (None: that one) and fields (the Error object's
+        own fields cannot be overridden)."""
+        return None, {}
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         body: dict[str, Any]
         if isinstance(exc, NbopsError):
-            status_code = http_status(exc)
+            status, extra = self.error_extra(exc)
+            status_code = status or http_status(exc)
             body = exc.to_json()
             body["path"] = self._public_path(exc.path)
             if isinstance(exc, ConflictError) and isinstance(exc.plan, dict):
                 body["plan"] = exc.plan  # made root-relative by Jobs.modularize
+            body.update({k: v for k, v in extra.items() if k not in body})
         elif isinstance(exc, web.HTTPError):
             message = exc.log_message or exc.reason or responses.get(status_code, "error")
             if exc.log_message and exc.args:
@@ -325,6 +338,38 @@ class RunJobHandler(NbopsHandler):
         job = await runs.settled(id, CANCEL_WAIT_S)  # usually already "cancelled"
         self.set_status(202)
         await self.reply(job)
+
+
+class CheckHandler(NbopsHandler):
+    """``POST /nbops/check``: the review gate's checklist, saved or unsaved; writes nothing."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        from nbops.server import review
+
+        req = check_request(await self.json_body(), self.state.root)
+        await self.reply(await self.state.jobs.run(review.check, self.state.root, req))
+
+
+class SubmitHandler(NbopsHandler):
+    """``POST /nbops/submit``: ``nbops submit`` of the saved notebook (branch, push, pull request)."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        from nbops.server import review
+
+        # it writes to the repository (a branch, fetched refs) and pushes
+        if not await self._may_write():
+            raise web.HTTPError(403, "not authorized to submit notebooks")
+        req = submit_request(await self.json_body(), self.state.root)
+        await self.reply(await self.state.jobs.run(review.submit, self.state.root, req))
+
+    def error_extra(self, exc: NbopsError) -> tuple[int | None, dict[str, Any]]:
+        from nbops.server.review import error_extra
+
+        return error_extra(self.state.root, exc)
 
 
 class FallbackHandler(NbopsHandler):

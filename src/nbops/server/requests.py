@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -17,12 +18,15 @@ from typing import Any
 from nbops.errors import AccessError, NotFoundError, UsageError
 
 __all__ = [
+    "CheckRequest",
     "FixRequest",
     "HistoryRequest",
     "LintRequest",
     "ModularizeRequest",
     "RunRequest",
+    "SubmitRequest",
     "Target",
+    "check_request",
     "confine",
     "fix_request",
     "history_request",
@@ -31,6 +35,7 @@ __all__ = [
     "params_request",
     "parse_body",
     "run_request",
+    "submit_request",
 ]
 
 _SELECTION_KEYS = {"select", "ignore", "format_check"}
@@ -38,6 +43,15 @@ _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
 _RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
+_CHECK_KEYS = {"path", "content"}
+_SUBMIT_KEYS = {"path", "title", "message", "reviewers", "base", "remote", "dry_run"}
+_TITLE_LIMIT = 256  # characters of a pull request title (GitHub allows 256)
+_MESSAGE_LIMIT = 20_000  # characters of the note to reviewers
+_MAX_REVIEWERS = 50
+# a git remote or branch name: no option-like or path-escaping forms, no spaces or controls
+_GIT_NAME = re.compile(r"(?![-/.])(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]{1,200}(?<![/.])")
+# a forge user (alice, first.last), a team (org/team) or a group path; an optional leading @
+_REVIEWER = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})*")
 _HISTORY_LIMIT = 20  # runs listed by default, as `nbops runs`
 _MAX_LIMIT = 1000
 
@@ -87,6 +101,28 @@ class RunRequest:
     parallel: int = 1
     kernel: str | None = None
     timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """``POST /nbops/check``: the saved notebook, or the open document's unsaved content."""
+
+    target: Target
+    content: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """``POST /nbops/submit``: what :class:`nbops.review.submit.SubmitOptions` takes (the
+    saved file is submitted; None: the policy's or the notebook's default)."""
+
+    target: Target
+    title: str | None = None
+    message: str | None = None
+    reviewers: tuple[str, ...] = ()
+    base: str | None = None
+    remote: str | None = None
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,3 +350,72 @@ def history_request(query: dict[str, str], root: Path) -> HistoryRequest:
     if not text.isdigit() or not 1 <= int(text) <= _MAX_LIMIT:
         raise UsageError(f"'limit' must be an integer from 1 to {_MAX_LIMIT}, not {text!r}")
     return HistoryRequest(target=target, limit=int(text))
+
+
+def check_request(body: dict[str, Any], root: Path) -> CheckRequest:
+    """``POST /nbops/check``: ``{"path", "content"?}`` (with ``content``, no file is needed)."""
+    _known(body, _CHECK_KEYS)
+    content = body.get("content")
+    if content is not None and not isinstance(content, dict):
+        raise UsageError("'content' must be a notebook JSON object")
+    if "path" not in body:
+        raise UsageError("'path' is required", hint="a notebook path relative to the server root")
+    return CheckRequest(
+        target=confine(root, body["path"], must_exist=content is None), content=content
+    )
+
+
+def _text(body: dict[str, Any], key: str, limit: int) -> str | None:
+    """An optional free text: a string without NUL, at most ``limit`` characters; blank is None."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or "\0" in value:
+        raise UsageError(f"'{key}' must be a string")
+    if len(value) > limit:
+        raise UsageError(f"'{key}' is longer than {limit:,} characters")
+    return value.strip() or None
+
+
+def _git_name(body: dict[str, Any], key: str, what: str) -> str | None:
+    value = _text(body, key, 200)
+    if value is not None and not _GIT_NAME.fullmatch(value):
+        raise UsageError(
+            f"'{key}' is not a valid {what} name: {value!r}",
+            hint=f"a {what} name such as {'origin' if key == 'remote' else 'main'}",
+        )
+    return value
+
+
+def _reviewers(body: dict[str, Any]) -> tuple[str, ...]:
+    value = body.get("reviewers")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError("'reviewers' must be a list of user names (strings)")
+    names = [v.strip() for v in value if v.strip()]
+    if len(names) > _MAX_REVIEWERS:
+        raise UsageError(f"at most {_MAX_REVIEWERS} reviewers, not {len(names)}")
+    for name in names:
+        if not _REVIEWER.fullmatch(name):
+            raise UsageError(
+                f"not a user or team name: {name!r}",
+                hint="user names (alice), teams (org/team); separate them with commas",
+            )
+    return tuple(dict.fromkeys(n.removeprefix("@") for n in names))
+
+
+def submit_request(body: dict[str, Any], root: Path) -> SubmitRequest:
+    """``POST /nbops/submit``: ``{"path", "title"?, "message"?, "reviewers"?, "base"?,
+    "remote"?, "dry_run"?}``; the notebook must be saved (there is no ``content``)."""
+    _known(body, _SUBMIT_KEYS)
+    target = _notebook(body, root)
+    return SubmitRequest(
+        target=target,
+        title=_text(body, "title", _TITLE_LIMIT),
+        message=_text(body, "message", _MESSAGE_LIMIT),
+        reviewers=_reviewers(body),
+        base=_git_name(body, "base", "branch"),
+        remote=_git_name(body, "remote", "remote"),
+        dry_run=bool(_flag(body, "dry_run", False)),
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbops.server.handlers import (
+    CheckHandler,
     FallbackHandler,
     FixHandler,
     LintHandler,
@@ -23,6 +24,7 @@ from nbops.server.handlers import (
     RunJobHandler,
     RunsHandler,
     State,
+    SubmitHandler,
     VersionHandler,
 )
 
@@ -62,6 +64,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/params", ParamsHandler),
     Route("/nbops/runs", RunsHandler),
     Route("/nbops/runs/jobs/{id}", RunJobHandler),
+    Route("/nbops/check", CheckHandler),
+    Route("/nbops/submit", SubmitHandler),
 )
 
 

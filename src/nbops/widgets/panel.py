@@ -6,7 +6,7 @@ For front ends without the JupyterLab extension (classic Notebook, VS Code)::
     panel()                      # or panel("path/to/notebook.ipynb")
 
 The panel is a header (which notebook, and how it was found: see :mod:`nbops.widgets.locate`)
-over a list of sections; the lint section is the first, run and submit sections come later.
+over a list of sections: lint, then submit for review (:mod:`nbops.widgets.submit`).
 It lints the *saved* file. Linting runs synchronously in the kernel: a 100-cell notebook
 takes well under a second in-process, so a thread would buy nothing but races.
 All text is escaped with ``html.escape``; colours come from the front end's theme variables
@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from nbops.errors import NbopsError, ToolError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.widgets.locate import Located, find_notebook
+from nbops.widgets.submit import SubmitSection
 
 __all__ = ["LintSection", "Panel", "Section", "panel", "render_findings", "summary_text"]
 
@@ -360,7 +361,8 @@ class Panel:
         self.located: Located | None = None
         self.header_html = widgets.HTML()
         self.lint = LintSection(self.locate, widgets)
-        self.sections: list[Section] = [self.lint]
+        self.submit = SubmitSection(self.locate, widgets)
+        self.sections: list[Section] = [self.lint, self.submit]
         title = '<div style="font-weight:bold;margin-top:4px">{}</div>'
         boxes = [
             widgets.VBox([widgets.HTML(title.format(_esc(s.title))), s.widget])
