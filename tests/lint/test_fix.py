@@ -159,3 +159,17 @@ def test_ruff_fix_never_removes_an_import_a_magic_uses(tmp_path: Path) -> None:
     run_cli("fix", "--no-backup", str(path))
     first = "".join(json.loads(path.read_text())["cells"][0]["source"])
     assert "import math" in first
+
+
+def test_select_limits_the_fixes_to_the_selected_codes(tmp_path: Path) -> None:
+    path = messy(tmp_path / "m.ipynb")
+    proc = run_cli("fix", "--select", "FMT001", str(path))
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].source == "import math\n\nx = 1"  # formatted
+    assert "parameters" not in nb.cells[2].metadata.get("tags", [])  # NB303 not applied
+    assert len(nb.cells) == 6  # NB107 (empty cell) not applied
+    proc = run_cli("fix", "--select", "NB303", str(path))
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(path, as_version=4)
+    assert "parameters" in nb.cells[2].metadata.get("tags", []) and len(nb.cells) == 6

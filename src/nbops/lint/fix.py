@@ -105,10 +105,14 @@ def apply_fix(nb: Notebook, fix: Fix) -> set[int]:
     return deletes
 
 
-def _rules_linter(linter: Linter) -> Linter:
+def _rules_linter(linter: Linter) -> Linter | None:
+    """A linter of the selected nbops rules only; None when the selection names none
+    (``--select FMT001`` must not apply NB fixes)."""
     sel = [p for p in linter.settings.selection.select if p.startswith("NB") or p == "ALL"]
-    sel = ["NB" if p == "ALL" else p for p in sel] or ["NB"]
+    sel = ["NB" if p == "ALL" else p for p in sel]
     ext = [p for p in linter.settings.selection.extend_select if p.startswith("NB")]
+    if not sel and not ext:
+        return None
     return Linter(
         linter.config,
         select=sel,
@@ -136,6 +140,8 @@ def _rule_fixes(
 ) -> list[AppliedFix]:
     rules = _rules_linter(linter)
     applied: list[AppliedFix] = []
+    if rules is None:
+        return applied
     for _ in range(options.max_rounds):
         touched: set[int] = set()
         pending_deletes: list[tuple[Diagnostic, Fix]] = []

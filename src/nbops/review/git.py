@@ -43,7 +43,8 @@ class Git:
 
     def run(self, args: Sequence[str], *, check: bool = True, timeout: float = _TIMEOUT_S,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ)
+        # the Jupyter server's token is not git's business (a hook could read it)
+        env = {k: v for k, v in os.environ.items() if k not in ("JUPYTER_TOKEN", "JPY_API_TOKEN")}
         env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "",
                     "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"})
         env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")

@@ -329,7 +329,7 @@ def _open_pull_request(result: SubmitResult, url: str, policy: Any, opts: Submit
         return
     body = report if len(report) <= _BODY_LIMIT else report[:_BODY_LIMIT] + (
         f"\n\n_(cut: the whole report is {result.report_path} on the branch)_\n")
-    reviewers = list(opts.reviewers) or list(policy.reviewers)
+    reviewers = list(dict.fromkeys([*policy.reviewers, *opts.reviewers]))  # the policy's + these
     result.pull_request = forge.open_or_update(
         head=result.branch, base=result.base, title=title, body=body, reviewers=reviewers,
     )
