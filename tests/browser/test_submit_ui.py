@@ -118,12 +118,27 @@ def _open(page: Any, lab: Any, notebook: str) -> None:
         arg=notebook,
         timeout=T,
     )
+    # opening can normalise the model (cell ids, metadata) and mark it dirty a moment later,
+    # and submit takes the saved file: start every test from a saved, clean notebook
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return !!w && !w.context.model.dirty; }",
+        timeout=T,
+    )
 
 
 def _open_dialog(page: Any) -> None:
+    # JupyterLab may still be settling the freshly opened notebook (a model change marks the
+    # checklist stale and re-checks it): wait for a settled verdict, not the first one
     page.click(".nbops-submit-button")
     page.wait_for_selector(DIALOG, timeout=T)
     page.wait_for_selector(f"{SUMMARY}[data-passed]", timeout=T)
+    page.wait_for_function(
+        "sel => { const d = document.querySelector(sel); return !!d && d.dataset.state !== 'checking'; }",
+        arg=DIALOG,
+        timeout=T,
+    )
 
 
 def _checks(page: Any) -> dict[str, dict[str, Any]]:
@@ -230,9 +245,9 @@ def test_fix_applies_the_safe_fixes_and_the_checklist_turns_green(
 ) -> None:
     page = tab.page
     notebook = f"team/{TIDY}"
-    on_disk = (team / TIDY).read_bytes()
     try:
         _open(page, lab, notebook)
+        on_disk = (team / TIDY).read_bytes()  # as saved when opened (JupyterLab's layout)
         _open_dialog(page)
         checks = _checks(page)
         failing = {k for k, c in checks.items() if c["badge"] == "fail"}
