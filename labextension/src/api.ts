@@ -19,7 +19,11 @@ import type {
   IRule,
   IRunRequest,
   IRunsResponse,
+  IHackathonInfo,
+  IScoreJob,
+  IScoreRequest,
   IStartRunResponse,
+  IStartScoreResponse,
   ISubmitRequest,
   ISubmitResult,
   IVersionResponse,
@@ -311,4 +315,30 @@ export function check(request: ICheckRequest): Promise<IGateReport> {
  */
 export function submit(request: ISubmitRequest): Promise<ISubmitResult> {
   return requestAPI<ISubmitResult>('submit', post(request));
+}
+
+/**
+ * The exercise the notebook at `path` belongs to (all null: none), the team of its checkout,
+ * the scorecard the server saved for it last and the newest scoring job. A broken
+ * `hackathon.toml` is a 400 naming the key.
+ */
+export function getHackathon(path: string): Promise<IHackathonInfo> {
+  return requestAPI<IHackathonInfo>(withQuery('hackathon', { path }), FRESH_GET);
+}
+
+/**
+ * Score the team's checkout in the background (202): the server runs `nbops hackathon
+ * status` in a separate process with the exercise's time limit. 409: it is being scored.
+ */
+export async function startScore(request: IScoreRequest): Promise<IScoreJob> {
+  const answer = await requestAPI<IStartScoreResponse>('hackathon/score', {
+    ...NO_BUSTER,
+    ...post(request)
+  });
+  return answer.job;
+}
+
+/** A scoring job: running, or ended with its scorecard or why it failed. */
+export function getScoreJob(id: string): Promise<IScoreJob> {
+  return requestAPI<IScoreJob>(`hackathon/jobs/${encodeURIComponent(id)}`, FRESH_GET);
 }

@@ -2,7 +2,7 @@
  * The nbops commands, their toolbar buttons and the "go to finding" action.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import type { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
@@ -10,6 +10,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { DisposableDelegate } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
+import type { HackathonModel } from './hackathon';
 import { nbopsIcon } from './icons';
 import { findCellIndex, type NbopsModel } from './model';
 import { isModularizing, modularizeNotebook } from './modularize';
@@ -120,7 +121,8 @@ export function addCommands(
   app: JupyterFrontEnd,
   model: NbopsModel,
   tracker: INotebookTracker,
-  sidebar: NbopsSidebar
+  sidebar: NbopsSidebar,
+  hackathon: HackathonModel
 ): void {
   const { commands } = app;
   const current = (): NotebookPanel | null => {
@@ -201,7 +203,43 @@ export function addCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.scoreHackathon, {
+    label: 'Score My Hackathon Work (nbops)',
+    caption:
+      "Score your team's work on the hackathon exercise this notebook belongs to (the " +
+      'Hackathon tab shows the scorecard and what would raise it most)',
+    isEnabled: () => {
+      const panel = current();
+      return panel !== null && !hackathon.running(panel.context.localPath);
+    },
+    execute: async () => {
+      const panel = current();
+      if (!panel) {
+        return;
+      }
+      const path = panel.context.localPath;
+      await hackathon.load(path);
+      const state = hackathon.state(path);
+      if (!state.info?.exercise && state.error?.error !== 'ConfigError') {
+        Notification.info(
+          state.error
+            ? `nbops cannot tell whether ${path} is part of a hackathon exercise: ` +
+                state.error.message
+            : `${path} is not part of a hackathon exercise (no hackathon.toml in its folder ` +
+                'or above): there is nothing to score.',
+          { autoClose: 6000 }
+        );
+        return;
+      }
+      openPanel(app, sidebar, 'hackathon');
+      if (state.info?.exercise && !hackathon.running(path)) {
+        await hackathon.score(path); // refused (no team, ...): the tab says why
+      }
+    }
+  });
+
   tracker.currentChanged.connect(() => commands.notifyCommandChanged());
+  hackathon.changed.connect(() => commands.notifyCommandChanged(CommandIDs.scoreHackathon));
 }
 
 /** Adds "Lint", "Modularize" and "Submit for review" to every notebook's toolbar. */

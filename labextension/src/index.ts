@@ -1,7 +1,8 @@
 /**
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
- * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" tabs), panels/lint.ts (the
- * Lint tab), runs.ts, runform.ts and panels/run.ts (the Run tab), modularize.ts and
+ * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" | "Hackathon" tabs),
+ * panels/lint.ts (the Lint tab), runs.ts, runform.ts and panels/run.ts (the Run tab),
+ * hackathon.ts and panels/hackathon.ts (the Hackathon tab), modularize.ts and
  * panels/modularize.ts (the Modularize preview), submit.ts and panels/submit.ts (the Submit for
  * review dialog), statusbar.ts and commands.ts.
  */
@@ -19,8 +20,10 @@ import {
   openExecutedNotebook,
   openPanel
 } from './commands';
+import { HackathonModel } from './hackathon';
 import { nbopsIcon } from './icons';
 import { NbopsModel } from './model';
+import { HackathonPanel } from './panels/hackathon';
 import { LintPanel } from './panels/lint';
 import { RunPanel } from './panels/run';
 import { NbopsSidebar } from './panels/sidebar';
@@ -31,7 +34,8 @@ import { CommandIDs, DEFAULT_SETTINGS, PLUGIN_ID, type ISettings } from './token
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'nbops: lint notebooks, apply safe fixes, modularize, run with parameters, submit for review.',
+    'nbops: lint notebooks, apply safe fixes, modularize, run with parameters, submit for ' +
+    'review, score hackathon work.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, IStatusBar],
@@ -44,6 +48,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const model = new NbopsModel(tracker);
     const runs = new RunsModel(tracker, () => model.settings.runPollIntervalMs);
+    const hackathon = new HackathonModel(tracker, () => model.settings.runPollIntervalMs);
 
     const lintPanel = new LintPanel({
       model,
@@ -60,14 +65,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onGoToCell: (notebook, index) => void goToCell(app, notebook, index),
       onSave: notebook => void notebook.context.save()
     });
-    const sidebar = new NbopsSidebar({ lint: lintPanel, run: runPanel });
+    const hackathonPanel = new HackathonPanel({
+      model: hackathon,
+      onSubmit: () => void app.commands.execute(CommandIDs.submitForReview),
+      onSave: notebook => void notebook.context.save()
+    });
+    const sidebar = new NbopsSidebar({ lint: lintPanel, run: runPanel, hackathon: hackathonPanel });
     sidebar.title.icon = nbopsIcon;
     runPanel.runningChanged.connect((_, n) =>
       sidebar.setBadge('run', n, n > 0 ? `${n} running` : '')
     );
+    sidebar.setTabHidden('hackathon', !hackathonPanel.available);
+    hackathonPanel.availableChanged.connect((_, available) =>
+      sidebar.setTabHidden('hackathon', !available)
+    );
+    hackathonPanel.runningChanged.connect((_, running) =>
+      sidebar.setBadge('hackathon', running ? '…' : '', running ? 'scoring' : '')
+    );
     app.shell.add(sidebar, 'right', { rank: 600 });
 
-    addCommands(app, model, tracker, sidebar);
+    addCommands(app, model, tracker, sidebar, hackathon);
     app.docRegistry.addWidgetExtension('Notebook', new NbopsToolbarExtension(app, model, sidebar));
 
     if (palette) {
@@ -77,7 +94,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.modularize,
         CommandIDs.openPanel,
         CommandIDs.runNotebook,
-        CommandIDs.submitForReview
+        CommandIDs.submitForReview,
+        CommandIDs.scoreHackathon
       ]) {
         palette.addItem({ command, category: 'nbops' });
       }

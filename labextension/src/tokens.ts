@@ -3,8 +3,8 @@
  *
  * Keep these in step with the Python side: `nbops.lint.diagnostic` (Diagnostic,
  * Fix, Edit), `nbops.lint.rule` (Rule), the run endpoints (`nbops.run`, the server's jobs),
- * the review endpoints (`nbops.review.checks`, `nbops.review.submit`) and the server's error
- * mapping.
+ * the review endpoints (`nbops.review.checks`, `nbops.review.submit`), the hackathon endpoints
+ * (`nbops.hackathon.score`'s scorecard, `nbops.server.hackathon`) and the server's error mapping.
  */
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { JSONValue } from '@lumino/coreutils';
@@ -495,6 +495,107 @@ export interface IRunsResponse {
   };
 }
 
+// -- hackathon (docs/hackathon.md): `GET nbops/hackathon`, `POST nbops/hackathon/score`, jobs ----
+
+/** The exercise a notebook belongs to (`hackathon.toml`). */
+export interface IHackathonExercise {
+  name: string;
+  /** ISO 8601, or null when there is none. */
+  deadline: string | null;
+  /** The exercise folder, root-relative (`.`: the server root). */
+  root: string;
+  /** The teams of `[teams.<name>]`. */
+  teams: string[];
+  /** The starting notebooks, relative to the exercise folder. */
+  notebooks: string[];
+  /** Seconds to score one team (a scoring job may take 120 s more). */
+  timeout: number;
+}
+
+export type ScoreComponentStatus = 'ok' | 'failed' | 'skipped';
+
+/** One component of a scorecard: `score` (0 to 1) earns `points` of its `weight`. */
+export interface IScoreComponent {
+  /** lint, documentation, library, pipeline, tests, verify, tracked_run */
+  id: string;
+  title: string;
+  weight: number;
+  score: number | null;
+  points: number;
+  status: ScoreComponentStatus;
+  /** How it was measured (may be empty when it failed). */
+  explanation: string;
+  /** Why it failed. */
+  reason: string | null;
+}
+
+/** A team's scorecard (`nbops hackathon status --format json`). */
+export interface IScorecard {
+  team: string;
+  source: { kind: string; ref: string | null; commit: string | null };
+  /** The last commit of the work (ISO 8601). */
+  submitted_at: string | null;
+  total: number;
+  max_total: number;
+  /** Every `[required] checks` passes. */
+  required_passed: boolean;
+  components: IScoreComponent[];
+  /** What could not be scored; required checks that fail. */
+  errors: string[];
+  /** What would raise the total most: `<what>: up to +N points`. */
+  suggestion: string | null;
+  /** ISO 8601 (UTC). */
+  scored_at: string;
+}
+
+export type ScoreJobState = 'running' | 'done' | 'error' | 'cancelled';
+
+/** A scoring the server runs in a separate process, with a time limit. */
+export interface IScoreJob {
+  id: string;
+  /** The notebook it was asked from (root-relative). */
+  path: string;
+  /** The exercise folder (root-relative). */
+  exercise: string;
+  team: string;
+  state: ScoreJobState;
+  /** ISO 8601. */
+  started: string;
+  ended: string | null;
+  /** The time limit (seconds): the exercise's timeout + 120. */
+  limit_s: number;
+  /** The scorecard, once `done`. */
+  card: IScorecard | null;
+  /** Why it failed, in plain words (or a note on a `done` job). */
+  error: string | null;
+}
+
+/** `GET nbops/hackathon?path=P` (every field null when the notebook is in no exercise). */
+export interface IHackathonInfo {
+  exercise: IHackathonExercise | null;
+  /** The team of the checkout's `team/<name>` branch. */
+  team: string | null;
+  /** The checkout's current branch. */
+  branch: string | null;
+  /** The scorecard the server saved for the team last. */
+  card: IScorecard | null;
+  /** The checkout's newest scoring job on this server. */
+  job: IScoreJob | null;
+}
+
+/** `POST nbops/hackathon/score` body. */
+export interface IScoreRequest {
+  /** A notebook of the exercise checkout (root-relative). */
+  path: string;
+  /** Score as this team (default: the checkout's `team/<name>` branch). */
+  team?: string | null;
+}
+
+/** `POST nbops/hackathon/score` response (202). */
+export interface IStartScoreResponse {
+  job: IScoreJob;
+}
+
 /** The user's settings (`schema/plugin.json`). */
 export interface ISettings {
   lintOnOpen: boolean;
@@ -504,7 +605,7 @@ export interface ISettings {
   debounceMs: number;
   /** Where the MLflow UI (`nbops ui`) answers; run links point there. */
   mlflowUiUrl: string;
-  /** How often the Run tab asks for the progress of running jobs. */
+  /** How often the Run and Hackathon tabs ask for the progress of running jobs. */
   runPollIntervalMs: number;
 }
 
@@ -526,6 +627,7 @@ export namespace CommandIDs {
   export const submitForReview = 'nbops:submit-for-review';
   export const modularize = 'nbops:modularize';
   export const runNotebook = 'nbops:run-notebook';
+  export const scoreHackathon = 'nbops:score-hackathon';
 }
 
 export const PLUGIN_ID = '@nbops/labextension:plugin';

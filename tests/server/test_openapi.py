@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hackathonrepo import NOTEBOOK, make_exercise
 from openapi_spec_validator import validate as validate_spec
 from reviewrepo import make_review_repo, no_forge_tokens
 from traitlets.config import Config
@@ -33,6 +34,7 @@ from nbops.lint.fix import AppliedFix
 from nbops.lint.registry import all_rules
 from nbops.lint.report import summary
 from nbops.review.git import PushError
+from nbops.server.hackathon import Scoring
 from nbops.server.routes import ROUTES
 from nbops.server.runs import Runs
 
@@ -249,6 +251,38 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(500, "POST", submit, wine)
         m.setattr(nbops.review.checks, "check_notebook", _raise(RuntimeError("boom")))
         await expect(500, "POST", check, wine)
+
+    # the Hackathon tab: an exercise checked out on team/alpha; a real scoring starts (the
+    # server stops it at the end), a second one for the same checkout is refused
+    hackathon, score = "nbops/hackathon", "nbops/hackathon/score"
+    toy = {"path": f"ex/{NOTEBOOK}"}
+    make_exercise(root / "ex")
+    await expect(200, "GET", hackathon, params=toy)
+    started = await api("POST", score, toy)
+    assert started.status == 202, started.body
+    scoring_job = f"nbops/hackathon/jobs/{started.body['job']['id']}"
+    await expect(409, "POST", score, toy)
+    await expect(200, "GET", scoring_job)
+    await expect(403, "GET", scoring_job, auth=False)
+    await expect(404, "GET", "nbops/hackathon/jobs/nope")
+    await expect(400, "GET", hackathon, params={"path": "notes.txt"})
+    await expect(403, "GET", hackathon, params=toy, auth=False)
+    await expect(403, "GET", hackathon, params={"path": "../x.ipynb"})
+    await expect(404, "GET", hackathon, params={"path": "missing.ipynb"})
+    await expect(400, "POST", score, {**toy, "team": "no such/team"})
+    await expect(400, "POST", score, raw=b"{nope")
+    await expect(403, "POST", score, toy, auth=False)
+    await expect(403, "POST", score, {"path": "../x.ipynb"})
+    await expect(404, "POST", score, {"path": "missing.ipynb"})
+    await expect(413, "POST", score, raw=big)
+    with monkeypatch.context() as m:
+        m.setattr(Scoring, "start", _raise(ToolError("cannot start the scoring: no processes")))
+        await expect(502, "POST", score, toy)
+        for name in ("info", "start", "job"):
+            m.setattr(Scoring, name, _raise(RuntimeError("boom")))
+        await expect(500, "GET", hackathon, params=toy)
+        await expect(500, "POST", score, toy)
+        await expect(500, "GET", scoring_job)
 
     documented = {
         (path, verb.upper(), status)

@@ -1,13 +1,17 @@
 /**
- * The nbops sidebar: a tab strip ("Lint" | "Run") over the lint panel and the Run tab.
+ * The nbops sidebar: a tab strip ("Lint" | "Run" | "Hackathon") over the lint panel, the Run
+ * tab and the Hackathon tab. "Hackathon" is shown only for a notebook of a hackathon exercise
+ * (`setTabHidden`).
  *
- * Plain Lumino widgets + DOM (WAI-ARIA tabs: arrow keys, Home and End move between tabs).
- * Stable hooks for browser tests:
+ * Plain Lumino widgets + DOM (WAI-ARIA tabs: arrow keys, Home and End move between the tabs
+ * shown). Stable hooks for browser tests:
  *   #nbops-panel, .nbops-panel                the sidebar (the shell's right area)
  *   .nbops-tabs[role=tablist]                 the tab strip
- *   .nbops-tab[data-tab][aria-selected]       a tab: data-tab="lint" | "run"
- *   .nbops-tab-badge                          the Run tab's count of running jobs
- *   .nbops-lint-panel, .nbops-run-panel       the tab panels (role=tabpanel)
+ *   .nbops-tab[data-tab][aria-selected]       a tab: data-tab="lint" | "run" | "hackathon"
+ *                                             (`hidden` when it does not apply)
+ *   .nbops-tab-badge                          the Run tab's count of running jobs; the
+ *                                             Hackathon tab's "…" while scoring
+ *   .nbops-lint-panel, .nbops-run-panel, .nbops-hackathon-panel   the tab panels (role=tabpanel)
  */
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
@@ -15,7 +19,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { PANEL_ID } from '../tokens';
 import { el } from './dom';
 
-export type SidebarTab = 'lint' | 'run';
+export type SidebarTab = 'lint' | 'run' | 'hackathon';
 
 const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
   { tab: 'lint', label: 'Lint', title: "The current notebook's findings" },
@@ -23,12 +27,18 @@ const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
     tab: 'run',
     label: 'Run',
     title: 'Run the current notebook with parameters (papermill), tracked in MLflow'
+  },
+  {
+    tab: 'hackathon',
+    label: 'Hackathon',
+    title: "Your team's hackathon scorecard, what would raise it most, and submitting"
   }
 ];
 
 export interface INbopsSidebarOptions {
   lint: Widget;
   run: Widget;
+  hackathon: Widget;
 }
 
 export class NbopsSidebar extends Panel {
@@ -39,7 +49,7 @@ export class NbopsSidebar extends Panel {
     this.title.caption = 'nbops';
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'nbops');
-    this._panels = { lint: options.lint, run: options.run };
+    this._panels = { lint: options.lint, run: options.run, hackathon: options.hackathon };
 
     const strip = new Widget({ node: el('div', 'nbops-tabs') });
     strip.node.setAttribute('role', 'tablist');
@@ -69,6 +79,8 @@ export class NbopsSidebar extends Panel {
     this.addWidget(strip);
     this.addWidget(options.lint);
     this.addWidget(options.run);
+    this.addWidget(options.hackathon);
+    this.setTabHidden('hackathon', true); // until a notebook of an exercise is current
     this._show('lint');
   }
 
@@ -82,22 +94,44 @@ export class NbopsSidebar extends Panel {
     return this._currentChanged;
   }
 
-  /** Show `tab` (the sidebar itself is shown by the shell: `activateById`). */
+  /** Show `tab` (the sidebar itself is shown by the shell: `activateById`); a hidden tab
+   * is shown first. */
   select(tab: SidebarTab): void {
+    if (this._buttons[tab]?.hidden) {
+      this.setTabHidden(tab, false);
+    }
     if (tab !== this._current) {
       this._show(tab);
       this._currentChanged.emit(tab);
     }
   }
 
-  /** A small count next to a tab's label; 0 hides it. */
-  setBadge(tab: SidebarTab, count: number, title = ''): void {
+  /** Whether `tab` is hidden (the Hackathon tab: the notebook is in no exercise). */
+  isTabHidden(tab: SidebarTab): boolean {
+    return this._buttons[tab]?.hidden ?? true;
+  }
+
+  /** Hide or show a tab (never "Lint"); hiding the one shown shows "Lint". */
+  setTabHidden(tab: SidebarTab, hidden: boolean): void {
+    const button = this._buttons[tab];
+    if (!button || tab === 'lint' || button.hidden === hidden) {
+      return;
+    }
+    button.hidden = hidden;
+    if (hidden && this._current === tab) {
+      this.select('lint');
+    }
+  }
+
+  /** A small count (or text) next to a tab's label; 0 or '' hides it. */
+  setBadge(tab: SidebarTab, count: number | string, title = ''): void {
     const badge = this._badges[tab];
     if (!badge) {
       return;
     }
-    badge.hidden = count <= 0;
-    badge.textContent = count > 0 ? String(count) : '';
+    const text = typeof count === 'number' ? (count > 0 ? String(count) : '') : count;
+    badge.hidden = text === '';
+    badge.textContent = text;
     badge.title = title;
     badge.setAttribute('aria-label', title);
   }
@@ -119,7 +153,7 @@ export class NbopsSidebar extends Panel {
   }
 
   private _onKey(event: KeyboardEvent): void {
-    const order = TABS.map(t => t.tab);
+    const order = TABS.map(t => t.tab).filter(t => !this._buttons[t]?.hidden);
     const index = order.indexOf(this._current);
     let next: number;
     switch (event.key) {

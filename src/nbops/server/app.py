@@ -14,6 +14,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer
 
 from nbops import __version__
+from nbops.server.hackathon import Scoring
 from nbops.server.handlers import State
 from nbops.server.jobs import Jobs
 from nbops.server.runs import Runs
@@ -62,6 +63,7 @@ class NbopsExtension(ExtensionApp):
             jobs=Jobs(root, workers=self.workers, linters=self.linters),
             max_body_size=self.max_body_size,
             runs=Runs(root),
+            scoring=Scoring(root),
         )
 
     def initialize_handlers(self) -> None:
@@ -72,6 +74,11 @@ class NbopsExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         state = getattr(self, "state", None)
         if state is not None:
-            # running `nbops run` jobs are interrupted (their kernels stop with them), not left
-            await asyncio.get_running_loop().run_in_executor(None, state.runs.close)
+            # running `nbops run` jobs are interrupted (their kernels stop with them), not left;
+            # so are the hackathon's scoring jobs (the scorer's whole process group)
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                loop.run_in_executor(None, state.runs.close),
+                loop.run_in_executor(None, state.scoring.close),
+            )
             state.jobs.close()

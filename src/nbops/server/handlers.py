@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from http.client import responses
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -28,20 +28,28 @@ from nbops.server.jobs import Jobs
 from nbops.server.requests import (
     check_request,
     fix_request,
+    hackathon_request,
     history_request,
     lint_request,
     modularize_request,
     params_request,
     parse_body,
     run_request,
+    score_request,
     submit_request,
 )
 from nbops.server.runs import Runs
+
+if TYPE_CHECKING:
+    from nbops.server.hackathon import Scoring
 
 __all__ = [
     "CheckHandler",
     "FallbackHandler",
     "FixHandler",
+    "HackathonHandler",
+    "HackathonJobHandler",
+    "HackathonScoreHandler",
     "LintHandler",
     "ModularizeHandler",
     "NbopsHandler",
@@ -79,13 +87,17 @@ CANCEL_WAIT_S = 15.0
 
 
 class State:
-    """What every handler of one server shares: the root, the body limit, the workers, the runs."""
+    """What every handler of one server shares: the root, the body limit, the workers, the runs
+    and the hackathon scoring jobs."""
 
-    def __init__(self, root: Path, jobs: Jobs, max_body_size: int, runs: Runs) -> None:
+    def __init__(
+        self, root: Path, jobs: Jobs, max_body_size: int, runs: Runs, scoring: Scoring
+    ) -> None:
         self.root = root
         self.jobs = jobs
         self.max_body_size = max_body_size
         self.runs = runs
+        self.scoring = scoring
 
 
 @web.stream_request_body
@@ -370,6 +382,41 @@ class SubmitHandler(NbopsHandler):
         from nbops.server.review import error_extra
 
         return error_extra(self.state.root, exc)
+
+
+class HackathonHandler(NbopsHandler):
+    """``GET /nbops/hackathon?path=P``: the notebook's exercise, team, saved scorecard and job."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def get(self) -> None:
+        target = hackathon_request(self.query(), self.state.root)
+        jobs, scoring = self.state.jobs, self.state.scoring
+        await self.reply(await jobs.run(lambda: jobs.dumps(scoring.info(target))))
+
+
+class HackathonScoreHandler(NbopsHandler):
+    """``POST /nbops/hackathon/score``: score the team's checkout in the background."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        # scoring runs the team's code (tests, notebook, pipeline) and writes the scorecard
+        if not (await self._may_write() and await self._may("execute", "kernels")):
+            raise web.HTTPError(403, "not authorized to score (it runs the team's code)")
+        req = score_request(await self.json_body(), self.state.root)
+        job = await self.state.jobs.run(self.state.scoring.start, req)
+        self.set_status(202)
+        await self.reply({"job": job})
+
+
+class HackathonJobHandler(NbopsHandler):
+    """``GET /nbops/hackathon/jobs/{id}``: one scoring job (its card once it is done)."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def get(self, id: str) -> None:
+        await self.reply(self.state.scoring.job(id))
 
 
 class FallbackHandler(NbopsHandler):

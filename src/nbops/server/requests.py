@@ -18,23 +18,27 @@ from typing import Any
 from nbops.errors import AccessError, NotFoundError, UsageError
 
 __all__ = [
+    "TEAM_NAME",
     "CheckRequest",
     "FixRequest",
     "HistoryRequest",
     "LintRequest",
     "ModularizeRequest",
     "RunRequest",
+    "ScoreRequest",
     "SubmitRequest",
     "Target",
     "check_request",
     "confine",
     "fix_request",
+    "hackathon_request",
     "history_request",
     "lint_request",
     "modularize_request",
     "params_request",
     "parse_body",
     "run_request",
+    "score_request",
     "submit_request",
 ]
 
@@ -45,6 +49,7 @@ _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
 _RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
 _CHECK_KEYS = {"path", "content"}
 _SUBMIT_KEYS = {"path", "title", "message", "reviewers", "base", "remote", "dry_run"}
+_SCORE_KEYS = {"path", "team"}
 _TITLE_LIMIT = 256  # characters of a pull request title (GitHub allows 256)
 _MESSAGE_LIMIT = 20_000  # characters of the note to reviewers
 _MAX_REVIEWERS = 50
@@ -52,6 +57,8 @@ _MAX_REVIEWERS = 50
 _GIT_NAME = re.compile(r"(?![-/.])(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]{1,200}(?<![/.])")
 # a forge user (alice, first.last), a team (org/team) or a group path; an optional leading @
 _REVIEWER = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})*")
+# a hackathon team: a name of hackathon.toml's [teams.<name>] that is also a file name
+TEAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _HISTORY_LIMIT = 20  # runs listed by default, as `nbops runs`
 _MAX_LIMIT = 1000
 
@@ -123,6 +130,15 @@ class SubmitRequest:
     base: str | None = None
     remote: str | None = None
     dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """``POST /nbops/hackathon/score``: a notebook of the exercise checkout to score, and the
+    team (None: the one of the checkout's ``team/<name>`` branch)."""
+
+    target: Target
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -419,3 +435,22 @@ def submit_request(body: dict[str, Any], root: Path) -> SubmitRequest:
         remote=_git_name(body, "remote", "remote"),
         dry_run=bool(_flag(body, "dry_run", False)),
     )
+
+
+def hackathon_request(query: dict[str, str], root: Path) -> Target:
+    """``GET /nbops/hackathon?path=P``: the saved notebook whose exercise is asked for."""
+    _known(query, {"path"}, "query argument")
+    return _notebook(query, root)
+
+
+def score_request(body: dict[str, Any], root: Path) -> ScoreRequest:
+    """``POST /nbops/hackathon/score``: ``{"path", "team"?}``."""
+    _known(body, _SCORE_KEYS)
+    target = _notebook(body, root)
+    team = _text(body, "team", 100)
+    if team is not None and not TEAM_NAME.fullmatch(team):
+        raise UsageError(
+            f"'team' is not a team name: {team!r}",
+            hint="a name of hackathon.toml's [teams.<name>]: letters, digits, '.', '-', '_'",
+        )
+    return ScoreRequest(target=target, team=team)

@@ -15,6 +15,9 @@ from nbops.server.handlers import (
     CheckHandler,
     FallbackHandler,
     FixHandler,
+    HackathonHandler,
+    HackathonJobHandler,
+    HackathonScoreHandler,
     LintHandler,
     ModularizeHandler,
     NbopsHandler,
@@ -66,6 +69,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/runs/jobs/{id}", RunJobHandler),
     Route("/nbops/check", CheckHandler),
     Route("/nbops/submit", SubmitHandler),
+    Route("/nbops/hackathon", HackathonHandler),
+    Route("/nbops/hackathon/score", HackathonScoreHandler),
+    Route("/nbops/hackathon/jobs/{id}", HackathonJobHandler),
 )
 
 
