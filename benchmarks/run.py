@@ -1038,6 +1038,7 @@ def render(d: dict) -> str:
     for other, title, script in (
         ("benchmarks-modularize.md", "Modularize and verify (issue 4)", "modularize.py"),
         ("benchmarks-run.md", "Runs and tracking (issue 5)", "run_bench.py"),
+        ("benchmarks-submit.md", "Submit for review (issue 6)", "submit_bench.py"),
     ):
         _other_targets(a, DOC.with_name(other), title, script)
     a("## Machine")
