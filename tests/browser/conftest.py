@@ -37,6 +37,8 @@ from typing import Any
 
 import pytest
 
+from browser.pages import Page
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 BUILT_EXTENSION = ROOT / "src" / "nbops" / "labextension"
@@ -228,3 +230,26 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             yield ctx
         finally:
             ctx.close()
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Page]:
+    """A new page, with what it logs to the console."""
+    page = browser.new_page()
+    console: list[dict[str, str]] = []
+    page.on(
+        "console",
+        lambda m: console.append(
+            {"type": m.type, "text": m.text, "url": (m.location or {}).get("url", "")}
+        ),
+    )
+    page.on(
+        "pageerror",
+        lambda e: console.append(
+            {"type": "pageerror", "text": f"{e}\n{getattr(e, 'stack', '')}", "url": ""}
+        ),
+    )
+    try:
+        yield Page(page, console)
+    finally:
+        page.close()

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hackathonrepo import NOTEBOOK, WORK, make_exercise
+
+from browser.pages import Page, is_from_nbops
 
 pytestmark = pytest.mark.browser
 
@@ -45,39 +45,6 @@ CARD = PANEL + " .nbops-hack-card"
 SCORE = PANEL + " button.nbops-hack-score"
 SUBMIT = PANEL + " button.nbops-hack-submit"
 DIALOG = ".jp-Dialog .nbops-submit-review"
-
-
-def _is_from_nbops(entry: dict[str, str]) -> bool:
-    return "nbops" in entry["text"].lower() or "nbops" in entry["url"].lower()
-
-
-@dataclass
-class Page:
-    page: Any  # playwright's Page
-    console: list[dict[str, str]]
-
-
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Page]:
-    """A new page, with what it logs to the console."""
-    page = browser.new_page()
-    console: list[dict[str, str]] = []
-    page.on(
-        "console",
-        lambda m: console.append(
-            {"type": m.type, "text": m.text, "url": (m.location or {}).get("url", "")}
-        ),
-    )
-    page.on(
-        "pageerror",
-        lambda e: console.append(
-            {"type": "pageerror", "text": f"{e}\n{getattr(e, 'stack', '')}", "url": ""}
-        ),
-    )
-    try:
-        yield Page(page, console)
-    finally:
-        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +129,7 @@ def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
 
 def _no_nbops_errors(tab: Page) -> None:
     errors = [
-        c for c in tab.console if c["type"] in ("error", "pageerror") and _is_from_nbops(c)
+        c for c in tab.console if c["type"] in ("error", "pageerror") and is_from_nbops(c)
     ]
     assert not errors, errors
 

@@ -29,13 +29,13 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+
+from browser.pages import Page, is_from_nbops
 
 pytestmark = pytest.mark.browser
 
@@ -87,39 +87,6 @@ def _write_notebooks(root: Path) -> None:
     nbformat.write(plain, root / PLAIN)
 
 
-def _is_from_nbops(entry: dict[str, str]) -> bool:
-    return "nbops" in entry["text"].lower() or "nbops" in entry["url"].lower()
-
-
-@dataclass
-class Page:
-    page: Any  # playwright's Page
-    console: list[dict[str, str]]
-
-
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Page]:
-    """A new page, with what it logs to the console."""
-    page = browser.new_page()
-    console: list[dict[str, str]] = []
-    page.on(
-        "console",
-        lambda m: console.append(
-            {"type": m.type, "text": m.text, "url": (m.location or {}).get("url", "")}
-        ),
-    )
-    page.on(
-        "pageerror",
-        lambda e: console.append(
-            {"type": "pageerror", "text": f"{e}\n{getattr(e, 'stack', '')}", "url": ""}
-        ),
-    )
-    try:
-        yield Page(page, console)
-    finally:
-        page.close()
-
-
 def _wait_notebook(page: Any, notebook: str) -> None:
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
     page.wait_for_function(
@@ -158,7 +125,7 @@ def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
         c
         for c in tab.console
         if c["type"] in ("error", "pageerror")
-        and _is_from_nbops(c)
+        and is_from_nbops(c)
         and not (expected and expected in c["text"])
     ]
     assert not errors, errors

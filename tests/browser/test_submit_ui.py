@@ -25,14 +25,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reviewrepo import AUTHOR, CHURN, WINE, git, make_review_repo, remote_branches
 
+from browser.pages import Page, is_from_nbops
 from nbops.review.submit import review_branch
 
 pytestmark = pytest.mark.browser
@@ -71,39 +70,6 @@ def team(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_review_repo(
         lab.root_dir / "team", lab.root_dir / "remote.git", notebooks=(WINE, CHURN, extra)
     )
-
-
-def _is_from_nbops(entry: dict[str, str]) -> bool:
-    return "nbops" in entry["text"].lower() or "nbops" in entry["url"].lower()
-
-
-@dataclass
-class Page:
-    page: Any  # playwright's Page
-    console: list[dict[str, str]]
-
-
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Page]:
-    """A new page, with what it logs to the console."""
-    page = browser.new_page()
-    console: list[dict[str, str]] = []
-    page.on(
-        "console",
-        lambda m: console.append(
-            {"type": m.type, "text": m.text, "url": (m.location or {}).get("url", "")}
-        ),
-    )
-    page.on(
-        "pageerror",
-        lambda e: console.append(
-            {"type": "pageerror", "text": f"{e}\n{getattr(e, 'stack', '')}", "url": ""}
-        ),
-    )
-    try:
-        yield Page(page, console)
-    finally:
-        page.close()
 
 
 def _open(page: Any, lab: Any, notebook: str) -> None:
@@ -174,7 +140,7 @@ def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
         c
         for c in tab.console
         if c["type"] in ("error", "pageerror")
-        and _is_from_nbops(c)
+        and is_from_nbops(c)
         and not (expected and expected in c["text"])
     ]
     assert not errors, errors
