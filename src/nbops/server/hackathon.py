@@ -35,18 +35,17 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbops.core.notebook import write_text_atomic
-from nbops.errors import ConflictError, NbopsError, NotFoundError, ToolError, UsageError
+from nbops.errors import ConflictError, NotFoundError, ToolError, UsageError
 from nbops.hackathon.config import CONFIG_NAME, Hackathon, load_hackathon
-from nbops.server.jobs import public_path, relative_text
+from nbops.server.jobs import public_path
 from nbops.server.requests import TEAM_NAME, ScoreRequest, Target
 from nbops.server.review import public
-from nbops.server.runs import KEEP, SHUTDOWN_S
+from nbops.server.runs import KEEP, SHUTDOWN_S, cli_error, prune_ended, relative_errors
 from nbops.server.runs import _detached as detached
 from nbops.server.runs import _drain as drain
 from nbops.server.runs import _environment as environment
@@ -187,15 +186,8 @@ class Scoring:
                 return None
         return None
 
-    @contextlib.contextmanager
-    def _relative_errors(self) -> Iterator[None]:
-        """Errors name files by their real path: make their text root-relative."""
-        try:
-            yield
-        except NbopsError as exc:
-            exc.message = relative_text(self.root, exc.message)
-            exc.hint = relative_text(self.root, exc.hint) if exc.hint else exc.hint
-            raise
+    def _relative_errors(self) -> contextlib.AbstractContextManager[None]:
+        return relative_errors(self.root)
 
     def _load(self, folder: Path) -> Hackathon:
         with self._relative_errors():
@@ -312,9 +304,7 @@ class Scoring:
         return snapshot
 
     def _prune(self) -> None:
-        finished = [k for k, j in self._jobs.items() if j.state != "running"]
-        for key in finished[: max(0, len(self._jobs) - self.keep)]:
-            del self._jobs[key]
+        prune_ended(self._jobs, self.keep)
 
     def _watch(self, job: ScoreJob, process: subprocess.Popen[bytes], h: Hackathon) -> None:
         out: list[bytes] = []
@@ -348,14 +338,9 @@ class Scoring:
                 self._busy.pop(job.folder, None)
 
     def _error(self, code: int, tail: list[str]) -> str:
-        """The CLI's one-line error (never a traceback: tracebacks are not its last lines)."""
-        for line in reversed(tail):
-            for prefix in _ERROR_PREFIXES:
-                if line.startswith(prefix):
-                    return relative_text(self.root, line[len(prefix) :])
-        if code < 0:
+        if code < 0 and not any(line.startswith(_ERROR_PREFIXES) for line in tail):
             return f"the scoring was stopped by signal {-code}"
-        return f"nbops hackathon status exited with code {code}"
+        return cli_error(self.root, code, tail, "nbops hackathon status", redacted=False)
 
     def _finish(
         self, job: ScoreJob, h: Hackathon, code: int, out: bytes, tail: list[str], timed_out: bool

@@ -139,6 +139,37 @@ class Job:
         }
 
 
+def prune_ended(jobs: dict[str, Any], keep: int) -> None:
+    """Forget the oldest ended jobs beyond ``keep`` (running ones always stay)."""
+    ended = [k for k, j in jobs.items() if j.state != "running"]
+    for key in ended[: max(0, len(jobs) - keep)]:
+        del jobs[key]
+
+
+@contextlib.contextmanager
+def relative_errors(root: Path) -> Iterator[None]:
+    """Errors name files by their real path: make their text relative to ``root``."""
+    try:
+        yield
+    except NbopsError as exc:
+        exc.message = relative_text(root, exc.message)
+        exc.hint = relative_text(root, exc.hint) if exc.hint else exc.hint
+        raise
+
+
+def cli_error(root: Path, code: int, tail: list[str], what: str, *, redacted: bool) -> str:
+    """An nbops subprocess's one-line error from the last lines of its stderr (never a
+    traceback: tracebacks are not its last lines), else how ``what`` ended."""
+    for line in reversed(tail):
+        for prefix in _ERROR_PREFIXES:
+            if line.startswith(prefix):
+                text = relative_text(root, line[len(prefix) :])
+                return redact(text) if redacted else text
+    if code < 0:
+        return f"{what} was stopped by signal {-code}"
+    return f"{what} exited with code {code}"
+
+
 def _interrupt(process: subprocess.Popen[bytes]) -> None:
     """The CLI's Ctrl-C: it stops its kernels, records what ran and exits 130."""
     try:
@@ -224,15 +255,8 @@ class Runs:
         self._closed = False
 
     # -- parameters --------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _relative_errors(self) -> Iterator[None]:
-        """Errors name the notebook by its real path: make their text root-relative."""
-        try:
-            yield
-        except NbopsError as exc:
-            exc.message = relative_text(self.root, exc.message)
-            exc.hint = relative_text(self.root, exc.hint) if exc.hint else exc.hint
-            raise
+    def _relative_errors(self) -> contextlib.AbstractContextManager[None]:
+        return relative_errors(self.root)
 
     def _read(self, target: Target) -> Any:
         from nbops.run.params import read_parameters
@@ -347,9 +371,7 @@ class Runs:
         return snapshot
 
     def _prune(self) -> None:
-        finished = [k for k, j in self._jobs.items() if j.state != "running"]
-        for key in finished[: max(0, len(self._jobs) - self.keep)]:
-            del self._jobs[key]
+        prune_ended(self._jobs, self.keep)
 
     # -- watching ----------------------------------------------------------------------------
     def _watch(self, job: Job, process: subprocess.Popen[bytes], workdir: Path) -> None:
@@ -408,14 +430,7 @@ class Runs:
         }
 
     def _error(self, code: int, tail: list[str]) -> str:
-        """The CLI's one-line error (never a traceback: tracebacks are not its last lines)."""
-        for line in reversed(tail):
-            for prefix in _ERROR_PREFIXES:
-                if line.startswith(prefix):
-                    return redact(relative_text(self.root, line[len(prefix) :]))
-        if code < 0:
-            return f"nbops run was stopped by signal {-code}"
-        return f"nbops run exited with code {code}"
+        return cli_error(self.root, code, tail, "nbops run", redacted=True)
 
     def _finish(self, job: Job, code: int, out: bytes, tail: list[str]) -> None:
         report = _report(out)
