@@ -128,9 +128,7 @@ def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
 
 
 def _no_nbops_errors(tab: Page) -> None:
-    errors = [
-        c for c in tab.console if c["type"] in ("error", "pageerror") and is_from_nbops(c)
-    ]
+    errors = [c for c in tab.console if c["type"] in ("error", "pageerror") and is_from_nbops(c)]
     assert not errors, errors
 
 
@@ -159,9 +157,7 @@ def test_hackathon_tab_score_reload_submit(
         assert "Not scored yet" in empty.inner_text()
         assert page.is_enabled(SCORE) and page.is_enabled(SUBMIT)
         assert page.get_attribute(PANEL + " .nbops-hack-status", "aria-live") == "polite"
-        label = page.evaluate(
-            "() => window.jupyterapp.commands.label('nbops:score-hackathon')"
-        )
+        label = page.evaluate("() => window.jupyterapp.commands.label('nbops:score-hackathon')")
         assert label == "Score My Hackathon Work (nbops)"
 
         # "Save now": the kernel's language_info may have marked the notebook changed, and
@@ -172,9 +168,10 @@ def test_hackathon_tab_score_reload_submit(
         page.click(SCORE)
         page.wait_for_selector(PANEL + " .nbops-hack-job[data-state='running']", timeout=T)
         assert page.is_disabled(SCORE)
-        assert page.get_attribute(
-            PANEL + " .nbops-hack-job [role=progressbar]", "aria-label"
-        ) == "Scoring team alpha"
+        assert (
+            page.get_attribute(PANEL + " .nbops-hack-job [role=progressbar]", "aria-label")
+            == "Scoring team alpha"
+        )
         assert "Scoring team alpha" in page.inner_text(PANEL + " .nbops-hack-status")
         assert page.is_visible(TAB + " .nbops-tab-badge")
         page.wait_for_selector(CARD + "[data-team='alpha']", timeout=SCORE_T)

@@ -50,20 +50,32 @@ META = {
 }
 
 
-def _card(team: str, scores: dict[str, float], *, failed: dict[str, str] | None = None,
-          required: bool = True, submitted: str, suggestion: str | None = None,
-          errors: tuple[str, ...] = ()) -> dict[str, Any]:
+def _card(
+    team: str,
+    scores: dict[str, float],
+    *,
+    failed: dict[str, str] | None = None,
+    required: bool = True,
+    submitted: str,
+    suggestion: str | None = None,
+    errors: tuple[str, ...] = (),
+) -> dict[str, Any]:
     failed = failed or {}
     components: list[dict[str, Any]] = []
     for cid, title, weight in COMPONENTS:
         score = None if cid in failed else scores.get(cid, 1.0)
-        components.append({
-            "id": cid, "title": title, "weight": weight, "score": score,
-            "points": round((score or 0.0) * weight, 2),
-            "status": "failed" if cid in failed else "ok",
-            "explanation": ("" if score is None else EXPLAIN[cid].format(f"{score:.0%}")),
-            "reason": failed.get(cid),
-        })
+        components.append(
+            {
+                "id": cid,
+                "title": title,
+                "weight": weight,
+                "score": score,
+                "points": round((score or 0.0) * weight, 2),
+                "status": "failed" if cid in failed else "ok",
+                "explanation": ("" if score is None else EXPLAIN[cid].format(f"{score:.0%}")),
+                "reason": failed.get(cid),
+            }
+        )
     return {
         "team": team,
         "source": {"kind": "branch", "ref": f"team/{team}", "commit": f"{team[:2]}3f9c1d0e8b7a6"},
@@ -80,28 +92,42 @@ def _card(team: str, scores: dict[str, float], *, failed: dict[str, str] | None 
 
 def _leaderboard() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     cards = [
-        _card("data-wranglers", {"lint": 0.85, "documentation": 0.75, "library": 0.6,
-                                 "tests": 0.8}, failed={"verify": "verify timed out after 600 s"},
-              submitted="2026-11-22T17:41:00+00:00",
-              errors=("tests/test_io.py was skipped: needs network",),
-              suggestion="Make verify pass: up to +10.0 points"),
-        _card("alpha", {"lint": 0.95, "library": 0.9, "tests": 0.8},
-              submitted="2026-11-22T17:03:00+00:00",
-              suggestion="Move more code into the library: up to +2.0 points"),
-        _card("notebook-ninjas", {"lint": 0.4, "documentation": 0.5, "library": 0.3,
-                                  "pipeline": 0.5, "tests": 0.4}, required=False,
-              submitted="2026-11-22T17:58:00+00:00",
-              suggestion="Move the notebook's code into a library: up to +14.0 points"),
+        _card(
+            "data-wranglers",
+            {"lint": 0.85, "documentation": 0.75, "library": 0.6, "tests": 0.8},
+            failed={"verify": "verify timed out after 600 s"},
+            submitted="2026-11-22T17:41:00+00:00",
+            errors=("tests/test_io.py was skipped: needs network",),
+            suggestion="Make verify pass: up to +10.0 points",
+        ),
+        _card(
+            "alpha",
+            {"lint": 0.95, "library": 0.9, "tests": 0.8},
+            submitted="2026-11-22T17:03:00+00:00",
+            suggestion="Move more code into the library: up to +2.0 points",
+        ),
+        _card(
+            "notebook-ninjas",
+            {"lint": 0.4, "documentation": 0.5, "library": 0.3, "pipeline": 0.5, "tests": 0.4},
+            required=False,
+            submitted="2026-11-22T17:58:00+00:00",
+            suggestion="Move the notebook's code into a library: up to +14.0 points",
+        ),
     ]
     totals = {c["team"]: c["total"] for c in cards}
     rounds = [
         ("2026-11-22T14:00:00+00:00", {"alpha": 38.5, "data-wranglers": 42.0}),
-        ("2026-11-22T16:00:00+00:00", {"alpha": 71.0, "data-wranglers": 58.0,
-                                       "notebook-ninjas": 31.5}),
+        (
+            "2026-11-22T16:00:00+00:00",
+            {"alpha": 71.0, "data-wranglers": 58.0, "notebook-ninjas": 31.5},
+        ),
         ("2026-11-22T18:00:00+00:00", totals),
     ]
-    history = [{"time": t, "team": team, "total": total}
-               for t, teams in rounds for team, total in teams.items()]
+    history = [
+        {"time": t, "team": team, "total": total}
+        for t, teams in rounds
+        for team, total in teams.items()
+    ]
     return cards, history
 
 
@@ -165,8 +191,9 @@ def test_leaderboard_page_from_file(browser: Any, tmp_path: Path) -> None:
 
         # -- self-contained: nothing but the file itself was requested
         assert requests and all(u.startswith("file://") for u in requests), requests
-        overflow = ("() => document.documentElement.scrollWidth"
-                    " - document.documentElement.clientWidth")
+        overflow = (
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert page.evaluate(overflow) <= 0
 
         page.evaluate("() => { window.scrollTo(0, 0); document.activeElement?.blur(); }")

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from browser.pages import save_until_clean
+
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "churn_classifier.ipynb"
@@ -86,15 +88,10 @@ def test_lint_panel_goto_and_fix_all(lab: Any, browser: Any, tmp_path: Path) -> 
         page.wait_for_selector(".nbops-lint-button", timeout=T)
         # the panel shows a one-cell placeholder until the file's content is in the model
         page.wait_for_function(READY_JS, timeout=60_000)
-        # the kernel may rewrite metadata.language_info (another Python than the one that
-        # saved the example) at any moment after it starts, which marks the document dirty:
-        # save until it stays clean, so that "dirty" below can only come from the fixes
-        for _ in range(5):
-            page.wait_for_timeout(1000)
-            if not page.evaluate(MODEL_JS)["dirty"]:
-                break
-            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-            page.wait_for_function(f"() => !({MODEL_JS})().dirty", timeout=T)
+        # the kernel may rewrite metadata.language_info at any moment after it starts, which
+        # marks the document dirty: save until it stays clean, so that "dirty" below can only
+        # come from the fixes
+        save_until_clean(page)
         # the panel is still closed (hidden): wait for the DOM state, not visibility
         page.wait_for_selector(
             ".nbops-panel .nbops-status[data-status='done']", state="attached", timeout=T

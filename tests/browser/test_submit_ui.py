@@ -25,14 +25,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reviewrepo import AUTHOR, CHURN, WINE, git, make_review_repo, remote_branches
 
-from browser.pages import Page, is_from_nbops
+from browser.pages import Page, is_from_nbops, save_until_clean
 from nbops.review.submit import review_branch
 
 pytestmark = pytest.mark.browser
@@ -85,28 +84,8 @@ def _open(page: Any, lab: Any, notebook: str) -> None:
         arg=notebook,
         timeout=T,
     )
-    # opening can normalise the model (cell ids, metadata) and mark it dirty a moment later,
-    # and submit takes the saved file: start every test from a saved, clean notebook
-    page.evaluate(
-        "() => { window.__nbopsSaved = false; window.jupyterapp.commands"
-        ".execute('docmanager:save').finally(() => { window.__nbopsSaved = true; }); }"
-    )
-    deadline = time.monotonic() + T / 1000
-    while True:
-        saved = page.evaluate(
-            "() => { const w = window.jupyterapp.shell.currentWidget;"
-            " return window.__nbopsSaved === true && !!w && !w.context.model.dirty; }"
-        )
-        if saved:
-            break
-        # a save can stop at one of JupyterLab's own questions (e.g. "File Changed" when the
-        # file on disk looks newer): answer it the way a user keeping their edit would
-        accept = page.query_selector(".jp-Dialog .jp-mod-accept")
-        if accept is not None and accept.is_visible():
-            accept.click()
-        elif time.monotonic() > deadline:
-            raise AssertionError("the notebook stayed unsaved after docmanager:save")
-        time.sleep(0.25)
+    # submit takes the saved file: start every test from a saved, clean notebook
+    save_until_clean(page, timeout=T / 1000)
 
 
 def _open_dialog(page: Any) -> None:
