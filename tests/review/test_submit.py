@@ -193,6 +193,115 @@ def test_a_diverged_review_branch_is_refused_never_forced(repo: Path, tmp_path: 
     assert git(repo.parent / "remote.git", "rev-parse", first.branch) == theirs  # untouched
 
 
+def _clone(repo: Path, where: Path, name: str) -> Path:
+    """Another teammate's clone of the remote, with their identity."""
+    subprocess.run(["git", "clone", "-q", str(repo.parent / "remote.git"), str(where)], check=True)
+    git(where, "config", "user.name", name)
+    git(where, "config", "user.email", f"{name.lower()}@example.com")
+    git(where, "checkout", "-q", "main")  # the bare remote's HEAD names no branch
+    return where
+
+
+def _commit_file(clone: Path, branch: str, name: str, text: str, message: str) -> str:
+    git(clone, "checkout", "-q", branch)
+    git(clone, "pull", "-q", "--ff-only", "origin", branch)
+    (clone / name).write_text(text)
+    git(clone, "add", name)
+    git(clone, "commit", "-qm", message)
+    git(clone, "push", "-q", "origin", branch)
+    return git(clone, "rev-parse", "HEAD")
+
+
+def test_a_base_that_moved_is_merged_into_the_review_branch(repo: Path, tmp_path: Path) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    assert not first.merged_base  # a new branch starts from the base
+    other = _clone(repo, tmp_path / "other", "Bo")
+    moved = _commit_file(other, "main", "CONTRIBUTING.md", "be kind\n", "contributing")
+    nb = repo / "wine_classifier.ipynb"
+    nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 0.5  #"))  # the user's own edit
+    before = snapshot(repo)
+    again = submit(nb)
+    assert again.merged_base and again.committed and again.pushed
+    assert snapshot(repo) == before  # the user's checkout: still untouched
+    remote = repo.parent / "remote.git"
+    # the branch now contains the moved base, and was only ever fast-forwarded
+    for ancestor in (moved, first.commit):
+        subprocess.run(["git", "-C", str(remote), "merge-base", "--is-ancestor", ancestor,
+                        again.branch], check=True)
+    merge = git(remote, "rev-parse", f"{again.branch}~1")
+    assert git(remote, "log", "-1", "--format=%P", merge).split() == [first.commit, moved]
+    assert "Merge origin/main into the review branch" in git(remote, "log", "-1", "--format=%s", merge)
+    assert git(remote, "log", "-1", "--format=%an", merge) == "Ana Lyst"
+    assert "C = 0.5" in git(remote, "show", f"{again.branch}:wine_classifier.ipynb")
+    assert git(remote, "show", f"{again.branch}:CONTRIBUTING.md") == "be kind"
+    # the pull request's diff is the submission alone
+    names = set(git(remote, "diff", "--name-only", f"main...{again.branch}").split())
+    assert names == {"wine_classifier.ipynb", "reviews/wine_classifier.md"}
+    # nothing new on either side: the next submit changes nothing
+    third = submit(nb)
+    assert not (third.merged_base or third.committed or third.pushed)
+
+
+def test_a_conflict_in_the_submitted_notebook_is_resolved_with_the_submission(
+    repo: Path, tmp_path: Path
+) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    other = _clone(repo, tmp_path / "other", "Bo")
+    nb_text = (other / "wine_classifier.ipynb").read_text()
+    _commit_file(other, "main", "wine_classifier.ipynb", nb_text.replace("C = 1.0  #", "C = 2.0  #"),
+                 "C = 2 on main")
+    nb = repo / "wine_classifier.ipynb"
+    nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 0.5  #"))
+    again = submit(nb)
+    assert again.merged_base and again.pushed and not again.warnings
+    remote = repo.parent / "remote.git"
+    submitted = git(remote, "show", f"{again.branch}:wine_classifier.ipynb")
+    assert "C = 0.5" in submitted and "C = 2.0" not in submitted and "<<<<<<<" not in submitted
+    # the merge (the notebook's conflict resolved), then the submission (the new report)
+    parents = git(remote, "log", "-1", "--format=%P", f"{again.branch}~1").split()
+    assert len(parents) == 2 and parents[0] == first.commit
+    with pytest.raises(subprocess.CalledProcessError):  # no merge left behind anywhere
+        git(repo, "rev-parse", "--verify", "--quiet", "MERGE_HEAD")
+
+
+def test_a_conflict_elsewhere_is_left_for_the_reviewers_with_a_warning(
+    repo: Path, tmp_path: Path
+) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    other = _clone(repo, tmp_path / "other", "Bo")
+    # a teammate changes pyproject.toml on the review branch, and main changes it otherwise
+    theirs = _commit_file(other, first.branch, "pyproject.toml", PYPROJECT + "# review\n", "on review")
+    _commit_file(other, "main", "pyproject.toml", PYPROJECT + "# main\n", "on main")
+    nb = repo / "wine_classifier.ipynb"
+    nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 0.5  #"))
+    again = submit(nb)
+    assert not again.merged_base and again.committed and again.pushed
+    assert any("conflicts in pyproject.toml" in w and "resolve it on the branch" in w
+               for w in again.warnings), again.warnings
+    remote = repo.parent / "remote.git"
+    assert git(remote, "rev-parse", f"{again.branch}~1") == theirs  # on top of theirs, no merge
+    assert git(remote, "show", f"{again.branch}:pyproject.toml").endswith("# review")
+    text = run_cli(repo, "submit", "wine_classifier.ipynb")
+    assert text.returncode == 0 and "note: origin/main has moved" in text.stdout, text.stdout
+
+
+def test_a_branch_merged_into_the_base_continues_from_the_base(repo: Path, tmp_path: Path) -> None:
+    first = submit(repo / "wine_classifier.ipynb")
+    other = _clone(repo, tmp_path / "other", "Bo")
+    git(other, "checkout", "-q", "main")
+    git(other, "merge", "-q", "--no-ff", "--no-edit", f"origin/{first.branch}")  # the PR merged
+    git(other, "push", "-q", "origin", "main")
+    merged = git(other, "rev-parse", "HEAD")
+    nb = repo / "wine_classifier.ipynb"
+    nb.write_text(nb.read_text().replace("C = 1.0  #", "C = 0.5  #"))
+    again = submit(nb)
+    assert again.merged_base and again.pushed
+    remote = repo.parent / "remote.git"
+    assert git(remote, "rev-parse", f"{again.branch}~1") == merged  # a fast-forward, one commit on top
+    assert git(remote, "diff", "--name-only", f"main...{again.branch}").split() == [
+        "reviews/wine_classifier.md", "wine_classifier.ipynb"]
+
+
 @pytest.mark.parametrize(
     ("setup", "error", "message"),
     [

@@ -633,6 +633,16 @@ export class SubmitView extends Widget {
         result.pushed ? `pushed to ${result.remote}` : `already in ${result.remote}`
       )
     );
+    if (result.merged_base) {
+      fact(
+        'Base',
+        el(
+          'span',
+          'nbops-submit-merged-base',
+          `${result.base} had moved: merged into the branch first`
+        )
+      );
+    }
     const review = el('span', 'nbops-submit-review-where');
     const pr = result.pull_request;
     if (pr) {

@@ -260,6 +260,8 @@ def cmd_submit(args: Any) -> int:
     state = "committed" if result.committed else "unchanged (already submitted)"
     out(f"branch {result.branch}: {state} at {short}; "
         + (f"pushed to {result.remote}\n" if result.pushed else f"already on {result.remote}\n"))
+    if result.merged_base:
+        out(f"  (merged {result.remote}/{result.base} into it first: the base had moved)\n")
     for name in result.files:
         out(f"  {name}\n")
     pr = result.pull_request

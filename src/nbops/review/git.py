@@ -61,7 +61,9 @@ class Git:
         if check and proc.returncode != 0:
             detail = _redact((proc.stderr or proc.stdout).strip().splitlines()[-1:][0]
                              if (proc.stderr or proc.stdout).strip() else "")
-            raise ToolError(f"git {args[0]} failed: {detail}".rstrip(": "))
+            verb = next((a for i, a in enumerate(args)
+                         if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
+            raise ToolError(f"git {verb} failed: {detail}".rstrip(": "))
         return proc
 
     def out(self, *args: str) -> str:

@@ -2,7 +2,8 @@
 
 The user's checkout is never touched: the submission is built in a temporary ``git worktree``
 started from the review branch (or the base branch the first time), committed there, and the
-branch ref is moved with a compare-and-swap. Nothing is force-pushed; a rejected push, an
+branch ref is moved with a compare-and-swap. A base that moved since the last submit is merged
+into the review branch first (never rebased). Nothing is force-pushed; a rejected push, an
 auth or network failure leaves the local branch for a retry. One submit at a time per
 repository (a lock in the git directory). The branch name is stable per notebook and author
 (``review/<notebook>-<7 hex>``), so submitting again adds a commit to the same branch and
@@ -76,6 +77,7 @@ class SubmitResult:
     compare_url: str | None = None
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    merged_base: bool = False  # the base had moved: merged into the branch by this submit
 
     def to_json(self) -> dict[str, Any]:
         pr = self.pull_request
@@ -86,6 +88,7 @@ class SubmitResult:
             "remote": self.remote,
             "commit": self.commit,
             "committed": self.committed,
+            "merged_base": self.merged_base,
             "pushed": self.pushed,
             "dry_run": self.dry_run,
             "files": list(self.files),
@@ -248,27 +251,26 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
         report = render_report(report_input)
         files[report_rel] = report.encode("utf-8")
         _no_secrets(files)
-        commit, committed = start, False
+        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
         with (
             tempfile.TemporaryDirectory(prefix="nbops-submit-") as tmp,
             git.worktree(Path(tmp) / "wt", start) as wt,
         ):
-            for name_rel, content in files.items():
-                target = Path(tmp) / "wt" / name_rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
+            folder = Path(tmp) / "wt"
+            merged = _merge_base(wt, folder, identity, base_commit, f"{remote}/{base}", files,
+                                 warnings)
+            _write(folder, files)
             wt.run(["add", "--", *files])
             if wt.run(["diff", "--cached", "--quiet"], check=False).returncode != 0:
                 body = (f"{title}\n\nSubmitted for review by {name} <{email}> with nbops "
                         f"{__version__}.\n\nNotebook: {rel}\nGate: passed "
                         f"({sum(c.status == 'pass' for c in gate.checks)} checks)\n")
-                wt.run(["-c", f"user.name={name}", "-c", f"user.email={email}",
-                        "commit", "--quiet", "--no-verify", "-F", "-"], input=body)
-                commit, committed = wt.out("rev-parse", "HEAD"), True
+                wt.run([*identity, "commit", "--quiet", "--no-verify", "-F", "-"], input=body)
+            commit = wt.out("rev-parse", "HEAD")
         result = SubmitResult(
             notebook=rel, branch=branch, base=base, remote=remote, commit=commit,
-            committed=committed, pushed=False, files=sorted(files), report_path=report_rel,
-            gate=gate, warnings=warnings, dry_run=opts.dry_run,
+            committed=commit != start, pushed=False, files=sorted(files), report_path=report_rel,
+            gate=gate, warnings=warnings, dry_run=opts.dry_run, merged_base=merged,
         )
         if opts.dry_run:
             return result
@@ -292,6 +294,46 @@ def _params(read: Any, nb: Any) -> Any:
         return read(nb) if nb.is_python else None
     except NbopsError:
         return None
+
+
+def _write(folder: Path, files: Mapping[str, bytes], only: Sequence[str] | None = None) -> None:
+    for name_rel in files if only is None else only:
+        target = folder / name_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(files[name_rel])
+
+
+def _merge_base(wt: Git, folder: Path, identity: list[str], base_commit: str, label: str,
+                files: Mapping[str, bytes], warnings: list[str]) -> bool:
+    """Bring a base that moved since the last submit into the review branch (a merge commit,
+    or a fast-forward when the branch was merged already), so that the pull request shows no
+    conflicts and the submission is checked against today's base. Never a rebase: the branch
+    is never rewritten. Conflicts only in files the submission writes anyway are resolved with
+    the submission's content; any other conflict is left for the reviewers, with a warning."""
+    if wt.run(["merge-base", "--is-ancestor", base_commit, "HEAD"], check=False).returncode == 0:
+        return False  # the base has not moved (or the branch starts from it)
+    message = f"Merge {label} into the review branch (nbops submit)"
+    proc = wt.run([*identity, "merge", "--ff", "--no-verify", "--no-edit", "--quiet",
+                   "-m", message, base_commit], check=False)
+    if proc.returncode == 0:
+        return True
+    conflicted = (wt.maybe("diff", "--name-only", "--diff-filter=U") or "").splitlines()
+    if conflicted and all(name in files for name in conflicted):
+        _write(folder, files, conflicted)  # the submission replaces them: its content wins
+        wt.run(["add", "--", *conflicted])
+        wt.run([*identity, "commit", "--quiet", "--no-verify", "--no-edit"])
+        return True
+    wt.run(["merge", "--abort"], check=False)
+    others = [name for name in conflicted if name not in files]
+    said = (proc.stderr or proc.stdout).strip().splitlines()
+    why = (f"it conflicts in {', '.join(others[:5])}" if others
+           else said[-1] if said else "git merge failed")
+    warnings.append(
+        f"{label} has moved since the branch was made and could not be merged into it "
+        f"({why}): the pull request will show the conflict; resolve it on the branch "
+        "(git merge) and submit again"
+    )
+    return False
 
 
 def _start(git: Git, local: str | None, remote: str | None, base: str, branch: str) -> str:
