@@ -116,3 +116,45 @@ def test_a_dying_kernel_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "kernel stopped" in proc.stderr and "analysis.ipynb" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+VOLATILE = """
+# %% tags=parameters
+n = 3
+# %% [markdown]
+## Collect
+# %%
+import time
+stamp = time.time_ns()
+names = list({"alpha", "beta", "gamma", "delta", "epsilon", "zeta"})
+# %% [markdown]
+## Count
+# %%
+count = len(names) * n
+"""
+
+
+def test_ignore_leaves_a_volatile_value_out_and_sets_compare_in_one_order(tmp_path: Path) -> None:
+    write_notebook(VOLATILE, tmp_path)
+    plain = verify(tmp_path, "--format", "json")
+    assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert statuses(report(plain))["collect.stamp"] == "differs"
+    # both the kernel and the pipeline run with PYTHONHASHSEED=0: a list made from a set of
+    # strings comes out in the same order on both sides
+    assert statuses(report(plain))["collect.names"] == "equal"
+    proc = verify(tmp_path, "--ignore", "stamp")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if " stamp " in x)
+    assert "ignored (--ignore)" in line
+    assert proc.stdout.rstrip().endswith("equivalent: 2 equal, 1 ignored")
+    qualified = verify(tmp_path, "--ignore", "collect.stamp", "--format", "json")
+    assert qualified.returncode == 0 and statuses(report(qualified))["collect.stamp"] == "ignored"
+
+
+def test_ignore_of_an_unknown_name_is_refused_before_any_kernel_starts(tmp_path: Path) -> None:
+    write_notebook(VOLATILE, tmp_path)
+    proc = verify(tmp_path, "--ignore", "stmp")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--ignore stmp: no step output or result has this name" in proc.stderr
+    assert "collect.stamp" in proc.stderr and "Traceback" not in proc.stderr
+    assert not proc.stdout  # nothing ran, nothing compared

@@ -55,6 +55,9 @@ def register(sub: Any) -> None:
     ver.add_argument("--timeout", type=float, default=600.0,
                      help="seconds each run may take (default 600)")
     ver.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    ver.add_argument("--ignore", action="append", default=[], metavar="NAME",
+                     help="a step output or result not to compare, NAME or STEP.NAME (a value "
+                     "that changes every run: a timestamp, a temporary folder); repeatable")
     ver.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     ver.set_defaults(handler=cmd_verify)
 
@@ -131,6 +134,7 @@ def cmd_verify(args: Any) -> int:
         atol=args.atol,
         timeout=args.timeout,
         kernel=args.kernel,
+        ignore=tuple(args.ignore),
     )
     result = verify(args.notebook, options)
     data = result.to_dict()
@@ -156,7 +160,7 @@ def cmd_verify(args: Any) -> int:
         if stop is not None:
             first = stop.error.splitlines()[0] if stop.error else ""
             out(f"the {label} stops in step {stop.step or '(before the first step)'}: {first}\n")
-    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("equal", "differs", "not comparable", "not run")}
+    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("equal", "differs", "not comparable", "not run", "ignored")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     if result.equivalent:
         note = " (both stop at the same step with the same error: fix the notebook so it runs top to bottom)" if result.notebook_stop else ""

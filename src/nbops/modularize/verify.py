@@ -31,7 +31,7 @@ from nbops.modularize.compare import compare_values
 
 __all__ = ["OutputCheck", "VerifyOptions", "VerifyResult", "verify"]
 
-Status = Literal["equal", "differs", "not comparable", "not run"]
+Status = Literal["equal", "differs", "not comparable", "not run", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class VerifyOptions:
     atol: float = 1e-9
     timeout: float = 600.0
     kernel: str | None = None
+    # step outputs/results not compared (values that change every run): NAME or STEP.NAME
+    ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             path=path,
             hint=f"the parameters cell defines: {', '.join(sorted(known)) or 'none'}",
         )
+    _check_ignored(path, plan.plan.steps, options.ignore)
     notebook_dir = path.resolve().parent
     with tempfile.TemporaryDirectory(prefix="nbops-verify-") as tmp_name:
         tmp = Path(tmp_name)
@@ -294,6 +297,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             kernel_name=kernel,
             timeout=options.timeout,
             label=str(path),
+            env={"PYTHONHASHSEED": "0"},  # as the pipeline's: the same order of sets of strings
         )
         notebook_stop = None
         if execution.failure is not None:
@@ -316,6 +320,20 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
         return result
 
 
+def _check_ignored(path: Path, steps: Any, ignore: tuple[str, ...]) -> None:
+    """Every ``--ignore`` names a step output or result (NAME or STEP.NAME), before any run."""
+    names = {n for step in steps for n in (*step.outputs, *step.results)}
+    qualified = {f"{step.name}.{n}" for step in steps for n in (*step.outputs, *step.results)}
+    unknown = [name for name in ignore if name not in names and name not in qualified]
+    if unknown:
+        raise UsageError(
+            f"--ignore {unknown[0]}: no step output or result has this name",
+            path=path,
+            hint="the compared names are: " + (", ".join(sorted(qualified)[:20]) or "none")
+            + (" ..." if len(qualified) > 20 else ""),
+        )
+
+
 def _compare(
     steps: list[dict[str, Any]], nb_dir: Path, pipe_dir: Path, module: str, options: VerifyOptions
 ) -> list[OutputCheck]:
@@ -336,6 +354,9 @@ def _compare(
         names = list(step["outputs"]) + list(step["results"])
         original, generated = originals[i], pipelines[i]
         for name in names:
+            if name in options.ignore or f"{step['name']}.{name}" in options.ignore:
+                checks.append(OutputCheck(step["name"], name, "ignored", "--ignore"))
+                continue
             if original is None or generated is None:
                 who = (
                     "neither run reached this step"

@@ -10,6 +10,7 @@ never race for TCP ports.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -77,6 +78,18 @@ def _failure(nb: Any) -> CellFailure | None:
     return None
 
 
+def _with_env(base: Any, extra: Mapping[str, str]) -> Any:
+    """A kernel manager class whose kernels get ``extra`` in their environment (papermill
+    gives no way to pass ``env`` down to ``start_kernel``)."""
+
+    class _EnvKernelManager(base):  # type: ignore[misc]
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["env"] = {**(kw.get("env") or os.environ), **extra}
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return _EnvKernelManager
+
+
 def execute_notebook(
     source: Path | Any,
     output: Path,
@@ -86,8 +99,11 @@ def execute_notebook(
     kernel_name: str | None = None,
     timeout: float | None = None,
     label: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Execution:
     """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``.
+
+    ``env``: variables set in the kernel's environment on top of this process's.
 
     A cell error is returned as ``failure`` (the partial output is written); a kernel that
     cannot start, dies or times out raises ``ToolError``.
@@ -104,7 +120,8 @@ def execute_notebook(
     kernel = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
     logging.getLogger("papermill").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="nbops-kernel-") as sockets:
-        km = AsyncKernelManager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
+        manager = AsyncKernelManager if not env else _with_env(AsyncKernelManager, env)
+        km = manager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
         with _ACTIVE_LOCK:
             _ACTIVE.add(km)
         try:
