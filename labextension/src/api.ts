@@ -342,3 +342,16 @@ export async function startScore(request: IScoreRequest): Promise<IScoreJob> {
 export function getScoreJob(id: string): Promise<IScoreJob> {
   return requestAPI<IScoreJob>(`hackathon/jobs/${encodeURIComponent(id)}`, FRESH_GET);
 }
+
+/**
+ * Stop a running scoring job: the server stops its process and everything it started, and
+ * answers once it has ended (200, the job: `cancelled`, no scorecard saved), so the checkout
+ * can be scored again at once. A job that has ended comes back unchanged; 403 without the
+ * right to write files.
+ */
+export function cancelHackathonJob(id: string): Promise<IScoreJob> {
+  return requestAPI<IScoreJob>(`hackathon/jobs/${encodeURIComponent(id)}`, {
+    ...NO_BUSTER,
+    method: 'DELETE'
+  });
+}

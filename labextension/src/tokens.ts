@@ -345,6 +345,8 @@ export interface ISubmitResult {
   commit: string | null;
   /** False: the branch already had exactly this content. */
   committed: boolean;
+  /** The base had moved since the last submit and was merged into the branch first. */
+  merged_base: boolean;
   pushed: boolean;
   dry_run: boolean;
   files: string[];

@@ -8,6 +8,8 @@ committed. One test drives the flow (the steps share the exercise's saved scorec
 - a notebook outside the exercise: no Hackathon tab;
 - the team's notebook: the Hackathon tab appears, with the team's name and "not scored yet"
   (and "Save now" when the notebook has unsaved changes: scoring reads the saved files);
+- "Score now" -> the scoring's progress -> "Stop": the job shows as stopped, no scorecard,
+  "Score now" is enabled again;
 - "Score now" -> the scoring's progress (aria-live status, a progress bar, the button
   disabled) -> the scorecard: the total out of 100, 7 components, the suggestion;
 - the page is reloaded -> the scorecard is still shown (the server saved it);
@@ -44,6 +46,7 @@ PANEL = ".nbops-panel:not(.lm-mod-hidden) .nbops-hackathon-panel:not(.lm-mod-hid
 CARD = PANEL + " .nbops-hack-card"
 SCORE = PANEL + " button.nbops-hack-score"
 SUBMIT = PANEL + " button.nbops-hack-submit"
+STOP = PANEL + " .nbops-hack-job[data-state='running'] button.nbops-hack-stop"
 DIALOG = ".jp-Dialog .nbops-submit-review"
 
 
@@ -132,7 +135,7 @@ def _no_nbops_errors(tab: Page) -> None:
     assert not errors, errors
 
 
-def test_hackathon_tab_score_reload_submit(
+def test_hackathon_tab_score_stop_reload_submit(
     lab: Any, exercise: Path, tab: Page, tmp_path: Path
 ) -> None:
     page = tab.page
@@ -163,6 +166,23 @@ def test_hackathon_tab_score_reload_submit(
         # "Save now": the kernel's language_info may have marked the notebook changed, and
         # scoring reads the saved files
         _save_if_unsaved(page)
+
+        # -- Score now, then Stop: the job shows as stopped, no card, Score now again
+        page.click(SCORE)
+        page.wait_for_selector(STOP, timeout=T)
+        assert page.is_disabled(SCORE) and page.is_enabled(STOP)
+        page.click(STOP)
+        stopped = page.wait_for_selector(PANEL + " .nbops-hack-job[data-state='cancelled']",
+                                         timeout=T)  # fmt: skip
+        assert "Scoring stopped" in stopped.inner_text()
+        assert "stopped by the user" in stopped.inner_text()
+        assert page.inner_text(PANEL + " .nbops-hack-status") == "Scoring stopped."
+        assert page.is_enabled(SCORE) and page.inner_text(SCORE) == "Score now"
+        assert page.query_selector(PANEL + " button.nbops-hack-stop") is None
+        assert page.is_visible(PANEL + " .nbops-hack-empty")  # no scorecard
+        assert page.query_selector(PANEL + " .nbops-hack-stop-error") is None
+        assert not (exercise / ".nbops" / "hackathon" / "status" / "alpha.json").exists()
+        assert not page.is_visible(TAB + " .nbops-tab-badge")
 
         # -- Score now: progress, then the scorecard
         page.click(SCORE)

@@ -173,8 +173,10 @@ async def test_paths_outside_the_root_and_missing_notebooks(
     assert (await api("GET", HACKATHON, params={"path": "ex/missing.ipynb"})).status == 404
     assert (await api("POST", SCORE, {"path": "ex/missing.ipynb"})).status == 404
     assert (await api("GET", HACKATHON, params={"path": "ex/hackathon.toml"})).status == 400
-    unknown = await api("GET", "nbops/hackathon/jobs/0123abcd")
-    assert unknown.status == 404 and unknown.body["error"] == "NotFoundError"
+    for method in ("GET", "DELETE"):
+        unknown = await api(method, "nbops/hackathon/jobs/0123abcd")
+        assert unknown.status == 404 and unknown.body["error"] == "NotFoundError", method
+        assert "no such scoring job" in unknown.body["message"]
 
 
 async def test_unauthenticated_requests_get_403(api: Api, exercise: Path) -> None:
@@ -182,6 +184,7 @@ async def test_unauthenticated_requests_get_403(api: Api, exercise: Path) -> Non
         ("GET", HACKATHON, None, {"path": TOY}),
         ("POST", SCORE, {"path": TOY}, None),
         ("GET", "nbops/hackathon/jobs/abc", None, None),
+        ("DELETE", "nbops/hackathon/jobs/abc", None, None),
     ]
     for method, path, body, query in calls:
         for headers in ({}, {"Authorization": "token wrong-token"}):
@@ -226,6 +229,8 @@ async def test_score_saves_the_card_and_a_second_score_waits(
     assert json.loads(saved.read_text(encoding="utf-8")) == card
     assert git(exercise, "status", "--porcelain") == ""  # .nbops/ is ignored by the exercise
 
+    ended = await api("DELETE", f"nbops/hackathon/jobs/{job['id']}")  # ended: left as it is
+    assert ended.status == 200 and ended.body == job
     body = await info(api)  # what a page reload shows
     assert body["card"] == card and body["job"] == job
     assert str(root) not in json.dumps(body)
@@ -281,6 +286,73 @@ def _scorers(folder: Path) -> list[int]:
     return [pid for pid in found if _alive(pid)]
 
 
+def _group(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry.parent.name))
+    return found
+
+
+def _gone(live: Callable[[], list[int]], timeout: float = 5.0) -> list[int]:
+    """What ``live`` still finds once SIGKILL has had time to land (it is asynchronous: a
+    killed process may take a moment to exit), at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (found := live()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+async def test_stop_ends_the_scoring_at_once_and_frees_the_checkout(
+    api: Api, exercise: Path, jp_serverapp: Any
+) -> None:
+    saved = exercise / ".nbops" / "hackathon" / "status"
+    reply = await api("POST", SCORE, {"path": TOY})
+    assert reply.status == 202, reply.body
+    job = reply.body["job"]
+    [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
+    process = app.state.scoring._jobs[job["id"]].process
+    assert process is not None
+    deadline = time.monotonic() + 60
+    while not _scorers(exercise):  # stopped once `status` has started the team's scorer
+        assert time.monotonic() < deadline and process.poll() is None, "no scorer started"
+        await asyncio.sleep(0.1)
+    assert _group(process.pid)
+
+    started = time.monotonic()
+    reply = await api("DELETE", f"nbops/hackathon/jobs/{job['id']}")
+    assert reply.status == 200, reply.body
+    stopped = reply.body
+    assert time.monotonic() - started < 15
+    assert (stopped["id"], stopped["state"], stopped["card"]) == (job["id"], "cancelled", None)
+    assert stopped["ended"] and "stopped by the user" in stopped["error"], stopped
+    assert "server stopped" not in stopped["error"]  # that is close()'s text
+    assert process.poll() is not None and not _alive(process.pid)
+    assert _gone(lambda: _scorers(exercise) + _group(process.pid)) == []  # the whole group
+    assert not saved.exists()  # no scorecard for a stopped scoring
+    assert (await api("GET", f"nbops/hackathon/jobs/{job['id']}")).body == stopped
+    assert (await info(api))["job"] == stopped  # what a page reload shows
+    # stopped already: answered unchanged
+    again = await api("DELETE", f"nbops/hackathon/jobs/{job['id']}")
+    assert again.status == 200 and again.body == stopped
+
+    # the checkout is free at once: a new scoring starts (and is stopped too)
+    other = await api("POST", SCORE, {"path": TOY})
+    assert other.status == 202, other.body
+    assert other.body["job"]["id"] != job["id"] and other.body["job"]["state"] == "running"
+    second = await api("DELETE", f"nbops/hackathon/jobs/{other.body['job']['id']}")
+    assert second.status == 200 and second.body["state"] == "cancelled", second.body
+    assert not saved.exists()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path: Path) -> None:
@@ -304,7 +376,7 @@ def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path
         "and was stopped"
     )
     assert process.poll() is not None
-    assert _scorers(folder) == []  # the whole process group went
+    assert _gone(lambda: _scorers(folder)) == []  # the whole process group went
     assert not (folder / ".nbops" / "hackathon" / "status").exists()
     # the checkout is free again; closing stops a running scoring at once
     second = scoring.start(ScoreRequest(target=target, team="beta"))
@@ -313,7 +385,8 @@ def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path
     scoring.close()
     assert other.poll() is not None and not _alive(other.pid)
     stopped = scoring.job(second["id"])
-    assert stopped["state"] == "cancelled" and "stopped" in stopped["error"]
+    assert stopped["state"] == "cancelled"
+    assert stopped["error"] == "the Jupyter server stopped while the work was being scored"
 
 
 @pytest.mark.slow
@@ -387,6 +460,16 @@ class TestRestrictedUser:
         assert refused.status == 403 and refused.body["error"] == "Forbidden"
         assert "not authorized to score" in refused.body["message"]
         assert not (exercise / ".nbops").exists()
+
+    async def test_may_stop_a_scoring_only_with_write(
+        self, api: Api, exercise: Path, authorizer: type[Authorizer]
+    ) -> None:
+        reply = await api("DELETE", "nbops/hackathon/jobs/0123abcd")
+        if authorizer is ReadOnly:  # stopping one is a write, as cancelling a run
+            assert reply.status == 403 and reply.body["error"] == "Forbidden"
+            assert "not authorized to stop a scoring" in reply.body["message"]
+        else:
+            assert reply.status == 404 and reply.body["error"] == "NotFoundError"
 
 
 def test_git_is_not_needed_to_read_the_exercise(tmp_path: Path) -> None:

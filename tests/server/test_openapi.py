@@ -252,8 +252,8 @@ async def test_every_documented_answer_is_real_and_matches(
         m.setattr(nbops.review.checks, "check_notebook", _raise(RuntimeError("boom")))
         await expect(500, "POST", check, wine)
 
-    # the Hackathon tab: an exercise checked out on team/alpha; a real scoring starts (the
-    # server stops it at the end), a second one for the same checkout is refused
+    # the Hackathon tab: an exercise checked out on team/alpha; a real scoring starts, a
+    # second one for the same checkout is refused, then it is stopped
     hackathon, score = "nbops/hackathon", "nbops/hackathon/score"
     toy = {"path": f"ex/{NOTEBOOK}"}
     make_exercise(root / "ex")
@@ -263,8 +263,10 @@ async def test_every_documented_answer_is_real_and_matches(
     scoring_job = f"nbops/hackathon/jobs/{started.body['job']['id']}"
     await expect(409, "POST", score, toy)
     await expect(200, "GET", scoring_job)
-    await expect(403, "GET", scoring_job, auth=False)
-    await expect(404, "GET", "nbops/hackathon/jobs/nope")
+    await expect(200, "DELETE", scoring_job)
+    for method in ("GET", "DELETE"):
+        await expect(403, method, scoring_job, auth=False)
+        await expect(404, method, "nbops/hackathon/jobs/nope")
     await expect(400, "GET", hackathon, params={"path": "notes.txt"})
     await expect(403, "GET", hackathon, params=toy, auth=False)
     await expect(403, "GET", hackathon, params={"path": "../x.ipynb"})
@@ -278,11 +280,12 @@ async def test_every_documented_answer_is_real_and_matches(
     with monkeypatch.context() as m:
         m.setattr(Scoring, "start", _raise(ToolError("cannot start the scoring: no processes")))
         await expect(502, "POST", score, toy)
-        for name in ("info", "start", "job"):
+        for name in ("info", "start", "job", "cancel"):
             m.setattr(Scoring, name, _raise(RuntimeError("boom")))
         await expect(500, "GET", hackathon, params=toy)
         await expect(500, "POST", score, toy)
         await expect(500, "GET", scoring_job)
+        await expect(500, "DELETE", scoring_job)
 
     documented = {
         (path, verb.upper(), status)

@@ -11,6 +11,10 @@
  * - "Score now" asks the server to score the checkout (`POST nbops/hackathon/score`: a
  *   separate process with the exercise's time limit; it runs the team's tests and notebook);
  *   `HackathonModel` polls it. Disabled while a scoring runs; errors in plain words.
+ * - "Stop", next to a running scoring's progress, stops it (`DELETE
+ *   nbops/hackathon/jobs/{id}`: the server stops the whole process, saves no card and answers
+ *   once it has ended); the model is then asked again, so the job shows as stopped and
+ *   "Score now" is back.
  * - "Submit for review" runs the submit command on the notebook: the review gate, then the
  *   team's pull request in the exercise repository.
  *
@@ -28,6 +32,9 @@
  *                                                   files); "Save now"
  *   .nbops-hack-job[data-state][data-job-id]        the scoring under way (role=progressbar
  *                                                   inside), or how the last one ended
+ *     button.nbops-hack-stop                        "Stop" (a running scoring; "Stopping…"
+ *                                                   and disabled once clicked)
+ *   .nbops-hack-stop-error[data-error][data-status]    "Stop" was refused
  *   .nbops-hack-start-error[data-error][data-status]   "Score now" was refused
  *   .nbops-hack-empty                               "not scored yet"
  *   .nbops-hack-card[data-team][data-total][data-required-passed]   the scorecard
@@ -42,7 +49,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { isMissingEndpoint, type NbopsApiError } from '../api';
+import { cancelHackathonJob, isMissingEndpoint, toApiError, type NbopsApiError } from '../api';
 import type { HackathonModel } from '../hackathon';
 import type { IHackathonInfo, IScoreComponent, IScoreJob, IScorecard } from '../tokens';
 import { button, el } from './dom';
@@ -552,7 +559,8 @@ export class HackathonPanel extends Widget {
     this._submit.disabled = this._options.model.current === null;
 
     // the scoring under way, or how the last one ended (drawn again only when that changes)
-    const signature = job ? JSON.stringify([job.id, job.state, job.error]) : '';
+    const stopping = job !== null && this._stopping.has(job.id);
+    const signature = job ? JSON.stringify([job.id, job.state, job.error, stopping]) : '';
     if (this._jobBox.dataset.signature !== signature) {
       this._jobBox.dataset.signature = signature;
       this._jobBox.replaceChildren();
@@ -568,6 +576,12 @@ export class HackathonPanel extends Widget {
     if (state.startError) {
       this._startErrorBox.append(
         hackathonErrorNode(state.startError, 'score', 'nbops-hack-start-error')
+      );
+    }
+    const stopError = job ? this._stopErrors.get(job.id) : undefined;
+    if (stopError) {
+      this._startErrorBox.append(
+        hackathonErrorNode(stopError, 'stop the scoring', 'nbops-hack-stop-error')
       );
     }
   }
@@ -586,7 +600,17 @@ export class HackathonPanel extends Widget {
         el('span', 'nbops-hack-job-title', `Scoring team ${job.team}…`)
       );
       this._elapsed = el('span', 'nbops-hack-elapsed');
-      top.append(this._elapsed);
+      const stopping = this._stopping.has(job.id);
+      const stop = button(
+        'jp-mod-warn nbops-hack-stop',
+        stopping ? 'Stopping…' : 'Stop',
+        'Stop this scoring: the process and everything it started are stopped, no scorecard ' +
+          'is saved (the last one stays)'
+      );
+      stop.disabled = stopping;
+      stop.setAttribute('aria-label', `Stop scoring team ${job.team}`);
+      stop.addEventListener('click', () => void this._stopScore(job));
+      top.append(this._elapsed, stop);
       this._tick(job);
       const bar = el('div', 'nbops-hack-progress');
       bar.setAttribute('role', 'progressbar');
@@ -603,7 +627,9 @@ export class HackathonPanel extends Widget {
       return node;
     }
     this._elapsed = null;
-    node.setAttribute('role', 'alert');
+    if (job.state !== 'cancelled') {
+      node.setAttribute('role', 'alert'); // a stop is announced by the status line
+    }
     const title =
       job.state === 'done'
         ? 'Scored, with a note'
@@ -755,6 +781,8 @@ export class HackathonPanel extends Widget {
   private _renderStatus(starting: boolean, job: IScoreJob | null, card: IScorecard | null): void {
     if (starting) {
       this._setStatus('Starting the scoring…');
+    } else if (job?.state === 'running' && this._stopping.has(job.id)) {
+      this._setStatus(`Stopping the scoring of team ${job.team}…`);
     } else if (job?.state === 'running') {
       this._setStatus(`Scoring team ${job.team}…`);
     } else if (job?.state === 'error') {
@@ -814,6 +842,31 @@ export class HackathonPanel extends Widget {
     await this._options.model.score(path, info.team ? null : team);
   }
 
+  /**
+   * "Stop": the server answers once the scoring has ended; then the model asks again, as a
+   * reload would, so every notebook of the checkout shows the job stopped.
+   */
+  private async _stopScore(job: IScoreJob): Promise<void> {
+    const path = this._path();
+    if (!path || this._stopping.has(job.id)) {
+      return;
+    }
+    this._stopping.add(job.id);
+    this._stopErrors.delete(job.id);
+    this._render();
+    try {
+      await cancelHackathonJob(job.id);
+    } catch (reason) {
+      this._stopErrors.set(job.id, toApiError(reason));
+    }
+    try {
+      await this._options.model.load(path);
+    } finally {
+      this._stopping.delete(job.id);
+      this._render();
+    }
+  }
+
   private _options: IHackathonPanelOptions;
   private _notebook!: HTMLElement;
   private _refresh!: HTMLButtonElement;
@@ -833,6 +886,9 @@ export class HackathonPanel extends Widget {
   private _watched: NotebookPanel | null = null;
   /** The team chosen by hand per exercise folder (a checkout not on a team branch). */
   private _chosen = new Map<string, string>();
+  /** Jobs whose "Stop" is under way, and why a "Stop" was refused (by job id). */
+  private _stopping = new Set<string>();
+  private _stopErrors = new Map<string, NbopsApiError>();
   private _available = false;
   private _running = false;
   private _availableChanged = new Signal<this, boolean>(this);

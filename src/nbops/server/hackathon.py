@@ -15,8 +15,11 @@ of the exercise's ``timeout`` plus :data:`EXTRA_S`; over it, the whole group is 
 the job is an error saying so. One scoring at a time per checkout (a second one is a 409).
 The card of a job that ends well is saved as ``<exercise>/.nbops/hackathon/status/<team>.json``
 (the exercise's ``.gitignore`` leaves ``.nbops/`` out), so a page reload shows it again.
+:meth:`Scoring.cancel` is the user's Stop (``DELETE /nbops/hackathon/jobs/{id}``): the whole
+group is stopped the same way, the job ends ``cancelled`` with no card saved, and the checkout
+is free to be scored again as soon as it answers; a job that has ended is answered unchanged.
 :meth:`Scoring.close` stops every job when the server stops, as :class:`~nbops.server.runs.Runs`
-does for runs.
+does for runs (``cancelled`` too, with its own text).
 
 Answers carry no path of the server's: the exercise folder is root-relative and the server
 root is taken out of every text of a card (:func:`nbops.server.review.public`).
@@ -60,6 +63,12 @@ STOP_GRACE_S = 5.0  # after SIGTERM to the scorer's group, before a kill
 _DRAIN_S = 5.0  # how long the pipes may stay open after the process exited
 _TAIL = 40  # stderr lines kept for an error message
 _ERROR_PREFIXES = ("nbops: error: ", "nbops: internal error: ")  # cli.main's one-line errors
+_STOP_JOIN_S = 2 * _DRAIN_S + 1.0  # after the group is stopped, for the watcher to end the job
+# a cancelled job's error, by who stopped it (ScoreJob.cancelled)
+_STOPPED = {
+    "user": "the scoring was stopped by the user before it finished; no scorecard was saved",
+    "server": "the Jupyter server stopped while the work was being scored",
+}
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +90,7 @@ class ScoreJob:
     error: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     watcher: threading.Thread | None = field(default=None, repr=False)
-    cancelled: bool = False
+    cancelled: str | None = None  # who stopped it: "user" (cancel) or "server" (close)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -360,7 +369,7 @@ class Scoring:
             self._busy.pop(job.folder, None)
             if job.cancelled:
                 job.state = "cancelled"
-                job.error = "the Jupyter server stopped while the work was being scored"
+                job.error = _STOPPED[job.cancelled]
             elif timed_out:
                 job.state = "error"
                 job.error = (
@@ -376,14 +385,38 @@ class Scoring:
                 job.error = self._error(code, tail)
 
     # -- reading and stopping ----------------------------------------------------------------
+    def _job(self, job_id: str) -> ScoreJob:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFoundError(
+                "no such scoring job on this server",
+                hint="GET /nbops/hackathon?path=... shows the newest one",
+            )
+        return job
+
     def job(self, job_id: str) -> dict[str, Any]:
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                raise NotFoundError(
-                    "no such scoring job on this server",
-                    hint="GET /nbops/hackathon?path=... shows the newest one",
-                )
+            return self._job(job_id).to_json()
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Stop a running job (the user's Stop): SIGTERM to its process group, then a kill; the
+        watcher ends it ``cancelled`` and saves no card. Returns the job once it has ended (it
+        waits for that, a few seconds at most), so the checkout can be scored again at once.
+        A job that has ended is returned unchanged."""
+        with self._lock:
+            job = self._job(job_id)
+            process, watcher = job.process, job.watcher
+            if process is None:  # ended
+                return job.to_json()
+            stop = not job.cancelled and process.poll() is None
+            if stop:
+                job.cancelled = "user"
+        if stop:
+            _stop(process, self.grace)
+        # also when it was being stopped already, or exited just now: answer how it ended
+        if watcher is not None and watcher.ident is not None:  # (started: start() is done)
+            watcher.join(_STOP_JOIN_S)
+        with self._lock:
             return job.to_json()
 
     def close(self, timeout: float = SHUTDOWN_S) -> None:
@@ -392,7 +425,7 @@ class Scoring:
             self._closed = True
             running = [(j, j.process) for j in self._jobs.values() if j.process is not None]
             for job, _ in running:
-                job.cancelled = True
+                job.cancelled = job.cancelled or "server"
         deadline = time.monotonic() + timeout
         for _, process in running:
             _stop(process, max(0.5, min(self.grace, deadline - time.monotonic())))

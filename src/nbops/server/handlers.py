@@ -411,12 +411,21 @@ class HackathonScoreHandler(NbopsHandler):
 
 
 class HackathonJobHandler(NbopsHandler):
-    """``GET /nbops/hackathon/jobs/{id}``: one scoring job (its card once it is done)."""
+    """``GET /nbops/hackathon/jobs/{id}``: one scoring job (its card once it is done);
+    ``DELETE``: stop it (the tab's Stop)."""
 
     @web.authenticated
     @allowed("read", "contents")
     async def get(self, id: str) -> None:
         await self.reply(self.state.scoring.job(id))
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def delete(self, id: str) -> None:
+        if not await self._may_write():
+            raise web.HTTPError(403, "not authorized to stop a scoring")
+        # it waits (in the pool) for the process group to go: the answer is the ended job
+        await self.reply(await self.state.jobs.run(self.state.scoring.cancel, id))
 
 
 class FallbackHandler(NbopsHandler):
