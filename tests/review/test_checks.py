@@ -209,6 +209,27 @@ def test_the_cli_exit_codes_and_formats() -> None:
     assert "secrets" not in {c["id"] for c in json.loads(skipped.stdout)["checks"]}
 
 
+@pytest.mark.parametrize("marker", ["metadata", "legacy-cell"])
+def test_a_folder_skips_the_executed_copies_nbops_run_wrote(marker: str, tmp_path: Path) -> None:
+    wine = json.loads((EXAMPLES / "wine_classifier.ipynb").read_text(encoding="utf-8"))
+    (tmp_path / "wine_classifier.ipynb").write_text(json.dumps(wine), encoding="utf-8")
+    copy = json.loads(json.dumps(wine))
+    if marker == "metadata":  # what nbops run writes now
+        copy["metadata"]["nbops"] = {"executed_from": "wine_classifier.ipynb"}
+    else:  # the tagged first cell of executed copies written before
+        copy["cells"].insert(0, {"cell_type": "code", "execution_count": None, "id": "nbopsrun",
+                                 "metadata": {"tags": ["nbops-run"]}, "outputs": [],
+                                 "source": "import os"})
+    (tmp_path / "nbops-runs").mkdir()
+    (tmp_path / "nbops-runs" / "20261122-wine.ipynb").write_text(json.dumps(copy), encoding="utf-8")
+    proc = nbops("check", str(tmp_path), "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["notebooks"] == 1 and doc["summary"]["skipped"] == 1, doc["summary"]
+    (skipped,) = doc["skipped"]
+    assert skipped["notebook"].endswith("20261122-wine.ipynb")
+    assert "an executed copy written by nbops run" in skipped["reason"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -31,7 +31,10 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> MlflowTracker:
 @pytest.fixture
 def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Journal:
     """A journal as a kernel under ``nbops run`` sees it (the API's caches reset)."""
-    monkeypatch.delenv("NBOPS_RUN_ID", raising=False)
+    # empty, not deleted: active_run_id() caches the id it finds in os.environ (as it does in a
+    # kernel), and monkeypatch only undoes a variable it has set; a deleted one would leak
+    # into every later test of this worker (and into the subprocesses they start)
+    monkeypatch.setenv("NBOPS_RUN_ID", "")
     monkeypatch.setenv(DIR_ENV, str(tmp_path / "journal"))
     monkeypatch.setenv(PARAMS_ENV, json.dumps({"alpha": "0.5"}))
     monkeypatch.setattr(tracking_api, "_writers", {})

@@ -251,3 +251,74 @@ def test_metrics_reach_the_store_while_the_notebook_still_runs(tmp_path: Path) -
     tags = client(root).get_run(run["run_id"]).data.tags  # type: ignore[attr-defined]
     assert tags["nbops.output"] == str(executed.resolve())
     assert not list((root / "nbops-runs" / "live").glob(".*journal"))  # cleaned up
+
+
+ENV_NOTEBOOK = """
+# %% tags=parameters
+x = 1
+# %%
+import os
+import nbops
+nbops.log_param("store_seen", os.environ["MLFLOW_TRACKING_URI"].endswith("team-store.db"))
+nbops.log_param("stale_run_id", os.environ.get("NBOPS_RUN_ID", "unset"))
+"""
+
+
+def test_the_kernel_gets_the_run_in_its_environment_and_the_executed_copy_shows_none_of_it(
+    tmp_path: Path,
+) -> None:
+    """The tracking URI (which may hold credentials) and the journal's path reach the kernel
+    through its environment, never through a cell of the executed notebook (an artifact)."""
+    root = project(tmp_path)
+    (root / "env.ipynb").write_text(notebook_from_snippet(ENV_NOTEBOOK).dumps())
+    store = tmp_path / "elsewhere" / "team-store.db"
+    store.parent.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    env.update({"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "NBOPS_RUN_ID": "stale-from-the-shell"})
+    proc = subprocess.run([sys.executable, "-m", "nbops", "run", "env.ipynb"], cwd=root,
+                          capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"tracking store: {store}" in proc.stdout  # where the runs really went
+    from mlflow.tracking import MlflowClient
+
+    (record,) = MlflowClient(tracking_uri=f"sqlite:///{store}").search_runs(
+        [e.experiment_id for e in MlflowClient(tracking_uri=f"sqlite:///{store}").search_experiments()]
+    )
+    assert record.data.params["store_seen"] == "True"
+    assert record.data.params["stale_run_id"] == "unset"  # the shell's stale id never reached it
+    (executed,) = (root / "nbops-runs" / "env").glob("*.ipynb")
+    text = executed.read_text()
+    assert str(store.parent) not in text and ".journal" not in text and "NBOPS_RUN_DIR" not in text
+    doc = json.loads(text)
+    assert doc["metadata"]["nbops"]["executed_from"] == "env.ipynb"
+    assert len(doc["cells"]) == 2  # the notebook's own cells (no -p: papermill injects none)
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("http://127.0.0.1:{port}", "cannot reach the MLflow tracking server http://127.0.0.1:"),
+        ("https://ana:s3cret@127.0.0.1:{port}/mlflow", "https://ana:***@127.0.0.1:"),
+        ("mongo://somewhere/db", "has a scheme MLflow does not know (mongo:)"),
+        ("sqlite:///{folder}", "is a folder, not a database file"),
+    ],
+    ids=["no-server", "password-hidden", "unknown-scheme", "folder"],
+)
+def test_a_tracking_uri_that_cannot_work_is_refused_before_any_kernel(
+    uri: str, message: str, tmp_path: Path
+) -> None:
+    import socket
+
+    root = project(tmp_path)
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "NBOPS_RUN")) and "proxy" not in k.lower()}
+    env["MLFLOW_TRACKING_URI"] = uri.format(port=port, folder=tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "nbops", "run", "toy.ipynb"], cwd=root,
+                          capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and "MLFLOW_TRACKING_URI" in proc.stderr
+    assert "s3cret" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+    assert not (root / "nbops-runs").exists()  # nothing ran

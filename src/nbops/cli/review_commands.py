@@ -95,12 +95,14 @@ def _changed_notebooks(ref: str) -> set[str]:
 def _generated(path: Path) -> str | None:
     """Why ``path`` is not a notebook to review when nbops wrote it (a slim notebook from
     ``nbops modularize``, an executed copy from ``nbops run``), else None."""
-    from nbops.run.runner import RUN_TAG
+    from nbops.run.runner import EXECUTED_FROM_KEY, RUN_TAG
 
     try:
         doc = json.loads(path.read_bytes())
         source = doc["metadata"].get("nbops", {}).get("generated_from")
-        ran = any(RUN_TAG in (c.get("metadata", {}).get("tags") or []) for c in doc["cells"])
+        ran = bool(doc["metadata"].get("nbops", {}).get(EXECUTED_FROM_KEY)) or any(
+            RUN_TAG in (c.get("metadata", {}).get("tags") or []) for c in doc["cells"]
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # unreadable or odd: the gate reports it
     if source:

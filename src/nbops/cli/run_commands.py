@@ -185,7 +185,12 @@ def cmd_run(args: Any) -> int:
                 out(f"         executed notebook: {r.output}\n")
         if parent:
             out(f"sweep run: {parent}\n")
-        out(f"tracking store: {settings.project_root / '.nbops'}  (nbops ui to browse it)\n")
+        from nbops.run.tracking import default_tracking_uri, describe_store
+
+        uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+        local = uri.startswith("sqlite:///")
+        out(f"tracking store: {describe_store(uri)}"
+            + ("  (nbops ui to browse it)\n" if local else "\n"))
     if interrupted:
         return 130
     return 0 if all(r.status == "FINISHED" for r in outcomes) else 1

@@ -78,13 +78,19 @@ def _failure(nb: Any) -> CellFailure | None:
     return None
 
 
-def _with_env(base: Any, extra: Mapping[str, str]) -> Any:
-    """A kernel manager class whose kernels get ``extra`` in their environment (papermill
-    gives no way to pass ``env`` down to ``start_kernel``)."""
+def _with_env(base: Any, extra: Mapping[str, str | None]) -> Any:
+    """A kernel manager class whose kernels get ``extra`` in their environment (None: the
+    variable is removed); papermill gives no way to pass ``env`` down to ``start_kernel``."""
 
     class _EnvKernelManager(base):  # type: ignore[misc]
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-            kw["env"] = {**(kw.get("env") or os.environ), **extra}
+            env = dict(kw.get("env") or os.environ)
+            for key, value in extra.items():
+                if value is None:
+                    env.pop(key, None)
+                else:
+                    env[key] = value
+            kw["env"] = env
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return _EnvKernelManager
@@ -99,11 +105,11 @@ def execute_notebook(
     kernel_name: str | None = None,
     timeout: float | None = None,
     label: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> Execution:
     """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``.
 
-    ``env``: variables set in the kernel's environment on top of this process's.
+    ``env``: variables set in the kernel's environment on top of this process's (None: removed).
 
     A cell error is returned as ``failure`` (the partial output is written); a kernel that
     cannot start, dies or times out raises ``ToolError``.

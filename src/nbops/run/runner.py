@@ -35,7 +35,9 @@ __all__ = [
     "run_sweep",
 ]
 
-RUN_TAG = "nbops-run"  # the injected cell that hands the run id to the kernel
+EXECUTED_FROM_KEY = "executed_from"  # metadata.nbops of an executed copy: the notebook that ran
+RUN_TAG = "nbops-run"  # the cell that marked executed copies before EXECUTED_FROM_KEY
+
 RUNS_FOLDER = "nbops-runs"  # executed notebooks, under the project (visible: Jupyter hides dot folders)
 
 
@@ -82,20 +84,6 @@ def _tracker(settings: RunSettings) -> Any:
 
     uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
     return MlflowTracker(uri)
-
-
-def _run_cell(journal_env: Mapping[str, str], uri: str, params_json: str) -> Any:
-    import nbformat
-
-    lines = [
-        "# nbops: this run is tracked; nbops.log_metric(...) writes into it",
-        "import os",
-        *(f"os.environ[{k!r}] = {v!r}" for k, v in journal_env.items()),
-        f"os.environ['NBOPS_RUN_PARAMS'] = {params_json!r}",
-        f"os.environ['MLFLOW_TRACKING_URI'] = {uri!r}",
-        "os.environ.pop('NBOPS_RUN_ID', None)",
-    ]
-    return nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [RUN_TAG]})
 
 
 _html_lock = threading.Lock()
@@ -210,9 +198,10 @@ def run_notebook(
     from nbops.run.execute import ORIGINAL_INDEX_KEY
     from nbops.run.journal import Journal
     from nbops.run.lineage import frozen_requirements, lineage_tags
-    from nbops.run.tracking import default_tracking_uri, stringify_param
+    from nbops.run.tracking import check_store_uri, default_tracking_uri, stringify_param
 
     uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+    check_store_uri(uri)  # before any kernel starts
     nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = settings.runs_dir / notebook.stem
@@ -238,10 +227,17 @@ def run_notebook(
     output = out_dir / f"{stamp}-{token}.ipynb"
     for index, cell in enumerate(nb.cells):
         cell.metadata[ORIGINAL_INDEX_KEY] = index
+    # marks the executed copy (nbops check skips it in folders)
+    nb.metadata.setdefault("nbops", {})[EXECUTED_FROM_KEY] = notebook.name
     stored = {str(k): stringify_param(v) for k, v in parameters.items()}
-    run_cell = _run_cell(journal.env(), uri, json.dumps(stored))
-    run_cell.metadata[ORIGINAL_INDEX_KEY] = None
-    nb.cells.insert(0, run_cell)
+    # what the kernel's nbops.log_* need, in its environment (not in a cell: the executed
+    # notebook is an artifact, and a tracking URI can carry credentials)
+    kernel_env: dict[str, str | None] = {
+        **journal.env(),
+        "NBOPS_RUN_PARAMS": json.dumps(stored),
+        "MLFLOW_TRACKING_URI": uri,
+        "NBOPS_RUN_ID": None,
+    }
     try:
         execution = execute_notebook(
             nb,
@@ -251,6 +247,7 @@ def run_notebook(
             kernel_name=settings.kernel,
             timeout=settings.timeout,
             label=str(notebook),
+            env=kernel_env,
         )
     except NbopsError as exc:
         opened, run_id = tracking.finish()
@@ -381,7 +378,9 @@ def run_sweep(
     the running kernels stop, finished runs stay, unfinished ones are marked KILLED.
     """
     from nbops.run.lineage import lineage_tags
+    from nbops.run.tracking import check_store_uri, default_tracking_uri
 
+    check_store_uri(settings.tracking_uri or default_tracking_uri(settings.project_root))
     opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
     tracker_future: Future[Any] = opening.submit(_tracker, settings)
 
@@ -519,8 +518,9 @@ def run_pipeline(
     from nbops.modularize import ModularizeOptions, modularize
     from nbops.run.journal import Journal, write_run_id
     from nbops.run.lineage import lineage_tags
-    from nbops.run.tracking import default_tracking_uri
+    from nbops.run.tracking import check_store_uri, default_tracking_uri
 
+    check_store_uri(settings.tracking_uri or default_tracking_uri(settings.project_root))
     plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
     module_file = plan.module_file
     if not module_file.path.exists():

@@ -65,8 +65,10 @@ __all__ = [
     "RunStatus",
     "Tracker",
     "TrackerRegistry",
+    "check_store_uri",
     "default_artifact_root",
     "default_tracking_uri",
+    "describe_store",
     "import_mlflow",
     "mlflow_client",
     "stringify_param",
@@ -123,6 +125,71 @@ def default_tracking_uri(project_root: Path) -> str:
 def default_artifact_root(project_root: Path) -> str:
     """``<root>/.nbops/mlartifacts`` as a ``file:`` URI: where the embedded store's artifacts go."""
     return (Path(project_root).resolve() / ".nbops" / "mlartifacts").as_uri()
+
+
+# schemes MLflow 3 opens itself; plugins add theirs through the entry point group below
+_KNOWN_SCHEMES = frozenset({
+    "", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
+    "databricks-uc", "uc",
+})
+_STORE_PLUGINS = "mlflow.tracking_store"
+
+
+def describe_store(uri: str) -> str:
+    """``uri`` as nbops shows it: a local store's path; any password in a URL hidden."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    db = _sqlite_path(uri)
+    if db is not None:
+        return str(db)
+    parts = urlsplit(uri)
+    if parts.password:
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    return uri
+
+
+def check_store_uri(uri: str, *, timeout: float = 3.0) -> None:
+    """Refuse a tracking URI that cannot work, before any kernel starts (MLflow itself is
+    imported later, in the background, and would only say so after the notebook ran).
+
+    Checked without MLflow: the scheme is one MLflow or an installed plugin knows; a local
+    SQLite store is not a folder; an ``http(s)`` server answers a TCP connection (skipped
+    when a proxy is configured for it: only the proxy can reach it then).
+    """
+    import socket
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies, proxy_bypass
+
+    shown = describe_store(uri)
+    hint = (f"fix or unset {TRACKING_URI_ENV} (unset: the project's own store in .nbops/), "
+            "then run again")
+    scheme = urlsplit(uri).scheme.lower().split("+", 1)[0]
+    if len(scheme) == 1:  # a Windows drive letter: a path
+        scheme = ""
+    if scheme not in _KNOWN_SCHEMES:
+        from importlib.metadata import entry_points
+
+        if scheme not in {ep.name for ep in entry_points(group=_STORE_PLUGINS)}:
+            raise UsageError(f"the MLflow tracking URI {shown} has a scheme MLflow does not "
+                             f"know ({scheme}:)", hint=hint)
+    db = _sqlite_path(uri)
+    if db is not None and db.is_dir():
+        raise UsageError(f"the MLflow tracking store {shown} is a folder, not a database file",
+                         hint=hint)
+    if scheme in ("http", "https"):
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        if getproxies().get(scheme) and not proxy_bypass(host):
+            return
+        port = parts.port or (443 if scheme == "https" else 80)
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot reach the MLflow tracking server {shown}: {exc.strerror or exc}",
+                hint=f"start it (mlflow server), check the address, or {hint[0].lower()}{hint[1:]}",
+            ) from None
 
 
 def _sqlite_path(uri: str) -> Path | None:

@@ -1,0 +1,42 @@
+"""What every test shares: no test leaves nbops' or MLflow's variables behind in os.environ.
+
+A leaked ``NBOPS_RUN_ID`` once reached, through a later test of the same worker, the generated
+tests a subprocess ran (they logged into a run that did not exist): which test leaked depended
+on how the tests were spread over the workers. This guard makes the leaking test fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+_WATCHED = ("NBOPS_", "MLFLOW_")
+# set once per process on purpose: nbops turns MLflow's telemetry off when it imports MLflow
+_PROCESS_WIDE = frozenset({"MLFLOW_DISABLE_TELEMETRY"})
+
+
+def _watched() -> dict[str, str]:
+    return {
+        k: v for k, v in os.environ.items() if k.startswith(_WATCHED) and k not in _PROCESS_WIDE
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_environment() -> Iterator[None]:
+    before = _watched()
+    yield
+    after = _watched()
+    if after == before:
+        return
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    for key in changed:  # put it back, so that one leak fails one test, not the ones after it
+        if key in before:
+            os.environ[key] = before[key]
+        else:
+            os.environ.pop(key, None)
+    pytest.fail(
+        f"the test changed os.environ and did not undo it: {', '.join(changed)} "
+        "(use monkeypatch.setenv, which undoes what it sets)"
+    )
