@@ -141,7 +141,8 @@ export class HackathonModel {
   }
 
   /**
-   * Score the notebook's checkout as `team` (default: the one of its `team/<name>` branch).
+   * Score the notebook as `team` (default: its folder team, else the one of its checkout's
+   * `team/<name>` branch).
    * Resolves with the job, or `null` when the server refused (`startError` says why).
    */
   async score(path: string, team?: string | null): Promise<IScoreJob | null> {

@@ -575,7 +575,10 @@ export interface IScoreJob {
 /** `GET nbops/hackathon?path=P` (every field null when the notebook is in no exercise). */
 export interface IHackathonInfo {
   exercise: IHackathonExercise | null;
-  /** The team of the checkout's `team/<name>` branch. */
+  /**
+   * The team whose `folder` holds the notebook, else the one of the checkout's
+   * `team/<name>` branch.
+   */
   team: string | null;
   /** The checkout's current branch. */
   branch: string | null;
@@ -589,7 +592,10 @@ export interface IHackathonInfo {
 export interface IScoreRequest {
   /** A notebook of the exercise checkout (root-relative). */
   path: string;
-  /** Score as this team (default: the checkout's `team/<name>` branch). */
+  /**
+   * Score as this team (default: the notebook's folder team, else the checkout's
+   * `team/<name>` branch).
+   */
   team?: string | null;
 }
 

@@ -123,6 +123,42 @@ async def test_on_main_there_is_no_team_and_scoring_asks_which(
     assert unknown.status == 400 and "unknown field" in unknown.body["message"]
 
 
+async def test_a_team_that_works_in_a_folder_is_found_and_scored_from_it(
+    api: Api, root: Path
+) -> None:
+    """Teams as folders of one repository (as in examples/hackathon), not branches: the
+    notebook's folder names the team, and the scorer scores that folder."""
+    from hackathonrepo import WORK
+
+    from nbops.core.snippets import notebook_from_snippet
+
+    ex = make_exercise(root / "ex", team=None)  # everyone on main
+    toml = ex / "hackathon.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "[teams.alpha]\n" in text
+    toml.write_text(text.replace("[teams.alpha]\n", '[teams.alpha]\nfolder = "submissions/alpha"\n'),
+                    encoding="utf-8")
+    mine = ex / "submissions" / "alpha" / NOTEBOOK
+    mine.parent.mkdir(parents=True)
+    mine.write_text(notebook_from_snippet(WORK).dumps(), encoding="utf-8")
+    path = f"ex/submissions/alpha/{NOTEBOOK}"
+
+    body = await info(api, path)
+    assert (body["team"], body["branch"]) == ("alpha", "main")
+    assert (await info(api))["team"] is None  # the starting notebook belongs to no team
+
+    reply = await api("POST", SCORE, {"path": path})
+    assert reply.status == 202, reply.body
+    job = await finished(api, reply.body["job"])
+    assert job["state"] == "done" and job["team"] == "alpha", job
+    card = job["card"]
+    assert card["source"]["kind"] == "folder", card["source"]
+    assert card["source"]["ref"] == "submissions/alpha", card["source"]
+    docs = next(c for c in card["components"] if c["id"] == "documentation")
+    assert docs["score"] and docs["score"] > 0.5, docs  # the team's documented notebook, not the start
+    assert (await info(api, path))["card"] == card
+
+
 async def test_a_notebook_outside_any_exercise(api: Api, root: Path, exercise: Path) -> None:
     body = await info(api, "sub/churn.ipynb")
     assert body == {"exercise": None, "team": None, "branch": None, "card": None, "job": None}

@@ -3,8 +3,8 @@
  * most, "Score now" and "Submit for review", for a notebook of a hackathon exercise
  * (docs/hackathon.md). The sidebar shows the tab only for such notebooks (`availableChanged`).
  *
- * - The team is the checkout's `team/<name>` branch; on another branch a team is chosen from
- *   the exercise's list (else: switch branches).
+ * - The team is the one whose folder holds the notebook, else the checkout's `team/<name>`
+ *   branch; otherwise a team is chosen from the exercise's list (else: switch branches).
  * - The scorecard: the total out of 100 with a bar, each component (title, points of its
  *   weight, a bar of its score, how it was measured or why it failed), notes, when it was
  *   scored; the suggestion ("what would raise it most") highlighted above it.

@@ -3,9 +3,10 @@
 :meth:`Scoring.info` finds the exercise a notebook belongs to (the nearest ``hackathon.toml``
 at or above it, never above the server root), reads it (a broken one is the
 :class:`~nbops.errors.ConfigError` of :func:`nbops.hackathon.config.load_hackathon`: 400), and
-tells the team the checkout works for as ``nbops hackathon status`` does (its branch
-``team/<name>``, else none), with the scorecard the server saved for that team last and the
-checkout's newest scoring job.
+tells the team the notebook belongs to (the team whose ``folder`` in ``hackathon.toml`` holds
+it, else the one of the checkout's branch ``team/<name>``, as ``nbops hackathon status``
+does), with the scorecard the server saved for that team last and the checkout's newest
+scoring job. A folder team is scored from its folder, a branch team from the checkout.
 
 Scoring runs participants' code (their tests, their notebook, their pipeline), so it never
 runs in the server process: :meth:`Scoring.start` runs ``python -m nbops hackathon status
@@ -147,6 +148,15 @@ def _team_of(h: Hackathon, branch: str | None) -> str | None:
     return name if TEAM_NAME.fullmatch(name) else None
 
 
+def _folder_team(h: Hackathon, file: Path) -> str | None:
+    """The team whose ``folder`` (hackathon.toml) holds ``file``: teams that work in folders of
+    one repository rather than on branches."""
+    for team in h.teams:
+        if team.folder and file.is_relative_to((h.root / team.folder).resolve()):
+            return team.name
+    return None
+
+
 def _card(out: bytes) -> dict[str, Any] | None:
     """The scorecard ``nbops hackathon status --format json`` printed, if any."""
     text = out.decode("utf-8", "replace")
@@ -231,7 +241,7 @@ class Scoring:
             return {"exercise": None, "team": None, "branch": None, "card": None, "job": None}
         h = self._load(folder)
         branch = _branch(folder)
-        team = _team_of(h, branch)
+        team = _folder_team(h, target.file) or _team_of(h, branch)
         with self._lock:
             job = next((j.to_json() for j in reversed(self._jobs.values()) if j.folder == folder),
                        None)  # fmt: skip
@@ -258,7 +268,7 @@ class Scoring:
         team = req.team
         if team is None:
             branch = _branch(folder)
-            team = _team_of(h, branch)
+            team = _folder_team(h, req.target.file) or _team_of(h, branch)
         if team is None:
             where = f"on branch {branch}" if branch else "not on a branch"
             raise UsageError(
@@ -285,8 +295,14 @@ class Scoring:
                     hint=f"wait for it to finish: GET /nbops/hackathon/jobs/{running}",
                 )
             self._busy[folder] = job.id  # reserved before the process starts
-        argv = [sys.executable, "-m", "nbops", "hackathon", "status", "--format", "json",
-                "--team", team]  # fmt: skip
+        # a team that works in a folder is scored from it; a branch team from the checkout
+        known = h.team(team)
+        source = (h.root / known.folder).resolve() if known and known.folder else folder
+        if not source.is_relative_to(self.root):
+            raise UsageError(f"team {team}'s folder {known and known.folder} is outside the "
+                             "server's root", hint=f"fix the folder of team {team} in {CONFIG_NAME}")
+        argv = [sys.executable, "-m", "nbops", "hackathon", "status", str(source),
+                "--format", "json", "--team", team]  # fmt: skip
         try:
             process = subprocess.Popen(  # an argument list of our own making, no shell
                 argv,
