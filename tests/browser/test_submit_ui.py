@@ -310,6 +310,9 @@ def test_submit_pushes_the_review_branch_to_the_remote(
         assert page.is_enabled(GO)  # try again
 
         hook.unlink()
+        # the user's checkout as it is before the submit (JupyterLab's own save may have
+        # changed the notebook: the kernelspec or language_info of this machine's kernel)
+        before = (git(team, "status", "--porcelain"), (team / "wine_classifier.ipynb").read_bytes())
         page.click(GO)
         progress = page.wait_for_selector(f"{DIALOG} .nbops-submit-progress", timeout=T)
         assert "pushing to origin" in progress.inner_text()
@@ -338,7 +341,9 @@ def test_submit_pushes_the_review_branch_to_the_remote(
         assert "First version for review." in report and "## Review gate: passed" in report
         names = set(git(remote, "diff", "--name-only", "main", branch).split())
         assert names == {"wine_classifier.ipynb", "reviews/wine_classifier.md"}
-        assert git(team, "status", "--porcelain", "--", "wine_classifier.ipynb") == ""
+        # the submit left the user's checkout as it was, byte for byte
+        after = (git(team, "status", "--porcelain"), (team / "wine_classifier.ipynb").read_bytes())
+        assert after == before
 
         page.click(".jp-Dialog .jp-Dialog-footer button.jp-mod-reject")
         page.wait_for_selector(DIALOG, state="detached", timeout=T)
