@@ -163,6 +163,19 @@ export class HackathonModel {
     return job;
   }
 
+  /**
+   * Stop a running scoring (`DELETE nbops/hackathon/jobs/{id}`: the server answers once it
+   * has ended), then ask again, as a reload would, so every notebook of the checkout shows
+   * the job stopped. Rejects with the API error when the server refused; asks again anyway.
+   */
+  async cancel(path: string, jobId: string): Promise<void> {
+    try {
+      await api.cancelHackathonJob(jobId);
+    } finally {
+      await this.load(path);
+    }
+  }
+
   dispose(): void {
     if (this._disposed) {
       return;

@@ -301,8 +301,9 @@ def test_the_scorer_is_a_separate_process_without_the_token(
     target = Target(file=folder / NOTEBOOK, name=f"ex/{NOTEBOOK}")
     job = scoring.start(ScoreRequest(target=target))
     assert seen["argv"] == [
-        sys.executable, "-m", "nbops", "hackathon", "status", "--format", "json", "--team", "alpha",
-    ]  # fmt: skip
+        sys.executable, "-m", "nbops", "hackathon", "status", str(folder), "--format", "json",
+        "--team", "alpha",
+    ]  # fmt: skip  (a branch team: the checkout itself)
     assert seen["cwd"] == folder and "shell" not in seen
     assert "JUPYTER_TOKEN" not in seen["env"]
     assert seen.get("start_new_session") is True  # its own process group, killed as one

@@ -49,7 +49,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { cancelHackathonJob, isMissingEndpoint, toApiError, type NbopsApiError } from '../api';
+import { isMissingEndpoint, toApiError, type NbopsApiError } from '../api';
 import type { HackathonModel } from '../hackathon';
 import type { IHackathonInfo, IScoreComponent, IScoreJob, IScorecard } from '../tokens';
 import { button, el } from './dom';
@@ -855,12 +855,9 @@ export class HackathonPanel extends Widget {
     this._stopErrors.delete(job.id);
     this._render();
     try {
-      await cancelHackathonJob(job.id);
+      await this._options.model.cancel(path, job.id);
     } catch (reason) {
       this._stopErrors.set(job.id, toApiError(reason));
-    }
-    try {
-      await this._options.model.load(path);
     } finally {
       this._stopping.delete(job.id);
       this._render();
