@@ -1,4 +1,5 @@
-"""The nbops panel as plain ipywidgets: the running notebook's lint findings, in sections.
+"""The nbops panel as plain ipywidgets: the running notebook's lint findings, modularize and
+submit for review, in sections.
 
 For front ends without the JupyterLab extension (classic Notebook, VS Code)::
 
@@ -6,9 +7,11 @@ For front ends without the JupyterLab extension (classic Notebook, VS Code)::
     panel()                      # or panel("path/to/notebook.ipynb")
 
 The panel is a header (which notebook, and how it was found: see :mod:`nbops.widgets.locate`)
-over a list of sections: lint, then submit for review (:mod:`nbops.widgets.submit`).
-It lints the *saved* file. Linting runs synchronously in the kernel: a 100-cell notebook
-takes well under a second in-process, so a thread would buy nothing but races.
+over a list of sections: lint, then modularize (the plan of ``nbops modularize`` and "Write
+files": :mod:`nbops.widgets.modularize`), then submit for review (:mod:`nbops.widgets.submit`).
+Only lint runs when the panel opens; the other sections wait for a click. Every section works
+on the *saved* file. Linting runs synchronously in the kernel: a 100-cell notebook takes well
+under a second in-process, so a thread would buy nothing but races.
 All text is escaped with ``html.escape``; colours come from the front end's theme variables
 (JupyterLab, then VS Code) with fixed fallbacks, so light and dark themes both read well.
 """
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 from nbops.errors import NbopsError, ToolError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.widgets.locate import Located, find_notebook
+from nbops.widgets.modularize import ModularizeSection
 from nbops.widgets.submit import SubmitSection
 
 __all__ = ["LintSection", "Panel", "Section", "panel", "render_findings", "summary_text"]
@@ -361,8 +365,9 @@ class Panel:
         self.located: Located | None = None
         self.header_html = widgets.HTML()
         self.lint = LintSection(self.locate, widgets)
+        self.modularize = ModularizeSection(self.locate, widgets)
         self.submit = SubmitSection(self.locate, widgets)
-        self.sections: list[Section] = [self.lint, self.submit]
+        self.sections: list[Section] = [self.lint, self.modularize, self.submit]
         title = '<div style="font-weight:bold;margin-top:4px">{}</div>'
         boxes = [
             widgets.VBox([widgets.HTML(title.format(_esc(s.title))), s.widget])
