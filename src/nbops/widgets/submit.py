@@ -23,10 +23,18 @@ from typing import Any
 from nbops.errors import NbopsError
 from nbops.widgets.locate import Located
 
-__all__ = ["SubmitSection", "render_checklist", "render_result", "split_reviewers"]
+__all__ = [
+    "STATUS_COLOURS",
+    "SubmitSection",
+    "esc",
+    "render_checklist",
+    "render_failure",
+    "render_result",
+    "split_reviewers",
+]
 
-# the panel's palette (nbops.widgets.panel.COLOURS), repeated to keep this module standalone
-_COLOURS = {
+# the panel's palette (nbops.widgets.panel.COLOURS) by check status; the modularize section uses it too
+STATUS_COLOURS = {
     "fail": "var(--jp-error-color1, var(--vscode-editorError-foreground, #d32f2f))",
     "warn": "var(--jp-warn-color1, var(--vscode-editorWarning-foreground, #e65100))",
     "pass": "var(--jp-success-color1, var(--vscode-testing-iconPassed, #388e3c))",
@@ -48,7 +56,7 @@ _PUSH_FAILURES = {
 }
 
 
-def _esc(text: object) -> str:
+def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
@@ -56,10 +64,10 @@ def _link(url: str, text: str) -> str:
     # only http(s) links: a javascript: URL must never become clickable
     if url.startswith(("https://", "http://")):
         return (
-            f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer" '
-            f'style="color:inherit;text-decoration:underline">{_esc(text)}</a>'
+            f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer" '
+            f'style="color:inherit;text-decoration:underline">{esc(text)}</a>'
         )
-    return f"<code>{_esc(url)}</code>"
+    return f"<code>{esc(url)}</code>"
 
 
 def split_reviewers(text: str) -> list[str]:
@@ -77,7 +85,7 @@ def _badge(check: Any) -> str:
 
 def render_checklist(gate: Any) -> str:
     """The gate's checklist (:class:`~nbops.review.checks.GateReport`) as one HTML table."""
-    border = _COLOURS["border"]
+    border = STATUS_COLOURS["border"]
     rows: list[str] = []
     for category, title in _CATEGORIES:
         checks = [c for c in gate.checks if c.category == category]
@@ -85,17 +93,17 @@ def render_checklist(gate: Any) -> str:
             continue
         rows.append(
             f'<tr><td colspan="3" style="padding:6px 4px 2px;font-weight:bold;'
-            f'border-bottom:1px solid {border}">{_esc(title)}</td></tr>'
+            f'border-bottom:1px solid {border}">{esc(title)}</td></tr>'
         )
         for c in checks:
             badge = _badge(c)
-            colour = _COLOURS.get(badge, _COLOURS["skip"])
-            what = _esc(c.message)
+            colour = STATUS_COLOURS.get(badge, STATUS_COLOURS["skip"])
+            what = esc(c.message)
             if c.status == "fail":
                 if c.fix:
-                    what += f'<br><span style="color:{_COLOURS["skip"]}">fix: {_esc(c.fix)}</span>'
+                    what += f'<br><span style="color:{STATUS_COLOURS["skip"]}">fix: {esc(c.fix)}</span>'
                 for item in c.details[:10]:
-                    what += f'<br><span style="color:{_COLOURS["skip"]}">· {_esc(item)}</span>'
+                    what += f'<br><span style="color:{STATUS_COLOURS["skip"]}">· {esc(item)}</span>'
             where = (
                 f"cell {c.cell_index + 1}"
                 if c.status == "fail" and c.cell_index is not None
@@ -107,18 +115,18 @@ def render_checklist(gate: Any) -> str:
                 f'<span style="color:{colour};border:1px solid {colour};border-radius:3px;'
                 f'padding:0 4px;font-size:90%;white-space:nowrap">{badge}</span></td>'
                 f'<td style="padding:1px 6px;vertical-align:top;white-space:nowrap">'
-                f"<b>{_esc(c.title)}</b>"
-                f'<br><span style="color:{_COLOURS["skip"]}">{_esc(where)}</span></td>'
+                f"<b>{esc(c.title)}</b>"
+                f'<br><span style="color:{STATUS_COLOURS["skip"]}">{esc(where)}</span></td>'
                 f'<td style="padding:1px 6px;vertical-align:top">{what}</td>'
                 "</tr>"
             )
     blocking = sum(1 for c in gate.checks if c.blocking)
     if gate.passed:
-        colour = _COLOURS["pass"]
+        colour = STATUS_COLOURS["pass"]
         head = f'<div style="color:{colour};font-weight:bold">✔ Every required check passes</div>'
     else:
         head = (
-            f'<div style="color:{_COLOURS["fail"]};font-weight:bold">✘ {blocking} required '
+            f'<div style="color:{STATUS_COLOURS["fail"]};font-weight:bold">✘ {blocking} required '
             f"check{'s' if blocking != 1 else ''} fail{'s' if blocking == 1 else ''}: fix "
             f"{'it' if blocking == 1 else 'them'}, save, and check again</div>"
         )
@@ -142,45 +150,45 @@ def render_result(result: Any) -> str:
             " (opened)" if pr.created else " (updated)"
         )
     elif result.compare_url:
-        review = f"no {_esc(result.forge or 'forge')} token: " + _link(
+        review = f"no {esc(result.forge or 'forge')} token: " + _link(
             result.compare_url, "open the pull request"
         )
     else:
         review = (
-            f"the branch is in {_esc(result.remote)} (not a GitHub or GitLab remote): ask for "
-            f"the review of {_esc(result.branch)} into {_esc(result.base)} where your team does"
+            f"the branch is in {esc(result.remote)} (not a GitHub or GitLab remote): ask for "
+            f"the review of {esc(result.branch)} into {esc(result.base)} where your team does"
         )
     commit = (result.commit or "")[:10]
     facts = [
-        ("branch", f"<code>{_esc(result.branch)}</code>"),
-        ("commit", f'<code title="{_esc(result.commit or "")}">{_esc(commit)}</code>'),
-        ("remote", ("pushed to " if result.pushed else "already in ") + _esc(result.remote)),
+        ("branch", f"<code>{esc(result.branch)}</code>"),
+        ("commit", f'<code title="{esc(result.commit or "")}">{esc(commit)}</code>'),
+        ("remote", ("pushed to " if result.pushed else "already in ") + esc(result.remote)),
         ("review", review),
-        ("report", f"<code>{_esc(result.report_path)}</code>"),
+        ("report", f"<code>{esc(result.report_path)}</code>"),
     ]
     body = "".join(
-        f'<tr><td style="padding:0 8px 0 0;color:{_COLOURS["skip"]}">{k}</td><td>{v}</td></tr>'
+        f'<tr><td style="padding:0 8px 0 0;color:{STATUS_COLOURS["skip"]}">{k}</td><td>{v}</td></tr>'
         for k, v in facts
     )
-    warnings = "".join(f"<li>{_esc(w)}</li>" for w in result.warnings)
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in result.warnings)
     if warnings:
         warnings = (
-            f'<div style="color:{_COLOURS["warn"]};font-weight:bold">Warnings</div>'
+            f'<div style="color:{STATUS_COLOURS["warn"]};font-weight:bold">Warnings</div>'
             f'<ul style="margin:2px 0">{warnings}</ul>'
         )
-    colour = _COLOURS["pass"]
+    colour = STATUS_COLOURS["pass"]
     return (
         f'<div style="border-left:3px solid {colour};padding:2px 8px;line-height:1.4">'
-        f'<div style="color:{colour};font-weight:bold">{_esc(title)}</div>'
+        f'<div style="color:{colour};font-weight:bold">{esc(title)}</div>'
         f'<table style="border-collapse:collapse;color:inherit">{body}</table>{warnings}</div>'
     )
 
 
-def _render_failure(lead: str, message: str, hint: str | None) -> str:
-    colour = _COLOURS["fail"]
-    text = f"<b>{_esc(lead)}</b><br>{_esc(message)}"
+def render_failure(lead: str, message: str, hint: str | None) -> str:
+    colour = STATUS_COLOURS["fail"]
+    text = f"<b>{esc(lead)}</b><br>{esc(message)}"
     if hint:
-        text += f'<br><span style="color:{_COLOURS["skip"]}">{_esc(hint)}</span>'
+        text += f'<br><span style="color:{STATUS_COLOURS["skip"]}">{esc(hint)}</span>'
     return (
         f'<div style="color:{colour};border-left:3px solid {colour};padding:2px 8px;'
         f'line-height:1.4">{text}</div>'
@@ -301,7 +309,7 @@ class SubmitSection:
     def _failed(self, lead: str, message: str, hint: str | None) -> None:
         self.error = message
         self.summary = f"error: {message}"
-        self.result_html.value = _render_failure(lead, message, hint)
+        self.result_html.value = render_failure(lead, message, hint)
 
     def _guarded(self, action: Callable[[], None]) -> Callable[[Any], None]:
         """A button handler that shows failures in the section (never lost in the front end's
