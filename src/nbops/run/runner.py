@@ -201,7 +201,8 @@ def run_notebook(
     from nbops.run.tracking import check_store_uri, default_tracking_uri, stringify_param
 
     uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
-    check_store_uri(uri)  # before any kernel starts
+    if tracker is None:  # a sweep passes its tracker: it checked the store once, up front
+        check_store_uri(uri)  # before any kernel starts
     nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = settings.runs_dir / notebook.stem
