@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbops.errors import ConflictError, NbopsError
 from nbops.widgets.locate import Located
-from nbops.widgets.submit import STATUS_COLOURS, esc, render_failure
+from nbops.widgets.submit import STATUS_COLOURS, badge_html, esc, render_failure
 
 if TYPE_CHECKING:
     from nbops.modularize import ModularizeResult
@@ -82,14 +82,6 @@ def _plural(n: int, word: str) -> str:
 
 def _names(items: Sequence[str]) -> str:
     return esc(", ".join(items)) if items else "—"
-
-
-def _badge(text: str, colour: str, title: str = "") -> str:
-    tip = f' title="{esc(title)}"' if title else ""
-    return (
-        f'<span{tip} style="color:{colour};border:1px solid {colour};border-radius:3px;'
-        f'padding:0 4px;font-size:90%;white-space:nowrap">{esc(text)}</span>'
-    )
 
 
 def _heading(title: str, count: int) -> str:
@@ -149,7 +141,7 @@ def _problems(problems: Sequence[Mapping[str, Any]]) -> str:
         colour = _SEVERITY_COLOURS.get(p["severity"], STATUS_COLOURS["skip"])
         place = esc(", ".join(where) or "module")
         rows.append(
-            f"<tr>{_td(_badge(p['severity'], colour))}{_td(place, _MUTED_CELL)}"
+            f"<tr>{_td(badge_html(p['severity'], colour))}{_td(place, _MUTED_CELL)}"
             f"{_td(esc(p['message']))}</tr>"
         )
     return _TABLE + "".join(rows) + "</table>"
@@ -160,7 +152,7 @@ def _files(files: Sequence[Mapping[str, Any]]) -> str:
     for f in files:
         action = f["action"]
         colour = _ACTION_COLOURS.get(action, STATUS_COLOURS["skip"])
-        badge = _badge(action, colour, _ACTION_TITLES.get(action, ""))
+        badge = badge_html(action, colour, _ACTION_TITLES.get(action, ""))
         path = "<code>" + esc(f["path"]) + "</code>"
         rows.append(f"<tr>{_td(badge)}{_td(path)}{_td(esc(f['kind']), _MUTED_CELL)}</tr>")
     return _TABLE + "".join(rows) + "</table>"
@@ -178,7 +170,9 @@ def render_plan(plan: Mapping[str, Any], project: Path | None = None, note: str 
         + "</div>",
     ]
     if note:
-        parts.append(f'<div style="color:{STATUS_COLOURS["warn"]};font-weight:bold">{esc(note)}</div>')
+        parts.append(
+            f'<div style="color:{STATUS_COLOURS["warn"]};font-weight:bold">{esc(note)}</div>'
+        )
     parts += [_heading("Steps", len(steps)), _steps(steps)]
     if plan["parameters"]:
         parts += [_heading("Parameters", len(plan["parameters"])), _parameters(plan["parameters"])]

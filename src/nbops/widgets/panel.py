@@ -18,7 +18,6 @@ All text is escaped with ``html.escape``; colours come from the front end's them
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from nbops.errors import NbopsError, ToolError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.widgets.locate import Located, find_notebook
 from nbops.widgets.modularize import ModularizeSection
-from nbops.widgets.submit import SubmitSection
+from nbops.widgets.submit import SubmitSection, badge_html, esc
 
 __all__ = ["LintSection", "Panel", "Section", "panel", "render_findings", "summary_text"]
 
@@ -90,16 +89,12 @@ def summary_text(diags: Sequence[Diagnostic]) -> str:
     return text
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _link(d: Diagnostic) -> str:
-    code = _esc(d.code)
+    code = esc(d.code)
     # only http(s) links: a javascript: URL must never become clickable
     if d.url and d.url.startswith(("https://", "http://")):
         return (
-            f'<a href="{_esc(d.url)}" target="_blank" rel="noopener noreferrer" '
+            f'<a href="{esc(d.url)}" target="_blank" rel="noopener noreferrer" '
             f'title="rule documentation" style="color:inherit;text-decoration:underline">'
             f"{code}</a>"
         )
@@ -107,11 +102,7 @@ def _link(d: Diagnostic) -> str:
 
 
 def _badge(severity: str) -> str:
-    colour = COLOURS.get(severity, COLOURS["muted"])
-    return (
-        f'<span style="color:{colour};border:1px solid {colour};border-radius:3px;'
-        f'padding:0 4px;font-size:90%;white-space:nowrap">{_esc(severity)}</span>'
-    )
+    return badge_html(severity, COLOURS.get(severity, COLOURS["muted"]))
 
 
 def _location(d: Diagnostic) -> str:
@@ -126,8 +117,8 @@ def _cell_heading(cell_index: int | None, preview: Mapping[int, str]) -> str:
     text = f"cell {cell_index + 1}"
     first = preview.get(cell_index)
     if first:
-        return f'{_esc(text)} <code style="color:{COLOURS["muted"]}">{_esc(first)}</code>'
-    return _esc(text)
+        return f'{esc(text)} <code style="color:{COLOURS["muted"]}">{esc(first)}</code>'
+    return esc(text)
 
 
 def render_findings(diags: Sequence[Diagnostic], preview: Mapping[int, str] | None = None) -> str:
@@ -169,8 +160,8 @@ def render_findings(diags: Sequence[Diagnostic], preview: Mapping[int, str] | No
             f'<td style="padding:1px 6px;vertical-align:top;font-family:monospace;'
             f'white-space:nowrap">{_link(d)}</td>'
             f'<td style="padding:1px 6px;vertical-align:top;white-space:nowrap;'
-            f'color:{COLOURS["muted"]}">{_esc(_location(d))}</td>'
-            f'<td style="padding:1px 6px;vertical-align:top">{_esc(d.message)}{fix}</td>'
+            f'color:{COLOURS["muted"]}">{esc(_location(d))}</td>'
+            f'<td style="padding:1px 6px;vertical-align:top">{esc(d.message)}{fix}</td>'
             "</tr>"
         )
     return (
@@ -184,11 +175,11 @@ def render_message(
 ) -> str:
     """A status line (``error``, ``success`` or ``info``), a hint and a foldable list."""
     colour = COLOURS.get(kind, COLOURS["muted"])
-    body = f"<b>{_esc(kind)}:</b> {_esc(text)}" if kind == "error" else _esc(text)
+    body = f"<b>{esc(kind)}:</b> {esc(text)}" if kind == "error" else esc(text)
     if hint:
-        body += f'<br><span style="color:{COLOURS["muted"]}">{_esc(hint)}</span>'
+        body += f'<br><span style="color:{COLOURS["muted"]}">{esc(hint)}</span>'
     if details:
-        items = "".join(f"<li>{_esc(item)}</li>" for item in details)
+        items = "".join(f"<li>{esc(item)}</li>" for item in details)
         body += (
             f'<details style="color:inherit"><summary>what changed</summary>'
             f'<ul style="margin:2px 0">{items}</ul></details>'
@@ -278,7 +269,7 @@ class LintSection:
         self.diagnostics = list(report.diagnostics)
         self.summary = summary_text(self.diagnostics)
         colour = COLOURS["success"] if not self.diagnostics else "inherit"
-        self.summary_html.value = f'<div style="color:{colour}">{_esc(self.summary)}</div>'
+        self.summary_html.value = f'<div style="color:{colour}">{esc(self.summary)}</div>'
         # no preview of a cell with a security finding: it would repeat the secret unmasked
         secret = {d.cell_index for d in self.diagnostics if d.code.startswith("NB4")}
         preview = {i: t for i, t in _preview(path).items() if i not in secret}
@@ -370,7 +361,7 @@ class Panel:
         self.sections: list[Section] = [self.lint, self.modularize, self.submit]
         title = '<div style="font-weight:bold;margin-top:4px">{}</div>'
         boxes = [
-            widgets.VBox([widgets.HTML(title.format(_esc(s.title))), s.widget])
+            widgets.VBox([widgets.HTML(title.format(esc(s.title))), s.widget])
             for s in self.sections
         ]
         self.widget = widgets.VBox([self.header_html, *boxes])
@@ -407,9 +398,9 @@ class Panel:
             except ValueError:
                 pass
             body = (
-                f'nbops · <span title="{_esc(self.located.path)}">{_esc(shown)}</span>'
+                f'nbops · <span title="{esc(self.located.path)}">{esc(shown)}</span>'
                 f' <span style="color:{COLOURS["muted"]};font-weight:normal;font-size:90%">'
-                f"(found via {_esc(self.located.source)})</span>"
+                f"(found via {esc(self.located.source)})</span>"
             )
         self.header_html.value = f'<div style="font-weight:bold;font-size:110%">{body}</div>'
 

@@ -26,6 +26,7 @@ from nbops.widgets.locate import Located
 __all__ = [
     "STATUS_COLOURS",
     "SubmitSection",
+    "badge_html",
     "esc",
     "render_checklist",
     "render_failure",
@@ -33,7 +34,7 @@ __all__ = [
     "split_reviewers",
 ]
 
-# the panel's palette (nbops.widgets.panel.COLOURS) by check status; the modularize section uses it too
+# the panel's palette (nbops.widgets.panel.COLOURS) by check status; modularize uses it too
 STATUS_COLOURS = {
     "fail": "var(--jp-error-color1, var(--vscode-editorError-foreground, #d32f2f))",
     "warn": "var(--jp-warn-color1, var(--vscode-editorWarning-foreground, #e65100))",
@@ -58,6 +59,15 @@ _PUSH_FAILURES = {
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def badge_html(text: str, colour: str, title: str = "") -> str:
+    """A small outlined label (a status, a severity, a file action) in ``colour``."""
+    tip = f' title="{esc(title)}"' if title else ""
+    return (
+        f'<span{tip} style="color:{colour};border:1px solid {colour};border-radius:3px;'
+        f'padding:0 4px;font-size:90%;white-space:nowrap">{esc(text)}</span>'
+    )
 
 
 def _link(url: str, text: str) -> str:
@@ -101,7 +111,9 @@ def render_checklist(gate: Any) -> str:
             what = esc(c.message)
             if c.status == "fail":
                 if c.fix:
-                    what += f'<br><span style="color:{STATUS_COLOURS["skip"]}">fix: {esc(c.fix)}</span>'
+                    what += (
+                        f'<br><span style="color:{STATUS_COLOURS["skip"]}">fix: {esc(c.fix)}</span>'
+                    )
                 for item in c.details[:10]:
                     what += f'<br><span style="color:{STATUS_COLOURS["skip"]}">· {esc(item)}</span>'
             where = (
@@ -112,8 +124,7 @@ def render_checklist(gate: Any) -> str:
             rows.append(
                 "<tr>"
                 f'<td style="padding:1px 6px 1px 12px;vertical-align:top">'
-                f'<span style="color:{colour};border:1px solid {colour};border-radius:3px;'
-                f'padding:0 4px;font-size:90%;white-space:nowrap">{badge}</span></td>'
+                f"{badge_html(badge, colour)}</td>"
                 f'<td style="padding:1px 6px;vertical-align:top;white-space:nowrap">'
                 f"<b>{esc(c.title)}</b>"
                 f'<br><span style="color:{STATUS_COLOURS["skip"]}">{esc(where)}</span></td>'
