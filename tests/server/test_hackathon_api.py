@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from authz import NoKernels, ReadOnly, config_with
 from hackathonrepo import NOTEBOOK, git, make_exercise
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
@@ -464,32 +465,11 @@ def test_the_scorers_own_error_is_the_jobs(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- authorization
 
 
-class NoKernels(Authorizer):
-    """Lets every authenticated user read and write files, and execute no code."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return resource != "kernels"
-
-
-class ReadOnly(Authorizer):
-    """Lets every authenticated user read, and nobody write."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action != "write"
-
-
 @pytest.mark.parametrize("authorizer", [NoKernels, ReadOnly])
 class TestRestrictedUser:
     @pytest.fixture
     def jp_server_config(self, authorizer: type[Authorizer]) -> Config:
-        return Config(
-            {
-                "ServerApp": {
-                    "jpserver_extensions": {"nbops": True},
-                    "authorizer_class": authorizer,
-                }
-            }
-        )
+        return config_with(authorizer)
 
     async def test_may_see_the_exercise_but_not_score(self, api: Api, exercise: Path) -> None:
         assert (await info(api))["team"] == "alpha"

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from jupyter_server.auth.authorizer import Authorizer
+from authz import ReadOnly, config_with
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,24 +333,10 @@ async def test_cookie_login_posts_need_the_xsrf_token(
     assert allowed.body["written"] is True
 
 
-class ReadOnly(Authorizer):
-    """Lets every authenticated user read, and nobody write."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action != "write"
-
-
 class TestReadOnlyUser:
     @pytest.fixture
     def jp_server_config(self) -> Config:
-        return Config(
-            {
-                "ServerApp": {
-                    "jpserver_extensions": {"nbops": True},
-                    "authorizer_class": ReadOnly,
-                }
-            }
-        )
+        return config_with(ReadOnly)
 
     async def test_may_plan_but_not_write(self, api: Api, root: Path, proj: Path) -> None:
         before = _tree(root)

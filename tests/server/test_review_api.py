@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth.authorizer import Authorizer
+from authz import ReadOnly, config_with
 from reviewrepo import (
     AUTHOR,
     PYPROJECT,
@@ -373,19 +373,10 @@ async def test_a_pull_request_is_opened_with_the_servers_token(
 # --------------------------------------------------------------------------- authorization
 
 
-class ReadOnly(Authorizer):
-    """Lets every authenticated user read, and nobody write."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action != "write"
-
-
 class TestReadOnlyUser:
     @pytest.fixture
     def jp_server_config(self) -> Config:
-        return Config(
-            {"ServerApp": {"jpserver_extensions": {"nbops": True}, "authorizer_class": ReadOnly}}
-        )
+        return config_with(ReadOnly)
 
     async def test_may_check_but_not_submit(self, api: Api, root: Path, team: Path) -> None:
         assert (await api("POST", CHECK, {"path": WINE_NB})).status == 200

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from authz import NoKernels, ReadOnly, config_with
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
 
@@ -345,32 +346,11 @@ async def test_stopping_the_server_stops_its_runs(api: Api, proj: Path, jp_serve
 # --------------------------------------------------------------------------- authorization
 
 
-class NoKernels(Authorizer):
-    """Lets every authenticated user read and write files, and execute no code."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return resource != "kernels"
-
-
-class ReadOnly(Authorizer):
-    """Lets every authenticated user read, and nobody write."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action != "write"
-
-
 @pytest.mark.parametrize("authorizer", [NoKernels, ReadOnly])
 class TestRestrictedUser:
     @pytest.fixture
     def jp_server_config(self, authorizer: type[Authorizer]) -> Config:
-        return Config(
-            {
-                "ServerApp": {
-                    "jpserver_extensions": {"nbops": True},
-                    "authorizer_class": authorizer,
-                }
-            }
-        )
+        return config_with(authorizer)
 
     async def test_may_read_but_not_run(self, api: Api, proj: Path) -> None:
         assert (await api("GET", PARAMS, params={"path": TOY})).status == 200
