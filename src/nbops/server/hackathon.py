@@ -49,11 +49,17 @@ from nbops.hackathon.config import CONFIG_NAME, Hackathon, load_hackathon
 from nbops.server.jobs import public_path
 from nbops.server.requests import TEAM_NAME, ScoreRequest, Target
 from nbops.server.review import public
-from nbops.server.runs import KEEP, SHUTDOWN_S, cli_error, prune_ended, relative_errors
-from nbops.server.runs import _detached as detached
-from nbops.server.runs import _drain as drain
-from nbops.server.runs import _environment as environment
-from nbops.server.runs import _now as now
+from nbops.server.runs import (
+    KEEP,
+    SHUTDOWN_S,
+    cli_error,
+    detached,
+    drain,
+    environment,
+    now,
+    prune_ended,
+    relative_errors,
+)
 
 __all__ = ["EXTRA_S", "ScoreJob", "Scoring"]
 

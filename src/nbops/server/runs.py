@@ -45,7 +45,18 @@ from nbops.errors import NbopsError, NotFoundError, ToolError, UsageError
 from nbops.server.jobs import public_path, relative_text
 from nbops.server.requests import HistoryRequest, RunRequest, Target
 
-__all__ = ["Job", "Runs", "redact"]
+__all__ = [
+    "Job",
+    "Runs",
+    "cli_error",
+    "detached",
+    "drain",
+    "environment",
+    "now",
+    "prune_ended",
+    "redact",
+    "relative_errors",
+]  # the helpers are shared with nbops.server.hackathon
 
 KEEP = 50  # finished jobs a server remembers (running ones are never dropped)
 GRACE_S = 30.0  # after SIGINT before SIGTERM, and after SIGTERM before a kill
@@ -64,7 +75,7 @@ _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 log = logging.getLogger(__name__)
 
 
-def _now() -> str:
+def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -108,7 +119,7 @@ class Job:
     path: str  # the notebook, root-relative
     kind: str  # run | sweep
     total: int
-    started: str = field(default_factory=_now)
+    started: str = field(default_factory=now)
     state: str = "running"  # running | finished | failed | cancelled | error
     done: int = 0
     failed: int = 0
@@ -181,14 +192,14 @@ def _interrupt(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _detached() -> dict[str, Any]:
+def detached() -> dict[str, Any]:
     """Popen options that keep a terminal's Ctrl-C aimed at the server away from the runs."""
     if sys.platform == "win32":
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
     env["PYTHONIOENCODING"] = "utf-8"
     return env
@@ -210,7 +221,7 @@ def _report(out: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _drain(stream: IO[bytes], chunks: list[bytes]) -> None:
+def drain(stream: IO[bytes], chunks: list[bytes]) -> None:
     """Read ``stream`` into ``chunks`` as data comes (the caller may stop waiting early)."""
     read = getattr(stream, "read1", stream.read)
     while chunk := read(_LINE):
@@ -341,11 +352,11 @@ class Runs:
             process = subprocess.Popen(  # an argument list of our own making, no shell
                 argv,
                 cwd=req.target.file.parent,
-                env=_environment(),
+                env=environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                **_detached(),
+                **detached(),
             )
         except OSError as exc:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -380,7 +391,7 @@ class Runs:
         try:
             assert process.stdout is not None and process.stderr is not None
             readers = [
-                threading.Thread(target=_drain, args=(process.stdout, chunks), daemon=True),
+                threading.Thread(target=drain, args=(process.stdout, chunks), daemon=True),
                 threading.Thread(
                     target=self._read_stderr, args=(job, process.stderr, tail), daemon=True
                 ),
@@ -397,7 +408,7 @@ class Runs:
             with contextlib.suppress(OSError):
                 process.kill()
             with self._lock:
-                job.state, job.ended, job.process = "error", _now(), None
+                job.state, job.ended, job.process = "error", now(), None
                 job.error = "internal error in nbops; the server log has the details"
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -436,7 +447,7 @@ class Runs:
         report = _report(out)
         with self._lock:
             job.process = None
-            job.ended = _now()
+            job.ended = now()
             job.running = 0
             if report is not None:
                 job.parent_run_id = report.get("parent_run_id") or None
