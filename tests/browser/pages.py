@@ -1,12 +1,14 @@
-"""What the browser tests share: a page with its console messages, and saving a notebook."""
+"""What the browser tests share: a page with its console messages, saving a notebook, the
+console check every test ends with, and what a failing test prints."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Page", "is_from_nbops", "save_until_clean"]
+__all__ = ["Page", "debug", "is_from_nbops", "no_nbops_errors", "save_until_clean"]
 
 _STATE_JS = """() => { const w = window.jupyterapp?.shell?.currentWidget;
   return { dirty: !!(w && w.context && w.context.model.dirty),
@@ -61,3 +63,23 @@ def is_from_nbops(entry: dict[str, str]) -> bool:
 class Page:
     page: Any  # playwright's Page
     console: list[dict[str, str]]
+
+
+def no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
+    """No errors from nbops in the console but the ``expected`` one (the browser logs every
+    failed request by itself)."""
+    errors = [
+        c
+        for c in tab.console
+        if c["type"] in ("error", "pageerror")
+        and is_from_nbops(c)
+        and not (expected and expected in c["text"])
+    ]
+    assert not errors, errors
+
+
+def debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
+    """What a failing test leaves: a screenshot, the lab's log and the console."""
+    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
+    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
+    print("--- console ---", *tab.console, sep="\n")

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from hackathonrepo import NOTEBOOK, WORK, make_exercise
 
-from browser.pages import Page, is_from_nbops
+from browser.pages import Page, debug, no_nbops_errors
 
 pytestmark = pytest.mark.browser
 
@@ -122,17 +122,6 @@ def _save_if_unsaved(page: Any) -> None:
 def _points(value: float) -> str:
     """Points as the tab shows them: whole numbers as they are, else one decimal."""
     return str(int(value)) if value == int(value) else f"{value:.1f}"
-
-
-def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
-    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
-    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
-    print("--- console ---", *tab.console, sep="\n")
-
-
-def _no_nbops_errors(tab: Page) -> None:
-    errors = [c for c in tab.console if c["type"] in ("error", "pageerror") and is_from_nbops(c)]
-    assert not errors, errors
 
 
 def test_hackathon_tab_score_stop_reload_submit(
@@ -248,6 +237,6 @@ def test_hackathon_tab_score_stop_reload_submit(
         page.click(".jp-Dialog .jp-Dialog-footer button.jp-mod-reject")
         page.wait_for_selector(DIALOG, state="detached", timeout=T)
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-hackathon")
+        debug(tab, lab, tmp_path, "failure-hackathon")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from browser.pages import Page, is_from_nbops
+from browser.pages import Page, debug, no_nbops_errors
 
 pytestmark = pytest.mark.browser
 
@@ -71,25 +71,6 @@ def _open(page: Any, lab: Any, notebook: str) -> None:
         arg=notebook,
         timeout=T,
     )
-
-
-def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
-    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
-    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
-    print("--- console ---", *tab.console, sep="\n")
-
-
-def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
-    """No errors from nbops in the console but the ``expected`` one (the browser logs every
-    failed request by itself)."""
-    errors = [
-        c
-        for c in tab.console
-        if c["type"] in ("error", "pageerror")
-        and is_from_nbops(c)
-        and not (expected and expected in c["text"])
-    ]
-    assert not errors, errors
 
 
 def test_modularize_preview_confirm_opens_the_module(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -170,9 +151,9 @@ def test_modularize_preview_confirm_opens_the_module(lab: Any, tab: Page, tmp_pa
             assert (lab.root_dir / entry["path"]).is_file(), entry
         assert (lab.root_dir / module).read_text(encoding="utf-8") == editor_text
     except Exception:
-        _debug(tab, lab, tmp_path, "failure")
+        debug(tab, lab, tmp_path, "failure")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)
 
 
 def test_conflict_needs_force(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -209,9 +190,9 @@ def test_conflict_needs_force(lab: Any, tab: Page, tmp_path: Path) -> None:
         page.wait_for_function(f"() => ({CURRENT_PATH_JS})() === {json.dumps(module)}", timeout=T)
         assert "hand-written" not in mine.read_text(encoding="utf-8")
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-conflict")
+        debug(tab, lab, tmp_path, "failure-conflict")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)
 
 
 def test_errors_are_shown_in_plain_words(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -242,9 +223,9 @@ def test_errors_are_shown_in_plain_words(lab: Any, tab: Page, tmp_path: Path) ->
         page.wait_for_selector(".jp-Dialog .nbops-modularize-error", state="detached", timeout=T)
         assert _tree(lab.root_dir) == before
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-error")
+        debug(tab, lab, tmp_path, "failure-error")
         raise
     finally:
         if keep.exists():
             shutil.move(keep, moved)
-    _no_nbops_errors(tab, expected="status of 404")
+    no_nbops_errors(tab, expected="status of 404")

@@ -35,7 +35,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from browser.pages import Page, is_from_nbops
+from browser.pages import Page, debug, no_nbops_errors
 
 pytestmark = pytest.mark.browser
 
@@ -110,25 +110,6 @@ def _open_run_tab(page: Any) -> None:
     page.wait_for_selector(PANEL, timeout=T)
     assert page.get_attribute(".nbops-tab[data-tab='run']", "aria-selected") == "true"
     assert page.get_attribute(".nbops-tab[data-tab='lint']", "aria-selected") == "false"
-
-
-def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
-    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
-    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
-    print("--- console ---", *tab.console, sep="\n")
-
-
-def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
-    """No errors from nbops in the console but the ``expected`` one (the browser logs every
-    failed request by itself)."""
-    errors = [
-        c
-        for c in tab.console
-        if c["type"] in ("error", "pageerror")
-        and is_from_nbops(c)
-        and not (expected and expected in c["text"])
-    ]
-    assert not errors, errors
 
 
 def _records(page: Any) -> list[dict[str, Any]]:
@@ -364,10 +345,10 @@ def test_run_tab_run_reload_sweep_open(lab: Any, tab: Page, tmp_path: Path) -> N
             timeout=T,
         )
     except Exception:
-        _debug(tab, lab, tmp_path, "failure")
+        debug(tab, lab, tmp_path, "failure")
         raise
     print(f"run tab flow: {time.monotonic() - started:.1f} s")
-    _no_nbops_errors(tab, expected="status of 400")
+    no_nbops_errors(tab, expected="status of 400")
 
 
 def test_stop_a_running_run(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -408,9 +389,9 @@ def test_stop_a_running_run(lab: Any, tab: Page, tmp_path: Path) -> None:
         assert page.inner_text(PANEL + " .nbops-run-status") == "Run cancelled."
         assert not any(r["status"] == "RUNNING" and _has(r, "A=5") for r in _records(page))
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-stop")
+        debug(tab, lab, tmp_path, "failure-stop")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)
 
 
 def test_run_tab_without_parameters_cell(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -434,6 +415,6 @@ def test_run_tab_without_parameters_cell(lab: Any, tab: Page, tmp_path: Path) ->
         assert page.get_attribute(".nbops-tab[data-tab='lint']", "aria-selected") == "true"
         assert page.query_selector(".nbops-panel .nbops-run-panel.lm-mod-hidden") is not None
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-plain")
+        debug(tab, lab, tmp_path, "failure-plain")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from reviewrepo import AUTHOR, CHURN, WINE, git, make_review_repo, remote_branches
 
-from browser.pages import Page, is_from_nbops, save_until_clean
+from browser.pages import Page, debug, no_nbops_errors, save_until_clean
 from nbops.review.submit import review_branch
 
 pytestmark = pytest.mark.browser
@@ -121,25 +121,6 @@ def _wait_badge(page: Any, check: str, badge: str) -> None:
     page.wait_for_selector(f"{CHECK.format(check)}[data-badge='{badge}']", timeout=T)
 
 
-def _debug(tab: Page, lab: Any, tmp_path: Path, name: str) -> None:
-    tab.page.screenshot(path=str(tmp_path / f"{name}.png"))
-    print(f"screenshots in {tmp_path}\n--- jupyter lab log ---\n{lab.log()}")
-    print("--- console ---", *tab.console, sep="\n")
-
-
-def _no_nbops_errors(tab: Page, *, expected: str | None = None) -> None:
-    """No errors from nbops in the console but the ``expected`` one (the browser logs every
-    failed request by itself)."""
-    errors = [
-        c
-        for c in tab.console
-        if c["type"] in ("error", "pageerror")
-        and is_from_nbops(c)
-        and not (expected and expected in c["text"])
-    ]
-    assert not errors, errors
-
-
 ACTIVE_CELL_JS = "() => window.jupyterapp.shell.currentWidget?.content?.activeCellIndex ?? null"
 
 
@@ -195,9 +176,9 @@ def test_a_blocked_notebook_shows_the_checklist_and_jumps_to_the_cell(
         page.wait_for_function(f"() => ({ACTIVE_CELL_JS})() === 2", timeout=T)
         assert remote_branches(lab.root_dir / "remote.git") == {"main"}
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-blocked")
+        debug(tab, lab, tmp_path, "failure-blocked")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)
 
 
 def test_fix_applies_the_safe_fixes_and_the_checklist_turns_green(
@@ -256,9 +237,9 @@ def test_fix_applies_the_safe_fixes_and_the_checklist_turns_green(
         page.click(".jp-Dialog .jp-Dialog-footer button.jp-mod-reject")
         page.wait_for_selector(DIALOG, state="detached", timeout=T)
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-fix")
+        debug(tab, lab, tmp_path, "failure-fix")
         raise
-    _no_nbops_errors(tab)
+    no_nbops_errors(tab)
 
 
 def test_submit_pushes_the_review_branch_to_the_remote(
@@ -348,8 +329,8 @@ def test_submit_pushes_the_review_branch_to_the_remote(
         page.click(".jp-Dialog .jp-Dialog-footer button.jp-mod-reject")
         page.wait_for_selector(DIALOG, state="detached", timeout=T)
     except Exception:
-        _debug(tab, lab, tmp_path, "failure-submit")
+        debug(tab, lab, tmp_path, "failure-submit")
         raise
     finally:
         hook.unlink(missing_ok=True)
-    _no_nbops_errors(tab, expected="502")
+    no_nbops_errors(tab, expected="502")
