@@ -185,9 +185,9 @@ def cmd_run(args: Any) -> int:
                 out(f"         executed notebook: {r.output}\n")
         if parent:
             out(f"sweep run: {parent}\n")
-        from nbops.run.tracking import default_tracking_uri, describe_store
+        from nbops.run.tracking import describe_store
 
-        uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+        uri = settings.store_uri
         local = uri.startswith("sqlite:///")
         out(f"tracking store: {describe_store(uri)}"
             + ("  (nbops ui to browse it)\n" if local else "\n"))

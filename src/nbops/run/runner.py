@@ -57,6 +57,14 @@ class RunSettings:
     timeout: float | None = None
     tracking_uri: str | None = None
 
+    @property
+    def store_uri(self) -> str:
+        """Where the runs go: ``tracking_uri``, else ``MLFLOW_TRACKING_URI``, else the
+        project's own store."""
+        from nbops.run.tracking import default_tracking_uri
+
+        return self.tracking_uri or default_tracking_uri(self.project_root)
+
 
 @dataclass
 class RunOutcome:
@@ -80,10 +88,9 @@ class SweepOutcome:
 
 
 def _tracker(settings: RunSettings) -> Any:
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
+    from nbops.run.tracking import MlflowTracker
 
-    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
-    return MlflowTracker(uri)
+    return MlflowTracker(settings.store_uri)
 
 
 _html_lock = threading.Lock()
@@ -198,9 +205,9 @@ def run_notebook(
     from nbops.run.execute import ORIGINAL_INDEX_KEY
     from nbops.run.journal import Journal
     from nbops.run.lineage import frozen_requirements, lineage_tags
-    from nbops.run.tracking import check_store_uri, default_tracking_uri, stringify_param
+    from nbops.run.tracking import check_store_uri, stringify_param
 
-    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
+    uri = settings.store_uri
     if tracker is None:  # a sweep passes its tracker: it checked the store once, up front
         check_store_uri(uri)  # before any kernel starts
     nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
@@ -379,9 +386,9 @@ def run_sweep(
     the running kernels stop, finished runs stay, unfinished ones are marked KILLED.
     """
     from nbops.run.lineage import lineage_tags
-    from nbops.run.tracking import check_store_uri, default_tracking_uri
+    from nbops.run.tracking import check_store_uri
 
-    check_store_uri(settings.tracking_uri or default_tracking_uri(settings.project_root))
+    check_store_uri(settings.store_uri)
     opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
     tracker_future: Future[Any] = opening.submit(_tracker, settings)
 
@@ -519,9 +526,10 @@ def run_pipeline(
     from nbops.modularize import ModularizeOptions, modularize
     from nbops.run.journal import Journal, write_run_id
     from nbops.run.lineage import lineage_tags
-    from nbops.run.tracking import check_store_uri, default_tracking_uri
+    from nbops.run.tracking import check_store_uri
 
-    check_store_uri(settings.tracking_uri or default_tracking_uri(settings.project_root))
+    uri = settings.store_uri
+    check_store_uri(uri)
     plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
     module_file = plan.module_file
     if not module_file.path.exists():
@@ -532,7 +540,6 @@ def run_pipeline(
         )
     src = plan.src_dir
     tracker = _tracker(settings)
-    uri = settings.tracking_uri or default_tracking_uri(settings.project_root)
     tags = lineage_tags(notebook)
     tags["nbops.kind"] = "pipeline"
     tags["nbops.pipeline.module"] = f"{plan.package}.{plan.module}"
