@@ -162,8 +162,8 @@ def check_store_uri(uri: str, *, timeout: float = 3.0) -> None:
     from urllib.request import getproxies, proxy_bypass
 
     shown = describe_store(uri)
-    hint = (f"fix or unset {TRACKING_URI_ENV} (unset: the project's own store in .nbops/), "
-            "then run again")
+    unset = f"fix or unset {TRACKING_URI_ENV} (unset: the project's own store in .nbops/)"
+    hint = f"{unset}, then run again"
     scheme = urlsplit(uri).scheme.lower().split("+", 1)[0]
     if len(scheme) == 1:  # a Windows drive letter: a path
         scheme = ""
@@ -188,7 +188,7 @@ def check_store_uri(uri: str, *, timeout: float = 3.0) -> None:
         except OSError as exc:
             raise UsageError(
                 f"cannot reach the MLflow tracking server {shown}: {exc.strerror or exc}",
-                hint=f"start it (mlflow server), check the address, or {hint[0].lower()}{hint[1:]}",
+                hint=f"start it (mlflow server), check the address, or {hint}",
             ) from None
 
 
