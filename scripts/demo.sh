@@ -4,18 +4,24 @@
 # gate and a submit to a local review remote. All of it happens in build/demo/ (a git
 # repository of its own with a bare remote, build/demo-remote.git), so examples/ and this
 # checkout are never touched. Needs Python 3.10+, git, PyPI and the npm registry.
+#
+# NBOPS_DEMO_BUILD=DIR puts the demo repository and its remote in DIR instead of build/, and
+# NBOPS_DEMO_SKIP_INSTALL=1 uses the venv as it is (tests/test_demo.py runs the demo this way
+# with the test environment).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${NBOPS_VENV:-.venv}"
 
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$VENV"
+if [ "${NBOPS_DEMO_SKIP_INSTALL:-0}" != 1 ]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples,tracking]"
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples,tracking]"
-"$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 NBOPS="$VENV/bin/nbops"
 
 echo "== nbops lint examples/   (findings are expected: the examples are messy on purpose)"
@@ -31,8 +37,9 @@ echo "== nbops fix --diff examples/churn_classifier.ipynb   (what the safe fixes
 "$NBOPS" fix --diff examples/churn_classifier.ipynb | tail -n 25 || true
 
 echo
-DEMO=build/demo
-REMOTE=build/demo-remote.git
+BUILD="${NBOPS_DEMO_BUILD:-build}"
+DEMO="$BUILD/demo"
+REMOTE="$BUILD/demo-remote.git"
 echo "== a team repository in $DEMO with the wine example, its review remote in $REMOTE"
 rm -rf "$DEMO" "$REMOTE"
 mkdir -p "$DEMO"

@@ -14,8 +14,10 @@ import * as api from './api';
 import { NbopsApiError, NbopsConflictError } from './api';
 import {
   conflicts,
+  hasErrors,
   ModularizePreview,
   WRITE_BUTTON_CLASS,
+  WRITE_WITH_ERRORS_CLASS,
   type IModularizePreviewOptions
 } from './panels/modularize';
 import type { IModularizePlan } from './tokens';
@@ -74,23 +76,33 @@ async function preview(
   options: IModularizePreviewOptions
 ): Promise<{ force: boolean } | null> {
   const body = new ModularizePreview(plan, options);
-  const result = await showDialog({
-    title: `Modularize ${plan.notebook}`,
-    body,
-    buttons: [
-      Dialog.cancelButton({ label: 'Cancel' }),
-      Dialog.okButton({
+  // with errors in the plan, "Write files" is neither the default (Enter cancels) nor
+  // styled as the accept button
+  const errors = hasErrors(plan);
+  const write = errors
+    ? Dialog.createButton({
+        label: 'Write files',
+        accept: false,
+        className: `${WRITE_BUTTON_CLASS} ${WRITE_WITH_ERRORS_CLASS}`,
+        caption: 'The plan has errors: read them before writing'
+      })
+    : Dialog.okButton({
         label: 'Write files',
         className: WRITE_BUTTON_CLASS,
         caption: 'Write the files listed'
-      })
-    ]
+      });
+  const result = await showDialog({
+    title: `Modularize ${plan.notebook}`,
+    body,
+    buttons: [Dialog.cancelButton({ label: 'Cancel' }), write],
+    defaultButton: errors ? 0 : 1
   });
-  if (!result.button.accept || !result.value) {
+  if (!result.button.className.split(' ').includes(WRITE_BUTTON_CLASS)) {
     return null;
   }
+  const value = result.value ?? body.getValue();
   // Enter in the dialog resolves with the default button even while it is disabled
-  const force = result.value.force;
+  const force = value.force;
   if (conflicts(plan).length > 0 && !force) {
     return null;
   }

@@ -395,6 +395,20 @@ export interface IParamsResponse {
   parameters: IParameter[];
   /** Why there is no form, and how to fix it (or a note about the cell). */
   message?: string;
+  /** Whether the server can track runs (absent from an nbops older than this field). */
+  tracking?: ITrackingStatus;
+}
+
+/**
+ * Whether runs can be tracked on the server: MLflow is installed in its Python. Without it
+ * `POST nbops/runs` answers 503 and the Run tab disables Run and Sweep, showing the hint.
+ */
+export interface ITrackingStatus {
+  available: boolean;
+  /** Why runs cannot be tracked; `null` when they can. */
+  message: string | null;
+  /** What to do (`pip install nbops[tracking]`); `null` when runs can be tracked. */
+  hint: string | null;
 }
 
 /**
@@ -470,8 +484,10 @@ export interface IRunRecord {
   run_id: string;
   name: string;
   status: RunStatus;
+  /** ISO 8601 with the UTC offset: when the run began (its kernel started). */
   start_time: string | null;
   end_time: string | null;
+  /** `end_time - start_time` in seconds; `null` while the run has not ended. */
   duration_s: number | null;
   params: { [name: string]: string };
   /** NaN and infinities are `null`. */
@@ -490,7 +506,8 @@ export interface IRunsResponse {
   jobs: IJob[];
   /** The notebook's runs in the tracking store, newest first. */
   runs: IRunRecord[];
-  tracking: {
+  /** The store, and whether MLflow is installed (else `runs` is empty: see `hint`). */
+  tracking: Partial<ITrackingStatus> & {
     uri: string;
     /** The command that starts the MLflow UI for this store (`nbops ui`). */
     ui_command: string;

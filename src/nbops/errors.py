@@ -15,6 +15,7 @@ __all__ = [
     "NotebookReadError",
     "CellError",
     "ToolError",
+    "MissingPackageError",
     "ConfigError",
     "WriteError",
     "AccessError",
@@ -87,6 +88,11 @@ class CellError(NbopsError):
 
 class ToolError(NbopsError):
     """An external tool (ruff, black, a kernel) failed or is missing."""
+
+
+class MissingPackageError(ToolError):
+    """An optional package the request needs (MLflow) is not installed; ``hint`` installs it.
+    HTTP 503: the server cannot do it until someone installs the package."""
 
 
 class WriteError(NbopsError):
@@ -211,3 +217,4 @@ class ForgeRateLimitError(ForgeError):
 
 _EXIT_CODES.update({ForgeError: 3, ForgeAuthError: 3, ForgeRateLimitError: 3})
 _HTTP_STATUSES.update({ForgeError: 502, ForgeAuthError: 502, ForgeRateLimitError: 503})
+_HTTP_STATUSES[MissingPackageError] = 503

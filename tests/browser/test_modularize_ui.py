@@ -5,6 +5,8 @@
   module opens in a Lab tab and every file is on disk.
 - ``sales_forecast.ipynb`` with a hand-written file where its module goes: the preview shows
   the conflict and "Write files" stays disabled until "overwrite (force)" is ticked.
+- ``churn_classifier.ipynb`` (a hard-coded key: an error in the plan): "Write files" is not the
+  default button, Enter cancels, and the written files do not hold the key.
 - ``house_prices_regression.ipynb`` removed from disk after it was opened: the error is shown
   in plain words (message and hint), nothing is written.
 
@@ -191,6 +193,41 @@ def test_conflict_needs_force(lab: Any, tab: Page, tmp_path: Path) -> None:
         assert "hand-written" not in mine.read_text(encoding="utf-8")
     except Exception:
         debug(tab, lab, tmp_path, "failure-conflict")
+        raise
+    no_nbops_errors(tab)
+
+
+def test_a_plan_with_errors_does_not_default_to_write(lab: Any, tab: Page, tmp_path: Path) -> None:
+    """The churn example hard-codes a live key: the plan says it is read from the environment
+    (an error), and "Write files" is neither the default button nor accept-styled."""
+    page = tab.page
+    notebook = "churn_classifier.ipynb"
+    expected = _plan(lab, notebook)
+    assert any(p["severity"] == "error" and "CRM_API_KEY" in p["message"] for p in expected["problems"])
+    before = _tree(lab.root_dir)
+    try:
+        _open(page, lab, notebook)
+        page.click(".nbops-modularize-button")
+        page.wait_for_selector(PREVIEW, timeout=T)
+        assert page.is_visible(f"{PREVIEW} .nbops-mod-errors")
+        problems = page.inner_text(f"{PREVIEW} .nbops-mod-problem[data-severity='error']:has-text('CRM_API_KEY')")
+        assert 'os.environ["CRM_API_KEY"]' in problems and "sk_live" not in problems
+        classes = (page.get_attribute(WRITE, "class") or "").split()
+        assert "nbops-modularize-write-with-errors" in classes and "jp-mod-accept" not in classes
+        # Enter picks the default button, Cancel: nothing is written
+        page.keyboard.press("Enter")
+        page.wait_for_selector(PREVIEW, state="detached", timeout=T)
+        assert _tree(lab.root_dir) == before
+        # an explicit click still writes, without the key
+        page.click(".nbops-modularize-button")
+        page.wait_for_selector(PREVIEW, timeout=T)
+        page.click(WRITE)
+        module = next(f["path"] for f in expected["files"] if f["kind"] == "module")
+        page.wait_for_function(f"() => ({CURRENT_PATH_JS})() === {json.dumps(module)}", timeout=T)
+        for path in _tree(lab.root_dir) - before:
+            assert "sk_live" not in (lab.root_dir / path).read_text(encoding="utf-8"), path
+    except Exception:
+        debug(tab, lab, tmp_path, "failure-errors")
         raise
     no_nbops_errors(tab)
 

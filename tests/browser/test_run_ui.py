@@ -248,6 +248,15 @@ def test_run_tab_run_reload_sweep_open(lab: Any, tab: Page, tmp_path: Path) -> N
         )
         assert link is not None and link.get_attribute("target") == "_blank"
         assert "nbops ui" in (link.get_attribute("title") or "")
+        # when it ran, with its date; how long it took from its kernel's start (PAUSE=6: the
+        # history once said ~1 s, counting from when MLflow's run was opened in the background)
+        row = f"{RECORD}[data-run-id='{first[0]['run_id']}']"
+        when = page.inner_text(row + " .nbops-run-when")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", when), when
+        assert re.search(r"\d{4}", page.get_attribute(row + " .nbops-run-when", "title") or "")
+        took = page.inner_text(row + " .nbops-run-duration")
+        seconds = re.fullmatch(r"(\d+(?:\.\d)?) s", took)
+        assert seconds and float(seconds.group(1)) >= 6, took
         # the form kept the values after the reload? No: a reload starts from the defaults
         assert a_input.input_value() == "2"
 

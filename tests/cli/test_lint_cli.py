@@ -130,6 +130,69 @@ def test_bad_inputs_in_every_format(fmt: str) -> None:
                    for line in out.splitlines())
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "concise"])
+def test_deeply_nested_notebooks_are_nb001_in_every_format(tmp_path: Path, fmt: str) -> None:
+    """Was ``internal error: RecursionError`` (exit 70) with truncated JSON."""
+    clean_notebook(tmp_path / "clean.ipynb")
+    for depth in (150, 990, 1_000, 100_000):
+        value = "[" * depth + "]" * depth
+        cell = {"cell_type": "code", "id": "a", "metadata": {"deep": "DEEP"}, "outputs": [],
+                "execution_count": None, "source": "x = 1"}
+        raw = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
+        (tmp_path / f"deep{depth}.ipynb").write_text(json.dumps(raw).replace('"DEEP"', value))
+    proc = run_cli("lint", "--no-cache", "--format", fmt, str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    out = proc.stdout
+    for depth in (150, 990, 1_000, 100_000):
+        assert f"deep{depth}.ipynb" in out, f"deep{depth}.ipynb missing from {fmt} output"
+    if fmt in ("json", "sarif"):
+        data = json.loads(out)
+        if fmt == "json":
+            nb001 = {Path(d["path"]).name for d in data["diagnostics"] if d["code"] == "NB001"}
+            assert nb001 == {f"deep{d}.ipynb" for d in (150, 990, 1_000, 100_000)}
+            assert all("nested more than 100 levels" in e["message"] for e in data["errors"])
+            assert data["summary"]["files"] == 5 and data["summary"]["unreadable"] == 4
+    else:
+        assert "NB001" in out
+
+
+def test_ruff_config_that_cannot_load_is_a_finding_per_notebook(tmp_path: Path) -> None:
+    """Was exit 3 for the whole folder with truncated JSON, while the panel showed one
+    finding: now each notebook under the broken ruff.toml gets the same NB005 finding."""
+    from nbops.config import load_config
+    from nbops.core.notebook import read_notebook
+    from nbops.lint.engine import Linter
+
+    code = nbformat.v4.new_code_cell
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    broken, fine = tmp_path / "copied", tmp_path / "fine"
+    broken.mkdir()
+    fine.mkdir()
+    (broken / "ruff.toml").write_text('extend = "../missing/pyproject.toml"\n')
+    for folder in (broken, fine):
+        for name in ("a", "b"):
+            _write(folder / f"{name}.ipynb", [code("import os\nx = 1")])
+    proc = run_cli("lint", "--no-cache", "--format", "json", "--select", "NB005,F401",
+                   str(tmp_path))
+    assert proc.returncode == 1, proc.stderr  # findings, not a tool failure
+    data = json.loads(proc.stdout)
+    found = {(Path(d["path"]).parent.name, Path(d["path"]).name, d["code"])
+             for d in data["diagnostics"]}
+    assert found == {
+        ("copied", "a.ipynb", "NB005"), ("copied", "b.ipynb", "NB005"),
+        ("fine", "a.ipynb", "F401"), ("fine", "b.ipynb", "F401"),
+    }
+    (message,) = {d["message"] for d in data["diagnostics"] if d["code"] == "NB005"}
+    assert "ruff cannot load its configuration" in message
+    assert "`ruff.toml` extends `../missing/pyproject.toml`" in message
+    assert "fix or remove that setting" in message and str(tmp_path) not in message
+    # the JupyterLab panel's path (one notebook, in-process) says the same
+    linter = Linter(load_config(broken), select=["NB005", "F401"], cache=False)
+    panel = linter.lint_notebook(read_notebook(broken / "a.ipynb"))
+    assert [d.message for d in panel] == [message]
+
+
 def test_syntax_error_cell_does_not_hide_other_cells(tmp_path: Path) -> None:
     code = nbformat.v4.new_code_cell
     _write(tmp_path / "s.ipynb", [code("def f(:\n    pass"), code('import os\nx = f"abc"')])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,40 @@ def test_bad_input_exits_2_with_one_line(target: str, message: str, capsys: pyte
     code, _, err = run(capsys, "modularize", target, "--out", str(tmp_path))
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+CHURN = ROOT / "examples" / "churn_classifier.ipynb"
+CHURN_KEY = "sk_live_51HxExample" + "ExampleExample00"  # the example's (fake) live key
+
+
+def test_the_churn_key_never_reaches_a_written_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(CHURN, tmp_path / CHURN.name)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "modularize", CHURN.name, "--package", "demo", "--dry-run")
+    assert code == 0
+    assert 'error: cell 5, line 2: Stripe live key' in out and 'os.environ["CRM_API_KEY"]' in out
+    assert CHURN_KEY not in out
+    code, out, _ = run(capsys, "modularize", CHURN.name, "--package", "demo", "--format", "json")
+    assert code == 0 and json.loads(out)["written"] and CHURN_KEY not in out
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != CHURN.name]
+    assert len(files) == 4
+    for path in files:
+        assert CHURN_KEY not in path.read_text(encoding="utf-8"), path
+
+
+def test_broken_output_exits_2_writes_nothing_and_names_the_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # a star import of a pip-installed package stays in its step, where it cannot compile
+    snippet = "# %%\nx = 1\n# %%\n%pip install json5\nfrom json5 import *\ny = loads('1')\n"
+    (tmp_path / "nb.ipynb").write_text(notebook_from_snippet(snippet).dumps())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "modularize", "nb.ipynb", "--package", "pkg", "--dry-run")
+    assert code == 2 and "nothing can be written: nb.ipynb: cell 2:" in out
+    code, out, err = run(capsys, "modularize", "nb.ipynb", "--package", "pkg")
+    assert code == 2
+    assert err.startswith("nbops: error: nb.ipynb: cell 2: the generated module does not compile")
+    assert "wrote" not in out and "Traceback" not in err
+    code, out, _ = run(capsys, "modularize", "nb.ipynb", "--package", "pkg", "--format", "json")
+    answer = json.loads(out)
+    assert code == 2 and answer["error"] == "NotWrittenError" and answer["cell"] == 1
+    assert answer["plan"]["written"] is False
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["nb.ipynb"]

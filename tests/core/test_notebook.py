@@ -149,3 +149,79 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
 def test_bom_is_tolerated() -> None:
     data = b"\xef\xbb\xbf" + json.dumps(_nb([])).encode()
     assert notebook_from_bytes(data).cells == []
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _deep_text(depth: int, where: str) -> str:
+    """A notebook whose cell metadata or output holds a list nested ``depth`` levels deep."""
+    cell: dict[str, object] = {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [],
+                               "execution_count": 1, "source": "x = 1"}
+    if where == "metadata":
+        cell["metadata"] = {"deep": "DEEP"}
+    else:
+        cell["outputs"] = [{"output_type": "execute_result", "execution_count": 1,
+                            "metadata": {}, "data": {"application/json": "DEEP"}}]
+    return json.dumps(_nb([cell])).replace('"DEEP"', _nested(depth))
+
+
+@pytest.mark.parametrize("where", ["metadata", "outputs"])
+@pytest.mark.parametrize("depth", [150, 950, 1_000, 100_000])
+def test_deeply_nested_json_is_a_read_error_not_a_recursion_error(
+    tmp_path: Path, depth: int, where: str
+) -> None:
+    """Below ~1,000 levels json.loads succeeds and nbformat, deepcopy or json.dumps recursed
+    later (RecursionError, exit 70); past it json.loads itself raised RecursionError."""
+    path = tmp_path / "deep.ipynb"
+    path.write_text(_deep_text(depth, where))
+    with pytest.raises(NotebookReadError) as info:
+        read_notebook(path)
+    assert "nested more than 100 levels deep" in info.value.message
+    assert info.value.path == str(path)
+    if depth < 900:  # json.loads parsed it: the cell and the part are named
+        assert f"in cell 1 ({where})" in info.value.message
+
+
+def test_deeply_nested_content_from_a_front_end_is_a_read_error() -> None:
+    value: list[object] = []
+    for _ in range(5_000):  # built without recursion: deeper than json.loads could parse
+        value = [value]
+    raw = _nb([], deep=value)
+    with pytest.raises(NotebookReadError, match="nested more than 100 levels deep"):
+        notebook_from_dict(raw)
+
+
+def test_nesting_up_to_the_limit_reads_and_writes(tmp_path: Path) -> None:
+    path = tmp_path / "ok.ipynb"
+    path.write_text(_deep_text(90, "metadata"))  # 90 + the 4 levels above the value
+    nb = read_notebook(path)
+    nb.cells[0].set_source("x = 2")
+    nb.write(path)
+    assert json.loads(path.read_text())["cells"][0]["source"] == "x = 2"
+
+
+def _with_code(tmp_path: Path, escaped_source: str) -> Path:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(
+        '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ['
+        '{"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# T"},'
+        '{"cell_type": "code", "id": "b", "metadata": {}, "execution_count": null, "outputs": [],'
+        f' "source": "{escaped_source}"}}]}}',
+        encoding="ascii",
+    )
+    return path
+
+
+@pytest.mark.parametrize("escape", ["\\udcff", "\\uD800", "x\\ud83d"])
+def test_a_lone_surrogate_escape_is_a_read_error_naming_the_cell(tmp_path: Path, escape: str) -> None:
+    # valid JSON, but not text: ast.parse and every writer used to fail on it later
+    path = _with_code(tmp_path, f"x = '{escape}'")
+    with pytest.raises(NotebookReadError, match="cell 2 holds an unpaired UTF-16 surrogate"):
+        read_notebook(path)
+
+
+def test_a_surrogate_pair_escape_is_an_ordinary_character(tmp_path: Path) -> None:
+    nb = read_notebook(_with_code(tmp_path, "x = '\\ud83d\\ude00'"))
+    assert "\U0001f600" in nb.cells[1].source

@@ -223,7 +223,7 @@ def test_earlier_steps_win_over_later_ones() -> None:
     late["total"] = early["total"] = 50.0
     assert teams(rank([early, late])) == ["zulu", "alpha"]
     # but a higher total beats everything
-    early["total"] = 50.01
+    early["total"] = 50.1  # a tenth: the precision totals are shown and compared at
     assert teams(rank([early, late])) == ["alpha", "zulu"]
 
 
@@ -241,11 +241,14 @@ def test_equal_teams_share_a_rank_and_are_listed_by_name() -> None:
     assert "1 (tie)" in leaderboard_markdown(cards, META)
 
 
-def test_totals_are_compared_to_a_hundredth() -> None:
+def test_totals_are_compared_as_shown_to_a_tenth() -> None:
     a, b = card("alpha", required=False), card("bravo")
-    a["total"], b["total"] = 72.501, 72.499  # both 72.50: required checks decide
+    a["total"], b["total"] = 72.54, 72.46  # both shown 72.5: required checks decide
     assert teams(rank([a, b])) == ["bravo", "alpha"]
-    a["total"] = 72.52
+    page = Page(leaderboard_html([a, b], [], META))
+    assert [t for _, t in page.find("span", class_="value")] == ["72.5", "72.5"]
+    assert "equal total: placed by required checks" in leaderboard_html([a, b], [], META)
+    a["total"] = 72.55  # shown 72.6
     assert teams(rank([a, b])) == ["alpha", "bravo"]
 
 
@@ -295,7 +298,7 @@ def test_failed_and_missing_teams_are_listed_with_their_reasons() -> None:
     assert len(page.find("tr", class_="status-failed")) == 1 + len(WEIGHTS)
 
     md = leaderboard_markdown(cards, META)
-    assert "verify 0/10 ❌ failed (verify timed out after 600 s)" in md
+    assert "verify 0.0/10 ❌ failed (verify timed out after 600 s)" in md
     assert "- **delta**:" in md and "⚠️ branch team/delta not found" in md
     assert "- **echo**: no component scored · ⚠️ clone failed" in md
     assert "| foxtrot | — / 100 | ❌ not passed | 0/0 | not submitted |" in md
@@ -484,7 +487,55 @@ def test_markdown_table_shape() -> None:
     per_team = [line for line in lines if line.startswith("- **")]
     names = [line.split("**")[1] for line in per_team]
     assert names == ["alpha", "bravo", "charlie", "pipe\\|team"]
-    assert per_team[0].startswith("- **alpha**: lint 18/20 · documentation 15/15 · library 16/20")
+    assert per_team[0].startswith("- **alpha**: lint 18.0/20 · documentation 15.0/15 · library 16.0/20")
     assert "*next:* Write tests for the library: up to +15.0 points" in per_team[0]
     assert lines[-1].startswith("<sub>Ties: ") and "Generated 2026-11-22 18:10 UTC." in lines[-1]
     assert md.endswith("\n") and "Deadline: 2026-11-22 18:00 UTC" in md
+
+
+# --------------------------------------------------------------------------- one number, one place
+
+
+def test_a_total_reads_the_same_everywhere() -> None:
+    """A total of 94.65 (two decimals, as older scorers wrote) and a component of 14.65 are
+    shown 94.7 and 14.7 on the page, in its chart and in the markdown: never 94.65."""
+    strong = card("strong", {"library": 0.7325})
+    strong["total"] = 94.65
+    strong["components"][2]["points"] = 14.65
+    past = history({"strong": 80.25}, {"strong": 94.65})
+    page = leaderboard_html([strong], past, META)
+    md = leaderboard_markdown([strong], META)
+    for text in (page, md):
+        assert "94.65" not in text and "14.65" not in text and "80.25" not in text
+    parsed = Page(page)
+    assert [t for _, t in parsed.find("span", class_="value")] == ["94.7"]
+    assert "94.7 / 100" in parsed.find("article", id="team-1")[0][1]
+    assert "<td class=\"num\">14.7</td>" in page
+    assert "80.3 to 94.7" in page and "strong: 94.7 points" in page  # the chart's words
+    assert "| strong | 94.7 / 100 |" in md and "library 14.7/20" in md
+
+
+def test_not_submitted_is_said_only_of_teams_without_a_submission() -> None:
+    scored = card("scored", kind="folder", submitted=None)  # scored, no commit time known
+    absent = missing("absent", "no submission: folder teams/absent does not exist")
+    page = leaderboard_html([scored, absent], [], META)
+    md = leaderboard_markdown([scored, absent], META)
+    rows = {a["data-team"]: t for a, t in Page(page).find("tr", class_="team-row")}
+    assert "time unknown" in rows["scored"] and "not submitted" not in rows["scored"]
+    assert "not submitted" in rows["absent"]
+    assert "| scored | 100.0 / 100 | ✅ passed | 7/7 | time unknown |" in md
+    assert "| absent | 0.0 / 100 | ❌ not passed | 0/7 | not submitted |" in md
+    cards = {a["data-team"]: t for a, t in Page(page).find("article", class_="team-card")}
+    assert "submitted time unknown" in cards["scored"] and "submitted not submitted" in cards["absent"]
+
+
+def test_no_absolute_path_of_the_organisers_machine() -> None:
+    old = card("strong", kind="folder")
+    old["source"]["ref"] = "/home/organiser/hackathon/submissions/strong"
+    windows = card("weak", kind="folder")
+    windows["source"]["ref"] = "C:\\Users\\org\\hackathon\\submissions\\weak"
+    page = leaderboard_html([old, windows], [], META)
+    assert "/home/organiser" not in page and "Users" not in page
+    assert "<code>strong</code>" in page and "<code>weak</code>" in page
+    relative = card("rel", kind="folder")  # what the scorer writes: relative to the exercise
+    assert "<code>teams/rel</code>" in leaderboard_html([relative], [], META)

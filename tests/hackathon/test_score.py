@@ -249,3 +249,72 @@ def test_the_cli_scores_saves_and_renders_the_leaderboard(tmp_path: Path) -> Non
     assert "weak" in html and "late" in html and "<svg" in html
     md = nbops("leaderboard", "--format", "markdown")
     assert md.returncode == 0 and "| " in md.stdout
+
+
+# --------------------------------------------------------------------------- what the leaderboard shows
+
+
+def _folder_exercise(tmp_path: Path) -> Path:
+    """An exercise (no git) with folder teams: ``present`` handed in, ``absent`` did not."""
+    start = tmp_path / "toy.ipynb"
+    write_nb(start, START)
+    folder = tmp_path / "ex"
+    new_exercise(folder, [start], [], git=False)
+    toml = folder / "hackathon.toml"
+    toml.write_text(toml.read_text() + '\n[teams.present]\nfolder = "teams/present"\n'
+                    '\n[teams.absent]\nfolder = "teams/absent"\n')
+    write_nb(folder / "teams" / "present" / "notebooks" / "toy.ipynb", GOOD)
+    return folder
+
+
+def test_a_missing_folder_team_is_named_relative_to_the_exercise(tmp_path: Path) -> None:
+    h = load_hackathon(_folder_exercise(tmp_path))
+    card = score_team(h, "absent", h.team("absent"))
+    assert card["source"] == {"kind": "missing", "ref": "teams/absent", "commit": None}
+    assert str(tmp_path) not in json.dumps(card)
+    assert card["submitted_at"] is None
+
+
+def test_a_folder_without_git_was_submitted_when_its_files_last_changed(tmp_path: Path) -> None:
+    from nbops.hackathon.score import _submitted_at
+
+    folder = _folder_exercise(tmp_path)
+    team = folder / "teams" / "present"
+    nb = team / "notebooks" / "toy.ipynb"
+    os.utime(nb, (1_795_000_000, 1_795_000_000))
+    (team / "__pycache__").mkdir()
+    (team / "__pycache__" / "x.pyc").write_bytes(b"")  # written by the scoring: not the team's
+    os.utime(nb.parent, (1_700_000_000, 1_700_000_000))
+    assert _submitted_at(load_hackathon(folder), team) == "2026-11-18T11:06:40+00:00"  # 1795000000
+
+
+def test_scorer_texts_name_files_relative_to_the_exercise(tmp_path: Path) -> None:
+    from nbops.hackathon.score import _public
+
+    root, team = tmp_path / "ex", tmp_path / "ex" / "teams" / "a"
+    said = f"nbops run could not run: {team}/notebooks/toy.ipynb: no kernel; see {root}/README.md"
+    assert _public(said, team, root) == (
+        "nbops run could not run: notebooks/toy.ipynb: no kernel; see README.md")
+    assert _public(f"in {root}, not {root}-old", root) == f"in ., not {root}-old"
+
+
+def test_the_leaderboard_of_older_scorecards_shows_no_absolute_path(tmp_path: Path) -> None:
+    """Scorecards written before the fix: an absolute source, a total of 94.65, no time."""
+    folder = _folder_exercise(tmp_path)
+    scores = folder / ".nbops" / "hackathon" / "scores"
+    scores.mkdir(parents=True)
+    old = {"team": "present", "source": {"kind": "folder", "ref": str(folder / "teams" / "present"),
+                                         "commit": None},
+           "submitted_at": None, "total": 94.65, "max_total": 100.0, "required_passed": True,
+           "components": [{"id": "library", "title": "Library", "weight": 20, "score": 0.73,
+                           "points": 14.65, "status": "ok", "explanation": "73% moved", "reason": None}],
+           "errors": [], "suggestion": None, "scored_at": "2026-11-22T18:10:00+00:00"}
+    (scores / "present.json").write_text(json.dumps(old))
+    proc = subprocess.run([sys.executable, "-m", "nbops", "hackathon", "leaderboard"], cwd=folder,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "wrote leaderboard.html (1 teams): open it in a browser\n"
+    page = (folder / "leaderboard.html").read_text()
+    assert str(tmp_path) not in page and "<code>teams/present</code>" in page
+    assert "94.7" in page and "94.65" not in page and "14.65" not in page
+    assert "time unknown" in page and "not submitted" not in page

@@ -458,7 +458,7 @@ c = a + 1
 """
     result, source = make(snippet, tmp_path)
     compile(source, "module.py", "exec")
-    assert "# TODO(nbops): cell did not parse:" in source
+    assert "# TODO(nbops): cell is not valid Python on its own" in source
     assert "c = a + 1" in source
     assert any(p.cell == 2 and "does not parse" in p.message for p in result.problems)
 

@@ -307,7 +307,7 @@ def test_a_branch_merged_into_the_base_continues_from_the_base(repo: Path, tmp_p
     [
         (lambda w: git(w, "remote", "remove", "origin"), UsageError, "no git remote named 'origin'"),
         (lambda w: git(w, "remote", "set-url", "origin", str(w.parent / "nowhere.git")), PushError,
-         "cannot reach the remote"),
+         "the remote's folder ../nowhere.git does not exist"),
         (lambda w: git(w, "remote", "set-url", "origin", "http://127.0.0.1:9/repo.git"), PushError,
          "cannot reach the remote"),
     ],
@@ -336,7 +336,7 @@ def test_a_secret_in_a_library_file_stops_the_submit(repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     module = next((repo / "src").rglob("wine_classifier.py"))
     module.write_text(module.read_text() + '\nAPI_KEY = "AKIA' + "Q3ZR7T5VX2LMN8PW" + '"\n')
-    with pytest.raises(UsageError, match="would push a secret"):
+    with pytest.raises(UsageError, match=r"holds a secret \(AWS access key id"):
         submit(repo / "wine_classifier.ipynb")
     assert remote_branches(repo.parent / "remote.git") == {"main"}
 
@@ -440,3 +440,182 @@ def test_a_pull_request_is_opened_on_the_forge_and_updated_on_resubmit(repo: Pat
         assert TOKEN not in json.dumps(third.to_json()) + json.dumps(second.to_json())
     finally:
         fake.stop()
+
+
+# --------------------------------------------------------------------------- secrets in the texts
+
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"  # split: the repository holds no key
+GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def everything(work: Path) -> dict[str, object]:
+    """The user's checkout (files, status, index, HEAD), every ref and file of its git
+    directory (no lock, no worktree, no fetched ref left) and the remote, byte for byte."""
+    def files(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in skip}
+
+    return {
+        "checkout": snapshot(work),
+        # git status refreshes the index's stat data: its content is checked by the snapshot
+        "git": files(work / ".git", skip=("index",)),
+        "refs": git(work, "for-each-ref"),
+        "remote": files(work.parent / "remote.git"),
+    }
+
+
+def _run_index(work: Path, parameters: dict[str, object]) -> None:
+    """A tracked run of the wine notebook in the run index nbops run keeps (the report reads it)."""
+    from nbops.run.lineage import notebook_sha256
+
+    nb = work / "wine_classifier.ipynb"
+    folder = work / "nbops-runs" / "wine_classifier"
+    folder.mkdir(parents=True)
+    entry = {"run_id": "0123abcd", "status": "FINISHED", "notebook": str(nb.resolve()),
+             "notebook_sha256": notebook_sha256(nb), "parameters": parameters,
+             "metrics": {"accuracy": 0.97}, "duration_s": 3.0, "ended": "2026-01-01T00:00:00+00:00"}
+    (folder / "runs.jsonl").write_text(json.dumps(entry) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("field", "prepare", "options", "words"),
+    [
+        ("title", None, {"title": f"Review {STRIPE}"}, "the title holds a secret (Stripe live key 'sk_l…' (32 chars))"),
+        ("message", None, {"message": f"The key is {GITHUB}, sorry"}, "the description (message) holds a secret (GitHub token 'ghp_…' (40 chars))"),
+        ("reviewers", None, {"reviewers": ["bob", GITHUB]}, "a reviewer's name holds a secret (GitHub token"),
+        ("base", None, {"base": f"main-{STRIPE}"}, "the base branch name holds a secret"),
+        ("author", lambda w: git(w, "config", "user.name", f"Ana {STRIPE}"), {}, "your git user.name holds a secret"),
+        ("branch", lambda w: shutil.copy(w / "wine_classifier.ipynb", w / f"{GITHUB}.ipynb"), {},
+         "the review branch name (made from the notebook's file name) holds a secret (GitHub token"),
+        ("commit_message", lambda w: shutil.copytree(w, w / "deep" / STRIPE, ignore=lambda d, names: [
+            n for n in names if n not in ("wine_classifier.ipynb", "pyproject.toml")]), {},
+         "the commit message holds a secret (Stripe live key"),
+        ("report", lambda w: _run_index(w, {"api_key": STRIPE}), {},
+         "the review report reviews/wine_classifier.md (the pull request's body) holds a secret"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " not in v else "",
+)
+def test_a_secret_in_any_text_the_submit_sends_blocks_it_and_nothing_changes(
+    repo: Path, field: str, prepare: object, options: dict[str, object], words: str
+) -> None:
+    from nbops.review.submit import SecretInSubmission
+
+    if prepare is not None:
+        prepare(repo)  # type: ignore[operator]
+    notebook = {"branch": f"{GITHUB}.ipynb", "commit_message": f"deep/{STRIPE}/wine_classifier.ipynb"}.get(
+        field, "wine_classifier.ipynb")
+    before = everything(repo)
+    for dry_run in (False, True):
+        with pytest.raises(SecretInSubmission) as info:
+            submit(repo / notebook, SubmitOptions(**options, dry_run=dry_run))  # type: ignore[arg-type]
+        assert info.value.field == field
+        assert words in info.value.message and "nothing was committed, pushed or sent" in info.value.message
+        assert STRIPE not in str(info.value) and GITHUB not in str(info.value)  # masked only
+        assert everything(repo) == before
+    assert not (repo / ".git" / "nbops-submit.lock").exists()
+
+
+def test_the_cli_refuses_a_secret_in_the_title_with_exit_2(repo: Path) -> None:
+    before = everything(repo)
+    proc = run_cli(repo, "submit", "wine_classifier.ipynb", "--title", f"Review {STRIPE}")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "the title holds a secret (Stripe live key 'sk_l…' (32 chars))" in proc.stderr
+    assert "Traceback" not in proc.stderr and STRIPE not in proc.stdout + proc.stderr
+    assert everything(repo) == before
+    ok = run_cli(repo, "submit", "wine_classifier.ipynb", "--title", "Review: wine")
+    assert ok.returncode == 0, ok.stderr  # the same submit with a clean title goes through
+
+
+def test_the_forge_never_receives_a_secret(repo: Path) -> None:
+    from review.forges.fakeforge import TOKEN, FakeForge
+
+    from nbops.review.submit import SecretInSubmission
+
+    fake = FakeForge()
+    fake.add_github_repo("octo/wine", branches=("main",), collaborators=("bob",))
+    fake.start()
+    try:
+        bare = str(repo.parent / "remote.git")
+        git(repo, "remote", "set-url", "origin", "https://github.com/octo/wine.git")
+        git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/octo/wine.git")
+        (repo / "pyproject.toml").write_text(
+            PYPROJECT + f'[tool.nbops.submit]\nforge = "github"\napi-url = "{fake.github_api}"\n'
+        )
+        env = {"GITHUB_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1"}
+        for options in ({"title": STRIPE}, {"reviewers": [STRIPE]}, {"message": STRIPE}):
+            with pytest.raises(SecretInSubmission):
+                submit(repo / "wine_classifier.ipynb", SubmitOptions(**options, env=env))  # type: ignore[arg-type]
+        assert fake.requests == [] and remote_branches(repo.parent / "remote.git") == {"main"}
+    finally:
+        fake.stop()
+
+
+# --------------------------------------------------------------------------- what happened to the remote
+
+
+def test_a_deleted_remote_folder_is_said_so(repo: Path) -> None:
+    remote = repo.parent / "remote.git"
+    shutil.rmtree(remote)
+    before = snapshot(repo)
+    with pytest.raises(PushError) as info:
+        submit(repo / "wine_classifier.ipynb")
+    error = info.value
+    assert error.message == "git fetch to origin: the remote's folder ../remote.git does not exist"
+    assert "check the URL" in (error.hint or "") and "git init --bare ../remote.git" in (error.hint or "")
+    assert "repository exists" not in str(error) and str(repo.parent) not in str(error)
+    assert snapshot(repo) == before
+    remote.mkdir()  # a folder that is not a repository (emptied, or the wrong one)
+    with pytest.raises(PushError, match="the remote's folder ../remote.git is not a git repository"):
+        submit(repo / "wine_classifier.ipynb")
+
+
+def test_the_cli_says_the_remote_folder_is_gone(repo: Path) -> None:
+    shutil.rmtree(repo.parent / "remote.git")
+    proc = run_cli(repo, "submit", "wine_classifier.ipynb")
+    assert proc.returncode == 3, proc.stderr
+    assert "the remote's folder ../remote.git does not exist" in proc.stderr
+    assert "(and the repository exists.)" not in proc.stderr
+
+
+@pytest.fixture
+def read_only_remote(repo: Path, tmp_path: Path) -> Iterator[Path]:
+    """The clone's remote moved to a folder the pushing user may read but whose objects folder
+    it may not write. As root (permissions do not stop root) git's receive-pack runs as
+    ``nobody``, so the folder is one that ``nobody`` can reach."""
+    import tempfile
+
+    outside = Path(tempfile.mkdtemp(prefix="nbops-ro-remote-"))
+    outside.chmod(0o755)
+    remote = outside / "remote.git"
+    shutil.move(str(repo.parent / "remote.git"), remote)
+    git(repo, "remote", "set-url", "origin", str(remote))
+    folders = [remote / "objects", *(p for p in (remote / "objects").rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot make the remote read-only")
+        git(repo, "config", "remote.origin.receivepack",
+            "setpriv --reuid=65534 --regid=65534 --clear-groups env GIT_CONFIG_COUNT=1 "
+            "GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=* git-receive-pack")
+    try:
+        yield remote
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+        shutil.rmtree(outside)
+
+
+def test_a_read_only_remote_is_permission_denied_not_a_hook(repo: Path, read_only_remote: Path) -> None:
+    shown = os.path.relpath(read_only_remote, repo)
+    with pytest.raises(PushError) as info:
+        submit(repo / "wine_classifier.ipynb")
+    error = info.value
+    branch = review_branch("wine_classifier.ipynb", "ana@example.com")
+    assert error.message.startswith(
+        f"git push to origin ({branch}): permission denied writing to the remote's folder "
+        f"{shown} ("), error.message
+    assert "write access" in (error.hint or "") and "local branch is kept" in (error.hint or "")
+    assert "hook" not in str(error) and "protected branch" not in str(error)
+    assert remote_branches(read_only_remote) == {"main"}
+    assert git(repo, "rev-parse", f"refs/heads/{branch}")  # kept for a retry

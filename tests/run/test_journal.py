@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,7 +17,20 @@ import pytest
 
 from nbops import tracking_api
 from nbops.errors import NotFoundError, UsageError
-from nbops.run.journal import DIR_ENV, PARAMS_ENV, Journal, JournalWriter, read_run_id, write_run_id
+from nbops.run.journal import (
+    DIR_ENV,
+    KILLED_REASON_TAG,
+    OWNER_HOST_TAG,
+    OWNER_LOCK_TAG,
+    OWNER_PID_TAG,
+    PARAMS_ENV,
+    Journal,
+    JournalWriter,
+    orphaned,
+    read_run_id,
+    remove_stale,
+    write_run_id,
+)
 from nbops.run.tracking import MlflowTracker, default_tracking_uri
 
 pytest.importorskip("mlflow")
@@ -114,7 +130,8 @@ def test_the_kernel_side_never_imports_mlflow_for_metrics(tmp_path: Path) -> Non
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBOPS_", "MLFLOW_"))}
     env[DIR_ENV] = str(folder)
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
     assert len((folder / "events.jsonl").read_text().splitlines()) == 2
@@ -158,3 +175,83 @@ def test_concurrent_writers_never_interleave_lines(journal: Journal) -> None:
         t.join()
     lines = (journal.folder / "events.jsonl").read_text().splitlines()
     assert len(lines) == 800 and all(json.loads(x)["t"] == "metric" for x in lines)
+
+
+# --------------------------------------------------------------------------- who owns a run
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from nbops.run.journal import Journal
+journal = Journal(Path(sys.argv[1]))
+print("held" if journal.owner.held else "not held", flush=True)
+time.sleep(60)
+"""
+
+
+def _holder(folder: Path) -> subprocess.Popen[str]:
+    """Another process that owns the journal ``folder`` (and is killed by the test)."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(folder)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_journal_claims_its_run_until_discarded(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / ".a.journal")
+    tags = journal.owner.tags()
+    assert tags[OWNER_LOCK_TAG] == str((tmp_path / ".a.journal" / "owner.lock").resolve())
+    assert tags[OWNER_PID_TAG] == str(os.getpid()) and tags[OWNER_HOST_TAG]
+    with orphaned(tags) as reason:  # held by this process, through another descriptor
+        assert reason is None
+    assert remove_stale(tmp_path) == 0 and journal.folder.exists()
+    journal.discard()
+    assert not journal.folder.exists()
+
+
+def test_the_run_of_a_killed_process_is_orphaned_and_its_journal_removed(tmp_path: Path) -> None:
+    folder = tmp_path / ".b.journal"
+    proc = _holder(folder)
+    tags = {OWNER_LOCK_TAG: str(folder / "owner.lock"), OWNER_PID_TAG: str(proc.pid),
+            OWNER_HOST_TAG: socket.gethostname()}
+    with orphaned(tags) as reason:
+        assert reason is None  # alive
+    proc.kill()
+    proc.wait()
+    with orphaned(tags) as reason:
+        assert reason is not None and f"pid {proc.pid}" in reason
+    assert not folder.exists()  # removed once its run was ended
+    with orphaned({**tags, OWNER_HOST_TAG: "elsewhere"}) as reason:
+        assert reason is None  # another host's runs are never judged from here
+
+
+def test_stale_journal_folders_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    dead, alive = _holder(tmp_path / ".dead.journal"), _holder(tmp_path / ".alive.journal")
+    dead.kill()
+    dead.wait()
+    (tmp_path / ".new.journal").mkdir()  # being created: no lock file yet
+    try:
+        assert remove_stale(tmp_path) == 1
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".alive.journal", ".new.journal"]
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_running_run_whose_owner_died_is_ended_killed(tracker: MlflowTracker, tmp_path: Path) -> None:
+    folder = tmp_path / ".c.journal"
+    proc = _holder(folder)
+    tags = {OWNER_LOCK_TAG: str(folder / "owner.lock"), OWNER_PID_TAG: str(proc.pid),
+            OWNER_HOST_TAG: socket.gethostname()}
+    run_id = tracker.start_run("owners", "orphan", {}, tags)
+    mine = Journal(tmp_path / ".d.journal")
+    live = tracker.start_run("owners", "live", {}, mine.owner.tags())
+    assert {r.status for r in tracker.end_orphans(tracker.list_runs("owners"))} == {"RUNNING"}
+    proc.kill()
+    proc.wait()
+    assert tracker.end_orphaned_runs("owners") == [run_id]
+    record = tracker.get_run(run_id)
+    assert record.status == "KILLED" and f"pid {proc.pid}" in record.tags[KILLED_REASON_TAG]
+    assert tracker.get_run(live).status == "RUNNING"  # its owner (this process) lives
+    tracker.end_run(live, "FINISHED")
+    mine.discard()

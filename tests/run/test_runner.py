@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +51,7 @@ def nbops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
     return subprocess.run(
         [sys.executable, "-m", "nbops", *args], cwd=cwd, capture_output=True, text=True,
-        timeout=600, env=env,
+        timeout=600, env=env, check=False,
     )
 
 
@@ -322,3 +325,254 @@ def test_a_tracking_uri_that_cannot_work_is_refused_before_any_kernel(
     assert message in proc.stderr and "MLFLOW_TRACKING_URI" in proc.stderr
     assert "s3cret" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
     assert not (root / "nbops-runs").exists()  # nothing ran
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["--kernel", "kernelspec"])
+def test_a_kernel_that_is_not_installed_is_refused_before_anything_starts(
+    declared: bool, tmp_path: Path
+) -> None:
+    root = project(tmp_path)
+    args = ["run", "toy.ipynb"]
+    if declared:  # the notebook names a kernel this machine does not have
+        doc = json.loads((root / "toy.ipynb").read_text())
+        doc["metadata"]["kernelspec"] = {"name": "nosuch", "display_name": "No", "language": "python"}
+        (root / "toy.ipynb").write_text(json.dumps(doc))
+    else:
+        args += ["--kernel", "nosuch"]
+    started = time.monotonic()
+    proc = nbops(root, *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("nbops: error: toy.ipynb: "), proc.stderr
+    assert "'nosuch'" in proc.stderr and "jupyter kernelspec list" in proc.stderr
+    assert "installed kernels: python3" in proc.stderr and "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 30
+    assert not (root / "nbops-runs").exists() and not (root / ".nbops").exists()  # no run
+    if declared:  # --kernel overrides the notebook's kernelspec
+        ok = nbops(root, "run", "toy.ipynb", "--kernel", "python3")
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+@pytest.mark.parametrize("pipeline", [False, True], ids=["notebook", "pipeline"])
+def test_without_mlflow_a_run_is_refused_before_any_kernel(pipeline: bool, tmp_path: Path) -> None:
+    # the runner imports MLflow in the background: without this check the notebook ran first
+    root = project(tmp_path)
+    hide = "import sys; sys.modules['mlflow'] = None; from nbops.cli.main import run; run()"
+    args = ["run", "toy.ipynb", "-p", "pause", "30"] + (["--pipeline"] if pipeline else [])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", hide, *args], cwd=root, capture_output=True, text=True,
+        timeout=120, env=env, check=False,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "MLflow is not installed" in proc.stderr and "pip install nbops[tracking]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 25  # the notebook (pause 30) never started
+    assert not (root / "nbops-runs").exists() and not (root / ".nbops").exists()
+
+
+DIES = """
+# %% tags=parameters
+code = 9
+# %%
+import os
+os.kill(os.getpid(), code)
+"""
+
+
+def test_a_kernel_that_dies_exits_3_and_fails_the_run(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "dies.ipynb").write_text(notebook_from_snippet(DIES).dumps())
+    proc = nbops(root, "run", "dies.ipynb", "--format", "json")
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # a tool failure (nbops.errors)
+    (run,) = json.loads(proc.stdout)["runs"]
+    assert run["status"] == "FAILED" and "DeadKernelError" in run["error"]
+    assert run["error"].startswith("dies.ipynb: ")  # named as given, not by its absolute path
+    record = client(root).get_run(run["run_id"])  # type: ignore[attr-defined]
+    assert record.info.status == "FAILED" and "DeadKernelError" in record.data.tags["nbops.error"]
+
+
+WHERE = """
+# %% tags=parameters
+pause = 1.0
+# %%
+import os, time
+import nbops
+time.sleep(pause)
+nbops.log_param("cwd", os.getcwd())
+"""
+
+
+def test_a_run_from_another_folder_keeps_the_process_directory_and_runs_in_the_notebooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's race: papermill's cwd= changed the process's directory while the tracking
+    thread resolved the notebook's relative path (`build/demo/build/demo/...: no such notebook`)."""
+    import threading
+
+    from nbops.run.runner import RunSettings, run_notebook
+
+    (tmp_path / "proj").mkdir()
+    root = project(tmp_path / "proj")
+    (root / "where.ipynb").write_text(notebook_from_snippet(WHERE).dumps())
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in os.environ if k.startswith(("MLFLOW_", "NBOPS_RUN"))]:
+        monkeypatch.delenv(key)
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            seen.add(os.getcwd())
+            stop.wait(0.001)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    settings = RunSettings(Path("proj"), Path("proj/out"), "where")  # relative, as typed
+    try:
+        outcome = run_notebook(Path("proj/where.ipynb"), {}, settings)
+    finally:
+        stop.set()
+        sampler.join()
+    assert seen == {str(tmp_path)}
+    assert outcome.status == "FINISHED", outcome
+    assert outcome.output is not None and outcome.output.parent == root / "out" / "where"
+    record = client(root).get_run(outcome.run_id)  # type: ignore[attr-defined]
+    assert record.data.params["cwd"] == str(root.resolve())
+    assert record.data.tags["nbops.notebook.path"] == str(root / "where.ipynb")
+
+
+# --------------------------------------------------------------------------- stopping runs
+
+
+def _started(root: Path, *args: str, ignore_sigint: bool = False) -> subprocess.Popen[str]:
+    """``nbops run toy.ipynb -p pause 60 ARGS`` once its MLflow run is open and the kernel is in
+    the long cell (the journal has the run id). ``ignore_sigint``: started as a server in the
+    background starts it, SIGINT ignored (SIG_IGN survives exec)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+
+    def ignore() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbops", "run", "toy.ipynb", "-p", "pause", "60", *args],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=ignore if ignore_sigint else None,  # noqa: PLW1509 - a test's own child
+    )
+    deadline = time.monotonic() + 120
+    while not list(root.glob("nbops-runs/toy/.*.journal/run_id")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never opened"
+        time.sleep(0.2)
+    return proc
+
+
+def _journals(root: Path) -> list[Path]:
+    return list(root.glob("nbops-runs/**/.*.journal"))
+
+
+@pytest.mark.parametrize(
+    ("sig", "ignore_sigint"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "ctrl-c-with-sigint-ignored", "sigterm"],
+)
+def test_a_stopped_run_ends_killed_with_its_json_report_and_no_journal(
+    sig: int, ignore_sigint: bool, tmp_path: Path
+) -> None:
+    root = project(tmp_path)
+    proc = _started(root, "--format", "json", "--progress", "json", ignore_sigint=ignore_sigint)
+    began = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - began < 20, "the run took too long to stop"
+    assert proc.returncode == 130, out + err
+    report = json.loads(out)  # the whole document, valid JSON
+    assert report["interrupted"] is True
+    (run,) = report["runs"]
+    assert run["status"] == "KILLED" and run["run_id"]
+    assert json.loads(err.strip().splitlines()[-1]) == {"done": 1, "failed": 1, "running": 0,
+                                                        "total": 1}
+    assert client(root).get_run(run["run_id"]).info.status == "KILLED"  # type: ignore[attr-defined]
+    assert _journals(root) == []
+
+
+def test_a_sigkilled_run_is_ended_killed_by_the_next_history_read(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    proc = _started(root)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert len(_journals(root)) == 1  # what a killed process leaves
+    (left,) = client(root).search_runs(["1"])  # type: ignore[attr-defined]
+    assert left.info.status == "RUNNING"
+    runs = nbops(root, "runs", "--format", "json")
+    assert runs.returncode == 0, runs.stderr
+    (record,) = json.loads(runs.stdout)
+    assert record["status"] == "KILLED"
+    assert f"pid {proc.pid}" in record["tags"]["nbops.killed_reason"]
+    assert client(root).get_run(left.info.run_id).info.status == "KILLED"  # type: ignore[attr-defined]
+    assert _journals(root) == []
+
+
+def test_no_journal_is_left_by_runs_that_finish_or_fail(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert nbops(root, "run", "toy.ipynb").returncode == 0
+    assert nbops(root, "run", "toy.ipynb", "-p", "fail", "true").returncode == 1
+    assert nbops(root, "run", "toy.ipynb", "--grid", "n=1,2").returncode == 0
+    assert _journals(root) == []
+
+
+def _marked(mark: str) -> set[int]:
+    """The live processes whose environment holds ``mark`` (every descendant inherits it, also
+    those reparented when their parent died)."""
+    found = set()
+    needle = mark.encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if needle in environ.read_bytes() and _alive(int(environ.parent.name)):
+                found.add(int(environ.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+def test_nbops_ui_takes_the_mlflow_server_down_on_sigterm(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mark = f"NBOPS_UI_TEST={uuid.uuid4().hex}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    env["NBOPS_UI_TEST"] = mark.split("=", 1)[1]
+    proc = subprocess.Popen([sys.executable, "-m", "nbops", "ui", "--port", str(port)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the server answers
+            assert proc.poll() is None and time.monotonic() < deadline, "the UI never started"
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        assert len(_marked(mark)) > 2  # nbops, mlflow ui, its uvicorn server and workers
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 15
+        while _marked(mark):
+            assert time.monotonic() < deadline, "the MLflow server outlived nbops ui"
+            time.sleep(0.2)
+        with socket.socket() as s:  # the port is free again
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+    finally:
+        for pid in _marked(mark):  # what a failure leaves behind
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

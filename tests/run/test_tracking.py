@@ -454,3 +454,21 @@ def test_trackers_come_from_the_registry_and_entry_points(plugin_path: Path) -> 
     with pytest.raises(UsageError, match="no tracker named 'nope'") as info:
         registry.get("nope")
     assert info.value.hint == "known trackers: fake, mlflow"
+
+
+def test_an_interrupted_migration_is_cleared_before_the_store_opens(tmp_path: Path) -> None:
+    # what `mlflow.db` holds when a process is killed while alembic copies `jobs` (seen with
+    # a run stopped during its store's creation: every later open failed "already exists")
+    import sqlite3
+
+    from nbops.run.tracking import _drop_interrupted_migration
+
+    db = tmp_path / "mlflow.db"
+    with sqlite3.connect(db) as con:
+        for table in ("jobs", "_alembic_tmp_jobs", "_alembic_tmp_swapped"):
+            con.execute(f"CREATE TABLE {table} (x)")
+    _drop_interrupted_migration(db)
+    with sqlite3.connect(db) as con:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    # an unfinished copy goes; a copy whose original is gone holds the data: it stays
+    assert names == {"jobs", "_alembic_tmp_swapped"}

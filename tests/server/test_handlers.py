@@ -6,9 +6,11 @@ Each answer is also checked against docs/rest-api.yaml by the ``api`` fixture (c
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "notebooks" / "bad"
 sys.path.insert(0, str(ROOT / "tests" / "notebooks"))
 
-from make_large import make_large_notebook  # noqa: E402
+from make_large import make_large_notebook
 
 Api = Callable[..., Awaitable[Any]]  # the `api` fixture of conftest.py
 
@@ -496,3 +498,222 @@ async def test_cookie_login_posts_need_the_xsrf_token(
                         headers={"Cookie": cookie, "X-XSRFToken": xsrf})
     assert allowed.status == 200
     assert allowed.body["diagnostics"]
+
+
+# --------------------------------------------------------------------------- hostile input
+
+# every route that takes a notebook path: (method, endpoint, the rest of a valid request)
+PATH_ROUTES = [
+    ("POST", "nbops/lint", {}),
+    ("POST", "nbops/fix", {}),
+    ("POST", "nbops/modularize", {}),
+    ("POST", "nbops/runs", {}),
+    ("POST", "nbops/check", {}),
+    ("POST", "nbops/submit", {}),
+    ("POST", "nbops/hackathon/score", {}),
+    ("GET", "nbops/params", {}),
+    ("GET", "nbops/runs", {}),
+    ("GET", "nbops/hackathon", {}),
+]
+
+
+async def _send_path(api: Api, method: str, endpoint: str, path: str, extra: dict[str, Any]) -> Any:
+    if method == "GET":
+        return await api("GET", endpoint, params={"path": path, **extra})
+    return await api("POST", endpoint, {"path": path, **extra})
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("/".join(["a"] * 3000) + "/x.ipynb", "longer than 4095 bytes"),  # 3,000 segments
+        ("x" * 300 + ".ipynb", "a name longer than 255 bytes"),
+        ("\U0001f642" * 64 + ".ipynb", "a name longer than 255 bytes"),  # 262 bytes in UTF-8
+        ("/".join(["b" * 240] * 17) + ".ipynb", "longer than 4095 bytes"),  # 4,102 bytes
+    ],
+)
+async def test_too_long_paths_are_400_on_every_route(
+    api: Api, root: Path, path: str, fragment: str
+) -> None:
+    # the file system refuses them (ENAMETOOLONG): that was a 500 on every route
+    for method, endpoint, extra in PATH_ROUTES:
+        reply = await _send_path(api, method, endpoint, path, extra)
+        assert reply.status == 400, (endpoint, reply.body)
+        assert reply.body["error"] == "UsageError"
+        assert fragment in reply.body["message"], reply.body
+        assert len(reply.raw) < 1000  # the path is not echoed whole
+
+
+async def test_a_long_path_inside_a_long_root_is_400(api: Api, root: Path) -> None:
+    # every name fits and the client's path is short enough, but root + path is not
+    path = "/".join(["c" * 203] * 20) + ".ipynb"  # 4,085 bytes: with the root, over 4,095
+    assert len(path) <= 4095 < len(str(root / path))
+    for method, endpoint, extra in PATH_ROUTES:
+        reply = await _send_path(api, method, endpoint, path, extra)
+        assert reply.status == 400, (endpoint, reply.body)
+        assert "too long" in reply.body["message"]
+
+
+async def test_symlink_loops_are_403_named_relative_to_the_root(api: Api, root: Path) -> None:
+    (root / "loop.ipynb").symlink_to("loop.ipynb")
+    (root / "sub" / "a.ipynb").symlink_to("b.ipynb")
+    (root / "sub" / "b.ipynb").symlink_to("a.ipynb")
+    for path in ("loop.ipynb", "sub/a.ipynb"):
+        for method, endpoint, extra in PATH_ROUTES:
+            reply = await _send_path(api, method, endpoint, path, extra)
+            assert reply.status == 403, (endpoint, reply.body)
+            assert reply.body["message"] == "the path is a symlink loop"
+            assert reply.body["path"] == path
+            # it used to say "Symlink loop from '/tmp/.../root_dir/loop.ipynb'"
+            assert str(root) not in reply.raw.decode() and "/tmp" not in reply.raw.decode()
+    (root / "outloop").symlink_to("outloop")
+    reply = await api("POST", "nbops/modularize", {"path": "sub/churn.ipynb", "out": "outloop"})
+    assert reply.status == 403
+    assert (reply.body["message"], reply.body["path"]) == ("the path is a symlink loop", "outloop")
+
+
+async def test_a_folder_that_cannot_be_entered_is_403_not_500(api: Api, root: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root enters every folder")
+    locked = root / "locked"
+    locked.mkdir()
+    shutil.copy(root / "sub" / "churn.ipynb", locked / "nb.ipynb")
+    locked.chmod(0)
+    try:
+        for method, endpoint, extra in PATH_ROUTES:
+            reply = await _send_path(api, method, endpoint, "locked/nb.ipynb", extra)
+            assert reply.status in (403, 404), (endpoint, reply.body)
+            assert str(root) not in reply.raw.decode()
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "1" * 5000, "-1", "1001", "0x10"])
+async def test_bad_history_limits_are_400(api: Api, root: Path, limit: str) -> None:
+    # "²".isdigit() is true and int("²") raises; 5,000 digits exceed int()'s limit: both 500s
+    reply = await api("GET", "nbops/runs", params={"path": "sub/churn.ipynb", "limit": limit})
+    assert reply.status == 400, reply.body
+    assert "'limit'" in reply.body["message"]
+    assert len(reply.body["message"]) < 200
+
+
+async def test_path_arguments_that_are_not_utf8_are_404(api: Api, jp_auth_header: Any) -> None:
+    # sent as they are (auth=False: no quoting by jp_fetch), with the token in the header
+    for endpoint in ("nbops/rules/%FF%FE", "nbops/runs/jobs/%FF", "nbops/hackathon/jobs/%C0%AF"):
+        reply = await api("GET", endpoint, auth=False, headers=jp_auth_header)
+        assert reply.status == 404, (endpoint, reply.body)
+        assert reply.body["error"] == "NotFoundError"
+
+
+async def test_error_texts_of_deeper_layers_name_no_server_path(
+    api: Api, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Path.home()
+
+    def fail(self: Any, nb: Any) -> Any:
+        raise ToolError(
+            f"ruff failed on {root}/sub/churn.ipynb with {root}/ruff.toml: "
+            "cannot read '/usr/lib/python3/site-packages/ruff/config.toml'",
+            hint=f"check {home}/.config/ruff/ruff.toml and file:///etc/ruff.toml",
+        )
+
+    monkeypatch.setattr(Linter, "lint_notebook", fail)
+    reply = await api("POST", "nbops/lint", {"path": "sub/churn.ipynb"})
+    assert reply.status == 502
+    message, hint = reply.body["message"], reply.body["hint"]
+    assert message == (
+        "ruff failed on sub/churn.ipynb with ruff.toml: "
+        "cannot read 'config.toml (outside the server root)'"
+    )
+    assert hint == (
+        "check ruff.toml (outside the server root) and ruff.toml (outside the server root)"
+    )
+    assert str(root) not in reply.raw.decode() and "/usr/" not in reply.raw.decode()
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (RecursionError("maximum recursion depth exceeded"), 400),
+        (OSError(errno.ENAMETOOLONG, "File name too long", "/tmp/" + "x" * 300), 400),
+        (OSError(errno.ELOOP, "Too many levels of symbolic links", "/tmp/loop"), 403),
+        (ValueError("Exceeds the limit (4300 digits) for integer string conversion"), 400),
+        (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), 400),
+        (KeyError("/tmp/secret"), 500),
+    ],
+)
+async def test_bad_input_that_gets_past_the_checks_is_still_4xx(
+    api: Api, root: Path, monkeypatch: pytest.MonkeyPatch, exc: Exception, status: int
+) -> None:
+    # the net under every layer: the request checks should have refused the input, and when
+    # a layer below still chokes on it the answer is a 4xx, never a 500 (but for real bugs)
+    def choke(self: Any, nb: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr(Linter, "lint_notebook", choke)
+    reply = await api("POST", "nbops/lint", {"path": "sub/churn.ipynb"})
+    assert reply.status == status, reply.body
+    assert "/tmp" not in reply.raw.decode() and "Traceback" not in reply.raw.decode()
+    assert reply.raw.startswith(b"{")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Symlink loop from '{root}/loop.ipynb'", "Symlink loop from 'loop.ipynb'"),
+        ("cannot write {root}", "cannot write ."),
+        ("see {root}2/x.ipynb", "see x.ipynb (outside the server root)"),
+        ("bad /usr/lib/ruff.toml: line 2", "bad ruff.toml (outside the server root): line 2"),
+        ("file:///etc/x.toml", "x.toml (outside the server root)"),
+        ("token {token} in a URL", "token *** in a URL"),
+        ("POST /nbops/runs, https://github.com/a/b, 1/2, and/or", None),  # left alone
+    ],
+)
+def test_public_text(text: str, expected: str | None) -> None:
+    from nbops.server.jobs import public_text
+
+    root = Path("/tmp/nbops-test/root_dir")
+    token = "0123456789abcdef0123456789abcdef"
+    given = text.format(root=root, token=token)
+    assert public_text(root, given, (token,)) == (expected if expected is not None else given)
+
+
+async def test_a_notebook_with_nan_and_lone_surrogates_gets_json_answers(
+    api: Api, root: Path
+) -> None:
+    # Python's json reads NaN, Infinity and "\udcff" from a file; answers must still be JSON a
+    # browser parses (NaN was sent as is, a lone surrogate failed the UTF-8 encoding: a 500)
+    (root / "odd.ipynb").write_text(
+        '{"cells": [{"cell_type": "code", "execution_count": null, "id": "c1", '
+        '"metadata": {"tags": ["parameters"], "x": NaN}, "outputs": [], '
+        '"source": "alpha = 0.5\\nname = \'\\udcff\'\\n"}], '
+        '"metadata": {"w": Infinity}, "nbformat": 4, "nbformat_minor": 5}',
+        encoding="utf-8",
+    )
+
+    def strict(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    for method, endpoint in (("POST", "nbops/lint"), ("POST", "nbops/fix"),
+                             ("POST", "nbops/check"), ("GET", "nbops/params")):  # fmt: skip
+        reply = await _send_path(api, method, endpoint, "odd.ipynb", {})
+        # 400 where the parameters cell's lone surrogate stops ast.parse (core: read_parameters)
+        assert reply.status in (200, 400, 422), (endpoint, reply.body)
+        json.loads(reply.raw, parse_constant=strict)
+        reply.raw.decode("utf-8")
+
+
+async def test_an_error_answer_that_cannot_be_built_is_still_json(
+    api: Api, root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nbops.server.handlers import NbopsHandler
+
+    def unserializable(self: Any, exc: Any) -> Any:
+        return None, {"extra": {1, 2}}  # a set: json.dumps fails inside write_error
+
+    monkeypatch.setattr(NbopsHandler, "error_extra", unserializable)
+    reply = await api("POST", "nbops/lint", {"path": "sub/missing.ipynb"})
+    # the last resort: a generic JSON 500 (was tornado's empty answer, no JSON at all)
+    assert reply.status == 500
+    assert reply.body["error"] == "InternalError"
+    assert "cannot build the error answer" in caplog.text

@@ -9,6 +9,7 @@ validated against the documented schema; and the JSON shapes the core produces
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,9 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(502, "POST", runs, ok)
         m.setattr(Runs, "history", _raise(ToolError("cannot open the MLflow tracking store")))
         await expect(502, "GET", runs, params=query)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "mlflow", None)  # MLflow not installed: find_spec finds none
+        await expect(503, "POST", runs, ok)
     with monkeypatch.context() as m:
         for name in ("parameters", "history", "start", "job", "cancel"):
             m.setattr(Runs, name, _raise(RuntimeError("boom")))

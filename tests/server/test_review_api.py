@@ -283,7 +283,8 @@ async def test_an_unreachable_remote_is_a_502_network(api: Api, root: Path, team
     git(team, "remote", "set-url", "origin", str(root / "nowhere.git"))
     reply = await api("POST", SUBMIT, {"path": WINE_NB})
     assert reply.status == 502 and reply.body["reason"] == "network", reply.body
-    assert "cannot reach the remote" in reply.body["message"]
+    assert reply.body["message"] == "git fetch to origin: the remote's folder ../nowhere.git does not exist"
+    assert "git init --bare ../nowhere.git" in reply.body["hint"]
     assert str(root) not in reply.raw.decode()
 
 
@@ -310,6 +311,34 @@ async def test_submit_refuses_bad_fields(
     assert reply.status == 400, reply.body
     assert words in reply.body["message"]
     assert remote_branches(root / "remote.git") == {"main"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "Review sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"}, "title"),
+        ({"message": "the key: sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"}, "message"),
+        ({"reviewers": ["bob", "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"]}, "reviewers"),
+    ],
+    ids=["title", "message", "reviewers"],
+)
+async def test_submit_refuses_a_secret_in_a_field_and_changes_nothing(
+    api: Api, root: Path, team: Path, change: dict[str, Any], field: str
+) -> None:
+    remote = root / "remote.git"
+    before, refs, remote_refs = snapshot(team), git(team, "for-each-ref"), git(remote, "for-each-ref")
+    reply = await api("POST", SUBMIT, {"path": WINE_NB, **change})
+    assert reply.status == 422, reply.body
+    body = reply.body
+    assert body["error"] == "SecretInSubmission" and body["field"] == field
+    assert "holds a secret" in body["message"] and "nothing was committed, pushed or sent" in body["message"]
+    assert "'sk_l…' (32 chars)" in body["message"] or "'ghp_…' (40 chars)" in body["message"]
+    raw = reply.raw.decode()
+    assert "4eC39HqLyjWDarjtT1zdp7dc" not in raw and "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" not in raw
+    assert str(root) not in raw
+    assert snapshot(team) == before and git(team, "for-each-ref") == refs
+    assert git(remote, "for-each-ref") == remote_refs
+    assert not (team / ".git" / "nbops-submit.lock").exists()
 
 
 async def test_a_pull_request_is_opened_with_the_servers_token(

@@ -8,13 +8,15 @@ docs/rest-api.yaml by the ``api`` fixture (conftest).
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,11 @@ async def history(api: Api, path: str = TOY) -> dict[str, Any]:
     return body
 
 
+def opened(proj: Path) -> bool:
+    """Whether a run of the toy notebook has its MLflow run open (its journal has the id)."""
+    return bool(list(proj.glob("nbops-runs/toy/.*.journal/run_id")))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -117,7 +124,8 @@ async def test_params_of_the_wine_example_are_the_clis(api: Api, root: Path, pro
         cwd=proj, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     expected = json.loads(cli.stdout)
-    assert reply.body == {**expected, "notebook": "proj/wine.ipynb"}
+    tracking = {"available": True, "message": None, "hint": None}  # MLflow is installed here
+    assert reply.body == {**expected, "notebook": "proj/wine.ipynb", "tracking": tracking}
     assert [p["name"] for p in reply.body["parameters"]] == ["TEST_SIZE", "SEED", "C"]
     assert reply.body["parameters"][0]["type"] == "float" and reply.body["tagged"] is True
     assert "message" not in reply.body
@@ -181,6 +189,7 @@ async def test_params_errors(api: Api, root: Path, proj: Path, outside: Path) ->
         ({"timeout": -1}, "'timeout'"),
         ({"timeout": "10"}, "'timeout'"),
         ({"kernel": ""}, "'kernel'"),
+        ({"kernel": "nosuch"}, "jupyter kernelspec list"),  # checked before anything starts
         ({"format": "json"}, "unknown field"),
     ],
 )
@@ -222,6 +231,28 @@ async def test_run_requests_for_missing_or_outside_notebooks(
     assert not (proj / ".nbops").exists()
 
 
+async def test_a_project_above_the_root_is_403_and_nothing_is_written(
+    api: Api, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the nearest pyproject.toml is above the server root: a run would write nbops-runs/ and
+    # .nbops/mlflow.db there (as modularize's default out would: 403 too)
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a process started for a run above the root")
+
+    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (root.parent / "pyproject.toml").write_text('[project]\nname = "above"\n', encoding="utf-8")
+    (root / "toy.ipynb").write_text(notebook_from_snippet(NOTEBOOK).dumps(), encoding="utf-8")
+    for body in ({"path": "toy.ipynb"}, {"path": "toy.ipynb", "grid": {"alpha": [1, 2]}}):
+        reply = await api("POST", RUNS, body)
+        assert reply.status == 403, reply.body
+        assert reply.body["error"] == "AccessError" and reply.body["path"] == "toy.ipynb"
+        assert "above the server root" in reply.body["message"]
+        assert str(root.parent) not in reply.raw.decode()
+    assert not (root.parent / "nbops-runs").exists() and not (root.parent / ".nbops").exists()
+    assert (await history(api, "toy.ipynb"))["jobs"] == []
+
+
 async def test_unauthenticated_requests_get_403(api: Api, proj: Path) -> None:
     calls: list[tuple[str, str, Any, dict[str, str] | None]] = [
         ("GET", PARAMS, None, {"path": TOY}),
@@ -244,6 +275,41 @@ async def test_history_without_a_store_creates_none(api: Api, proj: Path) -> Non
     assert body["tracking"]["uri"].endswith("proj/.nbops/mlflow.db")
     assert body["tracking"]["ui_command"] == "nbops ui"
     assert not (proj / ".nbops").exists()
+
+
+async def test_without_mlflow_the_run_tab_is_told_and_nothing_starts(
+    api: Api, root: Path, proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a run started without MLflow")
+
+    (proj / ".nbops").mkdir()
+    (proj / ".nbops" / "mlflow.db").write_bytes(b"")  # a store to read: MLflow is needed
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # not installed: find_spec finds none
+    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    missing = {
+        "available": False,
+        "message": "MLflow is not installed: runs are tracked in MLflow",
+        "hint": "pip install nbops[tracking]",
+    }
+    params = await api("GET", PARAMS, params={"path": TOY})
+    assert params.status == 200, params.body
+    assert params.body["tracking"] == missing
+    assert [p["name"] for p in params.body["parameters"]][:2] == ["alpha", "label"]
+    listed = await history(api)  # not a 502: the history says why it is empty
+    assert listed["runs"] == [] and listed["jobs"] == []
+    assert {k: listed["tracking"][k] for k in missing} == missing
+    for body in ({"path": TOY}, {"path": TOY, "grid": {"alpha": [1, 2]}}):
+        refused = await api("POST", RUNS, body)
+        assert refused.status == 503, refused.body
+        assert refused.body["error"] == "MissingPackageError"
+        assert refused.body["hint"] == "pip install nbops[tracking]"
+        assert "MLflow is not installed" in refused.body["message"]
+    bad = await api("POST", RUNS, {"path": TOY, "parameters": {"alpah": 1}})
+    assert bad.status == 400  # a mistake in the request is still named first
+    assert (await history(api))["jobs"] == []
+    assert sorted(p.name for p in proj.iterdir()) == [".nbops", "pyproject.toml", "toy.ipynb",
+                                                      "wine.ipynb"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- real runs
@@ -269,8 +335,40 @@ async def test_a_run_finishes_and_is_listed(api: Api, root: Path, proj: Path) ->
     assert record["run_id"] == run["run_id"] and record["status"] == "FINISHED"
     assert record["params"] == {"alpha": "2.0", "label": "a, b"}
     assert record["output"] in (None, run["output"])  # the nbops.output tag, once recorded
-    assert listed["tracking"]["uri"] == "sqlite:///" + (proj / ".nbops" / "mlflow.db").as_posix()
-    assert str(root) not in json.dumps(listed["jobs"])
+    # the store's paths are root-relative too (a relative sqlite URI, the artifacts, the tags)
+    assert listed["tracking"]["uri"] == "sqlite:///proj/.nbops/mlflow.db"
+    assert str(root) not in json.dumps(listed)
+
+
+@pytest.mark.slow
+async def test_the_history_shows_how_long_a_run_really_took(api: Api, proj: Path) -> None:
+    # MLflow's run used to start when nbops' background thread opened it (after MLflow's
+    # import, while the kernel already ran): a 3 s notebook was recorded as ~1 s
+    job = await finished(api, await start(api, {"path": TOY, "parameters": {"pause": 3}}))
+    assert job["state"] == "finished", job
+    [run] = job["runs"]
+    [record] = (await history(api))["runs"]
+    assert record["run_id"] == run["run_id"]
+    assert 3.0 <= record["duration_s"] <= run["duration_s"] + 1.0, (record, run)
+    began = _dt.datetime.fromisoformat(record["start_time"])
+    ended = _dt.datetime.fromisoformat(record["end_time"])
+    assert began.tzinfo is not None and (ended - began).total_seconds() >= 3.0
+    job_began = _dt.datetime.fromisoformat(job["started"])  # whole seconds
+    job_ended = _dt.datetime.fromisoformat(job["ended"])
+    assert job_began <= began and ended <= job_ended + _dt.timedelta(seconds=1), (job, record)
+
+
+@pytest.mark.slow
+async def test_a_kernel_that_dies_fails_the_job_with_the_reason(
+    api: Api, root: Path, proj: Path
+) -> None:
+    dies = "# %%\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    (proj / "dies.ipynb").write_text(notebook_from_snippet(dies).dumps(), encoding="utf-8")
+    job = await finished(api, await start(api, {"path": "proj/dies.ipynb"}))
+    assert job["state"] == "failed" and job["error"] is None, job  # the CLI's exit 3, with runs
+    [run] = job["runs"]
+    assert run["status"] == "FAILED" and "DeadKernelError" in run["error"], run
+    assert str(root) not in json.dumps(job)
 
 
 @pytest.mark.slow
@@ -311,7 +409,9 @@ async def test_cancel_stops_the_run_and_its_kernel(api: Api, proj: Path) -> None
     job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
     pid_file = proj / "kernel.pid"
     deadline = time.monotonic() + 120
-    while not (pid_file.exists() and pid_file.read_text()):  # the kernel is in the long cell
+    while not (pid_file.exists() and pid_file.read_text() and opened(proj)):
+        # the kernel is in the long cell and the MLflow run is open (on a busy machine creating
+        # the store can outlast the stop's grace: the run would then never exist)
         assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
         await asyncio.sleep(0.3)
     kernel = int(pid_file.read_text())
@@ -341,6 +441,93 @@ async def test_stopping_the_server_stops_its_runs(api: Api, proj: Path, jp_serve
     assert runs.job(job["id"])["state"] == "cancelled"
     refused = await api("POST", RUNS, {"path": TOY})
     assert refused.status == 502 and "stopping" in refused.body["message"]
+
+
+@pytest.fixture
+def sigint_ignored() -> Iterator[None]:
+    """The server ignores SIGINT, as one started in the background (``&``, nohup, a container
+    entrypoint) does: its ``nbops run`` children inherit SIG_IGN through exec."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("sigint_ignored")
+async def test_stop_works_in_a_server_that_ignores_sigint(api: Api, proj: Path) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
+    pid_file = proj / "kernel.pid"
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text() and opened(proj)):
+        # the kernel is in the long cell and the MLflow run is open (on a busy machine creating
+        # the store can outlast the stop's grace: the run would then never exist)
+        assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
+        await asyncio.sleep(0.3)
+    asked = time.monotonic()
+    reply = await api("DELETE", f"nbops/runs/jobs/{job['id']}")
+    assert reply.status == 202, reply.body
+    assert time.monotonic() - asked < 3, "DELETE waited for the stop"  # it goes on behind
+    job = await finished(api, reply.body, timeout=30)
+    assert time.monotonic() - asked < 2 * nbops.server.runs.STOP_GRACE_S + 5, job
+    assert job["state"] == "cancelled", job
+    [record] = (await history(api))["runs"]
+    assert record["status"] == "KILLED"
+
+
+@pytest.mark.slow
+async def test_a_killed_job_and_a_dead_runs_process_end_their_runs_killed(
+    api: Api, proj: Path, jp_serverapp: Any
+) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
+    deadline = time.monotonic() + 120
+    while not opened(proj):
+        assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
+        await asyncio.sleep(0.3)
+    [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
+    process = app.state.runs._jobs[job["id"]].process
+    assert process is not None
+    process.kill()  # a crash, the OOM killer: nothing of nbops runs any more
+    job = await finished(api, job, timeout=30)
+    assert job["state"] == "error" and "signal 9" in job["error"], job
+    [record] = (await history(api))["runs"]
+    assert record["status"] == "KILLED" and "ended without closing it" in record["tags"][
+        "nbops.killed_reason"]
+    # a run left RUNNING by a process that died while no server watched it (a server restart)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
+    orphan = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nbops", "run", "toy.ipynb", "-p", "pause", "60",
+        cwd=proj, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not opened(proj):
+        assert orphan.returncode is None and time.monotonic() < deadline
+        await asyncio.sleep(0.3)
+    orphan.kill()
+    await orphan.wait()
+    records = (await history(api))["runs"]
+    assert [r["status"] for r in records] == ["KILLED", "KILLED"]
+    assert not list(proj.glob("nbops-runs/**/.*.journal"))
+
+
+def test_stop_group_stops_what_ignores_sigint_and_sigterm_and_its_children() -> None:
+    stubborn = (
+        "import signal, subprocess, sys, time\n"
+        "for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE,
+                               **nbops.server.runs.detached())  # fmt: skip
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    began = time.monotonic()
+    code = nbops.server.runs.stop_group(process, grace=0.5)  # type: ignore[arg-type]
+    assert code == -signal.SIGKILL and time.monotonic() - began < 3
+    deadline = time.monotonic() + 5
+    while _alive(child):  # in the same group: killed too
+        assert time.monotonic() < deadline, "the process's child outlived it"
+        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------- authorization

@@ -287,3 +287,35 @@ def test_text_from_the_notebook_is_escaped(project: Path) -> None:
 def test_cell_ranges() -> None:
     assert cell_ranges([5, 1, 2, 3, 3]) == "1–3, 5"
     assert cell_ranges([8]) == "8" and cell_ranges([]) == ""
+
+
+CHURN = Path(__file__).resolve().parents[2] / "examples" / "churn_classifier.ipynb"
+
+
+def test_a_plan_with_errors_makes_write_not_the_primary_button(project: Path) -> None:
+    section = panel(project / "notebooks" / "wine_classifier.ipynb").modularize
+    section.preview_button.click()
+    assert section.write_button.button_style == "primary"
+    churn = project / "notebooks" / "churn_classifier.ipynb"
+    churn.write_bytes(CHURN.read_bytes())  # a hard-coded key: an error in the plan
+    section = panel(churn).modularize
+    section.preview_button.click()
+    assert section.error is None, section.result_html.value
+    assert any(p.severity == "error" and "CRM_API_KEY" in p.message for p in section.result.problems)  # type: ignore[union-attr]
+    assert section.write_button.button_style == "warning" and not section.write_button.disabled
+    assert "sk_live" not in section.plan_html.value
+
+
+def test_a_plan_that_cannot_be_written_disables_write(project: Path) -> None:
+    broken = project / "notebooks" / "broken.ipynb"
+    doc = json.loads(CHURN.read_text(encoding="utf-8"))
+    key_cell = next(c for c in doc["cells"] if "CRM_API_KEY =" in "".join(c["source"]))
+    # the key inside a longer string cannot be replaced by a read from the environment
+    key_cell["source"] = 'headers = {"Authorization": "Bearer ' + "sk_live_51HxExample" + 'ExampleExample00"}\n'
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+    section = panel(broken).modularize
+    section.preview_button.click()
+    assert section.result is not None and section.result.refusal is not None
+    assert section.write_button.disabled
+    assert "Nothing can be written" in section.blocked_html.value
+    assert not (project / "src").exists()

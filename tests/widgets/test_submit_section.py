@@ -171,3 +171,22 @@ def test_text_is_escaped_and_reviewers_are_split(team: Path) -> None:
     html = render_checklist(section.gate)
     assert "<script>" not in html and section.checklist_html.value == html
     assert split_reviewers(" alice, @bob,,bob\norg/team ") == ["alice", "bob", "org/team"]
+
+
+def test_a_secret_in_the_form_is_refused_in_plain_words(team: Path) -> None:
+    key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    remote = team.parent / "remote.git"
+    refs, before = git(remote, "for-each-ref"), snapshot(team)
+    section = panel(team / "wine_classifier.ipynb").submit
+    section.check_button.click()
+    assert section.gate.passed
+    for field, text in (("title_text", f"Review {key}"), ("message_text", f"key: {key}"),
+                        ("reviewers_text", f"alice, {key}")):
+        for name in ("title_text", "message_text", "reviewers_text"):
+            getattr(section, name).value = text if name == field else ""
+        section.submit_button.click()
+        html = section.result_html.value
+        assert section.result is None and "A secret would be published" in html, html
+        assert "holds a secret (Stripe live key &#x27;sk_l…&#x27; (32 chars))" in html
+        assert key not in html and key not in (section.error or "")
+    assert git(remote, "for-each-ref") == refs and snapshot(team) == before

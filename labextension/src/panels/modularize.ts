@@ -17,6 +17,8 @@
  *   .nbops-mod-file[data-kind][data-action][data-path]  one file it will write
  *   .nbops-mod-conflicts, .nbops-mod-force         conflicts and the "overwrite (force)" box
  *   .nbops-mod-blocked                             why "Write files" is disabled
+ *   .nbops-mod-errors                              the plan has errors: "Write files" is
+ *                                                  then not the default (nor accept-styled)
  */
 import type { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -79,6 +81,14 @@ function names(list: string[]): string {
   return list.length > 0 ? list.join(', ') : '—';
 }
 
+/** The class the "Write files" button gets when the plan has errors (not the default). */
+export const WRITE_WITH_ERRORS_CLASS = 'nbops-modularize-write-with-errors';
+
+/** Whether the plan has error-level problems (a secret, code that was not carried over). */
+export function hasErrors(plan: IModularizePlan): boolean {
+  return plan.problems.some(p => p.severity === 'error');
+}
+
 export function conflicts(plan: IModularizePlan): IModularizeFile[] {
   return plan.files.filter(f => f.action === 'conflict');
 }
@@ -137,6 +147,18 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
     );
     strategy.dataset.strategy = plan.strategy;
     this.node.append(summary, strategy);
+
+    const errors = plan.problems.filter(p => p.severity === 'error').length;
+    if (errors > 0) {
+      this.node.append(
+        el(
+          'div',
+          'nbops-mod-errors',
+          `The plan has ${plural(errors, 'error')} (see Problems): read ` +
+            `${errors === 1 ? 'it' : 'them'} before writing. "Write files" is not the default.`
+        )
+      );
+    }
 
     if (options.note) {
       this.node.append(el('div', 'nbops-mod-note', options.note));

@@ -19,6 +19,8 @@
  *   .nbops-run-status                                one-line summary (aria-live)
  *   .nbops-run-params-message                        no parameters cell: why and how to fix
  *   .nbops-run-params-note                           a note about the parameters cell
+ *   .nbops-run-tracking-missing                      MLflow is not installed on the server:
+ *                                                    Run / Sweep disabled, the install hint
  *   .nbops-run-goto-cell                             go to the parameters cell
  *   .nbops-run-form[data-mode]                       the form: data-mode="run" | "sweep"
  *   .nbops-run-mode-run, .nbops-run-mode-sweep       the mode switch (role=radio)
@@ -37,6 +39,7 @@
  *     .nbops-run-progress[role=progressbar]          done / failed / running of total
  *     .nbops-run-stop                                Stop (running jobs)
  *   .nbops-run-history                               the run history
+ *     .nbops-run-when                                when a run started (date and time)
  *   .nbops-run-sweep[data-run-id][data-status]       a sweep (its runs nested)
  *   .nbops-run-record[data-run-id][data-status][data-output]   a run; click opens `output`
  *     .nbops-run-record-params, .nbops-run-metric[data-name][data-value], .nbops-run-duration
@@ -133,7 +136,11 @@ export function formatNumber(value: number | null): string {
   return String(Number(value.toPrecision(4)));
 }
 
-function formatWhen(iso: string | null): { text: string; title: string } {
+/**
+ * A moment as `2026-12-06 18:20` in the browser's time zone (always with its date: a history
+ * spans days); `title` is the full date and time with seconds and the time zone.
+ */
+export function formatWhen(iso: string | null): { text: string; title: string } {
   if (!iso) {
     return { text: '', title: '' };
   }
@@ -141,16 +148,30 @@ function formatWhen(iso: string | null): { text: string; title: string } {
   if (Number.isNaN(date.getTime())) {
     return { text: iso, title: iso };
   }
-  const today = new Date().toDateString() === date.toDateString();
-  const text = today
-    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    : date.toLocaleString([], {
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit'
-      });
-  return { text, title: date.toLocaleString() };
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const text = `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const title = date.toLocaleString([], {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short'
+  });
+  return { text, title };
+}
+
+/** Why runs cannot start on this server (MLflow missing), or null when they can. */
+function trackingMissing(params: IParamsResponse | null): string | null {
+  const tracking = params?.tracking;
+  if (!tracking || tracking.available) {
+    return null;
+  }
+  const message = tracking.message || 'MLflow is not installed on the Jupyter server';
+  return tracking.hint ? `${message}: ${tracking.hint}` : message;
 }
 
 function elapsed(job: IJob): number | null {
@@ -597,6 +618,20 @@ export class RunPanel extends Widget {
     } else if (params.message) {
       box.append(el('div', 'nbops-run-params-note', params.message));
     }
+    if (params.tracking && !params.tracking.available) {
+      // runs are tracked in MLflow: without it the server refuses them (503)
+      const missing = el('div', 'nbops-run-tracking-missing');
+      missing.setAttribute('role', 'note');
+      missing.append(
+        document.createTextNode(
+          `${params.tracking.message || 'MLflow is not installed on the Jupyter server'}. ` +
+            'Install it in the Python environment that runs Jupyter: '
+        ),
+        el('code', undefined, params.tracking.hint || 'pip install nbops[tracking]'),
+        document.createTextNode(', then restart JupyterLab.')
+      );
+      box.append(missing);
+    }
 
     const formNode = el('form', 'nbops-run-form');
     formNode.noValidate = true;
@@ -980,7 +1015,12 @@ export class RunPanel extends Widget {
       const changed = [...check.fields.values()].filter(f => f.changed).length;
       this._count.textContent = changed > 0 ? `${plural(changed, 'value')} changed` : 'defaults';
     }
-    const blocked = check.request === null || state.submitting || !this._options.model.current;
+    const untracked = trackingMissing(params);
+    const blocked =
+      check.request === null ||
+      state.submitting ||
+      !this._options.model.current ||
+      untracked !== null;
     this._submitButton.disabled = blocked;
     this._submitButton.textContent = state.submitting
       ? 'Starting…'
@@ -991,18 +1031,20 @@ export class RunPanel extends Widget {
         : params.parameters.length > 0
           ? 'Run'
           : 'Run as is';
-    this._submitButton.title = check.request
-      ? sweep
-        ? `Start ${plural(check.runs, 'run')} of the saved notebook in the background`
-        : 'Run the saved notebook with these values in the background'
-      : 'Fix the fields marked in red first';
+    this._submitButton.title = untracked
+      ? untracked
+      : check.request
+        ? sweep
+          ? `Start ${plural(check.runs, 'run')} of the saved notebook in the background`
+          : 'Run the saved notebook with these values in the background'
+        : 'Fix the fields marked in red first';
     return check;
   }
 
   private async _submit(): Promise<void> {
     const check = this._validate();
     const path = this._formPath;
-    if (!check || !path) {
+    if (!check || !path || trackingMissing(this._formParams)) {
       return;
     }
     if (!check.request) {
@@ -1193,8 +1235,14 @@ export class RunPanel extends Widget {
     }
     replaceIfChanged(this._historyList, nodes);
     this._historyCount.textContent = history.runs.length > 0 ? String(shown) : '';
+    const missing = history.tracking.available === false;
     this._historyEmpty.textContent =
-      history.runs.length === 0 ? 'No runs of this notebook yet.' : '';
+      history.runs.length > 0
+        ? ''
+        : missing
+          ? `${history.tracking.message || 'MLflow is not installed'}: no history to show ` +
+            `(${history.tracking.hint || 'pip install nbops[tracking]'}).`
+          : 'No runs of this notebook yet.';
     this._historyEmpty.hidden = history.runs.length > 0;
     this._renderTracking(history);
   }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,16 @@ def _save(h: Any, cards: list[dict[str, Any]]) -> None:
 
 
 def _text(card: dict[str, Any]) -> str:
-    lines = [f"{card['team']}: {card['total']:.1f} / 100"
+    from nbops.hackathon.points import format_points as pts
+
+    lines = [f"{card['team']}: {pts(card['total'])} / 100"
              + ("" if card["required_passed"] else "   (a required check fails)")]
+    weights = max(1e-9, sum(x["weight"] for x in card["components"]))
     for c in card["components"]:
         mark = {"ok": "  ", "failed": "!!", "skipped": "--"}.get(c["status"], "  ")
         score = "-" if c["score"] is None else f"{c['score']:.0%}"
-        lines.append(f"  {mark} {c['title']:<34} {c['points']:5.1f} / {c['weight'] * 100 / max(1e-9, sum(x['weight'] for x in card['components'])):4.1f}"
+        lines.append(f"  {mark} {c['title']:<34} {pts(c['points']):>5} / "
+                     f"{pts(c['weight'] * 100 / weights):>4}"
                      f"  {score:>4}  {c['reason'] or c['explanation']}")
     for error in card["errors"]:
         lines.append(f"  note: {error}")
@@ -155,6 +160,7 @@ def cmd_leaderboard(args: Any) -> int:
     h = _exercise(args, Path.cwd())
     folder = h.scores_dir / "scores"
     cards = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    cards = [_relative_source(h, card) for card in cards]
     if not cards:
         raise UsageError("no scores yet", hint="run nbops hackathon score first")
     history: list[dict[str, Any]] = []
@@ -173,8 +179,30 @@ def cmd_leaderboard(args: Any) -> int:
     from nbops.core.notebook import write_text_atomic
 
     write_text_atomic(out, leaderboard_html(cards, history, meta))
-    sys.stdout.write(f"wrote {out} ({len(cards)} teams): open it in a browser\n")
+    sys.stdout.write(f"wrote {_shown(out)} ({len(cards)} teams): open it in a browser\n")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory (the one the user gave, when it is not)."""
+    try:
+        return os.path.relpath(path.resolve(), Path.cwd())
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
+def _relative_source(h: Any, card: Any) -> Any:
+    """A scorecard whose source is an absolute folder (written by an older scorer), with that
+    folder relative to the exercise: the leaderboard shows no path of this machine."""
+    source = card.get("source") if isinstance(card, dict) else None
+    ref = source.get("ref") if isinstance(source, dict) else None
+    if isinstance(source, dict) and isinstance(ref, str) and Path(ref).is_absolute():
+        try:
+            rel = os.path.relpath(ref, h.root)
+        except ValueError:
+            rel = Path(ref).name
+        card = {**card, "source": {**source, "ref": Path(rel).as_posix()}}
+    return card
 
 
 def cmd_status(args: Any) -> int:

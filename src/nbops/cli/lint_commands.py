@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.config import Config, load_config
-from nbops.errors import NbopsError, NotebookReadError, UsageError
+from nbops.errors import NbopsError, NotebookReadError, UsageError, WriteError
 from nbops.lint.diagnostic import severity_at_least
 
 _FORMATS = ("text", "json", "sarif", "github", "concise")
@@ -38,7 +38,12 @@ def register(sub: Any) -> None:
         "lint",
         help="lint notebooks (nbops rules, ruff, black)",
         description="Lint notebooks: files, folders (searched recursively) and globs. "
-        "Exit code 0 when clean, 1 with findings, 2 on a usage or input error.",
+        "Exit codes: 0 clean; 1 findings at or above --fail-on (a tool that fails on one "
+        "notebook, e.g. a ruff configuration that cannot load, is an NB005 finding there); "
+        "2 a usage or input error (a bad option or configuration, a path that matches nothing, "
+        "an unreadable notebook: NB001, the other files are still linted); 3 an external "
+        "tool failed for the whole run (ruff or black missing); 4 the --output-file cannot be "
+        "written; 70 an internal error (please report it); 130 interrupted.",
     )
     lint.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     _add_selection(lint)
@@ -58,7 +63,12 @@ def register(sub: Any) -> None:
         "fix",
         help="apply safe fixes (black, ruff's safe fixes, nbops' safe fixes)",
         description="Apply safe fixes in place, atomically, keeping a backup. "
-        "Use --diff to see the changes without writing.",
+        "Use --diff to see the changes without writing. A notebook is written only when "
+        "every change is one a fix reports. Exit code 0 when done (or nothing to fix), 1 "
+        "with --diff when something would change, 2 when a notebook was left untouched (it "
+        "cannot be read, is nbformat 3 without --upgrade, a tool failed on it, or the fixes "
+        "would change something they do not report), 4 when a notebook could not be "
+        "written, 70 on an internal error.",
     )
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     _add_selection(fix)
@@ -68,6 +78,9 @@ def register(sub: Any) -> None:
                      help="also clear all outputs and execution counts")
     fix.add_argument("--no-backup", dest="backup", action="store_false",
                      help="do not keep a copy of the original in .nbops_backup/")
+    fix.add_argument("--upgrade", action="store_true",
+                     help="convert nbformat 3 notebooks to nbformat 4 (with nbformat; reported "
+                     "as a change); without it they are left untouched")
     fix.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     fix.set_defaults(handler=cmd_fix)
 
@@ -139,8 +152,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # the files found above, not args.paths: the folder walk is done once
     reports = watched(linter.iter_paths([*map(str, found), *missing]))
     if args.output_file is not None:
-        with open(args.output_file, "w", encoding="utf-8") as out:
-            tally, unreadable = write_stream(reports, args.output_format, out)
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as out:
+                tally, unreadable = write_stream(reports, args.output_format, out)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot write the report: {exc.strerror or exc}", path=args.output_file
+            ) from None
     else:
         colour = _colour(args.color, sys.stdout)
         tally, unreadable = write_stream(reports, args.output_format, sys.stdout, colour=colour)
@@ -171,7 +189,9 @@ def cmd_fix(args: argparse.Namespace) -> int:
         status = 2
     if not files and not missing:
         raise UsageError("no notebooks found", hint="pass .ipynb files, folders or globs")
-    options = FixOptions(unsafe=args.unsafe_fixes, clear_outputs=args.clear_outputs)
+    options = FixOptions(
+        unsafe=args.unsafe_fixes, clear_outputs=args.clear_outputs, upgrade=args.upgrade
+    )
     would_change = False
     for path in files:
         try:
@@ -185,8 +205,9 @@ def cmd_fix(args: argparse.Namespace) -> int:
         try:
             applied = fix_notebook(nb, linter, options)
         except NbopsError as exc:
-            print(f"nbops: error: {path}: {exc.message} (left untouched)", file=sys.stderr)
-            results.append({"path": str(path), "error": exc.message, "applied": []})
+            reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            print(f"nbops: error: {path}: {reason} (left untouched)", file=sys.stderr)
+            results.append({"path": str(path), "error": reason, "applied": []})
             status = max(status, 2)
             continue
         entry: dict[str, Any] = {

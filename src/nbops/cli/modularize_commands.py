@@ -25,8 +25,9 @@ def register(sub: Any) -> None:
         help="turn a notebook into library code, a pipeline, tests and a slim notebook",
         description="Split a notebook into steps and write src/PACKAGE/MODULE.py (functions, "
         "one per step, and run()), tests/test_MODULE.py and NOTEBOOK_slim.ipynb. The notebook "
-        "is only read. Exit 0 on success, 2 on bad input, 4 when a file would be overwritten "
-        "that nbops did not generate (use --force).",
+        "is only read. Exit 0 on success, 2 on bad input or when nothing can be written (the "
+        "generated code would not compile, or would carry a secret; also with --dry-run), 4 "
+        "when a file would be overwritten that nbops did not generate (use --force).",
     )
     mod.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     mod.add_argument("--package", help="package name (default: from pyproject.toml or the folder)")
@@ -62,7 +63,7 @@ def register(sub: Any) -> None:
     ver.set_defaults(handler=cmd_verify)
 
 
-def _print_plan(plan: dict[str, Any]) -> None:
+def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
     out = sys.stdout.write
     steps = plan["steps"]
     out(f"{plan['notebook']}: {len(steps)} step{'s' if len(steps) != 1 else ''} "
@@ -97,30 +98,38 @@ def _print_plan(plan: dict[str, Any]) -> None:
         out(f"  {f['action']:<10} {f['path']}\n")
     if plan["dry_run"]:
         out("dry run: nothing written\n")
+        if not_written is not None:
+            out(f"nothing can be written: {not_written}\n")
     elif plan["written"]:
         written = sum(1 for f in plan["files"] if f["action"] in ("create", "overwrite"))
         out(f"wrote {written} file{'s' if written != 1 else ''}\n")
 
 
 def cmd_modularize(args: Any) -> int:
-    from nbops.modularize import ModularizeOptions, modularize
+    from nbops.errors import exit_code
+    from nbops.modularize import ModularizeOptions, NotWrittenError, modularize
 
     options = ModularizeOptions(package=args.package, out=args.out, dry_run=args.dry_run, force=args.force)
     try:
         result = modularize(args.notebook, options)
-    except ConflictError as exc:
-        if args.output_format == "json" and exc.plan is not None:
+    except (ConflictError, NotWrittenError) as exc:
+        if exc.plan is not None:
             plan = exc.plan.to_dict(Path.cwd())  # type: ignore[attr-defined]
-            json.dump({**exc.to_json(), "plan": plan}, sys.stdout, indent=2)
-            sys.stdout.write("\n")
+            if args.output_format == "json":
+                json.dump({**exc.to_json(), "plan": plan}, sys.stdout, indent=2)
+                sys.stdout.write("\n")
+            elif isinstance(exc, NotWrittenError):
+                _print_plan(plan)  # the problems, then the error on stderr
         raise
     plan = result.to_dict(Path.cwd())
+    refusal = result.refusal
     if args.output_format == "json":
         json.dump(plan, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_plan(plan)
-    return 0
+        _print_plan(plan, str(refusal) if refusal is not None else None)
+    # a dry run that could not be written fails too (the plan's problems say why)
+    return exit_code(refusal) if refusal is not None else 0
 
 
 def cmd_verify(args: Any) -> int:

@@ -4,7 +4,9 @@
 bad input or an unreadable notebook (one notebook file: one report; folders, globs, several
 paths or ``--changed-from``: one report per notebook and a summary).
 ``submit``: exit 0 submitted, 1 blocked by the gate (nothing changed), 2 bad input (no
-remote, not a repository), 3 push or forge failure (the local branch is kept for a retry).
+remote, not a repository, a secret in the title, the description, a reviewer or any other text
+it would commit, push or send: nothing changed), 3 push or forge failure (the local branch is
+kept for a retry).
 """
 
 from __future__ import annotations

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +24,9 @@ def register(sub: Any) -> None:
         description="Execute a notebook with parameters (papermill, a real kernel), write the "
         "executed notebook to the runs folder and record an MLflow run with parameters, "
         "metrics, artifacts and lineage. --grid makes a sweep. Exit 0 when every run "
-        "finished, 1 when a run failed, 2 on bad parameters (checked before any kernel "
-        "starts), 130 when interrupted.",
+        "finished, 1 when a cell failed, 2 on bad parameters or a kernel that is not "
+        "installed (checked before anything starts), 3 when a kernel died or timed out, "
+        "130 when interrupted.",
     )
     run.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
@@ -75,10 +81,10 @@ def project_root(start: Path) -> Path:
 def _settings(notebook: Path, args: Any) -> Any:
     from nbops.run.runner import RunSettings, default_runs_dir
 
-    root = project_root(notebook)
+    root = project_root(notebook)  # absolute, as every path a run keeps (see run.runner)
     return RunSettings(
         project_root=root,
-        runs_dir=(args.runs_dir or default_runs_dir(root)),
+        runs_dir=Path(os.path.abspath(args.runs_dir)) if args.runs_dir else default_runs_dir(root),
         experiment=args.experiment or notebook.stem,
         kernel=args.kernel,
         timeout=args.timeout,
@@ -111,9 +117,47 @@ def _rank(runs: list[Any], rank_by: str | None) -> list[Any]:
     return sorted(with_metric, key=lambda r: r.metrics[metric], reverse=not ascending) + without
 
 
+class _Stop:
+    """SIGINT and SIGTERM stop the runs as Ctrl-C does (kernels stopped, finished runs kept, the
+    others KILLED, the report printed), whatever this process inherited: a server started in
+    the background (``&``, nohup, a container) passes SIGINT on *ignored* (SIG_IGN survives
+    exec). A second signal while the runs are being recorded is ignored, and so is any signal
+    while the report is printed (``quiet``): the JSON report always comes out whole; a third
+    stops at once. SIGKILL remains the hard stop."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.quiet = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received += 1
+        if self.quiet:
+            return
+        if self.received == 2:
+            sys.stderr.write("nbops: stopping: recording the runs (signal again to stop at once)\n")
+            sys.stderr.flush()
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Stop]:
+        if threading.current_thread() is not threading.main_thread():  # in-process callers
+            yield self
+            return
+        wanted = [signal.SIGINT] + ([signal.SIGTERM] if sys.platform != "win32" else [])
+        previous = {sig: signal.getsignal(sig) for sig in wanted}
+        for sig in wanted:
+            signal.signal(sig, self)
+        try:
+            yield self
+        finally:
+            for sig, before in previous.items():
+                signal.signal(sig, before if before is not None else signal.SIG_DFL)
+
+
 def cmd_run(args: Any) -> int:
     from nbops.run.params import read_parameters, resolve
-    from nbops.run.runner import run_notebook, run_sweep
+    from nbops.run.runner import Interrupted, RunOutcome, run_notebook, run_sweep
 
     notebook: Path = args.notebook
     if not notebook.exists():
@@ -129,21 +173,33 @@ def cmd_run(args: Any) -> int:
     single = args.pipeline or (len(sets) == 1 and not args.grid)
     if single and args.progress == "json":
         progress(0, 0, 1, 1)
-    if args.pipeline:
-        from nbops.run.runner import run_pipeline
+    parent: str | None = None
+    interrupted = False
+    with _Stop().installed() as stop:
+        try:
+            if args.pipeline:
+                from nbops.run.runner import run_pipeline
 
-        outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
-        parent, interrupted = None, False
-    elif single:
-        outcome = run_notebook(notebook, sets[0], settings)
-        outcomes = [outcome]
-        parent = None
-        interrupted = False
-    else:
-        sweep = run_sweep(notebook, sets, settings, parallel=args.parallel, progress=progress)
-        outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
-    if single and args.progress == "json":
-        progress(1, int(outcomes[0].status != "FINISHED"), 0, 1)
+                outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
+            elif single:
+                outcomes = [run_notebook(notebook, sets[0], settings)]
+            else:
+                sweep = run_sweep(notebook, sets, settings, parallel=args.parallel,
+                                  progress=progress)
+                outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
+        except Interrupted as exc:  # the run was ended KILLED: report it like any other
+            outcomes, interrupted = [exc.outcome], True
+        except KeyboardInterrupt:  # before any run was opened
+            outcomes, interrupted = [RunOutcome("", dict(p), "KILLED", None) for p in sets], True
+        stop.quiet = True  # the report comes out whole
+        if single and args.progress == "json":
+            progress(1, int(outcomes[0].status != "FINISHED"), 0, 1)
+        return _report(args, settings, outcomes, parent, interrupted)
+
+
+def _report(args: Any, settings: Any, outcomes: list[Any], parent: str | None,
+            interrupted: bool) -> int:
+    """Print the runs (``--format``) and return the exit code."""
     ranked = _rank(outcomes, args.rank_by)
     if args.output_format == "json":
         json.dump(
@@ -193,6 +249,8 @@ def cmd_run(args: Any) -> int:
             + ("  (nbops ui to browse it)\n" if local else "\n"))
     if interrupted:
         return 130
+    if not args.pipeline and any(r.status == "FAILED" and r.error for r in outcomes):
+        return 3  # a kernel died or timed out: a tool failure (nbops.errors), not a cell's
     return 0 if all(r.status == "FINISHED" for r in outcomes) else 1
 
 
@@ -225,6 +283,7 @@ def cmd_runs(args: Any) -> int:
         raise UsageError("usage: nbops runs [NOTEBOOK]")
     tracker = _tracker(notebook or Path.cwd())
     records = tracker.list_runs(None, str(notebook) if notebook else None, max_results=args.limit)
+    records = tracker.end_orphans(records)  # RUNNING runs whose process died end KILLED
     if args.output_format == "json":
         json.dump([r.__dict__ for r in records], sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
@@ -250,4 +309,53 @@ def cmd_ui(args: Any) -> int:
     argv = _tracker(Path.cwd()).ui_command(args.port)
     sys.stdout.write(f"MLflow UI on http://127.0.0.1:{args.port}  (Ctrl-C to stop)\n")
     sys.stdout.flush()
-    return subprocess.call(argv)
+    if sys.platform == "win32":
+        return subprocess.call(argv)
+    return _serve(argv)
+
+
+UI_GRACE_S = 5.0  # after the stop signal, before the UI's process group is killed
+
+
+def _serve(argv: list[str]) -> int:
+    """Run the MLflow UI in a process group of its own and take it down with nbops: SIGINT,
+    SIGTERM and SIGHUP to nbops are passed to the whole group (``mlflow ui`` starts a uvicorn or
+    gunicorn server and its workers, which outlive it when only it is stopped); what is left
+    after :data:`UI_GRACE_S` is killed. A stop asked for this way exits 0."""
+    import time
+
+    process = subprocess.Popen(argv, start_new_session=True)  # an argument list, no shell
+    stopped: list[int] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGTERM if signum == signal.SIGHUP else signum)
+
+    wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.getsignal(sig) for sig in wanted}
+    for sig in wanted:
+        signal.signal(sig, forward)
+    try:
+        while True:
+            try:
+                code = process.wait(UI_GRACE_S if stopped else None)
+                break
+            except subprocess.TimeoutExpired:  # asked to stop and still there
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        # the server's workers may outlive the mlflow process: wait for the group, then kill it
+        deadline = time.monotonic() + UI_GRACE_S
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+        else:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before if before is not None else signal.SIG_DFL)
+    return 0 if stopped else code

@@ -26,6 +26,7 @@ __all__ = [
     "read_notebook",
     "notebook_from_dict",
     "join_source",
+    "write_bytes_atomic",
     "write_text_atomic",
 ]
 
@@ -49,6 +50,10 @@ def _split_source(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+_BLANK: tuple[object, ...] = (None, "", [], {})  # metadata values that hold nothing
+_CELL_KEYS = {"cell_type", "id", "source", "metadata", "outputs", "execution_count", "attachments"}
+
+
 @dataclass(eq=False)
 class Cell:
     """One cell; ``raw`` is the cell's JSON object, kept for faithful writing."""
@@ -68,11 +73,10 @@ class Cell:
 
     @property
     def metadata(self) -> dict[str, Any]:
+        """The cell's metadata; ``{}`` (not stored: reading never changes the cell) when it
+        has none or it is not an object."""
         meta = self.raw.get("metadata")
-        if not isinstance(meta, dict):
-            meta = {}
-            self.raw["metadata"] = meta
-        return meta
+        return meta if isinstance(meta, dict) else {}
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -95,6 +99,34 @@ class Cell:
         """1-based position shown to people (``cell 3``), as ruff and JupyterLab count."""
         return self.index + 1
 
+    def contents(self) -> list[str]:
+        """What the cell holds besides its source, in words (``outputs``, ``tags 'parameters'``).
+
+        Empty when deleting the cell would lose nothing but its source. An execution count
+        alone is not content: it only says that the (empty) cell ran.
+        """
+        held: list[str] = []
+        outputs = self.raw.get("outputs")
+        if outputs:
+            held.append("outputs")
+        if self.raw.get("attachments"):
+            held.append("attachments")
+        meta = self.raw.get("metadata")
+        if isinstance(meta, dict):
+            if self.tags:
+                held.append("tags " + ", ".join(repr(t) for t in self.tags))
+            elif meta.get("tags") not in _BLANK:  # malformed (a string, numbers): keep it too
+                held.append("tags")
+            other = sorted(k for k, v in meta.items() if k != "tags" and v not in _BLANK)
+            if other:
+                held.append("metadata " + ", ".join(repr(k) for k in other))
+        elif meta not in _BLANK:
+            held.append("metadata")
+        unknown = sorted(k for k in self.raw if k not in _CELL_KEYS)
+        if unknown:
+            held.append("keys " + ", ".join(repr(k) for k in unknown))
+        return held
+
     def set_source(self, text: str) -> None:
         """Replace the source, keeping the cell's original representation (str or lines)."""
         if text == self.source:
@@ -106,7 +138,10 @@ class Cell:
     def add_tag(self, tag: str) -> None:
         if tag in self.tags:
             return
-        meta = self.metadata
+        meta = self.raw.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
+            self.raw["metadata"] = meta
         tags = meta.get("tags")
         if not isinstance(tags, list):
             tags = []
@@ -245,24 +280,46 @@ class Notebook:
         return backup
 
 
-def write_text_atomic(target: Path, data: str) -> None:
-    """Replace ``target`` with ``data`` in one step (temp file + fsync + rename); keeps its mode.
+def _umask() -> int:
+    """The process's umask, read without changing it where the OS allows (``os.umask`` both
+    sets and returns it, a race with other threads creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
 
-    Raises ``OSError``: callers wrap it in their own error naming what was being written.
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` in one step (temp file + fsync + rename).
+
+    An existing file keeps its mode; a new one gets the usual ``0o666`` less the umask (the
+    temporary file ``mkstemp`` makes is ``0o600``). Raises ``OSError``: callers wrap it in
+    their own error naming what was being written.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_text_atomic(target: Path, data: str) -> None:
+    """:func:`write_bytes_atomic` of ``data`` as UTF-8 with ``\\n`` line ends."""
+    write_bytes_atomic(target, data.encode("utf-8"))
 
 
 def _timestamp() -> str:
@@ -313,6 +370,9 @@ def notebook_from_bytes(data: bytes, *, path: Path | None = None) -> Notebook:
         )
     try:
         raw = json.loads(text)
+    except RecursionError:
+        # the C parser gives up near the interpreter's recursion limit (about 1,000 levels)
+        raise _too_deep(path, None) from None
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) - 1
         reason = "truncated JSON (the file ends early)" if truncated else "broken JSON"
@@ -321,16 +381,93 @@ def notebook_from_bytes(data: bytes, *, path: Path | None = None) -> Notebook:
             path=path,
             hint="restore it from version control or a checkpoint in .ipynb_checkpoints/",
         ) from None
+    if re.search(r"\\u[dD][89a-fA-F]", text):  # a \uD8xx-\uDFxx escape: maybe a lone half
+        _refuse_lone_surrogates(raw, path)
     nb = notebook_from_dict(raw, path=path)
     nb.text = text
     nb.indent = _detect_indent(text)
     return nb
 
 
+def _encodable(value: object) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
+
+
+def _refuse_lone_surrogates(raw: object, path: Path | None) -> None:
+    """Refuse JSON whose strings hold half a UTF-16 surrogate pair (``"\\udcff"``): valid
+    JSON, but no UTF-8 text, so ``ast.parse``, ruff and every writer would fail on it later."""
+    if _encodable(raw):
+        return
+    place = ""
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    if isinstance(cells, list):
+        for index, cell in enumerate(cells):
+            if not _encodable(cell):
+                place = f" in cell {index + 1}"
+                break
+    raise NotebookReadError(
+        f"a string{place} holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), "
+        "which is not text",
+        path=path,
+        hint="remove the escape or replace it with the character meant; re-save from Jupyter",
+    )
+
+
+# Real notebooks nest a few dozen levels (widget state, Vega and Plotly specs). Past this,
+# nbformat, papermill, copy.deepcopy and json.dumps recurse once or more per level and hit
+# Python's recursion limit (RecursionError) wherever they run; refusing at read time makes
+# every command report the same clear error instead.
+MAX_JSON_DEPTH = 100
+_SCALARS = {str, int, float, bool, type(None)}
+
+
+def _deep_value(raw: object, limit: int) -> list[str | int] | None:
+    """The key path of a value nested more than ``limit`` levels deep, or None.
+
+    Iterative (an explicit stack), so it never recurses however deep the input is.
+    """
+    stack: list[tuple[object, int, list[str | int]]] = [(raw, 1, [])]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > limit:
+            return where
+        values: Any = node.values() if isinstance(node, dict) else node
+        if set(map(type, values)) <= _SCALARS:  # in C: lists of source lines cost little
+            continue
+        items: Any = node.items() if isinstance(node, dict) else enumerate(values)
+        for key, child in items:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1, where + [key] if len(where) < 4 else where))
+    return None
+
+
+def _too_deep(path: Path | None, where: list[str | int] | None) -> NotebookReadError:
+    """The error for JSON nested past :data:`MAX_JSON_DEPTH`, naming the cell when known."""
+    place = ""
+    if where and where[0] == "cells" and len(where) > 1 and isinstance(where[1], int):
+        part = f" ({where[2]})" if len(where) > 2 else ""
+        place = f" in cell {where[1] + 1}{part}"
+    elif where:
+        place = f" in the notebook's '{where[0]}'"
+    return NotebookReadError(
+        f"JSON nested more than {MAX_JSON_DEPTH} levels deep{place}",
+        path=path,
+        hint="real notebooks nest a few dozen levels: remove the deep value, a metadata entry "
+        "or an output, or clear the outputs",
+    )
+
+
 def notebook_from_dict(raw: object, *, path: Path | None = None) -> Notebook:
     """Build the model from parsed JSON (a file's, or a front end's unsaved content)."""
     if not isinstance(raw, dict):
         raise NotebookReadError("not a notebook: the JSON top level is not an object", path=path)
+    deep = _deep_value(raw, MAX_JSON_DEPTH)
+    if deep is not None:
+        raise _too_deep(path, deep)
     problems: list[str] = []
     major = raw.get("nbformat")
     upgraded_from: int | None = None

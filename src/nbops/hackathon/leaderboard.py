@@ -4,16 +4,20 @@ fonts, images or network, so it reads from ``file://``) and markdown for a pull 
 
 Ranking (:func:`rank`; the same text is printed at the foot of the page and the comment):
 
-1. higher total, compared to 0.01 point;
+1. higher total, compared to 0.1 point (the total as every front shows it:
+   :mod:`nbops.hackathon.points` rounds once, to one decimal);
 2. every required check passed before not;
 3. more components with status "ok";
-4. earlier last submission (teams that never submitted last);
+4. earlier last submission (teams that never submitted, or whose time is unknown, last);
 5. team name (case-insensitive): teams equal on 1-4 share a rank, numbered "1, 1, 3", and
    are listed by name.
 
 Nothing in a scorecard stops the page: missing fields take defaults, failed components are
 marked with their reason, a team scored not at all is listed with its errors, and malformed
-history entries are left out of the chart. The output depends on the input only (the
+history entries are left out of the chart. "Not submitted" is said only of a team with no
+submission (source ``missing``); a scored team without a time reads "time unknown". A source
+given as an absolute path (scorecards of older versions) is shown by its last part only: the
+page never shows a path of the organiser's machine. The output depends on the input only (the
 generation time comes from ``meta``): the same input gives the same bytes.
 """
 
@@ -25,12 +29,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from itertools import pairwise
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
+
+from nbops.hackathon.points import format_points, round_points
 
 __all__ = ["TIE_BREAK_RULE", "leaderboard_html", "leaderboard_markdown", "rank"]
 
 TIE_BREAK_RULE = (
-    "Teams are ranked by total points, higher first (compared to 0.01 point). Equal totals "
+    "Teams are ranked by total points, higher first (compared to 0.1 point, as shown). Equal totals "
     "are separated by, in order: every required check passed before not; more components "
     "scored ok; earlier last submission (no submission last). Teams equal on all of these "
     "share a rank (1, 1, 3) and are listed by team name."
@@ -105,6 +112,11 @@ class _Card:
         return self.team or "(unnamed team)"
 
     @property
+    def unsubmitted(self) -> str:
+        """What to say when the card has no submission time."""
+        return "not submitted" if self.source_kind == "missing" else "time unknown"
+
+    @property
     def ok(self) -> int:
         return sum(c.status == "ok" for c in self.components)
 
@@ -115,7 +127,7 @@ class _Card:
     def key(self) -> tuple[float, bool, int, float]:
         """The ranking key without the name: equal keys share a rank."""
         when = self.submitted.timestamp() if self.submitted else math.inf
-        return (-round(self.total or 0.0, 2) + 0.0, not self.required_passed, -self.ok, when)
+        return (-round_points(self.total or 0.0) + 0.0, not self.required_passed, -self.ok, when)
 
 
 def _component(raw: Mapping[str, Any]) -> _Component:
@@ -202,16 +214,11 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def _pts(value: float | None) -> str:
-    """A total: one decimal, two when the second one matters; a dash when unknown."""
-    if value is None:
-        return "—"
-    text = f"{value:.2f}" if round(value, 2) != round(value, 1) else f"{value:.1f}"
-    return "0.0" if text in ("-0.0", "-0.00") else text
+_pts = format_points  # totals and points: one decimal everywhere, a dash when unknown
 
 
 def _short(value: float | None) -> str:
-    """A weight or component points: up to two decimals, no trailing zeros."""
+    """A weight or an axis value: up to two decimals, no trailing zeros."""
     if value is None:
         return "—"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
@@ -232,12 +239,21 @@ def _time_html(moment: datetime | None, raw: str, missing: str) -> str:
     return f'<time datetime="{_e(moment.isoformat())}">{_when(moment)}</time>'
 
 
+def _shown_ref(ref: str) -> str:
+    """A source as the page may show it: a branch or a path relative to the exercise; an
+    absolute path (written by an older scorer) by its last part only."""
+    for pure in (PurePosixPath(ref), PureWindowsPath(ref)):
+        if pure.is_absolute():
+            return pure.name
+    return ref
+
+
 def _source_html(card: _Card) -> str:
     kind = card.source_kind
     badge = "warn" if kind == "missing" else "plain"
     parts = [f'<span class="badge {badge}">{_e(kind)}</span>']
     if card.source_ref:
-        parts.append(f"<code>{_e(card.source_ref)}</code>")
+        parts.append(f"<code>{_e(_shown_ref(card.source_ref))}</code>")
     if card.commit:
         parts.append(f'@ <code title="{_e(card.commit)}">{_e(card.commit[:7])}</code>')
     return " ".join(parts)
@@ -294,7 +310,7 @@ def _ranking_html(places: list[_Place]) -> list[str]:
              "</span></td>"),
             f"<td>{_required_html(c)}</td>",
             f'<td class="num">{c.ok} / {len(c.components)}</td>',
-            f"<td>{_time_html(c.submitted, c.submitted_raw, 'not submitted')}</td>",
+            f"<td>{_time_html(c.submitted, c.submitted_raw, c.unsubmitted)}</td>",
             f'<td class="source">{_source_html(c)}</td>',
             "</tr>",
         ]
@@ -315,7 +331,7 @@ def _team_html(i: int, p: _Place) -> list[str]:
         (f'<h3 id="team-{i}-h"><span class="chip">#{p.rank}</span> {_e(c.name)} '
          f'<span class="score">{_pts(c.total)} / {_short(c.max_total)}</span></h3>'),
         (f'<p class="facts">Required checks {_required_html(c)} · source {_source_html(c)} · '
-         f"submitted {_time_html(c.submitted, c.submitted_raw, 'never')} · "
+         f"submitted {_time_html(c.submitted, c.submitted_raw, c.unsubmitted)} · "
          f"scored {_time_html(_time(c.scored_raw), c.scored_raw, 'unknown')}</p>"),
     ]
     if c.components:
@@ -336,7 +352,7 @@ def _team_html(i: int, p: _Place) -> list[str]:
                 f'<th scope="row">{_e(comp.title)}</th>',
                 f'<td class="num">{_short(comp.weight)}</td>',
                 f'<td class="num">{_pct(comp.score)}</td>',
-                f'<td class="num">{_short(comp.points)}</td>',
+                f'<td class="num">{_pts(comp.points)}</td>',
                 f"<td>{_status_html(comp.status)}</td>",
                 f'<td class="explain">{_e(comp.explanation)}{reason}</td>',
                 "</tr>",
@@ -706,7 +722,7 @@ def _md(text: str) -> str:
 
 
 def _md_component(comp: _Component) -> str:
-    text = f"{_md(comp.id or comp.title)} {_short(comp.points)}/{_short(comp.weight)}"
+    text = f"{_md(comp.id or comp.title)} {_pts(comp.points)}/{_short(comp.weight)}"
     status = _MD_STATUS.get(comp.status, _md(comp.status))
     if status:
         text += f" {status}"
@@ -735,7 +751,7 @@ def leaderboard_markdown(cards: Sequence[Mapping[str, Any]], meta: Mapping[str, 
             c = p.card
             rank_text = f"{p.rank} (tie)" if p.tied else str(p.rank)
             required = "✅ passed" if c.required_passed else "❌ not passed"
-            submitted = _md(_when(c.submitted, c.submitted_raw)) or "not submitted"
+            submitted = _md(_when(c.submitted, c.submitted_raw)) or c.unsubmitted
             lines.append(
                 f"| {rank_text} | {_md(c.name)} | {_pts(c.total)} / {_short(c.max_total)} | "
                 f"{required} | {c.ok}/{len(c.components)} | {submitted} |"

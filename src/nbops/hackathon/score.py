@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.hackathon.config import COMPONENTS, Hackathon, Team, load_hackathon
+from nbops.hackathon.points import format_points, round_points
 
 __all__ = ["TITLES", "missing_card", "score_folder", "score_team", "team_sources"]
 
@@ -89,7 +90,8 @@ class Component:
     reason: str | None = None
 
     def points(self, total_weight: float) -> float:
-        return round((self.score or 0.0) * self.weight * 100.0 / total_weight, 2)
+        """Exact points out of 100 (rounded only when the scorecard is written)."""
+        return (self.score or 0.0) * self.weight * 100.0 / total_weight
 
 
 @dataclass
@@ -353,12 +355,43 @@ def _baseline(h: Hackathon, rel: str, source: Path, scratch: Path) -> Path:
     raise LookupError(f"{rel}: no starting version on main to compare with (compared with itself)")
 
 
+_NOT_WORK = {".git", "__pycache__", ".ipynb_checkpoints", ".nbops", "nbops-runs", ".pytest_cache"}
+
+
 def _submitted_at(h: Hackathon, source: Path) -> str | None:
+    """When the team last handed in: the last commit touching ``source``, else (a folder not
+    in git) the newest modification time of its files; None for an empty folder."""
     proc = subprocess.run(["git", "-C", str(source), "log", "-1", "--format=%cI", "--", "."],
                           capture_output=True, text=True, check=False)
     if proc.returncode == 0 and proc.stdout.strip():
         return _dt.datetime.fromisoformat(proc.stdout.strip()).astimezone(_dt.timezone.utc).isoformat()
-    return None
+    newest = None
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if d not in _NOT_WORK]
+        for name in files:
+            try:
+                mtime = os.stat(os.path.join(folder, name)).st_mtime
+            except OSError:
+                continue
+            newest = mtime if newest is None else max(newest, mtime)
+    if newest is None:
+        return None
+    moment = _dt.datetime.fromtimestamp(newest, _dt.timezone.utc).replace(microsecond=0)
+    return moment.isoformat()
+
+
+def _public(text: str | None, *folders: Path) -> str | None:
+    """``text`` without the absolute paths of ``folders`` (the exercise, the team's
+    checkout): a scorecard names files relative to them, never by a path of this machine."""
+    if not text:
+        return text
+    import re
+
+    for folder in folders:
+        for form in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+            text = text.replace(form + os.sep, "")
+            text = re.sub(re.escape(form) + r"(?![\w.\-])", ".", text)
+    return text
 
 
 def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", ref: str | None = None,
@@ -367,6 +400,7 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
     from nbops.core.notebook import read_notebook
 
     ctx = _Ctx(h, source.resolve(), time.monotonic() + h.timeout)
+    submitted_at = _submitted_at(h, ctx.source)  # before scoring writes anything there
     per: dict[str, list[Component]] = {c: [] for c in COMPONENTS}
     required_passed = True
     if not h.notebooks:
@@ -414,8 +448,12 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
     per["tests"] = [_guard("tests", partial(_tests, ctx))]
     components = [_average(per[c], c) if per[c] else Component(c, 0, 0.0, status="failed", reason="not scored")
                   for c in COMPONENTS]
-    return _card(h, team, components, {"kind": kind, "ref": ref or str(source), "commit": commit},
-                 _submitted_at(h, ctx.source), required_passed, ctx.errors)
+    for c in components:
+        c.explanation = _public(c.explanation, ctx.source, h.root) or ""
+        c.reason = _public(c.reason, ctx.source, h.root)
+    errors = [_public(e, ctx.source, h.root) or "" for e in ctx.errors]
+    return _card(h, team, components, {"kind": kind, "ref": ref or _rel(h, source), "commit": commit},
+                 submitted_at, required_passed, errors)
 
 
 def _card(h: Hackathon, team: str, components: list[Component], source: dict[str, Any],
@@ -427,15 +465,18 @@ def _card(h: Hackathon, team: str, components: list[Component], source: dict[str
         rows.append({
             "id": c.id, "title": TITLES[c.id], "weight": c.weight,
             "score": None if c.score is None else round(c.score, 4),
-            "points": c.points(total_weight), "status": c.status,
+            "points": round_points(c.points(total_weight)), "status": c.status,
             "explanation": c.explanation, "reason": c.reason,
         })
-    total = round(sum(r["points"] for r in rows), 2)
+    # each component rounded once, to the decimal every front shows; the total is their sum, so
+    # a scorecard adds up as printed (round_points only clears the float noise of the sum)
+    total = round_points(sum(r["points"] for r in rows))
     gains = sorted(((c.weight * (1 - (c.score or 0.0)), c.id) for c in components if c.weight), reverse=True)
     suggestion = None
     if gains and gains[0][0] > 0:
         gain, cid = gains[0]
-        suggestion = f"{_SUGGEST[cid].capitalize()}: up to +{gain * 100 / total_weight:.1f} points"
+        suggestion = (f"{_SUGGEST[cid].capitalize()}: up to "
+                      f"+{format_points(gain * 100 / total_weight)} points")
     return {
         "team": team, "source": source, "submitted_at": submitted_at, "total": total,
         "max_total": 100.0, "required_passed": required_passed, "components": rows,
@@ -491,7 +532,7 @@ def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | Non
     if folder is not None:
         if not folder.is_dir():
             return missing_card(h, name, f"no submission: folder {_rel(h, folder)} does not exist",
-                                {"kind": "missing", "ref": str(folder), "commit": None})
+                                {"kind": "missing", "ref": _rel(h, folder), "commit": None})
         return _isolated(h, name, folder, "folder", _rel(h, folder), None)
     assert branch is not None
     try:
@@ -509,10 +550,14 @@ def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | Non
 
 
 def _rel(h: Hackathon, path: Path) -> str:
+    """``path`` relative to the exercise (``../elsewhere`` outside it): never absolute."""
     try:
         return path.resolve().relative_to(h.root).as_posix()
     except ValueError:
-        return str(path)
+        try:
+            return Path(os.path.relpath(path.resolve(), h.root)).as_posix()
+        except ValueError:  # another drive (Windows): the folder's name
+            return path.name
 
 
 def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit: str | None) -> dict[str, Any]:

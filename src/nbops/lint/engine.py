@@ -410,7 +410,8 @@ def _finish(
                 Diagnostic(
                     code="NB005",
                     name="tool-error",
-                    message=str(exc.message),
+                    message=f"{exc.message}; ruff's checks skipped this notebook (nbops' own "
+                    "rules still ran)",
                     severity="warning",
                     path=path,
                     url=f"{RULES_URL}#nb005",
@@ -727,6 +728,8 @@ class Linter:
                 continue
             if broken:
                 items = info.ruff_items  # None: _finish runs ruff itself
+            elif ruff_run is not None and os.path.realpath(path) in ruff_run.failed:
+                items = None  # ruff alone on this notebook: a finding names the failure
             else:
                 items = ruff_results.get(os.path.realpath(path), [])
             final = _finish(info, diags, items, set(broken), settings)

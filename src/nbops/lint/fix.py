@@ -4,22 +4,29 @@ The order is: nbops' own fixes (re-linting after each round, so every fix is com
 the current notebook), then ruff's safe fixes (``ruff check --fix-only`` on the cells), then
 black. Only code-cell sources, tags and (when asked) outputs change; cell ids, metadata and
 unknown keys are kept. Every change is recorded as an :class:`AppliedFix` so the CLI reports
-exactly what it changed; writing is atomic with a backup (``Notebook.write``).
+exactly what it changed, and :func:`unreported_changes` checks the result against the
+notebook as it was read: anything changed that no applied fix reported (cells removed or
+reordered, outputs, metadata, ids, the nbformat version) makes :func:`fix_notebook` raise
+:class:`UnreportedChangeError` so nothing is written. Old formats (nbformat 3) are converted
+only when asked (``FixOptions.upgrade``), and the conversion is reported as a change.
+Writing is atomic with a backup (``Notebook.write``).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nbops.core.dataflow import cached_analyze_cell
 from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook
-from nbops.errors import ToolError
+from nbops.errors import NbopsError, ToolError
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
 from nbops.lint.engine import Linter
 from nbops.lint.registry import FORMAT_CODE
@@ -29,10 +36,34 @@ from nbops.lint.tools import (
     _ruff_args,
     code_of,
     is_syntax_item,
+    ruff_error,
     run_ruff_notebook,
 )
 
-__all__ = ["AppliedFix", "FixOptions", "fix_notebook", "apply_fix", "notebook_diff"]
+__all__ = [
+    "AppliedFix",
+    "FixOptions",
+    "UnreportedChangeError",
+    "UpgradeNeededError",
+    "apply_fix",
+    "fix_notebook",
+    "notebook_diff",
+    "unreported_changes",
+]
+
+# What a fix may change: a cell's source, its tags, its outputs (and execution count), the
+# cell itself (deleted), or the whole notebook (an nbformat upgrade).
+SOURCE, TAGS, OUTPUTS, DELETE, UPGRADE = "source", "tags", "outputs", "delete", "upgrade"
+Change = tuple[int | None, str]  # (the cell's index before any fix, what changed)
+
+
+class UnreportedChangeError(NbopsError):
+    """The fixed notebook differs from the original in a way no applied fix reported."""
+
+
+class UpgradeNeededError(NbopsError):
+    """An old-format (nbformat 3) notebook: fixing it means converting it, which needs
+    ``--upgrade``."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,8 @@ class AppliedFix:
     code: str
     cell_index: int | None  # the cell's index before any fix was applied
     message: str
+    # what the fix changed, for the guard (not part of the JSON the fronts get)
+    changes: tuple[Change, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +91,7 @@ class FixOptions:
     ruff: bool = True
     format: bool = True
     max_rounds: int = 10
+    upgrade: bool = False  # convert nbformat 3 notebooks (else UpgradeNeededError)
 
 
 def _apply_text(source: str, edits: Sequence[Edit]) -> str:
@@ -103,6 +137,20 @@ def apply_fix(nb: Notebook, fix: Fix) -> set[int]:
         cell.set_source(_apply_text(cell.source, edits))
     nb.delete_cells(deletes)
     return deletes
+
+
+_EDIT_CHANGE = {
+    "replace_source": SOURCE,
+    "replace_text": SOURCE,
+    "add_tag": TAGS,
+    "clear_outputs": OUTPUTS,
+    "delete_cell": DELETE,
+}
+
+
+def _changes_of(fix: Fix, orig: Origin) -> tuple[Change, ...]:
+    """What ``fix`` will change, by the cells' original indexes (call before applying it)."""
+    return tuple(sorted({(orig(e.cell_index), _EDIT_CHANGE[e.op]) for e in fix.edits}, key=str))
 
 
 def _rules_linter(linter: Linter) -> Linter | None:
@@ -157,14 +205,20 @@ def _rule_fixes(
             if any(e.op == "delete_cell" for e in diag.fix.edits):
                 pending_deletes.append((diag, diag.fix))
                 continue
-            applied.append(AppliedFix(diag.code, orig(diag.cell_index), diag.fix.message))
+            applied.append(
+                AppliedFix(
+                    diag.code, orig(diag.cell_index), diag.fix.message, _changes_of(diag.fix, orig)
+                )
+            )
             apply_fix(nb, diag.fix)
             round_applied += 1
         # deletions shift indexes: apply them last, bottom-up
         for diag, fix in sorted(
             pending_deletes, key=lambda p: -max(e.cell_index for e in p[1].edits)
         ):
-            applied.append(AppliedFix(diag.code, orig(diag.cell_index), fix.message))
+            applied.append(
+                AppliedFix(diag.code, orig(diag.cell_index), fix.message, _changes_of(fix, orig))
+            )
             apply_fix(nb, fix)
             round_applied += 1
         if not round_applied:
@@ -202,14 +256,16 @@ def _ruff_fixes(
         args.insert(3, "--unsafe-fixes")
     else:
         args[3:3] = ["--unfixable", ",".join(RUFF_UNSAFE_IN_NOTEBOOKS)]
+    folder = Path(name).parent  # as run_ruff_notebook: the notebook's own ruff settings
     try:
         proc = subprocess.run(
-            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120
+            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120,
+            cwd=folder if folder.is_dir() else None,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise ToolError(f"cannot run ruff: {exc}", path=nb.path) from None
     if proc.returncode not in (0, 1):
-        raise ToolError(f"ruff --fix failed: {proc.stderr.decode(errors='replace')[:300]}")
+        raise ruff_error(proc.stderr, folder)
     try:
         fixed = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -242,7 +298,11 @@ def _ruff_fixes(
             {str(i["code"]) for i in fixable if i["cell"] == index + 1}
             - {str(code) for c, code in remaining if c == index + 1}
         )
-        applied.append(AppliedFix(",".join(done) or "ruff", orig(index), "ruff's safe fixes"))
+        applied.append(
+            AppliedFix(
+                ",".join(done) or "ruff", orig(index), "ruff's safe fixes", ((orig(index), SOURCE),)
+            )
+        )
     return applied
 
 
@@ -277,7 +337,14 @@ def _format_fixes(
         result = checker.check(cell.source)
         if result.changed and not result.error:
             cell.set_source(result.formatted)
-            applied.append(AppliedFix(FORMAT_CODE, orig(cell.index), "formatted with black"))
+            applied.append(
+                AppliedFix(
+                    FORMAT_CODE,
+                    orig(cell.index),
+                    "formatted with black",
+                    ((orig(cell.index), SOURCE),),
+                )
+            )
     checker.flush()
     return applied
 
@@ -291,9 +358,38 @@ def _broken_cells(nb: Notebook) -> set[int]:
 
 
 def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None) -> list[AppliedFix]:
-    """Apply every wanted fix to ``nb`` in place; returns what was changed."""
+    """Apply every wanted fix to ``nb`` in place; returns what was changed.
+
+    Raises :class:`UpgradeNeededError` for an nbformat 3 notebook unless ``options.upgrade``,
+    and :class:`UnreportedChangeError` (``nb`` must then not be written) when the result
+    differs from the notebook as read in anything no applied fix reports.
+    """
     options = options or FixOptions()
     applied: list[AppliedFix] = []
+    if nb.upgraded_from is not None:
+        if not options.upgrade:
+            raise UpgradeNeededError(
+                f"nbformat {nb.upgraded_from} notebook: fixing it means converting it to "
+                f"nbformat 4 (worksheets become cells, heading cells markdown, new metadata)",
+                path=nb.path,
+                hint="run `nbops fix --upgrade` to convert it with nbformat, reported as a "
+                "change, or re-save it in a current Jupyter",
+            )
+        applied.append(
+            AppliedFix(
+                UPGRADE,
+                None,
+                f"converted from nbformat {nb.upgraded_from} to 4.{nb.nbformat_minor} with "
+                "nbformat (worksheets become cells, heading cells markdown, new metadata)",
+                ((None, UPGRADE),),
+            )
+        )
+        nb.structure_changed = True
+    # the notebook as read, to check the result against: the file's own JSON (the reader
+    # may have normalised the model), or the converted notebook when upgrading
+    before: dict[str, Any] = (
+        json.loads(nb.text) if nb.text and nb.upgraded_from is None else copy.deepcopy(nb.raw)
+    )
     # fixes may delete cells: report every change by the cell's number before fixing
     origin = {id(c.raw): c.index for c in nb.cells}
 
@@ -306,7 +402,11 @@ def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None
         for cell in nb.iter_code():
             if cell.outputs or cell.execution_count is not None:
                 cell.clear_outputs()
-                applied.append(AppliedFix("clear-outputs", cell.index, "cleared outputs"))
+                applied.append(
+                    AppliedFix(
+                        "clear-outputs", cell.index, "cleared outputs", ((cell.index, OUTPUTS),)
+                    )
+                )
     if options.rules:
         applied += _rule_fixes(nb, linter, options, orig)
     broken = _broken_cells(nb)
@@ -315,7 +415,106 @@ def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None
     if options.format and linter.settings.format_check:
         applied += _format_fixes(nb, linter, broken, orig)
     applied.sort(key=lambda a: -1 if a.cell_index is None else a.cell_index)
+    problems = unreported_changes(before, nb.to_dict(), applied)
+    if problems:
+        shown = "; ".join(problems[:5])
+        if len(problems) > 5:
+            shown += f"; and {len(problems) - 5} more"
+        raise UnreportedChangeError(
+            f"not written: the fixes would also change what no fix reports: {shown}",
+            path=nb.path,
+            hint="the notebook is left as it was; fix it by hand, and please report this "
+            "if nbops' fixes caused it",
+        )
     return applied
+
+
+_MISSING = object()
+
+
+def unreported_changes(
+    before: dict[str, Any], after: dict[str, Any], applied: Sequence[AppliedFix]
+) -> list[str]:
+    """Every difference between ``before`` and ``after`` (notebook JSON) that no fix in
+    ``applied`` reports, in words; empty when the fixes account for every change.
+
+    Compared: the notebook's top-level keys (metadata, nbformat version, unknown keys), the
+    cells' number and order (only reported deletions may remove one), and in each cell its
+    source, outputs and execution count, metadata (tags apart) and every other key (id,
+    cell_type, attachments, unknown keys).
+    """
+    reported: dict[str, set[int | None]] = {}
+    for fix in applied:
+        for cell, kind in fix.changes:
+            reported.setdefault(kind, set()).add(cell)
+    problems: list[str] = []
+    for key in sorted((set(before) | set(after)) - {"cells"}, key=str):
+        old, new = before.get(key, _MISSING), after.get(key, _MISSING)
+        if old != new:
+            problems.append(f"the notebook's '{key}' ({_how(old, new)})")
+    old_cells, new_cells = before.get("cells"), after.get("cells")
+    if not isinstance(old_cells, list) or not isinstance(new_cells, list):
+        if old_cells != new_cells:
+            problems.append("the notebook's 'cells'")
+        return problems
+    deleted = reported.get(DELETE, set())
+    kept = [(i, c) for i, c in enumerate(old_cells) if i not in deleted]
+    if len(kept) != len(new_cells):
+        junk = [i + 1 for i, c in kept if not isinstance(c, dict)]
+        detail = f" (cells {', '.join(map(str, junk))} are not JSON objects)" if junk else ""
+        problems.append(
+            f"{len(old_cells)} cells would become {len(new_cells)} with "
+            f"{len(deleted)} deletion(s) reported{detail}"
+        )
+        return problems
+    old_ids = [c.get("id") for _, c in kept if isinstance(c, dict)]
+    new_ids = [c.get("id") for c in new_cells if isinstance(c, dict)]
+    if old_ids != new_ids and sorted(map(str, old_ids)) == sorted(map(str, new_ids)):
+        problems.append("the cells' order")
+        return problems
+    for (index, old), new in zip(kept, new_cells):
+        problems += [f"cell {index + 1}: {w}" for w in _cell_changes(index, old, new, reported)]
+    return problems
+
+
+def _cell_changes(
+    index: int, old: object, new: object, reported: dict[str, set[int | None]]
+) -> list[str]:
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [] if old == new else ["the cell"]
+    found: list[str] = []
+    allowed = {
+        "source": SOURCE,
+        "outputs": OUTPUTS,
+        "execution_count": OUTPUTS,
+    }
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key, _MISSING), new.get(key, _MISSING)
+        if a == b:
+            continue
+        kind = allowed.get(key)
+        if kind is not None and index in reported.get(kind, set()):
+            continue
+        if key == "metadata" and isinstance(a, dict) and isinstance(b, dict):
+            tags_ok = index in reported.get(TAGS, set())
+            keys = sorted(
+                (k for k in set(a) | set(b)
+                 if a.get(k, _MISSING) != b.get(k, _MISSING) and not (k == "tags" and tags_ok)),
+                key=str,
+            )
+            found += [f"metadata '{k}' ({_how(a.get(k, _MISSING), b.get(k, _MISSING))})"
+                      for k in keys]
+            continue
+        found.append(f"'{key}' ({_how(a, b)})")
+    return found
+
+
+def _how(old: object, new: object) -> str:
+    if old is _MISSING:
+        return "added"
+    if new is _MISSING:
+        return "removed"
+    return "changed"
 
 
 def notebook_diff(before: Notebook, after: Notebook) -> str:

@@ -1,7 +1,8 @@
 """Renderers of lint results: human text (with colour), JSON, SARIF 2.1.0 and GitHub annotations.
 
 Every format carries unreadable files as error entries (code NB001) with their path and
-reason, so no format silently drops a file.
+reason, so no format silently drops a file. A run that fails part-way (a tool error) still
+ends its JSON document, with the failure in ``errors``, before the error goes on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from nbops import __version__
+from nbops.errors import NbopsError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport
 
@@ -222,16 +224,24 @@ def write_stream(
     if fmt == "json":
         out.write('{"version": %s, "diagnostics": [' % json.dumps(__version__))
         first = True
-        for report in reports:
-            tally.add(report)
-            if report.error is not None:
-                unreadable.append(report)
-            for d in report.diagnostics:
-                out.write(("\n  " if first else ",\n  ") + json.dumps(d.to_json()))
-                first = False
+        failure: NbopsError | None = None
+        try:
+            for report in reports:
+                tally.add(report)
+                if report.error is not None:
+                    unreadable.append(report)
+                for d in report.diagnostics:
+                    out.write(("\n  " if first else ",\n  ") + json.dumps(d.to_json()))
+                    first = False
+        except NbopsError as exc:
+            failure = exc  # the document is closed (valid JSON) before the error goes on
         errors = [{"path": r.path, "message": r.error} for r in unreadable]
+        if failure is not None:
+            errors.append({"path": failure.path, "message": str(failure.message)})
         out.write("\n],\n")
         out.write('"errors": %s,\n"summary": %s}\n' % (json.dumps(errors), json.dumps(tally.to_json())))
+        if failure is not None:
+            raise failure
         return tally, unreadable
     for report in reports:
         tally.add(report)

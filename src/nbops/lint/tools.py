@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,7 @@ __all__ = [
     "ruff_version",
     "run_ruff_notebook",
     "run_ruff_paths",
+    "ruff_error",
 ]
 
 # nbops' own rules cover these with cell- and history-aware versions.
@@ -91,39 +93,96 @@ def _ruff_args(select: Sequence[str], ignore: Sequence[str], cache: bool) -> lis
     return args
 
 
+_ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s`'\"(),;]+")
+
+
+def ruff_error(stderr: bytes, folder: Path) -> ToolError:
+    """The error for a ruff run that failed, in words a user can act on.
+
+    ruff exits 2 when it cannot load its configuration (a ``ruff.toml`` that ``extend``s a
+    missing file, a TOML error, an unknown rule): that names the file and says what to do.
+    Absolute paths in ruff's message are made relative to ``folder`` (the notebook's).
+    """
+    text = stderr.decode(errors="replace").strip()
+    causes = [
+        line.strip().removeprefix("Cause:").strip()
+        for line in text.splitlines()
+        if line.strip() and line.strip() not in ("ruff failed", "error: ruff failed")
+    ]
+    base = os.path.abspath(folder)
+
+    def relative(match: re.Match[str]) -> str:
+        return os.path.relpath(match.group(0), base)
+
+    detail = _ABSOLUTE.sub(relative, "; ".join(causes) or text or "no message")[:500]
+    if "configuration" in detail or ".toml" in detail:
+        return ToolError(
+            f"ruff cannot load its configuration: {detail} (paths relative to the notebook's "
+            "folder); fix or remove that setting (for example an `extend` of a file that does "
+            "not exist)"
+        )
+    return ToolError(f"ruff failed: {detail}")
+
+
 class RuffRun:
-    """A ruff process started on many notebooks; ``results()`` waits and groups by file."""
+    """ruff processes started on many notebooks; ``results()`` waits and groups by file.
+
+    When a batch fails (ruff exits 2: most often a configuration that cannot load), its
+    notebooks are re-run folder by folder, so one broken ``ruff.toml`` only affects the
+    notebooks below it: the others get their findings, and ``failed`` lists the rest (the
+    caller runs ruff on each of those alone, which reports the error for that notebook).
+    """
 
     def __init__(
         self, paths: Sequence[Path], select: Sequence[str], ignore: Sequence[str], cache: bool
     ) -> None:
         self.paths = list(paths)
         self.select, self.ignore, self.cache = list(select), list(ignore), cache
-        self._procs: list[subprocess.Popen[bytes]] = []
+        self.failed: set[str] = set()  # realpaths ruff could not check (after results())
+        self._procs: list[tuple[list[Path], subprocess.Popen[bytes]]] = []
         # ruff is multi-threaded itself; chunk only to keep command lines short.
         for start in range(0, len(self.paths), 2000):
             chunk = self.paths[start : start + 2000]
-            self._procs.append(
-                subprocess.Popen(
-                    [*_ruff_args(select, ignore, cache), "--", *map(str, chunk)],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    stdin=subprocess.DEVNULL,
-                )
-            )
+            self._procs.append((chunk, self._start(chunk)))
+
+    def _start(self, paths: Sequence[Path]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*_ruff_args(self.select, self.ignore, self.cache), "--", *map(str, paths)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
 
     def results(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = {}
-        for proc in self._procs:
-            out, err = proc.communicate()
+        retry: list[Path] = []
+        for chunk, proc in self._procs:
+            out, _ = proc.communicate()
             if proc.returncode not in (0, 1):
-                raise ToolError(f"ruff failed: {err.decode(errors='replace').strip()[:500]}")
-            for item in json.loads(out or b"[]"):
-                grouped.setdefault(os.path.realpath(item["filename"]), []).append(item)
+                retry += chunk
+                continue
+            self._group(out, grouped)
+        if retry:
+            by_folder: dict[Path, list[Path]] = {}
+            for path in retry:
+                by_folder.setdefault(path.parent, []).append(path)
+            for folder_paths in by_folder.values():
+                proc = self._start(folder_paths)
+                self._procs.append((folder_paths, proc))
+                out, _ = proc.communicate()
+                if proc.returncode in (0, 1):
+                    self._group(out, grouped)
+                else:
+                    self.failed.update(os.path.realpath(p) for p in folder_paths)
         return grouped
 
+    @staticmethod
+    def _group(out: bytes, grouped: dict[str, list[dict[str, Any]]]) -> None:
+        for item in json.loads(out or b"[]"):
+            grouped.setdefault(os.path.realpath(item["filename"]), []).append(item)
+
     def kill(self) -> None:
-        for proc in self._procs:
+        for _, proc in self._procs:
             if proc.poll() is None:
                 proc.kill()
 
@@ -180,9 +239,9 @@ def run_ruff_notebook(
     except (OSError, subprocess.SubprocessError) as exc:
         raise ToolError(f"cannot run ruff: {exc}", path=name) from None
     if proc.returncode not in (0, 1):
-        raise ToolError(
-            f"ruff failed: {proc.stderr.decode(errors='replace').strip()[:500]}", path=name
-        )
+        error = ruff_error(proc.stderr, folder)
+        error.path = name
+        raise error
     data: list[dict[str, Any]] = json.loads(proc.stdout or b"[]")
     return data
 

@@ -4,8 +4,16 @@ from nbops.modularize.api import (
     FileAction,
     ModularizeOptions,
     ModularizeResult,
+    NotWrittenError,
     modularize,
     plan_to_dict,
 )
 
-__all__ = ["FileAction", "ModularizeOptions", "ModularizeResult", "modularize", "plan_to_dict"]
+__all__ = [
+    "FileAction",
+    "ModularizeOptions",
+    "ModularizeResult",
+    "NotWrittenError",
+    "modularize",
+    "plan_to_dict",
+]

@@ -29,7 +29,10 @@ from nbops.modularize.plan import (
     is_import_block,
     local_references,
     names_used,
+    normalize_newlines,
+    python_lines,
 )
+from nbops.modularize.secrets import scrub, secret_edits
 
 __all__ = ["SHOW", "GeneratedModule", "generate_module"]
 
@@ -56,6 +59,11 @@ class GeneratedModule:
     source: str
     requirements: list[str] = field(default_factory=list)
     shows: set[str] = field(default_factory=set)  # steps that take the display flag
+    flag: str = SHOW  # the display flag's name (``show``, or ``show_`` when the notebook has one)
+    # (first line, last line, cell) of each cell's code in ``source`` (1-based lines)
+    cell_lines: list[tuple[int, int, int]] = field(default_factory=list)
+    # secrets that could not be replaced by a read from the environment: (cell, line, why)
+    refusals: list[tuple[int, int | None, str]] = field(default_factory=list)
 
 
 class _Offsets:
@@ -63,7 +71,7 @@ class _Offsets:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = text.splitlines(keepends=True) or [""]
+        self.lines = python_lines(text, keepends=True) or [""]
         self.starts = [0]
         for line in self.lines:
             self.starts.append(self.starts[-1] + len(line))
@@ -116,12 +124,18 @@ def indent(text: str, prefix: str = "    ") -> str:
     skip = _string_lines(text)
     out = []
     for n, line in enumerate(text.split("\n")):
-        out.append(line if (n in skip or not line.strip()) else prefix + line)
+        if n in skip or not line.strip():
+            out.append(line)
+            continue
+        body = line.lstrip(" \t\f")
+        # a form feed in the indentation resets Python's column count: drop it
+        out.append(prefix + line[: len(line) - len(body)].replace("\f", "") + body)
     return "\n".join(out)
 
 
 def _todo(text: str) -> str:
-    return "\n".join("# TODO(nbops): " + line if i == 0 else "#   " + line for i, line in enumerate(text.splitlines() or [""]))
+    lines = python_lines(normalize_newlines(scrub(text))) or [""]
+    return "\n".join("# TODO(nbops): " + line if i == 0 else "#   " + line for i, line in enumerate(lines))
 
 
 class _CellWriter:
@@ -140,12 +154,38 @@ class _CellWriter:
     def problem(self, line: int | None, severity: Literal["error", "warning"], msg: str) -> None:
         self.plan.problem(self.cell.index, line, severity, msg)
 
+    # -- secrets ----------------------------------------------------------------------------
+
+    def collect_secret_edits(self, tree: ast.Module) -> None:
+        """A secret in the code becomes a read from the environment; one in a comment is
+        removed; one that cannot be replaced safely stops the write (``refusals``)."""
+        protected = self.cell.index in self.plan.parameter_cells
+        found = secret_edits(self.text, tree, self.offsets.at, protected=protected,
+                             marked=self.plan.marked.get(self.cell.index, set()))
+        for item in found:
+            if item.refusal is not None:
+                self.gen.refusals.append((self.cell.index, item.line, item.refusal))
+                self.problem(item.line, "error", item.refusal)
+                continue
+            self.edits.extend(item.edits)
+            if item.env:
+                self.gen.imports_extra.add("import os")
+            self.problem(item.line, "error", item.message)
+
     # -- IPython syntax --------------------------------------------------------------------
 
     def magic_code(self, magic: Magic, assigned: bool) -> str | None:
         """Python for one magic; None when it is dropped. Records requirements/problems."""
         if magic.kind == "help":
             return None
+        if scrub(magic.text) != magic.text:  # never carried over: left as a TODO, redacted
+            self.problem(
+                magic.line,
+                "error",
+                "this IPython line holds a secret: it is not carried over (left as a TODO "
+                "comment without the secret); set it in the environment, and revoke it",
+            )
+            return ""
         if is_pip_install(magic) or (
             magic.name in {"pip", "conda", "mamba", "uv", "micromamba"} and "install" in magic.args
         ):
@@ -212,7 +252,7 @@ class _CellWriter:
                 code = None
             else:
                 code = self.magic_code(magic, assigned)
-            original = (magic.text if magic else "").splitlines()[0] if magic else ""
+            original = scrub((python_lines(magic.text) or [""])[0]) if magic else ""
             if assigned:
                 assert isinstance(node, ast.Assign)
                 lhs = self.text[start : self.offsets.at(value.lineno, value.col_offset)]
@@ -332,9 +372,13 @@ class _CellWriter:
             return self.opaque_cell(source.cell_magic)
         tree = symbols.tree
         if tree is None:
-            return [Segment("body", _todo("cell did not parse:\n" + self.cell.source) + "\npass")]
+            # it does not parse, or parses but compiles only as a fragment (`break`)
+            header = "cell is not valid Python on its own (see the plan's problems):\n"
+            return [Segment("body", _todo(header + self.cell.source) + "\npass")]
+        self.collect_secret_edits(tree)
         self.collect_magic_edits(tree)
         self.collect_call_edits(tree)
+        self.collect_annotation_edits(tree)
         self.collect_rename_edits(tree)
         hoisted = self.plan.hoisted.get(self.cell.index, set())
         for stmt in tree.body:
@@ -368,14 +412,45 @@ class _CellWriter:
             gated = False
             if kind == "body" and len(group) == 1 and isinstance(group[0], ast.Expr):
                 gated = self.gate(group[0], g == last_group, base, stop)
-            text = _apply(text, base, self.edits)
+            text = normalize_newlines(_apply(text, base, self.edits))
             if not text.strip():
                 continue
             out.append(Segment(kind, text.strip("\n"), bool(gated)))
         tail = self.text[self.offsets.line_start(prev_end + 1) :]
         if tail.strip() and out:
-            out[-1].text += "\n" + tail.rstrip()
+            out[-1].text += "\n" + normalize_newlines(scrub(tail)).rstrip()
         return out
+
+    def collect_annotation_edits(self, tree: ast.Module) -> None:
+        """``x: int = 2`` where ``x`` is module state (a function assigns it through
+        ``global``): the step declares ``x`` global, and a global cannot be annotated, so the
+        annotation goes (``x = 2``; a bare ``x: int`` does nothing at run time: ``pass``)."""
+        shared = self.plan.module_globals
+        if not shared:
+            return
+        hoisted = self.plan.hoisted.get(self.cell.index, set())
+        for stmt in tree.body:
+            if id(stmt) in hoisted:
+                continue
+            stack: list[ast.AST] = [stmt]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    continue
+                stack.extend(ast.iter_child_nodes(node))
+                if not (
+                    isinstance(node, ast.AnnAssign)
+                    and isinstance(node.target, ast.Name)
+                    and node.target.id in shared
+                ):
+                    continue
+                start = self.offsets.at(node.lineno, node.col_offset)
+                if node.value is None:
+                    stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
+                    self.edits.append((start, stop, "pass"))
+                else:
+                    stop = self.offsets.at(node.value.lineno, node.value.col_offset)
+                    self.edits.append((start, stop, f"{node.target.id} = "))
 
     def gate(self, stmt: ast.Expr, last: bool, base: int, stop: int) -> bool:
         """Put a display/plot/print statement behind the flag; show a cell's final value."""
@@ -390,19 +465,28 @@ class _CellWriter:
             line_start = self.offsets.line_start(stmt.lineno)
             body = _apply(self.text[line_start:stop], line_start, self.edits)
             self.edits = [e for e in self.edits if not (line_start <= e[0] and e[1] <= stop)]
-            self.edits.append((line_start, stop, f"if {SHOW}:\n" + indent(body)))
+            self.edits.append((line_start, stop, f"if {self.gen.flag}:\n" + indent(body)))
             return True
         after = self.text[end : self.offsets.line_end(stmt.end_lineno or stmt.lineno)]
         if last and not after.lstrip().startswith(";") and not isinstance(value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom)):
             bare_tuple = isinstance(value, ast.Tuple) and not self.text[start:end].startswith("(")
-            self.edits.append((start, start, "_nb_show((" if bare_tuple else "_nb_show("))
-            self.edits.append((end, end, f"), {SHOW})" if bare_tuple else f", {SHOW})"))
+            helper, flag = self.gen.nb_show, self.gen.flag
+            self.edits.append((start, start, f"{helper}((" if bare_tuple else f"{helper}("))
+            self.edits.append((end, end, f"), {flag})" if bare_tuple else f", {flag})"))
             return True
         return False
 
     def opaque_cell(self, magic: Magic) -> list[Segment]:
         """A cell whose body is not Python (``%%bash``, ``%%writefile``, ``%%html`` ...)."""
-        body = "\n".join(self.cell.source.splitlines()[1:])
+        body = "\n".join(python_lines(self.cell.source)[1:])
+        if magic.name == "writefile" and scrub(body) != body:
+            self.problem(
+                1,
+                "error",
+                "this `%%writefile` cell holds a secret: it is left as a TODO comment without "
+                "the secret (write the file from the environment instead, and revoke it)",
+            )
+            return [Segment("body", _todo(self.cell.source))]
         if magic.name == "writefile":
             words = magic.args.split()
             append = "-a" in words or "--append" in words
@@ -431,6 +515,17 @@ class _Generator:
         self.notebook_label = notebook_label
         self.requirements: list[str] = []
         self.imports_extra: set[str] = set()
+        self.refusals: list[tuple[int, int | None, str]] = []
+        # names the module invents never shadow the notebook's (a user's `def show`)
+        self.flag = plan.free_name(SHOW)
+        self.nb_show = plan.free_name("_nb_show")
+        self.nb_undefined = plan.free_name("_nb_undefined")
+        # run()'s own names: a step's returned value of that name gets another local there
+        self.run_names = {
+            "params", "show", "on_step", "unknown", "_params", "_report", "PARAMETERS",
+            "asyncio", self.nb_undefined, *(step.name for step in plan.steps),
+        }  # fmt: skip
+        self.cell_spans: dict[str, dict[int, tuple[int, int]]] = {}
 
     def run(self) -> GeneratedModule:
         plan = self.plan
@@ -451,21 +546,29 @@ class _Generator:
                     imports.append(seg.text)
                 elif seg.kind == "def":
                     defs.append(seg.text)
+                    self.cell_spans[seg.text.strip("\n")] = {cell.index: (1, seg.text.count("\n") + 1)}
                 else:
                     bodies.setdefault(cell.index, []).append(seg)
 
-        out = GeneratedModule(source="")
+        out = GeneratedModule(source="", flag=self.flag)
         step_texts = [self.step_function(step, bodies, out) for step in plan.steps]
         runner = self.runner(out)  # before the header: it may need imports (asyncio)
         header = self.header(imports, out)
-        parts = [header, *defs, *step_texts, runner, _MAIN]
-        out.source = "\n\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+        parts = [p.strip("\n") for p in [header, *defs, *step_texts, runner, _MAIN] if p.strip()]
+        out.source = "\n\n\n".join(parts) + "\n"
         out.requirements = self.requirements
+        out.refusals = self.refusals
+        # where each cell's code landed, to name the cell when the module does not compile
+        line = 1
+        for part in parts:
+            for index, (first, last) in self.cell_spans.get(part, {}).items():
+                out.cell_lines.append((line + first - 1, line + last - 1, index))
+            line += part.count("\n") + 3
         return out
 
     def header(self, imports: list[str], out: GeneratedModule) -> str:
         plan = self.plan
-        title = _notebook_title(plan) or self.module.replace("_", " ").capitalize()
+        title = scrub(_notebook_title(plan) or self.module.replace("_", " ").capitalize())
         about = textwrap.fill(
             f"Library code generated by nbops from {self.notebook_label}: one function per "
             "step of the notebook, and `run()`, the pipeline that calls them in order. Run it "
@@ -509,7 +612,7 @@ class _Generator:
                 params,
                 reqs,
                 graph + '\n"""The step graph: steps in order, with their inputs, outputs and parameters."""',
-                _SHOW_HELPER,
+                _show_helper(self.nb_show, self.nb_undefined),
             ]
         )
 
@@ -540,7 +643,7 @@ class _Generator:
             steps.append(
                 {
                     "name": step.name,
-                    "title": step.title,
+                    "title": scrub(step.title),
                     "cells": [c + 1 for c in step.cells],
                     "inputs": list(step.inputs),
                     "parameters": list(step.parameters),
@@ -562,7 +665,8 @@ class _Generator:
     def step_function(self, step: StepSpec, bodies: dict[int, list[Segment]], out: GeneratedModule) -> str:
         segments = [seg for cell in step.cells for seg in bodies.get(cell, [])]
         shows = any(seg.gated for seg in segments)
-        cell_texts = ["\n".join(seg.text for seg in bodies[c]) for c in step.cells if bodies.get(c)]
+        with_code = [c for c in step.cells if bodies.get(c)]
+        cell_texts = ["\n".join(seg.text for seg in bodies[c]) for c in with_code]
         if shows:
             out.shows.add(step.name)
         local = self.plan.local
@@ -575,9 +679,9 @@ class _Generator:
                 defaults.append(f"{name}={param.default}")
             else:
                 defaults.append(f'{name}=PARAMETERS["{name}"]')
-        signature = [*args, *defaults] + ([f"{SHOW}: bool = False"] if shows else [])
-        title = step.title[:1].upper() + step.title[1:]
-        doc_text = title + ("\n\n" + step.doc if step.doc else "")
+        signature = [*args, *defaults] + ([f"{self.flag}: bool = False"] if shows else [])
+        title = scrub(step.title[:1].upper() + step.title[1:])
+        doc_text = title + ("\n\n" + scrub(step.doc) if step.doc else "")
         cells = ", ".join(str(c + 1) for c in step.cells)
         doc_text += f"\n\nNotebook cell{'s' if len(step.cells) > 1 else ''} {cells}."
         body = "\n\n".join(indent(text) for text in cell_texts) or "    pass"
@@ -589,14 +693,33 @@ class _Generator:
         if returned:
             ret = f"\n    return {', '.join(local(n) for n in returned)}"
         head = "async def" if step.is_async else "def"
-        return (
-            f"{head} {step.name}({', '.join(signature)}):\n"
-            f"{indent(_docstring(doc_text))}\n{body}{ret}"
-        )
+        top = f"{head} {step.name}({', '.join(signature)}):\n{indent(_docstring(doc_text))}\n"
+        if shared:
+            top += f"    global {', '.join(sorted(shared))}\n"
+            body = body.split("\n", 1)[1]
+        text = top + body + ret
+        # the lines of each cell's code in this function, for error messages
+        spans: dict[int, tuple[int, int]] = {}
+        line = top.count("\n") + 1
+        for cell, cell_text in zip(with_code, cell_texts):
+            n = cell_text.count("\n") + 1
+            spans[cell] = (line, line + n - 1)
+            line += n + 1
+        self.cell_spans[text.strip("\n")] = spans
+        return text
+
+    def run_local(self, name: str) -> str:
+        """The local variable holding a step's value ``name`` inside ``run()``: never one of
+        the names ``run()`` itself uses (a notebook variable named ``params`` or ``show``)."""
+        local = self.plan.local(name)
+        if local in self.run_names:
+            local = self.plan.free_name(local + "_", self.run_names)
+        return local
 
     def runner(self, out: GeneratedModule) -> str:
         lines = []
         produced: dict[str, None] = {}
+        local = self.run_local
         for step in self.plan.steps:
             args = []
             for name in step.inputs:
@@ -605,18 +728,17 @@ class _Generator:
                         (p.cell for p in self.plan.problems if p.message.startswith(f"`{name}`")),
                         None,
                     )
-                    args.append(f"_nb_undefined({name!r}, {cell + 1 if cell is not None else 0})")
+                    args.append(f"{self.nb_undefined}({name!r}, {cell + 1 if cell is not None else 0})")
                 else:
-                    args.append(self.plan.local(name))
+                    args.append(local(name))
             args += [f'{name}=_params["{name}"]' for name in step.parameters]
             if step.name in out.shows:
-                args.append(f"{SHOW}={SHOW}")
+                args.append(f"{self.flag}=show")
             call = f"{step.name}({', '.join(args)})"
             if step.is_async:  # the notebook awaited at top level (IPython's autoawait)
                 self.imports_extra.add("import asyncio")
                 call = f"asyncio.run({call})"
             returned = [*step.outputs, *step.results]
-            local = self.plan.local
             if returned:
                 lines.append(f"{', '.join(local(n) for n in returned)} = {call}")
             else:
@@ -626,7 +748,7 @@ class _Generator:
             for n in returned:
                 produced.pop(n, None)
                 produced[n] = None
-        result = ", ".join(f"{json.dumps(n)}: {self.plan.local(n)}" for n in produced)
+        result = ", ".join(f"{json.dumps(n)}: {local(n)}" for n in produced)
         body = "\n".join(lines)
         return _RUN.format(body=indent(body), result=result)
 
@@ -653,10 +775,15 @@ def _notebook_title(plan: ModulePlan) -> str | None:
     return None
 
 
-_SHOW_HELPER = f'''
-def _nb_show(value: Any, {SHOW}: bool) -> Any:
+def _show_helper(name: str, undefined: str) -> str:
+    """The module's two helpers, under names the notebook does not use."""
+    return _SHOW_HELPER.replace("_nb_show(", f"{name}(").replace("_nb_undefined(", f"{undefined}(")
+
+
+_SHOW_HELPER = '''
+def _nb_show(value: Any, show: bool) -> Any:
     """Display a value the notebook displayed, when asked to (IPython's display, else print)."""
-    if {SHOW}:
+    if show:
         try:
             from IPython.display import display as _display
         except ImportError:
@@ -668,7 +795,7 @@ def _nb_show(value: Any, {SHOW}: bool) -> Any:
 
 def _nb_undefined(name: str, cell: int) -> Any:
     """Stop where the notebook stops: it reads a name no cell before defines."""
-    raise NameError(f"name {{name!r}} is not defined (notebook cell {{cell}} reads it before any cell defines it)")
+    raise NameError(f"name {name!r} is not defined (notebook cell {cell} reads it before any cell defines it)")
 '''
 
 _RUN = '''

@@ -47,6 +47,7 @@ __all__ = [
     "installed_packages",
     "is_import_block",
     "make_plan",
+    "python_lines",
 ]
 
 Severity = Literal["error", "warning"]
@@ -68,6 +69,26 @@ _PYLAB_IMPORTS = (
     "import numpy as np",
     "from matplotlib.pylab import *  # was %pylab",
 )
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+def python_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ``text`` as Python's tokenizer counts them: only ``\\n``, ``\\r\\n`` and
+    ``\\r`` end a line. (``str.splitlines`` also breaks at form feeds, ``\\x85``, ``\\u2028``
+    and others, which may sit inside a string literal: splitting there breaks the code.)"""
+    parts = _LINE_BREAK.split(text)
+    lines = [parts[i] + (parts[i + 1] if keepends else "") for i in range(0, len(parts) - 1, 2)]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def normalize_newlines(text: str) -> str:
+    """``\\r\\n`` and ``\\r`` as ``\\n``: what Python's tokenizer makes of them, also inside
+    string literals, so the code means the same."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 # Names the generated module defines itself.
 RESERVED = frozenset({"PARAMETERS", "PIPELINE", "REQUIREMENTS", "run", "main", "describe"})
@@ -145,6 +166,18 @@ class ModulePlan:
     # binding on it is renamed (``max_``); ``first_binding`` is (cell, line, column) of that
     renamed: dict[str, str] = field(default_factory=dict)
     first_binding: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # every identifier the notebook uses (binds, reads, imports, parameters of its functions):
+    # names the generator invents (the display flag, helpers, step names) avoid all of them
+    names: set[str] = field(default_factory=set)
+
+    def free_name(self, base: str, also: Iterable[str] = ()) -> str:
+        """``base``, or ``base`` with ``_`` appended until it is none of the notebook's names
+        (nor of ``also``)."""
+        taken = self.names | set(also)
+        name = base
+        while name in taken:
+            name += "_"
+        return name
 
     def local(self, name: str) -> str:
         """The identifier a data name has inside the generated functions."""
@@ -155,6 +188,32 @@ class ModulePlan:
         item = Problem(cell, line, severity, msg)
         if item not in self.problems:
             self.problems.append(item)
+
+
+def notebook_names(flow: DataFlow) -> set[str]:
+    """Every identifier the notebook's code cells use, in any scope."""
+    found: set[str] = set()
+    for analysed in flow.symbols.values():
+        for magic in analysed.source.magics:
+            found.update(magic.assigned_to)
+        if analysed.tree is None:
+            continue
+        for node in ast.walk(analysed.tree):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.add(node.name)
+            elif isinstance(node, ast.arg):
+                found.add(node.arg)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                found.update(node.names)
+            elif isinstance(node, ast.alias):
+                found.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+                found.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                found.add(node.rest)
+    return found
 
 
 def _is_placeholder_call(node: ast.AST | None) -> bool:
@@ -307,7 +366,7 @@ def _parameters(nb: Notebook, flow: DataFlow, cells: tuple[int, ...], plan_probl
         symbols = flow.symbols.get(index)
         if symbols is None or symbols.tree is None:
             continue
-        lines = symbols.source.python.splitlines()
+        lines = python_lines(symbols.source.python)
         for stmt in symbols.tree.body:
             target: ast.expr | None = None
             value: ast.expr | None = None
@@ -352,7 +411,7 @@ def _marked_parameters(
         symbols = flow.symbols.get(cell.index)
         if cell.index in parameter_cells or symbols is None or symbols.tree is None:
             continue
-        lines = symbols.source.python.splitlines()
+        lines = python_lines(symbols.source.python)
         for stmt in symbols.tree.body:
             if not (
                 isinstance(stmt, ast.Assign)
@@ -426,10 +485,20 @@ def _references(info: FunctionInfo) -> set[str]:
 
 def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     """Analyse ``nb`` into a :class:`ModulePlan` (no code is written here)."""
+    fragments: dict[int, tuple[int | None, str]] = {}
     if flow is None:
-        flow = analyze_notebook(
-            [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
-        )
+        cells = [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
+        flow = analyze_notebook(cells)
+        fragments = _fragments(flow)
+        if fragments:  # analysed as cells that do not parse: they contribute nothing
+            flow = analyze_notebook(
+                [
+                    CodeCellInput(c.index, _UNPARSEABLE, c.execution_count)
+                    if c.index in fragments
+                    else c
+                    for c in cells
+                ]
+            )
     problems: list[Problem] = []
     parameter_cells = tuple(c.index for c in nb.code_cells if PARAMETERS_TAG in c.tags)
 
@@ -459,6 +528,18 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         symbols = flow.symbols.get(cell.index)
         if symbols is None:
             continue
+        if cell.index in fragments:
+            line, reason = fragments[cell.index]
+            problems.append(
+                Problem(
+                    cell.index,
+                    line,
+                    "error",
+                    f"the cell parses but does not compile as Python ({reason}): it only works "
+                    "as a fragment of other code; it is copied into the module as a TODO comment",
+                )
+            )
+            continue
         if symbols.syntax_error is not None or symbols.tree is None:
             problems.append(
                 Problem(
@@ -472,7 +553,11 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             )
             continue
         for stmt in symbols.tree.body:
-            if is_import_block(stmt) and not _imports_any(stmt, installed):
+            if (
+                is_import_block(stmt)
+                and not _imports_any(stmt, installed)
+                and not any(_generated_name(n) for n in bound_by_import_block(stmt))
+            ):
                 imports.setdefault(cell.index, set()).add(id(stmt))
                 import_names |= bound_by_import_block(stmt)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -597,6 +682,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         star_import=has_star,
         module_globals=module_globals,
         extra_imports=list(dict.fromkeys(extra_imports)),
+        names=notebook_names(flow),
     )
     for name in sorted(module_globals):
         plan.problem(
@@ -641,6 +727,31 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     return plan
 
 
+# what a cell that only compiles as a fragment is analysed as: a cell that does not parse
+_UNPARSEABLE = "\x00"
+
+
+def _fragments(flow: DataFlow) -> dict[int, tuple[int | None, str]]:
+    """Cells that parse but do not compile on their own (``break`` outside a loop,
+    ``return``/``yield`` outside a function, ``nonlocal`` at the top): cell -> (line, why)."""
+    found: dict[int, tuple[int | None, str]] = {}
+    for index, analysed in flow.symbols.items():
+        if analysed.tree is None:
+            continue
+        try:
+            compile(analysed.tree, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        except SyntaxError as exc:
+            found[index] = (exc.lineno, exc.msg or "invalid syntax")
+        except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+            found[index] = (None, str(exc) or type(exc).__name__)
+    return found
+
+
+def _generated_name(name: str) -> bool:
+    """A name the generated module defines itself: an import binding it stays in its step."""
+    return name in RESERVED or name.startswith("_nb_")
+
+
 def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
     for index in cells:
         symbols = plan.flow.symbols.get(index)
@@ -681,7 +792,8 @@ def _step_specs(
 
     # every name the notebook binds or the module defines is taken for step function names
     written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
-    taken = set(plan.module_names) | RESERVED | set(param_names) | written
+    taken = set(plan.module_names) | RESERVED | set(param_names) | written | plan.names
+    taken |= set(dir(builtins))  # a step named `print` would shadow the builtin
 
     # names a step leaves deleted (`del tmp` after its last binding): nothing to return
     deleted: list[set[str]] = [set() for _ in kept]

@@ -17,6 +17,7 @@ from typing import Any
 from nbops.core.notebook import Notebook
 from nbops.modularize.codegen import SHOW
 from nbops.modularize.plan import ModulePlan
+from nbops.modularize.secrets import scrub
 
 __all__ = ["slim_notebook"]
 
@@ -32,21 +33,28 @@ def _code(source: str, tags: list[str] | None = None) -> dict[str, Any]:
     return cell
 
 
-def step_call(plan: ModulePlan, index: int, shows: set[str]) -> str:
+def step_call(plan: ModulePlan, index: int, shows: set[str], flag: str = SHOW) -> str:
     """The code line calling step ``index`` with the notebook's own names."""
     step = plan.steps[index]
     args = list(step.inputs) + [f"{p}={p}" for p in step.parameters]
     if step.name in shows:
-        args.append(f"{SHOW}=True")
+        args.append(f"{flag}=True")
     call = ("await " if step.is_async else "") + f"{step.name}({', '.join(args)})"
     returned = [*step.outputs, *step.results]
     return f"{', '.join(returned)} = {call}" if returned else call
 
 
 def slim_notebook(
-    plan: ModulePlan, *, package: str, module: str, shows: set[str], src_dir: Path, notebook_dir: Path
+    plan: ModulePlan,
+    *,
+    package: str,
+    module: str,
+    shows: set[str],
+    src_dir: Path,
+    notebook_dir: Path,
+    flag: str = SHOW,
 ) -> str:
-    """The slim notebook as JSON text (nbformat 4)."""
+    """The slim notebook as JSON text (nbformat 4); ``flag`` is the steps' display flag."""
     nb: Notebook = plan.notebook
     first_cell = {step.cells[0]: i for i, step in enumerate(plan.steps)}
     src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
@@ -67,6 +75,15 @@ def slim_notebook(
             raw = copy.deepcopy(cell.raw)
             raw.pop("outputs", None)
             raw.pop("execution_count", None)
+            if scrub(cell.source) != cell.source:  # a secret in prose is never copied
+                raw["source"] = scrub(cell.source)
+                plan.problem(
+                    cell.index,
+                    None,
+                    "error",
+                    "this cell holds a secret: it is left out of the slim notebook and the "
+                    "module's docstrings; remove it from the notebook and revoke it",
+                )
             cells.append(raw)
             continue
         if not placed_imports:
@@ -81,7 +98,7 @@ def slim_notebook(
                 for p in plan.parameters
                 if p.cell in step.cells
             ]
-            call = "\n".join([*marked, step_call(plan, first_cell[cell.index], shows)])
+            call = "\n".join([*marked, step_call(plan, first_cell[cell.index], shows, flag)])
             cells.append(_code(_formatted(call, notebook_dir)))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}

@@ -1,6 +1,7 @@
 """Write the pytest module for a generated pipeline: a smoke test and one test per step.
 
-The tests run from the notebook's folder (relative data paths resolve as in Jupyter), need
+The tests run from the notebook's folder (relative data paths resolve as in Jupyter, through
+pytest's ``monkeypatch.chdir``: no process-wide ``os.chdir`` that outlives a test), need
 only pytest and the generated package (no nbops), and find the package under ``src/`` when it
 is not installed. The per-step tests feed each step the values its predecessors produced in
 one full run (deep-copied as they were when produced) and check it returns the same number and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 
 from nbops.modularize.plan import ModulePlan
+from nbops.modularize.secrets import scrub
 
 __all__ = ["generate_tests"]
 
@@ -23,11 +25,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +40,6 @@ except ImportError:  # not installed: use the sources next to the tests
     from {package} import {module} as pipeline
 
 NOTEBOOK_DIR = (Path(__file__).resolve().parent / {notebook_dir}).resolve()
-
-
-@contextmanager
-def in_notebook_dir() -> Iterator[None]:
-    """Run from the notebook's folder, as Jupyter does."""
-    before = os.getcwd()
-    os.chdir(NOTEBOOK_DIR)
-    try:
-        yield
-    finally:
-        os.chdir(before)
 
 
 def snapshot(values: dict[str, Any]) -> dict[str, Any]:
@@ -76,16 +65,18 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def produced() -> Run:
-    """Each step's returned values from one run with the default parameters."""
+def produced() -> Iterator[Run]:
+    """Each step's returned values from one run with the default parameters, run from the
+    notebook's folder as Jupyter does."""
     steps: dict[str, dict[str, Any]] = {{}}
     error: BaseException | None = None
-    with in_notebook_dir():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(NOTEBOOK_DIR)
         try:
             pipeline.run(on_step=lambda name, values: steps.__setitem__(name, snapshot(values)))
         except Exception as exc:  # noqa: BLE001 - judged below
             error = exc
-    return Run(steps, error)
+    yield Run(steps, error)
 
 
 def test_pipeline_runs_with_default_parameters(produced: Run) -> None:
@@ -102,8 +93,9 @@ def test_pipeline_runs_with_default_parameters(produced: Run) -> None:
         assert sorted(produced.steps[step["name"]]) == sorted(step["outputs"] + step["results"])
 
 
-def rerun(step: dict[str, Any], produced: Run) -> tuple[Any, ...]:
-    """Call one step with its predecessors' values and the default parameters."""
+def rerun(step: dict[str, Any], produced: Run, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """Call one step with its predecessors' values and the default parameters, from the
+    notebook's folder."""
     source = {{}}
     for earlier in pipeline.PIPELINE["steps"]:
         if earlier["name"] == step["name"]:
@@ -116,19 +108,19 @@ def rerun(step: dict[str, Any], produced: Run) -> tuple[Any, ...]:
         pytest.skip(f"{{step['name']}} needs {{missing}}, which no earlier step produces")
     args = [snapshot({{n: source[n]}})[n] for n in step["inputs"]]
     kwargs = {{n: pipeline.PARAMETERS[n] for n in step["parameters"]}}
-    with in_notebook_dir():
-        result = getattr(pipeline, step["name"])(*args, **kwargs)
-        if inspect.iscoroutine(result):  # a step that awaits
-            result = asyncio.run(result)
+    monkeypatch.chdir(NOTEBOOK_DIR)
+    result = getattr(pipeline, step["name"])(*args, **kwargs)
+    if inspect.iscoroutine(result):  # a step that awaits
+        result = asyncio.run(result)
     returned = step["outputs"] + step["results"]
     if len(returned) == 1:
         return (result,)
     return tuple(result) if returned else ()
 
 
-def check_step(name: str, produced: Run) -> None:
+def check_step(name: str, produced: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     step = next(s for s in pipeline.PIPELINE["steps"] if s["name"] == name)
-    values = rerun(step, produced)
+    values = rerun(step, produced, monkeypatch)
     names = step["outputs"] + step["results"]
     assert len(values) == len(names)
     for value, key in zip(values, names):
@@ -138,9 +130,9 @@ def check_step(name: str, produced: Run) -> None:
 
 _STEP_TEST = '''
 
-def test_step_{name}(produced: Run) -> None:
+def test_step_{name}(produced: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     """{title}"""
-    check_step({name_json}, produced)
+    check_step({name_json}, produced, monkeypatch)
 '''
 
 
@@ -150,6 +142,6 @@ def generate_tests(plan: ModulePlan, *, package: str, module: str, notebook: str
         package=package, module=module, notebook=notebook, notebook_dir=json.dumps(notebook_dir)
     )
     for step in plan.steps:
-        title = step.title.replace("\\", "\\\\").replace('"', "'")
+        title = scrub(step.title).replace("\\", "\\\\").replace('"', "'")
         text += _STEP_TEST.format(name=step.name, title=title, name_json=json.dumps(step.name))
     return text

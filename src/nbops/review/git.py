@@ -2,8 +2,10 @@
 
 Every call is ``git -C <dir> ...`` with ``GIT_TERMINAL_PROMPT=0`` (a push that needs a
 password fails at once instead of hanging a server thread), and a failing push is told apart
-as rejected (the remote has commits we do not), authentication, or network, so the user
-knows what to do. Nothing here ever passes ``--force``.
+as rejected (the remote has commits we do not), declined (a hook), authentication, or network,
+so the user knows what to do. A remote that is a folder here is diagnosed by what happened to
+it: gone, not a repository, or not writable (named relative to the repository, never by an
+absolute path). Nothing here ever passes ``--force``.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class Git:
         text = proc.stderr
         if "couldn't find remote ref" in text or "could not find remote ref" in text.lower():
             return None
-        raise _push_error(text, "fetch", remote)
+        raise _push_error(text, "fetch", remote, local=self._local_remote(remote))
 
     # ----------------------------------------------------------------- changes
 
@@ -147,13 +149,85 @@ class Git:
         proc = self.run(["push", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"],
                         check=False)
         if proc.returncode != 0:
-            raise _push_error(proc.stderr + proc.stdout, "push", remote, branch)
+            raise _push_error(proc.stderr + proc.stdout, "push", remote, branch,
+                              local=self._local_remote(remote, push=True))
+
+    def _local_remote(self, remote: str, *, push: bool = False) -> _LocalRemote | None:
+        """Where ``remote`` is when it is a folder on this machine (a path or ``file://``
+        URL, ``insteadOf`` applied), to say what is wrong with it; None for network URLs."""
+        url = self.maybe("remote", "get-url", *(["--push"] if push else []), remote)
+        if not url:
+            return None
+        if url.startswith("file://"):
+            url = url.removeprefix("file://")
+        elif "://" in url or re.match(r"[^/\\]+:", url):  # https://, ssh://, host:path (scp)
+            return None
+        folder = Path(url).expanduser()
+        if not folder.is_absolute():
+            folder = self.cwd / folder
+        top = self.maybe("rev-parse", "--show-toplevel")
+        try:
+            shown = os.path.relpath(folder, top or self.cwd)
+        except ValueError:  # another drive (Windows)
+            shown = url
+        return _LocalRemote(folder, shown)
 
 
-def _push_error(text: str, verb: str, remote: str, branch: str | None = None) -> NbopsError:
+class _LocalRemote:
+    """A remote that is a folder here: its path, and how to show it (relative to the
+    repository, never an absolute path of the machine)."""
+
+    def __init__(self, folder: Path, shown: str) -> None:
+        self.folder = folder
+        self.shown = shown
+
+
+# what git says when the remote's folder is there but not writable for this user
+_UNWRITABLE = ("insufficient permission", "unable to create temporary object", "permission denied",
+               "read-only file system", "failed to write object")
+
+
+def _push_error(text: str, verb: str, remote: str, branch: str | None = None, *,
+                local: _LocalRemote | None = None) -> NbopsError:
     low = text.lower()
     where = f"{remote} ({branch})" if branch else remote
     last = _redact(next((x for x in reversed(text.strip().splitlines()) if x.strip()), "no output"))
+    if local is not None and "does not appear to be a git repository" in low:
+        if not local.folder.exists():
+            return PushError(
+                f"git {verb} to {remote}: the remote's folder {local.shown} does not exist",
+                reason="network",
+                hint=f"check the URL (git remote -v; git remote set-url {remote} PATH) or "
+                     f"recreate it (git init --bare {local.shown}); the local branch is kept "
+                     "for a retry",
+            )
+        return PushError(
+            f"git {verb} to {remote}: the remote's folder {local.shown} is not a git repository",
+            reason="network",
+            hint=f"check the URL (git remote -v) or make it one (git init --bare "
+                 f"{local.shown}); the local branch is kept for a retry",
+        )
+    if local is not None and any(k in low for k in _UNWRITABLE):
+        why = next((x.removeprefix("error:").strip() for x in text.splitlines()
+                    if any(k in x.lower() for k in _UNWRITABLE)), last)
+        return PushError(
+            f"git {verb} to {where}: permission denied writing to the remote's folder "
+            f"{local.shown} ({_redact(why)})",
+            reason="other",
+            hint=f"you cannot write to {local.shown}: ask its owner for write access (its "
+                 "objects and refs folders), or push to a remote you can write to; the local "
+                 "branch is kept for a retry",
+        )
+    if "unpacker error" in low or "unpack failed" in low:  # the remote could not store objects
+        why = next((x.removeprefix("error:").strip() for x in text.splitlines()
+                    if "unpack failed" in x.lower()), last)
+        return PushError(
+            f"git {verb} to {where}: the remote could not store the pushed commits "
+            f"({_redact(why)})",
+            reason="other",
+            hint="the remote's repository is not writable for your account (permissions) or "
+                 "its disk is full: ask its administrator; the local branch is kept for a retry",
+        )
     if "[remote rejected]" in low or "hook declined" in low:
         said = [x.removeprefix("remote:").strip() for x in text.splitlines() if x.startswith("remote:")]
         reason = "; ".join(x for x in said if x) or last

@@ -15,16 +15,15 @@ never rewritten, even with ``force``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from nbops import __version__
+from nbops.core.notebook import write_bytes_atomic
 from nbops.errors import (
     ConfigError,
     ConflictError,
@@ -430,19 +429,7 @@ def _next_steps(root: Path, files: list[InitFile], forges: tuple[str, ...], extr
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, data)
 
 
 def init_repository(directory: Path, options: InitOptions | None = None) -> InitResult:

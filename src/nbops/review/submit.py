@@ -8,6 +8,11 @@ auth or network failure leaves the local branch for a retry. One submit at a tim
 repository (a lock in the git directory). The branch name is stable per notebook and author
 (``review/<notebook>-<7 hex>``), so submitting again adds a commit to the same branch and
 updates the same pull request.
+
+No secret leaves: every text the submit commits, pushes or sends (the title, the description,
+the reviewers, the branch name, the commit message, the report that is the pull request's
+body, every file) goes through the detector of lint's NB401 before anything is fetched or
+written; one found raises :class:`SecretInSubmission` and nothing changes anywhere.
 """
 
 from __future__ import annotations
@@ -29,7 +34,15 @@ from nbops.review.git import Git, PushError, git_lock
 from nbops.review.policy import load_policy
 from nbops.review.report import ReportInput, render_report
 
-__all__ = ["GateFailed", "SubmitOptions", "SubmitResult", "review_branch", "stripped_notebook", "submit"]
+__all__ = [
+    "GateFailed",
+    "SecretInSubmission",
+    "SubmitOptions",
+    "SubmitResult",
+    "review_branch",
+    "stripped_notebook",
+    "submit",
+]
 
 _BODY_LIMIT = 60_000  # GitHub rejects pull request bodies over 65,536 characters
 _VOLATILE_CELL_KEYS = ("execution", "ExecuteTime", "collapsed", "scrolled", "papermill")
@@ -47,6 +60,25 @@ class GateFailed(NbopsError):
             hint=f"nbops check {gate.path} lists what to fix",
         )
         self.gate = gate
+
+
+class SecretInSubmission(UsageError):
+    """A text the submit would commit, push or send to the forge holds a secret; nothing was
+    changed anywhere. ``field`` names the text (a request field such as ``title``, or
+    ``branch``, ``commit_message``, ``report``, ``file``), ``kind`` what the secret looks like
+    and ``redacted`` its safe form (``'sk_l…' (32 chars)``): the secret itself is never said."""
+
+    def __init__(self, field: str, where: str, kind: str, redacted: str, *,
+                 path: str | None = None, hint: str | None = None) -> None:
+        super().__init__(
+            f"{where} holds a secret ({kind} {redacted}): nothing was committed, pushed or sent",
+            path=path,
+            hint=hint or f"take it out of {where} and submit again (a secret must never reach a "
+                         "commit, a branch or a pull request: revoke it if it was shared)",
+        )
+        self.field = field
+        self.kind = kind
+        self.redacted = redacted
 
 
 @dataclass
@@ -180,18 +212,40 @@ def _champion(model: str | None, root: Path) -> dict[str, Any] | None:
             "run_id": record.run_id, "metrics": dict(record.metrics)}
 
 
-def _no_secrets(files: Mapping[str, bytes]) -> None:
-    """Never push a secret: scan every file of the submission, not just the notebook."""
+def _no_secret(field: str, where: str, text: str | None, *, path: str | None = None,
+               hint: str | None = None) -> None:
+    """Refuse ``text`` when the detector of NB401 finds a secret in it (see SecretInSubmission)."""
     from nbops.lint.secrets import find_secrets
 
+    found = find_secrets(text) if text else []
+    if found:
+        raise SecretInSubmission(field, where, found[0].label, found[0].redacted, path=path, hint=hint)
+
+
+def _no_secrets_in_options(opts: SubmitOptions) -> None:
+    """The texts the user typed (the CLI's options, the REST request's fields, the forms)."""
+    _no_secret("title", "the title", opts.title)
+    _no_secret("message", "the description (message)", opts.message)
+    for reviewer in opts.reviewers:
+        _no_secret("reviewers", "a reviewer's name", reviewer)
+    _no_secret("base", "the base branch name", opts.base)
+    _no_secret("remote", "the remote's name", opts.remote)
+
+
+def _no_secrets(files: Mapping[str, bytes]) -> None:
+    """Never push a secret: scan every file of the submission (names and contents), not just
+    the notebook."""
     for name, data in files.items():
-        found = find_secrets(data.decode("utf-8", errors="replace"))
-        if found:
-            raise UsageError(
-                f"{name} would push a secret ({found[0].label}); nothing was submitted",
-                path=name,
-                hint="remove it from the file (read it from the environment) and submit again",
-            )
+        _no_secret("file", "the name of a file of the submission", name,
+                   hint="rename the file and submit again")
+        _no_secret("file", name, data.decode("utf-8", errors="replace"), path=name,
+                   hint="remove it from the file (read it from the environment) and submit again")
+
+
+def _commit_message(title: str, name: str, email: str, rel: str, gate: GateReport) -> str:
+    return (f"{title}\n\nSubmitted for review by {name} <{email}> with nbops "
+            f"{__version__}.\n\nNotebook: {rel}\nGate: passed "
+            f"({sum(c.status == 'pass' for c in gate.checks)} checks)\n")
 
 
 def submit(notebook: str | Path, options: SubmitOptions | None = None) -> SubmitResult:
@@ -205,6 +259,8 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
         from nbops.errors import NotFoundError
 
         raise NotFoundError("no such notebook", path=notebook, hint="check the path")
+    # every text that would be committed, pushed or sent is checked before anything is done
+    _no_secrets_in_options(opts)
     git = Git(path.parent)
     top = git.toplevel().resolve()
     try:
@@ -220,7 +276,11 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
         raise GateFailed(gate)
     url = git.remote_url(remote)
     name, email = git.identity()
+    _no_secret("author", "your git user.name", name, hint="fix it: git config user.name")
+    _no_secret("author", "your git user.email", email, hint="fix it: git config user.email")
     branch = review_branch(rel, email)
+    _no_secret("branch", "the review branch name (made from the notebook's file name)", branch,
+               hint="rename the notebook and submit again")
     warnings: list[str] = []
     root = project_root(path)[0]  # where nbops run keeps the project's runs
 
@@ -231,6 +291,30 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
     nb = _read(path)
     title_text, _, _ = notebook_outline(nb)
     title = opts.title or f"Review: {title_text or path.stem}"
+    _no_secret("title", "the title (from the notebook's H1 title)", title)
+    message = _commit_message(title, name, email, rel, gate)
+    _no_secret("commit_message", "the commit message", message)
+    _no_secrets(files)
+    params = _params(read_parameters, nb)
+    latest_run = _latest_run(path, root)
+    champion = _champion(policy.model, root)
+    sha = notebook_sha256(path)
+
+    def report_for(base_commit: str) -> str:
+        """The report (the pull request's body), checked for secrets before it goes anywhere."""
+        text = render_report(ReportInput(
+            notebook=nb, path=rel, gate=gate, params=params, latest_run=latest_run,
+            notebook_sha256=sha, champion=champion, author=f"{name} <{email}>", base=base,
+            base_commit=base_commit, files=sorted([*files, report_rel]), title=title,
+            message=opts.message or "",
+        ))
+        _no_secret("report", f"the review report {report_rel} (the pull request's body)", text,
+                   path=report_rel,
+                   hint="it is made from the notebook, its latest tracked run and the "
+                        "description: take the secret out of them and submit again")
+        return text
+
+    report_for("")  # before the lock: a blocked submit leaves nothing behind
 
     with git_lock(git.common_dir()):
         base_commit = git.fetch_branch(remote, base)
@@ -240,17 +324,8 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
         remote_head = git.fetch_branch(remote, branch)
         local_head = git.rev(f"refs/heads/{branch}")
         start = _start(git, local_head, remote_head, base_commit, branch)
-        report_input = ReportInput(
-            notebook=nb, path=rel, gate=gate,
-            params=_params(read_parameters, nb),
-            latest_run=_latest_run(path, root), notebook_sha256=notebook_sha256(path),
-            champion=_champion(policy.model, root),
-            author=f"{name} <{email}>", base=base, base_commit=base_commit,
-            files=sorted([*files, report_rel]), title=title, message=opts.message or "",
-        )
-        report = render_report(report_input)
+        report = report_for(base_commit)
         files[report_rel] = report.encode("utf-8")
-        _no_secrets(files)
         identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
         with (
             tempfile.TemporaryDirectory(prefix="nbops-submit-") as tmp,
@@ -262,10 +337,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
             _write(folder, files)
             wt.run(["add", "--", *files])
             if wt.run(["diff", "--cached", "--quiet"], check=False).returncode != 0:
-                body = (f"{title}\n\nSubmitted for review by {name} <{email}> with nbops "
-                        f"{__version__}.\n\nNotebook: {rel}\nGate: passed "
-                        f"({sum(c.status == 'pass' for c in gate.checks)} checks)\n")
-                wt.run([*identity, "commit", "--quiet", "--no-verify", "-F", "-"], input=body)
+                wt.run([*identity, "commit", "--quiet", "--no-verify", "-F", "-"], input=message)
             commit = wt.out("rev-parse", "HEAD")
         result = SubmitResult(
             notebook=rel, branch=branch, base=base, remote=remote, commit=commit,

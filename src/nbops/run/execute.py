@@ -5,6 +5,12 @@ One place turns papermill's outcomes into nbops terms: a cell that raises become
 kernel or a kernel that dies becomes a :class:`~nbops.errors.ToolError` naming the file and
 what to do. Kernels talk over IPC sockets in a private temporary folder, so concurrent runs
 never race for TCP ports.
+
+The kernel gets its working directory (and environment) through its kernel manager: nothing
+here changes this process's working directory (papermill's ``cwd=`` does ``os.chdir``, which
+other threads of the process would see), and papermill's file I/O is not used (its local
+handler changes directory around every read and write, and formats output paths with the
+parameters). :func:`check_kernel` finds a missing kernel before anything starts.
 """
 
 from __future__ import annotations
@@ -18,9 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbops.errors import ToolError
+from nbops.errors import ToolError, UsageError
 
-__all__ = ["ORIGINAL_INDEX_KEY", "CellFailure", "Execution", "execute_notebook", "stop_all_kernels"]
+__all__ = [
+    "ORIGINAL_INDEX_KEY",
+    "CellFailure",
+    "Execution",
+    "check_kernel",
+    "execute_notebook",
+    "kernel_name_of",
+    "stop_all_kernels",
+]
 
 # Cell metadata key recording a cell's index in the notebook before cells were inserted.
 ORIGINAL_INDEX_KEY = "nbops_index"
@@ -78,11 +92,12 @@ def _failure(nb: Any) -> CellFailure | None:
     return None
 
 
-def _with_env(base: Any, extra: Mapping[str, str | None]) -> Any:
-    """A kernel manager class whose kernels get ``extra`` in their environment (None: the
-    variable is removed); papermill gives no way to pass ``env`` down to ``start_kernel``."""
+def _launching(base: Any, cwd: Path, extra: Mapping[str, str | None]) -> Any:
+    """A kernel manager class whose kernels start in ``cwd`` with ``extra`` in their
+    environment (None: the variable is removed); papermill passes neither down to
+    ``start_kernel`` without changing this process's working directory."""
 
-    class _EnvKernelManager(base):  # type: ignore[misc]
+    class _LaunchingKernelManager(base):  # type: ignore[misc]
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             env = dict(kw.get("env") or os.environ)
             for key, value in extra.items():
@@ -91,9 +106,46 @@ def _with_env(base: Any, extra: Mapping[str, str | None]) -> Any:
                 else:
                     env[key] = value
             kw["env"] = env
+            kw["cwd"] = str(cwd)
             await super()._async_launch_kernel(kernel_cmd, **kw)
 
-    return _EnvKernelManager
+    return _LaunchingKernelManager
+
+
+def kernel_name_of(nb: Any, kernel_name: str | None = None) -> str:
+    """The kernel a run of ``nb`` uses: ``kernel_name``, else its kernelspec's, else python3."""
+    if kernel_name:
+        return kernel_name
+    spec = nb.get("metadata", {}).get("kernelspec")
+    name = spec.get("name") if isinstance(spec, Mapping) else None
+    return name if isinstance(name, str) and name else "python3"
+
+
+def check_kernel(nb: Any, kernel_name: str | None = None, *, label: str | None = None) -> str:
+    """The kernel a run of ``nb`` uses, checked installed (before anything starts); a
+    :class:`~nbops.errors.UsageError` naming the notebook and the installed kernels when not."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    name = kernel_name_of(nb, kernel_name)
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        pass
+    else:
+        return name
+    installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+    asked = (
+        f"no Jupyter kernel named {name!r} (--kernel)"
+        if kernel_name
+        else f"the notebook's kernelspec names the kernel {name!r}, which is not installed"
+    )
+    raise UsageError(
+        asked,
+        path=label,
+        hint=f"installed kernels: {installed}; `jupyter kernelspec list` shows them; pass "
+        "--kernel NAME, or install one: python -m ipykernel install --user --name NAME",
+    )
 
 
 def execute_notebook(
@@ -107,7 +159,9 @@ def execute_notebook(
     label: str | None = None,
     env: Mapping[str, str | None] | None = None,
 ) -> Execution:
-    """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``.
+    """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``; the
+    kernel starts in ``cwd``. Relative paths are taken from this process's working directory,
+    which nothing here changes.
 
     ``env``: variables set in the kernel's environment on top of this process's (None: removed).
 
@@ -115,34 +169,46 @@ def execute_notebook(
     cannot start, dies or times out raises ``ToolError``.
     """
     import nbformat
-    import papermill
     from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
+    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import (
+        prepare_notebook_metadata,
+        raise_for_execution_errors,
+        remove_error_markers,
+    )
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
 
+    output, cwd = Path(os.path.abspath(output)), Path(os.path.abspath(cwd))
     name = label or (str(source) if isinstance(source, Path) else "notebook")
     nb = nbformat.read(source, as_version=4) if isinstance(source, Path) else source
-    kernel = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    kernel = kernel_name_of(nb, kernel_name)
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    # what papermill.execute_notebook does, minus its chdir and its path handling
+    nb = load_notebook_node(nb)  # a copy, with papermill's metadata
+    if parameters:
+        nb = parameterize_notebook(nb, dict(parameters), kernel_name=kernel)
+    nb = remove_error_markers(prepare_notebook_metadata(nb, name, str(output)))
     with tempfile.TemporaryDirectory(prefix="nbops-kernel-") as sockets:
-        manager = AsyncKernelManager if not env else _with_env(AsyncKernelManager, env)
+        manager = _launching(AsyncKernelManager, cwd, env or {})
         km = manager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
         with _ACTIVE_LOCK:
             _ACTIVE.add(km)
         try:
-            papermill.execute_notebook(
+            nb = papermill_engines.execute_notebook_with_engine(
+                None,
                 nb,
-                str(output),
-                parameters=dict(parameters or {}),
                 kernel_name=kernel,
+                output_path=None,  # written below, without papermill's I/O
                 progress_bar=False,
-                cwd=str(cwd),
+                log_output=False,
+                start_timeout=60,
                 execution_timeout=timeout,
                 km=km,
             )
-        except PapermillExecutionError:
-            pass  # the failing cell is read back from the output notebook
         except NoSuchKernel as exc:
             raise ToolError(
                 f"no Jupyter kernel named {kernel!r}",
@@ -162,5 +228,9 @@ def execute_notebook(
             # nbclient leaves a kernel it did not create running: stop it here
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
-    executed = nbformat.read(output, as_version=4)
-    return Execution(output, _failure(executed), executed)
+    try:
+        raise_for_execution_errors(nb, None)  # marks the failing cell in ``nb`` (no write)
+    except PapermillExecutionError:
+        pass  # the failing cell is read back below
+    nbformat.write(nb, str(output))
+    return Execution(output, _failure(nb), nb)

@@ -12,26 +12,49 @@ folder instead of a run id (``NBOPS_RUN_DIR``):
 
 The runner reads new complete lines while the notebook runs (so metrics appear live) and
 once more at the end, and logs them in batches. Stdlib only: the kernel side imports this.
+
+**Who owns a run.** A run's process may die without closing it (SIGKILL, a crash, a machine
+that stops). So that such a run does not stay RUNNING for ever, the runner holds an exclusive
+``flock`` on ``owner.lock`` in the journal folder from before the MLflow run exists until after
+it is closed (:class:`Owner`), and tags the run with the lock's path, the process id and the host
+(:data:`OWNER_LOCK_TAG`, ...). The operating system releases the lock when the process dies,
+whatever kills it, and a reused process id cannot hold it: :func:`orphaned` takes the lock of a
+RUNNING run and, when it gets it, the owner is gone (the caller ends the run KILLED while holding
+it, then the folder is removed). Runs of another host are never judged from here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs are not claimed (nothing is ended for them)
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "DIR_ENV",
+    "KILLED_REASON_TAG",
+    "OWNER_HOST_TAG",
+    "OWNER_LOCK_TAG",
+    "OWNER_PID_TAG",
     "PARAMS_ENV",
     "Journal",
     "JournalWriter",
+    "Owner",
+    "orphaned",
     "read_run_id",
+    "remove_stale",
     "write_run_id",
 ]
 
@@ -39,6 +62,12 @@ DIR_ENV = "NBOPS_RUN_DIR"  # the journal folder, in the kernel's environment
 PARAMS_ENV = "NBOPS_RUN_PARAMS"  # the run's parameters as MLflow stores them (JSON)
 EVENTS = "events.jsonl"
 RUN_ID = "run_id"
+OWNER = "owner.lock"  # in the journal folder, flock'ed by the process that owns the run
+SUFFIX = ".journal"  # journal folders are <runs>/<notebook>/.<stamp>-<token>.journal
+OWNER_LOCK_TAG = "nbops.owner.lock"  # the lock file's absolute path
+OWNER_PID_TAG = "nbops.owner.pid"
+OWNER_HOST_TAG = "nbops.owner.host"
+KILLED_REASON_TAG = "nbops.killed_reason"  # why nbops ended a run KILLED for its owner
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./ ")
 
 
@@ -127,12 +156,19 @@ class Journal:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        self.owner = Owner(folder / OWNER)  # before the run exists, until it is closed
         self._offset = 0
         self._lock = threading.Lock()
         self.errors: list[str] = []
 
     def env(self) -> dict[str, str]:
         return {DIR_ENV: str(self.folder)}
+
+    def discard(self) -> None:
+        """Remove the folder (once its run is closed and everything in it logged), then give up
+        the claim on the run."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.owner.release()
 
     def _new_events(self) -> list[dict[str, Any]]:
         try:
@@ -187,3 +223,113 @@ class Journal:
                 except Exception as exc:  # noqa: BLE001
                     self.errors.append(f"artifact {file.name}: {type(exc).__name__}: {exc}")
             return len(events)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+class Owner:
+    """This process's claim on one run: an exclusive ``flock`` on ``file``, released by the
+    operating system when the process dies (see the module's docstring)."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._fd: int | None = None
+        if fcntl is None:
+            return
+        fd = os.open(file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            os.close(fd)
+            return
+        self._fd = fd  # opened close-on-exec: kernels and other children do not inherit it
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def tags(self) -> dict[str, str]:
+        """The run's owner tags (none when no lock is held: nothing will judge the run)."""
+        if self._fd is None:
+            return {}
+        return {
+            OWNER_LOCK_TAG: str(self.file.resolve()),
+            OWNER_PID_TAG: str(os.getpid()),
+            OWNER_HOST_TAG: socket.gethostname(),
+        }
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+@contextlib.contextmanager
+def orphaned(tags: Mapping[str, str]) -> Iterator[str | None]:
+    """Why the run with these tags has no live owner, holding its lock while the caller ends it;
+    None when its owner lives, or when that cannot be told from here (no lock tag, another host,
+    no flock). After the block, the orphan's journal folder is removed."""
+    lock = tags.get(OWNER_LOCK_TAG)
+    host = tags.get(OWNER_HOST_TAG)
+    pid_text = tags.get(OWNER_PID_TAG, "")
+    pid = int(pid_text) if pid_text.isdigit() else 0
+    if not lock or fcntl is None or host != socket.gethostname():
+        yield None
+        return
+    who = f"the nbops process that ran it (pid {pid} on {host})"
+    try:
+        fd = os.open(lock, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        # the owner removes it only after closing the run: its folder was deleted by hand
+        yield None if pid and _pid_alive(pid) else f"{who} ended without closing it"
+        return
+    except OSError:  # unreadable from here: no judgement
+        yield None
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: the owner lives
+            yield None
+            return
+        yield f"{who} ended without closing it"
+        folder = Path(lock).parent
+        if folder.name.endswith(SUFFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(fd)
+
+
+def remove_stale(folder: Path) -> int:
+    """Remove the journal folders in ``folder`` whose owner has died (their runs are ended
+    by :func:`orphaned` when the history is read); returns how many."""
+    removed = 0
+    if fcntl is None:
+        return 0
+    with contextlib.suppress(OSError):
+        for journal in folder.glob(f".*{SUFFIX}"):
+            lock = journal / OWNER
+            try:
+                fd = os.open(lock, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+            except OSError:  # no lock yet (being created) or unreadable: leave it
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its owner lives
+            else:
+                shutil.rmtree(journal, ignore_errors=True)
+                removed += 1
+            finally:
+                os.close(fd)
+    return removed

@@ -25,6 +25,7 @@ from nbops.errors import NbopsError, ToolError
 from nbops.run.execute import CellFailure, execute_notebook, stop_all_kernels
 
 __all__ = [
+    "Interrupted",
     "RunOutcome",
     "RunSettings",
     "SweepOutcome",
@@ -87,10 +88,24 @@ class SweepOutcome:
     interrupted: bool = False
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM, after its MLflow run was ended KILLED: ``outcome``
+    is what the CLI reports (``run_id`` is "" when no run had been opened yet)."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
 def _tracker(settings: RunSettings) -> Any:
+    """The store's tracker; runs of this host whose process died RUNNING are ended KILLED
+    first (:meth:`~nbops.run.tracking.MlflowTracker.end_orphaned_runs`), never failing a run."""
     from nbops.run.tracking import MlflowTracker
 
-    return MlflowTracker(settings.store_uri)
+    tracker = MlflowTracker(settings.store_uri)
+    with contextlib.suppress(Exception):
+        tracker.end_orphaned_runs()
+    return tracker
 
 
 _html_lock = threading.Lock()
@@ -122,6 +137,20 @@ def _html(executed: Path) -> Path | None:
     target = executed.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
+
+
+def _absolute(notebook: Path, settings: RunSettings) -> tuple[str, Path, RunSettings]:
+    """The notebook as the user named it (for messages), then it and the settings' folders as
+    absolute paths: every path is fixed where a run starts, whatever the working directory
+    does later."""
+    import dataclasses
+
+    absolute = dataclasses.replace(
+        settings,
+        project_root=Path(os.path.abspath(settings.project_root)),
+        runs_dir=Path(os.path.abspath(settings.runs_dir)),
+    )
+    return str(notebook), Path(os.path.abspath(notebook)), absolute
 
 
 def _resolve(value: Any) -> Any:
@@ -195,22 +224,25 @@ def run_notebook(
     """Execute ``notebook`` once with ``parameters``, tracked; never raises for a cell error.
 
     ``tracker`` and ``parent_run_id`` may be Futures (a sweep opens them once, in the
-    background). The kernel starts at once; the MLflow run is opened meanwhile.
+    background). The kernel starts at once; the MLflow run is opened meanwhile. A kernel that
+    is not installed is a UsageError before anything starts.
     """
     import json
     import uuid
 
     import nbformat
 
-    from nbops.run.execute import ORIGINAL_INDEX_KEY
-    from nbops.run.journal import Journal
+    from nbops.run.execute import ORIGINAL_INDEX_KEY, check_kernel
+    from nbops.run.journal import Journal, remove_stale
     from nbops.run.lineage import frozen_requirements, lineage_tags
     from nbops.run.tracking import check_store_uri, stringify_param
 
+    shown, notebook, settings = _absolute(notebook, settings)
     uri = settings.store_uri
-    if tracker is None:  # a sweep passes its tracker: it checked the store once, up front
-        check_store_uri(uri)  # before any kernel starts
     nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
+    if tracker is None:  # a sweep passes its tracker: it checked kernel and store up front
+        check_kernel(nb, settings.kernel, label=shown)  # before the store is touched
+        check_store_uri(uri)  # before any kernel starts
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = settings.runs_dir / notebook.stem
     token = uuid.uuid4().hex[:8]
@@ -220,9 +252,11 @@ def run_notebook(
         opened = _resolve(tracker) or _tracker(settings)
         tags = lineage_tags(notebook)
         tags["nbops.kind"] = "notebook"
+        tags.update(journal.owner.tags())  # who may end it if this process dies
+        remove_stale(out_dir)  # journal folders of dead processes (their runs are ended)
         run_id: str = opened.start_run(
             settings.experiment, name or notebook.stem, dict(parameters), tags,
-            _resolve(parent_run_id),
+            _resolve(parent_run_id), start_time=began,
         )
         requirements = journal.folder / "requirements.txt"
         requirements.write_text(frozen_requirements(), encoding="utf-8")
@@ -230,6 +264,7 @@ def run_notebook(
         return opened, run_id
 
     tracking = _Tracking(open_run, journal)
+    began = time.time()  # the run's start in MLflow: now, not when the thread opens it
     tracking.start()
     started = time.monotonic()
     output = out_dir / f"{stamp}-{token}.ipynb"
@@ -246,74 +281,82 @@ def run_notebook(
         "MLFLOW_TRACKING_URI": uri,
         "NBOPS_RUN_ID": None,
     }
+    closed = False  # the MLflow run has been ended
     try:
-        execution = execute_notebook(
-            nb,
-            output,
-            parameters=parameters,
-            cwd=notebook.resolve().parent,
-            kernel_name=settings.kernel,
-            timeout=settings.timeout,
-            label=str(notebook),
-            env=kernel_env,
-        )
-    except NbopsError as exc:
+        try:
+            execution = execute_notebook(
+                nb,
+                output,
+                parameters=parameters,
+                cwd=notebook.resolve().parent,
+                kernel_name=settings.kernel,
+                timeout=settings.timeout,
+                label=shown,
+                env=kernel_env,
+            )
+        except NbopsError as exc:
+            opened, run_id = tracking.finish()
+            outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
+            outcome.duration_s = time.monotonic() - started
+            _journal_errors(opened, run_id, journal)
+            if cancelled is not None and cancelled.is_set():
+                outcome.status = "KILLED"  # its kernel was stopped by an interruption
+                opened.end_run(run_id, "KILLED")
+                closed = True
+                return outcome
+            outcome.error = str(exc)
+            opened.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
+            opened.end_run(run_id, "FAILED")
+            closed = True
+            return outcome
         opened, run_id = tracking.finish()
         outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-        outcome.duration_s = time.monotonic() - started
+        final = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
+        os.replace(output, final)
+        outcome.output = final
+        html = _html(final)
+        opened.log_artifact(run_id, final, "notebook")
+        if html is not None:
+            opened.log_artifact(run_id, html, "notebook")
         _journal_errors(opened, run_id, journal)
         if cancelled is not None and cancelled.is_set():
-            outcome.status = "KILLED"  # its kernel was stopped by an interruption
-            opened.end_run(run_id, "KILLED")
-            _discard(journal.folder)
-            return outcome
-        outcome.error = str(exc)
-        opened.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
-        opened.end_run(run_id, "FAILED")
-        _discard(journal.folder)
+            outcome.status = "KILLED"
+            end_tags: dict[str, str] = {}
+        elif execution.failure is not None:
+            failure = execution.failure
+            outcome.failure = failure
+            outcome.status = "FAILED"
+            end_tags = {
+                "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
+                "nbops.error_name": failure.ename,
+                "nbops.error_message": failure.evalue[:5000],
+            }
+        else:
+            outcome.status = "FINISHED"
+            end_tags = {}
+        end_tags["nbops.output"] = str(final.resolve())
+        opened.set_tags(run_id, end_tags)
+        opened.end_run(run_id, outcome.status)
+        closed = True
+        outcome.duration_s = time.monotonic() - started
+        try:
+            outcome.metrics = dict(opened.get_run(run_id).metrics)
+        except NbopsError:
+            pass
+        _index_run(out_dir, notebook, outcome, settings)
         return outcome
-    except BaseException:
-        if tracking.is_alive() or tracking.run_id is not None:
-            with contextlib.suppress(Exception):  # the interruption wins
-                opened, run_id = tracking.finish()
-                opened.end_run(run_id, "KILLED")
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM (cli.run_commands): the run ends KILLED
+        killed = RunOutcome("", dict(parameters), "KILLED", None)
+        killed.duration_s = time.monotonic() - started
+        if not closed:
+            killed.run_id = _end_open_run(tracking, "KILLED", {"nbops.interrupted": "true"})
+        raise Interrupted(killed) from None
+    except BaseException as exc:  # nbops' own trouble: the run does not stay RUNNING
+        if not closed:
+            _end_open_run(tracking, "FAILED", {"nbops.error": f"{type(exc).__name__}: {exc}"})
         raise
-    opened, run_id = tracking.finish()
-    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-    final = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
-    os.replace(output, final)
-    outcome.output = final
-    html = _html(final)
-    opened.log_artifact(run_id, final, "notebook")
-    if html is not None:
-        opened.log_artifact(run_id, html, "notebook")
-    _journal_errors(opened, run_id, journal)
-    if cancelled is not None and cancelled.is_set():
-        outcome.status = "KILLED"
-        end_tags: dict[str, str] = {}
-    elif execution.failure is not None:
-        failure = execution.failure
-        outcome.failure = failure
-        outcome.status = "FAILED"
-        end_tags = {
-            "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
-            "nbops.error_name": failure.ename,
-            "nbops.error_message": failure.evalue[:5000],
-        }
-    else:
-        outcome.status = "FINISHED"
-        end_tags = {}
-    end_tags["nbops.output"] = str(final.resolve())
-    opened.set_tags(run_id, end_tags)
-    opened.end_run(run_id, outcome.status)
-    outcome.duration_s = time.monotonic() - started
-    _discard(journal.folder)
-    try:
-        outcome.metrics = dict(opened.get_run(run_id).metrics)
-    except NbopsError:
-        pass
-    _index_run(out_dir, notebook, outcome, settings)
-    return outcome
+    finally:
+        journal.discard()  # whatever the ending: no journal folder stays behind
 
 
 INDEX = "runs.jsonl"  # per notebook, next to its executed notebooks
@@ -365,11 +408,20 @@ def _journal_errors(tracker: Any, run_id: str, journal: Any) -> None:
         tracker.set_tags(run_id, {"nbops.journal.errors": "; ".join(journal.errors)[:5000]})
 
 
-def _discard(folder: Path) -> None:
-    """The journal folder, once everything in it is logged (the store keeps the copies)."""
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
+def _end_open_run(tracking: _Tracking, status: str, tags: dict[str, str]) -> str:
+    """End the run ``tracking`` opened (or is opening) as ``status``; its id, "" when none could
+    be opened. Never raises: it runs on the way out of an interruption or an error."""
+    if not (tracking.is_alive() or tracking.run_id is not None):
+        return ""
+    try:
+        opened, run_id = tracking.finish()
+    except BaseException:  # noqa: BLE001 - no run: nothing to end
+        return tracking.run_id or ""
+    with contextlib.suppress(Exception):
+        opened.set_tags(run_id, {k: v[:5000] for k, v in tags.items()})
+    with contextlib.suppress(Exception):
+        opened.end_run(run_id, status)
+    return run_id
 
 
 def run_sweep(
@@ -385,22 +437,36 @@ def run_sweep(
     ``progress(done, failed, running, total)`` is called as runs start and end. Ctrl-C:
     the running kernels stop, finished runs stay, unfinished ones are marked KILLED.
     """
+    import uuid
+
+    import nbformat
+
+    from nbops.run.execute import check_kernel
+    from nbops.run.journal import SUFFIX, Journal
     from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
 
+    shown, notebook, settings = _absolute(notebook, settings)
+    check_kernel(nbformat.read(notebook, as_version=4), settings.kernel, label=shown)
     check_store_uri(settings.store_uri)
     opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
     tracker_future: Future[Any] = opening.submit(_tracker, settings)
+    # the parent run's claim (nbops.run.journal.Owner): a folder holding only the lock
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    owner = Journal(settings.runs_dir / notebook.stem / f".{stamp}-{uuid.uuid4().hex[:8]}{SUFFIX}")
 
     def open_parent() -> str:
         tags = lineage_tags(notebook)
         tags["nbops.kind"] = "sweep"
+        tags.update(owner.owner.tags())
         tags["nbops.sweep.size"] = str(len(parameter_sets))
         opened = tracker_future.result()
         run_id: str = opened.start_run(
-            settings.experiment, f"{notebook.stem} sweep", {}, tags, None
+            settings.experiment, f"{notebook.stem} sweep", {}, tags, None, start_time=began
         )
         return run_id
+
+    began = time.time()  # the sweep's start in MLflow, not when the thread opens its run
 
     parent_future: Future[str] = opening.submit(open_parent)
     opening.shutdown(wait=False)
@@ -431,53 +497,56 @@ def run_sweep(
             with lock:
                 running -= 1
 
-    pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nbops-run")
-    futures: dict[Future[RunOutcome], int] = {}
     try:
-        for index, params in enumerate(parameter_sets):
-            futures[pool.submit(one, index, params)] = index
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                with lock:
-                    result.runs.append(future.result())
-                    report()
-    except NbopsError:
-        # the store could not be opened (every run raises it): stop the others, say why
-        cancelled.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        stop_all_kernels()
-        raise
-    except KeyboardInterrupt:
-        # stop: no new runs, kill the running kernels, let their threads record KILLED
-        result.interrupted = True
-        cancelled.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        stop_all_kernels()
-        for future, index in futures.items():
-            if future.cancelled():  # never started: no MLflow run, reported as KILLED
-                result.runs.append(RunOutcome("", dict(parameter_sets[index]), "KILLED", None))
-                continue
-            try:
-                outcome = future.result(timeout=60)
-            except BaseException:  # noqa: BLE001, S112 - whatever happened, the run is over
-                continue
-            if outcome not in result.runs:
-                result.runs.append(outcome)
+        pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nbops-run")
+        futures: dict[Future[RunOutcome], int] = {}
+        try:
+            for index, params in enumerate(parameter_sets):
+                futures[pool.submit(one, index, params)] = index
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    with lock:
+                        result.runs.append(future.result())
+                        report()
+        except NbopsError:
+            # the store could not be opened (every run raises it): stop the others, say why
+            cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all_kernels()
+            raise
+        except KeyboardInterrupt:
+            # stop: no new runs, kill the running kernels, let their threads record KILLED
+            result.interrupted = True
+            cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all_kernels()
+            for future, index in futures.items():
+                if future.cancelled():  # never started: no MLflow run, reported as KILLED
+                    result.runs.append(RunOutcome("", dict(parameter_sets[index]), "KILLED", None))
+                    continue
+                try:
+                    outcome = future.result(timeout=60)
+                except BaseException:  # noqa: BLE001, S112 - whatever happened, the run is over
+                    continue
+                if outcome not in result.runs:
+                    result.runs.append(outcome)
+            tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
+            tracker.set_tags(result.parent_run_id, {"nbops.interrupted": "true"})
+            tracker.end_run(result.parent_run_id, "KILLED")
+            return result
+        pool.shutdown(wait=True)
         tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
-        tracker.set_tags(result.parent_run_id, {"nbops.interrupted": "true"})
-        tracker.end_run(result.parent_run_id, "KILLED")
+        status = "FINISHED" if all(r.status == "FINISHED" for r in result.runs) else "FAILED"
+        tracker.end_run(result.parent_run_id, status)
+        order = {id(r): i for i, r in enumerate(result.runs)}
+        result.runs.sort(key=lambda r: (_index(parameter_sets, r.parameters), order[id(r)]))
+        if result.runs and all(r.error for r in result.runs):
+            raise ToolError(result.runs[0].error or "every run failed to start")
         return result
-    pool.shutdown(wait=True)
-    tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
-    status = "FINISHED" if all(r.status == "FINISHED" for r in result.runs) else "FAILED"
-    tracker.end_run(result.parent_run_id, status)
-    order = {id(r): i for i, r in enumerate(result.runs)}
-    result.runs.sort(key=lambda r: (_index(parameter_sets, r.parameters), order[id(r)]))
-    if result.runs and all(r.error for r in result.runs):
-        raise ToolError(result.runs[0].error or "every run failed to start")
-    return result
+    finally:
+        owner.discard()  # after the parent run is closed, whatever the ending
 
 
 def _index(sets: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> int:
@@ -521,13 +590,15 @@ def run_pipeline(
     import subprocess
     import sys
     import tempfile
+    import uuid
 
     from nbops.errors import NotFoundError
     from nbops.modularize import ModularizeOptions, modularize
-    from nbops.run.journal import Journal, write_run_id
+    from nbops.run.journal import SUFFIX, Journal, write_run_id
     from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
 
+    _, notebook, settings = _absolute(notebook, settings)
     uri = settings.store_uri
     check_store_uri(uri)
     plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
@@ -543,55 +614,75 @@ def run_pipeline(
     tags = lineage_tags(notebook)
     tags["nbops.kind"] = "pipeline"
     tags["nbops.pipeline.module"] = f"{plan.package}.{plan.module}"
-    run_id: str = tracker.start_run(
-        settings.experiment, f"{notebook.stem} (pipeline)", dict(parameters), tags, None
-    )
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    journal = Journal(settings.runs_dir / notebook.stem / f".{stamp}-{uuid.uuid4().hex[:8]}{SUFFIX}")
+    tags.update(journal.owner.tags())
     started = time.monotonic()
-    outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update({"MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
-    env.pop("NBOPS_RUN_ID", None)
-    with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
-        journal = Journal(Path(tmp) / "journal")
+    run_id = ""
+    closed = False
+    try:
+        run_id = tracker.start_run(
+            settings.experiment, f"{notebook.stem} (pipeline)", dict(parameters), tags, None
+        )
+        outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env.update({"MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
+        env.pop("NBOPS_RUN_ID", None)
         write_run_id(journal.folder, run_id)
         env.update(journal.env())
-        params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
-        params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
-        try:
-            subprocess.run(
-                [sys.executable, "-c", _PIPELINE_RUNNER, f"{plan.package}.{plan.module}",
-                 str(params_file), str(result_file)],
-                cwd=notebook.resolve().parent, env=env, capture_output=True, text=True,
-                timeout=settings.timeout, check=False,
-            )
-        except subprocess.TimeoutExpired:
-            status: dict[str, Any] = {"steps": [], "error": {"ename": "Timeout", "evalue": ""}}
-        except KeyboardInterrupt:
-            tracker.end_run(run_id, "KILLED")
-            raise
-        else:
-            status = (
-                json.loads(result_file.read_text(encoding="utf-8"))
-                if result_file.exists()
-                else {"steps": [], "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
-            )
+        with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
+            params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
+            params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
+            try:
+                subprocess.run(
+                    [sys.executable, "-c", _PIPELINE_RUNNER, f"{plan.package}.{plan.module}",
+                     str(params_file), str(result_file)],
+                    cwd=notebook.resolve().parent, env=env, capture_output=True, text=True,
+                    timeout=settings.timeout, check=False,
+                )
+            except subprocess.TimeoutExpired:
+                status: dict[str, Any] = {"steps": [], "error": {"ename": "Timeout", "evalue": ""}}
+            else:
+                status = (
+                    json.loads(result_file.read_text(encoding="utf-8"))
+                    if result_file.exists()
+                    else {"steps": [],
+                          "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
+                )
         journal.ingest(run_id, tracker.log_batch, tracker.log_artifact)
         _journal_errors(tracker, run_id, journal)
-    for key, value in status.get("metrics", {}).items():
-        tracker.log_metric(run_id, key, value)
-    outcome.duration_s = time.monotonic() - started
-    error = status.get("error")
-    if error:
-        outcome.error = f"{error['ename']}: {error['evalue']}".strip(": ")
-        tracker.set_tags(
-            run_id,
-            {"nbops.error_name": error["ename"], "nbops.error_message": error["evalue"][:5000],
-             "nbops.failed_step": str(len(status.get("steps", [])) + 1)},
-        )
-        tracker.end_run(run_id, "FAILED")
-    else:
-        outcome.status = "FINISHED"
-        tracker.end_run(run_id, "FINISHED")
-    outcome.metrics = dict(tracker.get_run(run_id).metrics)
-    return outcome
+        for key, value in status.get("metrics", {}).items():
+            tracker.log_metric(run_id, key, value)
+        outcome.duration_s = time.monotonic() - started
+        error = status.get("error")
+        if error:
+            outcome.error = f"{error['ename']}: {error['evalue']}".strip(": ")
+            tracker.set_tags(
+                run_id,
+                {"nbops.error_name": error["ename"], "nbops.error_message": error["evalue"][:5000],
+                 "nbops.failed_step": str(len(status.get("steps", [])) + 1)},
+            )
+            tracker.end_run(run_id, "FAILED")
+        else:
+            outcome.status = "FINISHED"
+            tracker.end_run(run_id, "FINISHED")
+        closed = True
+        outcome.metrics = dict(tracker.get_run(run_id).metrics)
+        return outcome
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the pipeline process is killed by run()
+        killed = RunOutcome(run_id, dict(parameters), "KILLED", None)
+        killed.duration_s = time.monotonic() - started
+        if run_id and not closed:
+            with contextlib.suppress(Exception):
+                tracker.set_tags(run_id, {"nbops.interrupted": "true"})
+                tracker.end_run(run_id, "KILLED")
+        raise Interrupted(killed) from None
+    except BaseException as exc:
+        if run_id and not closed:
+            with contextlib.suppress(Exception):
+                tracker.set_tags(run_id, {"nbops.error": f"{type(exc).__name__}: {exc}"[:5000]})
+                tracker.end_run(run_id, "FAILED")
+        raise
+    finally:
+        journal.discard()

@@ -50,7 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from nbops.errors import NbopsError, NotFoundError, ToolError, UsageError
+from nbops.errors import MissingPackageError, NbopsError, NotFoundError, ToolError, UsageError
 
 __all__ = [
     "CHALLENGER",
@@ -91,20 +91,41 @@ _PARAM_LIMIT = 6000
 _TAG_LIMIT = 5000
 _BATCH = 100  # params/tags per log_batch call
 _MISSING_HINT = "pip install nbops[tracking]"
+_MISSING = "MLflow is not installed: runs are tracked in MLflow"
 _RUN_ID = re.compile(r"[0-9a-f]+")
 
 _T = TypeVar("_T")
 
 
+def mlflow_status() -> dict[str, Any]:
+    """``{"available", "message", "hint"}``: whether MLflow can be imported, found without
+    importing it (the import takes seconds); message and hint are None when it can."""
+    try:
+        available = importlib.util.find_spec("mlflow") is not None
+    except (ImportError, ValueError):  # a broken or half-removed installation
+        available = False
+    if available:
+        return {"available": True, "message": None, "hint": None}
+    return {"available": False, "message": _MISSING, "hint": _MISSING_HINT}
+
+
+def require_mlflow() -> None:
+    """Raise ``MissingPackageError`` when MLflow is not installed, before anything starts
+    (the runner imports it in the background and would only find out after the notebook ran)."""
+    if not mlflow_status()["available"]:
+        raise MissingPackageError(_MISSING, hint=_MISSING_HINT)
+
+
 def import_mlflow(module: str = "mlflow") -> Any:
-    """Import ``mlflow`` (or one of its submodules), or raise ``ToolError`` when it is missing."""
+    """Import ``mlflow`` (or one of its submodules), or raise ``MissingPackageError`` (a
+    ``ToolError``: exit code 3, HTTP 503) with the install hint when it is missing."""
     # nbops' store is local and offline: MLflow's usage telemetry (on by default in MLflow 3)
     # stays off unless the user asked for it by setting the variable themselves
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ToolError("MLflow is not installed", hint=_MISSING_HINT) from exc
+        raise MissingPackageError("MLflow is not installed", hint=_MISSING_HINT) from exc
 
 
 # --------------------------------------------------------------------------- where runs go
@@ -153,7 +174,7 @@ def check_store_uri(uri: str, *, timeout: float = 3.0) -> None:
     """Refuse a tracking URI that cannot work, before any kernel starts (MLflow itself is
     imported later, in the background, and would only say so after the notebook ran).
 
-    Checked without MLflow: the scheme is one MLflow or an installed plugin knows; a local
+    Checked without importing MLflow: it is installed; the scheme is one MLflow or an installed plugin knows; a local
     SQLite store is not a folder; an ``http(s)`` server answers a TCP connection (skipped
     when a proxy is configured for it: only the proxy can reach it then).
     """
@@ -161,6 +182,7 @@ def check_store_uri(uri: str, *, timeout: float = 3.0) -> None:
     from urllib.parse import urlsplit
     from urllib.request import getproxies, proxy_bypass
 
+    require_mlflow()
     shown = describe_store(uri)
     unset = f"fix or unset {TRACKING_URI_ENV} (unset: the project's own store in .nbops/)"
     hint = f"{unset}, then run again"
@@ -331,8 +353,12 @@ class Tracker(abc.ABC):
         params: Mapping[str, Any],
         tags: Mapping[str, str],
         parent_run_id: str | None = None,
+        *,
+        start_time: float | None = None,
     ) -> str:
-        """Open a run in ``experiment`` (created when missing); returns its id."""
+        """Open a run in ``experiment`` (created when missing); returns its id. ``start_time``
+        (seconds since the epoch, as :func:`time.time`; None: now) is when the run really
+        began: nbops opens the run while the kernel already executes."""
 
     @abc.abstractmethod
     def log_metric(self, run_id: str, key: str, value: float, step: int | None = None) -> None:
@@ -394,6 +420,11 @@ class Tracker(abc.ABC):
     def kernel_env(self, run_id: str) -> dict[str, str]:
         """Environment variables that let ``nbops.log_metric`` in a kernel reach ``run_id``."""
         return {RUN_ID_ENV: run_id}
+
+    def end_orphans(self, records: Sequence[RunRecord]) -> list[RunRecord]:
+        """``records``, the RUNNING runs whose owner process is gone ended KILLED (see
+        :func:`nbops.run.journal.orphaned`); trackers that cannot tell return them as they are."""
+        return list(records)
 
     def compare(self, a: str, b: str) -> dict[str, Any]:
         """Params and metrics of two runs side by side.
@@ -509,12 +540,33 @@ def _file_lock(path: Path) -> Iterator[None]:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+_ALEMBIC_TMP = "_alembic_tmp_"
+
+
+def _drop_interrupted_migration(db: Path) -> None:
+    """Undo what a process killed while MLflow migrated ``db`` left behind (called under the
+    store's lock, so no migration is running): alembic rebuilds a SQLite table by copying it
+    into ``_alembic_tmp_<table>``, then swapping; a copy left while ``<table>`` still exists is
+    an unfinished one, and the next migration would fail on it ("already exists") for ever."""
+    import sqlite3
+
+    if not db.is_file():
+        return
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(db, 30)) as con:
+        names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        for name in sorted(names):
+            if name.startswith(_ALEMBIC_TMP) and name.removeprefix(_ALEMBIC_TMP) in names:
+                con.execute(f'DROP TABLE "{name}"')
+        con.commit()
+
+
 def mlflow_client(tracking_uri: str | None) -> Any:
     """An ``MlflowClient`` for ``tracking_uri`` whose store is ready for concurrent use.
 
     The first client of a local SQLite store in this process is created (MLflow 3 opens the
     store in the constructor, creating or upgrading its tables) under an exclusive file lock,
-    so concurrent processes never migrate the same database at once.
+    so concurrent processes never migrate the same database at once; what a process killed
+    while migrating left is cleared first (:func:`_drop_interrupted_migration`).
     """
     mlflow = import_mlflow()
     uri = tracking_uri or str(mlflow.get_tracking_uri())
@@ -526,6 +578,7 @@ def mlflow_client(tracking_uri: str | None) -> Any:
             for name in ("mlflow.store.db.utils", "alembic"):  # "Creating initial tables..."
                 logging.getLogger(name).setLevel(logging.WARNING)
             with _file_lock(db.with_name(db.name + ".lock")):
+                _drop_interrupted_migration(db)
                 client = _retry(lambda: mlflow.MlflowClient(uri))
                 _retry(lambda: client.search_experiments(max_results=1))
                 _retry(lambda: client.search_registered_models(max_results=1))
@@ -653,6 +706,13 @@ class MlflowTracker(Tracker):
             self._experiments[experiment] = experiment_id
         return experiment_id
 
+    def _experiment_scope(self, experiment: str | None) -> list[str]:
+        """The ids of ``experiment`` (None: every experiment); empty when it does not exist."""
+        if experiment is None:
+            return self._experiment_ids()
+        one = self._experiment_id(experiment, create=False)
+        return [] if one is None else [one]
+
     def _experiment_ids(self) -> list[str]:
         ids: list[str] = []
         token: str | None = None
@@ -698,9 +758,12 @@ class MlflowTracker(Tracker):
         params: Mapping[str, Any],
         tags: Mapping[str, str],
         parent_run_id: str | None = None,
+        *,
+        start_time: float | None = None,
     ) -> str:
         """Open a run; params become strings (:func:`stringify_param`), values over MLflow's
-        6000 characters are cut with a note and named in the ``nbops.params.truncated`` tag."""
+        6000 characters are cut with a note and named in the ``nbops.params.truncated`` tag.
+        ``start_time`` (epoch seconds) becomes the run's start: its duration counts from it."""
         experiment_id = self._experiment_id(experiment, create=True)
         values, truncated = _params_for_mlflow(params)
         all_tags = _tags_for_mlflow(tags)
@@ -708,9 +771,12 @@ class MlflowTracker(Tracker):
             all_tags[TRUNCATED_TAG] = ",".join(truncated)
         if parent_run_id:
             all_tags[PARENT_RUN_TAG] = parent_run_id
+        started = None if start_time is None else int(start_time * 1000)  # MLflow: ms
         run = self._call(
             f"start a run in experiment {experiment!r}",
-            lambda: self._client.create_run(experiment_id, tags=all_tags, run_name=name),
+            lambda: self._client.create_run(
+                experiment_id, start_time=started, tags=all_tags, run_name=name
+            ),
         )
         run_id = str(run.info.run_id)
         if values:
@@ -800,13 +866,9 @@ class MlflowTracker(Tracker):
     ) -> list[RunRecord]:
         """The newest runs first. ``notebook`` matches the ``nbops.notebook.path`` tag: an
         existing file is turned into that tag's form (relative to its git repository)."""
-        if experiment is None:
-            ids = self._experiment_ids()
-        else:
-            one = self._experiment_id(experiment, create=False)
-            if one is None:
-                return []
-            ids = [one]
+        ids = self._experiment_scope(experiment)
+        if not ids:
+            return []
         wanted: str | None = None
         if notebook is not None:
             if Path(notebook).is_file():
@@ -828,6 +890,46 @@ class MlflowTracker(Tracker):
             quote = '"' if "'" in wanted else "'"
             runs = self._search(ids, f"tags.`{NOTEBOOK_TAG}` = {quote}{wanted}{quote}", max_results)
         return [_record(r) for r in runs]
+
+    def end_orphans(self, records: Sequence[RunRecord]) -> list[RunRecord]:
+        """``records``, each RUNNING run whose owner process is gone ended KILLED with the
+        ``nbops.killed_reason`` tag: judged under the owner's lock (:func:`nbops.run.journal.
+        orphaned`), its status read again first. A run that cannot be ended stays as it is."""
+        from nbops.run.journal import KILLED_REASON_TAG, OWNER_LOCK_TAG, orphaned
+
+        out: list[RunRecord] = []
+        for record in records:
+            if record.status == "RUNNING" and OWNER_LOCK_TAG in record.tags:
+                try:
+                    with orphaned(record.tags) as reason:
+                        if reason is not None:
+                            current = self.get_run(record.run_id)
+                            if current.status == "RUNNING":
+                                self.set_tags(record.run_id, {KILLED_REASON_TAG: reason})
+                                self.end_run(record.run_id, "KILLED")
+                            record = self.get_run(record.run_id)
+                except NbopsError as exc:  # a read-only store, say: the history still reads
+                    logging.getLogger(__name__).warning("nbops: cannot end run %s: %s",
+                                                        record.run_id, exc)
+            out.append(record)
+        return out
+
+    def end_orphaned_runs(self, experiment: str | None = None) -> list[str]:
+        """End every RUNNING run of this host (in ``experiment``, None: all) whose owner process
+        is gone; the ids of the runs ended."""
+        import socket
+
+        from nbops.run.journal import OWNER_HOST_TAG
+
+        ids = self._experiment_scope(experiment)
+        if not ids:
+            return []
+        host = socket.gethostname().replace("'", "")
+        found = self._search(
+            ids, f"attributes.status = 'RUNNING' and tags.`{OWNER_HOST_TAG}` = '{host}'", 1000
+        )
+        ended = self.end_orphans([_record(r) for r in found])
+        return [r.run_id for r in ended if r.status == "KILLED"]
 
     def get_run(self, run_id_or_prefix: str) -> RunRecord:
         """A run by its id or a unique prefix of it (like git's abbreviated hashes)."""

@@ -12,8 +12,9 @@ Scoring runs participants' code (their tests, their notebook, their pipeline), s
 runs in the server process: :meth:`Scoring.start` runs ``python -m nbops hackathon status
 --format json --team T`` as a subprocess (an argument list, no shell, without the server's
 ``JUPYTER_TOKEN``) in the exercise checkout, in a process group of its own, with a time limit
-of the exercise's ``timeout`` plus :data:`EXTRA_S`; over it, the whole group is stopped and
-the job is an error saying so. One scoring at a time per checkout (a second one is a 409).
+of the exercise's ``timeout`` plus :data:`EXTRA_S`; over it, the whole group is stopped (SIGINT,
+SIGTERM, then SIGKILL, :data:`~nbops.server.runs.STOP_GRACE_S` apart: the policy of
+:func:`~nbops.server.runs.stop_group`, the same as for runs) and the job is an error saying so. One scoring at a time per checkout (a second one is a 409).
 The card of a job that ends well is saved as ``<exercise>/.nbops/hackathon/status/<team>.json``
 (the exercise's ``.gitignore`` leaves ``.nbops/`` out), so a page reload shows it again.
 :meth:`Scoring.cancel` is the user's Stop (``DELETE /nbops/hackathon/jobs/{id}``): the whole
@@ -31,8 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -52,6 +51,7 @@ from nbops.server.review import public
 from nbops.server.runs import (
     KEEP,
     SHUTDOWN_S,
+    STOP_GRACE_S,
     cli_error,
     detached,
     drain,
@@ -59,6 +59,7 @@ from nbops.server.runs import (
     now,
     prune_ended,
     relative_errors,
+    stop_group,
 )
 
 __all__ = ["EXTRA_S", "ScoreJob", "Scoring"]
@@ -66,7 +67,6 @@ __all__ = ["EXTRA_S", "ScoreJob", "Scoring"]
 EXTRA_S = 120.0  # on top of the exercise's timeout: the CLI's own start-up and bookkeeping
 STATUS_DIR = "status"  # under <exercise>/.nbops/hackathon/: the server's saved scorecards
 GIT_S = 10.0  # seconds `git symbolic-ref` may take
-STOP_GRACE_S = 5.0  # after SIGTERM to the scorer's group, before a kill
 _DRAIN_S = 5.0  # how long the pipes may stay open after the process exited
 _TAIL = 40  # stderr lines kept for an error message
 _ERROR_PREFIXES = ("nbops: error: ", "nbops: internal error: ")  # cli.main's one-line errors
@@ -115,17 +115,9 @@ class ScoreJob:
 
 
 def _stop(process: subprocess.Popen[bytes], grace: float) -> None:
-    """The scorer and everything it started (its own process group): SIGTERM, then a kill."""
-    if sys.platform == "win32":  # no process groups to signal there
-        with contextlib.suppress(OSError):
-            process.kill()
-        return
-    with contextlib.suppress(OSError):  # the group has already gone
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(grace)
-    with contextlib.suppress(OSError):  # what the scorer started may linger after it
-        os.killpg(process.pid, signal.SIGKILL)
+    """The scorer and everything it started (its own process group), as the server stops every
+    job (:func:`~nbops.server.runs.stop_group`): SIGINT, SIGTERM, then SIGKILL."""
+    stop_group(process, grace)
 
 
 def _branch(folder: Path) -> str | None:

@@ -3,14 +3,18 @@
 Every handler derives from :class:`NbopsHandler`, which authenticates (jupyter_server's token
 or cookie, with its XSRF check on POST), caps the request body, and turns every failure into
 one JSON shape ``{"error", "message", "path", "cell", "hint", "status"}``: an
-:class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, anything
-unexpected as a 500 with a generic message (the traceback goes to the server log only). A
+:class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, input a
+layer below choked on anyway as its 4xx (:func:`client_error`), anything else unexpected as a
+500 with a generic message (the traceback goes to the server log only). Every text of an error
+answer goes through :func:`~nbops.server.jobs.public_text` there, whichever layer wrote it: no
+server path and no token leaves. A
 :class:`~nbops.errors.ConflictError` that carries a plan adds it as ``"plan"``; a handler may add
 fields of its own (:meth:`NbopsHandler.error_extra`: the submit's checklist and push reason).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Awaitable, Callable
 from http.client import responses
@@ -23,8 +27,15 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from nbops import __version__
-from nbops.errors import ConflictError, NbopsError, NotFoundError, UsageError, http_status
-from nbops.server.jobs import Jobs
+from nbops.errors import (
+    AccessError,
+    ConflictError,
+    NbopsError,
+    NotFoundError,
+    UsageError,
+    http_status,
+)
+from nbops.server.jobs import Jobs, public_text
 from nbops.server.requests import (
     check_request,
     fix_request,
@@ -74,16 +85,61 @@ _HTTP_NAMES = {
 }
 
 
+_INTERNAL = {
+    "error": "InternalError",
+    "message": "internal error in nbops; the server log has the details",
+    "path": None,
+    "cell": None,
+    "hint": None,
+}
+
+
+def client_error(exc: BaseException) -> NbopsError | None:
+    """The 4xx an unexpected exception stands for when the request's input caused it (a path
+    the file system refuses, input nested past the recursion limit, a number too long to
+    convert, text that is not Unicode); None for a real failure (a 500).
+
+    Requests are checked before any work starts (:mod:`nbops.server.requests`); this is the
+    net under the layers below, so that hostile input never becomes a 500."""
+    if isinstance(exc, RecursionError):
+        return UsageError("the input is nested too deeply to process",
+                          hint="send a flatter document")  # fmt: skip
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return UsageError("a path is too long for the file system", hint="send a shorter path")
+    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+        return AccessError("a path is a symlink loop")
+    if isinstance(exc, UnicodeError):
+        return UsageError("the request or the notebook holds text that is not valid Unicode "
+                          "(a lone surrogate such as \\udcff)",
+                          hint="remove the character, or send UTF-8 text")  # fmt: skip
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return UsageError("the input holds an integer with too many digits")
+    return None
+
+
+def public_history(root: Path, answer: dict[str, Any]) -> dict[str, Any]:
+    """``GET /nbops/runs``'s answer with the store's paths root-relative: the tracking URI
+    (``sqlite:///.nbops/mlflow.db``), each run's ``artifact_uri`` and tags (MLflow and nbops
+    record absolute paths in them). Parameters and metrics are the user's values, left as
+    they are."""
+    tracking = answer.get("tracking")
+    if isinstance(tracking, dict) and isinstance(tracking.get("uri"), str):
+        tracking["uri"] = public_text(root, tracking["uri"], uri=True)
+    for run in answer.get("runs") or []:
+        if isinstance(run.get("artifact_uri"), str):
+            run["artifact_uri"] = public_text(root, run["artifact_uri"], uri=True)
+        if isinstance(run.get("tags"), dict):
+            run["tags"] = {k: public_text(root, v, uri=True) if isinstance(v, str) else v
+                           for k, v in run["tags"].items()}  # fmt: skip
+    return answer
+
+
 _M = TypeVar("_M", bound=Callable[..., Any])
 
 
 def allowed(action: str, resource: str) -> Callable[[_M], _M]:
     """jupyter_server's ``@authorized`` (the server's Authorizer decides), typed for mypy."""
     return cast(Callable[[_M], _M], authorized(action=action, resource=resource))
-
-
-# how long DELETE waits for a cancelled run to stop (the CLI's Ctrl-C takes a second or two)
-CANCEL_WAIT_S = 15.0
 
 
 class State:
@@ -140,7 +196,7 @@ class NbopsHandler(APIHandler):
         return await self.state.jobs.run(parse_body, self.body())
 
     def reply(self, value: object) -> Awaitable[None]:
-        data = value if isinstance(value, bytes) else json.dumps(value).encode("utf-8")
+        data = value if isinstance(value, bytes) else Jobs.dumps(value)
         return self.finish(data)
 
     def query(self) -> dict[str, str]:
@@ -164,6 +220,13 @@ class NbopsHandler(APIHandler):
         return await self._may("write", "contents")
 
     # -- errors ------------------------------------------------------------------------------
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # a path argument ({code}, {id}) that is not UTF-8 names nothing: a 404 by the lookup,
+        # not tornado's 400 (query arguments keep tornado's strict decoding: a 400)
+        if getattr(self, "path_kwargs", None) is None:  # set once they are decoded
+            return value.decode("utf-8", errors="replace")
+        return str(super().decode_argument(value, name))
+
     def _public_path(self, path: str | None) -> str | None:
         """Paths in errors are root-relative: never leak where the server's files live."""
         if path is None:
@@ -176,15 +239,30 @@ class NbopsHandler(APIHandler):
         except ValueError:
             return None
 
+    def _public(self, value: Any) -> Any:
+        """``value`` (an error's JSON) with every text fit for an answer (:func:`public_text`):
+        whatever layer wrote a message, no server path and no token leaves in it."""
+        if isinstance(value, str):
+            return public_text(self.state.root, value, (self._token(),))
+        if isinstance(value, dict):
+            return {k: self._public(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._public(v) for v in value]
+        return value
+
+    def _token(self) -> str:
+        return str(self.token or "")  # jupyter_server's: the identity provider's token
+
     def error_extra(self, exc: NbopsError) -> tuple[int | None, dict[str, Any]]:
         """A handler's additions to an nbops error's answer: a status other than
         :func:`~nbops.errors.http_status`'s (None: that one) and fields (the Error object's
         own fields cannot be overridden)."""
         return None, {}
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
+    def _error_body(self, status_code: int, exc: BaseException | None) -> tuple[int, dict[str, Any]]:
         body: dict[str, Any]
+        if exc is not None and not isinstance(exc, (NbopsError, web.HTTPError)):
+            exc = client_error(exc) or exc  # input a deeper layer choked on: still a 4xx
         if isinstance(exc, NbopsError):
             status, extra = self.error_extra(exc)
             status_code = status or http_status(exc)
@@ -203,18 +281,27 @@ class NbopsHandler(APIHandler):
             body = {"error": _HTTP_NAMES.get(status_code, "HTTPError"), "message": message}
         elif status_code >= 500 or exc is not None:
             status_code = 500
-            body = {
-                "error": "InternalError",
-                "message": "internal error in nbops; the server log has the details",
-            }
+            body = dict(_INTERNAL)
         else:
             body = {"error": _HTTP_NAMES.get(status_code, "HTTPError"),
-                    "message": responses.get(status_code, "error")}
+                    "message": responses.get(status_code, "error")}  # fmt: skip
         for key in ("path", "cell", "hint"):
             body.setdefault(key, None)
         body["status"] = status_code
+        return status_code, self._public(body)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        try:
+            status_code, body = self._error_body(status_code, exc)
+            data = json.dumps(body)
+        except Exception:  # the last resort: never tornado's HTML page
+            self.log.exception("nbops: cannot build the error answer")
+            status_code, data = 500, json.dumps({**_INTERNAL, "status": 500})
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_status(status_code)
-        self.finish(json.dumps(body))
+        self.finish(data)
 
     def log_exception(
         self,
@@ -224,6 +311,11 @@ class NbopsHandler(APIHandler):
     ) -> None:
         if isinstance(value, NbopsError):  # the user's doing: one line, no traceback
             self.log.info("nbops: %s %s: %s", self.request.method, self.request.path, value)
+            return
+        if value is not None and client_error(value) is not None:
+            # answered 4xx, but a layer below let the input through: worth a traceback
+            self.log.warning("nbops: %s %s: bad input got past the request checks",
+                             self.request.method, self.request.path, exc_info=value)  # fmt: skip
             return
         super().log_exception(typ, value, tb)
 
@@ -317,8 +409,8 @@ class RunsHandler(NbopsHandler):
     @allowed("read", "contents")
     async def get(self) -> None:
         req = history_request(self.query(), self.state.root)
-        jobs, runs = self.state.jobs, self.state.runs
-        await self.reply(await jobs.run(lambda: jobs.dumps(runs.history(req))))
+        jobs, runs, root = self.state.jobs, self.state.runs, self.state.root
+        await self.reply(await jobs.run(lambda: jobs.dumps(public_history(root, runs.history(req)))))
 
     @web.authenticated
     @allowed("read", "contents")
@@ -345,9 +437,8 @@ class RunJobHandler(NbopsHandler):
     async def delete(self, id: str) -> None:
         if not await self._may_write():
             raise web.HTTPError(403, "not authorized to cancel runs")
-        runs = self.state.runs
-        runs.cancel(id)
-        job = await runs.settled(id, CANCEL_WAIT_S)  # usually already "cancelled"
+        # at once: the job is stopped in the background (runs.stop_group), GET follows it
+        job = self.state.runs.cancel(id)
         self.set_status(202)
         await self.reply(job)
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
+import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,7 +32,7 @@ from nbops.lint.engine import _unreadable as unreadable_report  # the CLI's own 
 from nbops.lint.report import summary
 from nbops.server.requests import FixRequest, LintRequest, ModularizeRequest, Target
 
-__all__ = ["Jobs", "public_path", "relative_text"]
+__all__ = ["Jobs", "public_path", "public_text", "relative_text"]
 
 T = TypeVar("T")
 
@@ -49,6 +52,61 @@ def public_path(root: Path, path: str | Path | None) -> str | None:
 def relative_text(root: Path, text: str) -> str:
     """A message with the root's real path taken out: paths in answers are root-relative."""
     return text.replace(f"{root.as_posix()}/", "").replace(root.as_posix(), ".")
+
+
+# an absolute POSIX path in a text: a "/" that no word, URL ("https://") or path part precedes
+_ABSOLUTE = re.compile(r"(?<![\w.~:/\\%+-])/[^\s'\"`<>|;,()\[\]{}]+")
+_FILE_URI = re.compile(r"\bfile://(?=/)")
+_SQLITE_URI = re.compile(r"\bsqlite:///(/[^\s'\"`<>|;,()\[\]{}]+)")  # sqlite:////abs/x.db
+
+
+@functools.lru_cache(maxsize=1)
+def _top_level() -> frozenset[str]:
+    """The names in the file system's root (``tmp``, ``home``, ``usr``...)."""
+    try:
+        return frozenset(os.listdir("/"))
+    except OSError:
+        return frozenset()
+
+
+def _outside(match: re.Match[str]) -> str:
+    found = match.group(0)
+    path = found.rstrip(".:")
+    if path[1:].split("/", 1)[0] not in _top_level():
+        return found  # an API route (/nbops/lint), a ratio: not a file of this machine
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{name} (outside the server root){found[len(path):]}"
+
+
+def public_text(
+    root: Path, text: str, secrets: tuple[str, ...] = (), *, uri: bool = False
+) -> str:
+    """``text`` fit for an answer: the root's real path made relative, any other absolute
+    path of this machine reduced to its last name, and ``secrets`` (the server's token)
+    masked. ``file://`` URIs are paths; with ``uri``, so are ``sqlite:///`` ones, whose
+    scheme is kept (``sqlite:///.nbops/mlflow.db``: relative to the root)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _FILE_URI.sub("", text)
+    prefix = root.as_posix().rstrip("/")
+    if prefix:
+        text = re.sub(re.escape(prefix) + r"(/|(?![\w-]|\.\w))", lambda m: "" if m.group(1) else ".",
+                      text)  # fmt: skip
+    if uri:
+        text = _SQLITE_URI.sub(lambda m: "sqlite:///" + _ABSOLUTE.sub(_outside, m.group(1)), text)
+    return _ABSOLUTE.sub(_outside, text)
+
+
+def _finite(value: object) -> object:
+    """``value`` (JSON data) with NaN and infinite numbers made None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 @dataclass
@@ -226,8 +284,14 @@ class Jobs:
     # -- wire format -------------------------------------------------------------------------
     @staticmethod
     def dumps(value: object) -> bytes:
-        """JSON bytes of a response (run in the pool: a fixed 50 MB notebook is big)."""
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        """JSON bytes of a response (run in the pool: a fixed 50 MB notebook is big).
+
+        Always JSON a browser parses: a notebook file may hold NaN or Infinity (Python's json
+        reads them; they become null) or lone surrogates (``"\\udcff"``: sent escaped)."""
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except ValueError:  # UnicodeEncodeError is one too
+            return json.dumps(_finite(value), allow_nan=False).encode("ascii")
 
     def lint_bytes(self, req: LintRequest) -> bytes:
         return self.dumps(self.lint(req))

@@ -4,18 +4,26 @@ Nothing here touches tornado: a bad body is a :class:`~nbops.errors.UsageError` 
 that leaves the server's root an :class:`~nbops.errors.AccessError` (403) and a notebook that
 does not exist a :class:`~nbops.errors.NotFoundError` (404); the handlers map them with
 :func:`nbops.errors.http_status`.
+
+Hostile input is refused here, before any work: bodies nested past :data:`MAX_DEPTH`, with
+NaN, 5,000-digit integers or lone surrogates; paths the file system cannot take (a name over
+:data:`NAME_MAX` bytes, a path over :data:`PATH_MAX`), symlink loops; numbers out of range.
+Messages name paths as the client sent them (root-relative) and echo at most a few dozen
+characters of a value.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from nbops.errors import AccessError, NotFoundError, UsageError
+from nbops.errors import AccessError, NbopsError, NotFoundError, UsageError
 
 __all__ = [
     "TEAM_NAME",
@@ -61,6 +69,17 @@ _REVIEWER = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-
 TEAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _HISTORY_LIMIT = 20  # runs listed by default, as `nbops runs`
 _MAX_LIMIT = 1000
+MAX_PARALLEL = 64  # runs at a time in a sweep (the Run tab's limit too)
+MAX_TIMEOUT_S = 1e7  # a run's timeout (about 115 days): larger ones overflow the timers
+# JSON nesting a request may have: a notebook is ~6 levels, rich outputs and widget state a
+# few dozen; deeper would only exhaust the recursion of the code that walks it
+MAX_DEPTH = 200
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+PATH_MAX = 4095  # bytes in a whole path, the root's included
+_SHOWN = 60  # characters of a client value echoed in an error message
+# a JSON string escape of a UTF-16 surrogate: only these can make a str that is not Unicode
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -147,27 +166,95 @@ class HistoryRequest:
     limit: int = _HISTORY_LIMIT
 
 
+def shown(value: object) -> str:
+    """``repr(value)`` cut to a few dozen characters, for echoing client values in messages."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str() (not from JSON, whose parser refuses it)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
+
+
+def _refuse_constant(name: str) -> None:
+    raise UsageError(
+        f"the request body is not valid JSON: {name} is not a JSON number",
+        hint="send null, or a finite number",
+    )
+
+
+def _check_shape(value: dict[str, Any]) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_DEPTH:
+            raise UsageError(
+                f"the request body is nested more than {MAX_DEPTH} levels deep",
+                hint="send a flatter JSON document",
+            )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _check_unicode(value: object) -> None:
+    """Refuse strings (keys too) with lone UTF-16 surrogates: they are no text and no file name."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise UsageError(
+                    "the request body holds a lone UTF-16 surrogate (\\ud800-\\udfff) in a string",
+                    hint="send valid Unicode text",
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def parse_body(data: bytes) -> dict[str, Any]:
-    """The request body as a JSON object (400 for anything else)."""
+    """The request body as a JSON object (400 for anything else).
+
+    Refused as well, each with its own 400: NaN and Infinity (not JSON), integers of more
+    digits than Python converts (``sys.get_int_max_str_digits``), nesting deeper than
+    :data:`MAX_DEPTH` and strings with lone surrogates."""
     if not data.strip():
         raise UsageError("the request body is empty", hint="send a JSON object")
     try:
-        value = json.loads(data)
+        value = json.loads(data, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(
+            f"the request body is nested more than {MAX_DEPTH} levels deep",
+            hint="send a flatter JSON document",
+        ) from None
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise UsageError(
+            "the request body holds an integer with too many digits",
+            hint="numbers in requests are at most a few digits long",
+        ) from None
     if not isinstance(value, dict):
         raise UsageError("the request body must be a JSON object")
+    _check_shape(value)
+    if _SURROGATE_ESCAPE.search(data):
+        _check_unicode(value)
     return value
 
 
 def _relative_parts(value: object, field: str, what: str) -> list[str]:
-    """The segments of a client path; refuses absolute paths and ``..`` before any file access."""
+    """The segments of a client path; refuses absolute paths, ``..`` and names no file system
+    takes (NUL, too long) before any file access."""
     if not isinstance(value, str) or not value.strip():
         raise UsageError(
             f"'{field}' must be a non-empty string", hint=f"{what} relative to the server root"
         )
     if "\0" in value:
         raise UsageError(f"'{field}' contains a NUL character")
+    if _SURROGATE.search(value):
+        raise UsageError(f"'{field}' is not valid Unicode text (a lone surrogate)")
     posix = value.replace("\\", "/")
     if posix.startswith("/") or PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
         raise AccessError(
@@ -178,18 +265,53 @@ def _relative_parts(value: object, field: str, what: str) -> list[str]:
         raise AccessError(
             "'..' is not allowed in a path", hint="send the path relative to the server root"
         )
+    for part in parts:
+        if len(part.encode("utf-8")) > NAME_MAX:
+            raise UsageError(
+                f"'{field}' has a name longer than {NAME_MAX} bytes: {shown(part)}",
+                hint="file and folder names are at most 255 bytes",
+            )
+    if len(posix.encode("utf-8")) > PATH_MAX:
+        raise UsageError(f"'{field}' is longer than {PATH_MAX} bytes", hint="send a shorter path")
     return parts
+
+
+def _os_error(exc: OSError, name: str) -> NbopsError:
+    """The error for a path the file system refused, named root-relative (``exc`` names it
+    by its real path, which stays in the server)."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return UsageError("the path is too long for the file system", path=name,
+                          hint="send a shorter path")  # fmt: skip
+    if exc.errno == errno.ELOOP:
+        return AccessError("the path is a symlink loop", path=name)
+    reason = exc.strerror or os.strerror(exc.errno or 0) or type(exc).__name__
+    return AccessError(f"cannot use the path: {reason}", path=name)
 
 
 def _inside(root: Path, parts: list[str], name: str) -> Path:
     """``root/parts`` with symlinks followed; it must still be inside ``root``."""
+    joined = root.joinpath(*parts)
+    if len(os.fsencode(joined)) > PATH_MAX:
+        raise UsageError("the path is too long for the file system", path=name,
+                         hint="send a shorter path")  # fmt: skip
     try:
-        file = root.joinpath(*parts).resolve()
-    except (OSError, RuntimeError) as exc:  # symlink loops
-        raise AccessError(f"cannot resolve the path: {exc}", path=name) from None
+        file = joined.resolve()
+    except OSError as exc:
+        raise _os_error(exc, name) from None
+    except RuntimeError:  # Python < 3.13: "Symlink loop from '<the real path>'"
+        raise AccessError("the path is a symlink loop", path=name) from None
     if not file.is_relative_to(root):
         raise AccessError("the path leads outside the server root", path=name)
     return file
+
+
+def exists(file: Path, name: str) -> bool:
+    """``file.exists()``, with the errors it can raise (too long, no permission) as nbops
+    errors naming ``name``."""
+    try:
+        return file.exists()
+    except OSError as exc:
+        raise _os_error(exc, name) from None
 
 
 def confine(root: Path, value: object, *, must_exist: bool) -> Target:
@@ -203,7 +325,7 @@ def confine(root: Path, value: object, *, must_exist: bool) -> Target:
     if not name.lower().endswith(".ipynb"):
         raise UsageError("only .ipynb notebooks are accepted", path=name)
     file = _inside(root, parts, name)
-    if must_exist and not file.exists():
+    if must_exist and not exists(file, name):
         raise NotFoundError("no such notebook", path=name)
     return Target(file=file, name=name)
 
@@ -213,7 +335,7 @@ def confine_dir(root: Path, value: object, field: str) -> tuple[Path, str]:
     parts = _relative_parts(value, field, "a folder")
     name = "/".join(parts)
     folder = _inside(root, parts, name)
-    if folder.exists() and not folder.is_dir():
+    if exists(folder, name) and not folder.is_dir():
         raise UsageError(f"'{field}' is not a folder", path=name)
     return folder, name
 
@@ -315,9 +437,9 @@ def params_request(query: dict[str, str], root: Path) -> Target:
     return _notebook(query, root)
 
 
-def _positive_int(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"'{field}' must be an integer of 1 or more, not {value!r}")
+def _positive_int(value: object, field: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise UsageError(f"'{field}' must be an integer from 1 to {maximum}, not {shown(value)}")
     return value
 
 
@@ -345,14 +467,17 @@ def run_request(body: dict[str, Any], root: Path) -> RunRequest:
         isinstance(timeout, bool)
         or not isinstance(timeout, (int, float))
         or not math.isfinite(timeout)
-        or timeout <= 0
+        or not 0 < timeout <= MAX_TIMEOUT_S
     ):
-        raise UsageError(f"'timeout' must be a positive number of seconds, not {timeout!r}")
+        raise UsageError(
+            f"'timeout' must be a positive number of seconds, at most {MAX_TIMEOUT_S:,.0f}, "
+            f"not {shown(timeout)}"
+        )
     return RunRequest(
         target=target,
         parameters=dict(parameters),
         grid={name: list(values) for name, values in grid.items()},
-        parallel=_positive_int(body.get("parallel", 1), "parallel"),
+        parallel=_positive_int(body.get("parallel", 1), "parallel", MAX_PARALLEL),
         kernel=kernel.strip() if kernel is not None else None,
         timeout=float(timeout) if timeout is not None else None,
     )
@@ -363,8 +488,9 @@ def history_request(query: dict[str, str], root: Path) -> HistoryRequest:
     _known(query, {"path", "limit"}, "query argument")
     target = _notebook(query, root)
     text = query.get("limit", str(_HISTORY_LIMIT)).strip()
-    if not text.isdigit() or not 1 <= int(text) <= _MAX_LIMIT:
-        raise UsageError(f"'limit' must be an integer from 1 to {_MAX_LIMIT}, not {text!r}")
+    # ASCII digits only: str.isdigit() takes "²", which int() refuses, and any length
+    if not re.fullmatch(r"[0-9]{1,4}", text) or not 1 <= int(text) <= _MAX_LIMIT:
+        raise UsageError(f"'limit' must be an integer from 1 to {_MAX_LIMIT}, not {shown(text)}")
     return HistoryRequest(target=target, limit=int(text))
 
 
@@ -397,7 +523,7 @@ def _git_name(body: dict[str, Any], key: str, what: str) -> str | None:
     value = _text(body, key, 200)
     if value is not None and not _GIT_NAME.fullmatch(value):
         raise UsageError(
-            f"'{key}' is not a valid {what} name: {value!r}",
+            f"'{key}' is not a valid {what} name: {shown(value)}",
             hint=f"a {what} name such as {'origin' if key == 'remote' else 'main'}",
         )
     return value
@@ -415,7 +541,7 @@ def _reviewers(body: dict[str, Any]) -> tuple[str, ...]:
     for name in names:
         if not _REVIEWER.fullmatch(name):
             raise UsageError(
-                f"not a user or team name: {name!r}",
+                f"not a user or team name: {shown(name)}",
                 hint="user names (alice), teams (org/team); separate them with commas",
             )
     return tuple(dict.fromkeys(n.removeprefix("@") for n in names))
@@ -450,7 +576,7 @@ def score_request(body: dict[str, Any], root: Path) -> ScoreRequest:
     team = _text(body, "team", 100)
     if team is not None and not TEAM_NAME.fullmatch(team):
         raise UsageError(
-            f"'team' is not a team name: {team!r}",
+            f"'team' is not a team name: {shown(team)}",
             hint="a name of hackathon.toml's [teams.<name>]: letters, digits, '.', '-', '_'",
         )
     return ScoreRequest(target=target, team=team)

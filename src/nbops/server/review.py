@@ -11,7 +11,9 @@ submit's own lock.
 Answers are the core's JSON (``GateReport.to_json``, ``SubmitResult.to_json``) with the
 server root taken out of every text: the gate names the notebook root-relative, the submit's
 files are repository-relative. A blocked notebook is a 422 carrying the checklist
-(:func:`error_extra`), a failed push a 502 with its ``reason``. Forge tokens are read from the
+(:func:`error_extra`), a secret in a field (the title, the description, a reviewer, the branch
+name, the commit message, the report) a 422 naming the ``field`` (the secret shown masked,
+never whole, and nothing changed anywhere), a failed push a 502 with its ``reason``. Forge tokens are read from the
 server process's environment by the forge adapters and never appear in an answer or a log line.
 """
 
@@ -93,14 +95,19 @@ def error_extra(root: Path, exc: NbopsError) -> tuple[int | None, dict[str, Any]
     """What a submit's error answer adds to the ``Error`` object: a status other than
     :func:`nbops.errors.http_status` (None: that one) and fields.
 
-    The gate blocks: 422 with the checklist in ``gate``. A push failed: ``reason``
-    (``rejected``, ``declined``, ``auth``, ``network`` or ``other``; 502 as any tool failure).
+    The gate blocks: 422 with the checklist in ``gate``. A text to commit, push or send holds
+    a secret: 422 with the ``field`` that holds it (``title``, ``message``, ``reviewers``,
+    ``base``, ``remote``, ``author``, ``branch``, ``commit_message``, ``report`` or ``file``).
+    A push failed: ``reason`` (``rejected``, ``declined``, ``auth``, ``network`` or ``other``;
+    502 as any tool failure).
     """
     from nbops.review.git import PushError
-    from nbops.review.submit import GateFailed
+    from nbops.review.submit import GateFailed, SecretInSubmission
 
     if isinstance(exc, GateFailed):
         return GATE_BLOCKED, {"gate": public(root, exc.gate.to_json())}
+    if isinstance(exc, SecretInSubmission):
+        return GATE_BLOCKED, {"field": exc.field}
     if isinstance(exc, PushError):
         return None, {"reason": exc.reason}
     return None, {}

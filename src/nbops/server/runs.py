@@ -7,17 +7,28 @@ notebook's folder and keeps a :class:`Job` for it: progress from the JSON lines 
 on stderr (``--progress json``), the runs from its JSON on stdout (``--format json``). Values
 travel exactly as checked: typed ones in a JSON parameter file (``-f``), grid values as JSON
 lists (``--grid NAME=[...]``), so text holding commas survives. Cancelling is the CLI's Ctrl-C
-(SIGINT: kernels stopped, finished runs kept, the others KILLED), then SIGTERM and a kill if it
-lingers; :meth:`Runs.close` stops every job that way when the server stops.
+(SIGINT: kernels stopped, finished runs kept, the others KILLED) sent to the job's process
+group, then SIGTERM (which the CLI takes as Ctrl-C too), then SIGKILL, :data:`STOP_GRACE_S`
+apart (:func:`stop_group`, the one stop policy of the server's jobs: the Hackathon tab's
+scoring uses it too). It happens in the background: the DELETE answers at once. It works
+whatever signal dispositions the server passed on (a server started in the background
+ignores SIGINT, and so would its children). A run whose process was killed is left RUNNING in
+MLflow by it; the watcher ends it KILLED at once, as any history read does for runs whose
+process is gone (:meth:`nbops.run.tracking.MlflowTracker.end_orphans`), also after a server
+restart. :meth:`Runs.close` stops every job the same way when the server stops.
 
 The history comes from the tracking store ``nbops run`` uses for the notebook, through one
 tracker per URI opened on first use (MLflow takes seconds to import: callers run
 :meth:`Runs.history` in the Jobs pool). A local store that does not exist yet is not created.
+
+Runs are tracked in MLflow, an optional package: :func:`tracking_status` says whether it is
+installed (found, not imported) in the parameters and history answers, so the Run tab can
+disable Run with the install hint; a run request without it is a 503
+(:class:`~nbops.errors.MissingPackageError`) before any process starts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import datetime as _dt
@@ -32,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -41,11 +51,19 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from nbops.errors import NbopsError, NotFoundError, ToolError, UsageError
+from nbops.errors import (
+    AccessError,
+    NbopsError,
+    NotFoundError,
+    ToolError,
+    UsageError,
+)
+from nbops.run.tracking import mlflow_status, require_mlflow
 from nbops.server.jobs import public_path, relative_text
 from nbops.server.requests import HistoryRequest, RunRequest, Target
 
 __all__ = [
+    "STOP_GRACE_S",
     "Job",
     "Runs",
     "cli_error",
@@ -56,11 +74,13 @@ __all__ = [
     "prune_ended",
     "redact",
     "relative_errors",
+    "stop_group",
+    "tracking_status",
 ]  # the helpers are shared with nbops.server.hackathon
 
 KEEP = 50  # finished jobs a server remembers (running ones are never dropped)
-GRACE_S = 30.0  # after SIGINT before SIGTERM, and after SIGTERM before a kill
-SHUTDOWN_S = 10.0  # how long a stopping server waits for its jobs after SIGINT
+STOP_GRACE_S = 5.0  # stop_group: after SIGINT before SIGTERM, and after SIGTERM before SIGKILL
+SHUTDOWN_S = 10.0  # how long a stopping server waits for its jobs
 OUTPUT_TAG = "nbops.output"  # a tracked run's executed notebook (absolute path)
 UI_COMMAND = "nbops ui"
 _PRIVATE_ENV = ("JUPYTER_TOKEN",)  # the server's secret stays out of runs and their kernels
@@ -77,6 +97,11 @@ log = logging.getLogger(__name__)
 
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def tracking_status() -> dict[str, Any]:
+    """``{"available", "message", "hint"}``: whether this server's Python has MLflow."""
+    return mlflow_status()
 
 
 def finite(value: Any) -> Any:
@@ -181,15 +206,31 @@ def cli_error(root: Path, code: int, tail: list[str], what: str, *, redacted: bo
     return f"{what} exited with code {code}"
 
 
-def _interrupt(process: subprocess.Popen[bytes]) -> None:
-    """The CLI's Ctrl-C: it stops its kernels, records what ran and exits 130."""
-    try:
-        if sys.platform == "win32":  # no SIGINT to another process group there: stop it
-            process.terminate()
-        else:
-            process.send_signal(signal.SIGINT)
-    except OSError:  # it has just exited
-        pass
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(OSError):  # the group has gone already
+        os.killpg(process.pid, sig)
+
+
+def stop_group(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_S) -> int | None:
+    """Stop a job's process and everything in its process group (:func:`detached` made one):
+    SIGINT (the CLI's Ctrl-C), then SIGTERM, then SIGKILL, each after ``grace`` seconds in
+    which the process did not exit; a last SIGKILL takes what it left in its group. Works
+    whatever the process's signal dispositions (SIGKILL cannot be ignored). Returns its exit
+    code (None: it did not exit, which only an uninterruptible sleep explains)."""
+    if sys.platform == "win32":  # no process groups to signal there
+        with contextlib.suppress(OSError):
+            process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return process.wait(grace)
+        return None
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            break
+        _signal_group(process, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+    _signal_group(process, signal.SIGKILL)  # what the process started may linger after it
+    return process.poll()
 
 
 def detached() -> dict[str, Any]:
@@ -255,7 +296,7 @@ def _as_json(value: Any, what: str) -> str:
 class Runs:
     """The run jobs of one server, its history reads, and the trackers they open."""
 
-    def __init__(self, root: Path, *, keep: int = KEEP, grace: float = GRACE_S) -> None:
+    def __init__(self, root: Path, *, keep: int = KEEP, grace: float = STOP_GRACE_S) -> None:
         self.root = root
         self.keep = max(1, keep)
         self.grace = grace
@@ -287,6 +328,7 @@ class Runs:
         document["notebook"] = target.name
         if params.cell is None:
             document["message"] = no_cell_message(target.name).strip()
+        document["tracking"] = tracking_status()  # the Run tab disables Run without MLflow
         return document
 
     # -- starting ----------------------------------------------------------------------------
@@ -331,9 +373,33 @@ class Runs:
             _as_json(base, "a parameter value")
         return base, items, len(sets)
 
+    def _check_place(self, req: RunRequest) -> None:
+        """What ``nbops run`` would refuse, refused here (nothing starts): a kernel that is not
+        installed (400), and a project above the root (403): a run writes ``nbops-runs/`` and
+        ``.nbops/`` in the notebook's project, the folder of its nearest ``pyproject.toml``
+        (else the git root), as modularize writes there (see server.jobs)."""
+        from nbops.config import project_root
+        from nbops.core.notebook import read_notebook
+        from nbops.run.execute import check_kernel
+
+        project, _ = project_root(req.target.file)
+        if not project.is_relative_to(self.root.resolve()):
+            raise AccessError(
+                "the notebook's project (the folder of its nearest pyproject.toml, else the "
+                "git root) is above the server root: a run would write nbops-runs/ and "
+                ".nbops/ there",
+                path=req.target.name,
+                hint="start Jupyter in the project's folder or above it, or run it from a "
+                "terminal (nbops run NOTEBOOK)",
+            )
+        with self._relative_errors():
+            check_kernel(read_notebook(req.target.file).raw, req.kernel, label=req.target.name)
+
     def start(self, req: RunRequest) -> dict[str, Any]:
         """Check the request, start ``nbops run`` in the background, return its job."""
         base, items, total = self.check(req)
+        self._check_place(req)
+        require_mlflow()  # else the run fails after the notebook ran
         if self._closed:
             raise ToolError("the server is stopping: no new runs")
         workdir = Path(tempfile.mkdtemp(prefix="nbops-job-"))
@@ -403,6 +469,8 @@ class Runs:
             for reader in readers:
                 reader.join(_DRAIN_S)
             self._finish(job, code, b"".join(list(chunks)), list(tail))
+            if code < 0:  # killed: its MLflow runs may be RUNNING still
+                self._end_orphans(job)
         except Exception:  # a job must end, whatever happens here
             log.exception("nbops: watching run job %s failed", job.id)
             with contextlib.suppress(OSError):
@@ -424,6 +492,20 @@ class Runs:
             with self._lock:
                 job.done, job.failed = counts["done"], counts["failed"]
                 job.running, job.total = counts["running"], counts["total"]
+
+    def _end_orphans(self, job: Job) -> None:
+        """End KILLED the runs a killed job left RUNNING in its notebook's store (what the next
+        history read would do), so the Run tab's history is right at once."""
+        from nbops.cli.run_commands import project_root
+        from nbops.run.tracking import default_tracking_uri
+
+        try:
+            file = self.root / job.path
+            uri = default_tracking_uri(project_root(file))
+            if _store_exists(uri):
+                self._tracker(uri).end_orphaned_runs()
+        except (NbopsError, OSError) as exc:
+            log.warning("nbops: cannot end the runs of job %s: %s", job.id, redact(str(exc)))
 
     def _run(self, entry: dict[str, Any]) -> dict[str, Any]:
         """One entry of the CLI's ``runs``, its paths root-relative."""
@@ -456,7 +538,7 @@ class Runs:
                 job.failed = sum(1 for r in job.runs if r["status"] != "FINISHED")
             if job.cancelled or code in _INTERRUPTED:
                 job.state = "cancelled"
-            elif report is not None and code in (0, 1):  # 1: a run failed (cli.run_commands)
+            elif report is not None and code in (0, 1, 3):  # 1, 3: a cell, a kernel failed
                 job.state = "finished" if code == 0 else "failed"
             else:
                 job.state = "error"
@@ -481,7 +563,8 @@ class Runs:
             return [j.to_json() for j in reversed(self._jobs.values()) if j.path == name]
 
     def cancel(self, job_id: str) -> dict[str, Any]:
-        """Interrupt a running job (a job that has ended is left as it is)."""
+        """Stop a running job with :func:`stop_group` in the background and return it at once
+        (a job that has ended, or is being stopped, is left as it is)."""
         with self._lock:
             job = self._job(job_id)
             process = job.process
@@ -489,49 +572,29 @@ class Runs:
                 return job.to_json()
             job.cancelled = True
             snapshot = job.to_json()
-        _interrupt(process)
-        threading.Thread(target=self._escalate, args=(process,), daemon=True).start()
+        threading.Thread(
+            target=stop_group, args=(process, self.grace), name=f"nbops-stop-{job.id}", daemon=True
+        ).start()
         return snapshot
 
-    async def settled(self, job_id: str, timeout: float) -> dict[str, Any]:
-        """The job once it has ended, or as it is after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        job = self.job(job_id)
-        while job["state"] == "running" and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            job = self.job(job_id)
-        return job
-
-    def _escalate(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGTERM, then a kill, for a run that ignores its interruption (its kernels exit
-        with it: they watch their parent)."""
-        for stop in (process.terminate, process.kill):
-            try:
-                process.wait(self.grace)
-                return
-            except subprocess.TimeoutExpired:
-                try:
-                    stop()
-                except OSError:
-                    return
-
     def close(self, timeout: float = SHUTDOWN_S) -> None:
-        """Stop every running job (the server is stopping): SIGINT, then a kill."""
+        """Stop every running job (the server is stopping): :func:`stop_group` on all of them
+        at once, its steps fitted into ``timeout``; then their watchers end them."""
         with self._lock:
             self._closed = True
             processes = [(j, j.process) for j in self._jobs.values() if j.process is not None]
             for job, _ in processes:
                 job.cancelled = True
-        for _, process in processes:
-            _interrupt(process)
-        deadline = time.monotonic() + timeout
-        for job, process in processes:
-            try:
-                process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        grace = max(0.5, min(self.grace, timeout / 2))
+        stoppers = [threading.Thread(target=stop_group, args=(process, grace), daemon=True)
+                    for _, process in processes]  # fmt: skip
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(2 * grace + 5)
+        for job, _ in processes:
             if job.watcher is not None:
-                job.watcher.join(5)
+                job.watcher.join(_DRAIN_S + 5)
 
     # -- history -----------------------------------------------------------------------------
     def _tracker(self, uri: str) -> Any:
@@ -549,12 +612,14 @@ class Runs:
         from nbops.run.tracking import default_tracking_uri
 
         uri = default_tracking_uri(project_root(req.target.file))
+        status = tracking_status()
         records: list[Any] = []
-        if _store_exists(uri):
+        if status["available"] and _store_exists(uri):
             try:
                 with self._relative_errors():
                     tracker = self._tracker(uri)
                     records = tracker.list_runs(None, req.target.file, max_results=req.limit)
+                    records = tracker.end_orphans(records)  # RUNNING, their process gone
             except NbopsError as exc:  # MLflow's messages quote the URI: no password in them
                 exc.message = redact(exc.message)
                 exc.hint = redact(exc.hint) if exc.hint else exc.hint
@@ -568,5 +633,5 @@ class Runs:
         return {
             "jobs": self.jobs_for(req.target.name),
             "runs": runs,
-            "tracking": {"uri": redact(uri), "ui_command": UI_COMMAND},
+            "tracking": {"uri": redact(uri), "ui_command": UI_COMMAND, **status},
         }

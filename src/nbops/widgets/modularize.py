@@ -9,7 +9,9 @@ files with what would happen to each (create / overwrite / unchanged / conflict)
 package field means nbops' default (``[tool.nbops.modularize] package``, the project name,
 else the folder).
 
-"Write files" is enabled only after a preview that has something to write. A *conflict* (a
+"Write files" is enabled only after a preview that has something to write and nothing that
+stops the write (generated code that would not compile, a secret that cannot be replaced);
+when the plan has errors it is no longer the primary (blue) button. A *conflict* (a
 file nbops did not generate, or one edited since) needs "Overwrite files changed by hand"
 ticked first; only then is the write forced. Writing uses the previewed package, names the
 files written and where the module is, and previews again (the files become "unchanged").
@@ -388,6 +390,8 @@ class ModularizeSection:
             return ""
         if (self.package_text.value.strip() or None) != self._package:
             return "The package name changed since the preview: Preview again."
+        if result.refusal is not None:
+            return f"Nothing can be written: {_message(result.refusal)}"
         if not any(f.action in _TO_WRITE for f in result.files):
             return "Nothing to write: every file is unchanged."
         conflicts = _conflicts(result)
@@ -404,6 +408,10 @@ class ModularizeSection:
     def _update_write(self) -> None:
         reason = self._blocked_reason()
         self.write_button.disabled = reason is not None
+        # a plan with errors (a secret, code not carried over): "Write files" is no longer
+        # the primary action
+        errors = self.result is not None and any(p.severity == "error" for p in self.result.problems)
+        self.write_button.button_style = "warning" if errors else "primary"
         self.write_button.tooltip = reason or "Write the files listed in the preview"
         shown = self.force_checkbox.layout.display != "none"
         colour = STATUS_COLOURS["fail"] if shown else STATUS_COLOURS["skip"]

@@ -274,7 +274,7 @@ class SubmitSection:
     def submit(self) -> None:
         """``nbops submit`` of the saved notebook with what the form holds."""
         from nbops.review.git import PushError
-        from nbops.review.submit import GateFailed, SubmitOptions
+        from nbops.review.submit import GateFailed, SecretInSubmission, SubmitOptions
         from nbops.review.submit import submit as submit_notebook
 
         path = self._locate().path
@@ -294,6 +294,10 @@ class SubmitSection:
                 "The review gate blocks this notebook: fix the failing checks, save, submit again.",
                 exc.message, exc.hint,
             )  # fmt: skip
+            return
+        except SecretInSubmission as exc:
+            self._failed("A secret would be published: nothing was committed or pushed.",
+                         exc.message, exc.hint)
             return
         except PushError as exc:
             self.reason = exc.reason

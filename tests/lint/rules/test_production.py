@@ -655,3 +655,38 @@ def test_nb508_positions() -> None:
 
 def test_nb508_reports_each_cell() -> None:
     assert [d.cell_index for d in run(cells("type = 'a'", "type = 'b'"), "NB508")] == [0, 1]
+
+
+def test_nb502_keeps_an_import_cell_that_has_outputs_or_tags() -> None:
+    """The fix used to delete the emptied cell together with its outputs and tags."""
+    from nbops.core.notebook import notebook_from_dict
+    from nbops.lint.fix import FixOptions, fix_notebook
+
+    warning = {"output_type": "stream", "name": "stderr", "text": "DeprecationWarning\n"}
+    raw = {
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [
+            {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [],
+             "execution_count": 1, "source": "import os"},
+            {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [warning],
+             "execution_count": 2, "source": "import json"},
+            {"cell_type": "code", "id": "c", "metadata": {"tags": ["setup"]}, "outputs": [],
+             "execution_count": 3, "source": "import re"},
+            {"cell_type": "code", "id": "d", "metadata": {}, "outputs": [],
+             "execution_count": 4, "source": "import csv"},
+            {"cell_type": "code", "id": "e", "metadata": {}, "outputs": [],
+             "execution_count": 5, "source": "print(os, json, re, csv)"},
+        ],
+    }
+    nb = notebook_from_dict(raw)
+    linter = Linter(Config(), select=["NB502"], format_check=False, cache=False)
+    applied = fix_notebook(nb, linter, FixOptions(ruff=False, format=False))
+    data = nb.to_dict()
+    assert [c["id"] for c in data["cells"]] == ["a", "b", "c", "e"], "only the bare cell 4 goes"
+    assert data["cells"][0]["source"] == "import os\nimport json\nimport re\nimport csv"
+    assert data["cells"][1]["source"] == "" and data["cells"][1]["outputs"] == [warning]
+    assert data["cells"][2]["source"] == "" and data["cells"][2]["metadata"] == {"tags": ["setup"]}
+    messages = {a.cell_index: a.message for a in applied}
+    assert "cell 2 is left empty, keeping its outputs" in messages[1]
+    assert "cell 3 is left empty, keeping its tags 'setup'" in messages[2]
+    assert "delete cell 4" in messages[3]

@@ -392,3 +392,62 @@ def test_notebook_too_long(count: int, options: dict[str, Any] | None, flagged: 
 )
 def test_title_from_name(name: str, title: str) -> None:
     assert title_from_name(name) == title
+
+
+def _nb_with(*cells: dict[str, Any]) -> Any:
+    from nbops.core.notebook import notebook_from_dict
+
+    full = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, **c}
+        if c.get("cell_type", "code") == "code"
+        else {"metadata": {}, **c}
+        for c in cells
+    ]
+    return notebook_from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": full})
+
+
+def _lint(nb: Any, code: str) -> list[Diagnostic]:
+    from nbops.config import Config
+    from nbops.lint.engine import Linter
+
+    linter = Linter(Config(), select=[code], format_check=False, cache=False)
+    return [d for d in linter.lint_notebook(nb) if d.code == code]
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        pytest.param(
+            {"outputs": [{"output_type": "stream", "name": "stdout", "text": "kept\n"}]},
+            "outputs", id="outputs",
+        ),
+        pytest.param({"metadata": {"tags": ["keep-me"]}}, "tags 'keep-me'", id="tags"),
+        pytest.param({"metadata": {"collapsed": True}}, "metadata 'collapsed'", id="metadata"),
+        pytest.param({"metadata": {"tags": "parameters"}}, "tags", id="malformed-tags-str"),
+        pytest.param({"metadata": {"tags": [1, 2]}}, "tags", id="malformed-tags-numbers"),
+        pytest.param(
+            {"cell_type": "markdown", "attachments": {"a.png": {"image/png": "iVBOR"}}},
+            "attachments", id="attachments",
+        ),
+    ],
+)
+def test_empty_cell_that_holds_more_than_its_source_has_no_fix(
+    extra: dict[str, Any], words: str
+) -> None:
+    """The safe fix used to delete these cells, outputs, tags and attachments with them."""
+    nb = _nb_with({"source": "x = 1"}, {"source": "  \n", **extra})
+    (diag,) = _lint(nb, "NB107")
+    assert diag.cell_index == 1 and diag.fix is None
+    assert words in diag.message and "by hand" in diag.message
+
+
+def test_blank_parameters_cell_is_not_reported() -> None:
+    """A whitespace-only cell tagged 'parameters' is papermill's injection point."""
+    nb = _nb_with({"source": " ", "metadata": {"tags": ["parameters"]}}, {"source": "x = 1"})
+    assert _lint(nb, "NB107") == []
+
+
+def test_empty_cell_with_only_an_execution_count_is_still_deleted() -> None:
+    nb = _nb_with({"source": "x = 1"}, {"source": "", "execution_count": 3})
+    (diag,) = _lint(nb, "NB107")
+    assert diag.fix is not None and diag.fix.edits == (Edit("delete_cell", 1),)

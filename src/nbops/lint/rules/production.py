@@ -344,8 +344,13 @@ def _move_fix(
         edits.append(Edit("replace_source", target.index, "".join(before + block + after)))
         message = f"Move '{shown}' to the imports in cell {target.number}"
     # replace_source edits come first and delete_cell last, so cell indexes stay valid
+    held = cell.contents()
     if remaining.strip():
         edits.append(Edit("replace_source", cell.index, remaining))
+    elif held:
+        # outputs, tags or metadata are the user's: keep the cell, with an empty source
+        edits.append(Edit("replace_source", cell.index, ""))
+        message += f"; cell {cell.number} is left empty, keeping its {', '.join(held)}"
     else:
         edits.append(Edit("delete_cell", cell.index))
         message += f" and delete cell {cell.number}, which holds nothing else"
@@ -360,10 +365,12 @@ class ImportNotAtTop(Rule):
     severity = "warning"
     fix = "safe"
     fix_note = (
-        "Moves the import to the end of the first code cell's imports (deleting its cell if it "
-        "held nothing else). Offered only for a whole-line, unconditional import whose names "
-        "nothing between the two places uses or rebinds, with no path, environment or shell "
-        "changes in between. Edits: replace_source of both cells first, delete_cell last."
+        "Moves the import to the end of the first code cell's imports. A cell left with no "
+        "code is deleted when it holds nothing else; one with outputs, attachments, tags or "
+        "metadata is kept with an empty source (the fix's message says so). Offered only for "
+        "a whole-line, unconditional import whose names nothing between the two places uses "
+        "or rebinds, with no path, environment or shell changes in between. Edits: "
+        "replace_source of both cells first, delete_cell last."
     )
     explanation = """
     Imports scattered through the notebook hide its dependencies: a reader cannot see what

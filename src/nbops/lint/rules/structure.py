@@ -419,12 +419,20 @@ class EmptyCell(Rule):
     summary = "A code or markdown cell holds only whitespace."
     severity = "info"
     fix = "safe"
-    fix_note = "Deletes the empty cell."
+    fix_note = (
+        "Deletes the empty cell, only when it holds nothing else: a cell with outputs, "
+        "attachments, tags, other metadata or unknown keys is reported without a fix (delete "
+        "it by hand if you do not need them)."
+    )
     python_only = False
     explanation = """
     Empty cells are leftovers of editing (Jupyter always adds one at the end). They add
     noise to diffs and reviews, get numbers in execution order for nothing, and become empty
-    steps when the notebook is split into a pipeline. Delete them; the fix does.
+    steps when the notebook is split into a pipeline. Delete them; the fix does when the
+    cell has nothing but its (blank) source. A cell with an empty source that still has
+    outputs, attachments, tags or metadata is reported too, with what it holds, but left to
+    you: deleting it would lose them. A blank cell tagged `parameters` (or
+    `injected-parameters`) is not reported: it marks where papermill puts the parameters.
     """
     bad_example = """
     # %%
@@ -443,16 +451,27 @@ class EmptyCell(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for cell in ctx.cells:
-            if (cell.is_code or cell.is_markdown) and not cell.source.strip():
+            if not (cell.is_code or cell.is_markdown) or cell.source.strip():
+                continue
+            if {"parameters", "injected-parameters"} & set(cell.tags):
+                continue  # papermill's marker: its position is what matters
+            held = cell.contents()
+            if held:
                 yield Finding(
-                    f"empty {cell.cell_type} cell: delete it",
+                    f"empty {cell.cell_type} cell that still holds {', '.join(held)}: "
+                    "delete it by hand if you do not need them (nbops fix keeps it)",
                     cell=cell.index,
-                    fix=Fix(
-                        f"Delete empty cell {cell.number}",
-                        "safe",
-                        (Edit("delete_cell", cell.index),),
-                    ),
                 )
+                continue
+            yield Finding(
+                f"empty {cell.cell_type} cell: delete it",
+                cell=cell.index,
+                fix=Fix(
+                    f"Delete empty cell {cell.number}",
+                    "safe",
+                    (Edit("delete_cell", cell.index),),
+                ),
+            )
 
 
 def code_line_count(source: str, comment_prefixes: tuple[str, ...] = ("#",)) -> int:

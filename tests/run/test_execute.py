@@ -1,0 +1,157 @@
+"""nbops.run.execute on a real kernel: the kernel's working directory without a process-wide
+chdir, kernels that are missing or die."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbops.core.snippets import notebook_from_snippet
+from nbops.errors import ToolError, UsageError, exit_code
+from nbops.run.execute import check_kernel, execute_notebook
+
+pytestmark = pytest.mark.slow
+
+WHERE = """
+# %% tags=parameters
+pause = 0.0
+# %%
+import os, time
+time.sleep(pause)
+print(os.getcwd())
+"""
+
+# Audit hooks cannot be removed: one hook for the session, recording only while armed.
+_CHDIRS: list[str] = []
+_ARMED = threading.Event()
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "os.chdir" and _ARMED.is_set():
+        _CHDIRS.append(str(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@contextlib.contextmanager
+def recording_chdirs() -> Iterator[list[str]]:
+    """Every ``os.chdir`` of this process (any thread) inside the block."""
+    _CHDIRS.clear()
+    _ARMED.set()
+    try:
+        yield _CHDIRS
+    finally:
+        _ARMED.clear()
+
+
+class CwdSampler(threading.Thread):
+    """Reads ``os.getcwd()`` over and over, as the runner's tracking thread resolves paths."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: set[str] = set()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.seen.add(os.getcwd())
+            self.stop.wait(0.001)
+
+
+def _printed(nb: object) -> str:
+    cell = nb.cells[-1]  # type: ignore[attr-defined]
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout").strip()
+
+
+def test_the_kernel_runs_in_its_folder_and_the_process_never_changes_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "where.ipynb").write_text(notebook_from_snippet(WHERE).dumps(), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "out").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)  # relative paths below are taken from here, not from proj
+    sampler = CwdSampler()
+    sampler.start()
+    try:
+        with recording_chdirs() as chdirs:
+            execution = execute_notebook(
+                Path("../proj/where.ipynb"), Path("out/where.ipynb"), parameters={"pause": 0.5},
+                cwd=Path("../proj"),
+            )
+    finally:
+        sampler.stop.set()
+        sampler.join()
+    assert chdirs == []  # no os.chdir at all, from any thread
+    assert sampler.seen == {str(elsewhere)}
+    assert execution.failure is None
+    assert execution.output == elsewhere / "out" / "where.ipynb" and execution.output.is_file()
+    assert Path(_printed(execution.notebook)) == project.resolve()
+    assert Path(_printed(nbformat.read(execution.output, as_version=4))) == project.resolve()
+
+
+def test_an_output_path_with_braces_is_written_as_given(tmp_path: Path) -> None:
+    # papermill formats output paths with the parameters: '{pause}' would become '0.5'
+    (tmp_path / "where.ipynb").write_text(notebook_from_snippet(WHERE).dumps(), encoding="utf-8")
+    folder = tmp_path / "run {pause}"
+    folder.mkdir()
+    execution = execute_notebook(
+        tmp_path / "where.ipynb", folder / "out.ipynb", parameters={"pause": 0.5}, cwd=tmp_path
+    )
+    assert execution.failure is None and (folder / "out.ipynb").is_file()
+
+
+DIES = """
+# %%
+import os, signal
+print("before")
+# %%
+os.kill(os.getpid(), signal.SIGKILL)
+# %%
+print("never")
+"""
+
+
+def test_a_kernel_that_kills_itself_is_a_tool_error(tmp_path: Path) -> None:
+    (tmp_path / "dies.ipynb").write_text(notebook_from_snippet(DIES).dumps(), encoding="utf-8")
+    with pytest.raises(ToolError) as caught:
+        execute_notebook(
+            tmp_path / "dies.ipynb", tmp_path / "out.ipynb", cwd=tmp_path, label="dies.ipynb"
+        )
+    assert exit_code(caught.value) == 3
+    assert "the kernel stopped: DeadKernelError" in str(caught.value)
+    assert str(caught.value).startswith("dies.ipynb: ")
+
+
+def _node(snippet: str) -> nbformat.NotebookNode:
+    return nbformat.reads(notebook_from_snippet(snippet).dumps(), as_version=4)
+
+
+def _with_kernelspec(name: str) -> nbformat.NotebookNode:
+    nb = _node(WHERE)
+    nb.metadata["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
+    return nb
+
+
+def test_check_kernel_names_the_notebook_and_the_installed_kernels() -> None:
+    assert check_kernel(_with_kernelspec("python3")) == "python3"
+    assert check_kernel(_node(WHERE)) == "python3"  # no kernelspec: python3
+    assert check_kernel(_with_kernelspec("nosuch"), "python3") == "python3"  # --kernel wins
+    with pytest.raises(UsageError) as asked:
+        check_kernel(_with_kernelspec("python3"), "nosuch", label="toy.ipynb")
+    text = str(asked.value)
+    assert text.startswith("toy.ipynb: no Jupyter kernel named 'nosuch' (--kernel)")
+    assert "installed kernels: python3" in text and "jupyter kernelspec list" in text
+    with pytest.raises(UsageError) as declared:
+        check_kernel(_with_kernelspec("nosuch"), label="toy.ipynb")
+    assert "the notebook's kernelspec names the kernel 'nosuch'" in str(declared.value)
+    assert exit_code(declared.value) == 2
