@@ -225,6 +225,34 @@ def test_the_run_of_a_killed_process_is_orphaned_and_its_journal_removed(tmp_pat
         assert reason is None  # another host's runs are never judged from here
 
 
+def test_two_checkers_of_a_dead_owner_both_see_it_orphaned(tmp_path: Path) -> None:
+    """A server ending a killed job's runs and a history read at the same moment: the second
+    checker finds the lock held by the first, not by the (dead) owner, and waits for it; it
+    used to answer "the owner lives" and the history showed the run RUNNING (a CI failure)."""
+    folder = tmp_path / ".c.journal"
+    proc = _holder(folder)
+    proc.kill()
+    proc.wait()
+    tags = {OWNER_LOCK_TAG: str(folder / "owner.lock"), OWNER_PID_TAG: str(proc.pid),
+            OWNER_HOST_TAG: socket.gethostname()}
+    inside = threading.Event()
+    second: list[str | None] = []
+
+    def other_checker() -> None:
+        inside.wait(10)
+        with orphaned(tags) as reason:
+            second.append(reason)
+
+    thread = threading.Thread(target=other_checker)
+    thread.start()
+    with orphaned(tags) as reason:
+        assert reason is not None
+        inside.set()
+        time.sleep(0.5)  # the other checker tries while this one holds the lock
+    thread.join(15)
+    assert second and second[0] is not None and f"pid {proc.pid}" in second[0]
+
+
 def test_stale_journal_folders_of_dead_processes_are_removed(tmp_path: Path) -> None:
     dead, alive = _holder(tmp_path / ".dead.journal"), _holder(tmp_path / ".alive.journal")
     dead.kill()

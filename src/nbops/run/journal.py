@@ -235,6 +235,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_CHECKER_WAIT_S = 10.0  # how long another checker may hold a dead owner's lock
+
+
+def _lock_from_owner_or_checker(fd: int, pid: int) -> bool:
+    """Take the lock on ``fd``; False when its owner (``pid``) holds it. A lock held while that
+    process is gone is another checker's (a server ending a killed job's runs while a history
+    read does the same): wait for it, so both see the run ended, never "the owner lives"."""
+    import time
+
+    deadline = time.monotonic() + _CHECKER_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            if not pid or _pid_alive(pid) or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
 class Owner:
     """This process's claim on one run: an exclusive ``flock`` on ``file``, released by the
     operating system when the process dies (see the module's docstring)."""
@@ -297,9 +317,7 @@ def orphaned(tags: Mapping[str, str]) -> Iterator[str | None]:
         yield None
         return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held: the owner lives
+        if not _lock_from_owner_or_checker(fd, pid):  # held by the owner: it lives
             yield None
             return
         yield f"{who} ended without closing it"

@@ -468,9 +468,9 @@ class Runs:
             # not until EOF: a process the notebook started may hold the pipes open for long
             for reader in readers:
                 reader.join(_DRAIN_S)
+            if code < 0:  # killed: its MLflow runs may be RUNNING still (before the job
+                self._end_orphans(job)  # ends, so a history read after it sees them ended)
             self._finish(job, code, b"".join(list(chunks)), list(tail))
-            if code < 0:  # killed: its MLflow runs may be RUNNING still
-                self._end_orphans(job)
         except Exception:  # a job must end, whatever happens here
             log.exception("nbops: watching run job %s failed", job.id)
             with contextlib.suppress(OSError):
