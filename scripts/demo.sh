@@ -60,7 +60,7 @@ echo "== nbops modularize $DEMO/wine_classifier.ipynb   (library module, pipelin
 "$NBOPS" modularize "$DEMO/wine_classifier.ipynb" --package wine --out "$DEMO"
 
 echo
-echo "== nbops verify $DEMO/wine_classifier.ipynb   (the notebook and the pipeline, same parameters, every step output compared)"
+echo "== nbops verify $DEMO/wine_classifier.ipynb   (notebook vs pipeline: every step output; notebook vs slim notebook: what it shows)"
 "$NBOPS" verify "$DEMO/wine_classifier.ipynb" --package wine --out "$DEMO"
 
 echo

@@ -29,7 +29,7 @@ import os
 
 Reads the daily export.
 # %%
-rows = [1, 2, 3, 4]
+rows = list(range(1, 5))
 # %% [markdown]
 ## Fit
 # %%
@@ -69,7 +69,9 @@ def test_dry_run_json_is_the_documented_plan(project: Path, capsys: pytest.Captu
         ("fit", [7], ["rows"], ["alpha"]),
     ]
     assert plan["steps"][0]["outputs"] == ["rows"] and plan["steps"][0]["doc"] == "Reads the daily export."
-    assert plan["parameters"] == [{"name": "alpha", "default": "0.5", "cell": 2, "help": "smoothing"}]
+    assert plan["parameters"] == [
+        {"name": "alpha", "default": "0.5", "cell": 2, "help": "smoothing", "proposed": False}
+    ]
     assert plan["functions"] == [{"name": "smooth", "kind": "function", "cell": 7, "new_parameters": ["alpha"]}]
     assert plan["requirements"] == ["tabulate"]
     assert [f["path"] for f in plan["files"]] == [

@@ -225,3 +225,11 @@ def test_a_lone_surrogate_escape_is_a_read_error_naming_the_cell(tmp_path: Path,
 def test_a_surrogate_pair_escape_is_an_ordinary_character(tmp_path: Path) -> None:
     nb = read_notebook(_with_code(tmp_path, "x = '\\ud83d\\ude00'"))
     assert "\U0001f600" in nb.cells[1].source
+
+
+def test_an_integer_python_cannot_read_is_a_read_error(tmp_path: Path) -> None:
+    # json.loads refuses integers past int_max_str_digits with a bare ValueError (exit 70 before)
+    path = tmp_path / "nb.ipynb"
+    path.write_text('{"cells": [], "metadata": {}, "nbformat": 4' + "0" * 5000 + ', "nbformat_minor": 5}')
+    with pytest.raises(NotebookReadError, match="an integer of more than 4,300 digits"):
+        read_notebook(path)

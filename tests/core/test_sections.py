@@ -86,7 +86,12 @@ other.describe()
                 ("train", (6,), "heading"),
             ],
         ),
-        (CLUSTERS, "clusters", [("step_1", (0, 1, 2), "cluster"), ("step_2", (3, 4), "cluster")]),
+        # no headings: named after what each step does
+        (
+            CLUSTERS,
+            "clusters",
+            [("load_data", (0, 1, 2), "cluster"), ("show_other", (3, 4), "cluster")],
+        ),
     ],
     ids=["tags", "headings", "clusters"],
 )
@@ -140,7 +145,7 @@ def test_heading_in_fenced_code_is_not_a_heading() -> None:
     ("title", "expected"),
     [
         ("Load data!", "load_data"),
-        ("  Train / evaluate (v2) ", "train_evaluate_v2"),
+        ("Churn Model v2", "churn_model_v2"),
         ("1. Clean the data", "clean_the_data"),
         ("Données brutes", "donnees_brutes"),
         ("class", "class_step"),
@@ -148,7 +153,7 @@ def test_heading_in_fenced_code_is_not_a_heading() -> None:
         ("2024", ""),
     ],
 )
-def test_step_name(title: str, expected: str) -> None:
+def test_step_name_keeps_every_word_for_module_names(title: str, expected: str) -> None:
     assert step_name(title) == expected
 
 
@@ -307,3 +312,103 @@ def test_one_heading_above_all_the_code_falls_back_to_clusters() -> None:
     )
     assert result.strategy == "clusters"
     assert [s.cells for s in result.steps] == [(1, 2), (3,)]
+
+
+CODEBASICS = """
+# %% [markdown]
+<h1 style="color:blue" align="center">Home Prices: Linear Regression</h1>
+# %%
+import pandas as pd
+from sklearn import linear_model
+# %% [markdown]
+<h3 style='color:purple'>Load the <b>home prices</b> &amp; areas</h3>
+# %%
+df = pd.read_csv("homeprices.csv")
+# %% [markdown]
+<h2>
+  Step 2: Train a linear regression model on the whole data set
+</h2>
+# %%
+reg = linear_model.LinearRegression()
+reg.fit(df[["area"]], df.price)
+# %% [markdown]
+Predict
+-------
+# %%
+reg.predict([[3300]])
+"""
+
+
+def test_html_and_setext_headings_split_into_named_steps() -> None:
+    result = plan(CODEBASICS)
+    assert result.strategy == "headings"
+    assert shape(result) == [
+        ("setup", (1,), "single"),
+        ("load_home_prices_areas", (3,), "heading"),
+        ("train_linear_regression_model", (5,), "heading"),
+        ("predict", (7,), "heading"),
+    ]
+    assert result.steps[1].title == "Load the home prices & areas"
+
+
+def test_headings_in_html_comments_do_not_split() -> None:
+    result = plan("# %% [markdown]\n<!-- ## Old -->\n# %%\na = 1\n")
+    assert result.strategy == "clusters"
+
+
+NO_HEADINGS = """
+# %%
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import accuracy_score
+# %%
+sales = pd.read_csv("data/sales.csv")
+# %%
+sales = sales.dropna()
+# %%
+model = RandomForestClassifier(random_state=0)
+# %%
+model.fit(sales[["x"]], sales.y)
+# %%
+accuracy = accuracy_score(sales.y, model.predict(sales[["x"]]))
+"""
+
+
+def test_steps_without_headings_are_named_after_what_they_produce() -> None:
+    result = plan(NO_HEADINGS)
+    assert result.strategy == "clusters"
+    # the scoring cell reads the model: it joins the training step
+    assert [s.name for s in result.steps] == ["load_sales", "train_model"]
+    assert plan(NO_HEADINGS.replace('model.predict(sales[["x"]])', "sales.p")).steps[-1].name == (
+        "score_accuracy"
+    )
+
+
+def test_step_names_are_short_and_never_a_name_of_the_notebook() -> None:
+    result = plan(
+        """
+        # %% [markdown]
+        ## Model
+        # %%
+        model = 1
+        # %% [markdown]
+        ## 3. In this section we load every monthly customer file and join them together
+        # %%
+        files = model + 1
+        # %% [markdown]
+        ## Print
+        # %%
+        print(files)
+        """
+    )
+    assert [s.name for s in result.steps] == [
+        "model_step",
+        "load_monthly_customer_file",
+        "print_step",
+    ]
+    assert all(len(s.name) <= 30 for s in result.steps)
+
+
+def test_step_tags_keep_the_name_as_written() -> None:
+    result = plan("# %% tags=step:load_and_clean_the_data\na = 1\n")
+    assert [s.name for s in result.steps] == ["load_and_clean_the_data"]

@@ -771,3 +771,11 @@ def test_large_cell_is_analysed() -> None:
     body = "\n".join(f"v{i} = f(v{i - 1}) + [w for w in range({i})]" for i in range(1, 3000))
     symbols = run("def f(x):\n    return x\n" + body)
     assert names(symbols.reads) == {"v0"}
+
+
+def test_a_cell_nested_past_the_parsers_limit_is_a_syntax_issue_not_a_crash() -> None:
+    # CPython's parser raises MemoryError (not SyntaxError) for this shape (a fuzz finding)
+    from nbops.core.symbols import analyze_cell
+
+    symbols = analyze_cell("x = (1,\n\nx = " + "[" * 400 + "]" * 400)
+    assert symbols.syntax_error is not None

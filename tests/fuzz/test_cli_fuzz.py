@@ -279,6 +279,7 @@ def fix_problems(before: Any, after: Any, applied: list[dict[str, Any]]) -> list
     old, new = before["cells"], after.get("cells")
     named: set[int] = set()
     deleted: set[int] = set()
+    nb107: set[int] = set()  # deleted as empty: the source must be blank too
     for entry in applied:
         index = entry.get("cell_index")
         if isinstance(index, int):
@@ -286,10 +287,17 @@ def fix_problems(before: Any, after: Any, applied: list[dict[str, Any]]) -> list
             message = str(entry.get("message", ""))
             if entry["code"] == "NB107" or (entry["code"] == "NB502" and "delete cell" in message):
                 deleted.add(index)
+                if entry["code"] == "NB107":
+                    nb107.add(index)
         # a fix may edit a second cell it names in its message (NB502: "... in cell 2")
         named |= {int(n) - 1 for n in re.findall(r"\bcell (\d+)", str(entry.get("message", "")))}
     for index in sorted(deleted):
-        if 0 <= index < len(old) and not _is_empty(old[index]):
+        if not 0 <= index < len(old):
+            continue
+        cell = old[index]
+        if index not in nb107 and isinstance(cell, dict):
+            cell = {**cell, "source": ""}  # NB502 moved its import away: the rest must be empty
+        if not _is_empty(cell):
             held = json.dumps(old[index])[:300]
             found.append(
                 (

@@ -91,7 +91,9 @@ def test_carriage_return_line_endings(tmp_path: Path) -> None:
 
 def test_form_feed_at_the_start_of_a_line(tmp_path: Path) -> None:
     path = notebook(tmp_path, "x = 1\n\x0cy = x + 1\n")
-    assert module_of(build(path), tmp_path).run() == {"x": 1, "y": 2}
+    module = module_of(build(path), tmp_path)
+    assert module.PARAMETERS == {"x": 1}  # a constant read later: a proposed parameter
+    assert module.run() == {"y": 2}
 
 
 # -- code that only compiles as a fragment, and global + annotation -----------------------------
@@ -112,7 +114,7 @@ def test_a_cell_that_only_compiles_as_a_fragment_becomes_a_todo(tmp_path: Path, 
 
 
 def test_global_in_a_function_and_an_annotation_in_another_cell(tmp_path: Path) -> None:
-    path = notebook(tmp_path, "def f():\n    global x\n    x = 1\n", "x: int = 2\nf()\ny = x + 1\n", "z: int\n")
+    path = notebook(tmp_path, "def f():\n    global x\n    x = 1\n", "x: int = 2\nf()\ny = x + 1\ny\n", "z: int\n")
     module = module_of(build(path), tmp_path)
     assert module.run()["y"] == 2
 
@@ -142,11 +144,13 @@ def test_a_notebook_function_named_show(tmp_path: Path) -> None:
     )
     result = build(path)
     module = module_of(result, tmp_path)
-    assert module.run(show=True) == {"val": 3, "y": 4}
-    assert module.run() == {"val": 3, "y": 4}
+    # `val = 3` is a proposed parameter now
+    assert module.PARAMETERS == {"val": 3}
+    assert module.run(show=True) == {"y": 4}
+    assert module.run() == {"y": 4}
     # the slim notebook passes the renamed flag
     slim = json.loads((tmp_path / "nb_slim.ipynb").read_text())
-    calls = ["".join(c["source"]) for c in slim["cells"] if "= step_" in "".join(c["source"])]
+    calls = ["".join(c["source"]) for c in slim["cells"] if "y = " in "".join(c["source"])]
     assert calls and "show_=True" in calls[0]
 
 
@@ -189,8 +193,10 @@ def test_the_churn_key_is_read_from_the_environment(tmp_path: Path, monkeypatch:
     # the module runs with the key from the environment
     monkeypatch.setenv("CRM_API_KEY", "from-the-environment")
     module = module_of(result, tmp_path)
-    _, key, headers = module.load_the_export("missing.csv", 10, 0)
-    assert key == "from-the-environment" and headers["Authorization"] == "Bearer from-the-environment"
+    # the step that prints the headers returns them (with the export), read by attribute
+    step = next(s for s in result.plan.steps if "headers" in s.results)
+    returned = getattr(module, step.name)(DATA_PATH="missing.csv", N_CUSTOMERS=10, SEED=0)
+    assert returned.headers["Authorization"] == "Bearer from-the-environment"
 
 
 @pytest.mark.parametrize(
@@ -265,3 +271,17 @@ def test_generated_tests_use_no_process_wide_chdir(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_a_notebook_of_parameters_only_is_written_with_a_slim_notebook_that_compiles(
+    tmp_path: Path,
+) -> None:
+    # papermill's result_no_exec.ipynb: one '# Parameters' cell; the slim notebook used to get
+    # an empty `from pkg.nb import (\n)`, which the write check (rightly) refused
+    path = notebook(tmp_path, '# Parameters\nfoo = 1\nbar = "hello"\n')
+    result = build(path)
+    assert result.written and result.refusal is None
+    slim = next(f for f in result.files if f.path.name.endswith("_slim.ipynb"))
+    for cell in json.loads(slim.path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            compile("".join(cell["source"]), "cell", "exec")

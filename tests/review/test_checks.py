@@ -242,3 +242,34 @@ def test_bad_input_is_a_clear_error(args: list[str], message: str) -> None:
     proc = nbops(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        '<h1 align="center">Demand forecast</h1>',
+        "<H1>\n  <b>Demand</b> forecast &amp; plan\n</H1>",
+        "Demand forecast\n===============",
+    ],
+    ids=["html", "html-multiline-nested", "setext"],
+)
+def test_title_check_accepts_html_and_setext_h1(tmp_path: Path, title: str) -> None:
+    path = write(tmp_path, GOOD.replace("# Demand forecast", title, 1))
+    assert statuses(path)["title"] == "pass"
+
+
+def test_title_check_says_what_to_write_for_a_bold_title(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("# Demand forecast", "**Demand forecast**", 1))
+    report = check_notebook(path, config=load_config(tmp_path))
+    (title,) = [c for c in report.checks if c.id == "title"]
+    assert title.status == "fail"
+    assert "`**Demand forecast**` is bold text, not a heading" in title.message
+    assert "`# Demand forecast`" in title.fix
+
+
+def test_title_check_names_the_heading_that_is_not_an_h1(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("# Demand forecast", "<h2>Demand forecast</h2>", 1))
+    report = check_notebook(path, config=load_config(tmp_path))
+    (title,) = [c for c in report.checks if c.id == "title"]
+    assert title.status == "fail" and "is an H2, not an H1" in title.message
+    assert title.fix == "make it an H1: `# Demand forecast`"

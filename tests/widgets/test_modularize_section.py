@@ -16,7 +16,7 @@ from nbops.widgets.modularize import FORCE_LABEL, cell_ranges
 
 ROOT = Path(__file__).resolve().parents[2]
 WINE = ROOT / "examples" / "wine_classifier.ipynb"
-STEPS = ("data", "model_and_evaluation", "which_measurements_matter")
+STEPS = ("data", "model_and_evaluation", "measurements_matter")
 
 
 @pytest.fixture(autouse=True)
@@ -264,7 +264,8 @@ def test_text_from_the_notebook_is_escaped(project: Path) -> None:
     notebook = project / "notebooks" / "wine_classifier.ipynb"
     content = json.loads(notebook.read_text(encoding="utf-8"))
     cells = content["cells"]
-    cells[9]["source"] = "## <script>alert(1)</script> Which measurements matter\n"
+    # an entity-encoded tag (a raw one is markup, dropped from the heading's text)
+    cells[9]["source"] = "## &lt;script&gt;alert(1)&lt;/script&gt; Which measurements matter\n"
     cells[10]["source"] = (
         cells[10]["source"]
         if isinstance(cells[10]["source"], str)

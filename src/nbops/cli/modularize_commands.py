@@ -43,8 +43,12 @@ def register(sub: Any) -> None:
         "verify",
         help="run the notebook and its pipeline with the same parameters and compare outputs",
         description="Run the notebook (papermill, real kernel) and its generated pipeline "
-        "with the same parameters, and compare every step's outputs. Exit 0 when they are "
-        "equivalent, 1 when any output differs.",
+        "with the same parameters and compare every step's outputs; run the slim notebook "
+        "(which calls the library) the same way and compare what it shows (text, printed "
+        "output, tables, images) with what the notebook showed, cell by cell. Exit 0 when "
+        "they are equivalent (something was compared and nothing differs), 1 when any "
+        "output or display differs, 5 when there was nothing to compare (no value and no "
+        "display could be compared), 2 on bad input, 3 when a kernel cannot run.",
     )
     ver.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     ver.add_argument("--package")
@@ -80,8 +84,16 @@ def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
             out(f"       outputs:    {', '.join(step['outputs'])}\n")
         if step["results"]:
             out(f"       results:    {', '.join(step['results'])}\n")
+        if step.get("returns"):
+            out(f"       returns:    {step['returns']} (a frozen dataclass)\n")
     if plan["parameters"]:
         out("parameters: " + ", ".join(f"{p['name']}={p['default']}" for p in plan["parameters"]) + "\n")
+        proposed = [p["name"] for p in plan["parameters"] if p.get("proposed")]
+        if proposed:  # constants the notebook assigns once and reads later
+            out(f"  proposed from the notebook's constants: {', '.join(proposed)}\n")
+        for p in plan["parameters"]:
+            if p.get("help"):
+                out(f"  {p['name']}: {p['help']}\n")
     if plan["functions"]:
         names = [
             f["name"] + (f" (+{', '.join(f['new_parameters'])})" if f["new_parameters"] else "")
@@ -150,7 +162,7 @@ def cmd_verify(args: Any) -> int:
     if args.output_format == "json":
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0 if result.equivalent else 1
+        return result.exit_code
     out = sys.stdout.write
     origin = "generated for this run" if result.generated else "on disk"
     shown = result.module_path
@@ -165,15 +177,22 @@ def cmd_verify(args: Any) -> int:
         for step, name, status, detail in rows:
             text = status + (f" ({detail})" if detail and status != "equal" else "")
             out(f"  {step:<{w1}}  {name:<{w2}}  {text}\n")
+    shows = [(d.step, d.cells, d.what, d.status, d.detail) for d in result.displays]
+    if shows:
+        w1 = max(len("step"), *(len(r[0]) for r in shows))
+        w2 = max(len("cells"), *(len(r[1]) for r in shows))
+        w3 = max(len("display"), *(len(r[2]) for r in shows))
+        out(f"  {'step':<{w1}}  {'cells':<{w2}}  {'display':<{w3}}  result (notebook vs slim notebook)\n")
+        for step, cells, what, status, detail in shows:
+            text = status + (f" ({detail})" if detail and status != "equal" else "")
+            out(f"  {step:<{w1}}  {cells:<{w2}}  {what:<{w3}}  {text}\n")
     for label, stop in (("notebook", result.notebook_stop), ("pipeline", result.pipeline_stop)):
         if stop is not None:
             first = stop.error.splitlines()[0] if stop.error else ""
             out(f"the {label} stops in step {stop.step or '(before the first step)'}: {first}\n")
-    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("equal", "differs", "not comparable", "not run", "ignored")}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    if result.equivalent:
-        note = " (both stop at the same step with the same error: fix the notebook so it runs top to bottom)" if result.notebook_stop else ""
-        out(f"equivalent: {summary or 'no outputs to compare'}{note}\n")
-        return 0
-    out(f"NOT equivalent: {summary}\n")
-    return 1
+    note = ""
+    if result.notebook_stop and result.verdict != "not equivalent":
+        note = "; both stop at the same step with the same error: fix the notebook so it runs top to bottom"
+    verdict = {"equivalent": "equivalent", "not equivalent": "NOT equivalent"}.get(result.verdict, result.verdict)
+    out(f"{verdict}: {result.summary()}{note}\n")
+    return result.exit_code

@@ -381,6 +381,12 @@ def notebook_from_bytes(data: bytes, *, path: Path | None = None) -> Notebook:
             path=path,
             hint="restore it from version control or a checkpoint in .ipynb_checkpoints/",
         ) from None
+    except ValueError:  # an integer past Python's int_max_str_digits (4,300)
+        raise NotebookReadError(
+            "an integer of more than 4,300 digits", path=path,
+            hint="no notebook field holds such a number: restore the file from version control "
+            "or a checkpoint",
+        ) from None
     if re.search(r"\\u[dD][89a-fA-F]", text):  # a \uD8xx-\uDFxx escape: maybe a lone half
         _refuse_lone_surrogates(raw, path)
     nb = notebook_from_dict(raw, path=path)

@@ -12,6 +12,12 @@ One strategy is chosen per notebook, the first that applies:
 * ``clusters``: no structure at all. Consecutive code cells stay together while the next cell
   reads a data name the current step provides; a cell that reads none starts a new step.
 
+Headings are read by :mod:`nbops.core.headings` (Markdown ATX and setext, HTML ``<h1>``-``<h6>``).
+Step names come from :mod:`nbops.core.naming`: the tag as written, the heading's meaningful
+leading words (at most 30 characters), else what the step produces (``load_sales``,
+``train_model``), ``step_N`` only when nothing can be derived; never a keyword, a builtin or a
+name the notebook binds.
+
 Cells tagged ``parameters`` belong to no step. Steps without code cells are dropped. A step's
 ``inputs`` are the names it reads (document order) from cells of earlier steps or from the
 parameters cells; its ``outputs`` are the names it writes or mutates that later steps read.
@@ -20,13 +26,14 @@ Imported names and functions/classes are module-level in the library, so they ar
 
 from __future__ import annotations
 
+import ast
 import keyword
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
+from nbops.core.headings import parse_headings
+from nbops.core.naming import MAX_LENGTH, heading_name, identifier, produced_name, unique_name
 from nbops.core.notebook import Cell, Notebook
 
 __all__ = ["Step", "StepPlan", "markdown_headings", "notebook_outline", "plan_steps", "step_name"]
@@ -34,12 +41,8 @@ __all__ = ["Step", "StepPlan", "markdown_headings", "notebook_outline", "plan_st
 PARAMETERS_TAG = "parameters"
 STEP_TAG_PREFIX = "step:"
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# ATX heading; lenient about the space after the hashes ("#Title" rendered as a heading in
-# the classic notebook)
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?!#)[ \t]*(\S.*?)?[ \t#]*$")
-_HTML_H = re.compile(r"<h([1-6])\b[^>]*>(.*?)(?:</h[1-6]>|$)", re.IGNORECASE)
-_SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
+# functions every generated module defines: no step may take their name
+_MODULE_FUNCTIONS = frozenset({"run", "main", "describe"})
 
 
 ModuleLevel = Callable[[DataFlow, int, str], bool]
@@ -75,50 +78,22 @@ class _Group:
     doc: list[str]
 
 
-def markdown_headings(source: str, *, atx_only: bool = False) -> list[tuple[int, str, int]]:
-    """Markdown headings of a cell as ``(level, text, line)``; fenced code is skipped.
+def markdown_headings(source: str) -> list[tuple[int, str, int]]:
+    """Headings of a markdown cell as ``(level, text, line)``: ATX, setext and HTML.
 
-    ATX (``## Title``), HTML (``<h2>Title</h2>``) and setext (a line underlined with ``===``
-    or ``---``) headings; ``atx_only`` keeps the first kind only (what step planning reads).
+    A thin view of :func:`nbops.core.headings.parse_headings` (fenced code, HTML comments and
+    front matter skipped; bold pseudo-headings not included).
     """
-    found: list[tuple[int, str, int]] = []
-    fence: str | None = None
-    lines = source.splitlines()
-    for n, line in enumerate(lines, start=1):
-        fenced = _FENCE.match(line)
-        if fenced:
-            mark = fenced.group(1)[0]
-            if fence is None:
-                fence = mark
-            elif fence == mark:
-                fence = None
-            continue
-        if fence is not None:
-            continue
-        atx = _ATX.match(line)
-        if atx and atx.group(2):
-            found.append((len(atx.group(1)), atx.group(2).strip(), n))
-            continue
-        if atx_only:
-            continue
-        html = _HTML_H.search(line)
-        if html:
-            found.append((int(html.group(1)), re.sub(r"<[^>]+>", "", html.group(2)).strip(), n))
-            continue
-        setext = _SETEXT.match(line)
-        if setext and n > 1:
-            prev = lines[n - 2]
-            if prev.strip() and not _ATX.match(prev) and not _FENCE.match(prev):
-                level = 1 if setext.group(1).startswith("=") else 2
-                found.append((level, prev.strip(), n - 1))
-    return found
+    return [(h.level, h.text, h.line) for h in parse_headings(source)]
 
 
 def step_name(text: str) -> str:
-    """A snake_case ascii identifier for ``text``; "" when nothing usable remains."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", ascii_text).strip("_").lower()
-    name = re.sub(r"^[0-9_]+", "", name)
+    """A snake_case ascii identifier keeping every word of ``text``; "" when none remains.
+
+    Module names come from it (``Churn Model v2`` -> ``churn_model_v2``); step names come
+    from :func:`nbops.core.naming.heading_name`, which keeps only the meaningful words.
+    """
+    name = identifier(text)
     if name and keyword.iskeyword(name):
         name += "_step"
     return name
@@ -141,7 +116,7 @@ def _section_levels(nb: Notebook) -> set[int]:
         1
         for cell in nb.cells
         if cell.cell_type == "markdown"
-        for level, _, _ in markdown_headings(cell.source, atx_only=True)
+        for level, _, _ in markdown_headings(cell.source)
         if level == 1
     )
     return {2, 3, 4, 5, 6} | ({1} if h1 > 1 else set())
@@ -151,7 +126,7 @@ def _section_heading(cell: Cell, levels: set[int]) -> tuple[str, str] | None:
     """(title, remaining prose) when the markdown cell holds a section heading."""
     if cell.cell_type != "markdown":
         return None
-    for level, text, line in markdown_headings(cell.source, atx_only=True):
+    for level, text, line in markdown_headings(cell.source):
         if level in levels:
             lines = cell.source.splitlines()
             prose = "\n".join(lines[: line - 1] + lines[line:]).strip()
@@ -233,15 +208,36 @@ def _by_clusters(nb: Notebook, flow: DataFlow, module_level: ModuleLevel) -> lis
     return groups
 
 
-def _unique_names(groups: list[_Group]) -> list[str]:
+def _notebook_names(nb: Notebook, flow: DataFlow) -> set[str]:
+    """Names a step function must not take: what the notebook binds, and the module's name."""
+    names = set(_MODULE_FUNCTIONS)
+    for symbols in flow.symbols.values():
+        names.update(ref.name for ref in symbols.writes)
+        names.update(symbols.functions)
+        names.update(imp.bound for imp in symbols.imports)
+    if nb.path is not None:
+        names.add(step_name(nb.path.stem))
+    return names
+
+
+def _unique_names(
+    groups: list[_Group], flow: DataFlow, outputs: list[set[str]], taken: set[str]
+) -> list[str]:
+    """Step names: from the heading or tag, else from what the step produces, else ``step_N``."""
     names: list[str] = []
-    taken: set[str] = set()
+    used: set[str] = set()
     for n, group in enumerate(groups, start=1):
-        base = step_name(group.title) or f"step_{n}"
-        name, k = base, 2
-        while name in taken:
-            name, k = f"{base}_{k}", k + 1
-        taken.add(name)
+        tagged = identifier(group.title) if group.source == "tag" else ""
+        base = tagged if 0 < len(tagged) <= MAX_LENGTH else heading_name(group.title)
+        if not base:
+            trees: list[ast.Module] = []
+            for cell in group.cells:
+                tree = flow.symbols[cell].tree if cell in flow.symbols else None
+                if tree is not None:
+                    trees.append(tree)
+            base = produced_name(trees, sorted(outputs[n - 1])) or f"step_{n}"
+        name = unique_name(base, taken, used)
+        used.add(name)
         names.append(name)
     return names
 
@@ -275,7 +271,6 @@ def plan_steps(
             strategy, groups = "clusters", clusters
     if strategy == "clusters" and len(groups) == 1:
         groups[0].source = "single"
-    names = _unique_names(groups)
 
     step_of = {cell: i for i, group in enumerate(groups) for cell in group.cells}
     param_set = set(parameters)
@@ -294,6 +289,7 @@ def plan_steps(
             inputs[consumer].add(edge.name)
             outputs[provider].add(edge.name)
 
+    names = _unique_names(groups, flow, outputs, _notebook_names(nb, flow))
     steps = tuple(
         Step(
             name=names[i],

@@ -1148,7 +1148,7 @@ def analyze_cell(source: str | CellSource) -> CellSymbols:
         with warnings.catch_warnings():  # invalid escapes etc. are the linter's to report
             warnings.simplefilter("ignore")
             tree = ast.parse(cell.python)
-    except RecursionError:
+    except (RecursionError, MemoryError):  # MemoryError: the parser's own nesting limit
         symbols.syntax_error = SyntaxIssue("too deeply nested to parse", 1, 1)
         return symbols
     except SyntaxError as error:

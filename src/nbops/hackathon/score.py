@@ -211,7 +211,7 @@ def _steps(files: list[Path]) -> tuple[int, str]:
     for file in files:
         try:
             tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
-        except SyntaxError:
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         for node in tree.body:
             target, value = None, None
@@ -294,6 +294,8 @@ def _verify(ctx: _Ctx, mine: Path) -> Component:
         return Component("verify", 0, 1.0, explanation="nbops verify: equivalent")
     if proc.returncode == 1:
         return Component("verify", 0, 0.0, explanation=f"nbops verify: differs ({last[:200]})")
+    if proc.returncode == 5:  # nbops.modularize.verify.EXIT_NOTHING_TO_COMPARE: proves nothing
+        return Component("verify", 0, 0.0, explanation=f"nbops verify: nothing to compare ({last[:200]})")
     return Component("verify", 0, 0.0, status="failed", reason=f"nbops verify could not run: {last[:300]}")
 
 

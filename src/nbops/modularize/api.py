@@ -132,7 +132,13 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
         "dry_run": result.dry_run,
         "written": result.written,
         "parameters": [
-            {"name": p.name, "default": p.default, "cell": p.cell + 1, "help": p.comment}
+            {
+                "name": p.name,
+                "default": p.default,
+                "cell": p.cell + 1,
+                "help": p.comment,
+                "proposed": p.proposed,  # a constant nbops proposes, not a parameters cell's
+            }
             for p in plan.parameters
         ],
         "steps": [
@@ -143,6 +149,7 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
                 "inputs": list(s.inputs),
                 "outputs": list(s.outputs),
                 "results": list(s.results),
+                "returns": s.returns,  # the dataclass of two or more values, else None
                 "parameters": list(s.parameters),
                 "doc": s.doc,
             }

@@ -31,6 +31,8 @@ from nbops.modularize.plan import (
     names_used,
     normalize_newlines,
     python_lines,
+    result_variable,
+    value_types,
 )
 from nbops.modularize.secrets import scrub, secret_edits
 
@@ -387,7 +389,7 @@ class _CellWriter:
             elif id(stmt) in self.plan.marked.get(self.cell.index, set()):
                 # a marked parameter: the step takes it as an argument with this default
                 start = self.offsets.at(stmt.lineno, stmt.col_offset)
-                self.edits.append((start, self.offsets.line_end(stmt.lineno), ""))
+                self.edits.append((start, self.offsets.line_end(stmt.end_lineno or stmt.lineno), ""))
 
         # statements sharing a line (a; b) form one group
         groups: list[list[ast.stmt]] = []
@@ -520,12 +522,16 @@ class _Generator:
         self.flag = plan.free_name(SHOW)
         self.nb_show = plan.free_name("_nb_show")
         self.nb_undefined = plan.free_name("_nb_undefined")
+        # the decorator of the steps' result dataclasses (the notebook may own `dataclass`)
+        self.dataclass = "dataclass" if "dataclass" not in plan.names else plan.free_name("_nb_dataclass")
         # run()'s own names: a step's returned value of that name gets another local there
         self.run_names = {
             "params", "show", "on_step", "unknown", "_params", "_report", "PARAMETERS",
             "asyncio", self.nb_undefined, *(step.name for step in plan.steps),
         }  # fmt: skip
         self.cell_spans: dict[str, dict[int, tuple[int, int]]] = {}
+        # the known type of each value the steps so far returned (annotation text)
+        self.types: dict[str, str] = {}
 
     def run(self) -> GeneratedModule:
         plan = self.plan
@@ -584,6 +590,7 @@ class _Generator:
             "import argparse",
             "import json",
             "from collections.abc import Callable, Mapping",
+            *self.dataclass_import(),
             "from typing import Any",
             *sorted(self.imports_extra),
         ]
@@ -616,14 +623,26 @@ class _Generator:
             ]
         )
 
+    def dataclass_import(self) -> list[str]:
+        if not any(step.returns for step in self.plan.steps):
+            return []
+        alias = "" if self.dataclass == "dataclass" else f" as {self.dataclass}"
+        return [f"from dataclasses import dataclass{alias}"]
+
     def parameters_block(self) -> str:
         params = self.plan.parameters
         if all(p.literal for p in params):
-            items = ", ".join(f"{json.dumps(p.name)}: {p.default}" for p in params)
-            return (
-                f"PARAMETERS: dict[str, Any] = {{{items}}}\n"
-                '"""The notebook\'s parameters and their defaults; `run()` takes overrides."""'
-            )
+            doc = '"""The notebook\'s parameters and their defaults; `run()` takes overrides."""'
+            if not any(p.comment for p in params):
+                items = ", ".join(f"{json.dumps(p.name)}: {p.default}" for p in params)
+                return f"PARAMETERS: dict[str, Any] = {{{items}}}\n{doc}"
+            # one entry a line, the comment beside the notebook's value kept as its help
+            lines = [
+                f"    {json.dumps(p.name)}: {p.default},"
+                + (f"  # {_one_line(scrub(p.comment))}" if p.comment else "")
+                for p in params
+            ]
+            return "PARAMETERS: dict[str, Any] = {\n" + "\n".join(lines) + f"\n}}\n{doc}"
         body = "\n".join(f"    {p.name} = {p.default}" for p in params)
         result = ", ".join(f"{json.dumps(p.name)}: {p.name}" for p in params)
         return (
@@ -649,6 +668,7 @@ class _Generator:
                     "parameters": list(step.parameters),
                     "outputs": list(step.outputs),
                     "results": list(step.results),
+                    "returns": step.returns,
                     "undefined": list(step.undefined),
                     "after": after,
                 }
@@ -670,13 +690,15 @@ class _Generator:
         if shows:
             out.shows.add(step.name)
         local = self.plan.local
-        args = [local(n) for n in step.inputs]
+        # annotated where the type is known (an earlier step's value, a literal default)
+        args = [local(n) + (f": {self.types[n]}" if n in self.types else "") for n in step.inputs]
         defaults: list[str] = []
         by_name = {p.name: p for p in self.plan.parameters}
         for name in step.parameters:
             param = by_name[name]
             if param.literal:
-                defaults.append(f"{name}={param.default}")
+                kind = _literal_type(param.default)
+                defaults.append(f"{name}: {kind} = {param.default}" if kind else f"{name}={param.default}")
             else:
                 defaults.append(f'{name}=PARAMETERS["{name}"]')
         signature = [*args, *defaults] + ([f"{self.flag}: bool = False"] if shows else [])
@@ -689,24 +711,45 @@ class _Generator:
         if shared:  # module state a function changes through `global`
             body = f"    global {', '.join(sorted(shared))}\n" + body
         returned = [*step.outputs, *step.results]
-        ret = ""
-        if returned:
-            ret = f"\n    return {', '.join(local(n) for n in returned)}"
+        types = value_types(self.plan, step.cells, returned)
+        ret, annotation, result_class = "", "", ""
+        if step.returns:
+            fields = ", ".join(f"{local(n)}={local(n)}" for n in returned)
+            ret = f"\n    return {step.returns}({fields})"
+            annotation = f" -> {step.returns}"
+            result_class = self.result_class(step, types)
+        elif returned:
+            ret = f"\n    return {local(returned[0])}"
+            annotation = f" -> {types[returned[0]]}" if returned[0] in types else ""
+        for value in returned:  # what later steps receive
+            if value in types:
+                self.types[value] = types[value]
+            else:
+                self.types.pop(value, None)
         head = "async def" if step.is_async else "def"
-        top = f"{head} {step.name}({', '.join(signature)}):\n{indent(_docstring(doc_text))}\n"
+        top = f"{head} {step.name}({', '.join(signature)}){annotation}:\n{indent(_docstring(doc_text))}\n"
         if shared:
             top += f"    global {', '.join(sorted(shared))}\n"
             body = body.split("\n", 1)[1]
-        text = top + body + ret
+        text = result_class + top + body + ret
         # the lines of each cell's code in this function, for error messages
         spans: dict[int, tuple[int, int]] = {}
-        line = top.count("\n") + 1
+        line = result_class.count("\n") + top.count("\n") + 1
         for cell, cell_text in zip(with_code, cell_texts):
             n = cell_text.count("\n") + 1
             spans[cell] = (line, line + n - 1)
             line += n + 1
         self.cell_spans[text.strip("\n")] = spans
         return text
+
+    def result_class(self, step: StepSpec, types: dict[str, str]) -> str:
+        """The frozen dataclass ``step`` returns, followed by the blank lines before the step."""
+        local = self.plan.local
+        fields = "\n".join(f"    {local(n)}: {types.get(n, 'Any')}" for n in [*step.outputs, *step.results])
+        return (
+            f"@{self.dataclass}(frozen=True)\nclass {step.returns}:\n"
+            f'    """What `{step.name}` returns."""\n\n{fields}\n\n\n'
+        )
 
     def run_local(self, name: str) -> str:
         """The local variable holding a step's value ``name`` inside ``run()``: never one of
@@ -719,7 +762,13 @@ class _Generator:
     def runner(self, out: GeneratedModule) -> str:
         lines = []
         produced: dict[str, None] = {}
-        local = self.run_local
+        # where run() holds each value: its local, or an attribute of a step's dataclass
+        held: dict[str, str] = {}
+        holders: set[str] = set()
+
+        def local(name: str) -> str:
+            return held.get(name) or self.run_local(name)
+
         for step in self.plan.steps:
             args = []
             for name in step.inputs:
@@ -739,8 +788,15 @@ class _Generator:
                 self.imports_extra.add("import asyncio")
                 call = f"asyncio.run({call})"
             returned = [*step.outputs, *step.results]
-            if returned:
-                lines.append(f"{', '.join(local(n) for n in returned)} = {call}")
+            if step.returns:
+                holder = result_variable(self.plan, step, self.run_names | holders)
+                holders.add(holder)
+                lines.append(f"{holder} = {call}")
+                for n in returned:
+                    held[n] = f"{holder}.{self.plan.local(n)}"
+            elif returned:
+                held.pop(returned[0], None)
+                lines.append(f"{local(returned[0])} = {call}")
             else:
                 lines.append(call)
             values = ", ".join(f"{json.dumps(n)}: {local(n)}" for n in returned)
@@ -751,6 +807,20 @@ class _Generator:
         result = ", ".join(f"{json.dumps(n)}: {local(n)}" for n in produced)
         body = "\n".join(lines)
         return _RUN.format(body=indent(body), result=result)
+
+
+def _literal_type(default: str) -> str | None:
+    """``int``, ``float``, ``str`` or ``bool`` for a scalar literal default, else None."""
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    kind = type(value).__name__
+    return kind if kind in ("int", "float", "str", "bool") else None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _py(value: object) -> str:

@@ -16,8 +16,17 @@ Choices (docs/modularize.md):
   A hoisted class must not read data globals (it stays in its step otherwise), and a function
   that assigns a global with ``global x`` stays in its step.
 * Step outputs are the names later steps read (``nbops.core.sections``); a step's *results*
-  are data names it binds that no later step reads or rebinds (the values a notebook ends on:
-  metrics, predictions). The pipeline returns both.
+  are data names it binds that no later step reads or rebinds and that the step shows (a
+  displayed or printed value, a plot's data, a logged metric: what the slim notebook shows
+  again from them), or that the notebook ends on (bound by its last cell). Loop counters, timers
+  and other scratch values never leave their step. A step
+  returns one value, or a frozen dataclass ``<Step>Result`` when it returns two or more (never
+  a tuple); the pipeline returns every step's values by name.
+* Parameters: the ``parameters`` cell, ``# nbops: parameter`` marks, and *proposed* ones: a
+  top-level ``NAME = <literal>`` (number, string, boolean, small list/tuple of those) the
+  notebook assigns once and reads afterwards, the comment beside it as help. Names bound again
+  (loop variables included), changed in place, declared ``global`` or holding secrets are not
+  proposed.
 * A name a step reads that no earlier cell defines becomes a required input of that step and
   a reported problem (the notebook itself fails there when run top to bottom).
 """
@@ -29,7 +38,7 @@ import builtins
 import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
@@ -37,6 +46,7 @@ from nbops.core.magics import PLACEHOLDERS, PYTHON_CELL_MAGICS, Magic, is_pip_in
 from nbops.core.notebook import Notebook
 from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
+from nbops.modularize.secrets import scrub
 
 __all__ = [
     "FunctionPlan",
@@ -48,6 +58,8 @@ __all__ = [
     "is_import_block",
     "make_plan",
     "python_lines",
+    "result_variable",
+    "value_types",
 ]
 
 Severity = Literal["error", "warning"]
@@ -113,6 +125,9 @@ class Parameter:
     literal: bool  # ast.literal_eval accepts it
     cell: int
     comment: str = ""
+    # proposed by nbops: a top-level literal constant the notebook assigns once and reads
+    # later (not from a parameters cell nor a ``# nbops: parameter`` mark)
+    proposed: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,9 @@ class StepSpec:
     results: tuple[str, ...]  # names nothing later reads or rebinds
     undefined: tuple[str, ...]  # inputs no cell before defines (required, reported)
     is_async: bool = False  # top-level `await` (IPython's autoawait): an `async def` step
+    # the frozen dataclass the step returns when it returns two or more values (its fields:
+    # ``outputs`` then ``results``, under their local names); None: one value or none
+    returns: str | None = None
 
 
 @dataclass
@@ -434,6 +452,118 @@ def _marked_parameters(
     return found
 
 
+# names of values that are secrets whatever they hold: never proposed as parameters
+_SECRET_NAME = re.compile(r"(?i)(secret|token|passw|api_?key|credential|private_?key)")
+_MAX_ITEMS = 10  # a "small" list or tuple
+
+
+def _constant(value: ast.expr) -> bool:
+    """A number, string (printable, one line), boolean, or a small list/tuple of those."""
+    try:
+        found = ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    items = found if isinstance(found, (list, tuple)) else [found]
+    if isinstance(found, (list, tuple)) and not 0 < len(found) <= _MAX_ITEMS:
+        return False
+    return all(
+        type(item) in (int, float, bool) or (type(item) is str and item.isprintable() and len(item) <= 200)
+        for item in items
+    )
+
+
+def _bindings(flow: DataFlow) -> tuple[dict[str, int], set[str]]:
+    """How many times each name is bound at module scope (assignments, loop and ``with``
+    targets, imports, definitions, ``del``), and the names changed in place or declared
+    ``global`` somewhere."""
+    counts: dict[str, int] = {}
+    changed: set[str] = set()
+    for analysed in flow.symbols.values():
+        changed |= {r.name for r in analysed.mutations}
+        for info in analysed.functions.values():
+            changed.update(info.globals_declared)
+        if analysed.tree is None:
+            continue
+        for magic in analysed.source.magics:
+            for name in magic.assigned_to:
+                counts[name] = counts.get(name, 0) + 1
+        stack: list[ast.AST] = [analysed.tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                counts[node.name] = counts.get(node.name, 0) + 1
+                continue
+            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node, ast.alias):
+                bound = (node.asname or node.name).split(".")[0]
+                counts[bound] = counts.get(bound, 0) + 1
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                counts[node.target.id] = counts.get(node.target.id, 0) + 1
+            stack.extend(ast.iter_child_nodes(node))
+    return counts, changed
+
+
+def _proposed_parameters(
+    nb: Notebook, flow: DataFlow, parameter_cells: tuple[int, ...], taken: set[str], module_names: set[str]
+) -> list[tuple[Parameter, ast.stmt]]:
+    """Top-level ``NAME = <literal>`` statements the notebook runs once and reads afterwards,
+    outside the parameters cell: proposed parameters, the comment beside them as help."""
+    counts, changed = _bindings(flow)
+    reads: dict[str, list[tuple[int, int]]] = {}  # name -> (cell, line) of each read
+    for index, analysed in flow.symbols.items():
+        if analysed.tree is None:
+            continue
+        for node in ast.walk(analysed.tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                reads.setdefault(node.id, []).append((index, node.lineno))
+    found: list[tuple[Parameter, ast.stmt]] = []
+    for cell in nb.code_cells:
+        symbols = flow.symbols.get(cell.index)
+        if cell.index in parameter_cells or symbols is None or symbols.tree is None:
+            continue
+        if symbols.source.cell_magic is not None and not symbols.source.body_is_python:
+            continue
+        text = symbols.source.python
+        lines = python_lines(text)
+        for stmt in symbols.tree.body:
+            if not (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                continue
+            name = stmt.targets[0].id
+            where = reads.get(name, [])
+            end = stmt.end_lineno or stmt.lineno
+            if (
+                name in taken
+                or name in module_names
+                or name.startswith("_")
+                or name in RESERVED
+                or name in IPYTHON_NAMES
+                or _shadows_builtin(name)
+                or _SECRET_NAME.search(name)
+                or counts.get(name, 0) != 1
+                or name in changed
+                or not _constant(stmt.value)
+                or not where  # nothing reads it
+                or any((c, line) <= (cell.index, end) for c, line in where)  # read before
+            ):
+                continue
+            source = "\n".join(lines[stmt.lineno - 1 : end])
+            if scrub(source) != source:
+                continue  # a secret: secrets.py replaces it by a read from the environment
+            rest = lines[end - 1][stmt.end_col_offset or 0 :] if end <= len(lines) else ""
+            comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+            default = ast.get_source_segment(text, stmt.value) or ast.unparse(stmt.value)
+            found.append((Parameter(name, default, True, cell.index, comment, proposed=True), stmt))
+            taken.add(name)
+    return found
+
+
 def installed_packages(magic: Magic) -> list[str]:
     """Packages a ``pip install`` / ``conda install`` line installs."""
     try:
@@ -654,7 +784,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         for name, (cell_index, _, info) in hoisted.items()
     }
     hoisted_stmts: dict[int, set[int]] = {k: set(v) for k, v in imports.items()}
-    for _, (cell_index, stmt, _) in hoisted.items():
+    for cell_index, stmt, _ in hoisted.values():
         hoisted_stmts.setdefault(cell_index, set()).add(id(stmt))
     module_names = import_names | set(hoisted)
 
@@ -666,6 +796,9 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     steps_plan = plan_steps(nb, flow, module_level=module_level)
     parameters = _parameters(nb, flow, parameter_cells, problems)
     marked = _marked_parameters(nb, flow, parameter_cells, {p.name for p in parameters})
+    marked += _proposed_parameters(
+        nb, flow, parameter_cells, {p.name for p in parameters} | {p.name for p, _ in marked}, module_names
+    )
     parameters += [param for param, _ in marked]
     param_names = {p.name for p in parameters}
     plan = ModulePlan(
@@ -723,7 +856,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         )
     for param, stmt in marked:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
-    plan.steps = _step_specs(plan, steps_plan.steps, param_names)
+    plan.steps = _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names))
     return plan
 
 
@@ -926,6 +1059,15 @@ def _step_specs(
                 name, k = f"{base}_{k}", k + 1
         used.add(name)
         later_bound = set().union(*bound[i + 1 :]) if i + 1 < len(kept) else set()
+        shown = _shown_names(plan, step.cells)
+        scratch = _clocks_and_counters(plan, step.cells)
+        # the notebook ends on what its last cell with code binds
+        ends_on: set[str] = set()
+        if i == len(kept) - 1:
+            last_cell = max((c for c in step.cells if _has_body(plan, [c])), default=None)
+            symbols = flow.symbols.get(last_cell) if last_cell is not None else None
+            if symbols is not None and symbols.tree is not None:
+                ends_on = _top_level_targets(symbols.tree)
         results = sorted(
             n
             for n in top_bound[i] & bound[i]
@@ -938,6 +1080,9 @@ def _step_specs(
             and n not in plan.module_globals
             and n not in deleted[i]
             and not _is_temporary(flow, step.cells, n)
+            and (n in shown or n in ends_on)  # shown, or what the notebook ends on
+            and n not in scratch
+            and n not in param_names  # a marked or proposed parameter: the step takes it
         )
         inputs = (
             [n for n in step.inputs if n not in param_names]
@@ -957,13 +1102,234 @@ def _step_specs(
                         + [n for n in step.inputs if n in param_names]
                     )
                 ),
-                outputs=tuple(sorted((set(step.outputs) | shadow_outputs[i]) - deleted[i])),
+                outputs=tuple(
+                    sorted((set(step.outputs) | shadow_outputs[i]) - deleted[i] - param_names)
+                ),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),
                 is_async=_awaits(plan, step.cells),
             )
         )
     return specs
+
+
+def _result_classes(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
+    """Give each step returning two or more values its dataclass: the step's name in
+    CamelCase + ``Result``, at most 30 characters, none of the notebook's names."""
+    taken = set(plan.names) | set(plan.module_names) | RESERVED | {s.name for s in specs}
+    out: list[StepSpec] = []
+    for spec in specs:
+        if len(spec.outputs) + len(spec.results) < 2:
+            out.append(spec)
+            continue
+        camel = "".join(w[:1].upper() + w[1:] for w in spec.name.split("_") if w) or "Step"
+        if not camel[0].isalpha():
+            camel = "Step" + camel
+        base = camel[:24] + "Result"
+        name, k = base, 2
+        while name in taken:
+            name = f"{base[: 30 - len(str(k))]}{k}"
+            k += 1
+        taken.add(name)
+        out.append(replace(spec, returns=name))
+    return out
+
+
+# calls whose value is a clock reading: names bound from them are timers
+_CLOCKS = frozenset(
+    """time perf_counter perf_counter_ns monotonic monotonic_ns process_time process_time_ns
+    time_ns default_timer now utcnow today""".split()  # noqa: SIM905 - a word list
+)
+
+
+def _shown_names(plan: ModulePlan, cells: Iterable[int]) -> set[str]:
+    """Names the step's top-level code shows: read by a statement that displays, prints,
+    plots or logs (``log_*``), or by a bare expression (Jupyter shows a cell's last one)."""
+    found: set[str] = set()
+    statements = list(_top_statements(plan, cells))
+    last = {cell: stmt for cell, stmt in statements}  # each cell's last statement
+    for cell, stmt in statements:
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if not isinstance(node, ast.Expr):
+                stack.extend(ast.iter_child_nodes(node))
+                continue
+            value = node.value
+            if isinstance(value, ast.Call) and not _shows(value, node is last[cell]):
+                continue
+            found |= {
+                n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+    return found
+
+
+def _shows(call: ast.Call, last_in_cell: bool) -> bool:
+    """True for a call statement that shows something (or whose value the cell shows)."""
+    effect = classify_call(call)
+    if effect is not None:
+        return effect[0] in ("plot", "display", "print")
+    func = call.func
+    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if last.startswith("log_"):
+        return True  # nbops.log_metric, mlflow.log_param...
+    # an ordinary call: the cell shows the value of its last one, unless called for its effect
+    return last_in_cell and last not in _IN_PLACE and not any(
+        k.arg == "inplace" for k in call.keywords
+    )
+
+
+# methods called for their effect (their value, mostly None, is not a result)
+_IN_PLACE = frozenset(
+    """append extend insert remove pop clear update add discard sort reverse fit partial_fit
+    set_params seed manual_seed setdefault""".split()  # noqa: SIM905 - a word list
+)
+
+
+def _clocks_and_counters(plan: ModulePlan, cells: Iterable[int]) -> set[str]:
+    """Timers (bound from clock readings and arithmetic on them) and counters (numbers only
+    ever bound to a number and stepped with ``+=``/``-=``) of these cells."""
+    values: dict[str, list[ast.expr | None]] = {}
+    stepped: set[str] = set()
+    for _, stmt in _top_statements(plan, cells):
+        stack: list[ast.AST] = [stmt]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        values.setdefault(target.id, []).append(node.value)
+                    else:  # unpacked: not a simple timer or counter
+                        for sub in ast.walk(target):
+                            if isinstance(sub, ast.Name):
+                                values.setdefault(sub.id, []).append(None)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                name = node.target.id
+                if isinstance(node.op, (ast.Add, ast.Sub)) and _number(node.value):
+                    stepped.add(name)
+                else:
+                    values.setdefault(name, []).append(None)
+            elif isinstance(node, (ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem)):
+                # other bindings: the name is not a plain timer or counter
+                other = node.optional_vars if isinstance(node, ast.withitem) else node.target
+                for sub in ast.walk(other) if other is not None else []:
+                    if isinstance(sub, ast.Name):
+                        values.setdefault(sub.id, []).append(None)
+    counters = {n for n in stepped if all(v is not None and _number(v) for v in values.get(n, []))}
+    timers: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bound in values.items():
+            if name not in timers and bound and all(v is not None and _clocked(v, timers) for v in bound):
+                timers.add(name)
+                changed = True
+    return counters | timers
+
+
+def _number(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _clocked(node: ast.expr, timers: set[str]) -> bool:
+    """True for a clock reading, or arithmetic on clock readings, timers and numbers, with at
+    least one clock reading or timer."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return last in _CLOCKS and not node.args
+    if isinstance(node, ast.Name):
+        return node.id in timers
+    if isinstance(node, ast.BinOp):
+        sides = [node.left, node.right]
+        return any(_clocked(s, timers) for s in sides) and all(
+            _clocked(s, timers) or _number(s) for s in sides
+        )
+    return False
+
+
+def result_variable(plan: ModulePlan, step: StepSpec, also: Iterable[str] = ()) -> str:
+    """The variable holding what ``step`` returns as a dataclass (``run()``, slim notebook):
+    ``<step>_result``, none of the notebook's names nor of ``also``."""
+    return plan.free_name(f"{step.name[:23]}_result", also)
+
+
+# pandas functions and DataFrame methods whose value is a DataFrame; numpy's arrays
+_FRAME_CALLS = frozenset(
+    """read_csv read_excel read_parquet read_json read_table read_feather read_sql DataFrame
+    concat get_dummies merge""".split()  # noqa: SIM905 - a word list
+)
+_FRAME_METHODS = frozenset(
+    """copy dropna fillna merge join drop sort_values sort_index reset_index assign query
+    rename astype drop_duplicates head tail sample""".split()  # noqa: SIM905 - a word list
+)
+_ARRAY_CALLS = frozenset(
+    ["array", "asarray", "zeros", "ones", "empty", "arange", "linspace", "full", "concatenate", "stack", "vstack", "hstack"]
+)
+
+
+def value_types(plan: ModulePlan, cells: Iterable[int], names: Iterable[str]) -> dict[str, str]:
+    """The type (as annotation text valid in the module) of each of ``names`` the step binds
+    exactly once, by ``name = <value>``, when the value tells it: a literal (``int``, ``str``
+    ...), a pandas reader or DataFrame method (``pd.DataFrame``), a numpy constructor
+    (``np.ndarray``), or a scikit-learn class the module imports (the estimator)."""
+    modules: dict[str, str] = {}  # module-level name -> what it imports (`pd` -> `pandas`)
+    for analysed in plan.flow.symbols.values():
+        for imp in analysed.imports:
+            if imp.top_level and not imp.is_star and imp.bound in plan.module_names and imp.module:
+                modules[imp.bound] = imp.module + ("." + imp.name if imp.name else "")
+    pandas = next((k for k, v in modules.items() if v == "pandas"), None)
+    numpy = next((k for k, v in modules.items() if v == "numpy"), None)
+    wanted = set(names)
+    assigned: dict[str, list[ast.expr | None]] = {}
+    for _, stmt in _top_statements(plan, cells):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assigned.setdefault(node.targets[0].id, []).append(node.value)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.NamedExpr)):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                        assigned.setdefault(sub.id, []).append(None)
+    found: dict[str, str] = {}
+    for name, values in assigned.items():  # in binding order (a method's receiver first)
+        if len(values) != 1 or values[0] is None or name in plan.renamed:
+            continue
+        value = values[0]
+        kind: str | None = None
+        if isinstance(value, ast.Constant) and type(value.value) in (int, float, str, bool):
+            kind = type(value.value).__name__
+        elif isinstance(value, ast.Call):
+            func = value.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                owner, attr = func.value.id, func.attr
+                if owner == pandas and attr in _FRAME_CALLS:
+                    kind = f"{pandas}.DataFrame"
+                elif owner == numpy and attr in _ARRAY_CALLS:
+                    kind = f"{numpy}.ndarray"
+                elif (
+                    pandas
+                    and found.get(owner) == f"{pandas}.DataFrame"
+                    and attr in _FRAME_METHODS
+                    and not any(k.arg == "inplace" for k in value.keywords)
+                ):
+                    kind = f"{pandas}.DataFrame"
+            elif (
+                isinstance(func, ast.Name)
+                and modules.get(func.id, "").startswith("sklearn.")
+                and func.id[:1].isupper()
+                and func.id == modules[func.id].rsplit(".", 1)[-1]
+            ):
+                kind = func.id  # an estimator class, imported by its own name
+        if kind is not None:
+            found[name] = kind
+    return {n: t for n, t in found.items() if n in wanted}
 
 
 def names_used(plan: ModulePlan, cells: Iterable[int], names: set[str]) -> set[str]:

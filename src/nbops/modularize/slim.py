@@ -3,7 +3,8 @@
 The slim notebook imports the generated module (from ``src/`` when the package is not
 installed), keeps the parameters cell (so papermill still injects parameters), and has one
 code cell per step, where the step's first cell was, binding the same names the notebook
-bound, with plots and displays on. Outputs are cleared.
+bound, with plots and displays on. Outputs are cleared. Each code cell that stands for cells
+of the notebook names them in its metadata (``nbops_cells``), for ``nbops verify``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from typing import Any
 
 from nbops.core.notebook import Notebook
 from nbops.modularize.codegen import SHOW
-from nbops.modularize.plan import ModulePlan
+from nbops.modularize.displays import SOURCE_CELLS_KEY  # the original cells a cell stands for
+from nbops.modularize.plan import ModulePlan, result_variable
 from nbops.modularize.secrets import scrub
 
-__all__ = ["slim_notebook"]
+__all__ = ["SOURCE_CELLS_KEY", "slim_notebook"]
 
 
-def _code(source: str, tags: list[str] | None = None) -> dict[str, Any]:
+def _code(source: str, tags: list[str] | None = None, cells: list[int] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"tags": tags} if tags else {}
+    if cells:  # 1-based, as the pipeline names cells
+        metadata[SOURCE_CELLS_KEY] = [c + 1 for c in cells]
     cell: dict[str, Any] = {
         "cell_type": "code",
         "execution_count": None,
-        "metadata": {"tags": tags} if tags else {},
+        "metadata": metadata,
         "outputs": [],
         "source": source,
     }
@@ -41,7 +46,10 @@ def step_call(plan: ModulePlan, index: int, shows: set[str], flag: str = SHOW) -
         args.append(f"{flag}=True")
     call = ("await " if step.is_async else "") + f"{step.name}({', '.join(args)})"
     returned = [*step.outputs, *step.results]
-    return f"{', '.join(returned)} = {call}" if returned else call
+    if step.returns:  # a dataclass: its values under the notebook's names, by attribute
+        holder = result_variable(plan, step, (s.name for s in plan.steps))
+        return "\n".join([f"{holder} = {call}", *(f"{n} = {holder}.{plan.local(n)}" for n in returned)])
+    return f"{returned[0]} = {call}" if returned else call
 
 
 def slim_notebook(
@@ -70,6 +78,8 @@ def slim_notebook(
     )
     cells: list[dict[str, Any]] = []
     placed_imports = False
+    in_steps = {c for step in plan.steps for c in step.cells}
+    emitted: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type != "code":
             raw = copy.deepcopy(cell.raw)
@@ -87,19 +97,25 @@ def slim_notebook(
             cells.append(raw)
             continue
         if not placed_imports:
-            cells.append(_code(imports))
+            if names:  # a notebook whose steps are all parameters imports nothing
+                cells.append(_code(imports))
             placed_imports = True
         if cell.index in plan.parameter_cells:
-            cells.append(_code(cell.source, ["parameters"]))
+            cells.append(_code(cell.source, ["parameters"], [cell.index]))
         elif cell.index in first_cell:
             step = plan.steps[first_cell[cell.index]]
+            # marked and proposed parameters of this step's cells (or of cells left without a
+            # step, before it), as `# nbops: parameter` lines
             marked = [
-                f"{p.name} = {p.default}  # nbops: parameter"
+                f"{p.name} = {p.default}  # nbops: parameter" + (f" {p.comment}" if p.comment else "")
                 for p in plan.parameters
-                if p.cell in step.cells
+                if p.cell not in plan.parameter_cells
+                and p.name not in emitted
+                and (p.cell in step.cells or (p.cell not in in_steps and p.cell < step.cells[0]))
             ]
+            emitted.update(line.split(" ", 1)[0] for line in marked)
             call = "\n".join([*marked, step_call(plan, first_cell[cell.index], shows, flag)])
-            cells.append(_code(_formatted(call, notebook_dir)))
+            cells.append(_code(_formatted(call, notebook_dir), cells=list(step.cells)))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
     for n, c in enumerate(cells):

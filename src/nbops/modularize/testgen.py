@@ -5,7 +5,7 @@ pytest's ``monkeypatch.chdir``: no process-wide ``os.chdir`` that outlives a tes
 only pytest and the generated package (no nbops), and find the package under ``src/`` when it
 is not installed. The per-step tests feed each step the values its predecessors produced in
 one full run (deep-copied as they were when produced) and check it returns the same number and
-types of values.
+types of values (two or more as the step's frozen dataclass).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import inspect
 import sys
 from dataclasses import dataclass
@@ -115,7 +116,11 @@ def rerun(step: dict[str, Any], produced: Run, monkeypatch: pytest.MonkeyPatch) 
     returned = step["outputs"] + step["results"]
     if len(returned) == 1:
         return (result,)
-    return tuple(result) if returned else ()
+    if not returned:
+        return ()
+    # two or more values come as a frozen dataclass, read by attribute
+    assert dataclasses.is_dataclass(result) and type(result).__name__ == step["returns"], result
+    return tuple(getattr(result, field.name) for field in dataclasses.fields(result))
 
 
 def check_step(name: str, produced: Run, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,14 @@
 The notebook runs through papermill on a real kernel with a capture cell inserted after each
 step's last cell; the pipeline runs in a subprocess (``run(params, on_step=...)``) from the
 notebook's folder. Both write every step's outputs and results to capture files, which are
-compared value by value (:mod:`nbops.modularize.compare`).
+compared value by value (:mod:`nbops.modularize.compare`). Then the slim notebook (which
+calls the library) runs on a real kernel with the same parameters, and what it shows is
+compared with what the notebook showed, cell by cell where they correspond
+(:mod:`nbops.modularize.displays`).
+
+The verdict is "equivalent" only when something was compared and nothing differs; "nothing
+to compare" (exit :data:`EXIT_NOTHING_TO_COMPARE`) when no value and no display could be
+compared; otherwise "not equivalent".
 
 The module verified is the one on disk when it exists (what the repository holds), else a
 freshly generated one in a temporary folder. A notebook that fails top to bottom is
@@ -28,10 +35,24 @@ from nbops.errors import ToolError, UsageError
 from nbops.modularize.api import ModularizeOptions, modularize
 from nbops.modularize.capture import CAPTURE_SOURCE, MISSING, load_capture
 from nbops.modularize.compare import compare_values
+from nbops.modularize.displays import SOURCE_CELLS_KEY, DisplayCheck, compare_displays
 
-__all__ = ["OutputCheck", "VerifyOptions", "VerifyResult", "verify"]
+__all__ = [
+    "EXIT_NOTHING_TO_COMPARE",
+    "DisplayCheck",
+    "OutputCheck",
+    "VerifyOptions",
+    "VerifyResult",
+    "verify",
+]
 
 Status = Literal["equal", "differs", "not comparable", "not run", "ignored"]
+Verdict = Literal["equivalent", "not equivalent", "nothing to compare"]
+
+# exit codes of ``nbops verify``: 0 equivalent, 1 not equivalent, this one when nothing could
+# be compared (2, 3 and 4 are nbops.errors' usage, tool and write errors)
+EXIT_NOTHING_TO_COMPARE = 5
+_COMPARED = ("equal", "differs")
 
 
 @dataclass(frozen=True)
@@ -78,15 +99,64 @@ class VerifyResult:
     checks: list[OutputCheck]
     notebook_stop: Stop | None
     pipeline_stop: Stop | None
+    # what the notebook showed vs what the slim notebook shows
+    displays: list[DisplayCheck] = field(default_factory=list)
+
+    @property
+    def values_compared(self) -> int:
+        return sum(1 for c in self.checks if c.status in _COMPARED)
+
+    @property
+    def displays_compared(self) -> int:
+        return sum(1 for d in self.displays if d.status in _COMPARED)
+
+    @property
+    def verdict(self) -> Verdict:
+        if any(c.status == "differs" for c in self.checks) or any(
+            d.status == "differs" for d in self.displays
+        ):
+            return "not equivalent"
+        a, b = self.notebook_stop, self.pipeline_stop
+        if (a is None) != (b is None) or (a and b and (a.step, a.ename) != (b.step, b.ename)):
+            return "not equivalent"
+        if not self.values_compared and not self.displays_compared:
+            return "nothing to compare"
+        return "equivalent"
 
     @property
     def equivalent(self) -> bool:
-        if any(c.status == "differs" for c in self.checks):
-            return False
-        a, b = self.notebook_stop, self.pipeline_stop
-        if a is None or b is None:
-            return a is None and b is None
-        return a.step == b.step and a.ename == b.ename
+        """True only when something was compared and nothing differs."""
+        return self.verdict == "equivalent"
+
+    @property
+    def exit_code(self) -> int:
+        return {"equivalent": 0, "not equivalent": 1}.get(self.verdict, EXIT_NOTHING_TO_COMPARE)
+
+    def summary(self) -> str:
+        """What was compared: "15 values, 4 displays compared (ignored: stamp)"."""
+        def count(n: int, what: str) -> str:
+            return f"{n} {what}{'' if n == 1 else 's'}"
+
+        values, displays = self.values_compared, self.displays_compared
+        differ = [
+            f"{sum(1 for c in self.checks if c.status == 'differs')} of {values} values",
+            f"{sum(1 for d in self.displays if d.status == 'differs')} of {displays} displays",
+        ]
+        if self.verdict == "not equivalent":
+            text = " and ".join(x for x in differ if not x.startswith("0 of")) or "the runs end differently"
+            text += " differ" if not text.startswith("the runs") else ""
+        else:
+            text = f"{count(values, 'value')}, {count(displays, 'display')} compared"
+        extra = []
+        for status in ("not comparable", "not run"):
+            n = sum(1 for c in self.checks if c.status == status)
+            n += sum(1 for d in self.displays if d.status == status)
+            if n:
+                extra.append(f"{n} {status}")
+        ignored = [f"{c.step}.{c.name}" for c in self.checks if c.status == "ignored"]
+        if ignored:
+            extra.append("ignored: " + ", ".join(ignored))
+        return text + (f" ({'; '.join(extra)})" if extra else "")
 
     def to_dict(self) -> dict[str, Any]:
         def stop(s: Stop | None) -> dict[str, Any] | None:
@@ -97,11 +167,18 @@ class VerifyResult:
             "module": str(self.module_path),
             "generated": self.generated,
             "equivalent": self.equivalent,
+            "verdict": self.verdict,
+            "summary": self.summary(),
+            "compared": {"values": self.values_compared, "displays": self.displays_compared},
             "notebook_stopped": stop(self.notebook_stop),
             "pipeline_stopped": stop(self.pipeline_stop),
             "outputs": [
                 {"step": c.step, "name": c.name, "status": c.status, "detail": c.detail}
                 for c in self.checks
+            ],
+            "displays": [
+                {"step": d.step, "cells": d.cells, "output": d.what, "status": d.status, "detail": d.detail}
+                for d in self.displays
             ],
         }
 
@@ -155,7 +232,7 @@ def _kernel_python(kernel: str) -> str:
         argv = KernelSpecManager().get_kernel_spec(kernel).argv
         if argv and os.path.isabs(argv[0]) and os.path.exists(argv[0]):
             return argv[0]
-    except Exception:  # noqa: BLE001 - any kernelspec trouble: use our own interpreter
+    except Exception:  # noqa: BLE001, S110 - any kernelspec trouble: use our own interpreter
         pass
     return sys.executable
 
@@ -284,7 +361,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             )
 
         # the notebook, instrumented
-        from nbops.run.execute import execute_notebook
+        from nbops.run.execute import ORIGINAL_INDEX_KEY, execute_notebook
 
         nb_dir = tmp / "notebook"
         nb_dir.mkdir()
@@ -308,6 +385,25 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             )
 
         checks = _compare(steps, nb_dir, pipe_dir, module_name, options)
+
+        # the slim notebook, on the same kernel and parameters, importing the library verified
+        displays: list[DisplayCheck] = []
+        slim = _slim_notebook(plan, generated)
+        if slim is not None:
+            slim_run = execute_notebook(
+                slim,
+                tmp / "slim-executed.ipynb",
+                parameters=options.parameters,
+                cwd=notebook_dir,
+                kernel_name=kernel,
+                timeout=options.timeout,
+                label=str(path.with_name(path.stem + "_slim.ipynb")),
+                env={"PYTHONHASHSEED": "0", "PYTHONPATH": env["PYTHONPATH"]},
+            )
+            displays = compare_displays(
+                execution.notebook, slim_run.notebook, steps, ORIGINAL_INDEX_KEY,
+                rtol=options.rtol, atol=options.atol,
+            )
         result = VerifyResult(
             notebook=path,
             module_path=module_file.path,
@@ -315,9 +411,33 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             checks=checks,
             notebook_stop=notebook_stop,
             pipeline_stop=pipeline_stop,
+            displays=displays,
         )
         shutil.rmtree(tmp, ignore_errors=True)
         return result
+
+
+def _slim_notebook(plan: Any, generated: bool) -> Any:
+    """The slim notebook to run, with the seeds set first: the one on disk when the module is
+    (they were written together) and it maps its cells to the notebook's, else the one
+    modularize would write now. None when there is none."""
+    import nbformat
+
+    slim = next((f for f in plan.files if f.kind == "notebook"), None)
+    if slim is None:
+        return None
+    nb = None
+    if not generated and slim.path.exists():
+        try:
+            nb = nbformat.read(slim.path, as_version=4)
+        except Exception:  # noqa: BLE001 - unreadable or invalid: use a fresh one
+            nb = None
+        if nb is not None and not any(SOURCE_CELLS_KEY in c.metadata for c in nb.cells):
+            nb = None  # written by an older nbops, or by hand: its cells cannot be matched
+    if nb is None:
+        nb = nbformat.reads(slim.content, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_SEED_CODE, metadata={"tags": ["nbops-capture"]}))
+    return nb
 
 
 def _check_ignored(path: Path, steps: Any, ignore: tuple[str, ...]) -> None:

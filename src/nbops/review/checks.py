@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nbops.config import Config, load_config
+from nbops.core.headings import parse_headings
 from nbops.core.notebook import Notebook, read_notebook
 from nbops.core.sections import markdown_headings
 from nbops.lint.diagnostic import Diagnostic
@@ -126,16 +127,30 @@ def _words(text: str) -> int:
 
 def check_title(i: _Input) -> CheckResult:
     first = next((c for c in i.nb.cells if c.source.strip()), None)
-    ok = (
-        first is not None
-        and first.is_markdown
-        and any(level == 1 for level, _, _ in markdown_headings(first.source))
-    )
+    found = parse_headings(first.source, pseudo=True) if first is not None and first.is_markdown else []
+    # an H1 in Markdown (`# x`, `x` over `===`) or HTML (`<h1>x</h1>`) is a title
+    ok = any(h.level == 1 and h.kind != "bold" for h in found)
+    fix = "add a first markdown cell starting `# <what this notebook does>`"
+    if ok:
+        message = "the notebook opens with an H1 title"
+    elif first is None:
+        message = "the notebook is empty: it has no H1 title"
+    elif not first.is_markdown:
+        message = f"the notebook starts with a {first.cell_type} cell, not a markdown cell with an H1 title"
+    elif found and found[0].kind == "bold":
+        # bold text renders large but is no heading: no anchor, no table of contents, no name
+        text = found[0].text
+        message = f"the first line `**{text}**` is bold text, not a heading"
+        fix = f"write the title as an H1: replace `**{text}**` with `# {text}` (or `<h1>{text}</h1>`)"
+    elif found:
+        head = found[0]
+        message = f"the first cell's first heading `{'#' * head.level} {head.text}` is an H{head.level}, not an H1"
+        fix = f"make it an H1: `# {head.text}`"
+    else:
+        message = "the first cell is not a markdown cell with an H1 title"
     return CheckResult(
-        "title", "documentation", "Title (H1)", "pass" if ok else "fail",
-        "the notebook opens with an H1 title" if ok else "the first cell is not a markdown cell with an H1 title",
-        "add a first markdown cell starting `# <what this notebook does>`",
-        cell_index=0 if not ok else None, fix_code="NB101",
+        "title", "documentation", "Title (H1)", "pass" if ok else "fail", message, fix,
+        cell_index=None if ok else (first.index if first is not None else 0), fix_code="NB101",
     )
 
 

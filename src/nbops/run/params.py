@@ -259,6 +259,14 @@ def _specs(nb: Notebook, cell: Cell) -> list[ParamSpec]:
     python = source.python
     try:
         tree = ast.parse(python)
+    except (ValueError, MemoryError, RecursionError) as exc:  # null bytes; nesting too deep
+        raise CellError(
+            "the parameters cell does not parse: "
+            + ("it holds a null byte" if isinstance(exc, ValueError) else "it is nested too deeply"),
+            path=nb.path,
+            cell=cell.index,
+            hint="papermill runs this cell before the values it injects; it must be valid Python",
+        ) from None
     except SyntaxError as exc:
         raise CellError(
             f"the parameters cell does not parse: {exc.msg} (line {exc.lineno})",

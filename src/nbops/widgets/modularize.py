@@ -125,7 +125,8 @@ def _parameters(parameters: Sequence[Mapping[str, Any]]) -> str:
     for p in parameters:
         text = f"<code>{esc(p['name'])} = {esc(p['default'])}</code>"
         if p.get("cell") is not None:
-            text += f" <span {_MUTED}>cell {esc(p['cell'])}</span>"
+            origin = "proposed, cell" if p.get("proposed") else "cell"  # a constant nbops proposes
+            text += f" <span {_MUTED}>{origin} {esc(p['cell'])}</span>"
         if p.get("help"):
             text += f" {esc(p['help'])}"
         items.append(f"<li>{text}</li>")

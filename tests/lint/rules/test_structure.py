@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from helpers import lint_snippet
 
+from nbops.core.sections import markdown_headings
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.registry import get_rule
-from nbops.core.sections import markdown_headings
 from nbops.lint.rules.structure import markdown_words, portable_name, title_from_name
 
 CODES = [f"NB1{n:02d}" for n in range(1, 11)]
@@ -78,6 +78,13 @@ def test_structure_rules_apply_to_any_kernel() -> None:
             "# %% [raw]\n---\ntitle: Churn\n---\n# %%\nx = 1\n", False, id="quarto-front-matter"
         ),
         pytest.param("", False, id="empty-notebook"),
+        pytest.param(
+            "# %% [markdown]\n<H1 style='x'>\n  <b>Churn</b> &amp; model\n</H1>\n",
+            False,
+            id="html-h1-multiline-nested",
+        ),
+        pytest.param("# %% [markdown]\n<!--\n# Old title\n-->\ntext\n", True, id="h1-in-comment"),
+        pytest.param("# %% [markdown]\n**Churn model**\n\ntext\n", True, id="bold-first-line"),
     ],
 )
 def test_missing_title(text: str, flagged: bool) -> None:
@@ -98,6 +105,13 @@ def test_missing_title_position_and_fix() -> None:
 
     (h2,) = run("# %% [markdown]\nintro\n## Load data\n", "NB101")
     assert h2.line == 2 and "'## Load data'" in h2.message and "'# Load data'" in h2.message
+
+
+def test_missing_title_bold_first_line_says_what_to_write_and_fixes_it() -> None:
+    (bold,) = run("# %% [markdown]\n**Churn model**\n\nTrains it.\n# %%\nx = 1\n", "NB101")
+    assert "bold text, not a heading" in bold.message and "'# Churn model'" in bold.message
+    assert bold.line == 1 and bold.fix is not None
+    assert bold.fix.edits == (Edit("replace_source", 0, "# Churn model\n\nTrains it."),)
 
 
 # --------------------------------------------------------------------------- NB102
@@ -340,6 +354,18 @@ EIGHT = cells(*(f"step{i} = {i}" for i in range(8)))
         ),
         pytest.param(TITLE + "# %% [markdown]\n# Part two\n" + EIGHT, None, False, id="second-h1"),
         pytest.param(
+            TITLE + "# %% [markdown]\n<h2 class='x'>\n  Load <i>data</i>\n</h2>\n" + EIGHT,
+            None,
+            False,
+            id="html-h2-multiline",
+        ),
+        pytest.param(
+            TITLE + "# %% [markdown]\n<!--\n## Old\n-->\n" + EIGHT, None, True, id="commented-out"
+        ),
+        pytest.param(
+            TITLE + "# %% [markdown]\n| a |\n|---|\n" + EIGHT, None, True, id="table-rule"
+        ),
+        pytest.param(
             TITLE + cells("a = 1", "b = 2", "c = 3"),
             {"min-cells-for-headings": 3},
             True,
@@ -357,8 +383,16 @@ def test_missing_section_headings_mentions_pipeline_steps() -> None:
 
 
 def test_headings_parser() -> None:
+    # a setext underline takes the whole paragraph above it (CommonMark), here "text Sub"
     md = "# Title\n\ntext\nSub\n---\n<h2 id='x'>HTML <em>sub</em></h2>\n```\n# code\n```\n#### Deep ###"
-    assert markdown_headings(md) == [(1, "Title", 1), (2, "Sub", 4), (2, "HTML sub", 6), (4, "Deep", 10)]
+    assert markdown_headings(md) == [
+        (1, "Title", 1),
+        (2, "text Sub", 3),
+        (2, "HTML sub", 6),
+        (4, "Deep", 10),
+    ]
+    md = "# Title\n\nSub\n---\n"
+    assert markdown_headings(md) == [(1, "Title", 1), (2, "Sub", 3)]
 
 
 # --------------------------------------------------------------------------- NB110

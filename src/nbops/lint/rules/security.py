@@ -414,7 +414,7 @@ def _interpolated_names(command: str, defined: set[str]) -> list[str]:
         expr = m.group(1) if m.group(1) is not None else m.group(2)
         try:
             tree = ast.parse(expr.strip(), mode="eval")
-        except SyntaxError:
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue  # IPython leaves text it cannot evaluate alone ({print $1} in awk)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id in defined and node.id not in found:

@@ -10,11 +10,13 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePath
 
+from nbops.core.headings import parse_headings
 from nbops.core.notebook import Cell
 from nbops.core.sections import markdown_headings
 from nbops.lint.diagnostic import Edit, Fix
 from nbops.lint.registry import register
 from nbops.lint.rule import Context, Finding, Rule
+
 
 def _nonempty(cells: list[Cell]) -> list[Cell]:
     return [c for c in cells if c.source.strip()]
@@ -95,8 +97,10 @@ class MissingTitle(Rule):
     produces. The title is what readers see first in a repository browser, in rendered HTML
     reports and in the run history of a scheduler; nbops also uses it to name the pipeline
     and the module generated from the notebook. Start the notebook with such a cell. An H1
-    anywhere in the first cell counts (badges or a logo may come before it), and so does a
-    raw cell of front matter with a `title:` key (Quarto).
+    anywhere in the first cell counts (badges or a logo may come before it), written `# Title`,
+    underlined with `===` or as HTML `<h1>Title</h1>`, and so does a raw cell of front matter
+    with a `title:` key (Quarto). A bold first line (`**Title**`) is not a heading: the fix
+    turns it into one.
     """
     bad_example = """
     # %%
@@ -118,8 +122,8 @@ class MissingTitle(Rule):
         if first is None:
             return
         if first.is_markdown:
-            found = markdown_headings(first.source)
-            if any(level == 1 for level, _, _ in found):
+            found = parse_headings(first.source, pseudo=True)
+            if any(h.level == 1 and h.kind != "bold" for h in found):
                 return
             name = _file_name(ctx)
             title = title_from_name(name) if name else "Title"
@@ -128,8 +132,24 @@ class MissingTitle(Rule):
                 "unsafe",
                 (Edit("replace_source", first.index, f"# {title}\n\n{first.source}"),),
             )
-            if found:
-                level, text, line = found[0]
+            if found and found[0].kind == "bold":
+                line, text = found[0].line, found[0].text
+                lines = first.source.splitlines(keepends=True)
+                ending = "\n" if lines[line - 1].endswith("\n") else ""
+                lines[line - 1] = f"# {text}{ending}"
+                yield Finding(
+                    f"the first line '**{text}**' is bold text, not a heading: write the title "
+                    f"as an H1 ('# {text}')",
+                    cell=first.index,
+                    line=line,
+                    fix=Fix(
+                        f"Turn '**{text}**' into '# {text}'",
+                        "unsafe",
+                        (Edit("replace_source", first.index, "".join(lines)),),
+                    ),
+                )
+            elif found:
+                line, text, level = found[0].line, found[0].text, found[0].level
                 yield Finding(
                     f"the first cell's first heading '{'#' * level} {text}' is not an H1: make "
                     f"the title an H1 ('# {text}')",
