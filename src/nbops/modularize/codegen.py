@@ -30,6 +30,7 @@ from nbops.modularize.plan import (
     local_references,
     names_used,
     normalize_newlines,
+    outer_nodes,
     python_lines,
     result_variable,
     value_types,
@@ -434,12 +435,7 @@ class _CellWriter:
         for stmt in tree.body:
             if id(stmt) in hoisted:
                 continue
-            stack: list[ast.AST] = [stmt]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    continue
-                stack.extend(ast.iter_child_nodes(node))
+            for node in outer_nodes(stmt):
                 if not (
                     isinstance(node, ast.AnnAssign)
                     and isinstance(node.target, ast.Name)

@@ -37,7 +37,7 @@ import ast
 import builtins
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -1194,12 +1194,7 @@ def _clocks_and_counters(plan: ModulePlan, cells: Iterable[int]) -> set[str]:
     values: dict[str, list[ast.expr | None]] = {}
     stepped: set[str] = set()
     for _, stmt in _top_statements(plan, cells):
-        stack: list[ast.AST] = [stmt]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue
-            stack.extend(ast.iter_child_nodes(node))
+        for node in outer_nodes(stmt):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -1366,17 +1361,23 @@ def _history_reads(plan: ModulePlan, cells: Iterable[int]) -> dict[str, tuple[in
     return found
 
 
+def outer_nodes(stmt: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of ``stmt`` that run at its own scope level: nothing inside a def, class or
+    lambda (those nodes themselves are skipped too)."""
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+        yield node
+
+
 def _awaits(plan: ModulePlan, cells: Iterable[int]) -> bool:
     """True when these cells await at top level (outside any function)."""
     for _, stmt in _top_statements(plan, cells):
-        stack: list[ast.AST] = [stmt]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                continue
-            if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
-                return True
-            stack.extend(ast.iter_child_nodes(node))
+        if any(isinstance(n, (ast.Await, ast.AsyncFor, ast.AsyncWith)) for n in outer_nodes(stmt)):
+            return True
     return False
 
 
