@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -404,6 +405,17 @@ def test_a_push_over_a_git_server_on_localhost(repo: Path, daemon: str) -> None:
     assert result.branch in remote_branches(repo.parent / "remote.git")
 
 
+def as_github(repo: Path, fake: Any) -> None:
+    """Make the remote "GitHub" to nbops (the fake forge's API) while git itself is sent to
+    the bare repository beside ``repo``."""
+    bare = str(repo.parent / "remote.git")
+    git(repo, "remote", "set-url", "origin", "https://github.com/octo/wine.git")
+    git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/octo/wine.git")
+    (repo / "pyproject.toml").write_text(
+        PYPROJECT + f'[tool.nbops.submit]\nforge = "github"\napi-url = "{fake.github_api}"\n'
+    )
+
+
 def test_a_pull_request_is_opened_on_the_forge_and_updated_on_resubmit(repo: Path) -> None:
     from review.forges.fakeforge import TOKEN, FakeForge
 
@@ -412,13 +424,7 @@ def test_a_pull_request_is_opened_on_the_forge_and_updated_on_resubmit(repo: Pat
                          collaborators=("bob",))
     fake.start()
     try:
-        # the remote is "GitHub" to nbops; git itself is sent to the bare repository
-        bare = str(repo.parent / "remote.git")
-        git(repo, "remote", "set-url", "origin", "https://github.com/octo/wine.git")
-        git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/octo/wine.git")
-        (repo / "pyproject.toml").write_text(
-            PYPROJECT + f'[tool.nbops.submit]\nforge = "github"\napi-url = "{fake.github_api}"\n'
-        )
+        as_github(repo, fake)
         env = {"GITHUB_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1"}
         first = submit(repo / "wine_classifier.ipynb", SubmitOptions(reviewers=["bob"], env=env))
         pr = first.pull_request
@@ -535,12 +541,7 @@ def test_the_forge_never_receives_a_secret(repo: Path) -> None:
     fake.add_github_repo("octo/wine", branches=("main",), collaborators=("bob",))
     fake.start()
     try:
-        bare = str(repo.parent / "remote.git")
-        git(repo, "remote", "set-url", "origin", "https://github.com/octo/wine.git")
-        git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/octo/wine.git")
-        (repo / "pyproject.toml").write_text(
-            PYPROJECT + f'[tool.nbops.submit]\nforge = "github"\napi-url = "{fake.github_api}"\n'
-        )
+        as_github(repo, fake)
         env = {"GITHUB_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1"}
         for options in ({"title": STRIPE}, {"reviewers": [STRIPE]}, {"message": STRIPE}):
             with pytest.raises(SecretInSubmission):

@@ -404,16 +404,22 @@ async def test_a_grid_sweep_runs_in_parallel_under_a_parent(api: Api, proj: Path
     assert job["parent_run_id"] in {r["run_id"] for r in records}
 
 
-@pytest.mark.slow
-async def test_cancel_stops_the_run_and_its_kernel(api: Api, proj: Path) -> None:
-    job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
+async def in_long_cell(api: Api, proj: Path, job: dict[str, Any]) -> Path:
+    """Wait until the job's kernel is in the long cell (its pid file written) and its MLflow
+    run is open (on a busy machine creating the store can outlast a stop's grace: the run
+    would then never exist); the pid file."""
     pid_file = proj / "kernel.pid"
     deadline = time.monotonic() + 120
     while not (pid_file.exists() and pid_file.read_text() and opened(proj)):
-        # the kernel is in the long cell and the MLflow run is open (on a busy machine creating
-        # the store can outlast the stop's grace: the run would then never exist)
         assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
         await asyncio.sleep(0.3)
+    return pid_file
+
+
+@pytest.mark.slow
+async def test_cancel_stops_the_run_and_its_kernel(api: Api, proj: Path) -> None:
+    job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
+    pid_file = await in_long_cell(api, proj, job)
     kernel = int(pid_file.read_text())
     reply = await api("DELETE", f"nbops/runs/jobs/{job['id']}")
     assert reply.status == 202, reply.body
@@ -456,13 +462,7 @@ def sigint_ignored() -> Iterator[None]:
 @pytest.mark.usefixtures("sigint_ignored")
 async def test_stop_works_in_a_server_that_ignores_sigint(api: Api, proj: Path) -> None:
     job = await start(api, {"path": TOY, "parameters": {"pause": 60, "pid_file": "kernel.pid"}})
-    pid_file = proj / "kernel.pid"
-    deadline = time.monotonic() + 120
-    while not (pid_file.exists() and pid_file.read_text() and opened(proj)):
-        # the kernel is in the long cell and the MLflow run is open (on a busy machine creating
-        # the store can outlast the stop's grace: the run would then never exist)
-        assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
-        await asyncio.sleep(0.3)
+    await in_long_cell(api, proj, job)
     asked = time.monotonic()
     reply = await api("DELETE", f"nbops/runs/jobs/{job['id']}")
     assert reply.status == 202, reply.body
