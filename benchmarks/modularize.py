@@ -1486,7 +1486,10 @@ def part_issue13(args: argparse.Namespace, manifest: dict, ruff: list[str]) -> d
         "sampled": 0 < args.limit < len(corpus),
         "limit": args.limit,
         "wall_s": wall,
-        "nbops_from": src,
+        # the checkout's own sources by their repository path: no path of this machine in docs/
+        "nbops_from": (
+            Path(src).relative_to(REPO).as_posix() if Path(src).is_relative_to(REPO) else src
+        ),
         "pythonpath": os.environ.get("PYTHONPATH", ""),
         "git": sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
         "tools": {
