@@ -164,6 +164,11 @@ export interface IModularizeParameter {
   cell: number | null;
   /** The comment next to it in the parameters cell (may be empty). */
   help: string;
+  /**
+   * A constant the notebook assigns once and reads later, proposed by nbops (not from a
+   * parameters cell or a `# nbops: parameter` mark).
+   */
+  proposed: boolean;
 }
 
 /** One step of the pipeline: one function in the module. */
@@ -178,8 +183,19 @@ export interface IModularizeStep {
   outputs: string[];
   /** Names nothing later reads (the step returns them too). */
   results: string[];
+  /** The frozen dataclass the step returns when it returns two or more values. */
+  returns: string | null;
+  /** That dataclass's fields (`outputs` then `results`, as named in the module); [] without one. */
+  fields: string[];
   parameters: string[];
   doc: string;
+  /** Lines of the step function's body in the module. */
+  lines: number;
+  /**
+   * 1-based cells (numbered as `cells`) whose exploration (head(), plots, prints) stays in
+   * the slim notebook instead of the step.
+   */
+  exploration: number[];
 }
 
 export interface IModularizeFunction {

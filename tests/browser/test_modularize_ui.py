@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from browser.pages import Page, debug, no_nbops_errors
+from nbops.widgets.modularize import cell_ranges  # the preview's format: `1–3, 5`
 
 pytestmark = pytest.mark.browser
 
@@ -108,6 +109,24 @@ def test_modularize_preview_confirm_opens_the_module(lab: Any, tab: Page, tmp_pa
             for name in step["inputs"]:
                 assert name in inputs, (step["name"], name, inputs)
             assert row.query_selector(".nbops-mod-step-cells").inner_text().strip()
+            # the new shape: size, what it returns (a dataclass with its fields), what stays
+            # in the slim notebook
+            assert row.query_selector(".nbops-mod-step-lines").inner_text().strip() == str(step["lines"])
+            returns = row.query_selector(".nbops-mod-step-returns")
+            assert returns.get_attribute("data-returns") == (step["returns"] or "")
+            returned = [*step["outputs"], *step["results"]]
+            shown_returns = (
+                f"{step['returns']}({', '.join(step['fields'])})" if step["returns"]
+                else (returned[0] if returned else "—")
+            )
+            assert returns.inner_text().strip() == shown_returns, step["name"]
+            kept = row.query_selector(".nbops-mod-step-kept").inner_text().strip()
+            assert kept == (cell_ranges(step["exploration"]) or "—"), step["name"]
+        headers = [h.inner_text().strip() for h in page.query_selector_all(f"{PREVIEW} .nbops-mod-steps th")]
+        assert headers == [
+            "Step", "Cells", "Lines", "Inputs → outputs", "Returns", "Parameters", "Kept in notebook"
+        ]
+        assert any(s["returns"] for s in expected["steps"])  # wine's data step: DataResult
         files = page.query_selector_all(f"{PREVIEW} .nbops-mod-file")
         shown = {
             (
@@ -212,6 +231,14 @@ def test_a_plan_with_errors_does_not_default_to_write(lab: Any, tab: Page, tmp_p
         assert page.is_visible(f"{PREVIEW} .nbops-mod-errors")
         problems = page.inner_text(f"{PREVIEW} .nbops-mod-problem[data-severity='error']:has-text('CRM_API_KEY')")
         assert 'os.environ["CRM_API_KEY"]' in problems and "sk_live" not in problems
+        # churn's constants are proposed parameters: each has the badge
+        proposed = [p["name"] for p in expected["parameters"] if p["proposed"]]
+        assert "SEED" in proposed
+        for name in proposed:
+            badge = page.query_selector(
+                f"{PREVIEW} .nbops-mod-parameter[data-name='{name}'][data-proposed='true'] .nbops-mod-proposed"
+            )
+            assert badge is not None and badge.inner_text() == "proposed", name
         classes = (page.get_attribute(WRITE, "class") or "").split()
         assert "nbops-modularize-write-with-errors" in classes and "jp-mod-accept" not in classes
         # Enter picks the default button, Cancel: nothing is written

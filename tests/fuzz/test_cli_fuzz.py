@@ -396,7 +396,7 @@ def check_modularize(case: Case, path: Path) -> None:
             broken.append(f"{file.relative_to(root)}: {type(exc).__name__}: {exc}")
     for file in plan.get("files", []):
         if file.get("kind") == "notebook" and file.get("action") in ("create", "overwrite"):
-            slim = path.parent / Path(file["path"]).name
+            slim = out / file["path"]  # paths in the plan are relative to --out
             try:
                 json.loads(slim.read_bytes())
             except (OSError, ValueError) as exc:

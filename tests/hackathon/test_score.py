@@ -124,7 +124,8 @@ def test_the_bundled_exercise_ranks_strong_then_weak_then_late() -> None:
     assert s["verify"]["score"] == 1 and s["tests"]["score"] == 1 and s["tracked_run"]["score"] == 1
     assert s["lint"]["score"] == 1 and s["documentation"]["score"] == 1 and s["pipeline"]["score"] == 1
     assert "2 passing hand-written" in s["tests"]["explanation"]
-    assert 0.5 < s["library"]["score"] < 1  # the slim notebook still holds some code
+    # the slim notebook only calls the steps and reads their results: everything moved
+    assert s["library"]["score"] == 1 and "computes 40 -> 0 lines" in s["library"]["explanation"]
     w = components(weak)
     assert 0 < w["lint"]["score"] < 1 and w["library"]["score"] == 0 and w["verify"]["score"] == 0
     assert any("secrets" in e for e in weak["errors"])

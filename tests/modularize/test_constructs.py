@@ -7,6 +7,8 @@ the values the notebook's cells compute when run top to bottom in one namespace.
 
 from __future__ import annotations
 
+import json
+
 import ast
 import hashlib
 from pathlib import Path
@@ -463,19 +465,21 @@ c = a + 1
     assert any(p.cell == 2 and "does not parse" in p.message for p in result.problems)
 
 
-def test_display_calls_are_behind_the_show_flag(
+def test_displays_stay_in_the_slim_notebook_and_the_library_shows_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, source = make(DISPLAYS, tmp_path)
-    assert "_nb_show(table, show)" in source
-    assert "_nb_show((len(table), 2), show)" in source
-    assert "_nb_show(size" not in source  # `size;` displays nothing in the notebook
+    result, source = make(DISPLAYS, tmp_path)
+    steps = source.split("\ndef run(")[0]
+    # no display flag, no helper, no print, no bare value in the library
+    assert "show" not in steps and "print(" not in steps and "_nb_show" not in source
+    assert "    table\n" not in steps and "size;" not in steps
     module = load_module(source, tmp_path)
-    module.run()
+    assert module.run() == {"table": {"a": 1}, "size": 1}
     assert capsys.readouterr().out == ""
-    module.run(show=True)
-    out = capsys.readouterr().out
-    assert "rows 1" in out and "{'a': 1}" in out
+    # the slim notebook shows them, as the notebook wrote them
+    slim = next(f for f in result.files if f.kind == "notebook")
+    cells = ["".join(c["source"]) for c in json.loads(slim.content)["cells"] if c["cell_type"] == "code"]
+    assert "table" in cells and 'print("rows", len(table))\nlen(table), 2' in cells
 
 
 def test_comments_and_multiline_strings_survive(tmp_path: Path) -> None:

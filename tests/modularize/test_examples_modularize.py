@@ -106,7 +106,7 @@ def test_slim_notebook_runs_and_computes_the_same(tmp_path: Path) -> None:
     code = [c.source for c in slim.cells if c.cell_type == "code"]
     assert any("from demo.wine_classifier import" in c for c in code)
     assert "parameters" in slim.cells[[c.cell_type for c in slim.cells].index("code") + 1].metadata.get("tags", [])
-    slim.cells.append(nbformat.v4.new_code_cell("print(round(float((predictions == y_test).mean()), 6))"))
+    slim.cells.append(nbformat.v4.new_code_cell("print(round(float(accuracy), 6))"))
     client = NotebookClient(
         slim, km=ipc_kernel_manager(tmp_path / "ipc"), timeout=300,
         resources={"metadata": {"path": str(tmp_path)}},
@@ -114,7 +114,7 @@ def test_slim_notebook_runs_and_computes_the_same(tmp_path: Path) -> None:
     client.execute()
     printed = "".join(o.get("text", "") for o in slim.cells[-1].outputs)
     # the original computes the same accuracy
-    original.cells.append(nbformat.v4.new_code_cell("print(round(float((predictions == y_test).mean()), 6))"))
+    original.cells.append(nbformat.v4.new_code_cell("print(round(float(accuracy), 6))"))
     NotebookClient(
         original, km=ipc_kernel_manager(tmp_path / "ipc2"), timeout=300,
         resources={"metadata": {"path": str(tmp_path)}},

@@ -120,9 +120,9 @@ def test_global_in_a_function_and_an_annotation_in_another_cell(tmp_path: Path) 
 
 
 def test_broken_generated_code_writes_nothing_and_names_the_cell(tmp_path: Path) -> None:
-    # a star import of a package the notebook pip-installs stays in its step, where Python
-    # refuses it: nothing is written, the error names the cell
-    path = notebook(tmp_path, "x = 1\n", "%pip install json5\nfrom json5 import *\ny = loads('1')\n")
+    # a star import under an `if` stays in its step, where Python refuses it: nothing is
+    # written, the error names the cell
+    path = notebook(tmp_path, "x = 1\n", "%pip install json5\nif x:\n    from json5 import *\ny = loads('1')\n")
     plan = build(path, dry_run=True)
     assert plan.refusal is not None and plan.refusal.cell == 1
     assert any(p.severity == "error" and p.cell == 1 and "does not compile" in p.message for p in plan.problems)
@@ -146,12 +146,14 @@ def test_a_notebook_function_named_show(tmp_path: Path) -> None:
     module = module_of(result, tmp_path)
     # `val = 3` is a proposed parameter now
     assert module.PARAMETERS == {"val": 3}
-    assert module.run(show=True) == {"y": 4}
     assert module.run() == {"y": 4}
-    # the slim notebook passes the renamed flag
+    # the library shows nothing (no display flag); the slim notebook prints and shows y
+    source = result.module_file.content
+    steps = source.split("def run(")[0]  # the step functions, before the module's own run/main
+    assert "show_=" not in steps and "show_: bool" not in steps and "print(" not in steps
     slim = json.loads((tmp_path / "nb_slim.ipynb").read_text())
-    calls = ["".join(c["source"]) for c in slim["cells"] if "y = " in "".join(c["source"])]
-    assert calls and "show_=True" in calls[0]
+    cells = ["".join(c["source"]) for c in slim["cells"] if c["cell_type"] == "code"]
+    assert cells[-1] == "print(y)\ny"
 
 
 def test_an_imported_show_and_names_of_the_module(tmp_path: Path) -> None:
@@ -162,16 +164,16 @@ def test_an_imported_show_and_names_of_the_module(tmp_path: Path) -> None:
         "text = show(params)\nout = run(['true']).returncode\nprint(text)\nPARAMETERS + _nb_show + on_step\n",
     )
     module = module_of(build(path), tmp_path)
-    values = module.run(show=True)
+    values = module.run()
     assert values["text"] == "{'a': 1}" and values["out"] == 0
     assert module.run({}) == values and callable(module.run)
 
 
 def test_a_step_never_shadows_a_builtin(tmp_path: Path) -> None:
-    path = notebook(tmp_path, ("markdown", "## Print"), "print('x')\ny = len([1])\n")
+    path = notebook(tmp_path, ("markdown", "## Print"), "y = len([1])\nprint('x')\nz = y + 1\n")
     result = build(path)
     assert [s.name for s in result.plan.steps] == ["print_step"]
-    assert module_of(result, tmp_path).run() == {"y": 1}
+    assert module_of(result, tmp_path).run() == {"y": 1, "z": 2}
 
 
 # -- secrets ------------------------------------------------------------------------------

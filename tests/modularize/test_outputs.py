@@ -69,7 +69,7 @@ def test_generated_tests_and_slim_notebook_unpack_by_attribute(tmp_path: Path) -
     slim = next(f for f in result.files if f.kind == "notebook")
     cells = ["".join(c["source"]) for c in json.loads(slim.content)["cells"] if c["cell_type"] == "code"]
     call = next(c for c in cells if "prepare_data(" in c)
-    assert call.splitlines()[0] == "prepare_data_result = prepare_data(show=True)"
+    assert call.splitlines()[0] == "prepare_data_result = prepare_data()"
     assert "spread = prepare_data_result.spread" in call
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
@@ -96,10 +96,11 @@ print(sum(rows))
 
 def test_one_value_is_returned_as_is(tmp_path: Path) -> None:
     result, source = make(ONE_AND_NONE, tmp_path)
-    load, use = result.plan.steps
+    # "Use" only prints: exploration, kept in the slim notebook, not a step
+    (load,) = result.plan.steps
     assert (load.outputs, load.results, load.returns) == (("rows",), (), None)
+    assert load.exploration == (3,)  # the 0-based index of the print cell
     assert "    return rows\n" in source and "dataclass" not in source
-    assert (use.outputs, use.results) == ((), ())
     module = load_module(source, tmp_path)
     assert module.load() == [1, 2, 3]
     assert module.run() == {"rows": [1, 2, 3]}

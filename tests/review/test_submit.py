@@ -350,6 +350,11 @@ def test_the_generated_library_and_tests_go_with_the_notebook(repo: Path) -> Non
             "wine_classifier_slim.ipynb"} <= set(result.files)
     report = git(repo.parent / "remote.git", "show", f"{result.branch}:reviews/wine_classifier.md")
     assert "- `src/wine/wine_classifier.py`" in report
+    # the library section: the module's steps and parameters, and no display flag
+    library = report[report.index("## Library"):report.index("## Latest tracked run")]
+    assert "`src/wine/wine_classifier.py`, written by `nbops modularize`: " in library
+    assert "| step | cells |" in library and "Parameters of `run(params)`:" in library
+    assert "show=" not in library and "show:" not in library
 
 
 def test_two_submits_at_once_do_not_corrupt_the_repository(repo: Path) -> None:

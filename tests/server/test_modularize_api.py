@@ -78,17 +78,22 @@ async def test_dry_run_returns_the_plan_and_writes_nothing(
     assert set(plan) == PLAN_KEYS
     assert plan["notebook"] == NOTEBOOK
     assert plan["module"] == "wine_classifier"
-    assert plan["package"] == "proj"  # no pyproject.toml: the out folder's name
+    assert plan["package"] == "wine_classifier"  # no pyproject: the notebook's name
     assert plan["dry_run"] is True and plan["written"] is False
     assert plan["steps"], "the notebook has headings: one step per section"
     for step in plan["steps"]:
         assert step["name"] and isinstance(step["cells"], list)
         assert all(isinstance(c, int) and c >= 1 for c in step["cells"])
+        assert all(isinstance(c, int) and c >= 1 for c in step["exploration"])
+        assert isinstance(step["lines"], int) and step["lines"] >= 1
+    # the first step returns a frozen dataclass of its two values, named with its fields
+    data = plan["steps"][0]
+    assert (data["returns"], data["fields"]) == ("DataResult", ["features", "target"])
     assert "SEED" in {p["name"] for p in plan["parameters"]}
     files = _files(plan)
     assert set(files) == {"module", "init", "tests", "notebook"}
-    assert files["module"]["path"] == "proj/src/proj/wine_classifier.py"
-    assert files["init"]["path"] == "proj/src/proj/__init__.py"
+    assert files["module"]["path"] == "proj/src/wine_classifier/wine_classifier.py"
+    assert files["init"]["path"] == "proj/src/wine_classifier/__init__.py"
     assert files["tests"]["path"] == "proj/tests/test_wine_classifier.py"
     assert files["notebook"]["path"] == "proj/wine_classifier_slim.ipynb"
     assert {f["action"] for f in plan["files"]} == {"create"}
@@ -127,7 +132,7 @@ async def test_package_and_out(api: Api, root: Path, proj: Path) -> None:
     assert reply.body["package"] == "winelib"
     assert files["module"]["path"] == "build/lib/src/winelib/wine_classifier.py"
     assert files["tests"]["path"] == "build/lib/tests/test_wine_classifier.py"
-    assert files["notebook"]["path"] == "proj/wine_classifier_slim.ipynb"  # next to the notebook
+    assert files["notebook"]["path"] == "build/lib/wine_classifier_slim.ipynb"  # under out
     assert (root / files["module"]["path"]).is_file()
     dot = await api("POST", ENDPOINT, {"path": NOTEBOOK, "out": ".", "package": "winelib"})
     assert _files(dot.body)["module"]["path"] == "src/winelib/wine_classifier.py"
@@ -136,7 +141,7 @@ async def test_package_and_out(api: Api, root: Path, proj: Path) -> None:
 async def test_conflict_is_409_with_the_plan_and_force_overwrites(
     api: Api, root: Path, proj: Path
 ) -> None:
-    module = proj / "src" / "proj" / "wine_classifier.py"
+    module = proj / "src" / "wine_classifier" / "wine_classifier.py"
     module.parent.mkdir(parents=True)
     module.write_text("# my own code, not nbops'\n", encoding="utf-8")
     plan = (await api("POST", ENDPOINT, {"path": NOTEBOOK})).body  # a dry run never raises
@@ -152,7 +157,7 @@ async def test_conflict_is_409_with_the_plan_and_force_overwrites(
     assert set(conflict) == PLAN_KEYS
     assert conflict["written"] is False
     conflicted = [f["path"] for f in conflict["files"] if f["action"] == "conflict"]
-    assert conflicted == ["proj/src/proj/wine_classifier.py"]
+    assert conflicted == ["proj/src/wine_classifier/wine_classifier.py"]
     assert str(root) not in reply.raw.decode()
     assert _tree(root) == before  # nothing written at all
 

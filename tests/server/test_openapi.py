@@ -147,7 +147,7 @@ async def test_every_documented_answer_is_real_and_matches(
     await expect(422, "POST", fix, {"path": "broken.ipynb"})
     await expect(422, "POST", modularize, {"path": "broken.ipynb"})
     # a file nbops did not write where the module goes: 409 with the plan
-    mine = root / "sub" / "src" / "sub" / "churn.py"
+    mine = root / "sub" / "src" / "churn" / "churn.py"  # the package: the notebook's name
     mine.parent.mkdir(parents=True)
     mine.write_text("# hand-written\n", encoding="utf-8")
     await expect(409, "POST", modularize, {**ok, "dry_run": False})

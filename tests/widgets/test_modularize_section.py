@@ -16,7 +16,8 @@ from nbops.widgets.modularize import FORCE_LABEL, cell_ranges
 
 ROOT = Path(__file__).resolve().parents[2]
 WINE = ROOT / "examples" / "wine_classifier.ipynb"
-STEPS = ("data", "model_and_evaluation", "measurements_matter")
+# "Which measurements matter" only shows (a plot, a table): it stays in the slim notebook
+STEPS = ("data", "model_and_evaluation")
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +86,7 @@ def test_preview_lists_the_steps_and_the_files_to_create(project: Path) -> None:
     html = section.plan_html.value
     assert "<code>wine_models.wine_classifier</code>" in html
     assert "<code>notebooks/wine_classifier.ipynb</code>" in html
-    assert "3 steps, cut by headings" in html and "dry run: nothing written" in html
+    assert "2 steps, cut by headings" in html and "dry run: nothing written" in html
     for name in STEPS:
         assert f"<code>{name}</code>" in html
     # a step's cells, inputs -> outputs and parameters
@@ -93,6 +94,18 @@ def test_preview_lists_the_steps_and_the_files_to_create(project: Path) -> None:
     row = row[: row.index("</tr>")]
     assert "8–9" in row and "features, target → model" in row and "C, SEED, TEST_SIZE" in row
     assert "also returns accuracy" in row
+    # what it returns: the frozen dataclass with its fields; its size in lines; the cells
+    # whose exploration stays in the slim notebook (the plot of cell 11 among them)
+    plan = section.result.to_dict(project)  # type: ignore[union-attr]
+    step = plan["steps"][1]
+    assert step["returns"] == "ModelAndEvaluationResult" and step["fields"][:2] == ["model", "accuracy"]
+    assert f"ModelAndEvaluationResult({', '.join(step['fields'])})</code>" in row
+    assert step["lines"] > 0 and f">{step['lines']}</td>" in row
+    assert 11 in step["exploration"] and f">{cell_ranges(step['exploration'])}</td>" in row
+    data = html[html.index("<code>data</code>") :]
+    assert "DataResult(features, target)</code>" in data[: data.index("</tr>")]
+    for label in ("Lines", "Returns", "In notebook"):
+        assert f">{label}</th>" in html
     assert "<code>TEST_SIZE = 0.25</code>" in html and "share of the wines" in html
     assert ">warning</span>" in html and "ruff findings carried over" in html  # a problem
     for path in ("src/wine_models/wine_classifier.py", "tests/test_wine_classifier.py",
@@ -100,7 +113,7 @@ def test_preview_lists_the_steps_and_the_files_to_create(project: Path) -> None:
         assert ">create</span>" in file_row(html, path)
     assert section.write_button.disabled is False and section.blocked_html.value == ""
     assert section.force_checkbox.layout.display == "none"
-    assert section.summary == "wine_models.wine_classifier: 3 steps; 4 create"
+    assert section.summary == "wine_models.wine_classifier: 2 steps; 4 create"
     assert not (project / "src").exists()  # a preview writes nothing
 
 
@@ -285,6 +298,39 @@ def test_text_from_the_notebook_is_escaped(project: Path) -> None:
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html and ">error</span>" in html
 
 
+def test_plan_rows_show_size_returns_what_stays_in_the_notebook_and_proposed() -> None:
+    from nbops.widgets.modularize import render_plan
+
+    step = {
+        "name": "prepare", "title": "Prepare", "cells": [4, 5, 6], "inputs": [], "outputs": ["X"],
+        "results": [], "returns": None, "fields": [], "parameters": ["SEED"], "doc": "",
+        "lines": 12, "exploration": [5, 6],
+    }
+    plan = {
+        "notebook": "nb.ipynb", "package": "pkg", "module": "nb", "strategy": "headings",
+        "dry_run": True, "steps": [step, {**step, "name": "fit", "cells": [8], "exploration": [],
+                                          "lines": 3, "inputs": ["X"], "outputs": [],
+                                          "results": ["model", "score"], "returns": "FitResult",
+                                          "fields": ["model", "score"]}],
+        "parameters": [
+            {"name": "SEED", "default": "0", "cell": 2, "help": "random seed", "proposed": False},
+            {"name": "ALPHA", "default": "0.1", "cell": 3, "help": "", "proposed": True},
+        ],
+        "problems": [], "files": [],
+    }
+    html = render_plan(plan)
+    prepare = html[html.index("<code>prepare</code>") :]
+    prepare = prepare[: prepare.index("</tr>")]
+    assert ">12</td>" in prepare and ">5–6</td>" in prepare and "<code>X</code>" in prepare
+    fit = html[html.index("<code>fit</code>") :]
+    fit = fit[: fit.index("</tr>")]
+    assert ">3</td>" in fit and "FitResult(model, score)</code>" in fit and ">—</td>" in fit
+    seed = html[html.index("<code>SEED = 0</code>") :]
+    assert ">proposed</span>" not in seed[: seed.index("</li>")]
+    alpha = html[html.index("<code>ALPHA = 0.1</code>") :]
+    assert ">proposed</span>" in alpha[: alpha.index("</li>")]
+
+
 def test_cell_ranges() -> None:
     assert cell_ranges([5, 1, 2, 3, 3]) == "1–3, 5"
     assert cell_ranges([8]) == "8" and cell_ranges([]) == ""
@@ -305,6 +351,10 @@ def test_a_plan_with_errors_makes_write_not_the_primary_button(project: Path) ->
     assert any(p.severity == "error" and "CRM_API_KEY" in p.message for p in section.result.problems)  # type: ignore[union-attr]
     assert section.write_button.button_style == "warning" and not section.write_button.disabled
     assert "sk_live" not in section.plan_html.value
+    # churn's constants are proposed parameters: badged in the list
+    html = section.plan_html.value
+    seed = html[html.index("<code>SEED = 42</code>") :]
+    assert ">proposed</span>" in seed[: seed.index("</li>")]
 
 
 def test_a_plan_that_cannot_be_written_disables_write(project: Path) -> None:

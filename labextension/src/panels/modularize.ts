@@ -8,11 +8,16 @@
  *   .nbops-mod-unsaved                             the notebook has unsaved changes
  *   .nbops-mod-note                                a note from the caller (e.g. a retry)
  *   .nbops-mod-step[data-name]                     one step (.nbops-mod-step-cells,
+ *                                                  .nbops-mod-step-lines,
  *                                                  .nbops-mod-step-inputs,
  *                                                  .nbops-mod-step-outputs,
  *                                                  .nbops-mod-step-results,
- *                                                  .nbops-mod-step-params)
- *   .nbops-mod-parameter[data-name]                one pipeline parameter
+ *                                                  .nbops-mod-step-returns[data-returns],
+ *                                                  .nbops-mod-step-params,
+ *                                                  .nbops-mod-step-kept: cells whose
+ *                                                  exploration stays in the slim notebook)
+ *   .nbops-mod-parameter[data-name][data-proposed] one pipeline parameter
+ *                                                  (.nbops-mod-proposed: the badge)
  *   .nbops-mod-problem[data-severity]              one problem
  *   .nbops-mod-file[data-kind][data-action][data-path]  one file it will write
  *   .nbops-mod-conflicts, .nbops-mod-force         conflicts and the "overwrite (force)" box
@@ -79,6 +84,23 @@ export function cellRanges(cells: number[]): string {
 
 function names(list: string[]): string {
   return list.length > 0 ? list.join(', ') : '—';
+}
+
+/**
+ * What a step returns: its frozen dataclass with the fields (`DataResult(features, target)`),
+ * its one value, or `—`.
+ */
+export function returnsText(step: IModularizeStep): string {
+  if (step.returns) {
+    return `${step.returns}(${(step.fields ?? []).join(', ')})`;
+  }
+  const returned = [...step.outputs, ...step.results];
+  return returned.length > 0 ? returned[0] : '—';
+}
+
+/** `12` -> `12 lines`, `1` -> `1 line`. */
+export function linesText(lines: number): string {
+  return plural(lines, 'line');
 }
 
 /** The class the "Write files" button gets when the plan has errors (not the default). */
@@ -173,15 +195,29 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       );
     }
 
-    // Steps: name, cells, inputs -> outputs, parameters
+    // Steps: name, cells, size, inputs -> outputs, what it returns, parameters, and the
+    // cells whose exploration stays in the slim notebook
     const steps = this._section('Steps', plan.steps.length);
     if (plan.steps.length === 0) {
       steps.append(el('div', 'nbops-mod-empty', 'No steps: the notebook has no code to carry over.'));
     } else {
       const table = el('table', 'nbops-mod-steps');
       const head = el('tr');
-      for (const label of ['Step', 'Cells', 'Inputs → outputs', 'Parameters']) {
-        head.append(el('th', undefined, label));
+      const columns: [string, string][] = [
+        ['Step', ''],
+        ['Cells', ''],
+        ['Lines', "Lines of the step function's body"],
+        ['Inputs → outputs', ''],
+        ['Returns', 'The value the step returns, or the frozen dataclass of its values'],
+        ['Parameters', ''],
+        ['Kept in notebook', 'Cells whose exploration (head(), plots, prints) stays in the slim notebook']
+      ];
+      for (const [label, tip] of columns) {
+        const th = el('th', undefined, label);
+        if (tip) {
+          th.title = tip;
+        }
+        head.append(th);
       }
       table.append(el('thead'));
       table.tHead!.append(head);
@@ -246,7 +282,14 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       for (const p of plan.parameters) {
         const li = el('li', 'nbops-mod-parameter');
         li.dataset.name = p.name;
+        li.dataset.proposed = String(!!p.proposed);
         li.append(el('code', undefined, `${p.name} = ${p.default}`));
+        if (p.proposed) {
+          const badge = el('span', 'nbops-mod-proposed', 'proposed');
+          badge.title =
+            'A constant the notebook assigns once and reads later, proposed as a parameter';
+          li.append(badge);
+        }
         if (p.help) {
           li.title = p.help;
         }
@@ -300,6 +343,8 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       row.title = step.doc;
     }
     const cells = el('td', 'nbops-mod-step-cells', cellRanges(step.cells));
+    const lines = el('td', 'nbops-mod-step-lines', String(step.lines ?? ''));
+    lines.title = linesText(step.lines ?? 0);
     const io = el('td', 'nbops-mod-step-io');
     io.append(
       el('span', 'nbops-mod-step-inputs', names(step.inputs)),
@@ -315,8 +360,22 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       results.title = 'Names no later step reads; the step returns them for inspection';
       io.append(results);
     }
+    const returns = el('td', 'nbops-mod-step-returns', returnsText(step));
+    returns.dataset.returns = step.returns ?? '';
+    if (step.returns) {
+      returns.title = 'A frozen dataclass of these fields';
+    }
     const params = el('td', 'nbops-mod-step-params', names(step.parameters));
-    row.append(name, cells, io, params);
+    const exploration = step.exploration ?? [];
+    const kept = el(
+      'td',
+      'nbops-mod-step-kept',
+      exploration.length > 0 ? cellRanges(exploration) : '—'
+    );
+    if (exploration.length > 0) {
+      kept.title = 'Exploration in these cells (head(), plots, prints) stays in the slim notebook';
+    }
+    row.append(name, cells, lines, io, returns, params, kept);
     return row;
   }
 

@@ -81,6 +81,11 @@ def register(sub: Any) -> None:
     fix.add_argument("--upgrade", action="store_true",
                      help="convert nbformat 3 notebooks to nbformat 4 (with nbformat; reported "
                      "as a change); without it they are left untouched")
+    fix.add_argument("--propose-parameters", action="store_true",
+                     help="move the constants nbops modularize proposes as parameters (literals "
+                     "assigned once and read later) into a new cell tagged 'parameters' after "
+                     "the imports, one change per moved line; notebooks with a parameters "
+                     "cell are skipped with a note")
     fix.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     fix.set_defaults(handler=cmd_fix)
 
@@ -192,6 +197,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     options = FixOptions(
         unsafe=args.unsafe_fixes, clear_outputs=args.clear_outputs, upgrade=args.upgrade
     )
+    propose: Any = None
     would_change = False
     for path in files:
         try:
@@ -202,6 +208,13 @@ def cmd_fix(args: argparse.Namespace) -> int:
             status = 2
             continue
         original = notebook_from_dict(json.loads(nb.dumps()), path=nb.path)
+        if args.propose_parameters:  # modularize's proposal: lint does not import it
+            from dataclasses import replace
+
+            from nbops.modularize.parameters_cell import ProposeParameters
+
+            propose = ProposeParameters()
+            options = replace(options, prepare=(propose,))
         try:
             applied = fix_notebook(nb, linter, options)
         except NbopsError as exc:
@@ -217,6 +230,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
             "written": False,
             "backup": None,
         }
+        if propose is not None:  # why no parameters were proposed, when none were
+            entry["notes"] = list(propose.notes)
         if nb.dirty and applied:
             would_change = True
             if args.diff:
@@ -239,6 +254,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
 def _print_fix_text(results: list[dict[str, Any]], diff: bool) -> None:
     total = 0
     for entry in results:
+        for note in entry.get("notes", []):  # --propose-parameters: why nothing moved
+            print(f"{entry['path']}: {note}")
         if entry.get("error") or not entry["applied"]:
             continue
         if diff and entry.get("diff"):

@@ -30,9 +30,14 @@ def register(sub: Any) -> None:
         "when a file would be overwritten that nbops did not generate (use --force).",
     )
     mod.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    mod.add_argument("--package", help="package name (default: from pyproject.toml or the folder)")
-    mod.add_argument("--out", type=Path, help="project folder to write into (default: the "
-                     "folder of the nearest pyproject.toml, else the notebook's folder)")
+    mod.add_argument("--package", help="package name, a dotted Python name (default: "
+                     "[tool.nbops.modularize] package or the [project] name of the pyproject.toml "
+                     "of DIR's project, else of the notebook's; else the notebook's name; never "
+                     "a folder's name)")
+    mod.add_argument("--out", type=Path, metavar="DIR", help="project folder to write into: "
+                     "src/PACKAGE/, tests/ and the slim notebook all go under it (the slim "
+                     "notebook beside the notebook when that is under DIR, else at DIR's top); "
+                     "default: the folder of the nearest pyproject.toml, else the notebook's")
     mod.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     mod.add_argument("--force", action="store_true",
                      help="overwrite files nbops did not generate (or that were edited since)")
@@ -67,14 +72,34 @@ def register(sub: Any) -> None:
     ver.set_defaults(handler=cmd_verify)
 
 
+def _cells(cells: list[int]) -> str:
+    """``[5]`` -> ``cell 5``; ``[5, 6, 9, 10, 11]`` -> ``cells 5, 6, 9-11`` (runs of three or
+    more as a range)."""
+    ordered = sorted(set(cells))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            parts += [str(c) for c in ordered[i : j + 1]]
+        i = j + 1
+    return f"cell{'s' if len(ordered) != 1 else ''} {', '.join(parts)}"
+
+
 def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
     out = sys.stdout.write
     steps = plan["steps"]
     out(f"{plan['notebook']}: {len(steps)} step{'s' if len(steps) != 1 else ''} "
         f"(by {plan['strategy']}) -> {plan['package']}.{plan['module']}\n")
     for n, step in enumerate(steps, start=1):
-        cells = step["cells"]
-        span = f"cell {cells[0]}" if len(cells) == 1 else f"cells {cells[0]}-{cells[-1]}"
+        size = step.get("lines")
+        span = _cells(step["cells"]) + (
+            f", {size} line{'s' if size != 1 else ''}" if size is not None else ""
+        )
         out(f"  {n}. {step['name']} ({span})\n")
         if step["inputs"]:
             out(f"       inputs:     {', '.join(step['inputs'])}\n")
@@ -84,16 +109,18 @@ def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
             out(f"       outputs:    {', '.join(step['outputs'])}\n")
         if step["results"]:
             out(f"       results:    {', '.join(step['results'])}\n")
-        if step.get("returns"):
-            out(f"       returns:    {step['returns']} (a frozen dataclass)\n")
+        if step.get("returns"):  # a frozen dataclass of its fields
+            out(f"       returns:    {step['returns']}({', '.join(step.get('fields', []))})\n")
+        if step.get("exploration"):  # head(), plots, prints: shown by the slim notebook
+            out(f"       stays in the notebook: {_cells(step['exploration'])}\n")
     if plan["parameters"]:
-        out("parameters: " + ", ".join(f"{p['name']}={p['default']}" for p in plan["parameters"]) + "\n")
-        proposed = [p["name"] for p in plan["parameters"] if p.get("proposed")]
-        if proposed:  # constants the notebook assigns once and reads later
-            out(f"  proposed from the notebook's constants: {', '.join(proposed)}\n")
+        out("parameters:\n")
         for p in plan["parameters"]:
-            if p.get("help"):
-                out(f"  {p['name']}: {p['help']}\n")
+            proposed = " (proposed)" if p.get("proposed") else ""
+            helptext = f": {p['help']}" if p.get("help") else ""
+            out(f"  {p['name']} = {p['default']}{proposed}{helptext}\n")
+        if any(p.get("proposed") for p in plan["parameters"]):
+            out("  (proposed: constants the notebook assigns once and reads later)\n")
     if plan["functions"]:
         names = [
             f["name"] + (f" (+{', '.join(f['new_parameters'])})" if f["new_parameters"] else "")

@@ -234,6 +234,14 @@ class Notebook:
         self.cells = [c for c in self.cells if c.index not in indexes]
         self._renumber()
 
+    def insert_cell(self, position: int, raw: dict[str, Any]) -> Cell:
+        """Insert the cell JSON ``raw`` (nbformat 4) before the cell at ``position``."""
+        source = join_source(raw.get("source", ""))
+        cell = Cell(position, str(raw.get("cell_type", CODE)), source, raw, dirty=True)
+        self.cells.insert(position, cell)
+        self._renumber()
+        return cell
+
     def _renumber(self) -> None:
         for i, cell in enumerate(self.cells):
             cell.index = i

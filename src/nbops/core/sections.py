@@ -10,7 +10,9 @@ One strategy is chosen per notebook, the first that applies:
   heading; code before the first heading is a ``setup`` step. When that gives fewer than two
   steps (one heading above all the code) and clusters give more, clusters are used.
 * ``clusters``: no structure at all. Consecutive code cells stay together while the next cell
-  reads a data name the current step provides; a cell that reads none starts a new step.
+  reads a data name the current step provides; a cell that reads none starts a new step, and
+  so does one that makes a new value later cells read once the step has made one (a chain of
+  cells each reading the one before is several steps, not one).
 
 Headings are read by :mod:`nbops.core.headings` (Markdown ATX and setext, HTML ``<h1>``-``<h6>``).
 Step names come from :mod:`nbops.core.naming`: the tag as written, the heading's meaningful
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
@@ -40,6 +42,8 @@ __all__ = ["Step", "StepPlan", "markdown_headings", "notebook_outline", "plan_st
 
 PARAMETERS_TAG = "parameters"
 STEP_TAG_PREFIX = "step:"
+
+MAX_STEP_LINES = 60  # a step of several cells longer than this is split
 
 # functions every generated module defines: no step may take their name
 _MODULE_FUNCTIONS = frozenset({"run", "main", "describe"})
@@ -76,6 +80,7 @@ class _Group:
     source: str
     cells: list[int]
     doc: list[str]
+    part: int = 1  # 2, 3...: a later part of a split section
 
 
 def markdown_headings(source: str) -> list[tuple[int, str, int]]:
@@ -200,12 +205,31 @@ def _by_clusters(nb: Notebook, flow: DataFlow, module_level: ModuleLevel) -> lis
                 provider in members and not module_level(flow, provider, name)
                 for name, provider in flow.document.inputs(cell.index).items()
             )
-            if linked or not data_written:
+            if (linked and not _produces_next(flow, cell.index, current.cells, module_level)) or (
+                not data_written
+            ):
                 current.cells.append(cell.index)
                 continue
         current = _Group("", "cluster", [cell.index], [])
         groups.append(current)
     return groups
+
+
+def _new_values(flow: DataFlow, cell: int, module_level: ModuleLevel) -> set[str]:
+    """Data names ``cell`` binds that a later cell reads from it."""
+    return {
+        name
+        for name, readers in flow.document.consumers(cell).items()
+        if readers and not module_level(flow, cell, name)
+    }
+
+
+def _produces_next(flow: DataFlow, cell: int, members: list[int], module_level: ModuleLevel) -> bool:
+    """True when ``cell`` starts the next stage of a chain: it makes a value later cells read
+    under a name the step so far does not make, and the step so far already made one (a chain
+    of cells each reading the one before would otherwise be a single step)."""
+    made = set().union(*(_new_values(flow, m, module_level) for m in members))
+    return bool(made) and bool(_new_values(flow, cell, module_level) - made)
 
 
 def _notebook_names(nb: Notebook, flow: DataFlow) -> set[str]:
@@ -229,6 +253,10 @@ def _unique_names(
     for n, group in enumerate(groups, start=1):
         tagged = identifier(group.title) if group.source == "tag" else ""
         base = tagged if 0 < len(tagged) <= MAX_LENGTH else heading_name(group.title)
+        if base and group.part > 1:  # a later part of a long section: what it produces
+            parsed = [t for t in (flow.symbols[c].tree for c in group.cells if c in flow.symbols) if t]
+            suffix = f"_{group.part}"
+            base = produced_name(parsed, sorted(outputs[n - 1])) or base[: MAX_LENGTH - len(suffix)] + suffix
         if not base:
             trees: list[ast.Module] = []
             for cell in group.cells:
@@ -243,12 +271,24 @@ def _unique_names(
 
 
 def plan_steps(
-    nb: Notebook, flow: DataFlow | None = None, *, module_level: ModuleLevel | None = None
+    nb: Notebook,
+    flow: DataFlow | None = None,
+    *,
+    module_level: ModuleLevel | None = None,
+    outside: Iterable[int] = (),
+    cuts: Iterable[tuple[int, int]] = (),
+    sizes: Mapping[int, int] | None = None,
+    max_lines: int = MAX_STEP_LINES,
 ) -> StepPlan:
     """Split ``nb`` into steps; ``flow`` is analysed here when not given.
 
     ``module_level(flow, cell, name)`` says whether ``cell`` binds ``name`` at module level of
     the library (so it is no step's input or output); by default every import and def/class.
+    ``outside`` are cells that belong to no step (exploration kept in the slim notebook): a
+    value they read from a step is one of its outputs. ``cuts`` are pairs (a, b): cell ``a``
+    (or its slim part) shows something cell ``b`` later changes, so a step holding cells on
+    both sides ends after ``a``. ``sizes`` are the library lines of each cell: a step of
+    several cells over ``max_lines`` is split where the fewest values cross.
     """
     is_module_level = module_level or _module_level
     if flow is None:
@@ -271,6 +311,11 @@ def plan_steps(
             strategy, groups = "clusters", clusters
     if strategy == "clusters" and len(groups) == 1:
         groups[0].source = "single"
+    away = set(outside)
+    for group in groups:
+        group.cells = [c for c in group.cells if c not in away]
+    groups = [g for g in groups if g.cells]
+    groups = _split_groups(groups, flow, set(cuts), sizes or {}, max_lines, is_module_level)
 
     step_of = {cell: i for i, group in enumerate(groups) for cell in group.cells}
     param_set = set(parameters)
@@ -278,7 +323,12 @@ def plan_steps(
     outputs: list[set[str]] = [set() for _ in groups]
     for edge in flow.document.edges:
         consumer = step_of.get(edge.consumer)
-        if consumer is None or is_module_level(flow, edge.provider, edge.name):
+        if is_module_level(flow, edge.provider, edge.name):
+            continue
+        if consumer is None:
+            provider = step_of.get(edge.provider)
+            if edge.consumer in away and provider is not None:
+                outputs[provider].add(edge.name)  # the slim notebook shows it
             continue
         provider = step_of.get(edge.provider)
         if provider is None:
@@ -293,9 +343,10 @@ def plan_steps(
     steps = tuple(
         Step(
             name=names[i],
-            title=group.title or f"Step {i + 1}",
+            title=(group.title or f"Step {i + 1}")
+            + (f" (part {group.part})" if group.part > 1 and group.title else ""),
             cells=tuple(group.cells),
-            doc="\n\n".join(group.doc),
+            doc=first_paragraph(group.doc),
             inputs=tuple(sorted(inputs[i])),
             outputs=tuple(sorted(outputs[i])),
             source=group.source,
@@ -303,6 +354,78 @@ def plan_steps(
         for i, group in enumerate(groups)
     )
     return StepPlan(steps=steps, strategy=strategy, parameters=parameters)
+
+
+def _crossing(flow: DataFlow, before: list[int], after: list[int], module_level: ModuleLevel) -> int:
+    """How many values cells ``after`` read from cells ``before``."""
+    first, second = set(before), set(after)
+    return len(
+        {
+            edge.name
+            for edge in flow.document.edges
+            if edge.provider in first
+            and edge.consumer in second
+            and not module_level(flow, edge.provider, edge.name)
+        }
+    )
+
+
+def _split_groups(
+    groups: list[_Group],
+    flow: DataFlow,
+    cuts: set[tuple[int, int]],
+    sizes: Mapping[int, int],
+    max_lines: int,
+    module_level: ModuleLevel,
+) -> list[_Group]:
+    """Groups cut where a slim part must show a value before a later cell changes it, then
+    long groups split at the cell boundary where the fewest values cross (ties: the most
+    even split), until each part fits in ``max_lines`` or is one cell."""
+    out: list[_Group] = []
+    for group in groups:
+        pieces: list[list[int]] = [[]]
+        cells = group.cells
+        for pos, cell in enumerate(cells):
+            if pieces[-1] and any(
+                (a, b) in cuts for a in range(pieces[-1][-1], cell) for b in cells[pos:]
+            ):
+                pieces.append([])
+            pieces[-1].append(cell)
+        sized: list[list[int]] = []
+        todo = list(reversed(pieces))
+        while todo:
+            piece = todo.pop()
+            total = sum(sizes.get(c, 0) for c in piece)
+            if len(piece) < 2 or total <= max_lines:
+                sized.append(piece)
+                continue
+            best = min(
+                range(1, len(piece)),
+                key=lambda k: (
+                    _crossing(flow, piece[:k], piece[k:], module_level),
+                    abs(sum(sizes.get(c, 0) for c in piece[:k]) - total / 2),
+                ),
+            )
+            todo.extend([piece[best:], piece[:best]])
+        for k, piece in enumerate(sized, start=1):
+            out.append(
+                _Group(group.title, group.source, piece, group.doc if k == 1 else [], k)
+            )
+    return out
+
+
+def first_paragraph(doc: list[str]) -> str:
+    """The first paragraph of prose of a section's markdown: what a docstring carries
+    (not tables, images, formulas, code or HTML blocks)."""
+    for block in doc:
+        for paragraph in block.replace("\r\n", "\n").split("\n\n"):
+            text = paragraph.strip()
+            if not text or text.startswith(("|", "!", "$$", "```", "~~~", "<", "\\[", ">")):
+                continue
+            if parse_headings(text):
+                continue
+            return text
+    return ""
 
 
 def notebook_outline(nb: Notebook) -> tuple[str, str, dict[str, str]]:

@@ -24,7 +24,7 @@ __all__ = ["new_exercise"]
 _EXPLAIN = {
     "lint": "share of the weighted `nbops lint` findings of the starting notebook fixed (error 5, warning 2, info 1)",
     "documentation": "share of the review gate's documentation checks passed (title, summary, required sections, parameters documented)",
-    "library": "share of the notebook's code lines moved out of the notebook, when there is a library under `src/`",
+    "library": "share of what the notebook computes (model fitting, metrics, file writes, values later cells read, and what they need) moved into a library under `src/`; exploration of the library's results (`head()`, `describe()`, plots, prints) may stay in the notebook",
     "pipeline": "steps in the library's `PIPELINE` (or its public functions); 4 or more = full marks",
     "tests": "0.8 x the share of `pytest tests/` passing + 0.2 when a hand-written test passes",
     "verify": "`nbops verify` finds the notebook and its pipeline equivalent",

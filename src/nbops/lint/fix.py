@@ -41,6 +41,7 @@ from nbops.lint.tools import (
 )
 
 __all__ = [
+    "INSERT",
     "AppliedFix",
     "FixOptions",
     "UnreportedChangeError",
@@ -52,8 +53,10 @@ __all__ = [
 ]
 
 # What a fix may change: a cell's source, its tags, its outputs (and execution count), the
-# cell itself (deleted), or the whole notebook (an nbformat upgrade).
+# cell itself (deleted), a new cell (inserted: the cell is None), or the whole notebook (an
+# nbformat upgrade).
 SOURCE, TAGS, OUTPUTS, DELETE, UPGRADE = "source", "tags", "outputs", "delete", "upgrade"
+INSERT = "insert"
 Change = tuple[int | None, str]  # (the cell's index before any fix, what changed)
 
 
@@ -92,6 +95,9 @@ class FixOptions:
     format: bool = True
     max_rounds: int = 10
     upgrade: bool = False  # convert nbformat 3 notebooks (else UpgradeNeededError)
+    # fixes from outside lint (``nbops fix --propose-parameters``: nbops.modularize), applied
+    # first, on the notebook as read; each returns what it changed, guarded like the others
+    prepare: tuple[Callable[[Notebook], list[AppliedFix]], ...] = ()
 
 
 def _apply_text(source: str, edits: Sequence[Edit]) -> str:
@@ -396,7 +402,10 @@ def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None
     def orig(index: int | None) -> int | None:
         if index is None or not 0 <= index < len(nb.cells):
             return index
-        return origin.get(id(nb.cells[index].raw), index)
+        return origin.get(id(nb.cells[index].raw))  # None: a cell a fix inserted
+
+    for prepare in options.prepare:
+        applied += prepare(nb)
 
     if options.clear_outputs:
         for cell in nb.iter_code():
@@ -415,7 +424,8 @@ def fix_notebook(nb: Notebook, linter: Linter, options: FixOptions | None = None
     if options.format and linter.settings.format_check:
         applied += _format_fixes(nb, linter, broken, orig)
     applied.sort(key=lambda a: -1 if a.cell_index is None else a.cell_index)
-    problems = unreported_changes(before, nb.to_dict(), applied)
+    inserted = [i for i, c in enumerate(nb.cells) if id(c.raw) not in origin]
+    problems = unreported_changes(before, nb.to_dict(), applied, inserted)
     if problems:
         shown = "; ".join(problems[:5])
         if len(problems) > 5:
@@ -433,7 +443,10 @@ _MISSING = object()
 
 
 def unreported_changes(
-    before: dict[str, Any], after: dict[str, Any], applied: Sequence[AppliedFix]
+    before: dict[str, Any],
+    after: dict[str, Any],
+    applied: Sequence[AppliedFix],
+    inserted: Sequence[int] = (),
 ) -> list[str]:
     """Every difference between ``before`` and ``after`` (notebook JSON) that no fix in
     ``applied`` reports, in words; empty when the fixes account for every change.
@@ -441,7 +454,8 @@ def unreported_changes(
     Compared: the notebook's top-level keys (metadata, nbformat version, unknown keys), the
     cells' number and order (only reported deletions may remove one), and in each cell its
     source, outputs and execution count, metadata (tags apart) and every other key (id,
-    cell_type, attachments, unknown keys).
+    cell_type, attachments, unknown keys). ``inserted``: the positions in ``after`` of cells
+    fixes added, allowed only when a fix reports an insertion, and left out of the comparison.
     """
     reported: dict[str, set[int | None]] = {}
     for fix in applied:
@@ -457,6 +471,11 @@ def unreported_changes(
         if old_cells != new_cells:
             problems.append("the notebook's 'cells'")
         return problems
+    if inserted:
+        if INSERT not in reported:
+            problems += [f"a new cell {i + 1} that no fix reports" for i in inserted]
+        added = set(inserted)
+        new_cells = [c for i, c in enumerate(new_cells) if i not in added]
     deleted = reported.get(DELETE, set())
     kept = [(i, c) for i, c in enumerate(old_cells) if i not in deleted]
     if len(kept) != len(new_cells):

@@ -28,8 +28,8 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import pairwise
 
 __all__ = ["KIND_LABELS", "SecretMatch", "find_secrets", "redact"]

@@ -25,6 +25,7 @@ from nbops.modularize.plan import (
     DROPPED_MAGICS,
     ModulePlan,
     StepSpec,
+    bound_by_import_block,
     installed_packages,
     is_import_block,
     local_references,
@@ -37,9 +38,7 @@ from nbops.modularize.plan import (
 )
 from nbops.modularize.secrets import scrub, secret_edits
 
-__all__ = ["SHOW", "GeneratedModule", "generate_module"]
-
-SHOW = "show"  # the display flag every step with plots or displays takes
+__all__ = ["GeneratedModule", "generate_module"]
 
 _SHELL_META = re.compile(r"[|&;<>*?`$(){}\[\]~\\'\"]")
 
@@ -52,7 +51,6 @@ class Segment:
 
     kind: SegmentKind
     text: str  # at indentation 0
-    gated: bool = False  # uses the display flag
 
 
 @dataclass
@@ -61,8 +59,7 @@ class GeneratedModule:
 
     source: str
     requirements: list[str] = field(default_factory=list)
-    shows: set[str] = field(default_factory=set)  # steps that take the display flag
-    flag: str = SHOW  # the display flag's name (``show``, or ``show_`` when the notebook has one)
+    logs: bool = False  # the module logs the notebook's progress prints (``logger.info``)
     # (first line, last line, cell) of each cell's code in ``source`` (1-based lines)
     cell_lines: list[tuple[int, int, int]] = field(default_factory=list)
     # secrets that could not be replaced by a read from the environment: (cell, line, why)
@@ -384,6 +381,18 @@ class _CellWriter:
         self.collect_annotation_edits(tree)
         self.collect_rename_edits(tree)
         hoisted = self.plan.hoisted.get(self.cell.index, set())
+        sliced = self.plan.sliced
+        if self.cell.index in sliced.explored:
+            slim = {id(stmt) for stmt in tree.body if id(stmt) not in hoisted}
+        else:
+            slim = sliced.slim_statements(self.cell.index)
+        captured = sliced.captured.get(self.cell.index)
+        if captured is not None:  # the cell's shown value, kept under a name
+            stmt = next(s for s in tree.body if id(s) == captured[0])
+            start = self.offsets.at(stmt.lineno, stmt.col_offset)
+            self.edits.append((start, start, f"{captured[1]} = "))
+        library = [s for s in tree.body if id(s) not in hoisted and id(s) not in slim]
+        self.collect_display_edits(library, {captured[0]} if captured else set())
         for stmt in tree.body:
             if id(stmt) in hoisted and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.collect_header_edits(stmt)
@@ -402,25 +411,23 @@ class _CellWriter:
                 groups.append([stmt])
         out: list[Segment] = []
         prev_end = 0
-        last_group = len(groups) - 1
-        for g, group in enumerate(groups):
+        for group in groups:
             end_line = group[-1].end_lineno or group[-1].lineno
             base = self.offsets.line_start(prev_end + 1)
             stop = self.offsets.line_end(end_line)
             prev_end = end_line
+            if all(id(stmt) in slim for stmt in group):
+                continue  # shown by the slim notebook (with the comments above it)
             text = self.text[base:stop]
             kind: SegmentKind = "body"
             if len(group) == 1 and id(group[0]) in hoisted:
                 kind = "import" if is_import_block(group[0]) else "def"
-            gated = False
-            if kind == "body" and len(group) == 1 and isinstance(group[0], ast.Expr):
-                gated = self.gate(group[0], g == last_group, base, stop)
             text = normalize_newlines(_apply(text, base, self.edits))
             if not text.strip():
                 continue
-            out.append(Segment(kind, text.strip("\n"), bool(gated)))
+            out.append(Segment(kind, text.strip("\n")))
         tail = self.text[self.offsets.line_start(prev_end + 1) :]
-        if tail.strip() and out:
+        if tail.strip() and out and not slim:
             out[-1].text += "\n" + normalize_newlines(scrub(tail)).rstrip()
         return out
 
@@ -450,29 +457,109 @@ class _CellWriter:
                     stop = self.offsets.at(node.value.lineno, node.value.col_offset)
                     self.edits.append((start, stop, f"{node.target.id} = "))
 
-    def gate(self, stmt: ast.Expr, last: bool, base: int, stop: int) -> bool:
-        """Put a display/plot/print statement behind the flag; show a cell's final value."""
-        value = stmt.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id.startswith("__nbops_"):
+    def collect_display_edits(self, library: list[ast.stmt], keep: set[int]) -> None:
+        """Library code shows nothing: a ``print`` becomes a log record (the slim notebook
+        shows those), other displays and plots left inside library code are removed (with a
+        warning: move them to a cell of their own), a bare value nothing shows is removed."""
+        removed: set[int] = set()
+        # a figure the cell writes to a file is the cell's result: its drawing stays
+        draws_file = any(
+            isinstance(node, ast.Call)
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")) == "savefig"
+            for top in library
+            for node in outer_nodes(top)
+        )
+        for top in library:
+            for node in outer_nodes(top):
+                if not isinstance(node, ast.Expr) or id(node) in keep:
+                    continue
+                value = node.value
+                if isinstance(value, ast.Call):
+                    if isinstance(value.func, ast.Name) and value.func.id.startswith("__nbops_"):
+                        continue
+                    effect = classify_call(value)
+                    if effect is not None and effect[0] == "print" and self.log_call(value):
+                        continue
+                    if effect is None or effect[0] not in ("plot", "display", "print"):
+                        continue
+                    if draws_file and effect[0] == "plot":
+                        continue
+                    self.problem(
+                        node.lineno,
+                        "warning",
+                        f"`{ast.unparse(value.func)}(...)` inside library code is left out of the "
+                        "module (the library shows nothing); put the display in a cell of its own "
+                        "to keep it in the slim notebook",
+                    )
+                elif isinstance(value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+                    continue  # a docstring-like constant, or an expression that does something
+                removed.add(id(node))
+        if not removed:
+            return
+        # a block left empty keeps a `pass`; a statement sharing its line is kept
+        blocks: list[list[ast.stmt]] = [library]
+        for top in library:
+            for node in outer_nodes(top):
+                for attr in ("body", "orelse", "finalbody"):
+                    body = getattr(node, attr, None)
+                    if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                        blocks.append(body)
+        for block in blocks:
+            gone = [stmt for stmt in block if id(stmt) in removed and self.alone_on_lines(stmt, block)]
+            if not gone:
+                continue
+            for n, stmt in enumerate(gone):
+                start = self.offsets.line_start(stmt.lineno)
+                stop = self.offsets.line_end(stmt.end_lineno or stmt.lineno)
+                if n == 0 and len(gone) == len(block) and block is not library:
+                    head = self.offsets.at(stmt.lineno, stmt.col_offset)
+                    self.edits = [e for e in self.edits if not (head <= e[0] and e[1] <= stop)]
+                    self.edits.append((head, stop, "pass"))
+                    continue
+                stop = min(stop + 1, len(self.text))  # the line break too
+                self.edits = [e for e in self.edits if not (start <= e[0] and e[1] <= stop)]
+                self.edits.append((start, stop, ""))
+
+    def alone_on_lines(self, stmt: ast.stmt, block: list[ast.stmt]) -> bool:
+        """True when no other statement of ``block`` shares a line with ``stmt`` and the
+        statement is not on the line of its block's header (``for x in y: print(x)``)."""
+        lines = range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+        if any(other is not stmt and (other.lineno in lines or (other.end_lineno or other.lineno) in lines) for other in block):
             return False
-        start = self.offsets.at(stmt.lineno, stmt.col_offset)
-        end = self.offsets.at(stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
-        effect = classify_call(value) if isinstance(value, ast.Call) else None
-        if effect is not None and effect[0] in ("plot", "display", "print"):
-            # indent the statement under `if show:` (its comment lines above stay put)
-            line_start = self.offsets.line_start(stmt.lineno)
-            body = _apply(self.text[line_start:stop], line_start, self.edits)
-            self.edits = [e for e in self.edits if not (line_start <= e[0] and e[1] <= stop)]
-            self.edits.append((line_start, stop, f"if {self.gen.flag}:\n" + indent(body)))
-            return True
-        after = self.text[end : self.offsets.line_end(stmt.end_lineno or stmt.lineno)]
-        if last and not after.lstrip().startswith(";") and not isinstance(value, (ast.Constant, ast.Await, ast.Yield, ast.YieldFrom)):
-            bare_tuple = isinstance(value, ast.Tuple) and not self.text[start:end].startswith("(")
-            helper, flag = self.gen.nb_show, self.gen.flag
-            self.edits.append((start, start, f"{helper}((" if bare_tuple else f"{helper}("))
-            self.edits.append((end, end, f"), {flag})" if bare_tuple else f", {flag})"))
-            return True
-        return False
+        before = self.text[self.offsets.line_start(stmt.lineno) : self.offsets.at(stmt.lineno, stmt.col_offset)]
+        return not before.strip()
+
+    def log_call(self, call: ast.Call) -> bool:
+        """Turn ``print(...)`` into ``logger.info(...)``; False when it cannot say the same
+        (``sep``/``end``/``file``, starred arguments)."""
+        if not (isinstance(call.func, ast.Name) and call.func.id == "print"):
+            return False
+        if any(k.arg != "flush" for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+            return False
+        logger = self.gen.logger
+        self.gen.imports_extra.add("import logging")
+        self.gen.logs = True
+        func_start = self.offsets.at(call.func.lineno, call.func.col_offset)
+        func_end = self.offsets.at(call.func.end_lineno or call.func.lineno, call.func.end_col_offset or 0)
+        self.edits.append((func_start, func_end, f"{logger}.info"))
+        for keyword in call.keywords:  # flush=...: a log record is written at once
+            k_start = self.offsets.at(keyword.lineno, keyword.col_offset)
+            k_end = self.offsets.at(keyword.end_lineno or keyword.lineno, keyword.end_col_offset or 0)
+            before = self.text[:k_start].rstrip()
+            cut = len(before) - 1 if before.endswith(",") else k_start
+            self.edits.append((cut, k_end, ""))
+        args = call.args
+        single_text = len(args) == 1 and (
+            isinstance(args[0], ast.JoinedStr)
+            or (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str))
+        )
+        if not single_text:
+            paren = func_end
+            while paren < len(self.text) and self.text[paren] != "(":
+                paren += 1
+            fmt = json.dumps(" ".join(["%s"] * len(args))) if args else '""'
+            self.edits.append((paren + 1, paren + 1, fmt + (", " if args else "")))
+        return True
 
     def opaque_cell(self, magic: Magic) -> list[Segment]:
         """A cell whose body is not Python (``%%bash``, ``%%writefile``, ``%%html`` ...)."""
@@ -515,8 +602,8 @@ class _Generator:
         self.imports_extra: set[str] = set()
         self.refusals: list[tuple[int, int | None, str]] = []
         # names the module invents never shadow the notebook's (a user's `def show`)
-        self.flag = plan.free_name(SHOW)
-        self.nb_show = plan.free_name("_nb_show")
+        self.logger = plan.free_name("logger")  # where the notebook's progress prints go
+        self.logs = False
         self.nb_undefined = plan.free_name("_nb_undefined")
         # the decorator of the steps' result dataclasses (the notebook may own `dataclass`)
         self.dataclass = "dataclass" if "dataclass" not in plan.names else plan.free_name("_nb_dataclass")
@@ -552,14 +639,19 @@ class _Generator:
                 else:
                     bodies.setdefault(cell.index, []).append(seg)
 
-        out = GeneratedModule(source="", flag=self.flag)
+        out = GeneratedModule(source="")
         step_texts = [self.step_function(step, bodies, out) for step in plan.steps]
         runner = self.runner(out)  # before the header: it may need imports (asyncio)
+        used = _loaded([*defs, *step_texts, runner, self.parameters_block()])
+        # an import only the exploration (now in the slim notebook) reads leaves the module
+        slim_reads = set().union(*plan.sliced.reads.values()) if plan.sliced.reads else set()
+        imports = [t for t in imports if _import_needed(t, used, slim_reads)]
         header = self.header(imports, out)
         parts = [p.strip("\n") for p in [header, *defs, *step_texts, runner, _MAIN] if p.strip()]
         out.source = "\n\n\n".join(parts) + "\n"
         out.requirements = self.requirements
         out.refusals = self.refusals
+        out.logs = self.logs
         # where each cell's code landed, to name the cell when the module does not compile
         line = 1
         for part in parts:
@@ -609,14 +701,17 @@ class _Generator:
         reqs = f"REQUIREMENTS: list[str] = {json.dumps(self.requirements)}\n\"\"\"Packages the notebook installed with `pip install` (declare them as dependencies).\"\"\""
         graph = "PIPELINE: dict[str, Any] = " + _py(self.graph(out))
         return "\n\n".join(
-            [
+            part
+            for part in [
                 f"{doc}\n\n" + "\n".join(fixed),
                 "\n".join(notebook_imports),
                 params,
                 reqs,
                 graph + '\n"""The step graph: steps in order, with their inputs, outputs and parameters."""',
-                _show_helper(self.nb_show, self.nb_undefined),
+                *([f"{self.logger} = logging.getLogger(__name__)"] if self.logs else []),
+                _undefined_helper(self.nb_undefined) if any(s.undefined for s in plan.steps) else "",
             ]
+            if part.strip()
         )
 
     def dataclass_import(self) -> list[str]:
@@ -665,6 +760,10 @@ class _Generator:
                     "outputs": list(step.outputs),
                     "results": list(step.results),
                     "returns": step.returns,
+                    # values the notebook only showed, named by the module (compared as displays)
+                    "captured": [
+                        plan.sliced.captured[c][1] for c in step.cells if c in plan.sliced.captured
+                    ],
                     "undefined": list(step.undefined),
                     "after": after,
                 }
@@ -679,12 +778,8 @@ class _Generator:
         }
 
     def step_function(self, step: StepSpec, bodies: dict[int, list[Segment]], out: GeneratedModule) -> str:
-        segments = [seg for cell in step.cells for seg in bodies.get(cell, [])]
-        shows = any(seg.gated for seg in segments)
         with_code = [c for c in step.cells if bodies.get(c)]
         cell_texts = ["\n".join(seg.text for seg in bodies[c]) for c in with_code]
-        if shows:
-            out.shows.add(step.name)
         local = self.plan.local
         # annotated where the type is known (an earlier step's value, a literal default)
         args = [local(n) + (f": {self.types[n]}" if n in self.types else "") for n in step.inputs]
@@ -697,7 +792,7 @@ class _Generator:
                 defaults.append(f"{name}: {kind} = {param.default}" if kind else f"{name}={param.default}")
             else:
                 defaults.append(f'{name}=PARAMETERS["{name}"]')
-        signature = [*args, *defaults] + ([f"{self.flag}: bool = False"] if shows else [])
+        signature = [*args, *defaults]
         title = scrub(step.title[:1].upper() + step.title[1:])
         doc_text = title + ("\n\n" + scrub(step.doc) if step.doc else "")
         cells = ", ".join(str(c + 1) for c in step.cells)
@@ -777,8 +872,6 @@ class _Generator:
                 else:
                     args.append(local(name))
             args += [f'{name}=_params["{name}"]' for name in step.parameters]
-            if step.name in out.shows:
-                args.append(f"{self.flag}=show")
             call = f"{step.name}({', '.join(args)})"
             if step.is_async:  # the notebook awaited at top level (IPython's autoawait)
                 self.imports_extra.add("import asyncio")
@@ -803,6 +896,34 @@ class _Generator:
         result = ", ".join(f"{json.dumps(n)}: {local(n)}" for n in produced)
         body = "\n".join(lines)
         return _RUN.format(body=indent(body), result=result)
+
+
+def _loaded(texts: list[str]) -> set[str] | None:
+    """The names the module's code reads; None when some part does not parse alone."""
+    names: set[str] = set()
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    return names
+
+
+def _import_needed(text: str, used: set[str] | None, slim_reads: set[str]) -> bool:
+    """False for an import whose names the module never reads and the slim notebook does
+    (it imports them there); an import nothing reads stays (it may be there for its effect)."""
+    if used is None:
+        return True
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    bound = bound_by_import_block(tree.body[0]) if len(tree.body) == 1 else set()
+    if not bound or "*" in bound or bound & used:
+        return True
+    return not bound & slim_reads
 
 
 def _literal_type(default: str) -> str | None:
@@ -841,40 +962,31 @@ def _notebook_title(plan: ModulePlan) -> str | None:
     return None
 
 
-def _show_helper(name: str, undefined: str) -> str:
-    """The module's two helpers, under names the notebook does not use."""
-    return _SHOW_HELPER.replace("_nb_show(", f"{name}(").replace("_nb_undefined(", f"{undefined}(")
+def _undefined_helper(undefined: str) -> str:
+    """The module's helper for names the notebook reads before defining, under a name the
+    notebook does not use (only when a step needs it)."""
+    return _UNDEFINED_HELPER.replace("_nb_undefined(", f"{undefined}(")
 
 
-_SHOW_HELPER = '''
-def _nb_show(value: Any, show: bool) -> Any:
-    """Display a value the notebook displayed, when asked to (IPython's display, else print)."""
-    if show:
-        try:
-            from IPython.display import display as _display
-        except ImportError:
-            print(value)
-        else:
-            _display(value)
-    return value
-
-
+_UNDEFINED_HELPER = '''
 def _nb_undefined(name: str, cell: int) -> Any:
     """Stop where the notebook stops: it reads a name no cell before defines."""
-    raise NameError(f"name {name!r} is not defined (notebook cell {cell} reads it before any cell defines it)")
+    raise NameError(
+        f"name {name!r} is not defined "
+        f"(notebook cell {cell} reads it before any cell defines it)"
+    )
 '''
 
 _RUN = '''
 def run(
     params: Mapping[str, Any] | None = None,
     *,
-    show: bool = False,
     on_step: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the pipeline: every step in notebook order.
 
-    ``params`` overrides entries of PARAMETERS; ``show`` turns the notebook's plots and
-    displays on; ``on_step(name, values)`` is called after each step with what it returned.
+    ``params`` overrides entries of PARAMETERS; ``on_step(name, values)`` is called after
+    each step with what it returned.
     Returns every step's outputs and results by name.
     """
     unknown = sorted(set(params or {{}}) - set(PARAMETERS))
@@ -901,13 +1013,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, default in PARAMETERS.items():
         flags = dict.fromkeys([f"--{name}", f"--{name.lower().replace('_', '-')}"])
         parser.add_argument(*flags, dest=name, type=_nb_arg_type(default), default=default, help=f"default: {default!r}")
-    parser.add_argument("--show", action="store_true", help="show the notebook's plots and displays")
     parser.add_argument("--describe", action="store_true", help="print the step graph as JSON and exit")
     args = parser.parse_args(argv)
     if args.describe:
         print(json.dumps(PIPELINE, indent=2))
         return 0
-    results = run({name: getattr(args, name) for name in PARAMETERS}, show=args.show)
+    results = run({name: getattr(args, name) for name in PARAMETERS})
     for name, value in results.items():
         text = repr(value).replace("\\n", " ")
         print(f"{name}: {text[:117] + '...' if len(text) > 120 else text}")

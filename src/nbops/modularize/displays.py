@@ -399,6 +399,11 @@ def compare_displays(
                 checks.append(DisplayCheck(step, span, "run", "differs",
                                            f"the notebook stops with {name_a}, the slim notebook with {name_b}"))
                 continue
+            if not ran_b:
+                # the step stopped before the slim notebook's cells that show its exploration
+                # ran: what the notebook showed before the error has no counterpart
+                checks.append(DisplayCheck(step, span, "run", "equal", f"both stop here with {name_a}"))
+                continue
             ran_a = ran_b = True
         if not (ran_a and ran_b):
             if _split(outs_a)[:2] != ("", []) or not ran_a:

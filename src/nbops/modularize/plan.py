@@ -14,7 +14,8 @@ Choices (docs/modularize.md):
 * A hoisted function's data globals (names no import or hoisted definition provides) become
   keyword-only parameters; functions that call or pass it on need them too (transitively).
   A hoisted class must not read data globals (it stays in its step otherwise), and a function
-  that assigns a global with ``global x`` stays in its step.
+  that assigns a global with ``global x`` stays in its step. What a definition left in its
+  step reads from earlier steps becomes that step's inputs (``closures.py``).
 * Step outputs are the names later steps read (``nbops.core.sections``); a step's *results*
   are data names it binds that no later step reads or rebinds and that the step shows (a
   displayed or printed value, a plot's data, a logged metric: what the slim notebook shows
@@ -46,7 +47,9 @@ from nbops.core.magics import PLACEHOLDERS, PYTHON_CELL_MAGICS, Magic, is_pip_in
 from nbops.core.notebook import Notebook
 from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
+from nbops.modularize.closures import closure_inputs
 from nbops.modularize.secrets import scrub
+from nbops.modularize.slicing import Slice, slice_notebook
 
 __all__ = [
     "FunctionPlan",
@@ -157,6 +160,9 @@ class StepSpec:
     # the frozen dataclass the step returns when it returns two or more values (its fields:
     # ``outputs`` then ``results``, under their local names); None: one value or none
     returns: str | None = None
+    lines: int = 0  # lines of library code (the notebook's, before formatting)
+    # cells whose exploration (displays, plots, prints) the slim notebook shows after the step
+    exploration: tuple[int, ...] = ()
 
 
 @dataclass
@@ -187,6 +193,8 @@ class ModulePlan:
     # every identifier the notebook uses (binds, reads, imports, parameters of its functions):
     # names the generator invents (the display flag, helpers, step names) avoid all of them
     names: set[str] = field(default_factory=set)
+    # which statements stay in the slim notebook (exploration) and which values are captured
+    sliced: Slice = field(default_factory=Slice)
 
     def free_name(self, base: str, also: Iterable[str] = ()) -> str:
         """``base``, or ``base`` with ``_`` appended until it is none of the notebook's names
@@ -279,6 +287,22 @@ def _imports_any(stmt: ast.stmt, packages: set[str]) -> bool:
         if any(root.lower() in packages for root in roots):
             return True
     return False
+
+
+def _star_import(stmt: ast.stmt) -> bool:
+    """True when the import block holds a ``from m import *`` (allowed at module level only)."""
+    return any(
+        isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+        for node in ast.walk(stmt)
+    )
+
+
+def _reads_any(stmt: ast.stmt, names: set[str]) -> bool:
+    """True when ``stmt`` reads one of ``names`` anywhere (also in nested bodies)."""
+    return bool(names) and any(
+        isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)
+        for node in ast.walk(stmt)
+    )
 
 
 def _definition_time_names(stmt: ast.stmt) -> list[str]:
@@ -393,7 +417,7 @@ def _parameters(nb: Notebook, flow: DataFlow, cells: tuple[int, ...], plan_probl
             elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
                 target, value = stmt.target, stmt.value
             if isinstance(target, ast.Name) and value is not None:
-                text = ast.get_source_segment(symbols.source.python, value) or ast.unparse(value)
+                text = _default_text(symbols.source.python, value)
                 try:
                     ast.literal_eval(value)
                     literal = True
@@ -415,6 +439,22 @@ def _parameters(nb: Notebook, flow: DataFlow, cells: tuple[int, ...], plan_probl
                     )
                 )
     return list(params.values())
+
+
+def _default_text(source: str, value: ast.expr) -> str:
+    """A parameter's default as source text that stands on its own: a bare tuple
+    (``start = 255, 0, 0``) gets parentheses, or it would split the dict entry or signature."""
+    text = ast.get_source_segment(source, value) or ast.unparse(value)
+    if isinstance(value, ast.Tuple):
+        try:
+            enclosed = text[:1] == "(" and text[-1:] == ")" and (
+                ast.dump(ast.parse(text[1:-1], mode="eval").body) == ast.dump(value)
+            )
+        except SyntaxError:
+            enclosed = False
+        if not enclosed:
+            text = f"({text})"
+    return text
 
 
 _MARK = re.compile(r"#\s*nbops:\s*param(?:eter)?\b:?\s*(.*)$")
@@ -446,7 +486,7 @@ def _marked_parameters(
                 ast.literal_eval(stmt.value)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
-            text = ast.get_source_segment(symbols.source.python, stmt.value) or ast.unparse(stmt.value)
+            text = _default_text(symbols.source.python, stmt.value)
             found.append((Parameter(name, text, True, cell.index, mark.group(1).strip()), stmt))
             taken.add(name)
     return found
@@ -558,7 +598,7 @@ def _proposed_parameters(
                 continue  # a secret: secrets.py replaces it by a read from the environment
             rest = lines[end - 1][stmt.end_col_offset or 0 :] if end <= len(lines) else ""
             comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
-            default = ast.get_source_segment(text, stmt.value) or ast.unparse(stmt.value)
+            default = _default_text(text, stmt.value)
             found.append((Parameter(name, default, True, cell.index, comment, proposed=True), stmt))
             taken.add(name)
     return found
@@ -640,7 +680,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             binders.setdefault(ref.name, set()).add(index)
 
     # imports of packages the notebook pip-installs stay where they were (they only work
-    # after the install ran)
+    # after the install ran), except star imports: Python allows those at module level only
     installed = {
         _requirement_name(spec)
         for analysed in flow.symbols.values()
@@ -648,6 +688,9 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         if is_pip_install(magic)
         for spec in installed_packages(magic)
     }
+    # `In`/`Out` the notebook binds are its own variables, not IPython's history; a def
+    # reading them stays in its step (the data flow does not see those reads)
+    own_history: set[str] = {name for name in ("In", "Out") if name in binders}
     imports: dict[int, set[int]] = {}
     import_names: set[str] = set()
     has_star = False
@@ -685,7 +728,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         for stmt in symbols.tree.body:
             if (
                 is_import_block(stmt)
-                and not _imports_any(stmt, installed)
+                and (not _imports_any(stmt, installed) or _star_import(stmt))
                 and not any(_generated_name(n) for n in bound_by_import_block(stmt))
             ):
                 imports.setdefault(cell.index, set()).add(id(stmt))
@@ -702,6 +745,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                     and stmt.name not in import_names
                     and stmt.name not in RESERVED
                     and not stmt.name.startswith("_nb_")
+                    and not _reads_any(stmt, own_history)
                 ):
                     if stmt.name in candidates:
                         candidates.pop(stmt.name)  # defined twice in one cell
@@ -793,7 +837,21 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             return True
         return name in hoisted and hoisted[name][0] == cell
 
-    steps_plan = plan_steps(nb, flow, module_level=module_level)
+    sliced = slice_notebook(
+        nb,
+        flow,
+        hoisted=hoisted_stmts,
+        skip_cells=set(parameter_cells) | set(fragments),
+        taken=notebook_names(flow) | module_names | RESERVED,
+    )
+    steps_plan = plan_steps(
+        nb,
+        flow,
+        module_level=module_level,
+        outside=sliced.explored,
+        cuts=sliced.conflicts,
+        sizes=sliced.sizes,
+    )
     parameters = _parameters(nb, flow, parameter_cells, problems)
     marked = _marked_parameters(nb, flow, parameter_cells, {p.name for p in parameters})
     marked += _proposed_parameters(
@@ -815,7 +873,8 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         star_import=has_star,
         module_globals=module_globals,
         extra_imports=list(dict.fromkeys(extra_imports)),
-        names=notebook_names(flow),
+        names=notebook_names(flow) | {name for _, name in sliced.captured.values()},
+        sliced=sliced,
     )
     for name in sorted(module_globals):
         plan.problem(
@@ -831,6 +890,11 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         if symbols is None:
             continue
         for ref in symbols.writes:
+            if ref.name in own_history and ref.name not in plan.first_binding:
+                # the notebook's own `In`/`Out`: data, carried between steps like a builtin's
+                # shadow (the data flow takes it for IPython's history), never renamed
+                plan.first_binding[ref.name] = (cell.index, ref.line, ref.column)
+                continue
             if (
                 ref.name in plan.first_binding
                 or ref.name in module_names  # a hoisted `def sum` is the module's `sum`
@@ -856,8 +920,22 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         )
     for param, stmt in marked:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
-    plan.steps = _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names))
+    plan.steps = _exploration(plan, _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
     return plan
+
+
+def _exploration(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
+    """Each step's size (library lines) and the cells whose exploration the slim notebook
+    shows after it: its cells' trailing displays, and the explored cells up to the next step."""
+    sliced = plan.sliced
+    out: list[StepSpec] = []
+    for i, spec in enumerate(specs):
+        nxt = specs[i + 1].cells[0] if i + 1 < len(specs) else None
+        shown = [c for c in spec.cells if c in sliced.reads]
+        shown += [c for c in sorted(sliced.explored) if c > spec.cells[-1] and (nxt is None or c < nxt)]
+        lines = sum(sliced.sizes.get(c, 0) for c in spec.cells)
+        out.append(replace(spec, lines=lines, exploration=tuple(sorted(set(shown)))))
+    return out
 
 
 # what a cell that only compiles as a fragment is analysed as: a cell that does not parse
@@ -892,7 +970,10 @@ def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
             continue
         if symbols.tree is None:
             return True  # a syntax error is carried over as a TODO
+        if index in plan.sliced.explored:
+            continue  # the slim notebook's
         hoisted = plan.hoisted.get(index, set()) | plan.marked.get(index, set())
+        hoisted |= plan.sliced.slim_statements(index)
         magics = {m.line: m for m in symbols.source.magics}
         for stmt in symbols.tree.body:
             if id(stmt) in hoisted:
@@ -1045,6 +1126,10 @@ def _step_specs(
                 provider = max(j for j in range(i) if name in bound[j])
                 shadow_inputs[i].append(name)
                 shadow_outputs[provider].add(name)
+    # a def/class left in its step closes over what its body reads from earlier steps
+    closure_params = closure_inputs(
+        plan, [s.cells for s in kept], bound, param_names, shadow_inputs, shadow_outputs
+    )
 
     specs: list[StepSpec] = []
     used: set[str] = set()
@@ -1059,7 +1144,11 @@ def _step_specs(
                 name, k = f"{base}_{k}", k + 1
         used.add(name)
         later_bound = set().union(*bound[i + 1 :]) if i + 1 < len(kept) else set()
-        shown = _shown_names(plan, step.cells)
+        # what the step's cells show at their end (the slim notebook displays it): returned
+        slim_reads = set().union(*(plan.sliced.reads.get(c, set()) for c in step.cells))
+        captured = {plan.sliced.captured[c][1] for c in step.cells if c in plan.sliced.captured}
+        made = set().union(*(plan.sliced.bound.get(c, set()) for c in step.cells))
+        shown = (slim_reads & made) | captured
         scratch = _clocks_and_counters(plan, step.cells)
         # the notebook ends on what its last cell with code binds
         ends_on: set[str] = set()
@@ -1070,8 +1159,9 @@ def _step_specs(
                 ends_on = _top_level_targets(symbols.tree)
         results = sorted(
             n
-            for n in top_bound[i] & bound[i]
+            for n in (top_bound[i] & bound[i]) | shown
             if n not in step.outputs
+            and n not in plan.sliced.slim_binds
             and n not in shadow_outputs[i]
             and n not in later_bound
             and n not in read_later[i]
@@ -1079,13 +1169,14 @@ def _step_specs(
             and n not in plan.module_names
             and n not in plan.module_globals
             and n not in deleted[i]
-            and not _is_temporary(flow, step.cells, n)
-            and (n in shown or n in ends_on)  # shown, or what the notebook ends on
-            and n not in scratch
+            and (
+                n in shown  # the slim notebook shows it
+                or (n in ends_on and not _is_temporary(flow, step.cells, n) and n not in scratch)
+            )
             and n not in param_names  # a marked or proposed parameter: the step takes it
         )
         inputs = (
-            [n for n in step.inputs if n not in param_names]
+            [n for n in step.inputs if n not in param_names and n not in plan.sliced.slim_binds]
             + shadow_inputs[i]
             + sorted(undefined[i])
         )
@@ -1100,10 +1191,16 @@ def _step_specs(
                     dict.fromkeys(
                         [p.name for p in plan.parameters if p.cell in step.cells]
                         + [n for n in step.inputs if n in param_names]
+                        + closure_params[i]
                     )
                 ),
                 outputs=tuple(
-                    sorted((set(step.outputs) | shadow_outputs[i]) - deleted[i] - param_names)
+                    sorted(
+                        (set(step.outputs) | shadow_outputs[i])
+                        - deleted[i]
+                        - param_names
+                        - plan.sliced.slim_binds
+                    )
                 ),
                 results=tuple(results),
                 undefined=tuple(sorted(undefined[i])),

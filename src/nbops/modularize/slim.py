@@ -1,14 +1,19 @@
-"""Build the slim notebook: the narrative markdown kept, the code replaced by step calls.
+"""Build the slim notebook: the narrative markdown and the exploration kept, the library
+code replaced by step calls.
 
 The slim notebook imports the generated module (from ``src/`` when the package is not
 installed), keeps the parameters cell (so papermill still injects parameters), and has one
 code cell per step, where the step's first cell was, binding the same names the notebook
-bound, with plots and displays on. Outputs are cleared. Each code cell that stands for cells
-of the notebook names them in its metadata (``nbops_cells``), for ``nbops verify``.
+bound. The exploration the library left out (:mod:`nbops.modularize.slicing`: whole cells of
+displays and plots, the displays at the end of a cell, a shown score kept under a name)
+follows where it was, as the notebook wrote it, and shows the same from the library's
+results. Outputs are cleared. Each code cell that stands for cells of the notebook names them
+in its metadata (``nbops_cells``), for ``nbops verify``.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import os
@@ -16,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from nbops.core.notebook import Notebook
-from nbops.modularize.codegen import SHOW
 from nbops.modularize.displays import SOURCE_CELLS_KEY  # the original cells a cell stands for
-from nbops.modularize.plan import ModulePlan, result_variable
+from nbops.modularize.plan import ModulePlan, bound_by_import_block, python_lines, result_variable
 from nbops.modularize.secrets import scrub
 
 __all__ = ["SOURCE_CELLS_KEY", "slim_notebook"]
@@ -38,12 +42,10 @@ def _code(source: str, tags: list[str] | None = None, cells: list[int] | None = 
     return cell
 
 
-def step_call(plan: ModulePlan, index: int, shows: set[str], flag: str = SHOW) -> str:
+def step_call(plan: ModulePlan, index: int) -> str:
     """The code line calling step ``index`` with the notebook's own names."""
     step = plan.steps[index]
     args = list(step.inputs) + [f"{p}={p}" for p in step.parameters]
-    if step.name in shows:
-        args.append(f"{flag}=True")
     call = ("await " if step.is_async else "") + f"{step.name}({', '.join(args)})"
     returned = [*step.outputs, *step.results]
     if step.returns:  # a dataclass: its values under the notebook's names, by attribute
@@ -52,29 +54,98 @@ def step_call(plan: ModulePlan, index: int, shows: set[str], flag: str = SHOW) -
     return f"{returned[0]} = {call}" if returned else call
 
 
+def _statement_text(plan: ModulePlan, index: int, explored: bool) -> str:
+    """What the slim notebook keeps of code cell ``index``: its slim statements as the
+    notebook wrote them (the comments above them too), then the captured value's name."""
+    symbols = plan.flow.symbols.get(index)
+    cell = plan.notebook.cells[index]
+    if symbols is None or symbols.tree is None:
+        return ""
+    lines = python_lines(cell.source)
+    hoisted = plan.hoisted.get(index, set())
+    body = symbols.tree.body
+    slim = (
+        {id(s) for s in body if id(s) not in hoisted}
+        if explored
+        else plan.sliced.slim_statements(index)
+    )
+    parts: list[str] = []
+    prev_end = 0
+    for stmt in body:
+        end = stmt.end_lineno or stmt.lineno
+        if id(stmt) in slim:
+            first = prev_end + 1 if not parts or prev_end else stmt.lineno
+            parts.append("\n".join(lines[first - 1 : end]).strip("\n"))
+        prev_end = end
+    captured = plan.sliced.captured.get(index)
+    if captured is not None:
+        parts.append(captured[1])
+    return scrub("\n".join(p for p in parts if p.strip()))
+
+
+def _slim_imports(plan: ModulePlan) -> tuple[list[str], list[str]]:
+    """The notebook's import statements and the names of its functions (now the module's)
+    that the kept exploration reads."""
+    reads = set().union(*plan.sliced.reads.values()) if plan.sliced.reads else set()
+    imports: list[str] = []
+    functions: list[str] = []
+    for index in sorted(plan.hoisted):
+        ids = plan.hoisted[index]
+        symbols = plan.flow.symbols.get(index)
+        if symbols is None or symbols.tree is None:
+            continue
+        lines = python_lines(plan.notebook.cells[index].source)
+        for stmt in symbols.tree.body:
+            if id(stmt) not in ids:
+                continue
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                if bound_by_import_block(stmt) & reads:
+                    text = "\n".join(lines[stmt.lineno - 1 : stmt.end_lineno or stmt.lineno]).strip()
+                    if text not in imports:
+                        imports.append(text)
+            elif (
+                isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and stmt.name in reads
+                and stmt.name in plan.functions
+            ):
+                functions.append(stmt.name)
+    return imports, functions
+
+
 def slim_notebook(
     plan: ModulePlan,
     *,
     package: str,
     module: str,
-    shows: set[str],
     src_dir: Path,
     notebook_dir: Path,
-    flag: str = SHOW,
+    logs: bool = False,
 ) -> str:
-    """The slim notebook as JSON text (nbformat 4); ``flag`` is the steps' display flag."""
+    """The slim notebook as JSON text (nbformat 4); ``logs``: the module logs the notebook's
+    progress prints, which the slim notebook shows on stdout as the notebook printed them."""
     nb: Notebook = plan.notebook
     first_cell = {step.cells[0]: i for i, step in enumerate(plan.steps)}
+    in_step = {c for step in plan.steps for c in step.cells}
     src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
     # the steps the cells call, sorted as isort sorts them (the notebook's other functions
     # are in the module too; a slim notebook that does not call them does not import them)
     names = sorted(step.name for step in plan.steps)
+    notebook_imports, functions = _slim_imports(plan)
+    imported = sorted({*names, *functions})
+    logging_setup = (
+        "\n\n# the library logs the progress the notebook printed\n"
+        'logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)'
+        if logs
+        else ""
+    )
     imports = (
-        "import importlib.util\nimport sys\n\n"
+        "import importlib.util\n" + ("import logging\n" if logs else "") + "import sys\n\n"
         "# the package is not installed: import the generated sources\n"
         f"if importlib.util.find_spec({json.dumps(package)}) is None:\n"
         f"    sys.path.insert(0, {json.dumps(src)})\n\n"
-        f"from {package}.{module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+        + "".join(f"{line}\n" for line in notebook_imports)
+        + (f"from {package}.{module} import (\n" + "".join(f"    {n},\n" for n in imported) + ")" if imported else "")
+        + logging_setup
     )
     cells: list[dict[str, Any]] = []
     placed_imports = False
@@ -97,12 +168,13 @@ def slim_notebook(
             cells.append(raw)
             continue
         if not placed_imports:
-            if names:  # a notebook whose steps are all parameters imports nothing
+            if imported or notebook_imports:  # a notebook of parameters only imports nothing
                 cells.append(_code(imports))
             placed_imports = True
         if cell.index in plan.parameter_cells:
             cells.append(_code(cell.source, ["parameters"], [cell.index]))
-        elif cell.index in first_cell:
+            continue
+        if cell.index in first_cell:
             step = plan.steps[first_cell[cell.index]]
             # marked and proposed parameters of this step's cells (or of cells left without a
             # step, before it), as `# nbops: parameter` lines
@@ -114,8 +186,13 @@ def slim_notebook(
                 and (p.cell in step.cells or (p.cell not in in_steps and p.cell < step.cells[0]))
             ]
             emitted.update(line.split(" ", 1)[0] for line in marked)
-            call = "\n".join([*marked, step_call(plan, first_cell[cell.index], shows, flag)])
+            call = "\n".join([*marked, step_call(plan, first_cell[cell.index])])
             cells.append(_code(_formatted(call, notebook_dir), cells=list(step.cells)))
+        explored = cell.index in plan.sliced.explored
+        if explored or (cell.index in in_step and cell.index in plan.sliced.reads):
+            text = _statement_text(plan, cell.index, explored)
+            if text.strip():
+                cells.append(_code(text, cells=[cell.index]))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
     for n, c in enumerate(cells):

@@ -128,7 +128,7 @@ def check_step(name: str, produced: Run, monkeypatch: pytest.MonkeyPatch) -> Non
     values = rerun(step, produced, monkeypatch)
     names = step["outputs"] + step["results"]
     assert len(values) == len(names)
-    for value, key in zip(values, names):
+    for value, key in zip(values, names, strict=True):
         if name in produced.steps:
             assert type(value) is type(produced.steps[name][key]), key
 '''

@@ -248,7 +248,7 @@ def _instrumented(notebook: Path, steps: list[dict[str, Any]], capture_dir: Path
         cell.metadata[ORIGINAL_INDEX_KEY] = index
     after: dict[int, list[tuple[int, list[str]]]] = {}
     for i, step in enumerate(steps):
-        names = list(step["outputs"]) + list(step["results"])
+        names = _compared_names(step)
         after.setdefault(max(step["cells"]) - 1, []).append((i, names))
     tag = {"tags": ["nbops-capture"], ORIGINAL_INDEX_KEY: None}
     cells = [nbformat.v4.new_code_cell(_SETUP, metadata=dict(tag))]
@@ -260,6 +260,13 @@ def _instrumented(notebook: Path, steps: list[dict[str, Any]], capture_dir: Path
     # papermill injects parameters after the cell tagged "parameters": keep that cell first
     nb.cells = cells
     return nb
+
+
+def _compared_names(step: dict[str, Any]) -> list[str]:
+    """A step's values compared by name: its outputs and results, but not the values the
+    notebook only showed (the module names them; the displays compare them)."""
+    captured = set(step.get("captured", []))
+    return [n for n in [*step["outputs"], *step["results"]] if n not in captured]
 
 
 def _step_of_cell(steps: list[dict[str, Any]], cell: int | None) -> str | None:
@@ -471,7 +478,7 @@ def _compare(
     }
     checks: list[OutputCheck] = []
     for i, step in enumerate(steps):
-        names = list(step["outputs"]) + list(step["results"])
+        names = _compared_names(step)
         original, generated = originals[i], pipelines[i]
         for name in names:
             if name in options.ignore or f"{step['name']}.{name}" in options.ignore:

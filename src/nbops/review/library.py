@@ -2,7 +2,8 @@
 
 ``library``: the module ``nbops modularize`` writes for the notebook exists and its tests
 pass (pytest in a subprocess, with a time limit: the tests run the participant's code, never
-inside this process). ``tracked-run``: the tracking store has a FINISHED run of exactly this
+inside this process); a pass says the library's shape (steps, dataclass returns, parameters
+and the proposed ones). ``tracked-run``: the tracking store has a FINISHED run of exactly this
 notebook content (the ``nbops.notebook.sha256`` lineage tag).
 """
 
@@ -27,7 +28,8 @@ def _needs_file(check: str, title: str) -> CheckResult:
 
 
 def library_status(nb: Notebook, path: Path | None) -> CheckResult:
-    from nbops.modularize import ModularizeOptions, modularize
+    from nbops.modularize import ModularizeOptions, modularize, plan_to_dict
+    from nbops.review.report import library_summary
 
     title = "Library generated, tests pass"
     if path is None:
@@ -70,8 +72,9 @@ def library_status(nb: Notebook, path: Path | None) -> CheckResult:
                            f"the library's tests fail: {last}",
                            f"run them: pytest {tests.path}", details=notes)
     stale = " (but " + notes[0] + ": re-run nbops modularize)" if notes else ""
+    shape = library_summary(plan_to_dict(result, path.resolve().parent))
     return CheckResult("library", "reproducibility", title, "pass",
-                       f"{module.path.name}: tests pass ({last}){stale}", details=notes)
+                       f"{module.path.name} ({shape}): tests pass ({last}){stale}", details=notes)
 
 
 def tracked_run_status(nb: Notebook, path: Path | None) -> CheckResult:

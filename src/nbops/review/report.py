@@ -1,10 +1,13 @@
 """The review report (``reviews/<notebook>.md``, also the pull request's body): a model card.
 
-What a reviewer needs on one page: purpose, data, parameters, the latest tracked run's
-metrics (against the registered model's champion when there is one), the gate's checklist,
-lint counts, lineage, and the files of the submission. Everything is read from the notebook,
-the gate's report and the run index ``nbops run`` keeps; MLflow is opened only to compare
-with a champion (``[tool.nbops.submit] model``).
+What a reviewer needs on one page: purpose, data, parameters, the generated library when it
+is submitted (its steps, what each takes and returns, a ``<Step>Result`` dataclass with its
+fields, the parameters of ``run(params)`` with the ones nbops proposes, and what the slim
+notebook keeps for exploration), the latest tracked run's metrics (against the registered
+model's champion when there is one), the gate's checklist, lint counts, lineage, and the
+files of the submission. Everything is read from the notebook, the plan of ``nbops
+modularize``, the gate's report and the run index ``nbops run`` keeps; MLflow is opened only
+to compare with a champion (``[tool.nbops.submit] model``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from nbops.core.sections import notebook_outline
 from nbops.review.checks import GateReport
 from nbops.review.render import gate_markdown
 
-__all__ = ["ReportInput", "render_report"]
+__all__ = ["ReportInput", "library_markdown", "library_summary", "render_report"]
 
 MARKER = "<!-- nbops:submission"
 
@@ -42,6 +45,9 @@ class ReportInput:
     files: Sequence[str] = field(default_factory=list)
     title: str = ""
     message: str = ""
+    # the plan JSON of ``nbops modularize`` (``plan_to_dict``, paths relative to the
+    # repository) when the generated library is part of the submission
+    library: dict[str, Any] | None = None
 
 
 def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
@@ -60,6 +66,83 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return _cell(value)
+
+
+def _code(names: Sequence[str]) -> str:
+    return ", ".join(f"`{_cell(n)}`" for n in names)
+
+
+def _cells(numbers: Sequence[int]) -> str:
+    """``1, 3-5, 8``: 1-based cell numbers as ranges."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def library_summary(plan: dict[str, Any]) -> str:
+    """One line on the library's shape: ``3 steps (1 returns a dataclass), 4 parameters (2
+    proposed)``."""
+    steps = plan.get("steps") or []
+    params = plan.get("parameters") or []
+    classes = sum(1 for s in steps if s.get("returns"))
+    proposed = sum(1 for p in params if p.get("proposed"))
+    text = f"{len(steps)} step{'s' * (len(steps) != 1)}"
+    if classes:
+        text += f" ({classes} return{'s' * (classes == 1)} a dataclass)"
+    text += f", {len(params)} parameter{'s' * (len(params) != 1)}"
+    return text + (f" ({proposed} proposed)" if proposed else "")
+
+
+def _returns(step: dict[str, Any]) -> str:
+    values = [*(step.get("outputs") or []), *(step.get("results") or [])]
+    if step.get("returns"):
+        fields = step.get("fields") or values
+        return f"`{_cell(step['returns'])}` ({_code(fields)})"
+    return _code(values) if values else "nothing"
+
+
+def library_markdown(plan: dict[str, Any], *, heading: str = "##") -> list[str]:
+    """The library section of the report: the module, its steps (cells, size, inputs,
+    parameters, what each returns: one value, or a frozen ``<Step>Result`` dataclass and its
+    fields), the parameters of ``run(params)`` (proposed ones marked) and the exploration the
+    slim notebook keeps."""
+    files = {f.get("kind"): f.get("path") for f in plan.get("files") or []}
+    steps = plan.get("steps") or []
+    module = files.get("module") or f"{plan.get('package')}.{plan.get('module')}"
+    out = [f"{heading} Library", ""]
+    out.append(
+        f"`{module}`, written by `nbops modularize`: {library_summary(plan)}. Each step is a "
+        "function of its inputs and parameters; `run(params)` runs them in order and returns "
+        "every step's values by name."
+    )
+    exploration = sorted({c for s in steps for c in s.get("exploration") or []})
+    slim = files.get("notebook")
+    if slim:
+        kept = f", and keeps the exploration of cells {_cells(exploration)}" if exploration else ""
+        out[-1] += f" The slim notebook `{slim}` calls the steps and shows their results{kept}."
+    if steps:
+        sized = any(s.get("lines") for s in steps)
+        out += ["", "| step | cells |" + (" lines |" if sized else "") + " takes | returns |",
+                "|---|---|" + ("---|" if sized else "") + "---|---|"]
+        for s in steps:
+            takes = _code([*(s.get("inputs") or []), *(s.get("parameters") or [])]) or "nothing"
+            size = f" {s.get('lines') or ''} |" if sized else ""
+            out.append(f"| `{_cell(s.get('name', ''))}` | {_cells(s.get('cells') or [])} |{size} "
+                       f"{takes} | {_returns(s)} |")
+    params = plan.get("parameters") or []
+    if params:
+        out += ["", "Parameters of `run(params)`:", "", "| name | default | meaning | from |",
+                "|---|---|---|---|"]
+        for p in params:
+            origin = (f"proposed by nbops: a constant of cell {p.get('cell')}, not yet in a "
+                      "parameters cell" if p.get("proposed") else f"cell {p.get('cell')}")
+            out.append(f"| `{_cell(p.get('name', ''))}` | `{_cell(p.get('default', ''))}` | "
+                       f"{_cell(p.get('help') or '')} | {origin} |")
+    return out
 
 
 def render_report(data: ReportInput) -> str:
@@ -84,6 +167,8 @@ def render_report(data: ReportInput) -> str:
         out += [f"| `{s.name}` | {s.type} | `{_cell(s.default_source)}` | {_cell(s.help)} |" for s in specs]
     else:
         out.append("_No parameters cell._")
+    if data.library:
+        out += ["", *library_markdown(data.library)]
     out += ["", "## Latest tracked run", ""]
     run = data.latest_run
     if run is None:

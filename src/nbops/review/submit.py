@@ -164,15 +164,16 @@ def stripped_notebook(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _library_files(notebook: Path, top: Path, warnings: list[str]) -> dict[str, bytes]:
-    """The generated module, tests and slim notebook, as they are in the working tree."""
-    from nbops.modularize import ModularizeOptions, modularize
+def _library_files(notebook: Path, top: Path, warnings: list[str]) -> tuple[dict[str, bytes], dict[str, Any] | None]:
+    """The generated module, tests and slim notebook, as they are in the working tree, and
+    the plan that describes them (paths relative to ``top``; None without a module)."""
+    from nbops.modularize import ModularizeOptions, modularize, plan_to_dict
 
     try:
         plan = modularize(notebook, ModularizeOptions(dry_run=True))
     except NbopsError as exc:
         warnings.append(f"library not included: {exc.message}")
-        return {}
+        return {}, None
     files: dict[str, bytes] = {}
     for action in plan.files:
         if not action.path.is_file():
@@ -185,7 +186,8 @@ def _library_files(notebook: Path, top: Path, warnings: list[str]) -> dict[str, 
         files[rel.as_posix()] = action.path.read_bytes()
         if action.action == "overwrite":
             warnings.append(f"{rel.as_posix()} is older than the notebook: run nbops modularize")
-    return files
+    described = plan_to_dict(plan, top) if plan.module_file.path.is_file() else None
+    return files, described
 
 
 def _latest_run(notebook: Path, root: Path) -> dict[str, Any] | None:
@@ -285,7 +287,8 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
     root = project_root(path)[0]  # where nbops run keeps the project's runs
 
     files: dict[str, bytes] = {rel: stripped_notebook(path).encode("utf-8")}
-    for extra, content in _library_files(path, top, warnings).items():
+    library_files, library = _library_files(path, top, warnings)
+    for extra, content in library_files.items():
         files.setdefault(extra, content)
     report_rel = f"reviews/{Path(rel).stem}.md"
     nb = _read(path)
@@ -306,7 +309,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
             notebook=nb, path=rel, gate=gate, params=params, latest_run=latest_run,
             notebook_sha256=sha, champion=champion, author=f"{name} <{email}>", base=base,
             base_commit=base_commit, files=sorted([*files, report_rel]), title=title,
-            message=opts.message or "",
+            message=opts.message or "", library=library,
         ))
         _no_secret("report", f"the review report {report_rel} (the pull request's body)", text,
                    path=report_rel,

@@ -202,10 +202,15 @@ class Jobs:
         nb = self._notebook(req.target, req.content)  # unreadable: NotebookReadError -> 422
         before = notebook_from_dict(json.loads(nb.dumps()), path=Path(req.target.name))
         warm = self._warm(req)
+        options = FixOptions(unsafe=req.unsafe, clear_outputs=req.clear_outputs)
+        propose = None
+        if req.propose_parameters:  # modularize's proposal, as `nbops fix --propose-parameters`
+            from nbops.modularize.parameters_cell import ProposeParameters
+
+            propose = ProposeParameters()
+            options.prepare = (propose,)
         with warm.lock:
-            applied = fix_notebook(
-                nb, warm.linter, FixOptions(unsafe=req.unsafe, clear_outputs=req.clear_outputs)
-            )
+            applied = fix_notebook(nb, warm.linter, options)
         changed = nb.dirty and bool(applied)
         diff = notebook_diff(before, nb) if changed else ""
         backup: Path | None = None
@@ -220,6 +225,7 @@ class Jobs:
             "changed": changed,
             "written": written,
             "backup": self._public(backup),
+            **({"notes": list(propose.notes)} if propose is not None else {}),
         }
 
     # -- modularize --------------------------------------------------------------------------

@@ -52,7 +52,7 @@ __all__ = [
 
 _SELECTION_KEYS = {"select", "ignore", "format_check"}
 _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
-_FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write"}
+_FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write", "propose_parameters"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
 _RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
 _CHECK_KEYS = {"path", "content"}
@@ -104,6 +104,7 @@ class FixRequest(LintRequest):
     unsafe: bool = False
     clear_outputs: bool = False
     write: bool = False
+    propose_parameters: bool = False  # nbops fix --propose-parameters
 
 
 @dataclass(frozen=True)
@@ -386,7 +387,8 @@ def lint_request(body: dict[str, Any], root: Path) -> LintRequest:
 
 
 def fix_request(body: dict[str, Any], root: Path) -> FixRequest:
-    """``POST /nbops/fix``: the lint fields plus ``unsafe``, ``clear_outputs`` and ``write``."""
+    """``POST /nbops/fix``: the lint fields plus ``unsafe``, ``clear_outputs``, ``write`` and
+    ``propose_parameters``."""
     fields = _common(body, root, _FIX_KEYS)
     write = bool(_flag(body, "write", False))
     if write and fields["content"] is not None:
@@ -399,6 +401,7 @@ def fix_request(body: dict[str, Any], root: Path) -> FixRequest:
         unsafe=bool(_flag(body, "unsafe", False)),
         clear_outputs=bool(_flag(body, "clear_outputs", False)),
         write=write,
+        propose_parameters=bool(_flag(body, "propose_parameters", False)),
     )
 
 

@@ -4,10 +4,13 @@ A thin front end over :func:`nbops.modularize.modularize`, like the JupyterLab e
 preview dialog. "Preview" runs a dry run on the *saved* notebook and shows the plan
 (:meth:`~nbops.modularize.ModularizeResult.to_dict`, paths relative to the project folder):
 the target ``package.module`` and how the notebook was cut into steps, each step with its
-cells, inputs -> outputs and parameters, the pipeline's parameters, the problems, and the
-files with what would happen to each (create / overwrite / unchanged / conflict). An empty
-package field means nbops' default (``[tool.nbops.modularize] package``, the project name,
-else the folder).
+cells, its size (lines of the function's body), inputs -> outputs, what it returns (one value,
+or a frozen dataclass and its fields), its parameters and the cells whose exploration stays
+in the slim notebook; the pipeline's parameters (a "proposed" badge on the constants nbops
+proposes), the problems, and the files with what would happen to each (create / overwrite /
+unchanged / conflict). An empty package field means nbops' default
+(``[tool.nbops.modularize] package``, the project name, else the notebook's name; never
+the folder's).
 
 "Write files" is enabled only after a preview that has something to write and nothing that
 stops the write (generated code that would not compile, a secret that cannot be replaced);
@@ -97,12 +100,32 @@ def _td(body: str, extra: str = "") -> str:
     return f'<td style="padding:1px 6px;vertical-align:top{extra}">{body}</td>'
 
 
+def _returns(step: Mapping[str, Any]) -> str:
+    """What a step returns: its dataclass with the fields, its one value, or ``—``."""
+    if step.get("returns"):
+        fields = ", ".join(step.get("fields") or [])
+        return f'<code title="a frozen dataclass">{esc(step["returns"])}({esc(fields)})</code>'
+    returned = [*step["outputs"], *step["results"]]
+    return f"<code>{esc(returned[0])}</code>" if returned else "—"
+
+
 def _steps(steps: Sequence[Mapping[str, Any]]) -> str:
     if not steps:
         return f"<div {_MUTED}>No steps: the notebook has no code to carry over.</div>"
+    labels = (
+        ("Step", ""),
+        ("Cells", ""),
+        ("Lines", "Lines of the step function's body"),
+        ("Inputs → outputs", ""),
+        ("Returns", "The value the step returns, or the frozen dataclass of its values"),
+        ("Parameters", ""),
+        ("In notebook", "Cells whose exploration (head(), plots, prints) stays in the slim notebook"),
+    )
     head = "".join(
-        f'<th style="padding:1px 6px;font-weight:normal;color:{STATUS_COLOURS["skip"]}">{label}</th>'
-        for label in ("Step", "Cells", "Inputs → outputs", "Parameters")
+        f'<th style="padding:1px 6px;font-weight:normal;color:{STATUS_COLOURS["skip"]}"'
+        + (f' title="{esc(tip)}"' if tip else "")
+        + f">{label}</th>"
+        for label, tip in labels
     )
     rows = [f"<tr>{head}</tr>"]
     for step in steps:
@@ -113,9 +136,13 @@ def _steps(steps: Sequence[Mapping[str, Any]]) -> str:
         if step.get("results"):
             io += f"<br><span {_MUTED}>also returns {_names(step['results'])}</span>"
         tip = f' title="{esc(step["doc"])}"' if step.get("doc") else ""
+        kept = step.get("exploration") or []
+        nowrap = ";white-space:nowrap"
         rows.append(
-            f"<tr{tip}>{_td(name)}{_td(esc(cell_ranges(step['cells'])), ';white-space:nowrap')}"
-            f"{_td(io)}{_td(_names(step['parameters']))}</tr>"
+            f"<tr{tip}>{_td(name)}{_td(esc(cell_ranges(step['cells'])), nowrap)}"
+            f"{_td(esc(step.get('lines', '')), ';text-align:right')}{_td(io)}"
+            f"{_td(_returns(step))}{_td(_names(step['parameters']))}"
+            f"{_td(esc(cell_ranges(kept)) if kept else '—', nowrap)}</tr>"
         )
     return _TABLE + "".join(rows) + "</table>"
 
@@ -124,9 +151,14 @@ def _parameters(parameters: Sequence[Mapping[str, Any]]) -> str:
     items = []
     for p in parameters:
         text = f"<code>{esc(p['name'])} = {esc(p['default'])}</code>"
+        if p.get("proposed"):  # a constant nbops proposes, not a parameters cell's
+            text += " " + badge_html(
+                "proposed",
+                STATUS_COLOURS["warn"],
+                "A constant the notebook assigns once and reads later, proposed as a parameter",
+            )
         if p.get("cell") is not None:
-            origin = "proposed, cell" if p.get("proposed") else "cell"  # a constant nbops proposes
-            text += f" <span {_MUTED}>{origin} {esc(p['cell'])}</span>"
+            text += f" <span {_MUTED}>cell {esc(p['cell'])}</span>"
         if p.get("help"):
             text += f" {esc(p['help'])}"
         items.append(f"<li>{text}</li>")
