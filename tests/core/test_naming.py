@@ -134,3 +134,11 @@ def test_unique_name(base: str, taken: set[str], used: set[str], expected: str) 
 def test_identifier_keeps_every_word() -> None:
     assert identifier("Churn Model v2") == "churn_model_v2"
     assert identifier("01 the data") == "the_data"
+
+
+def test_produced_name_falls_back_to_what_the_step_calls() -> None:
+    # nothing produced, shown or plotted: the first telling call names the step
+    assert produced_name(code("hv.extension('bokeh')\n"), []) == "extension"
+    assert produced_name(code("os.makedirs(\"out\")\n"), []) == "makedirs"
+    # builtins and code inside functions do not name a step
+    assert produced_name(code("for i in range(3):\n    pass\n"), []) == ""

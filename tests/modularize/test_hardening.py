@@ -187,7 +187,7 @@ def test_the_churn_key_is_read_from_the_environment(tmp_path: Path, monkeypatch:
         if path.name != "churn_classifier.ipynb":
             assert CHURN_KEY not in path.read_text(encoding="utf-8"), path
     source = result.module_file.content
-    assert 'CRM_API_KEY = os.environ["CRM_API_KEY"]' in source
+    assert 'crm_api_key = os.environ["CRM_API_KEY"]' in source  # snake_case inside the step
     assert "# nbops: a secret was here; set CRM_API_KEY in the environment" in source
     problem = next(p for p in result.problems if "CRM_API_KEY" in p.message)
     assert problem.severity == "error" and problem.cell == 4
@@ -197,7 +197,7 @@ def test_the_churn_key_is_read_from_the_environment(tmp_path: Path, monkeypatch:
     module = module_of(result, tmp_path)
     # the step that prints the headers returns them (with the export), read by attribute
     step = next(s for s in result.plan.steps if "headers" in s.results)
-    returned = getattr(module, step.name)(DATA_PATH="missing.csv", N_CUSTOMERS=10, SEED=0)
+    returned = getattr(module, step.name)(data_path="missing.csv", n_customers=10, seed=0)
     assert returned.headers["Authorization"] == "Bearer from-the-environment"
 
 

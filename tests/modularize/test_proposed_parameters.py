@@ -58,7 +58,7 @@ def test_constants_with_comments_become_parameters_with_help(tmp_path: Path) -> 
     slim = next(f for f in result.files if f.kind == "notebook")
     code = "\n".join("".join(c["source"]) for c in json.loads(slim.content)["cells"] if c["cell_type"] == "code")
     assert "ALPHA = 0.1  # nbops: parameter smoothing" in code
-    assert code.index("ALPHA = 0.1") < code.index("ALPHA=ALPHA")
+    assert code.index("ALPHA = 0.1") < code.index("alpha=ALPHA")  # the step's snake_case argument
 
 
 NOT_PROPOSED = """

@@ -272,9 +272,27 @@ def produced_name(
         base = "show_" + _noun(shown[0])
     elif written:
         base = "make_" + _noun(written[0])
+    elif called := _first_call(trees):
+        base = called  # what the step does: `extension`, `exit` (a clash gets `_step`)
     else:
         return ""
     return _cut(base.split("_"), max_length)
+
+
+def _first_call(trees: Iterable[ast.Module]) -> str:
+    """The first function or method the step calls by a readable name, as an identifier."""
+    for tree in trees:
+        stack: list[ast.AST] = list(reversed(tree.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue  # code the step defines, not code it runs
+            if isinstance(node, ast.Call):
+                name = _call_name(node)
+                if len(name) >= 3 and not name.startswith("_") and name not in _SHOWS | _BUILTINS:
+                    return identifier(name)
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return ""
 
 
 # --------------------------------------------------------------------------- uniqueness

@@ -43,7 +43,9 @@ __all__ = ["Step", "StepPlan", "markdown_headings", "notebook_outline", "plan_st
 PARAMETERS_TAG = "parameters"
 STEP_TAG_PREFIX = "step:"
 
-MAX_STEP_LINES = 60  # a step of several cells longer than this is split
+# a step of several cells with more notebook code than this is split: with its docstring,
+# blank lines and formatting, a step function stays within about 60 lines
+MAX_STEP_LINES = 40
 
 # functions every generated module defines: no step may take their name
 _MODULE_FUNCTIONS = frozenset({"run", "main", "describe"})

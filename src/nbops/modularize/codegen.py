@@ -296,7 +296,7 @@ class _CellWriter:
             call = callee_of.get(id(node))
             if call is not None:
                 given = {k.arg for k in call.keywords}
-                kws = [f"{p}={p}" for p in extra if p not in given]
+                kws = [f"{p}={self.plan.local(p)}" for p in extra if p not in given]
                 if not kws:
                     continue
                 end = self.offsets.at(call.end_lineno or call.lineno, call.end_col_offset or 0) - 1
@@ -307,20 +307,30 @@ class _CellWriter:
                 start = self.offsets.at(node.lineno, node.col_offset)
                 stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
                 self.gen.imports_extra.add("import functools")
-                partial_kws = ", ".join(f"{p}={p}" for p in extra)
+                partial_kws = ", ".join(f"{p}={self.plan.local(p)}" for p in extra)
                 self.edits.append((start, stop, f"functools.partial({node.id}, {partial_kws})"))
 
     def collect_rename_edits(self, tree: ast.Module) -> None:
-        """Rename data names that shadow builtins from their first binding on."""
+        """Rename data names that shadow builtins from their first binding on, and data
+        names that are not snake_case everywhere in the step (not a nested function's own
+        local of that name)."""
         plan = self.plan
-        if not plan.renamed:
+        if not plan.renamed and not plan.snake:
             return
-        hoisted = plan.hoisted.get(self.cell.index, set())
+        hoisted = plan.hoisted.get(self.cell.index, set()) | plan.marked.get(self.cell.index, set())
+        own_locals = local_references(tree, set(plan.snake)) if plan.snake else set()
         for stmt in tree.body:
             if id(stmt) in hoisted:
-                continue
+                continue  # module level, or a marked parameter the step takes as an argument
             for node in ast.walk(stmt):
-                if not isinstance(node, ast.Name) or node.id not in plan.renamed:
+                if not isinstance(node, ast.Name):
+                    continue
+                if node.id in plan.snake and id(node) not in own_locals:
+                    start = self.offsets.at(node.lineno, node.col_offset)
+                    stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
+                    self.edits.append((start, stop, plan.snake[node.id]))
+                    continue
+                if node.id not in plan.renamed:
                     continue
                 cell, line, column = plan.first_binding[node.id]
                 here = (self.cell.index, node.lineno, node.col_offset + 1)
@@ -516,9 +526,11 @@ class _CellWriter:
                     self.edits = [e for e in self.edits if not (head <= e[0] and e[1] <= stop)]
                     self.edits.append((head, stop, "pass"))
                     continue
-                stop = min(stop + 1, len(self.text))  # the line break too
                 self.edits = [e for e in self.edits if not (start <= e[0] and e[1] <= stop)]
-                self.edits.append((start, stop, ""))
+                if block is library or start == 0:  # a segment of its own: left empty
+                    self.edits.append((start, stop, ""))
+                else:  # with the line break before it (its segment ends at its line)
+                    self.edits.append((start - 1, stop, ""))
 
     def alone_on_lines(self, stmt: ast.stmt, block: list[ast.stmt]) -> bool:
         """True when no other statement of ``block`` shares a line with ``stmt`` and the
@@ -757,6 +769,8 @@ class _Generator:
                     "cells": [c + 1 for c in step.cells],
                     "inputs": list(step.inputs),
                     "parameters": list(step.parameters),
+                    # the step function's argument for each parameter (snake_case)
+                    "arguments": [plan.local(p) for p in step.parameters],
                     "outputs": list(step.outputs),
                     "results": list(step.results),
                     "returns": step.returns,
@@ -787,11 +801,12 @@ class _Generator:
         by_name = {p.name: p for p in self.plan.parameters}
         for name in step.parameters:
             param = by_name[name]
+            arg = local(name)
             if param.literal:
                 kind = _literal_type(param.default)
-                defaults.append(f"{name}: {kind} = {param.default}" if kind else f"{name}={param.default}")
+                defaults.append(f"{arg}: {kind} = {param.default}" if kind else f"{arg}={param.default}")
             else:
-                defaults.append(f'{name}=PARAMETERS["{name}"]')
+                defaults.append(f'{arg}=PARAMETERS["{name}"]')
         signature = [*args, *defaults]
         title = scrub(step.title[:1].upper() + step.title[1:])
         doc_text = title + ("\n\n" + scrub(step.doc) if step.doc else "")
@@ -871,7 +886,7 @@ class _Generator:
                     args.append(f"{self.nb_undefined}({name!r}, {cell + 1 if cell is not None else 0})")
                 else:
                     args.append(local(name))
-            args += [f'{name}=_params["{name}"]' for name in step.parameters]
+            args += [f'{self.plan.local(name)}=_params["{name}"]' for name in step.parameters]
             call = f"{step.name}({', '.join(args)})"
             if step.is_async:  # the notebook awaited at top level (IPython's autoawait)
                 self.imports_extra.add("import asyncio")

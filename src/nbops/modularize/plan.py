@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import re
 import shlex
 from collections.abc import Iterable, Iterator
@@ -189,6 +190,8 @@ class ModulePlan:
     # local everywhere, breaking reads of the builtin before the assignment, so from its first
     # binding on it is renamed (``max_``); ``first_binding`` is (cell, line, column) of that
     renamed: dict[str, str] = field(default_factory=dict)
+    # data names that are not snake_case, by their name in the generated functions
+    snake: dict[str, str] = field(default_factory=dict)
     first_binding: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     # every identifier the notebook uses (binds, reads, imports, parameters of its functions):
     # names the generator invents (the display flag, helpers, step names) avoid all of them
@@ -207,7 +210,7 @@ class ModulePlan:
 
     def local(self, name: str) -> str:
         """The identifier a data name has inside the generated functions."""
-        return self.renamed.get(name, name)
+        return self.renamed.get(name) or self.snake.get(name, name)
 
     def problem(self, cell: int | None, line: int | None, severity: Severity, msg: str) -> None:
         """Record a problem once."""
@@ -697,6 +700,17 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     module_globals: set[str] = set()  # names functions declare `global`: module state
     extra_imports: list[str] = []
     candidates: dict[str, tuple[int, ast.stmt, FunctionInfo]] = {}
+    # names the notebook also binds as data (`from x import data`, then `data = f(data)`):
+    # an import of them stays in its step, or the step's rebinding would read a local
+    # before it is assigned
+    rebound: set[str] = set()
+    for analysed in flow.symbols.values():
+        if analysed.tree is not None:
+            for top in analysed.tree.body:
+                if not is_import_block(top) and not isinstance(
+                    top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
+                    rebound |= _store_names(top)
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
         if symbols is None:
@@ -730,6 +744,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                 is_import_block(stmt)
                 and (not _imports_any(stmt, installed) or _star_import(stmt))
                 and not any(_generated_name(n) for n in bound_by_import_block(stmt))
+                and not bound_by_import_block(stmt) & rebound
             ):
                 imports.setdefault(cell.index, set()).add(id(stmt))
                 import_names |= bound_by_import_block(stmt)
@@ -906,6 +921,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             while new in all_names:
                 new += "_"
             plan.renamed[ref.name] = new
+    _snake_case_names(plan, all_names | RESERVED)
     # `display` is a kernel builtin: import it when the notebook uses it without defining it
     used = _loaded_names(flow, {"display", "get_ipython"})
     plan.needs_display_import = "display" in used and "display" not in set(binders) | import_names
@@ -922,6 +938,41 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
     plan.steps = _exploration(plan, _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
     return plan
+
+
+def _snake_case_names(plan: ModulePlan, taken: set[str]) -> None:
+    """Data names that are not snake_case (``X_train``, ``TEST_SIZE``, ``C``) get a
+    snake_case name inside the generated functions (``x_train``, ``test_size``, ``c``), so the
+    module passes pep8-naming; the notebook, the slim notebook, ``PARAMETERS`` and ``run()``'s
+    keys keep the notebook's names. Not renamed: module-level names (imports, hoisted
+    functions and classes, globals), names a cell defines with ``def``/``class``/``import``,
+    the notebook's own ``In``/``Out`` and names already renamed (builtin shadows)."""
+    defined: set[str] = set()
+    for analysed in plan.flow.symbols.values():
+        defined |= set(analysed.functions) | {imp.bound for imp in analysed.imports}
+    # the names a step body can see: what the notebook binds or reads at its top level
+    used = set(taken) | defined
+    for analysed in plan.flow.symbols.values():
+        used |= {r.name for r in [*analysed.writes, *analysed.reads]}
+    for analysed in plan.flow.symbols.values():
+        for ref in analysed.writes:
+            name = ref.name
+            if (
+                name == name.lower()
+                or name in plan.snake
+                or name in plan.renamed
+                or name in plan.first_binding
+                or name in plan.module_names
+                or name in plan.module_globals
+                or name in defined
+                or name.startswith("_")
+            ):
+                continue
+            new = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+            if new in used or keyword.iskeyword(new) or _shadows_builtin(new):
+                continue  # the snake_case name is taken: the notebook's name stays
+            used.add(new)
+            plan.snake[name] = new
 
 
 def _exploration(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:

@@ -75,6 +75,11 @@ _DESCRIBING = frozenset(
 )
 # modules whose functions compute without effects (random, file I/O are classified as effects)
 _PURE_MODULES = frozenset({"numpy", "pandas", "math", "statistics", "scipy", "scipy.stats"})
+# libraries whose objects are made to be shown (a call on them draws)
+_DISPLAY_MODULES = frozenset(
+    {"matplotlib", "seaborn", "plotly", "bokeh", "holoviews", "hvplot", "altair", "panel",
+     "geoviews", "folium", "IPython", "ipywidgets"}
+)
 # trackers whose log_* calls record results: they stay with the caller (the slim notebook)
 _TRACKERS = frozenset({"nbops", "mlflow", "wandb"})
 
@@ -138,6 +143,9 @@ class _Purity:
         if func.attr in MUTATING_METHODS:
             return False
         root = _dotted_root(func.value)
+        dotted = _dotted(func)
+        if (self.modules.get(root or "", "").split(".")[0] in _DISPLAY_MODULES) or ".hvplot." in f".{dotted}.":
+            return True  # holoviews, hvplot, bokeh, altair...: objects made to be shown
         if func.attr.startswith("log_") and self.modules.get(root or "", "").split(".")[0] in _TRACKERS:
             return True  # recording a metric: the caller's (the slim notebook's) job
         if root in self.modules and self.modules[root] == "os" and _dotted(func).startswith(f"{root}.path."):
@@ -462,9 +470,10 @@ def slice_notebook(
             out.tails[index] = [id(s) for s in body[first:end]]
         if capture_of(index):
             base = capture_name(body[-1])  # type: ignore[arg-type]
-            name = base if base.isidentifier() and not hasattr(builtins, base) else f"{base}_value"
-            while name in used:
-                name += "_"
+            base = base if base.isidentifier() and not hasattr(builtins, base) else f"{base}_value"
+            name, k = base, 2
+            while name in used:  # opts, opts_2, opts_3...
+                name, k = f"{base}_{k}", k + 1
             used.add(name)
             out.captured[index] = (id(body[-1]), name)
         reads: set[str] = set()

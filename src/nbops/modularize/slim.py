@@ -45,7 +45,7 @@ def _code(source: str, tags: list[str] | None = None, cells: list[int] | None = 
 def step_call(plan: ModulePlan, index: int) -> str:
     """The code line calling step ``index`` with the notebook's own names."""
     step = plan.steps[index]
-    args = list(step.inputs) + [f"{p}={p}" for p in step.parameters]
+    args = list(step.inputs) + [f"{plan.local(p)}={p}" for p in step.parameters]
     call = ("await " if step.is_async else "") + f"{step.name}({', '.join(args)})"
     returned = [*step.outputs, *step.results]
     if step.returns:  # a dataclass: its values under the notebook's names, by attribute

@@ -108,7 +108,8 @@ def rerun(step: dict[str, Any], produced: Run, monkeypatch: pytest.MonkeyPatch) 
     if missing:
         pytest.skip(f"{{step['name']}} needs {{missing}}, which no earlier step produces")
     args = [snapshot({{n: source[n]}})[n] for n in step["inputs"]]
-    kwargs = {{n: pipeline.PARAMETERS[n] for n in step["parameters"]}}
+    arguments = step.get("arguments", step["parameters"])
+    kwargs = {{a: pipeline.PARAMETERS[n] for n, a in zip(step["parameters"], arguments, strict=True)}}
     monkeypatch.chdir(NOTEBOOK_DIR)
     result = getattr(pipeline, step["name"])(*args, **kwargs)
     if inspect.iscoroutine(result):  # a step that awaits

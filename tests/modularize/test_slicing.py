@@ -1,0 +1,296 @@
+"""Library code and exploration: what stays in the slim notebook, what the library computes,
+where a step is cut so a display sees what the notebook showed."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from modularize_helpers import load_module, make, ruff_findings, undefined_names
+
+from nbops.core.dataflow import CodeCellInput, analyze_notebook
+from nbops.core.notebook import Notebook
+from nbops.core.snippets import notebook_from_snippet
+from nbops.modularize.slicing import slice_notebook
+
+EXPLORED = """
+# %% [markdown]
+## Load
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+df = pd.DataFrame({"a": [1.0, 2.0, None, 4.0], "b": [1, 0, 1, 0]})
+df.head()
+# %%
+df.describe()
+# %%
+summary = df.groupby("b").a.describe()
+summary
+# %%
+fig, ax = plt.subplots()
+sns.histplot(df.a, ax=ax)
+ax.set_title("a")
+# %% [markdown]
+## Model
+# %%
+clean = df.dropna()
+total = clean.a.sum()
+print("total", total)
+"""
+
+
+def slim_cells(result: object) -> list[str]:
+    slim = next(f for f in result.files if f.kind == "notebook")  # type: ignore[attr-defined]
+    return ["".join(c["source"]) for c in json.loads(slim.content)["cells"] if c["cell_type"] == "code"]
+
+
+def test_exploration_stays_in_the_slim_notebook(tmp_path: Path) -> None:
+    result, source = make(EXPLORED, tmp_path)
+    load, model = result.plan.steps
+    # the cells that only look are in no step; the ends of cells that look stay too
+    assert load.cells == (1,) and load.exploration == (1, 2, 3, 4)
+    assert model.cells == (6,) and model.exploration == (6,)
+    steps = source.split("\ndef run(")[0]
+    for shown in ("head()", "describe()", "histplot", "set_title", "print(", "show"):
+        assert shown not in steps, shown
+    # seaborn is only used by the exploration: imported by the slim notebook, not the module
+    assert "import seaborn" not in source and "import matplotlib" not in source
+    cells = slim_cells(result)
+    assert any("import seaborn as sns" in c for c in cells)
+    assert "df.head()" in cells and "df.describe()" in cells
+    assert 'summary = df.groupby("b").a.describe()\nsummary' in cells
+    assert 'print("total", total)' in cells
+    # the library computes what the notebook computes
+    module = load_module(source, tmp_path)
+    values = module.run()
+    assert values["total"] == 7.0 and list(values) == ["df", "clean", "total"]
+    assert not undefined_names(source) and ruff_findings(source) == []
+
+
+CAPTURED = """
+# %% [markdown]
+## Score
+# %%
+def score(values, t):
+    return sum(v > t for v in values) / len(values)
+
+values = [1, 2, 3, 4]
+score(values, 2)
+# %% [markdown]
+## Setup
+# %%
+import warnings
+warnings.filterwarnings("ignore")
+"""
+
+
+def test_a_shown_score_is_computed_by_the_library_under_a_name(tmp_path: Path) -> None:
+    result, source = make(CAPTURED, tmp_path)
+    step = result.plan.steps[0]
+    assert "score_" in step.results or "score_value" in step.results or any(
+        r.startswith("score") for r in step.results
+    )
+    name = next(r for r in step.results if r.startswith("score"))
+    assert f"    {name} = score(values, 2)\n" in source
+    assert load_module(source, tmp_path).run()[name] == 0.5
+    # the slim notebook displays it from the step's result
+    assert any(c.endswith(f"\n{name}") or c == name for c in slim_cells(result))
+    # a call made for its effect is not a result
+    assert "filterwarnings =" not in source and 'warnings.filterwarnings("ignore")' in source
+
+
+LOOP = """
+# %% [markdown]
+## Train
+# %%
+import matplotlib.pyplot as plt
+losses = []
+weight = 0.0
+for epoch in range(3):
+    weight += 0.5
+    losses.append(1 / (1 + weight))
+    print("epoch", epoch, "loss", round(losses[-1], 3))
+    plt.plot(losses)
+done = 0
+done += 1
+print(f"trained {done} model")
+"""
+
+
+def test_prints_inside_library_code_are_logged_and_plots_there_are_left_out(tmp_path: Path) -> None:
+    result, source = make(LOOP, tmp_path)
+    steps = source.split("\ndef run(")[0]
+    assert 'logger.info("%s %s %s %s", "epoch", epoch, "loss", round(losses[-1], 3))' in steps
+    assert 'logger.info(f"trained {done} model")' in steps  # a counter: progress, logged
+    assert "plt.plot" not in steps and "print(" not in steps
+    assert "import logging" in source and "logger = logging.getLogger(__name__)" in source
+    warning = next(p for p in result.plan.problems if "plt.plot(...)" in p.message)
+    assert warning.severity == "warning" and warning.cell == 1
+    module = load_module(source, tmp_path)
+    assert module.run()["losses"] == [1 / 1.5, 0.5, 1 / 2.5]
+    # the slim notebook shows the log on stdout, as the notebook printed it
+    assert any("logging.basicConfig(" in c and "stream=sys.stdout" in c for c in slim_cells(result))
+
+
+SAVED = """
+# %% [markdown]
+## Plot
+# %%
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+values = [1, 3, 2]
+fig, ax = plt.subplots()
+ax.plot(values)
+ax.set_title("values")
+plt.savefig("values.png")
+"""
+
+
+def test_a_figure_written_to_a_file_keeps_its_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, source = make(SAVED, tmp_path)
+    assert "ax.plot(values)" in source and 'plt.savefig("values.png")' in source
+    monkeypatch.chdir(tmp_path)
+    load_module(source, tmp_path).run()
+    assert (tmp_path / "values.png").stat().st_size > 1000
+
+
+SNAKE = """
+# %% tags=parameters
+TEST_SIZE = 0.5
+# %% [markdown]
+## Split
+# %%
+X = [[0], [1], [2], [3]]
+Y = [0, 1, 0, 1]
+n_test = int(len(X) * TEST_SIZE)
+X_train, X_test = X[n_test:], X[:n_test]
+# %% [markdown]
+## Use
+# %%
+rows = len(X_train) + len(X_test) + len(Y)
+"""
+
+
+def test_names_that_are_not_snake_case_are_inside_the_library(tmp_path: Path) -> None:
+    result, source = make(SNAKE, tmp_path)
+    steps = source[source.index("\ndef split(") : source.index("\ndef run(")]
+    assert "x_train, x_test = x[n_test:], x[:n_test]" in steps
+    assert "test_size: float = 0.5" in steps and "X_train" not in steps
+    assert ruff_findings(source) == []
+    module = load_module(source, tmp_path)
+    values = module.run({"TEST_SIZE": 0.25})  # the notebook's names outside the library
+    assert values["X_train"] == [[1], [2], [3]] and values["rows"] == 8
+    call = next(c for c in slim_cells(result) if "= split(" in c or "split(" in c)
+    assert "test_size=TEST_SIZE" in call and "X_train = split_result.x_train" in call
+
+
+CUT = """
+# %% [markdown]
+## Clean
+# %%
+import pandas as pd
+df = pd.DataFrame({"a": [1.0, None, 3.0]})
+# %%
+df.head()
+# %%
+df.dropna(inplace=True)
+print(len(df))
+"""
+
+
+def test_a_display_before_a_later_change_cuts_the_step(tmp_path: Path) -> None:
+    result, _ = make(CUT, tmp_path)
+    # one section, two steps: `df.head()` must show the frame before dropna changes it
+    first, second = result.plan.steps
+    assert first.cells == (1,) and second.cells == (3,) and 2 in first.exploration
+    assert second.title == "Clean (part 2)"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbops", "verify", "analysis.ipynb", "--package", "pkg", "--format", "json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "equivalent" and report["compared"]["displays"] >= 2
+
+
+# --- the slice never loses a value the library needs (property) --------------------------
+
+POOL = [
+    "x = [1, 2, 3]",
+    "y = sum(x)",
+    "x.append(4)",
+    "x = x + [5]",
+    "print(x)",
+    "len(x)",
+    "summary = sorted(x)",
+    "s = str(y).upper()",
+    "z = y * 2",
+    "print(y, z)",
+    "for v in x:\n    print(v)",
+    "for v in x:\n    y = y + v",
+    "if y > 3:\n    print('big')",
+    "t = x.count(1)",
+    "x",
+    "y",
+]
+
+
+def _statements(tree: ast.Module) -> list[ast.stmt]:
+    return list(tree.body)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(POOL), min_size=1, max_size=4), min_size=1, max_size=6))
+def test_no_statement_the_library_needs_stays_in_the_slim_notebook(cells: list[list[str]]) -> None:
+    snippet = "".join("# %%\n" + "\n".join(cell) + "\n" for cell in cells)
+    nb: Notebook = notebook_from_snippet(snippet)
+    flow = analyze_notebook([CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells])
+    sliced = slice_notebook(nb, flow, hoisted={}, skip_cells=(), taken=set())
+    order: list[tuple[int, int, ast.stmt, bool]] = []
+    for cell in nb.code_cells:
+        tree = flow.symbols[cell.index].tree
+        assert tree is not None
+        slim = sliced.slim_statements(cell.index)
+        for pos, stmt in enumerate(_statements(tree)):
+            in_slim = cell.index in sliced.explored or id(stmt) in slim
+            order.append((cell.index, pos, stmt, in_slim))
+    for i, (_, _, stmt, in_slim) in enumerate(order):
+        if not in_slim:
+            continue
+        bound = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for _, _, later, later_slim in order[i + 1 :]:
+            if later_slim:
+                continue
+            read = {n.id for n in ast.walk(later) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            assert not bound & read, (ast.unparse(stmt), ast.unparse(later))
+        # a slim statement changes nothing: no append, no augmented assignment
+        assert not any(isinstance(n, ast.AugAssign) for n in ast.walk(stmt))
+        assert "append" not in ast.unparse(stmt)
+
+
+MIDDLE = """
+# %% [markdown]
+## Work
+# %%
+import matplotlib.pyplot as plt
+values = [3, 1, 2]
+plt.plot(values)
+values.sort()
+values
+"""
+
+
+def test_a_plot_between_library_statements_is_left_out_of_the_module(tmp_path: Path) -> None:
+    result, source = make(MIDDLE, tmp_path)
+    steps = source.split("\ndef run(")[0]
+    assert "plt.plot" not in steps and "values.sort()" in steps
+    assert any("plt.plot(...)" in p.message for p in result.plan.problems)
+    assert load_module(source, tmp_path).run()["values"] == [1, 2, 3]
