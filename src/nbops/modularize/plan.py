@@ -657,7 +657,101 @@ def _references(info: FunctionInfo) -> set[str]:
 
 
 def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
-    """Analyse ``nb`` into a :class:`ModulePlan` (no code is written here)."""
+    """Analyse ``nb`` into a :class:`ModulePlan` (no code is written here), phase by phase:
+    the data flow, what can be module level, library vs exploration, the steps, the
+    parameters, the names, then each step's inputs, outputs and results."""
+    flow, fragments = _analyse(nb, flow)
+    problems: list[Problem] = []
+    parameter_cells = tuple(c.index for c in nb.code_cells if PARAMETERS_TAG in c.tags)
+    found = _module_level(nb, flow, fragments, problems)
+    hoisted, new_params = _hoistable(found, problems)
+    import_names, module_globals = found.import_names, found.module_globals
+    functions = {
+        name: FunctionPlan(name, info.kind, cell_index, tuple(new_params[name]))
+        for name, (cell_index, _, info) in hoisted.items()
+    }
+    hoisted_stmts: dict[int, set[int]] = {k: set(v) for k, v in found.imports.items()}
+    for cell_index, stmt, _ in hoisted.values():
+        hoisted_stmts.setdefault(cell_index, set()).add(id(stmt))
+    module_names = import_names | set(hoisted)
+
+    def module_level(flow: DataFlow, cell: int, name: str) -> bool:
+        if name in import_names or name in module_globals:
+            return True
+        return name in hoisted and hoisted[name][0] == cell
+
+    sliced = slice_notebook(
+        nb,
+        flow,
+        hoisted=hoisted_stmts,
+        skip_cells=set(parameter_cells) | set(fragments),
+        taken=notebook_names(flow) | module_names | RESERVED,
+    )
+    steps_plan = plan_steps(
+        nb,
+        flow,
+        module_level=module_level,
+        outside=sliced.explored,
+        cuts=sliced.conflicts,
+        sizes=sliced.sizes,
+    )
+    parameters = _parameters(nb, flow, parameter_cells, problems)
+    marked = _marked_parameters(nb, flow, parameter_cells, {p.name for p in parameters})
+    marked += _proposed_parameters(
+        nb, flow, parameter_cells, {p.name for p in parameters} | {p.name for p, _ in marked}, module_names
+    )
+    parameters += [param for param, _ in marked]
+    param_names = {p.name for p in parameters}
+    plan = ModulePlan(
+        notebook=nb,
+        flow=flow,
+        strategy=steps_plan.strategy,
+        steps=[],
+        parameters=parameters,
+        functions=functions,
+        hoisted=hoisted_stmts,
+        module_names=module_names,
+        parameter_cells=parameter_cells,
+        problems=problems,
+        star_import=found.has_star,
+        module_globals=module_globals,
+        extra_imports=list(dict.fromkeys(found.extra_imports)),
+        names=notebook_names(flow) | {name for _, name in sliced.captured.values()},
+        sliced=sliced,
+    )
+    for name in sorted(module_globals):
+        plan.problem(
+            None,
+            None,
+            "warning",
+            f"`{name}` is assigned through a `global` statement, so it stays module state: "
+            "every step that uses it declares it global (pass it as an argument instead)",
+        )
+    all_names = set(found.binders) | module_names
+    _rename_builtin_shadows(plan, found.own_history, all_names)
+    _snake_case_names(plan, all_names | RESERVED)
+    # `display` is a kernel builtin: import it when the notebook uses it without defining it
+    used = _loaded_names(flow, {"display", "get_ipython"})
+    defined = set(found.binders) | import_names
+    plan.needs_display_import = "display" in used and "display" not in defined
+    plan.needs_get_ipython = "get_ipython" in used and "get_ipython" not in defined
+    if plan.needs_get_ipython:
+        plan.problem(
+            None,
+            None,
+            "warning",
+            "the notebook calls `get_ipython()`, which is None outside IPython: that code only "
+            "works in a kernel",
+        )
+    for param, stmt in marked:
+        plan.marked.setdefault(param.cell, set()).add(id(stmt))
+    plan.steps = _exploration(plan, _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
+    return plan
+
+
+def _analyse(nb: Notebook, flow: DataFlow | None) -> tuple[DataFlow, dict[int, tuple[int | None, str]]]:
+    """Phase 1: the notebook's data flow (unless given), and the cells that parse but only
+    compile as fragments of other code (analysed as cells that do not parse)."""
     fragments: dict[int, tuple[int | None, str]] = {}
     if flow is None:
         cells = [CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells]
@@ -672,9 +766,29 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                     for c in cells
                 ]
             )
-    problems: list[Problem] = []
-    parameter_cells = tuple(c.index for c in nb.code_cells if PARAMETERS_TAG in c.tags)
+    return flow, fragments
 
+
+@dataclass
+class _Found:
+    """What phase 2 finds: the imports to hoist and the definitions that may be module level."""
+
+    binders: dict[str, set[int]]  # name -> the cells binding it at module scope (any way)
+    own_history: set[str]  # `In`/`Out` the notebook binds itself
+    imports: dict[int, set[int]] = field(default_factory=dict)  # cell -> hoisted import ids
+    import_names: set[str] = field(default_factory=set)
+    has_star: bool = False
+    module_globals: set[str] = field(default_factory=set)  # names functions declare `global`
+    extra_imports: list[str] = field(default_factory=list)  # imports a magic stood for
+    candidates: dict[str, tuple[int, ast.stmt, FunctionInfo]] = field(default_factory=dict)
+
+
+def _module_level(
+    nb: Notebook, flow: DataFlow, fragments: dict[int, tuple[int | None, str]], problems: list[Problem]
+) -> _Found:
+    """Phase 2: the imports that go to the top of the module, and the functions and classes
+    that may (each defined once, by one top-level def/class); cells that do not parse are
+    reported."""
     # Which cells bind each name at module scope (any way) - a def is hoistable only when
     # its cell is the one place the notebook binds that name.
     binders: dict[str, set[int]] = {}
@@ -784,6 +898,17 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                     )
                 )
 
+    return _Found(
+        binders, own_history, imports, import_names, has_star, module_globals, extra_imports, candidates
+    )
+
+
+def _hoistable(
+    found: _Found, problems: list[Problem]
+) -> tuple[dict[str, tuple[int, ast.stmt, FunctionInfo]], dict[str, list[str]]]:
+    """Phase 3: of the candidates, the definitions that can be module level, and the data
+    globals each one gets as keyword-only parameters."""
+    candidates, import_names, module_globals = found.candidates, found.import_names, found.module_globals
     # Fixpoint: drop definitions that cannot be module level; the rest get their globals as
     # parameters (transitively through the hoisted functions they reference).
     hoisted = dict(candidates)
@@ -838,68 +963,14 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
                 )
             )
 
-    functions = {
-        name: FunctionPlan(name, info.kind, cell_index, tuple(new_params[name]))
-        for name, (cell_index, _, info) in hoisted.items()
-    }
-    hoisted_stmts: dict[int, set[int]] = {k: set(v) for k, v in imports.items()}
-    for cell_index, stmt, _ in hoisted.values():
-        hoisted_stmts.setdefault(cell_index, set()).add(id(stmt))
-    module_names = import_names | set(hoisted)
+    return hoisted, new_params
 
-    def module_level(flow: DataFlow, cell: int, name: str) -> bool:
-        if name in import_names or name in module_globals:
-            return True
-        return name in hoisted and hoisted[name][0] == cell
 
-    sliced = slice_notebook(
-        nb,
-        flow,
-        hoisted=hoisted_stmts,
-        skip_cells=set(parameter_cells) | set(fragments),
-        taken=notebook_names(flow) | module_names | RESERVED,
-    )
-    steps_plan = plan_steps(
-        nb,
-        flow,
-        module_level=module_level,
-        outside=sliced.explored,
-        cuts=sliced.conflicts,
-        sizes=sliced.sizes,
-    )
-    parameters = _parameters(nb, flow, parameter_cells, problems)
-    marked = _marked_parameters(nb, flow, parameter_cells, {p.name for p in parameters})
-    marked += _proposed_parameters(
-        nb, flow, parameter_cells, {p.name for p in parameters} | {p.name for p, _ in marked}, module_names
-    )
-    parameters += [param for param, _ in marked]
-    param_names = {p.name for p in parameters}
-    plan = ModulePlan(
-        notebook=nb,
-        flow=flow,
-        strategy=steps_plan.strategy,
-        steps=[],
-        parameters=parameters,
-        functions=functions,
-        hoisted=hoisted_stmts,
-        module_names=module_names,
-        parameter_cells=parameter_cells,
-        problems=problems,
-        star_import=has_star,
-        module_globals=module_globals,
-        extra_imports=list(dict.fromkeys(extra_imports)),
-        names=notebook_names(flow) | {name for _, name in sliced.captured.values()},
-        sliced=sliced,
-    )
-    for name in sorted(module_globals):
-        plan.problem(
-            None,
-            None,
-            "warning",
-            f"`{name}` is assigned through a `global` statement, so it stays module state: "
-            "every step that uses it declares it global (pass it as an argument instead)",
-        )
-    all_names = set(binders) | module_names
+def _rename_builtin_shadows(plan: ModulePlan, own_history: set[str], all_names: set[str]) -> None:
+    """Phase 7: a data name that shadows a builtin (``max = ...``) is renamed from its first
+    binding on (``max_``); the notebook's own ``In``/``Out`` are data, never renamed."""
+    nb, flow = plan.notebook, plan.flow
+    module_names = plan.module_names
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
         if symbols is None:
@@ -921,23 +992,6 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
             while new in all_names:
                 new += "_"
             plan.renamed[ref.name] = new
-    _snake_case_names(plan, all_names | RESERVED)
-    # `display` is a kernel builtin: import it when the notebook uses it without defining it
-    used = _loaded_names(flow, {"display", "get_ipython"})
-    plan.needs_display_import = "display" in used and "display" not in set(binders) | import_names
-    plan.needs_get_ipython = "get_ipython" in used and "get_ipython" not in set(binders) | import_names
-    if plan.needs_get_ipython:
-        plan.problem(
-            None,
-            None,
-            "warning",
-            "the notebook calls `get_ipython()`, which is None outside IPython: that code only "
-            "works in a kernel",
-        )
-    for param, stmt in marked:
-        plan.marked.setdefault(param.cell, set()).add(id(stmt))
-    plan.steps = _exploration(plan, _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
-    return plan
 
 
 def _snake_case_names(plan: ModulePlan, taken: set[str]) -> None:
@@ -1086,97 +1140,8 @@ def _step_specs(
                 if symbols.tree is not None:
                     top_bound[i] |= _top_level_targets(symbols.tree)
 
-    undefined: list[set[str]] = [set() for _ in kept]
-    for item in flow.document.unresolved:
-        at = step_of.get(item.cell)
-        if at is None or flow.document.star_import_seen or plan.star_import:
-            continue
-        if item.name.startswith("__") and item.name.endswith("__"):
-            continue  # __file__, __name__...: the module has its own
-        if item.name == "display":
-            continue  # imported from IPython (make_plan)
-        if item.name in IPYTHON_NAMES:
-            plan.problem(
-                item.cell,
-                item.line,
-                "error",
-                f"`{item.name}` exists only inside IPython; the module cannot use it",
-            )
-            continue
-        reader = flow.symbols.get(item.cell)
-        if reader is not None and reader.unknown_names_from is not None:
-            why = "may be defined only by `exec`, `%run` or a star import there"
-        elif item.later_provider is not None:
-            why = f"is defined only later, in cell {item.later_provider + 1}"
-        else:
-            why = "is defined by no cell"
-        plan.problem(
-            item.cell,
-            item.line,
-            "error",
-            f"`{item.name}` {why}; it becomes a required input of the step and the pipeline "
-            "stops there, as the notebook does when run top to bottom",
-        )
-        undefined[at].add(item.name)
-
-    # Past an exec / %run / globals() write the data flow stops reporting names it cannot
-    # resolve; without a star import to provide them, they are undefined in the module.
-    if flow.document.star_import_seen and not plan.star_import:
-        for i, step in enumerate(kept):
-            for index in step.cells:
-                symbols = flow.symbols.get(index)
-                if symbols is None:
-                    continue
-                provided = flow.document.inputs(index)
-                for ref in symbols.reads:
-                    n = ref.name
-                    if (
-                        n in provided
-                        or is_builtin(n)
-                        or n in plan.module_names
-                        or n in param_names
-                        or n in PLACEHOLDERS
-                        or n in IPYTHON_NAMES
-                        or n.startswith("__")
-                    ):
-                        continue
-                    plan.problem(
-                        index,
-                        ref.line,
-                        "error",
-                        f"`{n}` may be defined only by `exec`, `%run` or a `globals()` write, "
-                        "which the module cannot reproduce; it becomes a required input of the "
-                        "step",
-                    )
-                    undefined[i].add(n)
-
-    # IPython's output history (_, __, _12, _i, Out[3]...) exists only in a kernel
-    for i, step in enumerate(kept):
-        for name, (cell, line) in _history_reads(plan, step.cells).items():
-            if name in written:
-                continue  # the notebook binds it itself (`for _ in ...`)
-            plan.problem(
-                cell,
-                line,
-                "error",
-                f"`{name}` is IPython's output history, which only exists in a kernel; it "
-                "becomes a required input of the step (name the value in the notebook instead)",
-            )
-            undefined[i].add(name)
-
-    # A builtin-shadowing name (``max = ...``) is invisible to the data flow (reads of builtins
-    # are not tracked): a later step that reads it takes it from the last step binding it.
-    shadow_inputs: list[list[str]] = [[] for _ in kept]
-    shadow_outputs: list[set[str]] = [set() for _ in kept]
-    for name, (cell, _, _) in plan.first_binding.items():
-        first = step_of.get(cell)
-        if first is None:
-            continue
-        for i in range(first + 1, len(kept)):
-            if _loads(plan, kept[i].cells, name):
-                provider = max(j for j in range(i) if name in bound[j])
-                shadow_inputs[i].append(name)
-                shadow_outputs[provider].add(name)
+    undefined = _undefined_inputs(plan, kept, step_of, written, param_names)
+    shadow_inputs, shadow_outputs = _builtin_shadows(plan, kept, step_of, bound)
     # a def/class left in its step closes over what its body reads from earlier steps
     closure_params = closure_inputs(
         plan, [s.cells for s in kept], bound, param_names, shadow_inputs, shadow_outputs
@@ -1259,6 +1224,118 @@ def _step_specs(
             )
         )
     return specs
+
+
+def _undefined_inputs(
+    plan: ModulePlan,
+    kept: list[Step],
+    step_of: dict[int, int],
+    written: set[str],
+    param_names: set[str],
+) -> list[set[str]]:
+    """Per step, the names it reads that no cell before defines (reported as errors): they
+    become required inputs, and the pipeline stops there as the notebook does."""
+    flow = plan.flow
+    undefined: list[set[str]] = [set() for _ in kept]
+    for item in flow.document.unresolved:
+        at = step_of.get(item.cell)
+        if at is None or flow.document.star_import_seen or plan.star_import:
+            continue
+        if item.name.startswith("__") and item.name.endswith("__"):
+            continue  # __file__, __name__...: the module has its own
+        if item.name == "display":
+            continue  # imported from IPython (make_plan)
+        if item.name in IPYTHON_NAMES:
+            plan.problem(
+                item.cell,
+                item.line,
+                "error",
+                f"`{item.name}` exists only inside IPython; the module cannot use it",
+            )
+            continue
+        reader = flow.symbols.get(item.cell)
+        if reader is not None and reader.unknown_names_from is not None:
+            why = "may be defined only by `exec`, `%run` or a star import there"
+        elif item.later_provider is not None:
+            why = f"is defined only later, in cell {item.later_provider + 1}"
+        else:
+            why = "is defined by no cell"
+        plan.problem(
+            item.cell,
+            item.line,
+            "error",
+            f"`{item.name}` {why}; it becomes a required input of the step and the pipeline "
+            "stops there, as the notebook does when run top to bottom",
+        )
+        undefined[at].add(item.name)
+
+    # Past an exec / %run / globals() write the data flow stops reporting names it cannot
+    # resolve; without a star import to provide them, they are undefined in the module.
+    if flow.document.star_import_seen and not plan.star_import:
+        for i, step in enumerate(kept):
+            for index in step.cells:
+                symbols = flow.symbols.get(index)
+                if symbols is None:
+                    continue
+                provided = flow.document.inputs(index)
+                for ref in symbols.reads:
+                    n = ref.name
+                    if (
+                        n in provided
+                        or is_builtin(n)
+                        or n in plan.module_names
+                        or n in param_names
+                        or n in PLACEHOLDERS
+                        or n in IPYTHON_NAMES
+                        or n.startswith("__")
+                    ):
+                        continue
+                    plan.problem(
+                        index,
+                        ref.line,
+                        "error",
+                        f"`{n}` may be defined only by `exec`, `%run` or a `globals()` write, "
+                        "which the module cannot reproduce; it becomes a required input of the "
+                        "step",
+                    )
+                    undefined[i].add(n)
+
+    # IPython's output history (_, __, _12, _i, Out[3]...) exists only in a kernel
+    for i, step in enumerate(kept):
+        for name, (cell, line) in _history_reads(plan, step.cells).items():
+            if name in written:
+                continue  # the notebook binds it itself (`for _ in ...`)
+            plan.problem(
+                cell,
+                line,
+                "error",
+                f"`{name}` is IPython's output history, which only exists in a kernel; it "
+                "becomes a required input of the step (name the value in the notebook instead)",
+            )
+            undefined[i].add(name)
+
+    return undefined
+
+
+def _builtin_shadows(
+    plan: ModulePlan, kept: list[Step], step_of: dict[int, int], bound: list[set[str]]
+) -> tuple[list[list[str]], list[set[str]]]:
+    """Per step, the builtin-shadowing names (``max = ...``) it takes from, and gives to,
+    other steps."""
+    # A builtin-shadowing name (``max = ...``) is invisible to the data flow (reads of builtins
+    # are not tracked): a later step that reads it takes it from the last step binding it.
+    shadow_inputs: list[list[str]] = [[] for _ in kept]
+    shadow_outputs: list[set[str]] = [set() for _ in kept]
+    for name, (cell, _, _) in plan.first_binding.items():
+        first = step_of.get(cell)
+        if first is None:
+            continue
+        for i in range(first + 1, len(kept)):
+            if _loads(plan, kept[i].cells, name):
+                provider = max(j for j in range(i) if name in bound[j])
+                shadow_inputs[i].append(name)
+                shadow_outputs[provider].add(name)
+    return shadow_inputs, shadow_outputs
 
 
 def _result_classes(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
