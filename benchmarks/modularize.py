@@ -922,7 +922,30 @@ def run_verify_one(
         res["summary"] = {
             k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None
         }
+        # issue 13: the verdict, what was compared, and whether the notebook ran to the end
+        res["verdict"] = data.get("verdict")
+        res["compared"] = data.get("compared")
+        res["runs_through"] = data.get("notebook_stopped") is None
+    if res.get("runs_through"):
+        res["tests"] = run_generated_tests(nb, work, py, timeout)
     return res
+
+
+def run_generated_tests(nb: Path, work: Path, py: Path, timeout: float) -> dict:
+    """Issue 13: modularize the notebook (written this time) and run the generated tests
+    with pytest, from the written project, as a reviewer's CI would."""
+    out = work / "generated"
+    made = run_cmd(
+        [str(py), "-m", "nbops", "modularize", str(nb.relative_to(work)), "--out", "generated", "--format", "json"],
+        work, timeout, env=nbops_env(py), log_file=work / "modularize-log.txt",
+    )
+    if made["rc"] != 0:
+        return {"written": False, "rc": made["rc"], "passed": False}
+    tests = run_cmd(
+        [str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        out, timeout, env=nbops_env(py), log_file=work / "tests-log.txt",
+    )
+    return {"written": True, "rc": tests["rc"], "passed": tests["rc"] == 0, "secs": tests["secs"]}
 
 
 def verify_reason(r: dict, data: Any, res: dict) -> str:
@@ -2379,6 +2402,37 @@ def render(d: dict) -> str:
                     f"| {g} | {len(gr)} | {ok} | {pct(ok, len(gr))} | {fmt_s(statistics.median(x['secs'] for x in gr))} |"
                 )
         w("")
+        through = [x for x in vr if x.get("runs_through")]
+        if through:
+            eq = sum(1 for x in through if x.get("verdict") == "equivalent")
+            nothing = sum(1 for x in through if x.get("verdict") == "nothing to compare")
+            tested = [x for x in through if x.get("tests")]
+            passed = sum(1 for x in tested if x["tests"].get("passed"))
+            displays = sum(1 for x in through if (x.get("compared") or {}).get("displays"))
+            w("Issue 13 (the second generation's verify), over the notebooks that run top to bottom:")
+            w("")
+            w("| issue 13 number | measured | status |")
+            w("|---|---|---|")
+            w(
+                f"| equivalent with something compared (verdict `equivalent`) | {eq}/{len(through)} = "
+                f"{pct(eq, len(through))} | {'**PASS**' if eq >= 0.95 * len(through) else '**FAIL**'} (>= 95 %) |"
+            )
+            w(f"| verdict `nothing to compare` (exit 5) | {nothing}/{len(through)} | |")
+            w(f"| displays compared (at least one) | {displays}/{len(through)} | |")
+            w(
+                f"| the generated tests pass (`nbops modularize`, then `pytest tests` in the written project) "
+                f"| {passed}/{len(tested)} = {pct(passed, len(tested))} | "
+                f"{'**PASS**' if tested and passed == len(tested) else '**FAIL**'} |"
+            )
+            w("")
+            failing = [x for x in tested if not x["tests"].get("passed")]
+            if failing:
+                w(
+                    "Generated tests failing: "
+                    + ", ".join(f"`{x['source'].replace('benchmarks/.cache/modularize-corpus/', '')}`" for x in failing)
+                    + " (logs: `tests-log.txt` in each run folder)."
+                )
+                w("")
         bad = [x for x in vr if not x["ok"]]
         if bad:
             w("Failures:")

@@ -294,3 +294,53 @@ def test_a_plot_between_library_statements_is_left_out_of_the_module(tmp_path: P
     assert "plt.plot" not in steps and "values.sort()" in steps
     assert any("plt.plot(...)" in p.message for p in result.plan.problems)
     assert load_module(source, tmp_path).run()["values"] == [1, 2, 3]
+
+
+METRIC = """
+# %% [markdown]
+## Evaluate
+# %%
+from sklearn.metrics import accuracy_score
+truth, guess = [1, 0, 1, 1], [1, 1, 1, 1]
+acc = accuracy_score(truth, guess)
+print(f"accuracy {acc:.2f}")
+"""
+
+
+def test_a_metric_is_a_float_result(tmp_path: Path) -> None:
+    result, source = make(METRIC, tmp_path)
+    (step,) = result.plan.steps
+    assert "acc" in step.results
+    assert "    acc: float\n" in source or "-> float:" in source
+    assert load_module(source, tmp_path).run()["acc"] == 0.75
+
+
+GLOBALS_AND_COMPREHENSIONS = """
+# %% [markdown]
+## Features
+# %%
+import pandas as pd
+DTI_CAP = 2.5
+
+def capped(v):
+    return min(v, DTI_CAP)
+
+def add_features(frame):
+    frame["capped"] = frame["x"].apply(capped)
+    return frame
+
+frame = add_features(pd.DataFrame({"x": [1.0, 3.0]}))
+pairs = [(f, f * 2) for f in frame.capped]
+pd.DataFrame(pairs).describe()
+"""
+
+
+def test_globals_of_functions_and_comprehension_variables(tmp_path: Path) -> None:
+    result, source = make(GLOBALS_AND_COMPREHENSIONS, tmp_path)
+    # inside the notebook's functions the global keeps its name (their own parameter); the
+    # step passes its snake_case local; `f` of the comprehension is no step value
+    assert "functools.partial(capped, DTI_CAP=DTI_CAP)" in source
+    assert "DTI_CAP=dti_cap)" in source and "def features(dti_cap: float = 2.5)" in source
+    assert not undefined_names(source)
+    assert all("f" not in (*s.outputs, *s.results) for s in result.plan.steps)
+    assert load_module(source, tmp_path).run()["pairs"] == [(1.0, 2.0), (2.5, 5.0)]

@@ -285,6 +285,16 @@ class _CellWriter:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 callee_of[id(node.func)] = node
         shadowed = local_references(tree, set(needs))
+        # inside a hoisted function the names are the notebook's (its own parameters); in a
+        # step they are the step's locals (snake_case)
+        hoisted = self.plan.hoisted.get(self.cell.index, set())
+        in_hoisted = {
+            id(node) for stmt in tree.body if id(stmt) in hoisted for node in ast.walk(stmt)
+        }
+
+        def value(name: str, node: ast.AST) -> str:
+            return name if id(node) in in_hoisted else self.plan.local(name)
+
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
                 continue
@@ -296,7 +306,7 @@ class _CellWriter:
             call = callee_of.get(id(node))
             if call is not None:
                 given = {k.arg for k in call.keywords}
-                kws = [f"{p}={self.plan.local(p)}" for p in extra if p not in given]
+                kws = [f"{p}={value(p, node)}" for p in extra if p not in given]
                 if not kws:
                     continue
                 end = self.offsets.at(call.end_lineno or call.lineno, call.end_col_offset or 0) - 1
@@ -307,7 +317,7 @@ class _CellWriter:
                 start = self.offsets.at(node.lineno, node.col_offset)
                 stop = self.offsets.at(node.end_lineno or node.lineno, node.end_col_offset or 0)
                 self.gen.imports_extra.add("import functools")
-                partial_kws = ", ".join(f"{p}={self.plan.local(p)}" for p in extra)
+                partial_kws = ", ".join(f"{p}={value(p, node)}" for p in extra)
                 self.edits.append((start, stop, f"functools.partial({node.id}, {partial_kws})"))
 
     def collect_rename_edits(self, tree: ast.Module) -> None:

@@ -1499,7 +1499,8 @@ def value_types(plan: ModulePlan, cells: Iterable[int], names: Iterable[str]) ->
     """The type (as annotation text valid in the module) of each of ``names`` the step binds
     exactly once, by ``name = <value>``, when the value tells it: a literal (``int``, ``str``
     ...), a pandas reader or DataFrame method (``pd.DataFrame``), a numpy constructor
-    (``np.ndarray``), or a scikit-learn class the module imports (the estimator)."""
+    (``np.ndarray``), a scikit-learn class the module imports (the estimator), or a
+    scikit-learn metric (``float``)."""
     modules: dict[str, str] = {}  # module-level name -> what it imports (`pd` -> `pandas`)
     for analysed in plan.flow.symbols.values():
         for imp in analysed.imports:
@@ -1547,6 +1548,13 @@ def value_types(plan: ModulePlan, cells: Iterable[int], names: Iterable[str]) ->
                 and func.id == modules[func.id].rsplit(".", 1)[-1]
             ):
                 kind = func.id  # an estimator class, imported by its own name
+            elif (
+                isinstance(func, ast.Name)
+                and modules.get(func.id, "").startswith("sklearn.metrics.")
+                and re.search(r"(_score|_error|_loss)$", func.id)
+                and not any(k.arg in ("average", "multioutput") for k in value.keywords)
+            ):
+                kind = "float"  # a metric: accuracy_score(y, p), mean_squared_error(y, p)
         if kind is not None:
             found[name] = kind
     return {n: t for n, t in found.items() if n in wanted}

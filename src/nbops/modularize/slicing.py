@@ -274,14 +274,29 @@ def _plain_target(target: ast.expr) -> bool:
     return isinstance(target, ast.Starred) and _plain_target(target.value)
 
 
+def _comprehension_names(node: ast.AST) -> set[str]:
+    """Names a comprehension binds for itself (``f`` in ``[g(f) for f in fs]``)."""
+    return {
+        n.id
+        for comp in ast.walk(node)
+        if isinstance(comp, ast.comprehension)
+        for n in ast.walk(comp.target)
+        if isinstance(n, ast.Name)
+    }
+
+
 def _loads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """Names ``node`` reads from its scope (not a comprehension's own variables)."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return names - _comprehension_names(node)
 
 
 def _stores(node: ast.AST) -> set[str]:
-    return {
+    """Names ``node`` binds in its scope (not a comprehension's own variables)."""
+    names = {
         n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))
     }
+    return names - _comprehension_names(node)
 
 
 def _constant_assignment(stmt: ast.stmt) -> bool:
@@ -472,7 +487,9 @@ def slice_notebook(
             base = capture_name(body[-1])  # type: ignore[arg-type]
             base = base if base.isidentifier() and not hasattr(builtins, base) else f"{base}_value"
             name, k = base, 2
-            while name in used:  # opts, opts_2, opts_3...
+            if name in used:  # confusion_matrix_ (PEP 8), then opts_2, opts_3...
+                name = f"{base}_"
+            while name in used:
                 name, k = f"{base}_{k}", k + 1
             used.add(name)
             out.captured[index] = (id(body[-1]), name)
