@@ -30,7 +30,7 @@ LONG_QUERY = (
 
 MESSY = [
     ("markdown", f"# Sensor readings\n\n{LONG_PARAGRAPH}"),
-    "import sys, os\nimport json\nfrom math import *\n",
+    "import sys, os\nimport json\nfrom math import *\nfrom statistics import *\n",
     (
         f'QUERY = "{LONG_QUERY}"\n'
         "# a comment that is much longer than any line should be, written by someone who never "
@@ -113,7 +113,8 @@ def test_only_the_notebooks_own_code_is_exempted_and_the_plan_says_so(
     _, result = messy
     lines = result.module_file.content.splitlines()
     exempted = {line.split("# noqa: ")[1] for line in lines if "# noqa: " in line}
-    # the long string, the star import and its use; the notebook's X_train / N_ROWS are
+    # the long string, the star imports (two: which one gives `sqrt` is not known without
+    # importing them) and their use; the notebook's X_train / N_ROWS are
     # snake_case inside the step (x_train, n_rows): nothing to exempt there
     assert "import os  # noqa: F401" in lines and "import sys  # noqa: F401" in lines
     codes = {c for e in exempted for c in e.split(", ")}
@@ -231,3 +232,19 @@ def test_without_ruff_the_text_is_still_formatted_and_the_plan_says_why(
     out = tidy("x=[1,\n 2]\n", plan, what="module", style=Style(), filename="m.py")
     assert out == "x = [1, 2]\n"  # black's layout
     assert any("could not be formatted" in p.message for p in plan.problems)
+
+
+ONE_STAR = [
+    "from math import *\n",
+    "root = sqrt(16.0)\nangle = floor(pi)\n",
+]
+
+
+def test_one_star_import_becomes_the_names_the_module_uses(tmp_path: Path) -> None:
+    result = build(tmp_path, ONE_STAR)
+    module = result.module_file.content
+    assert "from math import floor, pi, sqrt\n" in module and "import *" not in module
+    assert "noqa: F40" not in module
+    assert any("imported by name in the module" in p.message for p in result.plan.problems)
+    assert not any("is kept at the top of the module" in p.message for p in result.plan.problems)
+    assert findings(tmp_path) == []

@@ -54,6 +54,7 @@ from pathlib import Path
 from nbops.core.magics import PLACEHOLDERS, translate
 from nbops.core.notebook import Notebook
 from nbops.core.symbols import MUTATING_METHODS, classify_call
+from nbops.modularize.slicing import PURE_BUILTINS, PURE_METHODS, PURE_MODULES
 
 __all__ = ["CodeShare", "library_packages", "notebook_code"]
 
@@ -68,26 +69,9 @@ _METRIC_CALLS = frozenset({
 })
 _METRIC_SUFFIXES = ("_score", "_error", "_loss")
 _REPORTING = frozenset({"log_metric", "log_metrics", "log_param", "log_params"})
-# reads that compute nothing new to keep (as modularize's slicing sees them): a value made
-# only of these and shown is exploration
-_PURE_BUILTINS = frozenset(
-    """len str repr int float bool round sorted list tuple dict set type sum min max abs any all
-    enumerate zip range format reversed""".split()  # noqa: SIM905 - a word list
-)
-_PURE_METHODS = frozenset(
-    """head tail describe info sample value_counts nunique unique isnull isna notnull notna
-    sum mean median mode std var sem min max count corr corrwith cov quantile groupby agg
-    aggregate round astype to_string to_frame to_numpy to_list tolist to_dict to_markdown
-    items keys values get copy transpose pivot_table pivot melt stack unstack duplicated
-    idxmax idxmin argmax argmin argsort cumsum cumprod memory_usage nlargest nsmallest
-    sort_values sort_index reset_index set_index query filter where mask select_dtypes dropna
-    fillna drop drop_duplicates rename replace apply map applymap isin between clip abs diff
-    pct_change rolling expanding resample shift rank style format background_gradient
-    highlight_max highlight_min bar set_caption hide join split strip lower upper title
-    count_nonzero reshape flatten ravel squeeze prod nonzero first last nth size explode
-    """.split()  # noqa: SIM905 - a word list
-)
-_PURE_MODULES = frozenset({"numpy", "pandas", "math", "statistics", "scipy"})
+# reads that compute nothing new to keep: modularize's slicing's own lists (a value made
+# only of these and shown is exploration)
+_PURE_BUILTINS, _PURE_METHODS, _PURE_MODULES = PURE_BUILTINS, PURE_METHODS, PURE_MODULES
 _COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 ) + ((ast.Match,) if hasattr(ast, "Match") else ())

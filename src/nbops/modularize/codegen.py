@@ -730,6 +730,12 @@ class _Generator:
                 params,
                 reqs,
                 graph + '\n"""The step graph: steps in order, with their inputs, outputs and parameters."""',
+                # module state the steps set through `global`: declared (not bound) for readers
+                # and type checkers; reading it before a step sets it is a NameError, as before
+                "\n".join(
+                    f"{name}: Any  # module state, set by the steps (`global {name}`)"
+                    for name in sorted(plan.module_globals)
+                ),
                 *([f"{self.logger} = logging.getLogger(__name__)"] if self.logs else []),
                 _undefined_helper(self.nb_undefined) if any(s.undefined for s in plan.steps) else "",
             ]

@@ -35,16 +35,16 @@ from nbops.core.notebook import Notebook
 from nbops.core.symbols import MUTATING_METHODS, classify_call
 from nbops.modularize.secrets import scrub
 
-__all__ = ["Slice", "slice_notebook"]
+__all__ = ["PURE_BUILTINS", "PURE_METHODS", "PURE_MODULES", "Slice", "slice_notebook"]
 
 # builtins whose value only describes their arguments
-_PURE_BUILTINS = frozenset(
+PURE_BUILTINS = frozenset(
     """len str repr int float bool complex round sorted list tuple dict set frozenset type
     isinstance issubclass sum min max abs any all enumerate zip range format reversed hash
     chr ord divmod pow bin hex oct ascii callable dir vars id getattr hasattr""".split()  # noqa: SIM905
 )
 # methods that read (pandas, numpy, str, dict): pure unless called with inplace=True
-_PURE_METHODS = frozenset(
+PURE_METHODS = frozenset(
     """head tail describe info sample value_counts nunique unique isnull isna notnull notna
     sum mean median mode std var sem min max count corr corrwith cov quantile groupby agg
     aggregate round astype to_string to_frame to_numpy to_list tolist to_dict to_markdown
@@ -74,7 +74,7 @@ _DESCRIBING = frozenset(
     highlight_max highlight_min set_caption nlargest nsmallest subplots figure""".split()  # noqa: SIM905
 )
 # modules whose functions compute without effects (random, file I/O are classified as effects)
-_PURE_MODULES = frozenset({"numpy", "pandas", "math", "statistics", "scipy", "scipy.stats"})
+PURE_MODULES = frozenset({"numpy", "pandas", "math", "statistics", "scipy", "scipy.stats"})
 # libraries whose objects are made to be shown (a call on them draws)
 _DISPLAY_MODULES = frozenset(
     {"matplotlib", "seaborn", "plotly", "bokeh", "holoviews", "hvplot", "altair", "panel",
@@ -137,7 +137,7 @@ class _Purity:
             return effect[0] in ("plot", "display", "print")
         func = call.func
         if isinstance(func, ast.Name):
-            return func.id in _PURE_BUILTINS and func.id not in self.functions
+            return func.id in PURE_BUILTINS and func.id not in self.functions
         if not isinstance(func, ast.Attribute):
             return False
         if func.attr in MUTATING_METHODS:
@@ -152,8 +152,8 @@ class _Purity:
             return True  # os.path.exists, join...: reads
         if isinstance(func.value, ast.Name) and root in self.modules:
             module = self.modules[root]
-            return module in _PURE_MODULES or module.split(".", 1)[0] in {"numpy", "pandas", "math"}
-        return func.attr in _PURE_METHODS
+            return module in PURE_MODULES or module.split(".", 1)[0] in {"numpy", "pandas", "math"}
+        return func.attr in PURE_METHODS
 
     def describes(self, node: ast.AST) -> bool:
         """True when ``node`` calls something that describes, displays or draws."""

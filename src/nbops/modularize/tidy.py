@@ -201,6 +201,9 @@ def tidy(
         )
         if wrapped != text and tidier.same_code(text, wrapped):
             text = tidier.format(wrapped)
+        explicit = _explicit_star_import(text, tidier.findings(text), plan)
+        if explicit != text:
+            text = tidier.format(tidier.fix(explicit))
         codes: Counter[str] = Counter()
         for _ in range(2):  # a noqa comment can, rarely, make ruff lay a line out again
             text, found = _exempt(text, tidier.findings(text), plan, what)
@@ -214,6 +217,51 @@ def tidy(
         return _black(text, plan, what)
     _report(codes, plan, what)
     return text
+
+
+_STAR_NAME = re.compile(r"^`(\w+)` may be undefined, or defined from star imports")
+
+
+def _explicit_star_import(text: str, findings: list[dict[str, Any]], plan: ModulePlan) -> str:
+    """With exactly one ``from M import *`` in the module, the names the module uses from it
+    (ruff's F405: used, defined nowhere else) imported by name instead, so readers, ruff and
+    mypy see where each comes from. Several star imports: which one provides a name is not
+    known without importing them; they stay."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    stars = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+    ]
+    if len(stars) != 1 or stars[0].level or not stars[0].module or len(stars[0].names) != 1:
+        return text
+    names = sorted(
+        {
+            m.group(1)
+            for f in findings
+            if f.get("code") == "F405" and (m := _STAR_NAME.match(str(f.get("message", ""))))
+        }
+    )
+    star = stars[0]
+    lines = text.splitlines(keepends=True)
+    if not names or star.lineno != star.end_lineno:
+        return text
+    line = lines[star.lineno - 1]
+    replacement = f"from {star.module} import {', '.join(names)}"
+    lines[star.lineno - 1] = line[: star.col_offset] + replacement + line[star.end_col_offset or 0 :]
+    kept = f"`from {star.module} import *` is kept at the top of the module"
+    plan.problems[:] = [p for p in plan.problems if not p.message.startswith(kept)]
+    plan.problem(
+        None,
+        None,
+        "warning",
+        f"`from {star.module} import *` is imported by name in the module: the names it uses "
+        f"from it ({', '.join(names)})",
+    )
+    return "".join(lines)
 
 
 def _black(text: str, plan: ModulePlan, what: str) -> str:
