@@ -344,3 +344,54 @@ def test_globals_of_functions_and_comprehension_variables(tmp_path: Path) -> Non
     assert not undefined_names(source)
     assert all("f" not in (*s.outputs, *s.results) for s in result.plan.steps)
     assert load_module(source, tmp_path).run()["pairs"] == [(1.0, 2.0), (2.5, 5.0)]
+
+
+REBOUND_BY_EXPLORATION = """
+# %% [markdown]
+## First
+# %%
+import pandas as pd
+df = pd.DataFrame({"a": [1.0, 2.0, 4.0]})
+view = df.a.tolist()
+total = sum(view)
+# %% [markdown]
+## Second
+# %%
+df2 = df * 2
+view = df2.describe()
+view
+# %% [markdown]
+## Third
+# %%
+view.loc["mean"]
+"""
+
+
+def test_a_name_the_exploration_binds_again_is_no_value_of_the_step(tmp_path: Path) -> None:
+    result, source = make(REBOUND_BY_EXPLORATION, tmp_path)
+    _, second = result.plan.steps
+    assert "view" not in (*second.outputs, *second.results) and "df2" in second.results
+    assert not undefined_names(source)
+    assert list(load_module(source, tmp_path).run()["df2"].a) == [2.0, 4.0, 8.0]
+    assert 'view.loc["mean"]' in slim_cells(result)
+
+
+SHOWN_MAGIC = """
+# %% [markdown]
+## Data
+# %%
+values = list(range(1, 4))
+# %%
+%%html
+<b>three values</b>
+# %%
+total = sum(values)
+"""
+
+
+def test_a_cell_that_only_shows_html_stays_in_the_slim_notebook(tmp_path: Path) -> None:
+    result, source = make(SHOWN_MAGIC, tmp_path)
+    steps = result.plan.steps
+    assert all(2 not in s.cells for s in steps) and any(2 in s.exploration for s in steps)
+    assert "TODO" not in source and "three values" not in source
+    assert "%%html\n<b>three values</b>" in slim_cells(result)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nbops.config import project_root
+from nbops.core.magics import translate
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
 from nbops.errors import CellError, ConflictError, NotFoundError, UsageError, WriteError
 from nbops.lint.secrets import find_secrets  # NB401's detector (may move to core)
@@ -442,8 +443,11 @@ def _check_files(files: list[FileAction], nb: Notebook, plan: ModulePlan, path: 
             for n, cell in enumerate(cells):
                 if cell.get("cell_type") != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
                     continue
+                source = translate("".join(cell["source"]))  # the notebook's IPython syntax
+                if source.cell_magic is not None and not source.body_is_python:
+                    continue  # %%html, %%javascript... kept as the notebook wrote it
                 try:
-                    compile("".join(cell["source"]), f"{where} cell {n + 1}", "exec",
+                    compile(source.python, f"{where} cell {n + 1}", "exec",
                             flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)  # fmt: skip
                 except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                     return _refuse(plan, path, None, None,

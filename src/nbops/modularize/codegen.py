@@ -389,6 +389,8 @@ class _CellWriter:
         symbols = self.symbols
         source = symbols.source
         if source.cell_magic is not None and not source.body_is_python:
+            if self.cell.index in self.plan.sliced.explored:
+                return []  # %%html, %%javascript...: the slim notebook shows it
             return self.opaque_cell(source.cell_magic)
         tree = symbols.tree
         if tree is None:

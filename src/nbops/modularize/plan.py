@@ -686,6 +686,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         hoisted=hoisted_stmts,
         skip_cells=set(parameter_cells) | set(fragments),
         taken=notebook_names(flow) | module_names | RESERVED,
+        function_globals={name: tuple(params) for name, params in new_params.items() if name in hoisted},
     )
     steps_plan = plan_steps(
         nb,
@@ -1165,6 +1166,13 @@ def _step_specs(
         captured = {plan.sliced.captured[c][1] for c in step.cells if c in plan.sliced.captured}
         made = set().union(*(plan.sliced.bound.get(c, set()) for c in step.cells))
         shown = (slim_reads & made) | captured
+        # what only the step's slim parts bind (its library does not) is no value of the step;
+        # what only they read is no input of it: the slim notebook has those itself
+        slim_only = set().union(*(plan.sliced.slim_bound.get(c, set()) for c in step.cells)) - made
+        slim_read_only: set[str] = set()
+        if all(c in plan.sliced.library_loads for c in step.cells):  # every cell was sliced
+            lib_reads = set().union(*(plan.sliced.library_loads[c] for c in step.cells))
+            slim_read_only = slim_reads - lib_reads
         scratch = _clocks_and_counters(plan, step.cells)
         # the notebook ends on what its last cell with code binds
         ends_on: set[str] = set()
@@ -1178,6 +1186,7 @@ def _step_specs(
             for n in (top_bound[i] & bound[i]) | shown
             if n not in step.outputs
             and n not in plan.sliced.slim_binds
+            and n not in slim_only
             and n not in shadow_outputs[i]
             and n not in later_bound
             and n not in read_later[i]
@@ -1192,7 +1201,11 @@ def _step_specs(
             and n not in param_names  # a marked or proposed parameter: the step takes it
         )
         inputs = (
-            [n for n in step.inputs if n not in param_names and n not in plan.sliced.slim_binds]
+            [
+                n
+                for n in step.inputs
+                if n not in param_names and n not in plan.sliced.slim_binds and n not in slim_read_only
+            ]
             + shadow_inputs[i]
             + sorted(undefined[i])
         )
@@ -1216,6 +1229,7 @@ def _step_specs(
                         - deleted[i]
                         - param_names
                         - plan.sliced.slim_binds
+                        - slim_only
                     )
                 ),
                 results=tuple(results),

@@ -80,6 +80,8 @@ _DISPLAY_MODULES = frozenset(
     {"matplotlib", "seaborn", "plotly", "bokeh", "holoviews", "hvplot", "altair", "panel",
      "geoviews", "folium", "IPython", "ipywidgets"}
 )
+# cell magics whose cell only shows something (kept in the slim notebook as written)
+_DISPLAY_CELL_MAGICS = frozenset({"html", "HTML", "javascript", "js", "latex", "markdown", "svg"})
 # trackers whose log_* calls record results: they stay with the caller (the slim notebook)
 _TRACKERS = frozenset({"nbops", "mlflow", "wandb"})
 
@@ -98,6 +100,8 @@ class Slice:
     library_reads: set[str] = field(default_factory=set)  # names library statements read
     slim_binds: set[str] = field(default_factory=set)  # names only slim parts bind
     bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library code binds
+    slim_bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its slim part binds
+    library_loads: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library reads
 
     def slim_statements(self, cell: int) -> set[int]:
         """The statements of ``cell`` that stay in the slim notebook (its whole body when
@@ -259,6 +263,13 @@ def _progress_names(flow: DataFlow) -> set[str]:
     return found
 
 
+def _size(lines: list[str], stmt: ast.stmt) -> int:
+    """The lines a statement will take once formatted: its lines, a long one counting as
+    the lines a formatter splits it into (about one per 80 characters)."""
+    text = lines[stmt.lineno - 1 : stmt.end_lineno or stmt.lineno]
+    return sum(1 + len(line.rstrip()) // 80 for line in text) or 1
+
+
 def _clean(lines: list[str], stmt: ast.stmt) -> bool:
     """True when the statement's text holds no secret (a secret is never copied to the slim
     notebook; the library reads it from the environment instead)."""
@@ -372,11 +383,22 @@ def slice_notebook(
     hoisted: dict[int, set[int]],
     skip_cells: Iterable[int],
     taken: set[str],
+    function_globals: dict[str, tuple[str, ...]] | None = None,
 ) -> Slice:
     """Slice ``nb``: ``hoisted`` are the module-level statements (imports, definitions),
     ``skip_cells`` the cells left out (parameters, fragments); ``taken`` the names a captured
-    value must not get."""
+    value must not get; ``function_globals`` the data globals each hoisted function reads
+    (a call to it reads them too)."""
     skip = set(skip_cells)
+    globals_of = function_globals or {}
+
+    def reads(stmt: ast.stmt) -> set[str]:
+        found = _loads(stmt)
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id in globals_of:
+                found |= set(globals_of[node.id])
+        return found
+
     modules: dict[str, str] = {}
     functions: set[str] = set()
     without_value: set[str] = set()
@@ -398,9 +420,17 @@ def slice_notebook(
     # per cell: its body statements (not hoisted) and which of them are slimmable
     bodies: dict[int, list[ast.stmt]] = {}
     slimmable: dict[int, list[bool]] = {}
+    lines_of: dict[int, list[str]] = {}
+    shown_cells: set[int] = set()  # %%html, %%javascript...: the cell only shows
     for cell in nb.code_cells:
         symbols = flow.symbols.get(cell.index)
-        if cell.index in skip or symbols is None or symbols.tree is None:
+        if cell.index in skip or symbols is None:
+            continue
+        magic = symbols.source.cell_magic
+        if magic is not None and magic.name in _DISPLAY_CELL_MAGICS and scrub(cell.source) == cell.source:
+            shown_cells.add(cell.index)
+            continue
+        if symbols.tree is None:
             continue
         magic_lines = {m.line for m in symbols.source.magics}
         body = [s for s in symbols.tree.body if id(s) not in hoisted.get(cell.index, set())]
@@ -408,6 +438,7 @@ def slice_notebook(
             continue
         bodies[cell.index] = body
         lines = cell.source.splitlines()
+        lines_of[cell.index] = lines
         slimmable[cell.index] = [
             _clean(lines, s)
             and purity.statement(s)
@@ -450,7 +481,7 @@ def slice_notebook(
             end = len(body) - (1 if capture_of(index) else 0)
             for pos, stmt in enumerate(body):
                 if not start[index] <= pos < end:
-                    for name in _loads(stmt):
+                    for name in reads(stmt):
                         later_reads[name] = max(later_reads.get(name, (-1, -1)), (index, pos))
                     library_binds |= _stores(stmt)
         for index, body in bodies.items():
@@ -474,6 +505,7 @@ def slice_notebook(
                     library_reads |= _loads(stmt)
     out.library_reads = library_reads
 
+    out.explored |= shown_cells
     used = set(taken)
     modified: dict[int, set[str]] = {}
     for index, body in bodies.items():
@@ -493,17 +525,20 @@ def slice_notebook(
                 name, k = f"{base}_{k}", k + 1
             used.add(name)
             out.captured[index] = (id(body[-1]), name)
-        reads: set[str] = set()
+        shown: set[str] = set()
+        out.slim_bound[index] = set()
         for stmt in body[first:end]:
-            reads |= _loads(stmt)
-            out.slim_binds |= _stores(stmt) - library_binds
+            shown |= _loads(stmt)
+            out.slim_bound[index] |= _stores(stmt)
+        out.slim_binds |= out.slim_bound[index] - library_binds
         if index in out.captured:
-            reads.add(out.captured[index][1])
-        if reads and (first < end or index in out.captured):
-            out.reads[index] = reads
+            shown.add(out.captured[index][1])
+        if shown and (first < end or index in out.captured):
+            out.reads[index] = shown
         library = [s for pos, s in enumerate(body) if not first <= pos < end]
         out.bound[index] = set().union(*(_stores(s) for s in library)) if library else set()
-        out.sizes[index] = sum((s.end_lineno or s.lineno) - s.lineno + 1 for s in library)
+        out.library_loads[index] = set().union(*(reads(s) for s in library)) if library else set()
+        out.sizes[index] = sum(_size(lines_of[index], s) for s in library)
         symbols = flow.symbols[index]
         spans = [(s.lineno, s.end_lineno or s.lineno) for s in library]
         modified[index] = {
@@ -515,8 +550,8 @@ def slice_notebook(
             for node in ast.walk(stmt):  # a notebook function may change what it is given
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
                     modified[index] |= {a.id for a in node.args if isinstance(a, ast.Name)}
-    for index, reads in out.reads.items():
+    for index, shown_names in out.reads.items():
         for later, names in modified.items():
-            if later > index and later not in out.explored and names & reads:
+            if later > index and later not in out.explored and names & shown_names:
                 out.conflicts.add((index, later))
     return out

@@ -59,8 +59,10 @@ def _statement_text(plan: ModulePlan, index: int, explored: bool) -> str:
     notebook wrote them (the comments above them too), then the captured value's name."""
     symbols = plan.flow.symbols.get(index)
     cell = plan.notebook.cells[index]
-    if symbols is None or symbols.tree is None:
+    if symbols is None:
         return ""
+    if symbols.tree is None or (symbols.source.cell_magic is not None and not symbols.source.body_is_python):
+        return scrub(cell.source) if explored else ""  # %%html, %%javascript...: as written
     lines = python_lines(cell.source)
     hoisted = plan.hoisted.get(index, set())
     body = symbols.tree.body
