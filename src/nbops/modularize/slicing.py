@@ -97,15 +97,14 @@ class Slice:
     reads: dict[int, set[str]] = field(default_factory=dict)  # cell -> names its slim part reads
     conflicts: set[tuple[int, int]] = field(default_factory=set)  # (slim part's cell, later cell)
     sizes: dict[int, int] = field(default_factory=dict)  # cell -> lines of library code
-    library_reads: set[str] = field(default_factory=set)  # names library statements read
     slim_binds: set[str] = field(default_factory=set)  # names only slim parts bind
     bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library code binds
     slim_bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its slim part binds
     library_loads: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library reads
 
     def slim_statements(self, cell: int) -> set[int]:
-        """The statements of ``cell`` that stay in the slim notebook (its whole body when
-        the cell is explored: callers check :attr:`explored` first)."""
+        """The trailing statements of ``cell`` that stay in the slim notebook (an explored
+        cell stays whole: callers check :attr:`explored` first)."""
         return set(self.tails.get(cell, ()))
 
 
@@ -490,21 +489,6 @@ def slice_notebook(
                 if any(later_reads.get(n, (-1, -1)) > (index, pos) for n in _stores(body[pos])):
                     start[index] = pos + 1  # demote from here
                     changed = True
-    # hoisted definitions read names too (their bodies run in the library)
-    library_reads = set()
-    for index, body in bodies.items():
-        end = len(body) - (1 if capture_of(index) else 0)
-        for pos, stmt in enumerate(body):
-            if not start[index] <= pos < end:
-                library_reads |= _loads(stmt)
-    for index, ids in hoisted.items():
-        symbols = flow.symbols.get(index)
-        if symbols is not None and symbols.tree is not None:
-            for stmt in symbols.tree.body:
-                if id(stmt) in ids and not isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    library_reads |= _loads(stmt)
-    out.library_reads = library_reads
-
     out.explored |= shown_cells
     used = set(taken)
     modified: dict[int, set[str]] = {}
