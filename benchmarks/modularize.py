@@ -899,7 +899,10 @@ def run_verify_one(
             cell_timeout=cell_timeout,
         )
     )
-    r = run_cmd(cmd, work, timeout, env=nbops_env(py), log_file=work / "log.txt")
+    # a key the notebook hard-codes is read from the environment by the module: set it, as
+    # a user running the pipeline would
+    env = {**nbops_env(py), **secret_env(nb)}
+    r = run_cmd(cmd, work, timeout, env=env, log_file=work / "log.txt")
     res = {
         "label": label,
         "group": group,
@@ -931,19 +934,43 @@ def run_verify_one(
     return res
 
 
+_SECRET_LINE = re.compile(
+    r'^\s*(?:os\.environ\["(\w+)"\]|(\w*(?:KEY|TOKEN|SECRET|PASSWORD|_ID)\w*))\s*=\s*"([^"\\]+)"\s*(?:#.*)?$'
+)
+
+
+def secret_env(nb: Path) -> dict[str, str]:
+    """The keys a notebook hard-codes (``API_KEY = "..."``, ``os.environ["X"] = "..."``), by
+    the name nbops' module reads them from (``os.environ["API_KEY"]``)."""
+    found: dict[str, str] = {}
+    try:
+        cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return found
+    for cell in cells:
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        for line in source.splitlines():
+            m = _SECRET_LINE.match(line)
+            if m and cell.get("cell_type") == "code":
+                found[m.group(1) or m.group(2)] = m.group(3)
+    return found
+
+
 def run_generated_tests(nb: Path, work: Path, py: Path, timeout: float) -> dict:
     """Issue 13: modularize the notebook (written this time) and run the generated tests
     with pytest, from the written project, as a reviewer's CI would."""
     out = work / "generated"
+    env = {**nbops_env(py), **secret_env(nb)}
     made = run_cmd(
         [str(py), "-m", "nbops", "modularize", str(nb.relative_to(work)), "--out", "generated", "--format", "json"],
-        work, timeout, env=nbops_env(py), log_file=work / "modularize-log.txt",
+        work, timeout, env=env, log_file=work / "modularize-log.txt",
     )
     if made["rc"] != 0:
         return {"written": False, "rc": made["rc"], "passed": False}
     tests = run_cmd(
         [str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        out, timeout, env=nbops_env(py), log_file=work / "tests-log.txt",
+        out, timeout, env=env, log_file=work / "tests-log.txt",
     )
     return {"written": True, "rc": tests["rc"], "passed": tests["rc"] == 0, "secs": tests["secs"]}
 

@@ -395,3 +395,22 @@ def test_a_cell_that_only_shows_html_stays_in_the_slim_notebook(tmp_path: Path) 
     assert all(2 not in s.cells for s in steps) and any(2 in s.exploration for s in steps)
     assert "TODO" not in source and "three values" not in source
     assert "%%html\n<b>three values</b>" in slim_cells(result)
+
+
+FITTED = """
+# %% [markdown]
+## Model
+# %%
+from sklearn.linear_model import LogisticRegression
+x, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]
+model = LogisticRegression(C=0.5)
+model.fit(x, y)
+"""
+
+
+def test_a_cell_ending_in_fit_shows_the_model_in_the_slim_notebook(tmp_path: Path) -> None:
+    result, source = make(FITTED, tmp_path)
+    (step,) = result.plan.steps
+    assert "model" in (*step.outputs, *step.results) and step.exploration == (1,)
+    assert "    model.fit(x, y)\n" in source  # the library fits; it shows nothing
+    assert slim_cells(result)[-1] == "model"  # what the notebook showed: the estimator

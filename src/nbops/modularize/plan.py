@@ -687,6 +687,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         skip_cells=set(parameter_cells) | set(fragments),
         taken=notebook_names(flow) | module_names | RESERVED,
         function_globals={name: tuple(params) for name, params in new_params.items() if name in hoisted},
+        library_only=module_globals,
     )
     steps_plan = plan_steps(
         nb,
@@ -1069,7 +1070,9 @@ def _generated_name(name: str) -> bool:
     return name in RESERVED or name.startswith("_nb_")
 
 
-def _has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
+def has_body(plan: ModulePlan, cells: Iterable[int]) -> bool:
+    """True when some of ``cells`` has code for a step: not only module-level statements
+    (imports, definitions), marked parameters, exploration or dropped magics."""
     for index in cells:
         symbols = plan.flow.symbols.get(index)
         if symbols is None:
@@ -1107,7 +1110,7 @@ def _step_specs(
     param_names: set[str],
 ) -> list[StepSpec]:
     flow = plan.flow
-    kept = [s for s in steps if _has_body(plan, s.cells)]
+    kept = [s for s in steps if has_body(plan, s.cells)]
     step_of = {cell: i for i, s in enumerate(kept) for cell in s.cells}
 
     # every name the notebook binds or the module defines is taken for step function names
@@ -1177,7 +1180,7 @@ def _step_specs(
         # the notebook ends on what its last cell with code binds
         ends_on: set[str] = set()
         if i == len(kept) - 1:
-            last_cell = max((c for c in step.cells if _has_body(plan, [c])), default=None)
+            last_cell = max((c for c in step.cells if has_body(plan, [c])), default=None)
             symbols = flow.symbols.get(last_cell) if last_cell is not None else None
             if symbols is not None and symbols.tree is not None:
                 ends_on = _top_level_targets(symbols.tree)

@@ -94,6 +94,9 @@ class Slice:
     explored: set[int] = field(default_factory=set)  # whole cells kept in the slim notebook
     tails: dict[int, list[int]] = field(default_factory=dict)  # cell -> trailing slim statements
     captured: dict[int, tuple[int, str]] = field(default_factory=dict)  # cell -> (stmt, name)
+    # cell -> the name the slim notebook shows after it: the model a cell ending in
+    # `model.fit(...)` showed (scikit-learn's fit returns the estimator)
+    echo: dict[int, str] = field(default_factory=dict)
     reads: dict[int, set[str]] = field(default_factory=dict)  # cell -> names its slim part reads
     conflicts: set[tuple[int, int]] = field(default_factory=set)  # (slim part's cell, later cell)
     sizes: dict[int, int] = field(default_factory=dict)  # cell -> lines of library code
@@ -262,6 +265,17 @@ def _progress_names(flow: DataFlow) -> set[str]:
     return found
 
 
+def _fitted(stmt: ast.stmt) -> str | None:
+    """``model`` for a last statement ``model.fit(...)`` (or ``partial_fit``): what the cell
+    showed is the model (scikit-learn's fit returns it)."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return None
+    func = stmt.value.func
+    if isinstance(func, ast.Attribute) and func.attr in ("fit", "partial_fit") and isinstance(func.value, ast.Name):
+        return func.value.id
+    return None
+
+
 def _size(lines: list[str], stmt: ast.stmt) -> int:
     """The lines a statement will take once formatted: its lines, a long one counting as
     the lines a formatter splits it into (about one per 80 characters)."""
@@ -325,7 +339,9 @@ def _capturable(stmt: ast.stmt, functions_without_value: set[str]) -> bool:
     if not isinstance(stmt, ast.Expr):
         return False
     value = stmt.value
-    if not isinstance(value, (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.Compare)):
+    if not isinstance(
+        value, (ast.Call, ast.BinOp, ast.Subscript, ast.Attribute, ast.Compare, ast.Tuple, ast.List, ast.Dict)
+    ):
         return False
     for sub in ast.walk(value):
         if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
@@ -372,6 +388,8 @@ def capture_name(stmt: ast.Expr) -> str:
             return _snake(name)
     if isinstance(node, ast.Attribute) and not node.attr.startswith("_"):
         return _snake(node.attr)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
+        return "summary"  # `calls, failures, mean` shown together
     return "value"
 
 
@@ -383,13 +401,16 @@ def slice_notebook(
     skip_cells: Iterable[int],
     taken: set[str],
     function_globals: dict[str, tuple[str, ...]] | None = None,
+    library_only: Iterable[str] = (),
 ) -> Slice:
     """Slice ``nb``: ``hoisted`` are the module-level statements (imports, definitions),
     ``skip_cells`` the cells left out (parameters, fragments); ``taken`` the names a captured
     value must not get; ``function_globals`` the data globals each hoisted function reads
-    (a call to it reads them too)."""
+    (a call to it reads them too); ``library_only`` names only the library has (module state
+    set through ``global``): a statement reading them is library code."""
     skip = set(skip_cells)
     globals_of = function_globals or {}
+    module_state = set(library_only)
 
     def reads(stmt: ast.stmt) -> set[str]:
         found = _loads(stmt)
@@ -440,6 +461,7 @@ def slice_notebook(
         lines_of[cell.index] = lines
         slimmable[cell.index] = [
             _clean(lines, s)
+            and not _loads(s) & module_state
             and purity.statement(s)
             and not _constant_assignment(s)
             and not any(s.lineno <= line <= (s.end_lineno or s.lineno) for line in magic_lines)
@@ -517,7 +539,11 @@ def slice_notebook(
         out.slim_binds |= out.slim_bound[index] - library_binds
         if index in out.captured:
             shown.add(out.captured[index][1])
-        if shown and (first < end or index in out.captured):
+        fitted = _fitted(body[-1]) if end == len(body) and first == end else None
+        if fitted is not None:
+            out.echo[index] = fitted
+            shown.add(fitted)
+        if shown and (first < end or index in out.captured or index in out.echo):
             out.reads[index] = shown
         library = [s for pos, s in enumerate(body) if not first <= pos < end]
         out.bound[index] = set().union(*(_stores(s) for s in library)) if library else set()

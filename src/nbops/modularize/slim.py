@@ -22,7 +22,13 @@ from typing import Any
 
 from nbops.core.notebook import Notebook
 from nbops.modularize.displays import SOURCE_CELLS_KEY  # the original cells a cell stands for
-from nbops.modularize.plan import ModulePlan, bound_by_import_block, python_lines, result_variable
+from nbops.modularize.plan import (
+    ModulePlan,
+    bound_by_import_block,
+    has_body,
+    python_lines,
+    result_variable,
+)
 from nbops.modularize.secrets import scrub
 
 __all__ = ["SOURCE_CELLS_KEY", "slim_notebook"]
@@ -82,6 +88,8 @@ def _statement_text(plan: ModulePlan, index: int, explored: bool) -> str:
     captured = plan.sliced.captured.get(index)
     if captured is not None:
         parts.append(captured[1])
+    if index in plan.sliced.echo:
+        parts.append(plan.sliced.echo[index])
     return scrub("\n".join(p for p in parts if p.strip()))
 
 
@@ -126,7 +134,12 @@ def slim_notebook(
     """The slim notebook as JSON text (nbformat 4); ``logs``: the module logs the notebook's
     progress prints, which the slim notebook shows on stdout as the notebook printed them."""
     nb: Notebook = plan.notebook
-    first_cell = {step.cells[0]: i for i, step in enumerate(plan.steps)}
+    # a step's call goes where its first cell with code was (not a cell of only imports, which
+    # may come before the parameters cell the step reads)
+    first_cell = {
+        next((c for c in step.cells if has_body(plan, [c])), step.cells[0]): i
+        for i, step in enumerate(plan.steps)
+    }
     in_step = {c for step in plan.steps for c in step.cells}
     src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
     # the steps the cells call, sorted as isort sorts them (the notebook's other functions
