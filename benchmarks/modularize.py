@@ -1836,10 +1836,7 @@ def render_issue13(d: dict) -> str:
         "|---|---|---|",
         *[f"| {a} | {b} | {c} |" for a, b, c in rows],
         "",
-        (
-            "Status is against the issue's target; the issue's targets are for the second generation, so "
-            "this baseline is expected to fail most of them."
-        ),
+        "Status is against the issue's target (the numbers a held-out corpus is checked against).",
         "",
         "### By group",
         "",
