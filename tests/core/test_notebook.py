@@ -233,3 +233,10 @@ def test_an_integer_python_cannot_read_is_a_read_error(tmp_path: Path) -> None:
     path.write_text('{"cells": [], "metadata": {}, "nbformat": 4' + "0" * 5000 + ', "nbformat_minor": 5}')
     with pytest.raises(NotebookReadError, match="an integer of more than 4,300 digits"):
         read_notebook(path)
+
+
+def test_cell_runs_groups_consecutive_cells() -> None:
+    from nbops.core.notebook import cell_runs
+
+    assert cell_runs([11, 5, 6, 9, 10, 5]) == [(5, 6), (9, 11)]
+    assert cell_runs([]) == [] and cell_runs([3]) == [(3, 3)]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops.core.notebook import cell_runs
 from nbops.errors import ConflictError
 
 
@@ -75,19 +76,10 @@ def register(sub: Any) -> None:
 def _cells(cells: list[int]) -> str:
     """``[5]`` -> ``cell 5``; ``[5, 6, 9, 10, 11]`` -> ``cells 5, 6, 9-11`` (runs of three or
     more as a range)."""
-    ordered = sorted(set(cells))
     parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{ordered[i]}-{ordered[j]}")
-        else:
-            parts += [str(c) for c in ordered[i : j + 1]]
-        i = j + 1
-    return f"cell{'s' if len(ordered) != 1 else ''} {', '.join(parts)}"
+    for first, last in cell_runs(cells):
+        parts += [f"{first}-{last}"] if last - first >= 2 else [str(c) for c in range(first, last + 1)]
+    return f"cell{'s' if len(set(cells)) != 1 else ''} {', '.join(parts)}"
 
 
 def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from nbops.errors import NotebookReadError, WriteError
 
 __all__ = [
+    "cell_runs",
     "Cell",
     "Notebook",
     "read_notebook",
@@ -586,3 +587,16 @@ def _upgrade(raw: dict[str, Any], major: int, path: Path | None) -> dict[str, An
         ) from None
     result: dict[str, Any] = json.loads(json.dumps(upgraded))
     return result
+
+
+def cell_runs(cells: Iterable[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive cell numbers, ``(first, last)``: ``[5, 6, 9, 10, 11]`` ->
+    ``[(5, 6), (9, 11)]`` (each front writes them its own way)."""
+    ordered = sorted(set(cells))
+    runs: list[tuple[int, int]] = []
+    for cell in ordered:
+        if runs and cell == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], cell)
+        else:
+            runs.append((cell, cell))
+    return runs

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbops.core.notebook import cell_runs
 from nbops.errors import ConflictError, NbopsError
 from nbops.widgets.locate import Located
 from nbops.widgets.submit import STATUS_COLOURS, badge_html, esc, render_failure
@@ -69,16 +70,7 @@ _MUTED_CELL = f";white-space:nowrap;color:{STATUS_COLOURS['skip']}"
 
 def cell_ranges(cells: Sequence[int]) -> str:
     """``[1, 2, 3, 5]`` -> ``1–3, 5``."""
-    ordered = sorted(set(cells))
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(f"{ordered[i]}–{ordered[j]}" if j > i else str(ordered[i]))
-        i = j + 1
-    return ", ".join(parts)
+    return ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in cell_runs(cells))
 
 
 def _plural(n: int, word: str) -> str:
