@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -486,10 +487,21 @@ def _read(path: Path) -> Notebook:
     return nb
 
 
+# One modularization at a time per process: CPython 3.11's ast.parse is not safe in several
+# threads at once ("AST constructor recursion depth mismatch"), and the server runs jobs in
+# threads (two submits at once each modularize their notebook).
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def modularize(path: Path, options: ModularizeOptions | None = None) -> ModularizeResult:
     """Plan and generate the library files for the notebook at ``path``; write them unless
     ``options.dry_run``. Raises ``ConflictError`` (with ``.plan``) before writing anything
     when a file would be overwritten that nbops did not generate (``options.force`` allows)."""
+    with _ONE_AT_A_TIME:
+        return _modularize(path, options)
+
+
+def _modularize(path: Path, options: ModularizeOptions | None) -> ModularizeResult:
     options = options or ModularizeOptions()
     path = Path(path)
     nb = _read(path)
