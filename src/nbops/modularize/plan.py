@@ -1384,52 +1384,6 @@ _CLOCKS = frozenset(
 )
 
 
-def _shown_names(plan: ModulePlan, cells: Iterable[int]) -> set[str]:
-    """Names the step's top-level code shows: read by a statement that displays, prints,
-    plots or logs (``log_*``), or by a bare expression (Jupyter shows a cell's last one)."""
-    found: set[str] = set()
-    statements = list(_top_statements(plan, cells))
-    last = {cell: stmt for cell, stmt in statements}  # each cell's last statement
-    for cell, stmt in statements:
-        stack: list[ast.AST] = [stmt]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue
-            if not isinstance(node, ast.Expr):
-                stack.extend(ast.iter_child_nodes(node))
-                continue
-            value = node.value
-            if isinstance(value, ast.Call) and not _shows(value, node is last[cell]):
-                continue
-            found |= {
-                n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            }
-    return found
-
-
-def _shows(call: ast.Call, last_in_cell: bool) -> bool:
-    """True for a call statement that shows something (or whose value the cell shows)."""
-    effect = classify_call(call)
-    if effect is not None:
-        return effect[0] in ("plot", "display", "print")
-    func = call.func
-    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if last.startswith("log_"):
-        return True  # nbops.log_metric, mlflow.log_param...
-    # an ordinary call: the cell shows the value of its last one, unless called for its effect
-    return last_in_cell and last not in _IN_PLACE and not any(
-        k.arg == "inplace" for k in call.keywords
-    )
-
-
-# methods called for their effect (their value, mostly None, is not a result)
-_IN_PLACE = frozenset(
-    """append extend insert remove pop clear update add discard sort reverse fit partial_fit
-    set_params seed manual_seed setdefault""".split()  # noqa: SIM905 - a word list
-)
-
-
 def _clocks_and_counters(plan: ModulePlan, cells: Iterable[int]) -> set[str]:
     """Timers (bound from clock readings and arithmetic on them) and counters (numbers only
     ever bound to a number and stepped with ``+=``/``-=``) of these cells."""
