@@ -233,12 +233,14 @@ def _return_size(
 def step_functions(
     tree: ast.Module, plan: dict[str, Any] | None
 ) -> list[tuple[str, list[int] | None]]:
-    """(name, notebook cells or None) of each step, in order."""
+    """(name, notebook cells or None) of each step, in order: the cells its code comes
+    from (an imports-only cell the module hoists is not one of them)."""
     defs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     steps: list[tuple[str, list[int] | None]] = []
     for s in (plan or {}).get("steps") or []:
         if isinstance(s, dict) and s.get("name") in defs:
-            cells = s.get("cells")
+            # the cells whose code the step holds (nbops >= issue 13), else all of its cells
+            cells = s.get("code_cells", s.get("cells"))
             steps.append((str(s["name"]), list(cells) if isinstance(cells, list) else None))
     if steps:
         return steps

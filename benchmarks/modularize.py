@@ -1886,7 +1886,9 @@ def render_issue13(d: dict) -> str:
             "A step is a function of the plan's `steps[].name` (else, in the second generation's shape "
             "if the plan lists none, a function `run()` calls); its length is the lines from its `def` "
             '(decorators included) to its last line, docstring and blank lines included; "from one cell" '
-            "= the plan's `cells` (else the docstring's `Notebook cells ...`) has one cell. The returned "
+            "= the plan's `code_cells` (the cells whose code the step function holds; an imports-only "
+            "cell the module hoists is not one) has one cell, else its `cells` or the docstring's "
+            "`Notebook cells ...`. The returned "
             "size of a step is the largest `return` in its own body: 0 none, 1 one value (a dataclass "
             "instance counts 1), n a tuple of n."
         ),

@@ -196,6 +196,8 @@ export interface IModularizeStep {
    * the slim notebook instead of the step.
    */
   exploration: number[];
+  /** 1-based cells (numbered as `cells`) whose code the step function holds. */
+  code_cells: number[];
 }
 
 export interface IModularizeFunction {

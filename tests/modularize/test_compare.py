@@ -919,3 +919,20 @@ def test_the_modules_import_with_the_standard_library_only() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_paths_tempfile_made_compare_without_their_random_part(tmp_path: Path) -> None:
+    import tempfile
+
+    a, b = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    try:
+        assert compare_values(a, b).status == "equal"
+        assert "temporary paths" in compare_values(a, b).detail
+        assert compare_values(str(a / "out.csv"), str(b / "out.csv")).status == "equal"
+        # the rest of the path still counts; a str is no Path; other paths compare as written
+        assert compare_values(str(a / "out.csv"), str(b / "in.csv")).status == "differs"
+        assert compare_values(a, str(b)).status == "differs"
+        assert compare_values(Path("/data/tmpab12cd34"), Path("/data/tmpzz99yy88")).status == "differs"
+    finally:
+        a.rmdir()
+        b.rmdir()

@@ -612,7 +612,9 @@ def test_marked_literals_become_parameters(tmp_path: Path) -> None:
         ("# %%\ndef sum(x, y):\n    return x + y\n# %%\ntotal = sum(1, 2)\n", "total = sum(1, 2)"),
         ("# %%\nx = 1\n# %%\nwith open('/dev/null') as f:\n    display(x)\n",
          "from IPython.display import display"),
-        ("# %%\nip = get_ipython()\n", "from IPython import get_ipython"),
+        # between two library statements get_ipython() stays in the step (alone it would be
+        # kernel-only code, kept in the slim notebook)
+        ("# %%\nx = 1\nip = get_ipython()\ny = x + 1\n", "from IPython import get_ipython"),
     ],
     ids=["def-shadowing-a-builtin", "display-in-a-block", "get-ipython"],
 )

@@ -24,11 +24,16 @@ from nbops.modularize.displays import (
     ("a", "b"),
     [
         ("<Foo object at 0x7f3a2b1c9d00>", "<Foo object at 0x7f11aa22bb80>"),
+        ("<__main__.Note at 0x7f3a2b1c9d00>", "<pkg.analysis.Note at 0x7f11aa22bb80>"),
+        ("<__main__.Note object at 0x7f3a2b1c9d00>", "<pkg.analysis.Note object at 0x7f11aa22bb80>"),
         ("run at 2026-12-06 19:20:33.123456", "run at 2027-01-01T00:00:01Z"),
         ("saved to /tmp/tmpab12cd/model.pkl", "saved to /tmp/tmpzz99yy/model.pkl"),
         ("training took 1.23 s", "training took 0.98 s"),
         ("took 120ms", "took 87ms"),
         ("pid 123456 started", "pid 654321 started"),
+        ("<DisplayHandle display_id=d03f88ed715bb66db75dfe7be7591ede>",
+         "<DisplayHandle display_id=19d6117fec99ba0943bba2c61cb19fdd>"),
+        ("run 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b", "run 0a1b2c3d-4e5f-4a6b-b7c8-d9e0f1a2b3c4"),
     ],
 )
 def test_volatile_text_is_sanitized(a: str, b: str) -> None:
@@ -45,6 +50,13 @@ def test_a_changed_number_is_a_difference_naming_the_line() -> None:
     assert compare_text("0.3", "0.31") == "'0.3' vs '0.31'"
     # a value that is not a duration is not hidden by the duration sanitizer
     assert compare_text("score 3", "score 0") is not None
+
+
+def test_text_is_compared_as_a_terminal_shows_it() -> None:
+    # `!echo` in a kernel prints \r\n; a progress bar rewrites its line with \r
+    assert compare_text("preparing data\r\n", "preparing data\n") is None
+    assert compare_text("10%\r50%\r100%\ndone\n", "100%\ndone\n") is None
+    assert compare_text("10%\r50%\r90%\ndone\n", "100%\ndone\n") == "line 1: '90%' vs '100%'"
 
 
 def test_a_line_only_on_one_side_is_named() -> None:
@@ -127,6 +139,21 @@ def test_outputs_compare_stdout_then_displays_in_order_whatever_their_output_typ
     assert missing[-1] == ("display 2", "differs", "shown by the notebook only: '(178, 13)'")
     extra = compare_output_lists([], [result("0.5")])
     assert extra == [("display 1", "differs", "shown by the slim notebook only: '0.5'")]
+
+
+def widget(model_id: str, text: str) -> dict[str, Any]:
+    view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+    return {"output_type": "display_data",
+            "data": {"application/vnd.jupyter.widget-view+json": view, "text/plain": text}}
+
+
+def test_a_widget_is_compared_by_its_text_never_by_its_model_id() -> None:
+    shown = "IntSlider(value=7, description='Test:')"
+    assert compare_output_lists([widget("a1", shown)], [widget("b2", shown)]) == [
+        ("display 1 (text/plain)", "equal", ""),
+    ]
+    changed = compare_output_lists([widget("a1", shown)], [widget("a1", shown.replace("7", "0"))])
+    assert changed[0][1] == "differs"
 
 
 def code(outputs: list[dict[str, Any]], metadata: dict[str, Any], count: int | None = 1) -> dict[str, Any]:

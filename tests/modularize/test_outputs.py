@@ -106,6 +106,26 @@ def test_one_value_is_returned_as_is(tmp_path: Path) -> None:
     assert module.run() == {"rows": [1, 2, 3]}
 
 
+IMPORTS_THEN_DATA = """
+# %% [markdown]
+## Load
+# %%
+import math
+# %%
+rows = [math.sqrt(v) for v in range(4)]
+rows
+# %%
+total = sum(rows)
+"""
+
+
+def test_code_cells_leave_out_an_imports_only_cell(tmp_path: Path) -> None:
+    result, _ = make(IMPORTS_THEN_DATA, tmp_path)
+    (load,) = result.plan.steps
+    assert load.cells == (1, 2, 3)  # 0-based: the imports, the data, the sum
+    assert load.code_cells == (2, 3)  # the import is hoisted to the module's top
+
+
 def test_result_class_never_takes_a_notebook_name(tmp_path: Path) -> None:
     snippet = SIX_OUTPUTS.replace("scratch = ", "PrepareDataResult = ")
     result, source = make(snippet, tmp_path)

@@ -414,3 +414,96 @@ def test_a_cell_ending_in_fit_shows_the_model_in_the_slim_notebook(tmp_path: Pat
     assert "model" in (*step.outputs, *step.results) and step.exploration == (1,)
     assert "    model.fit(x, y)\n" in source  # the library fits; it shows nothing
     assert slim_cells(result)[-1] == "model"  # what the notebook showed: the estimator
+
+
+KERNEL = """
+# %% [markdown]
+## Load
+# %%
+from IPython.display import clear_output, display
+values = [3, 1, 2]
+total = sum(values)
+# %% [markdown]
+## Kernel
+# %%
+ip = get_ipython()
+formats = sorted(ip.display_formatter.formatters)
+# %%
+handle = display("working", display_id=True)
+# %%
+def announce(text):
+    ip.display_pub.publish({"text/plain": text})
+# %%
+for step in range(3):
+    clear_output(wait=True)
+    print(step)
+handle.update("done")
+announce(f"total {total}")
+# %% [markdown]
+## Report
+# %%
+doubled = [v * 2 for v in values]
+doubled
+"""
+
+
+def test_what_only_a_running_kernel_has_stays_in_the_slim_notebook(tmp_path: Path) -> None:
+    result, source = make(KERNEL, tmp_path)
+    names = [s.name for s in result.plan.steps]
+    # the get_ipython() cells, the display handle, the function using it, the loop
+    # clearing output: all in the slim notebook, no step of theirs
+    assert names == ["load", "report"], names
+    for text in ("get_ipython", "display_id", "handle", "announce", "clear_output", "ip."):
+        assert text not in source, text
+    slim = "\n".join(slim_cells(result))
+    for text in ("ip = get_ipython()", 'display("working", display_id=True)', "def announce(text):",
+                 'handle.update("done")', "clear_output(wait=True)"):
+        assert text in slim, text
+    assert any("`announce` uses the running kernel (`ip`)" in p.message for p in result.plan.problems)
+    assert not undefined_names(source)
+    module = load_module(source, tmp_path)
+    assert module.run()["doubled"] == [6, 2, 4]
+
+
+def test_clock_readings_and_arithmetic_on_them_are_known() -> None:
+    from nbops.modularize.slicing import clock_names
+
+    nb = notebook_from_snippet(
+        "# %%\nimport time, datetime\nt0 = time.perf_counter()\nstamp = datetime.datetime.now()\n"
+        "rows = [1, 2]\n# %%\nelapsed = time.perf_counter() - t0\nminutes = elapsed / 60\n"
+        "label = f'{minutes:.1f}'\ncount = len(rows)\n"
+    )
+    flow = analyze_notebook([CodeCellInput(c.index, c.source, c.execution_count) for c in nb.code_cells])
+    assert clock_names(flow) == {"t0", "stamp", "elapsed", "minutes"}
+
+
+INTERLEAVED = """
+# %% [markdown]
+## Draw
+# %%
+import matplotlib.pyplot as plt
+xs = [1, 2, 3]
+fig, ax = plt.subplots()
+ax.plot(xs, [v * v for v in xs])
+total = sum(xs)
+ax.set_title(f"total {total}")
+"""
+
+
+def test_drawing_between_library_statements_joins_the_slim_part_when_it_can(tmp_path: Path) -> None:
+    result, source = make(INTERLEAVED, tmp_path)
+    (step,) = result.plan.steps
+    body = source.split("\ndef run(")[0]
+    assert "ax.plot" not in body and "set_title" not in body and "total = sum(xs)" in body
+    # the call, then every drawing of the cell, in one slim cell: the figure is shown whole
+    cell = next(c for c in slim_cells(result) if "ax.plot" in c)
+    assert cell.index("= draw(") < cell.index("plt.subplots()") < cell.index("ax.plot(xs") < cell.index("ax.set_title")
+    assert not undefined_names(source)
+
+
+def test_a_drawing_before_savefig_stays_with_it(tmp_path: Path) -> None:
+    snippet = INTERLEAVED.replace('ax.set_title(f"total {total}")', 'fig.savefig("out.png")')
+    result, source = make(snippet, tmp_path)
+    body = source.split("\ndef run(")[0]
+    # moved after savefig, the line would be missing from the file: it stays in the library
+    assert "ax.plot(xs" in body and "fig.savefig" in body

@@ -134,14 +134,16 @@ n = 3
 # %% [markdown]
 ## Collect
 # %%
+import os
 import time
-stamp = time.time_ns()
+started = time.time_ns()
+stamp = os.getpid()
 names = list({"alpha", "beta", "gamma", "delta", "epsilon", "zeta"})
 # %% [markdown]
 ## Count
 # %%
 count = len(names) * n
-print(count, stamp > 0)
+print(count, stamp > 0, started > 0)
 """
 
 
@@ -150,6 +152,8 @@ def test_ignore_leaves_a_volatile_value_out_and_sets_compare_in_one_order(tmp_pa
     plain = verify(tmp_path, "--format", "json")
     assert plain.returncode == 1, plain.stdout + plain.stderr
     assert statuses(report(plain))["collect.stamp"] == "differs"
+    # a clock reading is never compared: it differs from run to run
+    assert statuses(report(plain))["collect.started"] == "not comparable"
     # both the kernel and the pipeline run with PYTHONHASHSEED=0: a list made from a set of
     # strings comes out in the same order on both sides
     assert statuses(report(plain))["collect.names"] == "equal"
@@ -157,7 +161,9 @@ def test_ignore_leaves_a_volatile_value_out_and_sets_compare_in_one_order(tmp_pa
     assert proc.returncode == 0, proc.stdout + proc.stderr
     line = next(x for x in proc.stdout.splitlines() if " stamp " in x)
     assert "ignored (--ignore)" in line
-    assert proc.stdout.rstrip().endswith("equivalent: 2 values, 1 display compared (ignored: collect.stamp)")
+    assert proc.stdout.rstrip().endswith(
+        "equivalent: 2 values, 1 display compared (1 not comparable; ignored: collect.stamp)"
+    ), proc.stdout
     qualified = verify(tmp_path, "--ignore", "collect.stamp", "--format", "json")
     assert qualified.returncode == 0 and statuses(report(qualified))["collect.stamp"] == "ignored"
 

@@ -110,6 +110,25 @@ def test_an_output_path_with_braces_is_written_as_given(tmp_path: Path) -> None:
     assert execution.failure is None and (folder / "out.ipynb").is_file()
 
 
+EXPECTED_ERROR = """
+# %% tags=raises-exception
+undefined_name
+# %%
+print("after")
+# %%
+1 / 0
+"""
+
+
+def test_an_error_the_notebook_expects_is_no_failure_a_later_one_is(tmp_path: Path) -> None:
+    (tmp_path / "errors.ipynb").write_text(notebook_from_snippet(EXPECTED_ERROR).dumps(), encoding="utf-8")
+    execution = execute_notebook(tmp_path / "errors.ipynb", tmp_path / "out.ipynb", cwd=tmp_path)
+    # nbclient runs past the tagged cell's NameError; the run fails on the ZeroDivisionError
+    assert execution.failure is not None and execution.failure.ename == "ZeroDivisionError"
+    ran = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert any(o.get("text") == "after\n" for c in ran.cells for o in c.get("outputs", []))
+
+
 DIES = """
 # %%
 import os, signal

@@ -164,6 +164,8 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
                 "lines": s.lines,  # the step function's body
                 # cells whose exploration (head(), plots, prints) stays in the slim notebook
                 "exploration": [c + 1 for c in s.exploration],
+                # the cells whose code the step function holds (numbered as `cells`)
+                "code_cells": [c + 1 for c in s.code_cells],
             }
             for s in plan.steps
         ],

@@ -668,8 +668,7 @@ class _Generator:
         runner = self.runner(out)  # before the header: it may need imports (asyncio)
         used = _loaded([*defs, *step_texts, runner, self.parameters_block()])
         # an import only the exploration (now in the slim notebook) reads leaves the module
-        slim_reads = set().union(*plan.sliced.reads.values()) if plan.sliced.reads else set()
-        imports = [t for t in imports if _import_needed(t, used, slim_reads)]
+        imports = [t for t in imports if _import_needed(t, used, plan.sliced.all_reads())]
         header = self.header(imports, out)
         parts = [p.strip("\n") for p in [header, *defs, *step_texts, runner, _MAIN] if p.strip()]
         out.source = "\n\n\n".join(parts) + "\n"

@@ -16,6 +16,8 @@ differ, ...``) or ``not comparable`` (the detail says why). The rules, kind by k
 - estimators (``get_params`` and ``fit``): class name, ``get_params(deep=False)``, then, when
   fitted, predictions on the probes that fit the model, else the fitted ``*_`` attributes.
 - dicts, lists, tuples, sets: recursively (list vs tuple differs); strings, bytes, None: ``==``.
+- paths ``tempfile`` made (str or pathlib, under the temporary folder, its random 8
+  characters in the first component): equal when they agree apart from those characters.
 - :class:`~nbops.modularize.capture.StandIn` objects, and plain objects (no ``__eq__``): class
   name (not module: ``__main__.Foo`` is ``pkg.mod.Foo``) and state, recursively. Functions
   and classes compare by name.
@@ -35,11 +37,14 @@ import cmath
 import importlib
 import math
 import numbers
+import re
 import reprlib
+import tempfile
 import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Literal
 
 from nbops.modularize.capture import MISSING, Missing, StandIn, Unpicklable
@@ -200,6 +205,24 @@ def _ref_name(x: Any) -> str:
     return str(
         getattr(x, "__qualname__", None) or getattr(x, "__name__", None) or _short(x)
     )
+
+
+_TEMP_PATH = re.compile(
+    "^(?:"
+    + "|".join(re.escape(r) for r in sorted({tempfile.gettempdir().rstrip("/\\"), "/tmp", "/var/tmp"}))
+    + r")[/\\](?P<prefix>[^/\\]*?)[a-z0-9_]{8}(?P<rest>(?:[/\\].*)?)$"
+)
+
+
+def _temp_key(x: Any) -> tuple[str, str, str] | None:
+    """A path ``tempfile`` made (``/tmp/tmpab12cd34/out.csv``: str or pathlib), without its
+    random part: ``(type, "tmp", "/out.csv")``; None for anything else."""
+    if not isinstance(x, (str, PurePath)):
+        return None
+    match = _TEMP_PATH.match(str(x))
+    if match is None:
+        return None
+    return type(x).__name__, match["prefix"], match["rest"]
 
 
 def _kind(x: Any) -> str:
@@ -363,6 +386,9 @@ class _Comparer:
             return self._unpicklable(a, b, path)
         if a is b:  # the same object: a function or a singleton loaded by reference
             return EQUAL
+        key = _temp_key(a)
+        if key is not None and key == _temp_key(b):
+            return Comparison("equal", _at(path, "temporary paths (each run makes its own)"))
         if {ka, kb} <= {"bool", "number"}:
             return self._number(a, b, path)
         if "object" in (ka, kb):  # a StandIn: vs another, or vs a plain object

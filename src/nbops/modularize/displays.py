@@ -10,8 +10,8 @@ original cells are compared with the outputs of the slim cells, nbval-style:
 - each display (``execute_result`` and ``display_data`` alike, in order): a PNG image by size
   and mean absolute pixel difference (:data:`IMAGE_TOLERANCE`, never byte by byte); an HTML
   table (a pandas DataFrame) cell by cell; otherwise ``text/plain``;
-- text goes through sanitizers first: memory addresses, timestamps, temporary paths,
-  durations and object ids become placeholders; numbers in the text compare within the
+- text goes through sanitizers first: memory addresses (and the module in an object's
+  default repr), timestamps, temporary paths, durations and object ids become placeholders; numbers in the text compare within the
   tolerance.
 
 Every difference is one :class:`DisplayCheck` naming the step, the cells and how they differ.
@@ -62,11 +62,17 @@ class DisplayCheck:
 _TEMP = re.escape(tempfile.gettempdir().rstrip("/\\"))
 _SANITIZERS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"0x[0-9a-fA-F]{4,}"), "0xADDRESS"),
+    # an object's default repr names its class's module: __main__ in the notebook, the
+    # library's module in the slim notebook
+    (re.compile(r"<(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)(?: object)? at 0xADDRESS>"), r"<\1 object at 0xADDRESS>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), "TIMESTAMP"),
     (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b"), "TIME"),
     (re.compile(rf"(?:{_TEMP}|/tmp|/var/folders|[A-Za-z]:\\[^\s'\"]*\\Temp)[/\\][^\s'\"),\]]*"), "TEMPPATH"),
     (re.compile(r"\b\d+(\.\d+)?(e-?\d+)?\s?(ns|µs|us|ms|s|sec|secs|seconds|min|mins|minutes)\b"), "DURATION"),
     (re.compile(r"\b(id|pid|Id|ID)([=: ]+)\d{5,}\b"), r"\1\2ID"),
+    # random ids: a display handle's, a version-4 UUID
+    (re.compile(r"\bdisplay_id=[0-9a-fA-F]{8,}\b"), "display_id=ID"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b"), "UUID"),
 ]
 
 
@@ -99,9 +105,17 @@ def _close(a: str, b: str, rtol: float, atol: float) -> bool:
     return True
 
 
+def _as_shown(text: str) -> str:
+    """``text`` as a terminal shows it: ``\r\n`` is a line end (what a shell command run by
+    ``!cmd`` prints), a bare ``\r`` goes back to the line's start (progress bars)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines)
+
+
 def compare_text(original: str, generated: str, rtol: float = 1e-7, atol: float = 1e-9) -> str | None:
-    """None when the two texts agree (sanitized, numbers within tolerance), else how they differ."""
-    a, b = sanitize(original), sanitize(generated)
+    """None when the two texts agree (as shown: line ends and ``\r`` as a terminal takes them;
+    sanitized; numbers within tolerance), else how they differ."""
+    a, b = sanitize(_as_shown(original)), sanitize(_as_shown(generated))
     if a == b:
         return None
     la, lb = a.rstrip("\n").split("\n"), b.rstrip("\n").split("\n")
@@ -234,11 +248,13 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
 
 
-# what IPython's timing magics print (%time, %%time, %timeit): never the same twice, and the
-# library has no magics
+# what IPython's timing magics print (%time, %%time, %timeit: never the same twice) and what
+# %pylab says of itself: the library has no magics
 _TIMING = re.compile(
     r"^(CPU times: .*|Wall time: .*|.* per loop \(mean ± std\. dev\. of .*\)|"
-    r"The slowest run took .*|.*may mean that an intermediate result is being cached\.)\n?",
+    r"The slowest run took .*|.*may mean that an intermediate result is being cached\.|"
+    r"%pylab is deprecated, use %matplotlib inline and import the required libraries\.|"
+    r"Populating the interactive namespace from numpy and matplotlib)\n?",
     re.MULTILINE,
 )
 
@@ -258,7 +274,8 @@ def _split(outputs: Iterable[Mapping[str, Any]]) -> tuple[str, list[Mapping[str,
         elif kind in ("execute_result", "display_data"):
             data = out.get("data") or {}
             if any(m.startswith("application/vnd.jupyter.widget") for m in data):
-                continue  # widget views hold a model id only
+                # a widget view holds a model id only: its text (the widget's repr) is compared
+                data = {"text/plain": data["text/plain"]} if "text/plain" in data else {}
             if data and not (set(data) == {"text/plain"} and _text(data["text/plain"]) == "None"):
                 bundles.append(data)
         elif kind == "error":

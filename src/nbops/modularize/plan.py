@@ -50,7 +50,7 @@ from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
 from nbops.modularize.closures import closure_inputs
 from nbops.modularize.secrets import scrub
-from nbops.modularize.slicing import Slice, slice_notebook
+from nbops.modularize.slicing import Slice, kernel_state, slice_notebook
 
 __all__ = [
     "FunctionPlan",
@@ -164,6 +164,8 @@ class StepSpec:
     lines: int = 0  # lines of library code (the notebook's, before formatting)
     # cells whose exploration (displays, plots, prints) the slim notebook shows after the step
     exploration: tuple[int, ...] = ()
+    # the cells whose code the step function holds (not an imports-only or exploration cell)
+    code_cells: tuple[int, ...] = ()
 
 
 @dataclass
@@ -664,7 +666,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     problems: list[Problem] = []
     parameter_cells = tuple(c.index for c in nb.code_cells if PARAMETERS_TAG in c.tags)
     found = _module_level(nb, flow, fragments, problems)
-    hoisted, new_params = _hoistable(found, problems)
+    hoisted, new_params = _hoistable(found, problems, kernel_state(flow))
     import_names, module_globals = found.import_names, found.module_globals
     functions = {
         name: FunctionPlan(name, info.kind, cell_index, tuple(new_params[name]))
@@ -721,6 +723,11 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         names=notebook_names(flow) | {name for _, name in sliced.captured.values()},
         sliced=sliced,
     )
+    # a cell's leading displays are shown before its step's call: only the step's first cell
+    # with code can keep them (a later one's would see values the step has not made yet)
+    for step in steps_plan.steps:
+        for cell in [c for c in step.cells if has_body(plan, [c])][1:]:
+            sliced.demote_head(cell)
     for name in sorted(module_globals):
         plan.problem(
             None,
@@ -733,7 +740,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
     _rename_builtin_shadows(plan, found.own_history, all_names)
     _snake_case_names(plan, all_names | RESERVED)
     # `display` is a kernel builtin: import it when the notebook uses it without defining it
-    used = _loaded_names(flow, {"display", "get_ipython"})
+    used = _loaded_names(flow, {"display", "get_ipython"}, plan.sliced)
     defined = set(found.binders) | import_names
     plan.needs_display_import = "display" in used and "display" not in defined
     plan.needs_get_ipython = "get_ipython" in used and "get_ipython" not in defined
@@ -906,11 +913,34 @@ def _module_level(
 
 
 def _hoistable(
-    found: _Found, problems: list[Problem]
+    found: _Found, problems: list[Problem], kernel: set[str]
 ) -> tuple[dict[str, tuple[int, ast.stmt, FunctionInfo]], dict[str, list[str]]]:
     """Phase 3: of the candidates, the definitions that can be module level, and the data
-    globals each one gets as keyword-only parameters."""
+    globals each one gets as keyword-only parameters. A definition using what only a running
+    kernel has (``kernel``: ``get_ipython()``, display handles, widgets), directly or through
+    another such definition, is notebook code: it stays in the notebook."""
     candidates, import_names, module_globals = found.candidates, found.import_names, found.module_globals
+    kernel = set(kernel)
+    candidates = dict(candidates)
+    changed = True
+    while changed:
+        changed = False
+        for name, (cell_index, _, info) in list(candidates.items()):
+            used = [n for n in dict.fromkeys(_references(info)) if n in kernel]
+            if used:
+                del candidates[name]
+                kernel.add(name)
+                changed = True
+                problems.append(
+                    Problem(
+                        cell_index,
+                        info.line,
+                        "warning",
+                        f"{info.kind} `{name}` uses the running kernel ("
+                        + ", ".join(f"`{n}`" for n in used[:3])
+                        + "), so it stays in the notebook, not in the library",
+                    )
+                )
     # Fixpoint: drop definitions that cannot be module level; the rest get their globals as
     # parameters (transitively through the hoisted functions they reference).
     hoisted = dict(candidates)
@@ -1038,10 +1068,11 @@ def _exploration(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
     out: list[StepSpec] = []
     for i, spec in enumerate(specs):
         nxt = specs[i + 1].cells[0] if i + 1 < len(specs) else None
-        shown = [c for c in spec.cells if c in sliced.reads]
+        shown = [c for c in spec.cells if c in sliced.reads or c in sliced.heads]
         shown += [c for c in sorted(sliced.explored) if c > spec.cells[-1] and (nxt is None or c < nxt)]
         lines = sum(sliced.sizes.get(c, 0) for c in spec.cells)
-        out.append(replace(spec, lines=lines, exploration=tuple(sorted(set(shown)))))
+        code = tuple(c for c in spec.cells if has_body(plan, [c]))
+        out.append(replace(spec, lines=lines, exploration=tuple(sorted(set(shown))), code_cells=code))
     return out
 
 
@@ -1166,6 +1197,7 @@ def _step_specs(
         later_bound = set().union(*bound[i + 1 :]) if i + 1 < len(kept) else set()
         # what the step's cells show at their end (the slim notebook displays it): returned
         slim_reads = set().union(*(plan.sliced.reads.get(c, set()) for c in step.cells))
+        head_reads = set().union(*(plan.sliced.head_reads.get(c, set()) for c in step.cells))
         captured = {plan.sliced.captured[c][1] for c in step.cells if c in plan.sliced.captured}
         made = set().union(*(plan.sliced.bound.get(c, set()) for c in step.cells))
         shown = (slim_reads & made) | captured
@@ -1175,7 +1207,7 @@ def _step_specs(
         slim_read_only: set[str] = set()
         if all(c in plan.sliced.library_loads for c in step.cells):  # every cell was sliced
             lib_reads = set().union(*(plan.sliced.library_loads[c] for c in step.cells))
-            slim_read_only = slim_reads - lib_reads
+            slim_read_only = (slim_reads | head_reads) - lib_reads
         scratch = _clocks_and_counters(plan, step.cells)
         # the notebook ends on what its last cell with code binds
         ends_on: set[str] = set()
@@ -1191,7 +1223,7 @@ def _step_specs(
             and n not in plan.sliced.slim_binds
             and n not in slim_only
             and n not in shadow_outputs[i]
-            and n not in later_bound
+            and (n not in later_bound or n in shown)  # the slim notebook shows it here
             and n not in read_later[i]
             and not n.startswith("_")
             and n not in plan.module_names
@@ -1594,15 +1626,20 @@ def _loads(plan: ModulePlan, cells: Iterable[int], name: str) -> bool:
     )
 
 
-def _loaded_names(flow: DataFlow, names: set[str]) -> set[str]:
-    """Which of ``names`` any cell reads (anywhere, also inside functions)."""
+def _loaded_names(flow: DataFlow, names: set[str], sliced: Slice) -> set[str]:
+    """Which of ``names`` the library code reads (anywhere, also inside functions): not the
+    cells and statements the slim notebook keeps."""
     found: set[str] = set()
-    for analysed in flow.symbols.values():
-        if analysed.tree is None:
+    for index, analysed in flow.symbols.items():
+        if analysed.tree is None or index in sliced.explored:
             continue
-        for node in ast.walk(analysed.tree):
-            if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
-                found.add(node.id)
+        slim = sliced.slim_statements(index)
+        for stmt in analysed.tree.body:
+            if id(stmt) in slim:
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+                    found.add(node.id)
     return found
 
 

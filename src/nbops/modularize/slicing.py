@@ -12,7 +12,9 @@ recognised positively and everything else kept in the library (the safe side):
   value when something in it describes or draws (``summary = df.describe()``,
   ``fig, ax = plt.subplots()``: a value computed otherwise and named is a result);
   recording a metric (``nbops.log_metric``, ``mlflow.log_*``) is the caller's job too;
-  ``for``/``if``/``with`` blocks of such statements too;
+  ``for``/``if``/``with`` blocks of such statements too; so is a statement using what only a
+  running kernel has (``get_ipython()``, a display handle, an ipywidgets or IPython object
+  other than the display functions) or a value made from it;
 - a *slim part* of a cell is the whole cell when every statement is slimmable, else its
   trailing run of slimmable statements (what a cell shows at its end); the values the slim
   parts bind must be read by no library statement (a fixpoint demotes those that are);
@@ -35,7 +37,16 @@ from nbops.core.notebook import Notebook
 from nbops.core.symbols import MUTATING_METHODS, classify_call
 from nbops.modularize.secrets import scrub
 
-__all__ = ["PURE_BUILTINS", "PURE_METHODS", "PURE_MODULES", "Slice", "slice_notebook"]
+__all__ = [
+    "PURE_BUILTINS",
+    "PURE_METHODS",
+    "PURE_MODULES",
+    "Slice",
+    "clock_names",
+    "imported_modules",
+    "kernel_state",
+    "slice_notebook",
+]
 
 # builtins whose value only describes their arguments
 PURE_BUILTINS = frozenset(
@@ -56,8 +67,10 @@ PURE_METHODS = frozenset(
     highlight_max highlight_min bar set_caption hide join split rsplit strip lstrip rstrip
     lower upper title capitalize startswith endswith find count_nonzero reshape flatten ravel
     squeeze any all prod dot nonzero first last nth size iterrows itertuples explode
-    get_feature_names_out get_params""".split()  # noqa: SIM905
-) | frozenset(  # drawing on a figure or axes (matplotlib), styling a table
+    get_feature_names_out get_params strftime isoformat total_seconds timestamp item
+    hexdigest""".split()  # noqa: SIM905
+) | (
+    _DRAWING := frozenset(  # drawing on a figure or axes (matplotlib), styling a table
     """scatter bar barh legend axhline axvline axhspan axvspan set_xlabel set_ylabel
     set_title set_xlim set_ylim set_xticks set_yticks set_xticklabels set_yticklabels grid
     annotate text suptitle tight_layout subplots_adjust colorbar fill_between errorbar pie
@@ -65,7 +78,10 @@ PURE_METHODS = frozenset(
     invert_yaxis set_aspect axis set_facecolor tick_params set_xscale set_yscale loglog
     semilogx semilogy add_subplot add_axes set_size_inches autofmt_xdate barplot lineplot
     scatterplot histplot countplot boxplot kdeplot show imshow plot hist area line
-    highlight_null set_properties set_table_styles""".split()  # noqa: SIM905
+    highlight_null set_properties set_table_styles add_patch add_artist add_collection
+    add_line figtext set_visible set_ticks_position set_major_formatter set_major_locator
+    set_minor_locator set_label_position set_linewidth set_color""".split()  # noqa: SIM905
+    )
 )
 # methods whose value describes data for a reader (a named one is still exploration)
 _DESCRIBING = frozenset(
@@ -84,6 +100,15 @@ _DISPLAY_MODULES = frozenset(
 _DISPLAY_CELL_MAGICS = frozenset({"html", "HTML", "javascript", "js", "latex", "markdown", "svg"})
 # trackers whose log_* calls record results: they stay with the caller (the slim notebook)
 _TRACKERS = frozenset({"nbops", "mlflow", "wandb"})
+# the kernel's own machinery: a value from these lives only in a running notebook
+_KERNEL_MODULES = frozenset({"IPython", "ipywidgets", "ipykernel", "comm"})
+# names of those modules that only show (a display, not a piece of the kernel)
+_SHOW_ONLY = frozenset(
+    """display clear_output update_display publish_display_data HTML Markdown Image Latex SVG
+    JSON Math Javascript IFrame Audio Video YouTubeVideo FileLink FileLinks Code Pretty
+    display_html display_markdown display_png display_jpeg display_svg display_latex
+    display_json display_javascript display_pretty set_matplotlib_formats""".split()  # noqa: SIM905
+)
 
 
 @dataclass
@@ -104,11 +129,36 @@ class Slice:
     bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library code binds
     slim_bound: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its slim part binds
     library_loads: dict[int, set[str]] = field(default_factory=dict)  # cell -> what its library reads
+    # cell -> leading slim statements, shown before the step's call (`print(df.shape)` before
+    # `df = df.dropna()`); only the first cell with code of a step keeps them (demote_head)
+    heads: dict[int, list[int]] = field(default_factory=dict)
+    head_reads: dict[int, set[str]] = field(default_factory=dict)  # cell -> names its head reads
+    # cell -> (what the head binds, what it reads): the library's when the head is demoted
+    _head_names: dict[int, tuple[set[str], set[str]]] = field(default_factory=dict)
+    # cells whose slim part draws (ax.plot, plt.title...): in the slim notebook it shares the
+    # step call's cell, so a figure the cell made is drawn before Jupyter shows it
+    draws: set[int] = field(default_factory=set)
 
     def slim_statements(self, cell: int) -> set[int]:
-        """The trailing statements of ``cell`` that stay in the slim notebook (an explored
-        cell stays whole: callers check :attr:`explored` first)."""
-        return set(self.tails.get(cell, ()))
+        """The leading and trailing statements of ``cell`` that stay in the slim notebook (an
+        explored cell stays whole: callers check :attr:`explored` first)."""
+        return set(self.tails.get(cell, ())) | set(self.heads.get(cell, ()))
+
+    def all_reads(self) -> set[str]:
+        """Every name the slim notebook's kept statements read (leading and trailing)."""
+        return set().union(*self.reads.values(), *self.head_reads.values())
+
+    def demote_head(self, cell: int) -> None:
+        """``cell``'s leading slim statements go back to the library (the cell is not the
+        first of its step, so they cannot be shown before the step's call)."""
+        if self.heads.pop(cell, None) is None:
+            return
+        self.head_reads.pop(cell, None)
+        binds, loads = self._head_names.pop(cell, (set(), set()))
+        self.bound.setdefault(cell, set()).update(binds)
+        self.library_loads.setdefault(cell, set()).update(loads)
+        self.slim_bound.get(cell, set()).difference_update(binds)
+        self.slim_binds -= binds
 
 
 def _dotted(node: ast.expr) -> str:
@@ -134,6 +184,9 @@ class _Purity:
         self.modules = modules  # alias -> imported module (``np`` -> ``numpy``)
         self.functions = functions  # the notebook's own functions and classes
         self.progress = progress  # counters and timers: a print of them reports progress
+        # what the cell being judged binds: a print of a timer the cell itself runs reports
+        # its progress (the library logs it); a print of another cell's timer only shows it
+        self.local: set[str] = set()
 
     def call(self, call: ast.Call) -> bool:
         if any(k.arg == "inplace" for k in call.keywords):
@@ -143,6 +196,8 @@ class _Purity:
             return effect[0] in ("plot", "display", "print")
         func = call.func
         if isinstance(func, ast.Name):
+            if self.modules.get(func.id, "").split(".")[0] in _DISPLAY_MODULES:
+                return True  # clear_output(), HTML(...), Markdown(...): made to be shown
             return func.id in PURE_BUILTINS and func.id not in self.functions
         if not isinstance(func, ast.Attribute):
             return False
@@ -188,7 +243,7 @@ class _Purity:
                 isinstance(value, ast.Call)
                 and isinstance(value.func, ast.Name)
                 and value.func.id == "print"
-                and _loads(value) & self.progress
+                and _loads(value) & self.progress & self.local
             ):
                 return False  # "done 3 of 10 in 2.1 s": the library logs it
             return self.expr(value)
@@ -265,6 +320,127 @@ def _progress_names(flow: DataFlow) -> set[str]:
     return found
 
 
+def clock_names(flow: DataFlow) -> set[str]:
+    """Names bound to a clock reading (``t0 = time.time()``, ``now = datetime.now()``) or to
+    arithmetic on one (``elapsed = time.time() - t0``): values that differ from run to run."""
+    found: set[str] = set()
+    for index in sorted(flow.symbols):
+        tree = flow.symbols[index].tree
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Assign):
+                continue
+            clocked = any(
+                isinstance(c, ast.Call)
+                and (
+                    (isinstance(c.func, ast.Attribute) and c.func.attr in _CLOCKS)
+                    or (isinstance(c.func, ast.Name) and c.func.id in _CLOCKS)
+                )
+                for c in ast.walk(node.value)
+            )
+            if clocked or (isinstance(node.value, ast.BinOp) and _loads(node.value) & found):
+                found |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return found
+
+
+def _draws(stmt: ast.stmt) -> bool:
+    """True when ``stmt`` draws on a figure (``ax.plot(...)``, ``plt.title(...)``)."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Call):
+            effect = classify_call(node)
+            if (effect is not None and effect[0] == "plot") or (
+                isinstance(node.func, ast.Attribute) and node.func.attr in _DRAWING
+            ):
+                return True
+    return False
+
+
+# calls whose value is a figure or axes: the names bound to them are the figure's
+_FIGURE_CALLS = frozenset({"subplots", "figure", "gca", "gcf", "add_subplot", "subplot", "axes", "subplot_mosaic"})
+
+
+def _figure_names(flow: DataFlow) -> set[str]:
+    """Names bound to a figure or axes anywhere at top level (``fig, ax = plt.subplots()``)."""
+    found: set[str] = set()
+    for analysed in flow.symbols.values():
+        if analysed.tree is None:
+            continue
+        for stmt in analysed.tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in _FIGURE_CALLS
+                for c in ast.walk(stmt.value)
+            ):
+                found |= {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return found
+
+
+def _changes(stmt: ast.stmt, functions: set[str]) -> set[str]:
+    """Names ``stmt`` binds or changes in place: ``x = ...``, ``df["c"] = ...``,
+    ``values.sort()``, ``df.drop(..., inplace=True)``, a notebook function's arguments."""
+    found = _stores(stmt)
+    for node in ast.walk(stmt):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, (ast.Subscript, ast.Attribute)):
+                root = _dotted_root(target)
+                if root:
+                    found.add(root)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and (
+                func.attr in MUTATING_METHODS or any(k.arg == "inplace" for k in node.keywords)
+            ):
+                root = _dotted_root(func.value)
+                if root:
+                    found.add(root)
+            if isinstance(func, ast.Name) and func.id in functions:
+                found |= {a.id for a in node.args if isinstance(a, ast.Name)}
+    return found
+
+
+def _movable_drawings(
+    body: list[ast.stmt],
+    flags: list[bool],
+    lo: int,
+    hi: int,
+    figures: set[str],
+    functions: set[str],
+) -> set[int]:
+    """Positions in ``body[lo:hi]`` (between a cell's leading and trailing slim parts) of
+    drawing statements that can run after the library statements that follow them: those
+    change nothing the drawing reads, use no figure, draw, write or show nothing, and do not
+    read what the drawing binds. Jupyter shows the figure at the end of the cell either way."""
+    moved: set[int] = set()
+    for pos in range(hi - 1, lo - 1, -1):
+        stmt = body[pos]
+        if not flags[pos] or not _draws(stmt):
+            continue
+        if (pos > 0 and stmt.lineno <= (body[pos - 1].end_lineno or 0)) or (
+            pos + 1 < len(body) and body[pos + 1].lineno <= (stmt.end_lineno or 0)
+        ):
+            continue  # it shares a line with another statement
+        reads, binds = _loads(stmt), _stores(stmt)
+        later = [body[q] for q in range(pos + 1, hi) if q not in moved]
+        if all(
+            not (_changes(other, functions) & reads)
+            and not (_loads(other) & (binds | (reads & figures)))
+            and not any(
+                isinstance(c, ast.Call)
+                and (classify_call(c) or ("", ""))[0] in ("plot", "file_write", "display", "print")
+                for c in ast.walk(other)
+            )
+            and not _draws(other)
+            for other in later
+        ):
+            moved.add(pos)
+    return moved
+
+
 def _fitted(stmt: ast.stmt) -> str | None:
     """``model`` for a last statement ``model.fit(...)`` (or ``partial_fit``): what the cell
     showed is the model (scikit-learn's fit returns it)."""
@@ -332,6 +508,76 @@ def _constant_assignment(stmt: ast.stmt) -> bool:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False
     return True
+
+
+def _kernel_seeds(modules: dict[str, str], written: set[str]) -> set[str]:
+    """Names whose value is a piece of the running kernel: ``get_ipython`` (unless the
+    notebook defines it) and what is imported from IPython or ipywidgets, but not the
+    functions that only show (``display``, ``HTML``...)."""
+    seeds = set() if "get_ipython" in written else {"get_ipython"}
+    for alias, module in modules.items():
+        if module.split(".")[0] in _KERNEL_MODULES and alias not in _SHOW_ONLY:
+            seeds.add(alias)
+    return seeds
+
+
+def imported_modules(flow: DataFlow) -> dict[str, str]:
+    """Alias -> what it imports (``np`` -> ``numpy``, ``clear_output`` ->
+    ``IPython.display.clear_output``), over the whole notebook."""
+    modules: dict[str, str] = {}
+    for analysed in flow.symbols.values():
+        for imp in analysed.imports:
+            if imp.name is None and imp.module:
+                modules[imp.bound] = imp.module
+            elif imp.module and imp.name and imp.name != "*":
+                modules.setdefault(imp.bound, f"{imp.module}.{imp.name}")
+    return modules
+
+
+def kernel_state(flow: DataFlow) -> set[str]:
+    """The names whose value only a running kernel has: :func:`_kernel_seeds`, and what the
+    notebook's top-level statements make from them, in order (``ip = get_ipython()``,
+    ``handle = display(x, display_id=True)``)."""
+    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
+    names = _kernel_seeds(imported_modules(flow), written)
+    for index in sorted(flow.symbols):
+        tree = flow.symbols[index].tree
+        target = capture_target(flow.symbols[index].source.cell_magic)
+        if target is not None:
+            names.add(target)
+        if tree is None:
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                continue
+            if _display_handle(stmt) or _loads(stmt) & names:
+                names |= _binds(stmt)
+    return names
+
+
+def _binds(stmt: ast.stmt) -> set[str]:
+    """What a top-level statement binds: :func:`_stores`, and a def's or class's name."""
+    found = _stores(stmt)
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        found.add(stmt.name)
+    return found
+
+
+def capture_target(magic: object) -> str | None:
+    """``captured`` for a cell ``%%capture captured``: the kernel's record of the cell's
+    output, which only a running kernel has (None for any other cell)."""
+    if getattr(magic, "kind", None) != "cell_magic" or getattr(magic, "name", None) != "capture":
+        return None
+    words = str(getattr(magic, "args", "")).split()
+    return words[0] if words and words[0].isidentifier() else None
+
+
+def _display_handle(stmt: ast.stmt) -> bool:
+    """True when ``stmt`` makes or updates a display by id (``display(x, display_id=True)``)."""
+    return any(
+        isinstance(node, ast.Call) and any(k.arg in ("display_id", "transient") for k in node.keywords)
+        for node in ast.walk(stmt)
+    )
 
 
 def _capturable(stmt: ast.stmt, functions_without_value: set[str]) -> bool:
@@ -419,15 +665,10 @@ def slice_notebook(
                 found |= set(globals_of[node.id])
         return found
 
-    modules: dict[str, str] = {}
+    modules = imported_modules(flow)
     functions: set[str] = set()
     without_value: set[str] = set()
     for analysed in flow.symbols.values():
-        for imp in analysed.imports:
-            if imp.name is None and imp.module:
-                modules[imp.bound] = imp.module
-            elif imp.module and imp.name and imp.name != "*":
-                modules.setdefault(imp.bound, f"{imp.module}.{imp.name}")
         functions.update(analysed.functions)
         if analysed.tree is not None:
             for top in analysed.tree.body:
@@ -436,6 +677,16 @@ def slice_notebook(
                 ):
                     without_value.add(top.name)
     purity = _Purity(modules, functions, _progress_names(flow))
+    # what only a running kernel has (get_ipython(), display handles, widgets), and every
+    # value made from it: notebook-only, so the statements using it stay in the slim notebook
+    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
+    kernel_names = _kernel_seeds(modules, written)
+
+    def kernel_only(stmt: ast.stmt) -> bool:
+        if _display_handle(stmt) or reads(stmt) & kernel_names:
+            kernel_names.update(_binds(stmt))
+            return True
+        return False
 
     # per cell: its body statements (not hoisted) and which of them are slimmable
     bodies: dict[int, list[ast.stmt]] = {}
@@ -457,14 +708,27 @@ def slice_notebook(
         if not body:
             continue
         bodies[cell.index] = body
+        purity.local = set().union(*(_stores(s) for s in body))
         lines = cell.source.splitlines()
         lines_of[cell.index] = lines
+        target = capture_target(magic)
+        if target is not None and scrub(cell.source) == cell.source:
+            # `%%capture captured`: the cell and what it records stay in the slim notebook
+            kernel_names.add(target)
+            kernel_names.update(*(_stores(s) for s in body))
+            slimmable[cell.index] = [True] * len(body)
+            continue
         slimmable[cell.index] = [
             _clean(lines, s)
             and not _loads(s) & module_state
-            and purity.statement(s)
-            and not _constant_assignment(s)
-            and not any(s.lineno <= line <= (s.end_lineno or s.lineno) for line in magic_lines)
+            and (
+                kernel_only(s)
+                or (
+                    purity.statement(s)
+                    and not _constant_assignment(s)
+                    and not any(s.lineno <= line <= (s.end_lineno or s.lineno) for line in magic_lines)
+                )
+            )
             for s in body
         ]
 
@@ -487,6 +751,24 @@ def slice_notebook(
             first += 1
         start[index] = first
 
+    # leading slim statements, before the cell's first library statement
+    head: dict[int, int] = {}
+    for index, flags in slimmable.items():
+        body = bodies[index]
+        n = 0
+        while n < start[index] and flags[n]:
+            n += 1
+        # a statement sharing a line with the next one stays with it
+        while 0 < n < len(body) and body[n].lineno <= (body[n - 1].end_lineno or 0):
+            n -= 1
+        head[index] = n if n < start[index] else 0
+    # drawing statements between library statements join the trailing part when they can
+    figures = _figure_names(flow)
+    moved: dict[int, set[int]] = {
+        index: _movable_drawings(bodies[index], flags, head[index], start[index], figures, functions)
+        for index, flags in slimmable.items()
+    }
+
     def capture_of(index: int) -> bool:
         flags = slimmable[index]
         body = bodies[index]
@@ -501,7 +783,7 @@ def slice_notebook(
         for index, body in bodies.items():
             end = len(body) - (1 if capture_of(index) else 0)
             for pos, stmt in enumerate(body):
-                if not start[index] <= pos < end:
+                if not start[index] <= pos < end and pos >= head[index] and pos not in moved[index]:
                     for name in reads(stmt):
                         later_reads[name] = max(later_reads.get(name, (-1, -1)), (index, pos))
                     library_binds |= _stores(stmt)
@@ -511,6 +793,17 @@ def slice_notebook(
                 if any(later_reads.get(n, (-1, -1)) > (index, pos) for n in _stores(body[pos])):
                     start[index] = pos + 1  # demote from here
                     changed = True
+            for pos in range(head[index]):
+                if any(later_reads.get(n, (-1, -1)) > (index, pos) for n in _stores(body[pos])):
+                    head[index] = pos  # demote from here
+                    changed = True
+                    break
+            for pos in sorted(moved[index]):
+                if pos >= start[index] or any(
+                    later_reads.get(n, (-1, -1)) > (index, pos) for n in _stores(body[pos])
+                ):
+                    moved[index].discard(pos)  # back to the library
+                    changed = True
     out.explored |= shown_cells
     used = set(taken)
     modified: dict[int, set[str]] = {}
@@ -519,8 +812,8 @@ def slice_notebook(
         first = start[index]
         if first == 0 and end == len(body):
             out.explored.add(index)
-        elif first < end:
-            out.tails[index] = [id(s) for s in body[first:end]]
+        elif first < end or moved[index]:
+            out.tails[index] = [id(body[p]) for p in sorted(moved[index])] + [id(s) for s in body[first:end]]
         if capture_of(index):
             base = capture_name(body[-1])  # type: ignore[arg-type]
             base = base if base.isidentifier() and not hasattr(builtins, base) else f"{base}_value"
@@ -533,7 +826,8 @@ def slice_notebook(
             out.captured[index] = (id(body[-1]), name)
         shown: set[str] = set()
         out.slim_bound[index] = set()
-        for stmt in body[first:end]:
+        tail = [body[p] for p in sorted(moved[index])] + body[first:end]
+        for stmt in tail:
             shown |= _loads(stmt)
             out.slim_bound[index] |= _stores(stmt)
         out.slim_binds |= out.slim_bound[index] - library_binds
@@ -543,12 +837,25 @@ def slice_notebook(
         if fitted is not None:
             out.echo[index] = fitted
             shown.add(fitted)
-        if shown and (first < end or index in out.captured or index in out.echo):
+        if shown and (tail or index in out.captured or index in out.echo):
             out.reads[index] = shown
-        library = [s for pos, s in enumerate(body) if not first <= pos < end]
+        if any(_draws(stmt) for stmt in tail):
+            out.draws.add(index)
+        lead = body[: head[index]] if first > 0 else []
+        if lead:
+            out.heads[index] = [id(s) for s in lead]
+            out.head_reads[index] = set().union(*(_loads(s) for s in lead))
+            binds = set().union(*(_stores(s) for s in lead))
+            out._head_names[index] = (binds, set().union(*(reads(s) for s in lead)))
+            out.slim_bound[index] |= binds
+            out.slim_binds |= binds - library_binds
+        library = [
+            s for pos, s in enumerate(body) if not first <= pos < end and pos >= len(lead) and pos not in moved[index]
+        ]
         out.bound[index] = set().union(*(_stores(s) for s in library)) if library else set()
         out.library_loads[index] = set().union(*(reads(s) for s in library)) if library else set()
-        out.sizes[index] = sum(_size(lines_of[index], s) for s in library)
+        # a head may go back to the library (demote_head): its lines count
+        out.sizes[index] = sum(_size(lines_of[index], s) for s in [*lead, *library])
         symbols = flow.symbols[index]
         spans = [(s.lineno, s.end_lineno or s.lineno) for s in library]
         modified[index] = {

@@ -60,23 +60,29 @@ def step_call(plan: ModulePlan, index: int) -> str:
     return f"{returned[0]} = {call}" if returned else call
 
 
-def _statement_text(plan: ModulePlan, index: int, explored: bool) -> str:
+def _statement_text(plan: ModulePlan, index: int, explored: bool, head: bool = False) -> str:
     """What the slim notebook keeps of code cell ``index``: its slim statements as the
-    notebook wrote them (the comments above them too), then the captured value's name."""
+    notebook wrote them (the comments above them too), then the captured value's name;
+    ``head``: its leading slim statements only (shown before the step's call)."""
     symbols = plan.flow.symbols.get(index)
     cell = plan.notebook.cells[index]
     if symbols is None:
         return ""
-    if symbols.tree is None or (symbols.source.cell_magic is not None and not symbols.source.body_is_python):
-        return scrub(cell.source) if explored else ""  # %%html, %%javascript...: as written
+    if (
+        symbols.tree is None
+        or (symbols.source.cell_magic is not None and not symbols.source.body_is_python)
+        or (symbols.source.cell_magic is not None and symbols.source.cell_magic.name == "capture")
+    ):  # %%html, %%javascript, %%capture...: as written (the capture hides what the cell prints)
+        return scrub(cell.source) if explored else ""
     lines = python_lines(cell.source)
     hoisted = plan.hoisted.get(index, set())
     body = symbols.tree.body
-    slim = (
-        {id(s) for s in body if id(s) not in hoisted}
-        if explored
-        else plan.sliced.slim_statements(index)
-    )
+    if head:
+        slim = set(plan.sliced.heads.get(index, ()))
+    elif explored:
+        slim = {id(s) for s in body if id(s) not in hoisted}
+    else:
+        slim = set(plan.sliced.tails.get(index, ()))
     parts: list[str] = []
     prev_end = 0
     for stmt in body:
@@ -86,17 +92,36 @@ def _statement_text(plan: ModulePlan, index: int, explored: bool) -> str:
             parts.append("\n".join(lines[first - 1 : end]).strip("\n"))
         prev_end = end
     captured = plan.sliced.captured.get(index)
-    if captured is not None:
+    if captured is not None and not head:
         parts.append(captured[1])
-    if index in plan.sliced.echo:
+    if index in plan.sliced.echo and not head:
         parts.append(plan.sliced.echo[index])
     return scrub("\n".join(p for p in parts if p.strip()))
+
+
+# line magics that set up how the kernel shows things (the inline backend, its formats,
+# pylab's names, IPython extensions): the slim notebook runs them as the notebook did
+_SETUP_MAGICS = frozenset({"matplotlib", "pylab", "config", "load_ext"})
+
+
+def _setup_magics(plan: ModulePlan, index: int) -> str:
+    """Cell ``index``'s display set-up magics (``%matplotlib inline``), one a line: the slim
+    notebook runs them where the notebook did (secrets never copied)."""
+    symbols = plan.flow.symbols.get(index)
+    if symbols is None or index in plan.sliced.explored:
+        return ""  # an explored cell is copied whole, its magics with it
+    found: list[str] = []
+    for magic in symbols.source.magics:
+        text = magic.text.strip()
+        if magic.kind == "line_magic" and magic.name in _SETUP_MAGICS and "\n" not in text and scrub(text) == text:
+            found.append(text)
+    return "\n".join(found)
 
 
 def _slim_imports(plan: ModulePlan) -> tuple[list[str], list[str]]:
     """The notebook's import statements and the names of its functions (now the module's)
     that the kept exploration reads."""
-    reads = set().union(*plan.sliced.reads.values()) if plan.sliced.reads else set()
+    reads = plan.sliced.all_reads()
     imports: list[str] = []
     functions: list[str] = []
     for index in sorted(plan.hoisted):
@@ -140,7 +165,6 @@ def slim_notebook(
         next((c for c in step.cells if has_body(plan, [c])), step.cells[0]): i
         for i, step in enumerate(plan.steps)
     }
-    in_step = {c for step in plan.steps for c in step.cells}
     src = Path(os.path.relpath(src_dir, notebook_dir)).as_posix()
     # the steps the cells call, sorted as isort sorts them (the notebook's other functions
     # are in the module too; a slim notebook that does not call them does not import them)
@@ -182,6 +206,9 @@ def slim_notebook(
                 )
             cells.append(raw)
             continue
+        setup = _setup_magics(plan, cell.index)
+        if setup:
+            cells.append(_code(setup, cells=[cell.index]))
         if not placed_imports:
             if imported or notebook_imports:  # a notebook of parameters only imports nothing
                 cells.append(_code(imports))
@@ -189,6 +216,17 @@ def slim_notebook(
         if cell.index in plan.parameter_cells:
             cells.append(_code(cell.source, ["parameters"], [cell.index]))
             continue
+        if cell.index not in in_steps:
+            # a proposed parameter's cell in no step: where the notebook assigned it, so the
+            # exploration after it reads it
+            own = [
+                f"{p.name} = {p.default}  # nbops: parameter" + (f" {p.comment}" if p.comment else "")
+                for p in plan.parameters
+                if p.cell == cell.index and p.name not in emitted
+            ]
+            if own:
+                emitted.update(line.split(" ", 1)[0] for line in own)
+                cells.append(_code("\n".join(own), cells=[cell.index]))
         if cell.index in first_cell:
             step = plan.steps[first_cell[cell.index]]
             # marked and proposed parameters of this step's cells (or of cells left without a
@@ -201,13 +239,25 @@ def slim_notebook(
                 and (p.cell in step.cells or (p.cell not in in_steps and p.cell < step.cells[0]))
             ]
             emitted.update(line.split(" ", 1)[0] for line in marked)
-            call = "\n".join([*marked, step_call(plan, first_cell[cell.index])])
-            cells.append(_code(_formatted(call, notebook_dir), cells=list(step.cells)))
+            call = _formatted("\n".join([*marked, step_call(plan, first_cell[cell.index])]), notebook_dir)
+            # what the cell showed before its first library statement, and after it when that
+            # draws: one cell with the call, as the notebook ran them (Jupyter shows a figure
+            # at the end of the cell that drew it)
+            head = _statement_text(plan, cell.index, False, head=True)
+            if head.strip() or cell.index in plan.sliced.draws:
+                tail = _statement_text(plan, cell.index, False)
+                text = "\n".join(p for p in (head, call, tail) if p.strip())
+                cells.append(_code(text, cells=list(step.cells)))
+                continue
+            cells.append(_code(call, cells=list(step.cells)))
         explored = cell.index in plan.sliced.explored
-        if explored or (cell.index in in_step and cell.index in plan.sliced.reads):
+        # a cell in no step may still end in a display (its library part was only magics)
+        if explored or cell.index in plan.sliced.reads or cell.index in plan.sliced.tails:
             text = _statement_text(plan, cell.index, explored)
             if text.strip():
-                cells.append(_code(text, cells=[cell.index]))
+                # an error the notebook expects there is expected here too
+                expected = ["raises-exception"] if "raises-exception" in cell.tags else None
+                cells.append(_code(text, expected, cells=[cell.index]))
     metadata = copy.deepcopy(nb.metadata)
     metadata["nbops"] = {"generated_from": nb.path.name if nb.path else None, "module": f"{package}.{module}"}
     for n, c in enumerate(cells):

@@ -36,6 +36,7 @@ from nbops.modularize.api import ModularizeOptions, modularize
 from nbops.modularize.capture import CAPTURE_SOURCE, MISSING, load_capture
 from nbops.modularize.compare import compare_values
 from nbops.modularize.displays import SOURCE_CELLS_KEY, DisplayCheck, compare_displays
+from nbops.modularize.slicing import clock_names
 
 __all__ = [
     "EXIT_NOTHING_TO_COMPARE",
@@ -391,7 +392,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
                 execution.failure.ename,
             )
 
-        checks = _compare(steps, nb_dir, pipe_dir, module_name, options)
+        checks = _compare(steps, nb_dir, pipe_dir, module_name, options, clock_names(plan.plan.flow))
 
         # the slim notebook, on the same kernel and parameters, importing the library verified
         displays: list[DisplayCheck] = []
@@ -461,8 +462,16 @@ def _check_ignored(path: Path, steps: Any, ignore: tuple[str, ...]) -> None:
         )
 
 
+_CLOCK = "a clock reading (or arithmetic on one): it differs from run to run"
+
+
 def _compare(
-    steps: list[dict[str, Any]], nb_dir: Path, pipe_dir: Path, module: str, options: VerifyOptions
+    steps: list[dict[str, Any]],
+    nb_dir: Path,
+    pipe_dir: Path,
+    module: str,
+    options: VerifyOptions,
+    clocks: set[str],
 ) -> list[OutputCheck]:
     originals: list[dict[str, Any] | None] = []
     pipelines: list[dict[str, Any] | None] = []
@@ -483,6 +492,9 @@ def _compare(
         for name in names:
             if name in options.ignore or f"{step['name']}.{name}" in options.ignore:
                 checks.append(OutputCheck(step["name"], name, "ignored", "--ignore"))
+                continue
+            if name in clocks:  # t0 = time.time(), elapsed = time.time() - t0
+                checks.append(OutputCheck(step["name"], name, "not comparable", _CLOCK))
                 continue
             if original is None or generated is None:
                 who = (

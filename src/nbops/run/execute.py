@@ -80,7 +80,11 @@ class Execution:
 
 
 def _failure(nb: Any) -> CellFailure | None:
+    """The first error of a cell, but not one tagged ``raises-exception`` (nbclient runs on
+    past its expected error)."""
     for position, cell in enumerate(nb.cells):
+        if "raises-exception" in (cell.get("metadata", {}).get("tags") or []):
+            continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 index = cell.get("metadata", {}).get(ORIGINAL_INDEX_KEY, position)
