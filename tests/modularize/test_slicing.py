@@ -492,7 +492,7 @@ ax.set_title(f"total {total}")
 
 def test_drawing_between_library_statements_joins_the_slim_part_when_it_can(tmp_path: Path) -> None:
     result, source = make(INTERLEAVED, tmp_path)
-    (step,) = result.plan.steps
+    assert len(result.plan.steps) == 1
     body = source.split("\ndef run(")[0]
     assert "ax.plot" not in body and "set_title" not in body and "total = sum(xs)" in body
     # the call, then every drawing of the cell, in one slim cell: the figure is shown whole
@@ -503,7 +503,7 @@ def test_drawing_between_library_statements_joins_the_slim_part_when_it_can(tmp_
 
 def test_a_drawing_before_savefig_stays_with_it(tmp_path: Path) -> None:
     snippet = INTERLEAVED.replace('ax.set_title(f"total {total}")', 'fig.savefig("out.png")')
-    result, source = make(snippet, tmp_path)
+    _, source = make(snippet, tmp_path)
     body = source.split("\ndef run(")[0]
     # moved after savefig, the line would be missing from the file: it stays in the library
     assert "ax.plot(xs" in body and "fig.savefig" in body
