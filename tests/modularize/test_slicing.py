@@ -507,3 +507,74 @@ def test_a_drawing_before_savefig_stays_with_it(tmp_path: Path) -> None:
     body = source.split("\ndef run(")[0]
     # moved after savefig, the line would be missing from the file: it stays in the library
     assert "ax.plot(xs" in body and "fig.savefig" in body
+
+
+LEADING = """
+# %% [markdown]
+## Load
+# %%
+rows = [3, 1, 3, 2]
+# %% [markdown]
+## Dedupe
+# %%
+print(len(rows))
+sorted(rows)
+rows = sorted(set(rows))
+print(len(rows))
+# %%
+rows.append(9)
+print(rows)
+"""
+
+
+def test_a_cells_leading_displays_are_shown_before_its_steps_call(tmp_path: Path) -> None:
+    result, source = make(LEADING, tmp_path)
+    names = [s.name for s in result.plan.steps]
+    body = source.split("\ndef run(")[0].split("def dedupe")[1]
+    assert "print" not in body and "rows = sorted(set(rows))" in body and "rows.append(9)" in body
+    cells = slim_cells(result)
+    call = next(c for c in cells if "dedupe(" in c)
+    # one cell: what the notebook showed first, the call, then what it showed after
+    assert call.index("print(len(rows))") < call.index("dedupe(") < call.rindex("print(len(rows))")
+    assert "sorted(rows)\n" in call
+    # the print ending cell 3 shows rows before cell 4 changes them: a step of its own
+    assert names == ["load", "dedupe", "show_rows"] and cells[-1] == "print(rows)"
+
+
+SETUP = """
+# %%
+%matplotlib inline
+import matplotlib.pyplot as plt
+plt.plot([0, 1], [1, 0])
+# %% tags=raises-exception
+missing_name
+# %%
+LIMIT = 10
+# %%
+print(LIMIT)
+# %% [markdown]
+## Use
+# %%
+values = list(range(LIMIT))
+# %%
+%%capture captured
+print("hidden")
+# %%
+captured.stdout
+"""
+
+
+def test_the_slim_notebook_keeps_what_sets_up_the_kernel_where_the_notebook_had_it(tmp_path: Path) -> None:
+    result, _ = make(SETUP, tmp_path)
+    slim = next(f for f in result.files if f.kind == "notebook")
+    cells = [c for c in json.loads(slim.content)["cells"] if c["cell_type"] == "code"]
+    texts = ["".join(c["source"]) for c in cells]
+    # the set-up magic first, and the plot of its cell (no step: its library part was the magic)
+    assert texts[0] == "%matplotlib inline" and "plt.plot([0, 1], [1, 0])" in texts
+    # an error the notebook expects keeps its tag
+    expected = next(c for c in cells if "".join(c["source"]) == "missing_name")
+    assert expected["metadata"]["tags"] == ["raises-exception"]
+    # the proposed parameter where the notebook assigned it, before the print reading it
+    assert texts.index("LIMIT = 10  # nbops: parameter") < texts.index("print(LIMIT)")
+    # %%capture NAME and what reads its record only exist in a kernel: as written
+    assert '%%capture captured\nprint("hidden")' in texts and "captured.stdout" in texts

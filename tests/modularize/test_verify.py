@@ -329,3 +329,64 @@ def test_wine_a_changed_parameter_default_is_caught(wine: Path, tmp_path: Path) 
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = differences(report(proc))
     assert any(" model: " in x and "C" in x and "1.0 vs 0.001" in x for x in lines), lines
+
+
+KERNEL_AND_FIGURES = """
+# %%
+%matplotlib inline
+import tempfile
+import time
+from pathlib import Path
+import matplotlib.pyplot as plt
+from IPython.display import display
+# %% [markdown]
+## Prepare
+# %%
+started = time.time()
+out_dir = Path(tempfile.mkdtemp())
+values = [4, 1, 3, 1, 2]
+# %% [markdown]
+## Clean
+# %%
+print("before:", len(values))
+values = sorted(set(values))
+print("after:", len(values))
+# %% [markdown]
+## Draw
+# %%
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot(values, [v * v for v in values])
+total = sum(values)
+ax.set_title(f"total {total}")
+# %%
+handle = display("working...", display_id=True)
+handle.update(f"done: {total}")
+ip = get_ipython()
+print(type(ip).__name__)
+# %%
+elapsed = time.time() - started
+(out_dir / "total.txt").write_text(str(total))
+print("elapsed", elapsed >= 0)
+"""
+
+
+def test_kernel_code_leading_prints_and_interleaved_drawing_verify_equivalent(tmp_path: Path) -> None:
+    modularized(KERNEL_AND_FIGURES, tmp_path)
+    module = (tmp_path / "src" / "pkg" / "analysis.py").read_text(encoding="utf-8")
+    assert "get_ipython" not in module and "display_id" not in module and "ax.plot" not in module
+    proc = verify(tmp_path, "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = report(proc)
+    by_name = {o["name"]: o for o in data["outputs"]}  # type: ignore[union-attr]
+    # a clock reading is never compared; each run's temp folder compares without its random part
+    assert by_name["started"]["status"] == "not comparable"
+    assert by_name["out_dir"]["status"] == "equal" and "temporary" in by_name["out_dir"]["detail"]
+    shown = [(d["output"], d["status"]) for d in data["displays"]]  # type: ignore[union-attr]
+    assert ("image 1", "equal") in shown and all(status == "equal" for _, status in shown), shown
+    # the leading and trailing prints, the figure drawn whole, the updated display, the kernel's name
+    assert len(shown) >= 4 and data["compared"]["values"] >= 3  # type: ignore[index]
+    # a planted change in the library still shows
+    plant(tmp_path / "src" / "pkg" / "analysis.py", r"sorted\(set\(values\)\)", "sorted(values)")
+    changed = report(verify(tmp_path, "--format", "json"))
+    assert changed["verdict"] == "not equivalent"
+    assert any("after:" in line or "values" in line for line in differences(changed)), differences(changed)
