@@ -2445,6 +2445,11 @@ def render(d: dict) -> str:
                 f"{pct(eq, len(through))} | {'**PASS**' if eq >= 0.95 * len(through) else '**FAIL**'} (>= 95 %) |"
             )
             w(f"| verdict `nothing to compare` (exit 5) | {nothing}/{len(through)} | |")
+            showing = len(through) - nothing
+            w(
+                "| equivalent, of the notebooks that show something or compute a step value "
+                f"(all but `nothing to compare`) | {eq}/{showing} = {pct(eq, showing)} | |"
+            )
             w(f"| displays compared (at least one) | {displays}/{len(through)} | |")
             w(
                 f"| the generated tests pass (`nbops modularize`, then `pytest tests` in the written project) "

@@ -578,3 +578,13 @@ def test_the_slim_notebook_keeps_what_sets_up_the_kernel_where_the_notebook_had_
     assert texts.index("LIMIT = 10  # nbops: parameter") < texts.index("print(LIMIT)")
     # %%capture NAME and what reads its record only exist in a kernel: as written
     assert '%%capture captured\nprint("hidden")' in texts and "captured.stdout" in texts
+
+
+def test_a_cell_whose_error_the_notebook_expects_is_no_library_code(tmp_path: Path) -> None:
+    snippet = '# %% tags=raises-exception\nraise ValueError("shown")\n# %%\nrows = [1, 2]\nprint(sum(rows))\n'
+    result, source = make(snippet, tmp_path)
+    assert "raise ValueError" not in source
+    slim = next(f for f in result.files if f.kind == "notebook")
+    kept = next(c for c in json.loads(slim.content)["cells"] if "raise ValueError" in "".join(c["source"]))
+    assert kept["metadata"]["tags"] == ["raises-exception"]
+    assert isinstance(load_module(source, tmp_path).run(), dict)  # the pipeline runs through

@@ -711,6 +711,10 @@ def slice_notebook(
         purity.local = set().union(*(_stores(s) for s in body))
         lines = cell.source.splitlines()
         lines_of[cell.index] = lines
+        if "raises-exception" in cell.tags and scrub(cell.source) == cell.source:
+            # the notebook expects this cell's error and runs on: it is no library code
+            slimmable[cell.index] = [True] * len(body)
+            continue
         target = capture_target(magic)
         if target is not None and scrub(cell.source) == cell.source:
             # `%%capture captured`: the cell and what it records stay in the slim notebook
