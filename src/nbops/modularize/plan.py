@@ -50,7 +50,7 @@ from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
 from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
 from nbops.modularize.closures import closure_inputs
 from nbops.modularize.secrets import scrub
-from nbops.modularize.slicing import Slice, kernel_state, slice_notebook
+from nbops.modularize.slicing import Slice, assign_targets, kernel_state, slice_notebook
 
 __all__ = [
     "FunctionPlan",
@@ -1647,12 +1647,7 @@ def _top_level_targets(tree: ast.Module) -> set[str]:
     """Names assigned by the cell's own top-level statements (not inside if/for/with...)."""
     names: set[str] = set()
     for stmt in tree.body:
-        targets: list[ast.expr] = []
-        if isinstance(stmt, ast.Assign):
-            targets = list(stmt.targets)
-        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
-            targets = [stmt.target]
-        for target in targets:
+        for target in assign_targets(stmt):
             names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
     return names
 

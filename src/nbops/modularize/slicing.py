@@ -42,6 +42,7 @@ __all__ = [
     "PURE_METHODS",
     "PURE_MODULES",
     "Slice",
+    "assign_targets",
     "clock_names",
     "imported_modules",
     "kernel_state",
@@ -307,17 +308,30 @@ def _progress_names(flow: DataFlow) -> set[str]:
             elif isinstance(node, ast.Assign):
                 assignments.append(node)
     for node in assignments:  # in order: a timer read by a later one makes that one a timer
-        clocked = any(
-            isinstance(c, ast.Call)
-            and (
-                (isinstance(c.func, ast.Attribute) and c.func.attr in _CLOCKS)
-                or (isinstance(c.func, ast.Name) and c.func.id in _CLOCKS)
-            )
-            for c in ast.walk(node.value)
-        )
-        if clocked or (_loads(node.value) & found and isinstance(node.value, ast.BinOp)):
+        if _clocked(node.value) or (_loads(node.value) & found and isinstance(node.value, ast.BinOp)):
             found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return found
+
+
+def _clocked(value: ast.expr) -> bool:
+    """True when ``value`` reads a clock (``time.time()``, ``datetime.now()``...)."""
+    return any(
+        isinstance(c, ast.Call)
+        and (
+            (isinstance(c.func, ast.Attribute) and c.func.attr in _CLOCKS)
+            or (isinstance(c.func, ast.Name) and c.func.id in _CLOCKS)
+        )
+        for c in ast.walk(value)
+    )
+
+
+def assign_targets(node: ast.AST) -> list[ast.expr]:
+    """The targets of an assignment (``=``, ``+=``, ``x: int = ...``); [] for anything else."""
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target]
+    return []
 
 
 def clock_names(flow: DataFlow) -> set[str]:
@@ -331,15 +345,7 @@ def clock_names(flow: DataFlow) -> set[str]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Assign):
                 continue
-            clocked = any(
-                isinstance(c, ast.Call)
-                and (
-                    (isinstance(c.func, ast.Attribute) and c.func.attr in _CLOCKS)
-                    or (isinstance(c.func, ast.Name) and c.func.id in _CLOCKS)
-                )
-                for c in ast.walk(node.value)
-            )
-            if clocked or (isinstance(node.value, ast.BinOp) and _loads(node.value) & found):
+            if _clocked(node.value) or (isinstance(node.value, ast.BinOp) and _loads(node.value) & found):
                 found |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return found
 
@@ -380,12 +386,7 @@ def _changes(stmt: ast.stmt, functions: set[str]) -> set[str]:
     ``values.sort()``, ``df.drop(..., inplace=True)``, a notebook function's arguments."""
     found = _stores(stmt)
     for node in ast.walk(stmt):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        for target in targets:
+        for target in assign_targets(node):
             if isinstance(target, (ast.Subscript, ast.Attribute)):
                 root = _dotted_root(target)
                 if root:
