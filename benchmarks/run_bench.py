@@ -15,7 +15,7 @@ MLflow store lands in that project's .nbops/; MLFLOW_TRACKING_URI is unset for e
      audit hook): the nbops CLI, the papermill CLI, and ``execute_notebook`` alone in a fresh
      process. They split each CLI's wall time at the kernel launch and the end of execution,
      and tell what the background tracking thread does to the execution next to it.
-(1b) in-process, warm: ``nbops.run.runner.run_notebook`` vs ``nbops.run.execute.execute_notebook``
+(1b) in-process, warm: ``nbops.run.runner.run_notebook`` vs ``nbops.kernel.execute_notebook``
      alone on the same notebook and kernel in one process, alternating; the difference is
      what tracking adds per run. Target: under 0.5 s. Each run_notebook's critical path is
      timed (start -> execute_notebook, execute_notebook, execute_notebook end -> return, split
@@ -596,11 +596,11 @@ def exec_child(nb: str, out: str, trace_path: str) -> None:
     entry = time.time()
     import nbformat
 
-    import nbops.run.execute as execute_mod
+    import nbops.kernel as execute_mod
 
     root = Path(nb).resolve().parent
     node = nbformat.read(nb, as_version=4)
-    probe.wrap(execute_mod, "execute_notebook", "execute", "nbops.run.execute")
+    probe.wrap(execute_mod, "execute_notebook", "execute", "nbops.kernel")
     ex = execute_mod.execute_notebook(node, Path(out), parameters={}, cwd=root, label=nb)
     data = probe.dump()
     data.update({"t_script": _T_SCRIPT, "t_entry": entry, "t_atexit": time.time(),
@@ -736,7 +736,7 @@ def inproc_child(config_path: str) -> int:
     probe = Probe()
     probe.audit()
 
-    import nbops.run.execute as execute_mod
+    import nbops.kernel as execute_mod
     import nbops.run.runner as runner_mod
 
     def settings() -> Any:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up everything the tests need, then run all of them: mypy --strict on src/ and pytest.
+# Set up everything the tests need, then run all of them: mypy --strict on src/, the import
+# contracts (import-linter) and pytest.
 # Used as-is by CI (.ci/run). Needs Python 3.10+ and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,16 @@ fi
 
 echo "== mypy --strict src/nbops"
 "$VENV/bin/python" -m mypy
+
+# the layers and contracts of [tool.importlinter] in pyproject.toml (docs/architecture.md)
+echo "== import-linter"
+"$VENV/bin/lint-imports" --no-cache --no-logo
+
+# the JupyterLab extension: its npm packages as the lockfile pins them (the generated-types
+# test in pytest needs them too), then tsc on sources and tests, eslint, prettier and the
+# unit tests of its models (vitest); docs/development.md
+echo "== labextension: tsc, eslint, prettier, vitest"
+(cd labextension && npm install --no-audit --no-fund --loglevel=error && npm run --silent check)
 
 echo "== pytest"
 "$VENV/bin/python" -m pytest -n "${NBOPS_TEST_WORKERS:-2}" "$@"

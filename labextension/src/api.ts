@@ -128,9 +128,7 @@ export function isMissingEndpoint(error: NbopsApiError): boolean {
 
 function isErrorBody(value: unknown): value is IErrorBody {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as IErrorBody).message === 'string'
+    typeof value === 'object' && value !== null && typeof (value as IErrorBody).message === 'string'
   );
 }
 
@@ -157,9 +155,7 @@ export async function requestAPI<T>(
     throw new NbopsApiError({
       status: 0,
       error: 'network',
-      message: `Could not reach the Jupyter server: ${String(
-        (reason as Error)?.message ?? reason
-      )}`
+      message: `Could not reach the Jupyter server: ${String((reason as Error)?.message ?? reason)}`
     });
   }
 

@@ -243,9 +243,10 @@ export function addCommands(
 }
 
 /** Adds "Lint", "Modularize" and "Submit for review" to every notebook's toolbar. */
-export class NbopsToolbarExtension
-  implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
-{
+export class NbopsToolbarExtension implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
   constructor(app: JupyterFrontEnd, model: NbopsModel, sidebar: NbopsSidebar) {
     this._app = app;
     this._model = model;

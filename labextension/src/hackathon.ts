@@ -104,7 +104,7 @@ export class HackathonModel {
    */
   card(path: string): IScorecard | null {
     const job = this.job(path);
-    if (job?.state === 'done' && job.card) {
+    if (job?.state === 'finished' && job.card) {
       return job.card;
     }
     return this._entries.get(path)?.state.info?.card ?? null;
@@ -296,7 +296,7 @@ export class HackathonModel {
     if (job && job.id === id && job.state === 'running') {
       this._jobs.set(exercise, {
         ...job,
-        state: 'error',
+        state: 'failed',
         error: 'The server no longer knows this scoring (was it restarted?). Score again.'
       });
       this._emitExercise(exercise);

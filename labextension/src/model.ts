@@ -151,11 +151,14 @@ export class NbopsModel {
       window.clearTimeout(entry.timer);
     }
     const done = new Promise<void>(resolve => entry.waiters.push(resolve));
-    entry.timer = window.setTimeout(() => {
-      entry.timer = null;
-      const waiters = entry.waiters.splice(0);
-      void this._lint(panel).finally(() => waiters.forEach(resolve => resolve()));
-    }, Math.max(0, delay));
+    entry.timer = window.setTimeout(
+      () => {
+        entry.timer = null;
+        const waiters = entry.waiters.splice(0);
+        void this._lint(panel).finally(() => waiters.forEach(resolve => resolve()));
+      },
+      Math.max(0, delay)
+    );
     return done;
   }
 
@@ -210,7 +213,9 @@ export class NbopsModel {
       }
       const n = response.applied.length;
       Notification.success(
-        n > 0 ? `nbops applied ${n} safe fix${n === 1 ? '' : 'es'}` : 'nbops reformatted the notebook',
+        n > 0
+          ? `nbops applied ${n} safe fix${n === 1 ? '' : 'es'}`
+          : 'nbops reformatted the notebook',
         { autoClose: 3000 }
       );
     } else {

@@ -359,8 +359,9 @@ export class RunsModel {
       j.id === id && j.state === 'running'
         ? {
             ...j,
-            state: 'error' as const,
-            error: 'The server no longer knows this job (was it restarted?). ' +
+            state: 'failed' as const,
+            error:
+              'The server no longer knows this job (was it restarted?). ' +
               'The history below lists what was recorded.'
           }
         : j

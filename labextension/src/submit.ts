@@ -47,7 +47,11 @@ export function isSubmitDialogOpen(panel: NotebookPanel | null): boolean {
 
 /** `Review: <the first H1 of the notebook's first non-empty cell>`, else of its file name. */
 export function defaultTitle(panel: NotebookPanel): string {
-  const stem = panel.context.localPath.split('/').pop()?.replace(/\.ipynb$/i, '') ?? 'notebook';
+  const stem =
+    panel.context.localPath
+      .split('/')
+      .pop()
+      ?.replace(/\.ipynb$/i, '') ?? 'notebook';
   const cells = panel.context.model?.sharedModel.cells ?? [];
   const first = cells.find(cell => cell.getSource().trim() !== '');
   if (first && first.cell_type === 'markdown') {

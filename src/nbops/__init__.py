@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbops._version import __version__
 from nbops.tracking_api import active_run_id, log_artifact, log_metric, log_model, log_param
-
-__version__ = "0.1.0"
 
 # the in-notebook tracking API: ``import nbops; nbops.log_metric("auc", auc)`` writes into the
 # run ``nbops run`` opened, and does nothing harmful when the notebook runs by hand

@@ -14,8 +14,8 @@ from types import ModuleType
 from typing import Any
 
 from nbops.core.snippets import notebook_from_snippet
-from nbops.lint.tools import ruff_binary
 from nbops.modularize import ModularizeOptions, ModularizeResult, modularize
+from nbops.tools import ruff_binary
 
 
 def write_notebook(snippet: str, folder: Path, name: str = "analysis.ipynb") -> Path:

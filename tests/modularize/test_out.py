@@ -13,8 +13,8 @@ from modularize_helpers import write_notebook
 
 from nbops.cli.main import main
 from nbops.errors import UsageError
+from nbops.kernel import execute_notebook
 from nbops.modularize import ModularizeOptions, modularize
-from nbops.run.execute import execute_notebook
 
 SNIPPET = """
 # %% [markdown]

@@ -14,10 +14,10 @@ import pytest
 from modularize_helpers import load_module
 
 from nbops.core.notebook import read_notebook
-from nbops.lint.tools import ruff_binary
 from nbops.modularize import ModularizeOptions, ModularizeResult, modularize
 from nbops.modularize.plan import make_plan
 from nbops.modularize.tidy import RULES, Style, _shape, _wrap_comments, project_style, tidy
+from nbops.tools import ruff_binary
 
 LONG_PARAGRAPH = (
     "We load the measurements of every sensor, drop the readings taken while the station was "
@@ -228,7 +228,7 @@ def test_without_ruff_the_text_is_still_formatted_and_the_plan_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = make_plan(read_notebook(notebook(tmp_path, ["x = 1\n"])))
-    monkeypatch.setattr("nbops.lint.tools.ruff_binary", lambda: str(tmp_path / "no-ruff"))
+    monkeypatch.setattr("nbops.tools.ruff_binary", lambda: str(tmp_path / "no-ruff"))
     out = tidy("x=[1,\n 2]\n", plan, what="module", style=Style(), filename="m.py")
     assert out == "x = [1, 2]\n"  # black's layout
     assert any("could not be formatted" in p.message for p in plan.problems)

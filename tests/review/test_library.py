@@ -43,3 +43,16 @@ def test_a_passing_library_check_says_the_library_shape(tmp_path: Path) -> None:
     assert check.status == "pass", check.message
     assert check.message.startswith("toy.py (2 steps (1 returns a dataclass), 1 parameter (1 proposed)): tests pass")
     assert "show" not in check.message
+
+
+def test_without_a_library_the_check_plans_nothing(tmp_path: Path) -> None:
+    # an R notebook cannot be modularized: had the check planned it, it would say so; with
+    # no library on disk it only looks where the library would be (nbops.core.layout)
+    nb = notebook_from_snippet(NOTEBOOK)
+    nb.metadata["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
+    nb.metadata["language_info"] = {"name": "R"}
+    path = tmp_path / "toy.ipynb"
+    path.write_text(nb.dumps())
+    check = library_status(read_notebook(path), path)
+    assert (check.status, check.message) == ("fail", "no generated library (toy.py is missing)")
+    assert check.fix == f"nbops modularize {path}"

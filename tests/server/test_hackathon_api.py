@@ -26,6 +26,7 @@ from hackathonrepo import NOTEBOOK, git, make_exercise
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
 
+import nbops.jobs.service
 import nbops.server.hackathon
 from nbops.hackathon.config import COMPONENTS
 from nbops.server.hackathon import ScoreJob, Scoring
@@ -112,7 +113,7 @@ async def test_on_main_there_is_no_team_and_scoring_asks_which(
         assert "status" not in argv, "a scoring started for a bad request"
         return popen(argv, *args, **kwargs)  # git, to read the branch
 
-    monkeypatch.setattr(nbops.server.hackathon.subprocess, "Popen", no_scorer)
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", no_scorer)
     reply = await api("POST", SCORE, {"path": TOY})
     assert reply.status == 400, reply.body
     assert "which team" in reply.body["message"] and "on branch main" in reply.body["message"]
@@ -151,7 +152,7 @@ async def test_a_team_that_works_in_a_folder_is_found_and_scored_from_it(
     reply = await api("POST", SCORE, {"path": path})
     assert reply.status == 202, reply.body
     job = await finished(api, reply.body["job"])
-    assert job["state"] == "done" and job["team"] == "alpha", job
+    assert job["state"] == "finished" and job["team"] == "alpha", job
     card = job["card"]
     assert card["source"]["kind"] == "folder", card["source"]
     assert card["source"]["ref"] == "submissions/alpha", card["source"]
@@ -251,7 +252,7 @@ async def test_score_saves_the_card_and_a_second_score_waits(
     assert (await info(api))["job"]["id"] == job["id"]  # the running job, after a reload
 
     job = await finished(api, job)
-    assert job["state"] == "done", job
+    assert job["state"] == "finished", job
     assert job["error"] is None and job["ended"]
     card = job["card"]
     assert card["team"] == "alpha" and 0 <= card["total"] <= card["max_total"] == 100
@@ -275,7 +276,7 @@ async def test_score_saves_the_card_and_a_second_score_waits(
     other = await api("POST", SCORE, {"path": TOY, "team": "beta"})
     assert other.status == 202, other.body
     other_job = await finished(api, other.body["job"])
-    assert other_job["state"] == "done" and other_job["card"]["team"] == "beta"
+    assert other_job["state"] == "finished" and other_job["card"]["team"] == "beta"
     assert (saved.parent / "beta.json").is_file()
     assert (await info(api))["card"] == card  # the checkout's own team's card
 
@@ -297,8 +298,8 @@ def test_the_scorer_is_a_separate_process_without_the_token(
         return object()
 
     scoring = Scoring(root)
-    monkeypatch.setattr(nbops.server.hackathon.subprocess, "Popen", fake)
-    monkeypatch.setattr(scoring, "_watch", lambda *args: None)
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", fake)
+    monkeypatch.setattr(scoring.table, "_watch", lambda *args: None)
     target = Target(file=folder / NOTEBOOK, name=f"ex/{NOTEBOOK}")
     job = scoring.start(ScoreRequest(target=target))
     assert seen["argv"] == [
@@ -357,7 +358,7 @@ async def test_stop_ends_the_scoring_at_once_and_frees_the_checkout(
     assert reply.status == 202, reply.body
     job = reply.body["job"]
     [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
-    process = app.state.scoring._jobs[job["id"]].process
+    process = app.state.scoring.table._jobs[job["id"]].process
     assert process is not None
     deadline = time.monotonic() + 60
     while not _scorers(exercise):  # stopped once `status` has started the team's scorer
@@ -399,7 +400,7 @@ def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path
     scoring = Scoring(root, extra=0.0, grace=1.0)
     target = Target(file=folder / NOTEBOOK, name=f"ex/{NOTEBOOK}")
     job = scoring.start(ScoreRequest(target=target))
-    process = scoring._jobs[job["id"]].process
+    process = scoring.table._jobs[job["id"]].process
     assert process is not None
     deadline = time.monotonic() + 60
     seen_scorer = False
@@ -408,7 +409,7 @@ def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path
         seen_scorer = seen_scorer or bool(_scorers(folder))
         time.sleep(0.2)
     assert seen_scorer  # `status` had started the team's scorer, a process of its own
-    assert job["state"] == "error" and job["card"] is None, job
+    assert job["state"] == "failed" and job["card"] is None, job
     assert job["error"] == (
         "scoring took longer than its limit of 4 s (the exercise's timeout of 4 s plus 0 s) "
         "and was stopped"
@@ -418,7 +419,7 @@ def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path
     assert not (folder / ".nbops" / "hackathon" / "status").exists()
     # the checkout is free again; closing stops a running scoring at once
     second = scoring.start(ScoreRequest(target=target, team="beta"))
-    other = scoring._jobs[second["id"]].process
+    other = scoring.table._jobs[second["id"]].process
     assert other is not None
     scoring.close()
     assert other.poll() is not None and not _alive(other.pid)
@@ -436,7 +437,7 @@ async def test_stopping_the_server_stops_its_scoring(
     job = reply.body["job"]
     [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
     scoring: Scoring = app.state.scoring
-    process = scoring._jobs[job["id"]].process
+    process = scoring.table._jobs[job["id"]].process
     assert process is not None
     await asyncio.get_running_loop().run_in_executor(None, scoring.close)
     assert process.poll() is not None and not _alive(process.pid)
@@ -449,17 +450,17 @@ async def test_stopping_the_server_stops_its_scoring(
 def test_the_scorers_own_error_is_the_jobs(tmp_path: Path) -> None:
     root = tmp_path.resolve()
     scoring = Scoring(root)
-    h: Any = None  # only read for a card or a timeout
+    kind = scoring.table.kind
     job = ScoreJob(id="j", path="ex/a.ipynb", exercise="ex", team="alpha", limit_s=10, folder=root)
     tail = [
         "Traceback (most recent call last):",
         f"nbops: error: {root}/ex/hackathon.toml: invalid TOML: at line 1",
     ]
-    scoring._finish(job, h, 2, b"", tail, False)
-    assert job.state == "error" and job.error == "ex/hackathon.toml: invalid TOML: at line 1"
+    finish = kind.finish(job, 2, b"", tail)
+    assert finish.state == "failed" and finish.error == "ex/hackathon.toml: invalid TOML: at line 1"
     other = ScoreJob(id="k", path="ex/a.ipynb", exercise="ex", team="alpha", limit_s=10, folder=root)
-    scoring._finish(other, h, -9, b"not json", [], False)
-    assert other.state == "error" and other.error == "the scoring was stopped by signal 9"
+    finish = kind.finish(other, -9, b"not json", [])
+    assert finish.state == "failed" and finish.error == "the scoring was stopped by signal 9"
 
 
 # --------------------------------------------------------------------------- authorization

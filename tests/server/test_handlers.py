@@ -670,7 +670,7 @@ async def test_bad_input_that_gets_past_the_checks_is_still_4xx(
     ],
 )
 def test_public_text(text: str, expected: str | None) -> None:
-    from nbops.server.jobs import public_text
+    from nbops.server.pool import public_text
 
     root = Path("/tmp/nbops-test/root_dir")
     token = "0123456789abcdef0123456789abcdef"

@@ -26,6 +26,7 @@ import nbops.modularize
 import nbops.review.checks
 import nbops.review.submit
 import nbops.server.handlers
+import nbops.jobs.service
 import nbops.server.runs
 from nbops.core.notebook import Notebook
 from nbops.errors import ConflictError, ForgeRateLimitError, NbopsError, ToolError, WriteError
@@ -178,7 +179,7 @@ async def test_every_documented_answer_is_real_and_matches(
     await expect(413, "POST", runs, raw=big)
     await expect(422, "POST", runs, {"path": "broken.ipynb"})
     with monkeypatch.context() as m:
-        m.setattr(nbops.server.runs.subprocess, "Popen", _raise(OSError("no more processes")))
+        m.setattr(nbops.jobs.service.subprocess, "Popen", _raise(OSError("no more processes")))
         await expect(502, "POST", runs, ok)
         m.setattr(Runs, "history", _raise(ToolError("cannot open the MLflow tracking store")))
         await expect(502, "GET", runs, params=query)

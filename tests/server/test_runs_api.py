@@ -25,9 +25,11 @@ from authz import NoKernels, ReadOnly, config_with
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
 
+import nbops.jobs
+import nbops.jobs.service
 import nbops.server.runs
 from nbops.core.snippets import notebook_from_snippet
-from nbops.server.runs import Job, Runs, redact
+from nbops.server.runs import RunJob, Runs, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 WINE = ROOT / "examples" / "wine_classifier.ipynb"
@@ -203,7 +205,7 @@ async def test_bad_run_requests_are_400_before_anything_starts(
     def no_process(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a process started for a bad request")
 
-    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", no_process)
     reply = await api("POST", RUNS, {"path": TOY, **body})
     assert reply.status == 400, reply.body
     assert reply.body["error"] == "UsageError"
@@ -239,7 +241,7 @@ async def test_a_project_above_the_root_is_403_and_nothing_is_written(
     def no_process(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a process started for a run above the root")
 
-    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", no_process)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     (root.parent / "pyproject.toml").write_text('[project]\nname = "above"\n', encoding="utf-8")
     (root / "toy.ipynb").write_text(notebook_from_snippet(NOTEBOOK).dumps(), encoding="utf-8")
@@ -286,7 +288,7 @@ async def test_without_mlflow_the_run_tab_is_told_and_nothing_starts(
     (proj / ".nbops").mkdir()
     (proj / ".nbops" / "mlflow.db").write_bytes(b"")  # a store to read: MLflow is needed
     monkeypatch.setitem(sys.modules, "mlflow", None)  # not installed: find_spec finds none
-    monkeypatch.setattr(nbops.server.runs.subprocess, "Popen", no_process)
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", no_process)
     missing = {
         "available": False,
         "message": "MLflow is not installed: runs are tracked in MLflow",
@@ -440,7 +442,7 @@ async def test_stopping_the_server_stops_its_runs(api: Api, proj: Path, jp_serve
     job = await start(api, {"path": TOY, "parameters": {"pause": 60}})
     [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
     runs: Runs = app.state.runs
-    process = runs._jobs[job["id"]].process
+    process = runs.table._jobs[job["id"]].process
     assert process is not None
     await asyncio.get_running_loop().run_in_executor(None, runs.close)
     assert process.poll() is not None
@@ -468,7 +470,7 @@ async def test_stop_works_in_a_server_that_ignores_sigint(api: Api, proj: Path) 
     assert reply.status == 202, reply.body
     assert time.monotonic() - asked < 3, "DELETE waited for the stop"  # it goes on behind
     job = await finished(api, reply.body, timeout=30)
-    assert time.monotonic() - asked < 2 * nbops.server.runs.STOP_GRACE_S + 5, job
+    assert time.monotonic() - asked < 2 * nbops.jobs.STOP_GRACE_S + 5, job
     assert job["state"] == "cancelled", job
     [record] = (await history(api))["runs"]
     assert record["status"] == "KILLED"
@@ -484,11 +486,11 @@ async def test_a_killed_job_and_a_dead_runs_process_end_their_runs_killed(
         assert time.monotonic() < deadline, (await api("GET", f"nbops/runs/jobs/{job['id']}")).body
         await asyncio.sleep(0.3)
     [app] = jp_serverapp.extension_manager.extension_apps["nbops"]
-    process = app.state.runs._jobs[job["id"]].process
+    process = app.state.runs.table._jobs[job["id"]].process
     assert process is not None
     process.kill()  # a crash, the OOM killer: nothing of nbops runs any more
     job = await finished(api, job, timeout=30)
-    assert job["state"] == "error" and "signal 9" in job["error"], job
+    assert job["state"] == "failed" and "signal 9" in job["error"], job
     [record] = (await history(api))["runs"]
     assert record["status"] == "KILLED" and "ended without closing it" in record["tags"][
         "nbops.killed_reason"]
@@ -518,11 +520,11 @@ def test_stop_group_stops_what_ignores_sigint_and_sigterm_and_its_children() -> 
         "time.sleep(60)\n"
     )
     process = subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE,
-                               **nbops.server.runs.detached())  # fmt: skip
+                               **nbops.jobs.detached())  # fmt: skip
     assert process.stdout is not None
     child = int(process.stdout.readline())
     began = time.monotonic()
-    code = nbops.server.runs.stop_group(process, grace=0.5)  # type: ignore[arg-type]
+    code = nbops.jobs.stop_group(process, grace=0.5)  # type: ignore[arg-type]
     assert code == -signal.SIGKILL and time.monotonic() - began < 3
     deadline = time.monotonic() + 5
     while _alive(child):  # in the same group: killed too
@@ -553,18 +555,19 @@ class TestRestrictedUser:
 
 def test_a_process_that_cannot_work_is_an_error_with_the_clis_message(tmp_path: Path) -> None:
     runs = Runs(tmp_path)
-    job = Job(id="j", path="a.ipynb", kind="run", total=1)
+    kind = runs.table.kind
+    job = RunJob(id="j", path="a.ipynb", kind="run", total=1)
     tail = [
         "Traceback (most recent call last):",
         '  File "x.py", line 1, in <module>',
         f"nbops: error: {tmp_path}/a.ipynb: cannot open the store http://jane:s3cret@host/ (x)",
     ]
-    runs._finish(job, 3, b"", tail)
-    assert job.state == "error" and job.ended is not None
-    assert job.error == "a.ipynb: cannot open the store http://***@host/ (x)"
-    other = Job(id="k", path="a.ipynb", kind="run", total=1)
-    runs._finish(other, -9, b"", ["Traceback (most recent call last):"])
-    assert other.state == "error" and other.error == "nbops run was stopped by signal 9"
+    finish = kind.finish(job, 3, b"", tail)
+    assert finish.state == "failed"
+    assert finish.error == "a.ipynb: cannot open the store http://***@host/ (x)"
+    other = RunJob(id="k", path="a.ipynb", kind="run", total=1)
+    finish = kind.finish(other, -9, b"", ["Traceback (most recent call last):"])
+    assert finish.state == "failed" and finish.error == "nbops run was stopped by signal 9"
 
 
 def test_credentials_are_redacted_from_tracking_uris() -> None:

@@ -587,7 +587,7 @@ export class HackathonPanel extends Widget {
   }
 
   private _jobNode(job: IScoreJob): HTMLElement | null {
-    if (job.state === 'done' && !job.error) {
+    if (job.state === 'finished' && !job.error) {
       return null; // the card says it all
     }
     const node = el('div', 'nbops-hack-job');
@@ -631,7 +631,7 @@ export class HackathonPanel extends Widget {
       node.setAttribute('role', 'alert'); // a stop is announced by the status line
     }
     const title =
-      job.state === 'done'
+      job.state === 'finished'
         ? 'Scored, with a note'
         : job.state === 'cancelled'
           ? 'Scoring stopped'
@@ -785,7 +785,7 @@ export class HackathonPanel extends Widget {
       this._setStatus(`Stopping the scoring of team ${job.team}…`);
     } else if (job?.state === 'running') {
       this._setStatus(`Scoring team ${job.team}…`);
-    } else if (job?.state === 'error') {
+    } else if (job?.state === 'failed') {
       this._setStatus('Scoring failed.');
     } else if (job?.state === 'cancelled') {
       this._setStatus('Scoring stopped.');

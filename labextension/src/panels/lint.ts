@@ -95,7 +95,11 @@ export class LintPanel extends Widget {
     header.append(title);
 
     const actions = el('div', 'nbops-panel-actions');
-    this._lintButton = el('button', 'jp-Button jp-mod-styled jp-mod-accept nbops-panel-lint', 'Lint');
+    this._lintButton = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-accept nbops-panel-lint',
+      'Lint'
+    );
     this._lintButton.type = 'button';
     this._lintButton.title = 'Lint this notebook now';
     this._lintButton.addEventListener('click', () => this._options.onLint());
@@ -104,7 +108,11 @@ export class LintPanel extends Widget {
     this._fixAllButton.title =
       'Apply every safe fix to the open notebook (not saved; undo with Z in command mode)';
     this._fixAllButton.addEventListener('click', () => this._options.onFixAll());
-    this._modularizeButton = el('button', 'jp-Button jp-mod-styled nbops-panel-modularize', 'Modularize');
+    this._modularizeButton = el(
+      'button',
+      'jp-Button jp-mod-styled nbops-panel-modularize',
+      'Modularize'
+    );
     this._modularizeButton.type = 'button';
     this._modularizeButton.title =
       'Turn the saved notebook into a module, a pipeline and tests (shows the plan first)';
@@ -251,9 +259,7 @@ export class LintPanel extends Widget {
       list.push(d);
       groups.set(key, list);
     }
-    const keys = [...groups.keys()].sort((a, b) =>
-      a === null ? -1 : b === null ? 1 : a - b
-    );
+    const keys = [...groups.keys()].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
     for (const key of keys) {
       const list = groups.get(key)!;
       list.sort(
@@ -301,12 +307,16 @@ export class LintPanel extends Widget {
     li.title = rule ? `${d.code} ${rule.name}: ${rule.summary}` : `${d.code} ${d.name}`;
 
     const badge = el('span', `nbops-severity nbops-severity-${d.severity}`, d.severity);
-    const code = d.url ? el('a', 'nbops-code nbops-rule-link', d.code) : el('span', 'nbops-code', d.code);
+    const code = d.url
+      ? el('a', 'nbops-code nbops-rule-link', d.code)
+      : el('span', 'nbops-code', d.code);
     if (d.url && code instanceof HTMLAnchorElement) {
       code.href = d.url;
       code.target = '_blank';
       code.rel = 'noopener noreferrer';
-      code.title = rule ? `${rule.name}: ${rule.summary} (open the rule's documentation)` : `Open the documentation of ${d.code}`;
+      code.title = rule
+        ? `${rule.name}: ${rule.summary} (open the rule's documentation)`
+        : `Open the documentation of ${d.code}`;
       code.addEventListener('click', event => event.stopPropagation());
     }
     const top = el('div', 'nbops-finding-top');

@@ -199,7 +199,9 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
     // cells whose exploration stays in the slim notebook
     const steps = this._section('Steps', plan.steps.length);
     if (plan.steps.length === 0) {
-      steps.append(el('div', 'nbops-mod-empty', 'No steps: the notebook has no code to carry over.'));
+      steps.append(
+        el('div', 'nbops-mod-empty', 'No steps: the notebook has no code to carry over.')
+      );
     } else {
       const table = el('table', 'nbops-mod-steps');
       const head = el('tr');
@@ -210,7 +212,10 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
         ['Inputs → outputs', ''],
         ['Returns', 'The value the step returns, or the frozen dataclass of its values'],
         ['Parameters', ''],
-        ['Kept in notebook', 'Cells whose exploration (head(), plots, prints) stays in the slim notebook']
+        [
+          'Kept in notebook',
+          'Cells whose exploration (head(), plots, prints) stays in the slim notebook'
+        ]
       ];
       for (const [label, tip] of columns) {
         const th = el('th', undefined, label);
@@ -237,7 +242,11 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       li.dataset.kind = f.kind;
       li.dataset.action = f.action;
       li.dataset.path = f.path;
-      const badge = el('span', `nbops-mod-action nbops-mod-action-${f.action}`, ACTION_TEXT[f.action]);
+      const badge = el(
+        'span',
+        `nbops-mod-action nbops-mod-action-${f.action}`,
+        ACTION_TEXT[f.action]
+      );
       badge.title = ACTION_TITLE[f.action];
       li.append(badge, el('code', 'nbops-mod-path', f.path), el('span', 'nbops-mod-kind', f.kind));
       ul.append(li);
@@ -273,7 +282,6 @@ export class ModularizePreview extends Widget implements Dialog.IBodyWidget<IMod
       box.append(this._blocked);
       this.node.append(box);
     }
-  
 
     // Parameters of the pipeline
     if (plan.parameters.length > 0) {

@@ -203,6 +203,11 @@ function requestText(request: IRunRequest | undefined): string {
   return parts.length > 0 ? parts.join(' · ') : 'defaults';
 }
 
+/** A job that could not do its work (not one whose runs failed: those have no `error`). */
+function failedToWork(job: IJob): boolean {
+  return job.state === 'failed' && job.error !== null;
+}
+
 function statusClass(status: string): string {
   return `nbops-run-badge nbops-run-badge-${status.toLowerCase().replace(/[^a-z]/g, '')}`;
 }
@@ -381,9 +386,7 @@ export class RunPanel extends Widget {
     header.append(this._notebook, this._refresh);
 
     this._unsaved = el('div', 'nbops-run-unsaved');
-    this._unsaved.append(
-      el('span', undefined, 'Unsaved changes: runs use the saved notebook. ')
-    );
+    this._unsaved.append(el('span', undefined, 'Unsaved changes: runs use the saved notebook. '));
     const save = el('button', 'jp-Button jp-mod-minimal nbops-run-save', 'Save now');
     save.type = 'button';
     save.addEventListener('click', () => {
@@ -1059,7 +1062,10 @@ export class RunPanel extends Widget {
       const error = state.submitError;
       const blamed =
         error && this._formParams
-          ? parameterInMessage(error.message, this._formParams.parameters.map(p => p.name))
+          ? parameterInMessage(
+              error.message,
+              this._formParams.parameters.map(p => p.name)
+            )
           : null;
       const nodes = blamed ? this._fields.get(blamed) : undefined;
       nodes?.inputs[0]?.focus();
@@ -1083,7 +1089,7 @@ export class RunPanel extends Widget {
         job.path === path &&
         (job.state === 'running' ||
           model.settling(job.id) ||
-          (job.state === 'error' && !this._dismissed.has(job.id)))
+          (failedToWork(job) && !this._dismissed.has(job.id)))
     );
   }
 
@@ -1133,7 +1139,7 @@ export class RunPanel extends Widget {
         }
       });
       top.append(stop);
-    } else if (job.state === 'error') {
+    } else if (failedToWork(job)) {
       const dismiss = el('button', 'jp-Button jp-mod-minimal nbops-run-dismiss', '×');
       dismiss.type = 'button';
       dismiss.title = 'Hide this message';
@@ -1377,7 +1383,10 @@ export class RunPanel extends Widget {
       }
       if (metrics.length > 6) {
         const more = el('span', 'nbops-run-metric-more', `+${metrics.length - 6}`);
-        more.title = metrics.slice(6).map(([k, v]) => `${k} = ${v}`).join('\n');
+        more.title = metrics
+          .slice(6)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n');
         box.append(more);
       }
       li.append(box);

@@ -205,7 +205,9 @@ export class SubmitView extends Widget {
         ? 'Push a review branch and open the pull request'
         : (this._blockedReason() ?? '');
     }
-    const close = dialog?.querySelector<HTMLButtonElement>('.jp-Dialog-footer button.jp-mod-reject');
+    const close = dialog?.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-footer button.jp-mod-reject'
+    );
     const label = close?.querySelector('.jp-Dialog-buttonLabel');
     if (label) {
       label.textContent = this._state.phase === 'submitted' ? 'Done' : 'Close';
@@ -266,7 +268,11 @@ export class SubmitView extends Widget {
     this._reviewers.placeholder = 'e.g. alice, org/ml-team';
     form.append(
       this._field('Title', this._title),
-      this._field('Description', this._message, 'At the top of the review report and the pull request.'),
+      this._field(
+        'Description',
+        this._message,
+        'At the top of the review report and the pull request.'
+      ),
       this._field(
         'Reviewers',
         this._reviewers,
@@ -284,11 +290,7 @@ export class SubmitView extends Widget {
     this._summary.tabIndex = -1;
     this._spinner = el('span', 'nbops-spinner nbops-submit-checking');
     this._spinner.setAttribute('aria-label', 'Checking');
-    this._recheck = button(
-      'jp-mod-minimal nbops-submit-recheck',
-      '↻',
-      'Run the checks again'
-    );
+    this._recheck = button('jp-mod-minimal nbops-submit-recheck', '↻', 'Run the checks again');
     this._recheck.setAttribute('aria-label', 'Run the checks again');
     this._recheck.addEventListener('click', () => this._options.onRecheck());
     heading.append(this._summary, this._spinner, this._recheck);
@@ -691,13 +693,16 @@ export class SubmitView extends Widget {
     node.setAttribute('role', 'alert');
     let lead: string;
     if (error.error === 'GateFailed') {
-      lead = 'The review gate blocks this notebook: fix the failing checks above, then submit again.';
+      lead =
+        'The review gate blocks this notebook: fix the failing checks above, then submit again.';
     } else if (error.reason) {
       lead = PUSH_FAILURES[error.reason] ?? PUSH_FAILURES.other;
     } else if (error.status === 503) {
       lead =
         'The forge asks to slow down (rate limit)' +
-        (error.retryAfter ? `: try again in ${Math.ceil(error.retryAfter)} s.` : ': try again later.');
+        (error.retryAfter
+          ? `: try again in ${Math.ceil(error.retryAfter)} s.`
+          : ': try again later.');
     } else if (error.status === 0) {
       lead = 'The Jupyter server could not be reached.';
     } else {

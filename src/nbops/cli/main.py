@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.errors import NbopsError, exit_code
 
 __all__ = ["build_parser", "main", "run"]

@@ -7,7 +7,6 @@ found by its ``# parameters`` first line), 1 when it has none, 2 on a usage or i
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import sys
 from pathlib import Path
@@ -19,10 +18,12 @@ from nbops.run.params import (
     NotebookParameters,
     ParamSpec,
     add_parameters_tag,
+    no_cell_message,
+    parameters_document,
     read_parameters,
 )
 
-__all__ = ["cmd_params", "params_to_json", "register"]
+__all__ = ["cmd_params", "register"]
 
 _MAX_DEFAULT = 40  # characters of a default shown in the text table
 
@@ -47,47 +48,6 @@ def register(sub: Any) -> None:
     params.set_defaults(handler=cmd_params)
 
 
-def _json_value(value: Any) -> tuple[bool, Any]:
-    """``(True, value as JSON)`` when ``value`` is plain data JSON keeps as it is."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return True, value
-    if isinstance(value, float):
-        return (True, value) if math.isfinite(value) else (False, None)
-    if isinstance(value, (list, tuple)):
-        items = [_json_value(v) for v in value]
-        return (all(ok for ok, _ in items), [v for _, v in items])
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            return False, None
-        pairs = {k: _json_value(v) for k, v in value.items()}
-        return (all(ok for ok, _ in pairs.values()), {k: v for k, (_, v) in pairs.items()})
-    return False, None
-
-
-def _spec_json(spec: ParamSpec) -> dict[str, Any]:
-    ok, default = _json_value(spec.default)
-    literal = spec.type != "expression"
-    return {
-        "name": spec.name,
-        "type": spec.type,
-        "default": default if ok and literal else spec.default_source,
-        "default_source": spec.default_source,
-        "help": spec.help,
-        "cell": spec.cell + 1,
-        "line": spec.line,
-    }
-
-
-def params_to_json(params: NotebookParameters) -> dict[str, Any]:
-    """The ``--format json`` document (cells and lines 1-based)."""
-    return {
-        "notebook": params.display_path,
-        "cell": None if params.cell is None else params.cell + 1,
-        "tagged": params.tagged,
-        "parameters": [_spec_json(s) for s in params.specs],
-    }
-
-
 def _shown_default(spec: ParamSpec) -> str:
     text = spec.default_source
     if "\n" in text:
@@ -110,18 +70,6 @@ def _table(specs: list[ParamSpec]) -> list[str]:
         ).rstrip()
         for row in rows
     ]
-
-
-def _no_cell_message(shown: str) -> str:
-    return (
-        f"{shown}: no parameters cell: no cell is tagged '{PARAMETERS_TAG}' and no code cell "
-        f"starts with a '# parameters' comment, so papermill can only run it with the values "
-        f"written in it (lint rule {MISSING_PARAMETERS_RULE} missing-parameters-cell).\n"
-        f"Put the values a run may change (input paths, dates, seeds, thresholds) in one cell "
-        f"of plain assignments near the top and tag it '{PARAMETERS_TAG}'; "
-        f"`nbops fix {shlex.quote(shown)} --select {MISSING_PARAMETERS_RULE}` tags the obvious "
-        f"cell when there is one.\n"
-    )
 
 
 def _print_text(params: NotebookParameters, shown: str, fixed: bool | None) -> None:
@@ -164,18 +112,18 @@ def cmd_params(args: Any) -> int:
         fixed = add_parameters_tag(path)
     params = read_parameters(path)
     if args.output_format == "json":
-        document = params_to_json(params)
+        document = parameters_document(params)
         document["notebook"] = shown
         if args.fix:
             document["fixed"] = bool(fixed)
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         if params.cell is None:
-            print(_no_cell_message(shown).rstrip("\n"), file=sys.stderr)
+            print(no_cell_message(shown).rstrip("\n"), file=sys.stderr)
             return 1
         return 0
     if params.cell is None:
-        sys.stdout.write(_no_cell_message(shown))
+        sys.stdout.write(no_cell_message(shown))
         return 1
     _print_text(params, shown, fixed)
     return 0

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
-    "magic_identifiers",
     "AUTOMAGIC_NAMES",
     "HELP_CALL",
     "MAGIC_CALL",
@@ -33,6 +32,7 @@ __all__ = [
     "Magic",
     "MagicKind",
     "is_pip_install",
+    "magic_identifiers",
     "shell_text",
     "translate",
 ]

@@ -21,12 +21,12 @@ from typing import Any
 from nbops.errors import NotebookReadError, WriteError
 
 __all__ = [
-    "cell_runs",
     "Cell",
     "Notebook",
-    "read_notebook",
-    "notebook_from_dict",
+    "cell_runs",
     "join_source",
+    "notebook_from_dict",
+    "read_notebook",
     "write_bytes_atomic",
     "write_text_atomic",
 ]
@@ -337,7 +337,7 @@ def _timestamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
-_INDENT_RE = re.compile(r"^\{\s*\n( *)\"", re.M)
+_INDENT_RE = re.compile(r"^\{\s*\n( *)\"", re.MULTILINE)
 
 
 def _detect_indent(text: str) -> int | None:
@@ -579,7 +579,7 @@ def _upgrade(raw: dict[str, Any], major: int, path: Path | None) -> dict[str, An
         # reads() rejoins old formats' multi-line lists; convert() then upgrades step by step
         node = read_any_version(json.dumps(raw))  # type: ignore[no-untyped-call]
         upgraded = convert(node, 4)  # type: ignore[no-untyped-call]
-    except Exception as exc:  # nbformat raises many types for malformed old notebooks
+    except Exception as exc:  # noqa: BLE001 (nbformat raises many types on malformed old files)
         raise NotebookReadError(
             f"nbformat {major} notebook could not be upgraded to version 4: {exc}",
             path=path,

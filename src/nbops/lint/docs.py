@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from nbops.lint.registry import FAMILIES
+from nbops.lint.codes import FAMILIES
 from nbops.lint.rule import Rule
 
 __all__ = ["catalogue_markdown", "rule_text", "rule_markdown"]

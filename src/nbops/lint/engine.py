@@ -22,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.config import Config, load_config
 from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook, notebook_from_bytes

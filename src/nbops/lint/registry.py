@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from nbops.errors import UsageError
+from nbops.lint.codes import ALWAYS_ON, FAMILIES, FORMAT_CODE
 from nbops.lint.rule import Rule
 
 __all__ = [
@@ -27,19 +28,6 @@ __all__ = [
     "FORMAT_CODE",
     "ALWAYS_ON",
 ]
-
-FAMILIES: dict[str, str] = {
-    "NB0": "input",
-    "NB1": "structure and documentation",
-    "NB2": "execution and hidden state",
-    "NB3": "reproducibility and portability",
-    "NB4": "security",
-    "NB5": "production readiness",
-}
-
-FORMAT_CODE = "FMT001"
-# Input problems and tool failures are reported whatever is selected, unless ignored by exact code.
-ALWAYS_ON = ("NB001", "NB003", "NB005")
 
 _RULE_MODULES = (
     "nbops.lint.rules.input",

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.errors import NbopsError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport

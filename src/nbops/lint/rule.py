@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from nbops.core.notebook import Cell, Notebook
+from nbops.lint.codes import FAMILIES
 from nbops.lint.diagnostic import Fix, Severity
 
 if TYPE_CHECKING:
@@ -128,8 +129,6 @@ class Rule:
     @classmethod
     def describe(cls) -> dict[str, Any]:
         """The rule's catalogue entry (``nbops rules --format json``)."""
-        from nbops.lint.registry import FAMILIES
-
         return {
             "code": cls.code,
             "name": cls.name,

@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import json
-import keyword
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from nbops.config import project_root
+from nbops.core.layout import check_out_folder, library_layout
 from nbops.core.magics import translate
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
 from nbops.errors import CellError, ConflictError, NotFoundError, UsageError, WriteError
 from nbops.lint.secrets import find_secrets  # NB401's detector (may move to core)
 from nbops.modularize.codegen import GeneratedModule, generate_module
-from nbops.modularize.plan import ModulePlan, Problem, make_plan, module_name_for
+from nbops.modularize.plan import ModulePlan, Problem, make_plan
 from nbops.modularize.slim import slim_notebook
 from nbops.modularize.testgen import generate_tests
 from nbops.modularize.tidy import project_style, run_ruff, tidy
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "FileAction",
@@ -194,106 +186,9 @@ def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
     }
 
 
-def _valid_package(name: str) -> bool:
-    """A dotted Python name none of whose parts is a keyword (``team.models``)."""
-    return all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split("."))
-
-
-def _identifier(name: str) -> str | None:
-    """A project name as a package name (``Churn-Models.v2`` -> ``churn_models_v2``)."""
-    text = re.sub(r"\W+", "_", name.strip().lower()).strip("_")
-    if text[:1].isdigit():
-        text = f"p{text}"
-    return text if text and _valid_package(text) else None
-
-
-def _project_names(start: Path) -> tuple[Path, str | None, str | None]:
-    """The project ``start`` belongs to (``config.project_root``): its folder, its
-    ``[tool.nbops.modularize] package`` and its ``[project] name`` as an identifier."""
-    root, has_pyproject = project_root(start)
-    if not has_pyproject:
-        return root, None, None
-    try:
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return root, None, None
-    configured = data.get("tool", {}).get("nbops", {}).get("modularize", {}).get("package")
-    name = data.get("project", {}).get("name")
-    return (
-        root,
-        configured if isinstance(configured, str) else None,
-        _identifier(name) if isinstance(name, str) else None,
-    )
-
-
-def _hides_another(package: str, src_dir: Path) -> bool:
-    """True when ``package`` is importable from somewhere other than ``src_dir`` (an installed
-    package, the project's own package while DIR is elsewhere, a standard module): a package
-    of that name in ``src_dir`` would hide it, or be hidden by it."""
-    top = package.split(".")[0]
-    if top in sys.stdlib_module_names or top == "nbops":
-        return True
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return False
-    if spec is None:
-        return False
-    places = [Path(p) for p in (spec.submodule_search_locations or [])] or (
-        [Path(spec.origin).parent] if spec.origin else []
-    )
-    return not any(p.resolve().is_relative_to(src_dir.resolve()) for p in places)
-
-
-def _package_for(path: Path, options: ModularizeOptions, out: Path, plan_notes: list[str]) -> str:
-    """The package: ``--package``; else the ``[tool.nbops.modularize] package`` or ``[project]
-    name`` of the project DIR belongs to, else of the notebook's project; else the notebook's
-    name. Never the folder's name. A name taken from the project or the notebook that another
-    importable package already has (``nbops``, ``json``, the project's own package when DIR
-    is elsewhere) is passed over, with a note."""
-    if options.package is not None:
-        if not _valid_package(options.package):
-            raise UsageError(
-                f"--package {options.package!r} is not a Python package name"
-                + (" (a Python keyword)" if any(keyword.iskeyword(p) for p in options.package.split(".")) else ""),
-                path=path,
-                hint="pass a dotted Python name that is not a keyword, like wine_models or team.models",
-            )
-        return options.package
-    seen: set[Path] = set()
-    for start in (out, path.resolve().parent):
-        root, configured, project = _project_names(start)
-        if root in seen:
-            continue
-        seen.add(root)
-        if configured is not None:  # the project asked for it: taken as it is
-            if not _valid_package(configured):
-                raise UsageError(
-                    f"[tool.nbops.modularize] package {configured!r} is not a Python package name",
-                    path=root / "pyproject.toml",
-                    hint="set it to a dotted Python name that is not a keyword",
-                )
-            return configured
-        if project is not None:
-            # DIR's own project names its package; elsewhere it must not clash with it
-            if root == out or not _hides_another(project, out / "src"):
-                return project
-            plan_notes.append(
-                f"the package is not named `{project}` after the project: a package of that name "
-                "is importable from elsewhere and would clash; pass --package to choose"
-            )
-    name = module_name_for(path.stem)
-    return name if not _hides_another(name, out / "src") else f"{name}_lib"
-
-
-def _check_out(out: Path, shown: Path, *, writing: bool) -> None:
+def _check_out(out: Path, shown: Path) -> None:
     """``--out`` (``shown`` as given) must be a folder that can be written (made if missing)."""
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == out else f"is inside a file ({existing.name})"
-        raise UsageError(f"the --out folder {where}", path=shown, hint="pass a folder for --out")
-    if not writing:
-        return
+    check_out_folder(out, shown)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
@@ -507,36 +402,24 @@ def _modularize(path: Path, options: ModularizeOptions | None) -> ModularizeResu
     options = options or ModularizeOptions()
     path = Path(path)
     nb = _read(path)
-    notebook_dir = path.resolve().parent
-    if options.out is not None:
-        out = Path(options.out).resolve()
-        _check_out(out, Path(options.out), writing=False)
-    else:
-        root, has_pyproject = project_root(notebook_dir)
-        out = root if has_pyproject else notebook_dir
-    notes: list[str] = []
-    package = _package_for(path, options, out, notes)
-    module = module_name_for(path.stem)
-    label = _rel(path, out) if path.resolve().is_relative_to(out) else path.name
+    layout = library_layout(path, package=options.package, out=options.out)
+    out, package, module, label = layout.out, layout.package, layout.module, layout.label
+    notebook_dir = layout.notebook_dir
 
     plan = make_plan(nb)
-    for note in notes:
+    for note in layout.notes:
         plan.problem(None, None, "warning", note)
     generated = generate_module(plan, module=module, package=package, notebook_label=label)
     refusal = _check_generated(generated, plan, path)
-    src_dir = out / "src"
-    module_path = src_dir.joinpath(*package.split("."), f"{module}.py")
-    init_path = module_path.parent / "__init__.py"
-    tests_path = out / "tests" / f"test_{module}.py"
+    src_dir, module_path, init_path = layout.src_dir, layout.module_path, layout.init_path
+    tests_path = layout.tests_path
     # formatted in the project's style, imports sorted, ruff-clean (tidy.py)
     style = project_style(out, first_party=[package.split(".")[0]])
     source = tidy(
         generated.source, plan, what="module", style=style,
         filename=_rel(module_path, out), notebook_defs=plan.module_names,
     )  # fmt: skip
-    # beside the notebook when it is under DIR, else at DIR's top: every file is under DIR
-    slim_dir = notebook_dir if notebook_dir.is_relative_to(out) else out
-    slim_path = slim_dir / f"{path.stem}_slim.ipynb"
+    slim_dir, slim_path = layout.slim_dir, layout.slim_path
     if slim_dir != notebook_dir:
         plan.problem(
             None,
@@ -597,7 +480,7 @@ def _modularize(path: Path, options: ModularizeOptions | None) -> ModularizeResu
         refusal.plan = result
         raise refusal
     if options.out is not None:
-        _check_out(out, Path(options.out), writing=True)
+        _check_out(out, Path(options.out))
     conflicts = [f for f in files if f.action == "conflict"]
     if conflicts:
         names = ", ".join(_rel(f.path, Path.cwd()) for f in conflicts)

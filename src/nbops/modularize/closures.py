@@ -7,27 +7,50 @@ module's globals when it runs, so every data name it reads that an earlier step 
 one of the step's inputs (and an output of the step that binds it last), and every parameter
 it reads one of the step's parameters; the data flow does not record these reads, since they
 happen only when the function is called.
+
+It reads the plan through :class:`PlanView` (what it needs of
+:class:`~nbops.modularize.plan.ModulePlan`), so plan imports this module and not the reverse.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
+from nbops.core.dataflow import DataFlow
 from nbops.core.magics import PLACEHOLDERS
 from nbops.core.symbols import is_builtin
 
-if TYPE_CHECKING:
-    from nbops.modularize.plan import ModulePlan
+__all__ = ["PlanView", "closure_inputs"]
 
-__all__ = ["closure_inputs"]
+
+class HoistedView(Protocol):
+    """What is read of a hoisted function: the globals it now takes as parameters."""
+
+    @property
+    def new_parameters(self) -> Sequence[str]: ...
+
+
+class PlanView(Protocol):
+    """What is read of the module plan (a ``ModulePlan`` is one)."""
+
+    @property
+    def flow(self) -> DataFlow: ...
+    @property
+    def functions(self) -> Mapping[str, HoistedView]: ...
+    @property
+    def hoisted(self) -> Mapping[int, set[int]]: ...
+    @property
+    def module_names(self) -> set[str]: ...
+    @property
+    def module_globals(self) -> set[str]: ...
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def closure_inputs(
-    plan: ModulePlan,
+    plan: PlanView,
     steps: Sequence[Sequence[int]],
     bound: Sequence[set[str]],
     parameters: set[str],
@@ -56,7 +79,7 @@ def closure_inputs(
     return params
 
 
-def _closure_reads(plan: ModulePlan, cells: Sequence[int]) -> list[str]:
+def _closure_reads(plan: PlanView, cells: Sequence[int]) -> list[str]:
     """Module-scope data names read by the bodies of the top-level definitions of these cells
     that stay in the step (and the new parameters of the hoisted functions they call)."""
     found: dict[str, None] = {}

@@ -46,7 +46,7 @@ from typing import Literal
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
 from nbops.core.magics import PLACEHOLDERS, PYTHON_CELL_MAGICS, Magic, is_pip_install
 from nbops.core.notebook import Notebook
-from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps, step_name
+from nbops.core.sections import PARAMETERS_TAG, Step, plan_steps
 from nbops.core.symbols import FunctionInfo, classify_call, is_builtin
 from nbops.modularize.closures import closure_inputs
 from nbops.modularize.secrets import scrub
@@ -1677,8 +1677,3 @@ def _is_temporary(flow: DataFlow, cells: Iterable[int], name: str) -> bool:
                         return False
                     seen_loop = True
     return seen_loop
-
-
-def module_name_for(stem: str) -> str:
-    """The module name for a notebook file stem (``Churn Model v2`` -> ``churn_model_v2``)."""
-    return step_name(stem) or "notebook"

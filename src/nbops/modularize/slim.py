@@ -272,7 +272,7 @@ def _formatted(source: str, notebook_dir: Path) -> str:
     """``source`` as ``nbops lint``'s black check wants it (the project's black settings)."""
     from nbops.config import load_config
     from nbops.errors import NbopsError
-    from nbops.lint.tools import FormatChecker
+    from nbops.tools import FormatChecker
 
     try:
         result = FormatChecker(load_config(notebook_dir).black, None).check(source)

@@ -109,7 +109,7 @@ def project_style(start: Path, first_party: Collection[str] = ()) -> Style:
 
 def run_ruff(args: list[str], text: str, filename: str) -> subprocess.CompletedProcess[str]:
     """``ruff ARGS --isolated`` on ``text`` (as ``filename``); raises OSError/SubprocessError."""
-    from nbops.lint.tools import ruff_binary
+    from nbops.tools import ruff_binary
 
     return subprocess.run(
         [ruff_binary(), *args, "--isolated", "--stdin-filename", filename, "-"],

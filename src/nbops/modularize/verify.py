@@ -242,7 +242,7 @@ def _instrumented(notebook: Path, steps: list[dict[str, Any]], capture_dir: Path
     """The notebook with capture cells after each step's last cell (original indexes kept)."""
     import nbformat
 
-    from nbops.run.execute import ORIGINAL_INDEX_KEY
+    from nbops.kernel import ORIGINAL_INDEX_KEY
 
     nb = nbformat.read(notebook, as_version=4)
     for index, cell in enumerate(nb.cells):
@@ -369,7 +369,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
             )
 
         # the notebook, instrumented
-        from nbops.run.execute import ORIGINAL_INDEX_KEY, execute_notebook
+        from nbops.kernel import ORIGINAL_INDEX_KEY, execute_notebook
 
         nb_dir = tmp / "notebook"
         nb_dir.mkdir()

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.core.notebook import write_bytes_atomic
 from nbops.errors import (
     ConfigError,

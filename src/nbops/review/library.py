@@ -13,12 +13,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from nbops.core.notebook import Notebook
 from nbops.errors import NbopsError
-from nbops.review.checks import CheckResult
+from nbops.review.gate import Check, CheckResult, GateInput
 
-__all__ = ["TEST_TIMEOUT_S", "library_status", "tracked_run_status"]
+__all__ = ["LIBRARY", "TEST_TIMEOUT_S", "TRACKED_RUN", "library_status", "library_summary", "tracked_run_status"]
 
 TEST_TIMEOUT_S = 300.0
 
@@ -27,14 +28,35 @@ def _needs_file(check: str, title: str) -> CheckResult:
     return CheckResult(check, "reproducibility", title, "skip", "needs a notebook saved as a file")
 
 
+def library_summary(plan: dict[str, Any]) -> str:
+    """One line on the library's shape: ``3 steps (1 returns a dataclass), 4 parameters (2
+    proposed)``."""
+    steps = plan.get("steps") or []
+    params = plan.get("parameters") or []
+    classes = sum(1 for s in steps if s.get("returns"))
+    proposed = sum(1 for p in params if p.get("proposed"))
+    text = f"{len(steps)} step{'s' * (len(steps) != 1)}"
+    if classes:
+        text += f" ({classes} return{'s' * (classes == 1)} a dataclass)"
+    text += f", {len(params)} parameter{'s' * (len(params) != 1)}"
+    return text + (f" ({proposed} proposed)" if proposed else "")
+
+
 def library_status(nb: Notebook, path: Path | None) -> CheckResult:
+    from nbops.core.layout import library_layout
     from nbops.modularize import ModularizeOptions, modularize, plan_to_dict
-    from nbops.review.report import library_summary
 
     title = "Library generated, tests pass"
     if path is None:
         return _needs_file("library", title)
     try:
+        # where the library is, found without planning anything: most notebooks have none
+        layout = library_layout(path)
+        if not layout.module_path.exists():
+            return CheckResult("library", "reproducibility", title, "fail",
+                               f"no generated library ({layout.module_path.name} is missing)",
+                               f"nbops modularize {path}")
+        # the plan says whether the library is older than the notebook, and its shape
         result = modularize(path, ModularizeOptions(dry_run=True))
     except NbopsError as exc:
         return CheckResult("library", "reproducibility", title, "fail",
@@ -42,10 +64,6 @@ def library_status(nb: Notebook, path: Path | None) -> CheckResult:
                            "fix the notebook, then nbops modularize it")
     module = result.module_file
     tests = next((f for f in result.files if f.kind == "tests"), None)
-    if not module.path.exists():
-        return CheckResult("library", "reproducibility", title, "fail",
-                           f"no generated library ({module.path.name} is missing)",
-                           f"nbops modularize {path}")
     notes = []
     if module.action == "overwrite":
         notes.append("the library is older than the notebook")
@@ -102,3 +120,16 @@ def tracked_run_status(nb: Notebook, path: Path | None) -> CheckResult:
     return CheckResult("tracked-run", "reproducibility", title, "fail",
                        f"no successful tracked run of this notebook's current code ({hint})",
                        f"nbops run {path}")
+
+
+def _library(i: GateInput) -> CheckResult:
+    return library_status(i.nb, i.path)
+
+
+def _tracked_run(i: GateInput) -> CheckResult:
+    return tracked_run_status(i.nb, i.path)
+
+
+# off by default: both take time (the library's tests, the tracking store)
+LIBRARY = Check("library", "reproducibility", "Library generated, tests pass", "off", _library)
+TRACKED_RUN = Check("tracked-run", "reproducibility", "Tracked run of this version", "off", _tracked_run)

@@ -25,34 +25,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from nbops.config import Config
 from nbops.errors import ConfigError
+from nbops.review.gate import Level
+from nbops.review.gate_checks import CHECK_IDS, DEFAULT_LEVELS
 
+# CHECK_IDS, DEFAULT_LEVELS: every check of the gate and its default level, in checklist
+# order, read off the registry (re-exported here)
 __all__ = ["CHECK_IDS", "DEFAULT_LEVELS", "Level", "Policy", "load_policy"]
 
-Level = Literal["required", "optional", "off"]
 _LEVELS = ("required", "optional", "off")
 _SEVERITIES = ("error", "warning", "info")
-
-# every check of the gate and its default level (the order is the checklist's order)
-DEFAULT_LEVELS: dict[str, Level] = {
-    "title": "required",
-    "summary": "required",
-    "sections": "required",
-    "parameters-documented": "required",
-    "lint": "required",
-    "formatted": "required",
-    "secrets": "required",
-    "absolute-paths": "required",
-    "outputs": "required",
-    "parameters-cell": "required",
-    "dependencies": "required",
-    "library": "off",
-    "tracked-run": "off",
-}
-CHECK_IDS = tuple(DEFAULT_LEVELS)
 
 _KEYS = {
     "sections", "fail-on", "summary-min-words", "strip-outputs", "max-output-bytes", "base",

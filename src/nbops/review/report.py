@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.core.notebook import Notebook
 from nbops.core.sections import notebook_outline
 from nbops.review.checks import GateReport
+from nbops.review.library import library_summary
 from nbops.review.render import gate_markdown
 
 __all__ = ["ReportInput", "library_markdown", "library_summary", "render_report"]
@@ -81,20 +82,6 @@ def _cells(numbers: Sequence[int]) -> str:
         else:
             runs.append([n])
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
-
-
-def library_summary(plan: dict[str, Any]) -> str:
-    """One line on the library's shape: ``3 steps (1 returns a dataclass), 4 parameters (2
-    proposed)``."""
-    steps = plan.get("steps") or []
-    params = plan.get("parameters") or []
-    classes = sum(1 for s in steps if s.get("returns"))
-    proposed = sum(1 for p in params if p.get("proposed"))
-    text = f"{len(steps)} step{'s' * (len(steps) != 1)}"
-    if classes:
-        text += f" ({classes} return{'s' * (classes == 1)} a dataclass)"
-    text += f", {len(params)} parameter{'s' * (len(params) != 1)}"
-    return text + (f" ({proposed} proposed)" if proposed else "")
 
 
 def _returns(step: dict[str, Any]) -> str:

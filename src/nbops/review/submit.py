@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.config import load_config, project_root
 from nbops.core.sections import notebook_outline
 from nbops.errors import NbopsError, UsageError
@@ -167,9 +167,15 @@ def stripped_notebook(path: Path) -> str:
 def _library_files(notebook: Path, top: Path, warnings: list[str]) -> tuple[dict[str, bytes], dict[str, Any] | None]:
     """The generated module, tests and slim notebook, as they are in the working tree, and
     the plan that describes them (paths relative to ``top``; None without a module)."""
+    from nbops.core.layout import library_layout
     from nbops.modularize import ModularizeOptions, modularize, plan_to_dict
 
     try:
+        layout = library_layout(notebook)
+        generated = (layout.init_path, layout.module_path, layout.tests_path, layout.slim_path)
+        if not any(p.is_file() for p in generated):
+            return {}, None  # no library: nothing to plan
+        # the plan says which files are older than the notebook, and describes the library
         plan = modularize(notebook, ModularizeOptions(dry_run=True))
     except NbopsError as exc:
         warnings.append(f"library not included: {exc.message}")

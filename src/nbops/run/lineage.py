@@ -154,7 +154,7 @@ def _nbops_version() -> str:
     found = _version("nbops")
     if found != "none":
         return found
-    from nbops import __version__
+    from nbops._version import __version__
 
     return __version__
 

@@ -403,7 +403,8 @@ def parse_value(spec: ParamSpec, text: str) -> Any:
     )
 
 
-def _unknown(params: NotebookParameters, name: str) -> UsageError:
+def unknown_parameter(params: NotebookParameters, name: str) -> UsageError:
+    """The error for a value given to a parameter ``params`` does not have."""
     known = params.names
     if params.cell is None:
         return UsageError(
@@ -429,7 +430,7 @@ def _unknown(params: NotebookParameters, name: str) -> UsageError:
 def _spec(params: NotebookParameters, name: str) -> ParamSpec:
     spec = params.get(name)
     if spec is None:
-        raise _unknown(params, name)
+        raise unknown_parameter(params, name)
     return spec
 
 
@@ -684,3 +685,106 @@ def add_parameters_tag(path: str | os.PathLike[str]) -> bool:
     cell.add_tag(PARAMETERS_TAG)
     nb.write(file, backup_dir=file.parent / ".nbops_backup")
     return True
+
+
+def _json_value(value: Any) -> tuple[bool, Any]:
+    """``(True, value as JSON)`` when ``value`` is plain data JSON keeps as it is."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True, value
+    if isinstance(value, float):
+        return (True, value) if math.isfinite(value) else (False, None)
+    if isinstance(value, (list, tuple)):
+        items = [_json_value(v) for v in value]
+        return (all(ok for ok, _ in items), [v for _, v in items])
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return False, None
+        pairs = {k: _json_value(v) for k, v in value.items()}
+        return (all(ok for ok, _ in pairs.values()), {k: v for k, (_, v) in pairs.items()})
+    return False, None
+
+
+def _spec_json(spec: ParamSpec) -> dict[str, Any]:
+    ok, default = _json_value(spec.default)
+    literal = spec.type != "expression"
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "default": default if ok and literal else spec.default_source,
+        "default_source": spec.default_source,
+        "help": spec.help,
+        "cell": spec.cell + 1,
+        "line": spec.line,
+    }
+
+
+def parameters_document(params: NotebookParameters) -> dict[str, Any]:
+    """``nbops params --format json``'s document, the server's too (cells and lines 1-based)."""
+    return {
+        "notebook": params.display_path,
+        "cell": None if params.cell is None else params.cell + 1,
+        "tagged": params.tagged,
+        "parameters": [_spec_json(s) for s in params.specs],
+    }
+
+
+def no_cell_message(shown: str) -> str:
+    """What NB303 asks of a notebook without a parameters cell, and how to fix it."""
+    return (
+        f"{shown}: no parameters cell: no cell is tagged '{PARAMETERS_TAG}' and no code cell "
+        f"starts with a '# parameters' comment, so papermill can only run it with the values "
+        f"written in it (lint rule {MISSING_PARAMETERS_RULE} missing-parameters-cell).\n"
+        f"Put the values a run may change (input paths, dates, seeds, thresholds) in one cell "
+        f"of plain assignments near the top and tag it '{PARAMETERS_TAG}'; "
+        f"`nbops fix {shlex.quote(shown)} --select {MISSING_PARAMETERS_RULE}` tags the obvious "
+        f"cell when there is one.\n"
+    )
+
+
+def _as_json(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"{what} cannot be handed to a run: not expressible as JSON",
+            hint="give it as a list, dict, number, boolean or text",
+        ) from None
+
+
+def _request_value(params: NotebookParameters, name: str, value: Any) -> Any:
+    """Text as ``nbops run -p NAME VALUE`` reads it; JSON taken as is, checked by type."""
+    spec = params.get(name)
+    if spec is None:
+        raise unknown_parameter(params, name)
+    if isinstance(value, str):
+        return parse_value(spec, value)
+    try:
+        return check_values(params, {name: value})[name]
+    except UsageError as exc:
+        raise UsageError(
+            exc.message,
+            hint=f"send {name!r} as text (read as by `nbops run -p`) or as a JSON value "
+            f"of its type ({spec.type})",
+        ) from None
+
+
+def check_run_request(
+    params: NotebookParameters, parameters: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]
+) -> tuple[dict[str, Any], list[str], int]:
+    """A run request (the server's ``POST /nbops/runs``: fixed values and grid values, each
+    text as ``-p`` reads it or a JSON value of the parameter's type) checked as ``nbops run``
+    checks its options: the typed fixed values, the ``--grid NAME=[JSON list]`` items and the
+    number of runs. Every mistake is a :class:`~nbops.errors.UsageError`, before anything runs."""
+    base = {name: _request_value(params, name, v) for name, v in parameters.items()}
+    items: list[str] = []
+    for name, values in grid.items():
+        if name in parameters:
+            raise UsageError(
+                f"{name!r} is given both in 'parameters' and in 'grid'",
+                hint="drop one: 'parameters' fixes the value for every run, 'grid' varies it",
+            )
+        typed = [_request_value(params, name, v) for v in values]
+        items.append(f"{name}={_as_json(typed, f'a grid value of {name!r}')}")
+    sets = expand_grid(base, items, params)  # empty lists, duplicates, as the CLI
+    _as_json(base, "a parameter value")
+    return base, items, len(sets)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.errors import NbopsError, ToolError
-from nbops.run.execute import CellFailure, execute_notebook, stop_all_kernels
+from nbops.kernel import CellFailure, execute_notebook, stop_all_kernels
 
 __all__ = [
     "Interrupted",
@@ -232,7 +232,7 @@ def run_notebook(
 
     import nbformat
 
-    from nbops.run.execute import ORIGINAL_INDEX_KEY, check_kernel
+    from nbops.kernel import ORIGINAL_INDEX_KEY, check_kernel
     from nbops.run.journal import Journal, remove_stale
     from nbops.run.lineage import frozen_requirements, lineage_tags
     from nbops.run.tracking import check_store_uri, stringify_param
@@ -441,7 +441,7 @@ def run_sweep(
 
     import nbformat
 
-    from nbops.run.execute import check_kernel
+    from nbops.kernel import check_kernel
     from nbops.run.journal import SUFFIX, Journal
     from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
@@ -592,8 +592,8 @@ def run_pipeline(
     import tempfile
     import uuid
 
+    from nbops.core.layout import library_layout
     from nbops.errors import NotFoundError
-    from nbops.modularize import ModularizeOptions, modularize
     from nbops.run.journal import SUFFIX, Journal, write_run_id
     from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
@@ -601,19 +601,18 @@ def run_pipeline(
     _, notebook, settings = _absolute(notebook, settings)
     uri = settings.store_uri
     check_store_uri(uri)
-    plan = modularize(notebook, ModularizeOptions(package=package, out=out, dry_run=True))
-    module_file = plan.module_file
-    if not module_file.path.exists():
+    layout = library_layout(notebook, package=package, out=out)
+    if not layout.module_path.exists():
         raise NotFoundError(
             "no generated pipeline for this notebook",
             path=notebook,
-            hint=f"run `nbops modularize {notebook}` first (expected {module_file.path})",
+            hint=f"run `nbops modularize {notebook}` first (expected {layout.module_path})",
         )
-    src = plan.src_dir
+    src = layout.src_dir
     tracker = _tracker(settings)
     tags = lineage_tags(notebook)
     tags["nbops.kind"] = "pipeline"
-    tags["nbops.pipeline.module"] = f"{plan.package}.{plan.module}"
+    tags["nbops.pipeline.module"] = layout.import_name
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     journal = Journal(settings.runs_dir / notebook.stem / f".{stamp}-{uuid.uuid4().hex[:8]}{SUFFIX}")
     tags.update(journal.owner.tags())
@@ -636,7 +635,7 @@ def run_pipeline(
             params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
             try:
                 subprocess.run(
-                    [sys.executable, "-c", _PIPELINE_RUNNER, f"{plan.package}.{plan.module}",
+                    [sys.executable, "-c", _PIPELINE_RUNNER, layout.import_name,
                      str(params_file), str(result_file)],
                     cwd=notebook.resolve().parent, env=env, capture_output=True, text=True,
                     timeout=settings.timeout, check=False,

@@ -13,10 +13,10 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.server.hackathon import Scoring
 from nbops.server.handlers import State
-from nbops.server.jobs import Jobs
+from nbops.server.pool import WorkerPool
 from nbops.server.runs import Runs
 
 __all__ = ["NbopsExtension"]
@@ -60,7 +60,7 @@ class NbopsExtension(ExtensionApp):
         root = Path(getattr(contents, "root_dir", None) or self.serverapp.root_dir).resolve()
         self.state = State(
             root=root,
-            jobs=Jobs(root, workers=self.workers, linters=self.linters),
+            jobs=WorkerPool(root, workers=self.workers, linters=self.linters),
             max_body_size=self.max_body_size,
             runs=Runs(root),
             scoring=Scoring(root),

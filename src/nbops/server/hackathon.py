@@ -12,16 +12,18 @@ Scoring runs participants' code (their tests, their notebook, their pipeline), s
 runs in the server process: :meth:`Scoring.start` runs ``python -m nbops hackathon status
 --format json --team T`` as a subprocess (an argument list, no shell, without the server's
 ``JUPYTER_TOKEN``) in the exercise checkout, in a process group of its own, with a time limit
-of the exercise's ``timeout`` plus :data:`EXTRA_S`; over it, the whole group is stopped (SIGINT,
-SIGTERM, then SIGKILL, :data:`~nbops.server.runs.STOP_GRACE_S` apart: the policy of
-:func:`~nbops.server.runs.stop_group`, the same as for runs) and the job is an error saying so. One scoring at a time per checkout (a second one is a 409).
+of the exercise's ``timeout`` plus :data:`EXTRA_S`, as a job of :mod:`nbops.jobs` (this module
+is its scoring kind, :class:`ScoreKind`); over the limit, the whole group is stopped (SIGINT,
+SIGTERM, then SIGKILL, :data:`~nbops.jobs.STOP_GRACE_S` apart: the one stop policy of
+:func:`~nbops.jobs.stop_group`, the same as for runs) and the job ``failed`` saying so. One
+scoring at a time per checkout (a second one is a 409).
 The card of a job that ends well is saved as ``<exercise>/.nbops/hackathon/status/<team>.json``
 (the exercise's ``.gitignore`` leaves ``.nbops/`` out), so a page reload shows it again.
 :meth:`Scoring.cancel` is the user's Stop (``DELETE /nbops/hackathon/jobs/{id}``): the whole
 group is stopped the same way, the job ends ``cancelled`` with no card saved, and the checkout
 is free to be scored again as soon as it answers; a job that has ended is answered unchanged.
-:meth:`Scoring.close` stops every job when the server stops, as :class:`~nbops.server.runs.Runs`
-does for runs (``cancelled`` too, with its own text).
+:meth:`Scoring.close` stops every job when the server stops, as for runs (``cancelled`` too,
+with its own text).
 
 Answers carry no path of the server's: the exercise folder is root-relative and the server
 root is taken out of every text of a card (:func:`nbops.server.review.public`).
@@ -34,44 +36,27 @@ import json
 import logging
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbops.core.notebook import write_text_atomic
-from nbops.errors import ConflictError, NotFoundError, ToolError, UsageError
+from nbops.errors import ConflictError, UsageError
 from nbops.hackathon.config import CONFIG_NAME, Hackathon, load_hackathon
-from nbops.server.jobs import public_path
+from nbops.jobs import KEEP, SHUTDOWN_S, STOP_GRACE_S, Finish, Job, JobTable, cli_error, environment
+from nbops.server.pool import public_path, relative_text
 from nbops.server.requests import TEAM_NAME, ScoreRequest, Target
 from nbops.server.review import public
-from nbops.server.runs import (
-    KEEP,
-    SHUTDOWN_S,
-    STOP_GRACE_S,
-    cli_error,
-    detached,
-    drain,
-    environment,
-    now,
-    prune_ended,
-    relative_errors,
-    stop_group,
-)
+from nbops.server.runs import relative_errors
 
-__all__ = ["EXTRA_S", "ScoreJob", "Scoring"]
+__all__ = ["EXTRA_S", "ScoreJob", "ScoreKind", "Scoring"]
 
 EXTRA_S = 120.0  # on top of the exercise's timeout: the CLI's own start-up and bookkeeping
 STATUS_DIR = "status"  # under <exercise>/.nbops/hackathon/: the server's saved scorecards
 GIT_S = 10.0  # seconds `git symbolic-ref` may take
-_DRAIN_S = 5.0  # how long the pipes may stay open after the process exited
-_TAIL = 40  # stderr lines kept for an error message
 _ERROR_PREFIXES = ("nbops: error: ", "nbops: internal error: ")  # cli.main's one-line errors
-_STOP_JOIN_S = 2 * _DRAIN_S + 1.0  # after the group is stopped, for the watcher to end the job
-# a cancelled job's error, by who stopped it (ScoreJob.cancelled)
+# a cancelled job's error, by who stopped it (Job.stopped_by)
 _STOPPED = {
     "user": "the scoring was stopped by the user before it finished; no scorecard was saved",
     "server": "the Jupyter server stopped while the work was being scored",
@@ -81,23 +66,15 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class ScoreJob:
+class ScoreJob(Job):
     """One ``nbops hackathon status`` subprocess (the ``HackathonJob`` of docs/rest-api.yaml)."""
 
-    id: str
-    path: str  # the notebook it was asked from, root-relative
-    exercise: str  # the exercise folder, root-relative ("." for the root itself)
-    team: str
-    limit_s: float
-    folder: Path = field(repr=False)  # the exercise folder, resolved
-    started: str = field(default_factory=now)
-    state: str = "running"  # running | done | error | cancelled
-    ended: str | None = None
+    path: str = ""  # the notebook it was asked from, root-relative
+    exercise: str = "."  # the exercise folder, root-relative ("." for the root itself)
+    team: str = ""
+    folder: Path = field(default_factory=Path, repr=False)  # the exercise folder, resolved
+    hackathon: Hackathon | None = field(default=None, repr=False)
     card: dict[str, Any] | None = None
-    error: str | None = None
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    watcher: threading.Thread | None = field(default=None, repr=False)
-    cancelled: str | None = None  # who stopped it: "user" (cancel) or "server" (close)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,12 +89,6 @@ class ScoreJob:
             "card": self.card,
             "error": self.error,
         }
-
-
-def _stop(process: subprocess.Popen[bytes], grace: float) -> None:
-    """The scorer and everything it started (its own process group), as the server stops every
-    job (:func:`~nbops.server.runs.stop_group`): SIGINT, SIGTERM, then SIGKILL."""
-    stop_group(process, grace)
 
 
 def _branch(folder: Path) -> str | None:
@@ -175,20 +146,61 @@ def _card(out: bytes) -> dict[str, Any] | None:
     return None
 
 
+class ScoreKind:
+    """The scoring kind of :class:`nbops.jobs.JobTable`: the scorecard from the CLI's JSON."""
+
+    name = "the scoring"
+
+    def __init__(self, scoring: Scoring) -> None:
+        self.scoring = scoring
+
+    def progress(self, job: ScoreJob, line: str) -> bool:
+        return False  # the scorer reports no progress: its stderr is for the error message
+
+    def finish(self, job: ScoreJob, code: int, out: bytes, tail: list[str]) -> Finish:
+        """``finished`` with the card (saved for the next visit; a note in ``error`` when it
+        could not be), ``cancelled`` (stopped by the user or the server: no card saved),
+        ``failed`` (over the time limit, or no card: ``error`` says why)."""
+        root, h = self.scoring.root, job.hackathon
+        if job.stopped_by in ("user", "server"):
+            return Finish("cancelled", _STOPPED[job.stopped_by])
+        if job.stopped_by == "limit":
+            timeout = h.timeout if h is not None else 0.0
+            return Finish(
+                "failed",
+                f"scoring took longer than its limit of {job.limit_s or 0:.0f} s (the exercise's "
+                f"timeout of {timeout:.0f} s plus {self.scoring.extra:.0f} s) and was stopped",
+            )
+        card = _card(out)
+        if card is None or code not in (0, 1) or h is None:  # 1: a required check fails
+            if code < 0 and not any(line.startswith(_ERROR_PREFIXES) for line in tail):
+                return Finish("failed", f"the scoring was stopped by signal {-code}")
+            return Finish("failed", relative_text(root, cli_error(code, tail, "nbops hackathon status")))
+        note = None
+        try:
+            target = self.scoring.card_file(h, job.team)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(target, json.dumps(card, indent=2) + "\n")
+        except OSError as exc:
+            note = f"the scorecard could not be saved for the next visit: {exc.strerror or exc}"
+        return Finish("finished", note, {"card": public(root, card)})
+
+
 class Scoring:
-    """The scoring jobs of one server and what it knows of the exercises under its root."""
+    """The scoring jobs of one server (a :class:`nbops.jobs.JobTable` of :class:`ScoreKind`)
+    and what it knows of the exercises under its root."""
 
     def __init__(
         self, root: Path, *, extra: float = EXTRA_S, keep: int = KEEP, grace: float = STOP_GRACE_S
     ) -> None:
         self.root = root
         self.extra = extra
-        self.keep = max(1, keep)
-        self.grace = grace
-        self._jobs: OrderedDict[str, ScoreJob] = OrderedDict()
-        self._busy: dict[Path, str] = {}  # exercise folder -> its running job
-        self._lock = threading.Lock()
-        self._closed = False
+        self.table: JobTable[ScoreJob] = JobTable(
+            ScoreKind(self),
+            keep=keep,
+            grace=grace,
+            missing=("no such scoring job on this server", "GET /nbops/hackathon?path=... shows the newest one"),
+        )
 
     # -- the exercise ------------------------------------------------------------------------
     def exercise_of(self, file: Path) -> Path | None:
@@ -240,9 +252,7 @@ class Scoring:
         h = self._load(folder)
         branch = _branch(folder)
         team = _folder_team(h, target.file) or _team_of(h, branch)
-        with self._lock:
-            job = next((j.to_json() for j in reversed(self._jobs.values()) if j.folder == folder),
-                       None)  # fmt: skip
+        job = next(iter(self.table.list(lambda j: j.folder == folder)), None)
         return {
             "exercise": {
                 "name": h.name,
@@ -274,175 +284,45 @@ class Scoring:
                 hint=f"switch to your team's branch (git switch {h.branch_prefix}<team>) or "
                 "choose the team",
             )
-        limit = h.timeout + self.extra
-        job = ScoreJob(
-            id=uuid.uuid4().hex[:12],
-            path=req.target.name,
-            exercise=public_path(self.root, folder) or ".",
-            team=team,
-            limit_s=limit,
-            folder=folder,
-        )
-        with self._lock:
-            if self._closed:
-                raise ToolError("the server is stopping: no new scoring")
-            running = self._busy.get(folder)
-            if running is not None:
-                raise ConflictError(
-                    f"this exercise checkout is being scored already ({self._jobs[running].team})",
-                    hint=f"wait for it to finish: GET /nbops/hackathon/jobs/{running}",
-                )
-            self._busy[folder] = job.id  # reserved before the process starts
         # a team that works in a folder is scored from it; a branch team from the checkout
         known = h.team(team)
         source = (h.root / known.folder).resolve() if known and known.folder else folder
         if not source.is_relative_to(self.root):
             raise UsageError(f"team {team}'s folder {known and known.folder} is outside the "
                              "server's root", hint=f"fix the folder of team {team} in {CONFIG_NAME}")
+        job = ScoreJob(
+            id=uuid.uuid4().hex[:12],
+            path=req.target.name,
+            exercise=public_path(self.root, folder) or ".",
+            team=team,
+            limit_s=h.timeout + self.extra,
+            folder=folder,
+            hackathon=h,
+        )
+
+        def one_at_a_time(active: list[ScoreJob]) -> None:
+            running = next((j for j in active if j.folder == folder), None)
+            if running is not None:
+                raise ConflictError(
+                    f"this exercise checkout is being scored already ({running.team})",
+                    hint=f"wait for it to finish: GET /nbops/hackathon/jobs/{running.id}",
+                )
+
         argv = [sys.executable, "-m", "nbops", "hackathon", "status", str(source),
                 "--format", "json", "--team", team]  # fmt: skip
-        try:
-            process = subprocess.Popen(  # an argument list of our own making, no shell
-                argv,
-                cwd=folder,
-                env=environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                **detached(),
-            )
-        except OSError as exc:
-            with self._lock:
-                self._busy.pop(folder, None)
-            raise ToolError(f"cannot start the scoring: {exc.strerror or exc}") from None
-        job.process = process
-        job.watcher = threading.Thread(
-            target=self._watch, args=(job, process, h), name=f"nbops-score-{job.id}", daemon=True
-        )
-        with self._lock:
-            self._jobs[job.id] = job
-            self._prune()
-            snapshot = job.to_json()
-        job.watcher.start()
-        return snapshot
-
-    def _prune(self) -> None:
-        prune_ended(self._jobs, self.keep)
-
-    def _watch(self, job: ScoreJob, process: subprocess.Popen[bytes], h: Hackathon) -> None:
-        out: list[bytes] = []
-        err: list[bytes] = []
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            readers = [
-                threading.Thread(target=drain, args=(process.stdout, out), daemon=True),
-                threading.Thread(target=drain, args=(process.stderr, err), daemon=True),
-            ]
-            for reader in readers:
-                reader.start()
-            timed_out = False
-            try:
-                code = process.wait(job.limit_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _stop(process, self.grace)
-                code = process.wait()
-            # not until EOF: a process the scorer started may hold the pipes open for long
-            for reader in readers:
-                reader.join(_DRAIN_S)
-            tail = b"".join(list(err)).decode("utf-8", "replace").strip().splitlines()[-_TAIL:]
-            self._finish(job, h, code, b"".join(list(out)), tail, timed_out)
-        except Exception:  # a job must end, whatever happens here
-            log.exception("nbops: watching scoring job %s failed", job.id)
-            _stop(process, 0.5)
-            with self._lock:
-                job.state, job.ended, job.process = "error", now(), None
-                job.error = "internal error in nbops; the server log has the details"
-                self._busy.pop(job.folder, None)
-
-    def _error(self, code: int, tail: list[str]) -> str:
-        if code < 0 and not any(line.startswith(_ERROR_PREFIXES) for line in tail):
-            return f"the scoring was stopped by signal {-code}"
-        return cli_error(self.root, code, tail, "nbops hackathon status", redacted=False)
-
-    def _finish(
-        self, job: ScoreJob, h: Hackathon, code: int, out: bytes, tail: list[str], timed_out: bool
-    ) -> None:
-        card = None if (job.cancelled or timed_out) else _card(out)
-        note = None
-        if card is not None and code in (0, 1):  # 1: a required check fails (still a card)
-            try:
-                target = self.card_file(h, job.team)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(target, json.dumps(card, indent=2) + "\n")
-            except OSError as exc:
-                note = f"the scorecard could not be saved for the next visit: {exc.strerror or exc}"
-        with self._lock:
-            job.process = None
-            job.ended = now()
-            self._busy.pop(job.folder, None)
-            if job.cancelled:
-                job.state = "cancelled"
-                job.error = _STOPPED[job.cancelled]
-            elif timed_out:
-                job.state = "error"
-                job.error = (
-                    f"scoring took longer than its limit of {job.limit_s:.0f} s (the exercise's "
-                    f"timeout of {h.timeout:.0f} s plus {self.extra:.0f} s) and was stopped"
-                )
-            elif card is not None and code in (0, 1):
-                job.state = "done"
-                job.card = public(self.root, card)
-                job.error = note
-            else:
-                job.state = "error"
-                job.error = self._error(code, tail)
+        return self.table.start(job, argv, cwd=folder, admit=one_at_a_time)
 
     # -- reading and stopping ----------------------------------------------------------------
-    def _job(self, job_id: str) -> ScoreJob:
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFoundError(
-                "no such scoring job on this server",
-                hint="GET /nbops/hackathon?path=... shows the newest one",
-            )
-        return job
-
     def job(self, job_id: str) -> dict[str, Any]:
-        with self._lock:
-            return self._job(job_id).to_json()
+        return self.table.get(job_id)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
-        """Stop a running job (the user's Stop): SIGTERM to its process group, then a kill; the
-        watcher ends it ``cancelled`` and saves no card. Returns the job once it has ended (it
-        waits for that, a few seconds at most), so the checkout can be scored again at once.
-        A job that has ended is returned unchanged."""
-        with self._lock:
-            job = self._job(job_id)
-            process, watcher = job.process, job.watcher
-            if process is None:  # ended
-                return job.to_json()
-            stop = not job.cancelled and process.poll() is None
-            if stop:
-                job.cancelled = "user"
-        if stop:
-            _stop(process, self.grace)
-        # also when it was being stopped already, or exited just now: answer how it ended
-        if watcher is not None and watcher.ident is not None:  # (started: start() is done)
-            watcher.join(_STOP_JOIN_S)
-        with self._lock:
-            return job.to_json()
+        """Stop a running job (the user's Stop, :func:`nbops.jobs.stop_group`); the job ends
+        ``cancelled`` and saves no card. Returns the job once it has ended (a few seconds at
+        most), so the checkout can be scored again at once. A job that has ended is returned
+        unchanged."""
+        return self.table.cancel(job_id, wait=True)
 
     def close(self, timeout: float = SHUTDOWN_S) -> None:
-        """Stop every running job (the server is stopping): SIGTERM to each group, then a kill."""
-        with self._lock:
-            self._closed = True
-            running = [(j, j.process) for j in self._jobs.values() if j.process is not None]
-            for job, _ in running:
-                job.cancelled = job.cancelled or "server"
-        deadline = time.monotonic() + timeout
-        for _, process in running:
-            _stop(process, max(0.5, min(self.grace, deadline - time.monotonic())))
-        for job, _ in running:
-            if job.watcher is not None:
-                job.watcher.join(max(0.5, deadline - time.monotonic()) + _DRAIN_S)
+        """Stop every running job (the server is stopping)."""
+        self.table.close(timeout)

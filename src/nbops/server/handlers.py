@@ -6,7 +6,7 @@ one JSON shape ``{"error", "message", "path", "cell", "hint", "status"}``: an
 :class:`~nbops.errors.NbopsError` with the status of :func:`~nbops.errors.http_status`, input a
 layer below choked on anyway as its 4xx (:func:`client_error`), anything else unexpected as a
 500 with a generic message (the traceback goes to the server log only). Every text of an error
-answer goes through :func:`~nbops.server.jobs.public_text` there, whichever layer wrote it: no
+answer goes through :func:`~nbops.server.pool.public_text` there, whichever layer wrote it: no
 server path and no token leaves. A
 :class:`~nbops.errors.ConflictError` that carries a plan adds it as ``"plan"``; a handler may add
 fields of its own (:meth:`NbopsHandler.error_extra`: the submit's checklist and push reason).
@@ -26,7 +26,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.errors import (
     AccessError,
     ConflictError,
@@ -35,7 +35,7 @@ from nbops.errors import (
     UsageError,
     http_status,
 )
-from nbops.server.jobs import Jobs, public_text
+from nbops.server.pool import WorkerPool, public_text
 from nbops.server.requests import (
     check_request,
     fix_request,
@@ -147,7 +147,7 @@ class State:
     and the hackathon scoring jobs."""
 
     def __init__(
-        self, root: Path, jobs: Jobs, max_body_size: int, runs: Runs, scoring: Scoring
+        self, root: Path, jobs: WorkerPool, max_body_size: int, runs: Runs, scoring: Scoring
     ) -> None:
         self.root = root
         self.jobs = jobs
@@ -196,7 +196,7 @@ class NbopsHandler(APIHandler):
         return await self.state.jobs.run(parse_body, self.body())
 
     def reply(self, value: object) -> Awaitable[None]:
-        data = value if isinstance(value, bytes) else Jobs.dumps(value)
+        data = value if isinstance(value, bytes) else WorkerPool.dumps(value)
         return self.finish(data)
 
     def query(self) -> dict[str, str]:
@@ -269,7 +269,7 @@ class NbopsHandler(APIHandler):
             body = exc.to_json()
             body["path"] = self._public_path(exc.path)
             if isinstance(exc, ConflictError) and isinstance(exc.plan, dict):
-                body["plan"] = exc.plan  # made root-relative by Jobs.modularize
+                body["plan"] = exc.plan  # made root-relative by WorkerPool.modularize
             body.update({k: v for k, v in extra.items() if k not in body})
         elif isinstance(exc, web.HTTPError):
             message = exc.log_message or exc.reason or responses.get(status_code, "error")

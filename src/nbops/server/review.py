@@ -4,7 +4,7 @@
 or on the open document's unsaved content (the dialog's live checklist), without writing
 anything. :func:`submit` runs :func:`nbops.review.submit.submit` on the saved file: the gate
 again, a review branch built aside, pushed, and a pull request when the remote is a forge and
-the server's environment has a token. Both run in the Jobs thread pool, never on the event
+the server's environment has a token. Both run in the worker thread pool, never on the event
 loop (a submit runs git subprocesses for seconds); one submit at a time per repository is
 submit's own lock.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.errors import NbopsError
-from nbops.server.jobs import Jobs, relative_text
+from nbops.server.pool import WorkerPool, relative_text
 from nbops.server.requests import CheckRequest, SubmitRequest
 
 __all__ = ["GATE_BLOCKED", "check", "error_extra", "public", "submit"]
@@ -67,7 +67,7 @@ def check(root: Path, req: CheckRequest) -> bytes:
         raise _scrubbed(root, exc) from None
     answer = public(root, report.to_json())
     answer["notebook"] = req.target.name
-    return Jobs.dumps(answer)
+    return WorkerPool.dumps(answer)
 
 
 def submit(root: Path, req: SubmitRequest) -> bytes:
@@ -88,7 +88,7 @@ def submit(root: Path, req: SubmitRequest) -> bytes:
         result = submit_notebook(req.target.file, options)
     except NbopsError as exc:
         raise _scrubbed(root, exc) from None
-    return Jobs.dumps(public(root, result.to_json()))
+    return WorkerPool.dumps(public(root, result.to_json()))
 
 
 def error_extra(root: Path, exc: NbopsError) -> tuple[int | None, dict[str, Any]]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 from nbops.core.notebook import Cell
@@ -18,12 +21,13 @@ def _count(cell: Cell) -> str:
     return f"[{cell.execution_count}]"
 
 
-def _has_name_error(cell: Cell, name: str | None = None) -> bool:
-    for out in cell.outputs:
-        if out.get("output_type") == "error" and out.get("ename") == "NameError":
-            if name is None or name in str(out.get("evalue", "")):
-                return True
-    return False
+def _has_name_error(cell: Cell) -> bool:
+    """Whether the cell's saved run stopped with a NameError (for any name: the reads after
+    the failing one never ran, so they say nothing about hidden state)."""
+    return any(
+        out.get("output_type") == "error" and out.get("ename") == "NameError"
+        for out in cell.outputs
+    )
 
 
 @register
@@ -57,15 +61,18 @@ class NonLinearExecution(Rule):
             count = cell.execution_count
             if count is None:
                 continue
-            if highest is not None and highest.execution_count is not None:
-                if count < highest.execution_count:
-                    yield Finding(
-                        f"ran as {_count(cell)}, before cell {highest.number} above it "
-                        f"(ran as {_count(highest)}): restart the kernel and run all cells "
-                        "in order",
-                        cell=cell.index,
-                    )
-                    continue
+            if (
+                highest is not None
+                and highest.execution_count is not None
+                and count < highest.execution_count
+            ):
+                yield Finding(
+                    f"ran as {_count(cell)}, before cell {highest.number} above it "
+                    f"(ran as {_count(highest)}): restart the kernel and run all cells "
+                    "in order",
+                    cell=cell.index,
+                )
+                continue
             highest = cell
 
 
@@ -149,7 +156,7 @@ class ExecutionCountGap(Rule):
                 "run(s) are not in the notebook; restart the kernel and run all cells",
                 cell=first.index,
             )
-        for prev, cell in zip(executed, executed[1:]):
+        for prev, cell in pairwise(executed):
             assert prev.execution_count is not None and cell.execution_count is not None
             missing = cell.execution_count - prev.execution_count - 1
             if missing > 0:
@@ -245,7 +252,7 @@ class HiddenStateName(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for u, cell in _unresolved_without_provider(ctx):
-            if cell.execution_count is None or _has_name_error(cell, u.name):
+            if cell.execution_count is None or _has_name_error(cell):
                 continue
             yield Finding(
                 f"'{u.name}' is defined by no cell, but this cell ran without a NameError: it "
@@ -286,7 +293,7 @@ class UndefinedName(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for u, cell in _unresolved_without_provider(ctx):
-            if cell.execution_count is not None and not _has_name_error(cell, u.name):
+            if cell.execution_count is not None and not _has_name_error(cell):
                 continue
             yield Finding(
                 f"undefined name '{u.name}': define or import it in an earlier cell",
@@ -306,8 +313,21 @@ def _last_statement_displays(python: str, tree: ast.Module | None) -> bool | Non
         return False
     last = tree.body[-1]
     if isinstance(last, ast.Expr):
-        text = python.rstrip()
-        return not text.endswith(";")
+        return not _ends_with_semicolon(python)
+    return False
+
+
+def _ends_with_semicolon(python: str) -> bool:
+    """IPython's test for a silenced result: the last token, comments aside, is ``;``."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(python).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return python.rstrip().endswith(";")
+    skipped = {tokenize.ENDMARKER, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT,
+               tokenize.INDENT, tokenize.DEDENT}
+    for token in reversed(tokens):
+        if token.type not in skipped:
+            return token.type == tokenize.OP and token.string == ";"
     return False
 
 
@@ -362,6 +382,9 @@ class StaleOutput(Rule):
             sym = ctx.symbols.get(cell.index)
             shows = _last_statement_displays(source.python, sym.tree if sym else None)
             if shows is False and not source.magics:
+                assert sym is not None and sym.tree is not None  # else shows is None
+                if sym.tree.body and isinstance(sym.tree.body[-1], ast.Expr):
+                    return "it shows an Out[] value but its last expression ends with ';'"
                 return "it shows an Out[] value but its last statement is not an expression"
         for out in cell.outputs:
             if out.get("output_type") != "error":
@@ -527,19 +550,24 @@ class NonIdempotentCell(Rule):
             if not inputs:
                 continue
             written = {r.name: r for r in sym.writes}
+            rebuilt = _rebuilt(sym.tree) if sym.tree is not None else {}
             reported: set[str] = set()
             for ref in sym.reads:
-                if ref.name in written and ref.name in inputs and ref.name not in sym.functions:
-                    reported.add(ref.name)
+                name = ref.name
+                if name in written and name in inputs and name in rebuilt:
+                    if name in sym.functions:  # ``def f`` again: a new function, not f(f)
+                        continue
+                    reported.add(name)
+                    line, col = rebuilt[name]
                     yield Finding(
-                        f"'{ref.name}' is rebuilt from its own previous value (it comes from "
-                        f"cell {inputs[ref.name] + 1}): re-running this cell changes it again; "
+                        f"'{name}' is rebuilt from its own previous value (it comes from "
+                        f"cell {inputs[name] + 1}): re-running this cell changes it again; "
                         "assign the result to a new name",
                         cell=cell.index,
-                        line=ref.line,
-                        column=ref.column,
+                        line=line,
+                        column=col,
                     )
-            for name, line, col in _top_level_appends(sym.source.python, sym.tree):
+            for name, line, col in _appends(sym.source.python, sym.tree):
                 if name in inputs and name not in written and name not in reported:
                     reported.add(name)
                     yield Finding(
@@ -551,10 +579,82 @@ class NonIdempotentCell(Rule):
                     )
 
 
-def _top_level_appends(python: str, tree: ast.Module | None) -> Iterator[tuple[str, int, int]]:
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module-scope statements in source order, into the bodies of if/for/while/with/try/match
+    but not of functions and classes (their code runs when they are called)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "handlers", "cases", "orelse", "finalbody"):
+            for child in getattr(stmt, field, []):
+                if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    yield from _statements(child.body)
+                elif isinstance(child, ast.stmt):
+                    yield from _statements([child])
+
+
+def _bindings(stmt: ast.stmt) -> Iterator[tuple[list[str], ast.expr, ast.Name | None]]:
+    """(names bound, the value they get, the target read too by ``x += ...``) of a statement,
+    walrus bindings in its own expressions first (they run before it binds)."""
+    for _, value in ast.iter_fields(stmt):
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, ast.expr):
+                for node in ast.walk(part):
+                    if isinstance(node, ast.NamedExpr):
+                        yield [node.target.id], node.value, None
+    if isinstance(stmt, ast.Assign):
+        names = [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        yield names, stmt.value, None
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        if isinstance(stmt.target, ast.Name):
+            yield [stmt.target.id], stmt.value, None
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        yield [stmt.target.id], stmt.value, stmt.target
+
+
+def _rebuilt(tree: ast.Module) -> dict[str, tuple[int, int]]:
+    """Names the cell binds to a value computed from their own previous value, directly
+    (``x = f(x)``, ``n += 1``) or through names derived from it, with where it reads that."""
+    derived: dict[str, dict[str, tuple[int, int]]] = {}  # name -> previous values it holds
+    found: dict[str, tuple[int, int]] = {}
+    for stmt in _statements(tree.body):
+        for names, value, also_read in _bindings(stmt):
+            local = _local_names(value)
+            reads = [n for n in ast.walk(value) if isinstance(n, ast.Name)]
+            reads += [also_read] if also_read is not None else []
+            origins: dict[str, tuple[int, int]] = {}
+            for node in reads:
+                loaded = isinstance(node.ctx, ast.Load) and node.id not in local
+                if node is not also_read and not loaded:
+                    continue
+                here = (node.lineno, node.col_offset + 1)
+                for origin, pos in derived.get(node.id, {node.id: here}).items():
+                    if origin not in origins or pos < origins[origin]:
+                        origins[origin] = pos
+            for name in names:
+                if name in origins:
+                    found.setdefault(name, origins[name])
+                derived[name] = origins
+    return found
+
+
+def _local_names(value: ast.expr) -> set[str]:
+    """Names a comprehension or lambda inside ``value`` binds for itself."""
+    names: set[str] = set()
+    for node in ast.walk(value):
+        if isinstance(node, ast.comprehension):
+            names |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.Lambda):
+            names |= {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    return names
+
+
+def _appends(python: str, tree: ast.Module | None) -> Iterator[tuple[str, int, int]]:
+    """``name.append(...)`` and the like at module scope, also in loops and conditions."""
     if tree is None or not any(f".{m}(" in python for m in _APPENDING):
         return
-    for stmt in tree.body:
+    for stmt in _statements(tree.body):
         if not isinstance(stmt, ast.Expr) or not isinstance(stmt.value, ast.Call):
             continue
         func = stmt.value.func

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from nbops.core.magics import Magic, is_pip_install, shell_text
 from nbops.core.notebook import Cell
@@ -655,7 +656,7 @@ class UnseededRandomness(Rule):
         "`seed` option, 42 by default); unsafe because the results change once. Other calls "
         "need a seed set earlier, which is not fixed automatically."
     )
-    options = {"seed": 42}
+    options: ClassVar[dict[str, Any]] = {"seed": 42}
     explanation = """
     Results that depend on unseeded random numbers change on every run: a train/test split,
     a random forest, k-means, a sample of rows or a dropout mask. Then a re-run cannot

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
+from typing import Any, ClassVar
 
 from nbops.core.headings import parse_headings
 from nbops.core.notebook import Cell
@@ -235,7 +236,7 @@ class TooLittleDocumentation(Rule):
     summary = "Too few markdown cells, or too few words of prose, for the amount of code."
     severity = "info"
     python_only = False
-    options = {"min-markdown-ratio": 0.2, "min-words-per-code-cell": 2}
+    options: ClassVar[dict[str, Any]] = {"min-markdown-ratio": 0.2, "min-words-per-code-cell": 2}
     explanation = """
     Markdown cells are the notebook's documentation: they say what each step does, why, and
     what its output means. A notebook that is mostly bare code is hard to review and hard to
@@ -510,7 +511,7 @@ class LongCell(Rule):
     summary = "A code cell has more than max-cell-lines lines of code (default 40)."
     severity = "info"
     python_only = False
-    options = {"max-cell-lines": 40}
+    options: ClassVar[dict[str, Any]] = {"max-cell-lines": 40}
     explanation = """
     A long cell does several things at once: its output only shows the last of them, an
     error halfway leaves the kernel in a state that is hard to reason about, and it cannot
@@ -545,7 +546,7 @@ class MissingSectionHeadings(Rule):
     summary = "Many code cells and no markdown section headings (## ...)."
     severity = "info"
     python_only = False
-    options = {"min-cells-for-headings": 8}
+    options: ClassVar[dict[str, Any]] = {"min-cells-for-headings": 8}
     explanation = """
     Section headings (`## Load data`, `## Train`, `## Evaluate`) give a long notebook its
     table of contents and tell the reader where each step starts and ends. nbops also uses
@@ -591,7 +592,7 @@ class NotebookTooLong(Rule):
     summary = "More than max-code-cells code cells (default 60)."
     severity = "info"
     python_only = False
-    options = {"max-code-cells": 60}
+    options: ClassVar[dict[str, Any]] = {"max-code-cells": 60}
     explanation = """
     A notebook with very many code cells usually does several jobs (data preparation,
     feature engineering, training, evaluation, reporting) that change at different rates and

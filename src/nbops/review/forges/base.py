@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.errors import (
     ConfigError,
     ForgeAuthError,

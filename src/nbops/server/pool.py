@@ -1,4 +1,4 @@
-"""Runs lint, fix and modularize requests off the event loop, in a small thread pool, with warm linters.
+"""The server's worker thread pool: lint, fix and modularize requests off the event loop.
 
 Parsing a 50 MB body, linting (ruff runs as a subprocess, black and nbops' rules in-process)
 and serialising the answer all happen in worker threads, so the server keeps answering other
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nbops import __version__
+from nbops._version import __version__
 from nbops.config import load_config
 from nbops.core.notebook import Notebook, notebook_from_dict, read_notebook
 from nbops.errors import AccessError, ConflictError, NbopsError, NotebookReadError
@@ -32,7 +32,7 @@ from nbops.lint.engine import _unreadable as unreadable_report  # the CLI's own 
 from nbops.lint.report import summary
 from nbops.server.requests import FixRequest, LintRequest, ModularizeRequest, Target
 
-__all__ = ["Jobs", "public_path", "public_text", "relative_text"]
+__all__ = ["WorkerPool", "public_path", "public_text", "relative_text"]
 
 T = TypeVar("T")
 
@@ -115,7 +115,7 @@ class _Warm:
     lock: threading.Lock
 
 
-class Jobs:
+class WorkerPool:
     """The server's workers: one thread pool and an LRU of linters, shared by all requests."""
 
     def __init__(self, root: Path, *, workers: int = 2, linters: int = 8) -> None:

@@ -1,5 +1,9 @@
 """Execute a notebook with parameters through papermill on a real kernel.
 
+The kernel runner of nbops, below every layer that runs notebooks: ``nbops run`` (runs and
+sweeps) and ``nbops verify`` (the notebook beside its pipeline) both use it, so it knows
+nothing about either (see docs/architecture.md).
+
 One place turns papermill's outcomes into nbops terms: a cell that raises becomes a
 :class:`CellFailure` (cell index in the *input* notebook, error name, message), a missing
 kernel or a kernel that dies becomes a :class:`~nbops.errors.ToolError` naming the file and

@@ -1,4 +1,4 @@
-"""nbops.run.execute on a real kernel: the kernel's working directory without a process-wide
+"""nbops.kernel on a real kernel: the kernel's working directory without a process-wide
 chdir, kernels that are missing or die."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from nbops.core.snippets import notebook_from_snippet
 from nbops.errors import ToolError, UsageError, exit_code
-from nbops.run.execute import check_kernel, execute_notebook
+from nbops.kernel import check_kernel, execute_notebook
 
 pytestmark = pytest.mark.slow
 
