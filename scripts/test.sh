@@ -31,6 +31,10 @@ fi
 echo "== mypy --strict src/nbops"
 "$VENV/bin/python" -m mypy
 
+# nbops' own code, with ruff's default rule set ([tool.ruff] in pyproject.toml)
+echo "== ruff check src/nbops"
+"$VENV/bin/ruff" check --no-cache src/nbops
+
 # the layers and contracts of [tool.importlinter] in pyproject.toml (docs/architecture.md)
 echo "== import-linter"
 "$VENV/bin/lint-imports" --no-cache --no-logo

@@ -38,7 +38,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Config", "load_config", "find_pyproject", "project_root"]
+__all__ = ["Config", "find_pyproject", "load_config", "project_root"]
 
 _SEVERITIES = ("error", "warning", "info")
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
-    "NbopsError",
-    "UsageError",
-    "NotebookReadError",
-    "CellError",
-    "ToolError",
-    "MissingPackageError",
-    "ConfigError",
-    "WriteError",
     "AccessError",
-    "NotFoundError",
+    "CellError",
+    "ConfigError",
     "ConflictError",
+    "MissingPackageError",
+    "NbopsError",
+    "NotFoundError",
+    "NotebookReadError",
+    "ToolError",
+    "UsageError",
+    "WriteError",
     "exit_code",
     "http_status",
 ]

@@ -159,14 +159,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.output_file is not None:
         try:
             with open(args.output_file, "w", encoding="utf-8") as out:
-                tally, unreadable = write_stream(reports, args.output_format, out)
+                _, unreadable = write_stream(reports, args.output_format, out)
         except OSError as exc:
             raise WriteError(
                 f"cannot write the report: {exc.strerror or exc}", path=args.output_file
             ) from None
     else:
         colour = _colour(args.color, sys.stdout)
-        tally, unreadable = write_stream(reports, args.output_format, sys.stdout, colour=colour)
+        _, unreadable = write_stream(reports, args.output_format, sys.stdout, colour=colour)
         sys.stdout.flush()
     if args.output_format != "text" or args.output_file is not None:
         for report in unreadable:

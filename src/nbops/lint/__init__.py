@@ -5,4 +5,4 @@ from __future__ import annotations
 from nbops.lint.diagnostic import Diagnostic, Edit, Fix
 from nbops.lint.engine import FileReport, Linter, discover, lint_notebook
 
-__all__ = ["Diagnostic", "Edit", "Fix", "FileReport", "Linter", "discover", "lint_notebook"]
+__all__ = ["Diagnostic", "Edit", "FileReport", "Fix", "Linter", "discover", "lint_notebook"]

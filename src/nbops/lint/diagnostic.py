@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
-    "Severity",
+    "SEVERITY_ORDER",
     "Applicability",
+    "Diagnostic",
     "Edit",
     "Fix",
-    "Diagnostic",
-    "SEVERITY_ORDER",
+    "Severity",
     "severity_at_least",
 ]
 

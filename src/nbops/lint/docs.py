@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from nbops.lint.codes import FAMILIES
 from nbops.lint.rule import Rule
 
-__all__ = ["catalogue_markdown", "rule_text", "rule_markdown"]
+__all__ = ["catalogue_markdown", "rule_markdown", "rule_text"]
 
 _FIX = {
     "safe": "safe fix (`nbops fix`)",

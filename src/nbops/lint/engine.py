@@ -40,7 +40,7 @@ from nbops.lint.tools import (
     run_ruff_notebook,
 )
 
-__all__ = ["Linter", "FileReport", "LintSettings", "discover", "lint_notebook"]
+__all__ = ["FileReport", "LintSettings", "Linter", "discover", "lint_notebook"]
 
 SKIP_DIRS = {
     ".ipynb_checkpoints", ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
@@ -134,8 +134,8 @@ def discover(paths: Sequence[str | Path], config: Config | None = None) -> tuple
 
 # --------------------------------------------------------------------------- suppression
 
-_CELL_IGNORE = re.compile(r"#\s*nbops:\s*ignore(?:\[([A-Za-z0-9_,\s]+)\])?", re.I)
-_NOQA = re.compile(r"#\s*noqa(?::\s*([A-Za-z0-9_,\s]+))?", re.I)
+_CELL_IGNORE = re.compile(r"#\s*nbops:\s*ignore(?:\[([A-Za-z0-9_,\s]+)\])?", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa(?::\s*([A-Za-z0-9_,\s]+))?", re.IGNORECASE)
 
 
 def _codes(text: str | None) -> tuple[str, ...]:
@@ -235,7 +235,7 @@ class _Analyzer:
                 continue
             try:
                 findings = list(rule.check(ctx))
-            except Exception as exc:  # a rule bug must not stop the lint of other files
+            except Exception as exc:  # noqa: BLE001 - a rule bug must not stop the lint of other files
                 out.append(
                     Diagnostic(
                         code="NB005",

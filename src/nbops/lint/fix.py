@@ -181,9 +181,7 @@ def _wanted(diag: Diagnostic, options: FixOptions) -> bool:
     fix = diag.fix
     if fix is None or not fix.edits:
         return False
-    if fix.applicability == "unsafe" and not options.unsafe:
-        return False
-    return True
+    return fix.applicability != "unsafe" or options.unsafe
 
 
 Origin = Callable[[int | None], int | None]
@@ -264,8 +262,8 @@ def _ruff_fixes(
         args[3:3] = ["--unfixable", ",".join(RUFF_UNSAFE_IN_NOTEBOOKS)]
     folder = Path(name).parent  # as run_ruff_notebook: the notebook's own ruff settings
     try:
-        proc = subprocess.run(
-            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120,
+        proc = subprocess.run(  # the exit code is read below
+            args, input=_minimal_notebook(cells, blank), capture_output=True, timeout=120, check=False,
             cwd=folder if folder.is_dir() else None,
         )
     except (OSError, subprocess.SubprocessError) as exc:

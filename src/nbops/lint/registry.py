@@ -20,13 +20,13 @@ from nbops.lint.codes import ALWAYS_ON, FAMILIES, FORMAT_CODE
 from nbops.lint.rule import Rule
 
 __all__ = [
+    "ALWAYS_ON",
     "FAMILIES",
-    "register",
+    "FORMAT_CODE",
+    "Selection",
     "all_rules",
     "get_rule",
-    "Selection",
-    "FORMAT_CODE",
-    "ALWAYS_ON",
+    "register",
 ]
 
 _RULE_MODULES = (

@@ -17,7 +17,7 @@ from nbops.errors import NbopsError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport
 
-__all__ = ["write_stream", "summary", "Tally"]
+__all__ = ["Tally", "summary", "write_stream"]
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -222,7 +222,7 @@ def write_stream(
         out.write(_sarif(collected))
         return tally, unreadable
     if fmt == "json":
-        out.write('{"version": %s, "diagnostics": [' % json.dumps(__version__))
+        out.write(f'{{"version": {json.dumps(__version__)}, "diagnostics": [')
         first = True
         failure: NbopsError | None = None
         try:
@@ -239,7 +239,7 @@ def write_stream(
         if failure is not None:
             errors.append({"path": failure.path, "message": str(failure.message)})
         out.write("\n],\n")
-        out.write('"errors": %s,\n"summary": %s}\n' % (json.dumps(errors), json.dumps(tally.to_json())))
+        out.write(f'"errors": {json.dumps(errors)},\n"summary": {json.dumps(tally.to_json())}}}\n')
         if failure is not None:
             raise failure
         return tally, unreadable

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from nbops.core.magics import CellSource
     from nbops.core.symbols import CellSymbols
 
-__all__ = ["Rule", "Finding", "Context", "FixKind"]
+__all__ = ["Context", "Finding", "FixKind", "Rule"]
 
 FixKind = Literal["none", "safe", "unsafe"]
 

@@ -74,7 +74,7 @@ def _connection_file() -> Path | None:
         from ipykernel.connect import get_connection_file
 
         return Path(get_connection_file())
-    except Exception:  # an ipykernel imported as a library, not running: no connection file
+    except Exception:  # noqa: BLE001 - an ipykernel imported as a library, not running: no file
         return None
 
 
@@ -83,7 +83,7 @@ def _runtime_dir() -> Path | None:
         from jupyter_core.paths import jupyter_runtime_dir
 
         return Path(jupyter_runtime_dir())
-    except Exception:
+    except Exception:  # noqa: BLE001 - no Jupyter runtime folder here: no server to find
         return None
 
 

@@ -327,7 +327,7 @@ class LintSection:
                 action()
             except NbopsError as exc:
                 self._show_error(exc.message, exc.hint)
-            except Exception as exc:  # the UI boundary: never leave a click without an answer
+            except Exception as exc:  # noqa: BLE001 - the UI boundary: never leave a click unanswered
                 self._show_error(f"unexpected {type(exc).__name__}: {exc}")
             finally:
                 self.lint_button.disabled = False
