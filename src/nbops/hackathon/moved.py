@@ -50,6 +50,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from nbops.core.magics import PLACEHOLDERS, translate
 from nbops.core.notebook import Notebook
@@ -75,6 +76,10 @@ _PURE_BUILTINS, _PURE_METHODS, _PURE_MODULES = PURE_BUILTINS, PURE_METHODS, PURE
 _COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 ) + ((ast.Match,) if hasattr(ast, "Match") else ())
+
+
+# what a statement is to the "code moved into the library" component
+StmtKind = Literal["setup", "library", "exploration", "looking", "candidate"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def library_packages(src: Path) -> frozenset[str]:
 class _Stmt:
     cell: int  # 0-based index of the cell
     lines: int  # code lines (not blank, not comments)
-    kind: str  # setup | library | exploration | looking | candidate
+    kind: StmtKind
     binds: set[str]  # names bound afresh (a plain assignment)
     changes: set[str]  # names bound conditionally or changed in place
     reads: set[str]
@@ -222,7 +227,7 @@ def _pure(call: ast.Call, modules: set[str]) -> bool:
     return False
 
 
-def _kind(stmt: ast.stmt, library: set[str], in_parameters: bool, modules: set[str]) -> str:
+def _kind(stmt: ast.stmt, library: set[str], in_parameters: bool, modules: set[str]) -> StmtKind:
     if in_parameters or isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return "setup"
     value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
@@ -303,7 +308,7 @@ def _statements(nb: Notebook, packages: set[str]) -> list[_Stmt]:
             first = min([stmt.lineno, *(d.lineno for d in decorators)])
             last = stmt.end_lineno or stmt.lineno
             magic = any(isinstance(c.func, ast.Name) and c.func.id in PLACEHOLDERS for c in _calls(stmt))
-            kind = "setup" if magic else _kind(stmt, library, in_parameters, modules)
+            kind: StmtKind = "setup" if magic else _kind(stmt, library, in_parameters, modules)
             binds: set[str] = set()
             changes: set[str] = set()
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

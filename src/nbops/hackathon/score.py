@@ -50,7 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nbops.hackathon.config import COMPONENTS, Hackathon, Team, load_hackathon
 from nbops.hackathon.points import format_points, round_points
@@ -87,7 +87,7 @@ class Component:
     id: str
     weight: float
     score: float | None = None
-    status: str = "ok"  # ok | failed | skipped
+    status: Literal["ok", "failed", "skipped"] = "ok"
     explanation: str = ""
     reason: str | None = None
 

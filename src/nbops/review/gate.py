@@ -30,7 +30,7 @@ class CheckResult:
     """One line of the checklist."""
 
     id: str
-    category: str  # documentation | quality | safety | reproducibility
+    category: Literal["documentation", "quality", "safety", "reproducibility"]
     title: str
     status: Status
     message: str

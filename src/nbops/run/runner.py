@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nbops.errors import NbopsError, ToolError
 from nbops.kernel import CellFailure, execute_notebook, stop_all_kernels
@@ -73,7 +73,7 @@ class RunOutcome:
 
     run_id: str
     parameters: dict[str, Any]
-    status: str  # FINISHED | FAILED | KILLED
+    status: Literal["FINISHED", "FAILED", "KILLED"]
     output: Path | None
     failure: CellFailure | None = None
     duration_s: float = 0.0

@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from nbops.errors import (
@@ -109,7 +109,7 @@ class RunJob(Job):
     """One ``nbops run`` subprocess and what is known of it (the ``Job`` of docs/rest-api.yaml)."""
 
     path: str = ""  # the notebook, root-relative
-    kind: str = "run"  # run | sweep
+    kind: Literal["run", "sweep"] = "run"
     total: int = 0
     done: int = 0
     failed: int = 0
