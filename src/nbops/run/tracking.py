@@ -36,6 +36,7 @@ import abc
 import contextlib
 import datetime as _dt
 import importlib
+import importlib.util
 import json
 import logging
 import os
