@@ -5,7 +5,9 @@ parameters injected and the run's id in the kernel's environment (so ``nbops.log
 lands in it), write the executed notebook to the runs folder, log it and an HTML render as
 artifacts, close the run FINISHED, or FAILED with the failing cell. A sweep: a parent run,
 one child run per parameter set, ``parallel`` kernels at a time; an interruption stops the
-kernels, keeps finished runs and marks unfinished ones KILLED.
+kernels, keeps finished runs and marks unfinished ones KILLED. The three kinds of run
+(notebook, sweep parent, generated pipeline) share one lifecycle (:mod:`nbops.run.lifecycle`)
+and differ only in its hooks: what they open, execute and record.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import contextlib
 import datetime as _dt
 import os
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 from nbops.errors import NbopsError, ToolError
 from nbops.kernel import CellFailure, execute_notebook, stop_all_kernels
+from nbops.run.lifecycle import Lifecycle
 
 __all__ = [
     "Interrupted",
@@ -158,57 +160,129 @@ def _resolve(value: Any) -> Any:
     return value.result() if isinstance(value, Future) else value
 
 
-class _Tracking(threading.Thread):
-    """Opens the run while the kernel starts and executes, then logs the journal live.
-
-    Opening MLflow (import, client, store check) takes ~2.5 s in a fresh process, longer
-    than many notebooks take to run; the kernel does not wait for it. The run id reaches
-    the kernel through the journal (:mod:`nbops.run.journal`)."""
-
-    def __init__(self, open_run: Callable[[], tuple[Any, str]], journal: Any) -> None:
-        super().__init__(name="nbops-tracking", daemon=True)
-        self._open_run = open_run
-        self.journal = journal
-        self.tracker: Any = None
-        self.run_id: str | None = None
-        self.error: BaseException | None = None
-        self.done = threading.Event()  # set when the notebook stops executing
-
-    def run(self) -> None:
-        from nbops.run.journal import write_run_id
-
-        try:
-            self.tracker, self.run_id = self._open_run()
-            write_run_id(self.journal.folder, self.run_id)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller in finish()
-            self.error = exc
-            return
-        _html_exporter_quietly()
-        while not self.done.wait(_JOURNAL_POLL_S):
-            self._ingest()
-
-    def _ingest(self) -> None:
-        assert self.run_id is not None
-        self.journal.ingest(self.run_id, self.tracker.log_batch, self.tracker.log_artifact)
-
-    def finish(self) -> tuple[Any, str]:
-        """Wait for the run to be open and the journal read to the end; its tracker and id."""
-        self.done.set()
-        self.join()
-        if self.error is not None:
-            raise self.error
-        assert self.run_id is not None
-        self._ingest()
-        return self.tracker, self.run_id
-
-
-_JOURNAL_POLL_S = 0.5
-
-
 def _html_exporter_quietly() -> None:
     # rendering is optional: a failure here shows up as a run without its HTML artifact
     with contextlib.suppress(Exception):
         _html_exporter()
+
+
+def _stamped() -> str:
+    """``<time>-<token>``: the stem of a new run's journal folder and executed notebook."""
+    import uuid
+
+    return f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+class _NotebookRun(Lifecycle[Any, RunOutcome]):
+    """A notebook executed in a kernel, its MLflow run opened meanwhile and fed live."""
+
+    def __init__(
+        self, shown: str, notebook: Path, nb: Any, parameters: Mapping[str, Any],
+        settings: RunSettings, *, name: str | None, tracker: Any,
+        parent_run_id: str | Future[str] | None, cancelled: threading.Event | None,
+    ) -> None:
+        from nbops.run.journal import Journal
+
+        self.shown, self.notebook, self.nb, self.settings = shown, notebook, nb, settings
+        self.name, self.tracker, self.parent_run_id = name, tracker, parent_run_id
+        self.cancelled = cancelled
+        self.out_dir = settings.runs_dir / notebook.stem
+        self.stamp = _stamped()
+        self.output = self.out_dir / f"{self.stamp}.ipynb"
+        super().__init__(Journal(self.out_dir / f".{self.stamp}.journal"), dict(parameters))
+
+    def open(self) -> tuple[Any, str]:
+        from nbops.run.journal import remove_stale
+        from nbops.run.lineage import frozen_requirements, lineage_tags
+
+        opened = _resolve(self.tracker) or _tracker(self.settings)
+        tags = lineage_tags(self.notebook)
+        tags["nbops.kind"] = "notebook"
+        tags.update(self.journal.owner.tags())  # who may end it if this process dies
+        remove_stale(self.out_dir)  # journal folders of dead processes (their runs are ended)
+        run_id: str = opened.start_run(
+            self.settings.experiment, self.name or self.notebook.stem, dict(self.parameters),
+            tags, _resolve(self.parent_run_id), start_time=self.began,
+        )
+        requirements = self.journal.folder / "requirements.txt"
+        requirements.write_text(frozen_requirements(), encoding="utf-8")
+        opened.log_artifact(run_id, requirements, "environment")
+        return opened, run_id
+
+    def on_open(self, tracker: Any, run_id: str) -> None:
+        _html_exporter_quietly()  # the render at the end is off the critical path
+
+    def execute(self) -> Any:
+        import json
+
+        from nbops.kernel import ORIGINAL_INDEX_KEY
+        from nbops.run.tracking import stringify_param
+
+        for index, cell in enumerate(self.nb.cells):
+            cell.metadata[ORIGINAL_INDEX_KEY] = index
+        # marks the executed copy (nbops check skips it in folders)
+        self.nb.metadata.setdefault("nbops", {})[EXECUTED_FROM_KEY] = self.notebook.name
+        stored = {str(k): stringify_param(v) for k, v in self.parameters.items()}
+        # what the kernel's nbops.log_* need, in its environment (not in a cell: the executed
+        # notebook is an artifact, and a tracking URI can carry credentials)
+        kernel_env: dict[str, str | None] = {
+            **self.journal.env(),
+            "NBOPS_RUN_PARAMS": json.dumps(stored),
+            "MLFLOW_TRACKING_URI": self.settings.store_uri,
+            "NBOPS_RUN_ID": None,
+        }
+        return execute_notebook(
+            self.nb, self.output, parameters=self.parameters, cwd=self.notebook.resolve().parent,
+            kernel_name=self.settings.kernel, timeout=self.settings.timeout, label=self.shown,
+            env=kernel_env,
+        )
+
+    def _killed(self) -> bool:
+        return self.cancelled is not None and self.cancelled.is_set()
+
+    def on_failed(self, tracker: Any, run_id: str, error: NbopsError) -> RunOutcome:
+        # the kernel could not run the notebook (it died, would not start): no executed copy
+        outcome = RunOutcome(run_id, dict(self.parameters), "FAILED", None)
+        outcome.duration_s = self.elapsed()
+        _journal_errors(tracker, run_id, self.journal)
+        if self._killed():  # its kernel was stopped by an interruption
+            outcome.status = "KILLED"
+            self.end(tracker, run_id, "KILLED")
+            return outcome
+        outcome.error = str(error)
+        self.end(tracker, run_id, "FAILED", {"nbops.error": str(error)[:5000]})
+        return outcome
+
+    def on_executed(self, tracker: Any, run_id: str, result: Any) -> RunOutcome:
+        outcome = RunOutcome(run_id, dict(self.parameters), "FAILED", None)
+        final = self.out_dir / f"{self.stamp.rsplit('-', 1)[0]}-{run_id[:8]}.ipynb"
+        os.replace(self.output, final)
+        outcome.output = final
+        html = _html(final)
+        tracker.log_artifact(run_id, final, "notebook")
+        if html is not None:
+            tracker.log_artifact(run_id, html, "notebook")
+        _journal_errors(tracker, run_id, self.journal)
+        end_tags: dict[str, str] = {}
+        if self._killed():
+            outcome.status = "KILLED"
+        elif result.failure is not None:
+            failure = result.failure
+            outcome.failure = failure
+            end_tags = {
+                "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
+                "nbops.error_name": failure.ename,
+                "nbops.error_message": failure.evalue[:5000],
+            }
+        else:
+            outcome.status = "FINISHED"
+        end_tags["nbops.output"] = str(final.resolve())
+        self.end(tracker, run_id, outcome.status, end_tags)
+        outcome.duration_s = self.elapsed()
+        with contextlib.suppress(NbopsError):
+            outcome.metrics = dict(tracker.get_run(run_id).metrics)
+        _index_run(self.out_dir, self.notebook, outcome, self.settings)
+        return outcome
 
 
 def run_notebook(
@@ -227,136 +301,21 @@ def run_notebook(
     background). The kernel starts at once; the MLflow run is opened meanwhile. A kernel that
     is not installed is a UsageError before anything starts.
     """
-    import json
-    import uuid
-
     import nbformat
 
-    from nbops.kernel import ORIGINAL_INDEX_KEY, check_kernel
-    from nbops.run.journal import Journal, remove_stale
-    from nbops.run.lineage import frozen_requirements, lineage_tags
-    from nbops.run.tracking import check_store_uri, stringify_param
+    from nbops.kernel import check_kernel
+    from nbops.run.tracking import check_store_uri
 
     shown, notebook, settings = _absolute(notebook, settings)
-    uri = settings.store_uri
     nb = nbformat.read(notebook, as_version=4)  # before anything starts: unreadable -> error
     if tracker is None:  # a sweep passes its tracker: it checked kernel and store up front
         check_kernel(nb, settings.kernel, label=shown)  # before the store is touched
-        check_store_uri(uri)  # before any kernel starts
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = settings.runs_dir / notebook.stem
-    token = uuid.uuid4().hex[:8]
-    journal = Journal(out_dir / f".{stamp}-{token}.journal")
+        check_store_uri(settings.store_uri)  # before any kernel starts
+    return _NotebookRun(
+        shown, notebook, nb, parameters, settings, name=name, tracker=tracker,
+        parent_run_id=parent_run_id, cancelled=cancelled,
+    ).run()
 
-    def open_run() -> tuple[Any, str]:
-        opened = _resolve(tracker) or _tracker(settings)
-        tags = lineage_tags(notebook)
-        tags["nbops.kind"] = "notebook"
-        tags.update(journal.owner.tags())  # who may end it if this process dies
-        remove_stale(out_dir)  # journal folders of dead processes (their runs are ended)
-        run_id: str = opened.start_run(
-            settings.experiment, name or notebook.stem, dict(parameters), tags,
-            _resolve(parent_run_id), start_time=began,
-        )
-        requirements = journal.folder / "requirements.txt"
-        requirements.write_text(frozen_requirements(), encoding="utf-8")
-        opened.log_artifact(run_id, requirements, "environment")
-        return opened, run_id
-
-    tracking = _Tracking(open_run, journal)
-    began = time.time()  # the run's start in MLflow: now, not when the thread opens it
-    tracking.start()
-    started = time.monotonic()
-    output = out_dir / f"{stamp}-{token}.ipynb"
-    for index, cell in enumerate(nb.cells):
-        cell.metadata[ORIGINAL_INDEX_KEY] = index
-    # marks the executed copy (nbops check skips it in folders)
-    nb.metadata.setdefault("nbops", {})[EXECUTED_FROM_KEY] = notebook.name
-    stored = {str(k): stringify_param(v) for k, v in parameters.items()}
-    # what the kernel's nbops.log_* need, in its environment (not in a cell: the executed
-    # notebook is an artifact, and a tracking URI can carry credentials)
-    kernel_env: dict[str, str | None] = {
-        **journal.env(),
-        "NBOPS_RUN_PARAMS": json.dumps(stored),
-        "MLFLOW_TRACKING_URI": uri,
-        "NBOPS_RUN_ID": None,
-    }
-    closed = False  # the MLflow run has been ended
-    try:
-        try:
-            execution = execute_notebook(
-                nb,
-                output,
-                parameters=parameters,
-                cwd=notebook.resolve().parent,
-                kernel_name=settings.kernel,
-                timeout=settings.timeout,
-                label=shown,
-                env=kernel_env,
-            )
-        except NbopsError as exc:
-            opened, run_id = tracking.finish()
-            outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-            outcome.duration_s = time.monotonic() - started
-            _journal_errors(opened, run_id, journal)
-            if cancelled is not None and cancelled.is_set():
-                outcome.status = "KILLED"  # its kernel was stopped by an interruption
-                opened.end_run(run_id, "KILLED")
-                closed = True
-                return outcome
-            outcome.error = str(exc)
-            opened.set_tags(run_id, {"nbops.error": str(exc)[:5000]})
-            opened.end_run(run_id, "FAILED")
-            closed = True
-            return outcome
-        opened, run_id = tracking.finish()
-        outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-        final = out_dir / f"{stamp}-{run_id[:8]}.ipynb"
-        os.replace(output, final)
-        outcome.output = final
-        html = _html(final)
-        opened.log_artifact(run_id, final, "notebook")
-        if html is not None:
-            opened.log_artifact(run_id, html, "notebook")
-        _journal_errors(opened, run_id, journal)
-        if cancelled is not None and cancelled.is_set():
-            outcome.status = "KILLED"
-            end_tags: dict[str, str] = {}
-        elif execution.failure is not None:
-            failure = execution.failure
-            outcome.failure = failure
-            outcome.status = "FAILED"
-            end_tags = {
-                "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
-                "nbops.error_name": failure.ename,
-                "nbops.error_message": failure.evalue[:5000],
-            }
-        else:
-            outcome.status = "FINISHED"
-            end_tags = {}
-        end_tags["nbops.output"] = str(final.resolve())
-        opened.set_tags(run_id, end_tags)
-        opened.end_run(run_id, outcome.status)
-        closed = True
-        outcome.duration_s = time.monotonic() - started
-        try:
-            outcome.metrics = dict(opened.get_run(run_id).metrics)
-        except NbopsError:
-            pass
-        _index_run(out_dir, notebook, outcome, settings)
-        return outcome
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM (cli.run_commands): the run ends KILLED
-        killed = RunOutcome("", dict(parameters), "KILLED", None)
-        killed.duration_s = time.monotonic() - started
-        if not closed:
-            killed.run_id = _end_open_run(tracking, "KILLED", {"nbops.interrupted": "true"})
-        raise Interrupted(killed) from None
-    except BaseException as exc:  # nbops' own trouble: the run does not stay RUNNING
-        if not closed:
-            _end_open_run(tracking, "FAILED", {"nbops.error": f"{type(exc).__name__}: {exc}"})
-        raise
-    finally:
-        journal.discard()  # whatever the ending: no journal folder stays behind
 
 
 INDEX = "runs.jsonl"  # per notebook, next to its executed notebooks
@@ -408,20 +367,122 @@ def _journal_errors(tracker: Any, run_id: str, journal: Any) -> None:
         tracker.set_tags(run_id, {"nbops.journal.errors": "; ".join(journal.errors)[:5000]})
 
 
-def _end_open_run(tracking: _Tracking, status: str, tags: dict[str, str]) -> str:
-    """End the run ``tracking`` opened (or is opening) as ``status``; its id, "" when none could
-    be opened. Never raises: it runs on the way out of an interruption or an error."""
-    if not (tracking.is_alive() or tracking.run_id is not None):
-        return ""
-    try:
-        opened, run_id = tracking.finish()
-    except BaseException:  # noqa: BLE001 - no run: nothing to end
-        return tracking.run_id or ""
-    with contextlib.suppress(Exception):
-        opened.set_tags(run_id, {k: v[:5000] for k, v in tags.items()})
-    with contextlib.suppress(Exception):
-        opened.end_run(run_id, status)
-    return run_id
+
+class _SweepRun(Lifecycle[SweepOutcome, SweepOutcome]):
+    """A sweep's parent run; executing it runs the children, ``parallel`` kernels at a time."""
+
+    def __init__(
+        self, notebook: Path, parameter_sets: Sequence[Mapping[str, Any]], settings: RunSettings,
+        parallel: int, progress: Callable[[int, int, int, int], None] | None,
+    ) -> None:
+        from nbops.run.journal import SUFFIX, Journal
+
+        self.notebook, self.parameter_sets, self.settings = notebook, parameter_sets, settings
+        self.parallel, self.progress = parallel, progress
+        opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
+        self.tracker_future: Future[Any] = opening.submit(_tracker, settings)
+        opening.shutdown(wait=False)
+        # the parent run's claim (nbops.run.journal.Owner): a folder holding only the lock
+        owner = Journal(settings.runs_dir / notebook.stem / f".{_stamped()}{SUFFIX}")
+        super().__init__(owner, {}, live=False)
+        self.result = SweepOutcome("", [])
+        self.cancelled = threading.Event()
+        self.running = 0
+        self.lock = threading.Lock()
+
+    def open(self) -> tuple[Any, str]:
+        from nbops.run.lineage import lineage_tags
+
+        tags = lineage_tags(self.notebook)
+        tags["nbops.kind"] = "sweep"
+        tags.update(self.journal.owner.tags())
+        tags["nbops.sweep.size"] = str(len(self.parameter_sets))
+        opened = self.tracker_future.result()
+        run_id: str = opened.start_run(
+            self.settings.experiment, f"{self.notebook.stem} sweep", {}, tags, None,
+            start_time=self.began,
+        )
+        return opened, run_id
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            runs = self.result.runs
+            failed = sum(1 for r in runs if r.status != "FINISHED")
+            self.progress(len(runs), failed, self.running, len(self.parameter_sets))
+
+    def _one(self, index: int, params: Mapping[str, Any]) -> RunOutcome:
+        with self.lock:
+            self.running += 1
+            self._report()
+        if self.cancelled.is_set():
+            return RunOutcome("", dict(params), "KILLED", None)
+        try:
+            return run_notebook(
+                self.notebook, params, self.settings, parent_run_id=self.tracking.run_id_future,
+                name=f"{self.notebook.stem} #{index + 1}", tracker=self.tracker_future,
+                cancelled=self.cancelled,
+            )
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def execute(self) -> SweepOutcome:
+        result = self.result
+        pool = ThreadPoolExecutor(max_workers=max(1, self.parallel), thread_name_prefix="nbops-run")
+        futures: dict[Future[RunOutcome], int] = {}
+        try:
+            for index, params in enumerate(self.parameter_sets):
+                futures[pool.submit(self._one, index, params)] = index
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    with self.lock:
+                        result.runs.append(future.result())
+                        self._report()
+        except NbopsError:
+            # the store could not be opened (every run raises it): stop the others, say why
+            self.cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all_kernels()
+            raise
+        except KeyboardInterrupt:
+            # stop: no new runs, kill the running kernels, let their threads record KILLED
+            result.interrupted = True
+            self.cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all_kernels()
+            for future, index in futures.items():
+                if future.cancelled():  # never started: no MLflow run, reported as KILLED
+                    result.runs.append(
+                        RunOutcome("", dict(self.parameter_sets[index]), "KILLED", None)
+                    )
+                    continue
+                try:
+                    outcome = future.result(timeout=60)
+                except BaseException:  # noqa: BLE001, S112 - whatever happened, the run is over
+                    continue
+                if outcome not in result.runs:
+                    result.runs.append(outcome)
+            return result
+        pool.shutdown(wait=True)
+        return result
+
+    def on_executed(self, tracker: Any, run_id: str, result: SweepOutcome) -> SweepOutcome:
+        result.parent_run_id = run_id
+        if result.interrupted:
+            self.end(tracker, run_id, "KILLED", {"nbops.interrupted": "true"})
+            return result
+        finished = all(r.status == "FINISHED" for r in result.runs)
+        self.end(tracker, run_id, "FINISHED" if finished else "FAILED")
+        order = {id(r): i for i, r in enumerate(result.runs)}
+        result.runs.sort(key=lambda r: (_index(self.parameter_sets, r.parameters), order[id(r)]))
+        if result.runs and all(r.error for r in result.runs):
+            raise ToolError(result.runs[0].error or "every run failed to start")
+        return result
+
+    def on_killed(self, run_id: str) -> BaseException:
+        return KeyboardInterrupt()  # outside the children: the CLI reports every set KILLED
 
 
 def run_sweep(
@@ -437,116 +498,15 @@ def run_sweep(
     ``progress(done, failed, running, total)`` is called as runs start and end. Ctrl-C:
     the running kernels stop, finished runs stay, unfinished ones are marked KILLED.
     """
-    import uuid
-
     import nbformat
 
     from nbops.kernel import check_kernel
-    from nbops.run.journal import SUFFIX, Journal
-    from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
 
     shown, notebook, settings = _absolute(notebook, settings)
     check_kernel(nbformat.read(notebook, as_version=4), settings.kernel, label=shown)
     check_store_uri(settings.store_uri)
-    opening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbops-tracking")
-    tracker_future: Future[Any] = opening.submit(_tracker, settings)
-    # the parent run's claim (nbops.run.journal.Owner): a folder holding only the lock
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    owner = Journal(settings.runs_dir / notebook.stem / f".{stamp}-{uuid.uuid4().hex[:8]}{SUFFIX}")
-
-    def open_parent() -> str:
-        tags = lineage_tags(notebook)
-        tags["nbops.kind"] = "sweep"
-        tags.update(owner.owner.tags())
-        tags["nbops.sweep.size"] = str(len(parameter_sets))
-        opened = tracker_future.result()
-        run_id: str = opened.start_run(
-            settings.experiment, f"{notebook.stem} sweep", {}, tags, None, start_time=began
-        )
-        return run_id
-
-    began = time.time()  # the sweep's start in MLflow, not when the thread opens its run
-
-    parent_future: Future[str] = opening.submit(open_parent)
-    opening.shutdown(wait=False)
-    result = SweepOutcome("", [])
-    cancelled = threading.Event()
-    total = len(parameter_sets)
-    running = 0
-    lock = threading.Lock()
-
-    def report() -> None:
-        if progress is not None:
-            failed = sum(1 for r in result.runs if r.status != "FINISHED")
-            progress(len(result.runs), failed, running, total)
-
-    def one(index: int, params: Mapping[str, Any]) -> RunOutcome:
-        nonlocal running
-        with lock:
-            running += 1
-            report()
-        if cancelled.is_set():
-            return RunOutcome("", dict(params), "KILLED", None)
-        try:
-            return run_notebook(
-                notebook, params, settings, parent_run_id=parent_future,
-                name=f"{notebook.stem} #{index + 1}", tracker=tracker_future, cancelled=cancelled,
-            )
-        finally:
-            with lock:
-                running -= 1
-
-    try:
-        pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nbops-run")
-        futures: dict[Future[RunOutcome], int] = {}
-        try:
-            for index, params in enumerate(parameter_sets):
-                futures[pool.submit(one, index, params)] = index
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    with lock:
-                        result.runs.append(future.result())
-                        report()
-        except NbopsError:
-            # the store could not be opened (every run raises it): stop the others, say why
-            cancelled.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_all_kernels()
-            raise
-        except KeyboardInterrupt:
-            # stop: no new runs, kill the running kernels, let their threads record KILLED
-            result.interrupted = True
-            cancelled.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_all_kernels()
-            for future, index in futures.items():
-                if future.cancelled():  # never started: no MLflow run, reported as KILLED
-                    result.runs.append(RunOutcome("", dict(parameter_sets[index]), "KILLED", None))
-                    continue
-                try:
-                    outcome = future.result(timeout=60)
-                except BaseException:  # noqa: BLE001, S112 - whatever happened, the run is over
-                    continue
-                if outcome not in result.runs:
-                    result.runs.append(outcome)
-            tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
-            tracker.set_tags(result.parent_run_id, {"nbops.interrupted": "true"})
-            tracker.end_run(result.parent_run_id, "KILLED")
-            return result
-        pool.shutdown(wait=True)
-        tracker, result.parent_run_id = tracker_future.result(), parent_future.result()
-        status = "FINISHED" if all(r.status == "FINISHED" for r in result.runs) else "FAILED"
-        tracker.end_run(result.parent_run_id, status)
-        order = {id(r): i for i, r in enumerate(result.runs)}
-        result.runs.sort(key=lambda r: (_index(parameter_sets, r.parameters), order[id(r)]))
-        if result.runs and all(r.error for r in result.runs):
-            raise ToolError(result.runs[0].error or "every run failed to start")
-        return result
-    finally:
-        owner.discard()  # after the parent run is closed, whatever the ending
+    return _SweepRun(notebook, parameter_sets, settings, parallel, progress).run()
 
 
 def _index(sets: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> int:
@@ -575,6 +535,83 @@ with open(result_file, "w", encoding="utf-8") as handle:
 """
 
 
+class _PipelineRun(Lifecycle[dict[str, Any], RunOutcome]):
+    """The generated module run in a Python subprocess, handed its run id up front."""
+
+    def __init__(
+        self, notebook: Path, layout: Any, parameters: Mapping[str, Any], settings: RunSettings
+    ) -> None:
+        from nbops.run.journal import SUFFIX, Journal
+
+        self.notebook, self.layout, self.settings = notebook, layout, settings
+        self.tracker = _tracker(settings)
+        journal = Journal(settings.runs_dir / notebook.stem / f".{_stamped()}{SUFFIX}")
+        super().__init__(journal, dict(parameters), live=False, wait_open=True)
+
+    def open(self) -> tuple[Any, str]:
+        from nbops.run.lineage import lineage_tags
+
+        tags = lineage_tags(self.notebook)
+        tags["nbops.kind"] = "pipeline"
+        tags["nbops.pipeline.module"] = self.layout.import_name
+        tags.update(self.journal.owner.tags())
+        run_id: str = self.tracker.start_run(
+            self.settings.experiment, f"{self.notebook.stem} (pipeline)", dict(self.parameters),
+            tags, None,
+        )
+        return self.tracker, run_id
+
+    def execute(self) -> dict[str, Any]:
+        """The runner's status: the steps done, the numeric results, the error if any."""
+        import json
+        import subprocess
+        import sys
+        import tempfile
+
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.layout.src_dir), env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+        env.update({"MLFLOW_TRACKING_URI": self.settings.store_uri, "MPLBACKEND": "Agg"})
+        env.pop("NBOPS_RUN_ID", None)
+        env.update(self.journal.env())
+        with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
+            params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
+            params_file.write_text(json.dumps(self.parameters, default=str), encoding="utf-8")
+            try:
+                subprocess.run(
+                    [sys.executable, "-c", _PIPELINE_RUNNER, self.layout.import_name,
+                     str(params_file), str(result_file)],
+                    cwd=self.notebook.resolve().parent, env=env, capture_output=True, text=True,
+                    timeout=self.settings.timeout, check=False,
+                )
+            except subprocess.TimeoutExpired:
+                return {"steps": [], "error": {"ename": "Timeout", "evalue": ""}}
+            if not result_file.exists():
+                return {"steps": [], "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
+            status: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+            return status
+
+    def on_executed(self, tracker: Any, run_id: str, result: dict[str, Any]) -> RunOutcome:
+        outcome = RunOutcome(run_id, dict(self.parameters), "FAILED", None)
+        _journal_errors(tracker, run_id, self.journal)
+        for key, value in result.get("metrics", {}).items():
+            tracker.log_metric(run_id, key, value)
+        outcome.duration_s = self.elapsed()
+        error = result.get("error")
+        if error:
+            outcome.error = f"{error['ename']}: {error['evalue']}".strip(": ")
+            self.end(tracker, run_id, "FAILED", {
+                "nbops.error_name": error["ename"], "nbops.error_message": error["evalue"][:5000],
+                "nbops.failed_step": str(len(result.get("steps", [])) + 1),
+            })
+        else:
+            outcome.status = "FINISHED"
+            self.end(tracker, run_id, "FINISHED")
+        outcome.metrics = dict(tracker.get_run(run_id).metrics)
+        return outcome
+
+
 def run_pipeline(
     notebook: Path,
     parameters: Mapping[str, Any],
@@ -586,21 +623,12 @@ def run_pipeline(
     """Run the module ``nbops modularize`` generated for ``notebook`` with ``parameters``,
     tracked like a notebook run (same experiment, so both forms compare side by side); the
     numeric values ``run()`` returns become metrics."""
-    import json
-    import subprocess
-    import sys
-    import tempfile
-    import uuid
-
     from nbops.core.layout import library_layout
     from nbops.errors import NotFoundError
-    from nbops.run.journal import SUFFIX, Journal, write_run_id
-    from nbops.run.lineage import lineage_tags
     from nbops.run.tracking import check_store_uri
 
     _, notebook, settings = _absolute(notebook, settings)
-    uri = settings.store_uri
-    check_store_uri(uri)
+    check_store_uri(settings.store_uri)
     layout = library_layout(notebook, package=package, out=out)
     if not layout.module_path.exists():
         raise NotFoundError(
@@ -608,80 +636,4 @@ def run_pipeline(
             path=notebook,
             hint=f"run `nbops modularize {notebook}` first (expected {layout.module_path})",
         )
-    src = layout.src_dir
-    tracker = _tracker(settings)
-    tags = lineage_tags(notebook)
-    tags["nbops.kind"] = "pipeline"
-    tags["nbops.pipeline.module"] = layout.import_name
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    journal = Journal(settings.runs_dir / notebook.stem / f".{stamp}-{uuid.uuid4().hex[:8]}{SUFFIX}")
-    tags.update(journal.owner.tags())
-    started = time.monotonic()
-    run_id = ""
-    closed = False
-    try:
-        run_id = tracker.start_run(
-            settings.experiment, f"{notebook.stem} (pipeline)", dict(parameters), tags, None
-        )
-        outcome = RunOutcome(run_id, dict(parameters), "FAILED", None)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        env.update({"MLFLOW_TRACKING_URI": uri, "MPLBACKEND": "Agg"})
-        env.pop("NBOPS_RUN_ID", None)
-        write_run_id(journal.folder, run_id)
-        env.update(journal.env())
-        with tempfile.TemporaryDirectory(prefix="nbops-pipeline-") as tmp:
-            params_file, result_file = Path(tmp) / "params.json", Path(tmp) / "result.json"
-            params_file.write_text(json.dumps(dict(parameters), default=str), encoding="utf-8")
-            try:
-                subprocess.run(
-                    [sys.executable, "-c", _PIPELINE_RUNNER, layout.import_name,
-                     str(params_file), str(result_file)],
-                    cwd=notebook.resolve().parent, env=env, capture_output=True, text=True,
-                    timeout=settings.timeout, check=False,
-                )
-            except subprocess.TimeoutExpired:
-                status: dict[str, Any] = {"steps": [], "error": {"ename": "Timeout", "evalue": ""}}
-            else:
-                status = (
-                    json.loads(result_file.read_text(encoding="utf-8"))
-                    if result_file.exists()
-                    else {"steps": [],
-                          "error": {"ename": "ProcessExit", "evalue": "the pipeline died"}}
-                )
-        journal.ingest(run_id, tracker.log_batch, tracker.log_artifact)
-        _journal_errors(tracker, run_id, journal)
-        for key, value in status.get("metrics", {}).items():
-            tracker.log_metric(run_id, key, value)
-        outcome.duration_s = time.monotonic() - started
-        error = status.get("error")
-        if error:
-            outcome.error = f"{error['ename']}: {error['evalue']}".strip(": ")
-            tracker.set_tags(
-                run_id,
-                {"nbops.error_name": error["ename"], "nbops.error_message": error["evalue"][:5000],
-                 "nbops.failed_step": str(len(status.get("steps", [])) + 1)},
-            )
-            tracker.end_run(run_id, "FAILED")
-        else:
-            outcome.status = "FINISHED"
-            tracker.end_run(run_id, "FINISHED")
-        closed = True
-        outcome.metrics = dict(tracker.get_run(run_id).metrics)
-        return outcome
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the pipeline process is killed by run()
-        killed = RunOutcome(run_id, dict(parameters), "KILLED", None)
-        killed.duration_s = time.monotonic() - started
-        if run_id and not closed:
-            with contextlib.suppress(Exception):
-                tracker.set_tags(run_id, {"nbops.interrupted": "true"})
-                tracker.end_run(run_id, "KILLED")
-        raise Interrupted(killed) from None
-    except BaseException as exc:
-        if run_id and not closed:
-            with contextlib.suppress(Exception):
-                tracker.set_tags(run_id, {"nbops.error": f"{type(exc).__name__}: {exc}"[:5000]})
-                tracker.end_run(run_id, "FAILED")
-        raise
-    finally:
-        journal.discard()
+    return _PipelineRun(notebook, layout, parameters, settings).run()
