@@ -16,16 +16,42 @@ import contextlib
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from nbops.errors import NbopsError
+from nbops.kernel import CellFailure
 
-__all__ = ["Lifecycle"]
+__all__ = ["Interrupted", "Lifecycle", "RunOutcome"]
 
 R = TypeVar("R")  # what execute() returns
 O = TypeVar("O")  # what run() returns
 
 JOURNAL_POLL_S = 0.5  # how often a live run's journal is read into MLflow
+
+
+@dataclass
+class RunOutcome:
+    """One run: its id, parameters, status and where its executed notebook is."""
+
+    run_id: str
+    parameters: dict[str, Any]
+    status: Literal["FINISHED", "FAILED", "KILLED"]
+    output: Path | None
+    failure: CellFailure | None = None
+    duration_s: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # a run that could not execute at all (kernel trouble)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM, after its MLflow run was ended KILLED: ``outcome``
+    is what the CLI reports (``run_id`` is "" when no run had been opened yet)."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
 
 
 class _Tracking(threading.Thread):
@@ -145,8 +171,6 @@ class Lifecycle(Generic[R, O]):
     def on_killed(self, run_id: str) -> BaseException:
         """What to raise once an interrupted run was ended KILLED (``run_id`` "" when none had
         been opened): by default :class:`Interrupted` with the KILLED outcome."""
-        from nbops.run.runner import Interrupted, RunOutcome
-
         killed = RunOutcome(run_id, dict(self.parameters), "KILLED", None)
         killed.duration_s = self.elapsed()
         return Interrupted(killed)

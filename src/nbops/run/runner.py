@@ -18,13 +18,13 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from nbops.errors import NbopsError, ToolError
-from nbops.kernel import CellFailure, execute_notebook, stop_all_kernels
-from nbops.run.lifecycle import Lifecycle
+from nbops.kernel import execute_notebook, stop_all_kernels
+from nbops.run.lifecycle import Interrupted, Lifecycle, RunOutcome
 
 __all__ = [
     "Interrupted",
@@ -70,33 +70,10 @@ class RunSettings:
 
 
 @dataclass
-class RunOutcome:
-    """One run: its id, parameters, status and where its executed notebook is."""
-
-    run_id: str
-    parameters: dict[str, Any]
-    status: Literal["FINISHED", "FAILED", "KILLED"]
-    output: Path | None
-    failure: CellFailure | None = None
-    duration_s: float = 0.0
-    metrics: dict[str, float] = field(default_factory=dict)
-    error: str | None = None  # a run that could not execute at all (kernel trouble)
-
-
-@dataclass
 class SweepOutcome:
     parent_run_id: str
     runs: list[RunOutcome]
     interrupted: bool = False
-
-
-class Interrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C or SIGTERM, after its MLflow run was ended KILLED: ``outcome``
-    is what the CLI reports (``run_id`` is "" when no run had been opened yet)."""
-
-    def __init__(self, outcome: RunOutcome) -> None:
-        super().__init__()
-        self.outcome = outcome
 
 
 def _tracker(settings: RunSettings) -> Any:
