@@ -511,12 +511,13 @@ def _constant_assignment(stmt: ast.stmt) -> bool:
     return True
 
 
-def _kernel_seeds(modules: dict[str, str], written: set[str]) -> set[str]:
+def _kernel_seeds(flow: DataFlow) -> set[str]:
     """Names whose value is a piece of the running kernel: ``get_ipython`` (unless the
     notebook defines it) and what is imported from IPython or ipywidgets, but not the
     functions that only show (``display``, ``HTML``...)."""
+    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
     seeds = set() if "get_ipython" in written else {"get_ipython"}
-    for alias, module in modules.items():
+    for alias, module in imported_modules(flow).items():
         if module.split(".")[0] in _KERNEL_MODULES and alias not in _SHOW_ONLY:
             seeds.add(alias)
     return seeds
@@ -539,8 +540,7 @@ def kernel_state(flow: DataFlow) -> set[str]:
     """The names whose value only a running kernel has: :func:`_kernel_seeds`, and what the
     notebook's top-level statements make from them, in order (``ip = get_ipython()``,
     ``handle = display(x, display_id=True)``)."""
-    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
-    names = _kernel_seeds(imported_modules(flow), written)
+    names = _kernel_seeds(flow)
     for index in sorted(flow.symbols):
         tree = flow.symbols[index].tree
         target = capture_target(flow.symbols[index].source.cell_magic)
@@ -680,8 +680,7 @@ def slice_notebook(
     purity = _Purity(modules, functions, _progress_names(flow))
     # what only a running kernel has (get_ipython(), display handles, widgets), and every
     # value made from it: notebook-only, so the statements using it stay in the slim notebook
-    written = {ref.name for analysed in flow.symbols.values() for ref in analysed.writes}
-    kernel_names = _kernel_seeds(modules, written)
+    kernel_names = _kernel_seeds(flow)
 
     def kernel_only(stmt: ast.stmt) -> bool:
         if _display_handle(stmt) or reads(stmt) & kernel_names:

@@ -55,7 +55,6 @@ __all__ = ["EXTRA_S", "ScoreJob", "ScoreKind", "Scoring"]
 EXTRA_S = 120.0  # on top of the exercise's timeout: the CLI's own start-up and bookkeeping
 STATUS_DIR = "status"  # under <exercise>/.nbops/hackathon/: the server's saved scorecards
 GIT_S = 10.0  # seconds `git symbolic-ref` may take
-_ERROR_PREFIXES = ("nbops: error: ", "nbops: internal error: ")  # cli.main's one-line errors
 # a cancelled job's error, by who stopped it (Job.stopped_by)
 _STOPPED = {
     "user": "the scoring was stopped by the user before it finished; no scorecard was saved",
@@ -173,9 +172,10 @@ class ScoreKind:
             )
         card = _card(out)
         if card is None or code not in (0, 1) or h is None:  # 1: a required check fails
-            if code < 0 and not any(line.startswith(_ERROR_PREFIXES) for line in tail):
-                return Finish("failed", f"the scoring was stopped by signal {-code}")
-            return Finish("failed", relative_text(root, cli_error(code, tail, "nbops hackathon status")))
+            # the CLI's own one-line error, else "the scoring was stopped by signal 9" or
+            # "nbops hackathon status exited with code 2"
+            what = "the scoring" if code < 0 else "nbops hackathon status"
+            return Finish("failed", relative_text(root, cli_error(code, tail, what)))
         note = None
         try:
             target = self.scoring.card_file(h, job.team)
