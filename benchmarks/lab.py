@@ -35,7 +35,6 @@ import datetime as _dt
 import json
 import math
 import os
-import platform
 import secrets
 import shutil
 import signal
@@ -51,6 +50,8 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+import harness
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -76,8 +77,7 @@ TARGET_LOAD_MS = 100.0
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def log(msg: str) -> None:
-    print(f"[lab-bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+log = harness.logger("lab-bench")
 
 
 def free_port() -> int:
@@ -86,75 +86,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pct(values: list[float], p: float) -> float:
-    """Percentile with linear interpolation (p in 0..100)."""
-    xs = sorted(values)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-def stats(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    return {
-        "n": len(values),
-        "median": statistics.median(values),
-        "p90": pct(values, 90),
-        "min": min(values),
-        "max": max(values),
-        "mean": statistics.fmean(values),
-    }
-
-
-def cmd_out(cmd: list[str]) -> str:
-    try:
-        return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=30, check=False
-        ).stdout.strip()
-    except Exception as exc:  # noqa: BLE001 - only for the report
-        return f"? ({exc})"
+pct = harness.percentile
+stats = harness.summary
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
     def v(pkg: str) -> str:
         try:
             return version(pkg)
-        except Exception:  # noqa: BLE001
+        except PackageNotFoundError:
             return "not installed"
 
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "memory": mem,
-        "loadavg_start": os.getloadavg(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "jupyterlab": v("jupyterlab"),
-        "jupyter_server": v("jupyter_server"),
-        "playwright": v("playwright"),
-        "nbops": v("nbops"),
-        "chromium": cmd_out([CHROMIUM, "--version"]),
-    }
+    pkgs = ("jupyterlab", "jupyter_server", "playwright", "nbops")
+    return harness.machine(
+        loadavg_start=os.getloadavg(), **{p: v(p) for p in pkgs},
+        chromium=harness.sh([CHROMIUM, "--version"], timeout=30),
+    )
 
 
 # -- notebook --------------------------------------------------------------------------------
@@ -469,11 +418,10 @@ def bench_lint(pw: Any, base: Path, runs: int, warmup: int, cells: int) -> dict[
         page.wait_for_timeout(1500)
 
         def direct_post() -> float:
-            t = time.perf_counter()
-            status, _ = lab.request("POST", "/nbops/lint", body)
+            (status, _), took = harness.timed(lambda: lab.request("POST", "/nbops/lint", body))
             if status != 200:
                 raise RuntimeError(f"POST /nbops/lint: {status}")
-            return (time.perf_counter() - t) * 1000
+            return took.wall * 1000
 
         # interleaved: button, command, direct POST in every round, so the three see the
         # same load on this shared VM
@@ -650,22 +598,10 @@ def summarize_load(d: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def median_ci95(diffs: list[float], resamples: int = 4000) -> tuple[float, float]:
-    """Bootstrap 95% confidence interval of the median paired difference (seeded)."""
-    import random
-    import statistics
-
-    rng = random.Random(20261122)
-    meds = sorted(
-        statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(resamples)
-    )
-    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
-
-
 def load_verdict(pw: dict) -> tuple[bool | None, tuple[float, float]]:
     """PASS when the whole 95% CI of the added time is under the target, FAIL when it is
     all above, INCONCLUSIVE otherwise (the noise does not allow a verdict)."""
-    lo, hi = median_ci95(pw["diffs"])
+    lo, hi = harness.bootstrap_ci(pw["diffs"])  # of the median paired difference
     if hi < TARGET_LOAD_MS:
         return True, (lo, hi)
     if lo > TARGET_LOAD_MS:
@@ -695,10 +631,10 @@ def render(res: dict[str, Any]) -> str:
     add("| | |")
     add("|---|---|")
     add(
-        f"| CPU | {m['cpu']}, `nproc` = {m['nproc']}, {m['memory']} RAM; shared VM "
+        f"| CPU | {m['cpu']}, `nproc` = {m['nproc']}, {m['ram']} RAM; shared VM "
         f"(load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_start'])}) |"
     )
-    add(f"| OS / Python | {m['platform']} / {m['python']} |")
+    add(f"| OS / Python | {m['os']} / {m['python'].split()[0]} |")
     add(f"| JupyterLab / jupyter_server | {m['jupyterlab']} / {m['jupyter_server']} |")
     add(
         f"| Browser | {m['chromium']}, headless (`/usr/bin/chromium`), driven by Python playwright {m['playwright']} |"
@@ -1030,8 +966,7 @@ def main(argv: list[str] | None = None) -> int:
     res["duration_s"] = time.monotonic() - started
     res["machine"]["loadavg_end"] = os.getloadavg()
     analyse(res)
-    args.out_json.parent.mkdir(parents=True, exist_ok=True)
-    args.out_json.write_text(json.dumps(res, indent=1))
+    harness.write_json(args.out_json, res)
     args.out_md.parent.mkdir(parents=True, exist_ok=True)
     args.out_md.write_text(render(res), encoding="utf-8")
     log(f"wrote {args.out_md} and {args.out_json}")

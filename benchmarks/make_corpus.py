@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import download_sdist
+from harness import download_sdist
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -53,11 +53,9 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures as cf
-import datetime as _dt
 import hashlib
 import json
 import os
-import platform
 import py_compile
 import random
 import re
@@ -76,7 +74,8 @@ from pathlib import Path
 from typing import Any
 
 import _modquality as _mq
-from _common import cpu_and_ram, download_sdist
+import harness
+from harness import download_sdist, fmt_s, now
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -146,20 +145,8 @@ TARGET_TIME_S = 1.0
 MIN_CODE_CELLS_FOR_SPLIT = 10
 
 
-def log(msg: str) -> None:
-    print(f"[modularize-bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def sh(cmd: list[str], **kw: Any) -> str:
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, **kw)
-        return (r.stdout or r.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"unavailable ({e.__class__.__name__})"
+log = harness.logger("modularize-bench")
+sh = harness.sh
 
 
 def sha256(data: bytes) -> str:
@@ -175,14 +162,6 @@ def file_hash(p: Path) -> str | None:
 
 def pct(n: int, d: int) -> str:
     return "–" if not d else f"{100 * n / d:.1f} %"
-
-
-def fmt_s(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x < 1:
-        return f"{x * 1000:.0f} ms"
-    return f"{x:.2f} s"
 
 
 # --------------------------------------------------------------------------
@@ -451,33 +430,16 @@ def run_cmd(
     env: dict[str, str] | None = None,
     log_file: Path | None = None,
 ) -> dict[str, Any]:
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    t0 = time.perf_counter()
-    try:
-        r = subprocess.run(
-            cmd,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=full_env,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        rc, out, err, timed_out = r.returncode, r.stdout, r.stderr, False
-    except subprocess.TimeoutExpired as e:
-        rc, timed_out = None, True
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-    secs = time.perf_counter() - t0
+    r = harness.run_timed(cmd, cwd=cwd, env=env, timeout=timeout, capture=True)
+    rc, secs = r["rc"], r["secs"]
     if log_file:
         log_file.write_text(
-            f"$ (cd {cwd} && {shlex.join(cmd)})\n# exit {rc}{' (timeout)' if timed_out else ''} "
-            f"in {secs:.2f}s\n--- stdout\n{out}\n--- stderr\n{err}\n",
+            f"$ (cd {cwd} && {shlex.join(cmd)})\n# exit {rc}{' (timeout)' if r['timeout'] else ''} "
+            f"in {secs:.2f}s\n--- stdout\n{r['stdout']}\n--- stderr\n{r['stderr']}\n",
             encoding="utf-8",
         )
-    return {"rc": rc, "timeout": timed_out, "secs": round(secs, 3), "stdout": out, "stderr": err}
+    return {"rc": rc, "timeout": r["timeout"], "secs": round(secs, 3), "stdout": r["stdout"],
+            "stderr": r["stderr"]}
 
 
 def traceback_summary(text: str) -> str | None:
@@ -1109,7 +1071,7 @@ def run_timing(py: Path, n_cells: int, runs: int, ruff: list[str]) -> dict[str, 
         "code_cells": n_code,
         "runs": runs,
         "bytes": nb.stat().st_size,
-        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "loadavg": harness.loadavg(),
     }
     r = run_cmd(
         [str(py), "-c", INPROC_SNIPPET, str(nb), str(runs)],
@@ -1162,54 +1124,19 @@ def nbops_has(py: Path, command: str) -> tuple[bool, str]:
 
 
 def machine(py: Path, ruff: list[str]) -> dict[str, Any]:
-    cpu, mem = cpu_and_ram()
-    pyv = lambda p, pkgs: sh(
-        [
-            str(p),
-            "-c",
-            (
-                "import importlib.metadata as m, sys\nfor p in sys.argv[1:]:\n"
-                "    try: print(p, m.version(p))\n    except Exception: print(p, '-')"
-            ),
-            *pkgs,
-        ]
-    ).replace("\n", ", ")
-    git = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = sh(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"])
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": mem,
-        "os": platform.platform(),
-        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "harness python": f"{platform.python_version()} ({sys.executable})",
-        "nbops": pyv(
-            py,
-            [
-                "nbops",
-                "nbformat",
-                "nbclient",
-                "papermill",
-                "ipykernel",
-                "numpy",
-                "pandas",
-                "scikit-learn",
-                "matplotlib",
-            ],
-        )
-        + f" (python {py}; git {git}"
-        + (", src/ has uncommitted changes" if dirty and "fatal" not in dirty else "")
-        + ")",
-        "ruff (F821 check)": sh([*ruff, "--version"]),
-        "soorgeon venv": (
-            pyv(
-                SOORGEON_BIN / "python",
-                ["soorgeon", "black", "isort", "jupytext", "parso", "pyflakes", "ploomber-core"],
-            )
-            if (SOORGEON_BIN / "python").exists()
-            else "missing (run benchmarks/setup_soorgeon.sh)"
-        ),
-    }
+    nbops_pkgs = ["nbops", "nbformat", "nbclient", "papermill", "ipykernel", "numpy", "pandas",
+                  "scikit-learn", "matplotlib"]
+    soorgeon_pkgs = ["soorgeon", "black", "isort", "jupytext", "parso", "pyflakes", "ploomber-core"]
+    m = harness.machine()
+    m["harness python"] = m.pop("python")  # after the load average, as the report shows it
+    m["nbops"] = f"{harness.versions(py, nbops_pkgs)} (python {py}; git {harness.git_rev()})"
+    m["ruff (F821 check)"] = sh([*ruff, "--version"])
+    m["soorgeon venv"] = (
+        harness.versions(SOORGEON_BIN / "python", soorgeon_pkgs)
+        if (SOORGEON_BIN / "python").exists()
+        else "missing (run benchmarks/setup_soorgeon.sh)"
+    )
+    return m
 
 
 def sample(items: list, k: int, seed: int = 4) -> list:
@@ -1984,16 +1911,9 @@ def keep_issue13_sections(old: str, new: str) -> str:
 
 def splice_issue13(text: str, section: str) -> str:
     """The report with the issue-13 section of the same label replaced, or appended; the rest kept."""
-    first = section.splitlines()[0]
-    slug = first.split(":")[1]
+    slug = section.splitlines()[0].split(":")[1]
     begin, end = ISSUE13_BEGIN.format(slug=slug), ISSUE13_END.format(slug=slug)
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + section.rstrip("\n") + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    return text.rstrip("\n") + "\n"
+    return harness.splice(text, begin, end, section).rstrip("\n") + "\n"
 
 
 # --------------------------------------------------------------------------
@@ -2614,7 +2534,7 @@ def main(argv: list[str] | None = None) -> int:
         res = {k: v for k, v in prev["corpus_run"]["results"].items() if v}
         judge(res, prev["corpus"]["entries"], find_ruff(args.nbops_python))
         prev["corpus_run"]["rejudged"] = now()
-        json_path.write_text(json.dumps(prev, indent=1, default=str))
+        harness.write_json(json_path, prev)
         args.render_only = True
     if args.render_only and not prev and ISSUE13_JSON.exists() and not args.quick:
         # only the issue-13 section can be rendered: splice it into the report as it is
@@ -2677,7 +2597,7 @@ def main(argv: list[str] | None = None) -> int:
         d13 = part_issue13(args, manifest, ruff)
         d13["label"] = args.issue13_label
         d13["big_cells"] = args.big_cells
-        i13_json.write_text(json.dumps(d13, indent=1, default=str))
+        harness.write_json(i13_json, d13)
         section = render_issue13(d13) if d13.get("available") else ""
         log(f"wrote {i13_json}")
     elif i13_json.exists():
@@ -2687,7 +2607,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"(d) timing: {args.big_cells}-cell notebook, {args.runs} runs")
         d13["timing"] = run_timing(args.nbops_python, args.big_cells, args.runs, ruff)
         d13["timing"]["remeasured"] = now()
-        i13_json.write_text(json.dumps(d13, indent=1, default=str))
+        harness.write_json(i13_json, d13)
         section = render_issue13(d13)
         parts = {"issue13"}
     if parts == {"issue13"}:  # the rest of the report stays as it is
@@ -2697,7 +2617,7 @@ def main(argv: list[str] | None = None) -> int:
         if section:
             print(section)
         return 0
-    json_path.write_text(json.dumps(d, indent=1, default=str))
+    harness.write_json(json_path, d)
     text = render(d)
     text = splice_issue13(text, section) if section else text
     old = doc.read_text(encoding="utf-8") if doc.exists() else ""

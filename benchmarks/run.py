@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark nbops against ruff, black, nbqa and pynblint on the same corpus.
 
-Every measurement runs in a fresh wrapper subprocess (this file, ``--_measure``)
+Every measurement runs in a fresh wrapper subprocess (``harness.run_measured``)
 that starts the command(s), samples the RSS of the whole process tree, and
 reads ``getrusage(RUSAGE_CHILDREN)`` when they end.  Each command gets
 ``--warmup`` untimed runs, then ``--runs`` timed runs; min and median wall
@@ -21,10 +21,8 @@ Usage
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import random
 import re
 import shlex
@@ -33,12 +31,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from _common import cpu_and_ram
+import harness
+from harness import fmt_s, now
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -111,115 +108,8 @@ NBOPS_EXIT2_OK = re.compile(
 )
 
 
-# --------------------------------------------------------------------------
-# measurement wrapper (runs in its own process)
-# --------------------------------------------------------------------------
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _tree_rss(pid: int) -> int:
-    """Sum of RSS (bytes) of pid and all its descendants, from /proc."""
-    total, stack, seen = 0, [pid], set()
-    while stack:
-        p = stack.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE
-            for tid in os.listdir(f"/proc/{p}/task"):
-                try:
-                    with open(f"/proc/{p}/task/{tid}/children") as f:
-                        stack += [int(x) for x in f.read().split()]
-                except OSError:
-                    pass
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
-def _measure(spec_path: str) -> int:
-    import resource
-
-    spec = json.loads(Path(spec_path).read_text())
-    sample = spec.get("sample_ms", 50) / 1000.0
-    out = open(spec["stdout"], "ab")  # noqa: SIM115 - closed at exit of this short-lived process
-    rcs, per, peak_tree = [], [], 0
-    timed_out = False
-    t0 = time.perf_counter()
-    for cmd in spec["cmds"]:
-        t = time.perf_counter()
-        p = subprocess.Popen(
-            cmd,
-            cwd=spec["cwd"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **spec.get("env", {})},
-        )
-        deadline = t + spec["timeout"]
-        while True:
-            try:
-                p.wait(timeout=sample if sample > 0 else None)
-                break
-            except subprocess.TimeoutExpired:
-                peak_tree = max(peak_tree, _tree_rss(p.pid))
-                if time.perf_counter() > deadline:
-                    p.kill()
-                    p.wait()
-                    timed_out = True
-                    break
-        per.append(time.perf_counter() - t)
-        rcs.append(p.returncode)
-        if timed_out:
-            break
-    wall = time.perf_counter() - t0
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(
-        json.dumps(
-            {
-                "wall": wall,
-                "per_cmd": per,
-                "rcs": rcs,
-                "timed_out": timed_out,
-                "maxrss_kb": ru.ru_maxrss,  # largest single process of the tree
-                "tree_peak_kb": peak_tree // 1024,  # sampled sum over the tree
-                "user": ru.ru_utime,
-                "sys": ru.ru_stime,
-            }
-        )
-    )
-    return 0
-
-
-# --------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------
-def sh(cmd: list[str], **kw: Any) -> str:
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw, check=False)
-        return (r.stdout or r.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"unavailable ({e.__class__.__name__})"
-
-
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def fmt_s(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x < 1:
-        return f"{x * 1000:.0f} ms"
-    if x < 100:
-        return f"{x:.2f} s"
-    return f"{x:.0f} s"
+log = harness.logger("bench")
+sh = harness.sh
 
 
 def fmt_mb(kb: float | None) -> str:
@@ -262,26 +152,10 @@ class Bench:
             logf.write_bytes(b"")  # keeps the output of the last run
             if before_each:
                 before_each()
-            spec = {
-                "cmds": cmds,
-                "cwd": str(cwd or HERE),
-                "timeout": self.args.timeout,
-                "stdout": str(logf),
-                "sample_ms": self.args.sample_ms,
-                "env": env or {},
-            }
-            sp = self.work / "spec.json"
-            sp.write_text(json.dumps(spec))
-            r = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--_measure", str(sp)],
-                capture_output=True,
-                text=True,
-                check=False,
+            m = harness.run_measured(
+                cmds, cwd=cwd or HERE, stdout=logf, timeout=self.args.timeout,
+                env=env, sample_ms=self.args.sample_ms,
             )
-            if r.returncode != 0:
-                raise RuntimeError(f"measure wrapper failed: {r.stderr[-2000:]}")
-            m = json.loads(r.stdout.strip().splitlines()[-1])
-            m["peak_kb"] = max(m["maxrss_kb"], m["tree_peak_kb"])
             m["ok"] = not m["timed_out"] and all(rc in ACCEPT[tool] for rc in m["rcs"])
             if tool == "nbops" and 2 in m["rcs"]:
                 with open(logf, "rb") as f:
@@ -687,39 +561,17 @@ class Bench:
 
     # ----------------------------------------------------------------------
     def machine(self) -> dict:
-        cpu, mem = cpu_and_ram()
         T = TOOLS_BIN
-        pyv = lambda py, pkgs: sh(
-            [
-                str(py),
-                "-c",
-                "import importlib.metadata as m, sys; print(', '.join(f'{p} ' + m.version(p) for p in sys.argv[1:]))",
-                *pkgs,
-            ]
-        )
-        nbops_v = pyv(self.args.nbops_python, ["nbops"])
-        git = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-        return {
-            "nproc": os.cpu_count(),
-            "cpu": cpu,
-            "ram": mem,
-            "os": platform.platform(),
-            "python": f"{platform.python_version()} ({sys.executable})",
-            "tools": {
-                "ruff": sh([str(T / "ruff"), "--version"]),
-                "black": (
-                    sh([str(T / "black"), "--version"]).splitlines()[0]
-                    if (T / "black").exists()
-                    else "?"
-                ),
-                "nbqa": sh([str(T / "nbqa"), "--version"]),
-                "pynblint venv": pyv(
-                    PYNBLINT_BIN / "python", ["pynblint", "click", "typer", "nbformat"]
-                ),
-                "tools venv python": sh([str(T / "python"), "--version"]),
-                "nbops": f"{nbops_v} (python {self.args.nbops_python}; git {git if 'fatal' not in git else 'no commit yet'})",
-            },
-        }
+        git = harness.git_rev()
+        return harness.machine(tools={
+            "ruff": sh([str(T / "ruff"), "--version"]),
+            "black": sh([str(T / "black"), "--version"]).splitlines()[0] if (T / "black").exists() else "?",
+            "nbqa": sh([str(T / "nbqa"), "--version"]),
+            "pynblint venv": harness.versions(PYNBLINT_BIN / "python", ["pynblint", "click", "typer", "nbformat"]),
+            "tools venv python": sh([str(T / "python"), "--version"]),
+            "nbops": f"{harness.versions(self.args.nbops_python, ['nbops'])} (python {self.args.nbops_python}; "
+            f"git {git if 'fatal' not in git else 'no commit yet'})",
+        })
 
     def go(self) -> int:
         man = self.ensure_corpus(self.corpus, self.args.count)
@@ -775,7 +627,7 @@ class Bench:
             "skipped": skipped,
         }
         data["targets"] = targets(data)
-        LATEST.write_text(json.dumps(data, indent=1) + "\n")
+        harness.write_json(LATEST, data)
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(render(data))
         log(f"wrote {DOC.relative_to(REPO)} and {LATEST.relative_to(REPO)}")
@@ -908,19 +760,16 @@ LABELS = {
 
 def _other_targets(a: Callable[[str], None], report: Path, title: str, script: str) -> None:
     """Copy the Targets table of another benchmark report, with a link to the rest."""
-    if not report.exists():
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    table = harness.section(text, "## Targets")
+    if table is None:
         return
-    lines = report.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("## Targets")), None)
-    if start is None:
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    last = next((line for line in lines if line.startswith("Last run:")), "")
+    last = next((line for line in text.splitlines() if line.startswith("Last run:")), "")
     a(f"## {title}")
     a("")
     a(f"From [{report.name}]({report.name}) (`benchmarks/{script}`). {last.split('. ')[0]}.".rstrip(". ") + ".")
     a("")
-    a("\n".join(lines[start + 1 : end]).strip("\n"))
+    a(table)
     a("")
 
 
@@ -1114,9 +963,6 @@ def render(d: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--_measure"]:
-        return _measure(argv[1])
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1162,7 +1008,7 @@ def main(argv: list[str] | None = None) -> int:
         data = json.loads(LATEST.read_text())
         data["targets"] = targets(data)
         DOC.write_text(render(data))
-        LATEST.write_text(json.dumps(data, indent=1) + "\n")
+        harness.write_json(LATEST, data)
         log(f"wrote {DOC.relative_to(REPO)} from {LATEST.relative_to(REPO)}")
         return 0
     return Bench(args).go()

@@ -20,7 +20,7 @@ MLflow store lands in that project's .nbops/; MLFLOW_TRACKING_URI is unset for e
      what tracking adds per run. Target: under 0.5 s. Each run_notebook's critical path is
      timed (start -> execute_notebook, execute_notebook, execute_notebook end -> return, split
      into finish / HTML / artifacts / end_run / get_run), and its background thread
-     (``runner._Tracking``: tracker, lineage, start_run, requirements, HTML exporter warm-up),
+     (``lifecycle._Tracking``: tracker, lineage, start_run, requirements, HTML exporter warm-up),
      with when it was ready relative to the end of execution and how long ``finish()`` waited
      for it. cProfile of one warm and one cold (fresh process) run_notebook, both threads.
 (2)  sweep: ``nbops run WINE --grid C=0.1,0.3,1,3 --grid SEED=0,1`` (8 runs) with
@@ -47,14 +47,11 @@ import time
 _T_SCRIPT = time.time()  # as early as possible: a traced child's "interpreter start" ends here
 
 import argparse
-import datetime as _dt
 import functools
 import json
 import os
-import platform
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,7 +60,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from _common import cpu_and_ram
+import harness
+import nbtemplates
+from harness import loadavg, now
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -111,7 +110,7 @@ TARGET_OVERHEAD = 0.15
 TARGET_TRACKING_S = 0.5
 TARGET_SWEEP_RATIO = 0.65
 
-BG_THREAD = "nbops-tracking"  # runner._Tracking's thread name
+BG_THREAD = "nbops-tracking"  # nbops.run.lifecycle._Tracking's thread name
 
 # What the probes wrap: (module, class or None, attribute, event key). Every one must exist;
 # a missing one stops the benchmark with this list's entry in the message.
@@ -121,7 +120,8 @@ PROBES: list[tuple[str, str | None, str, str]] = [
     ("nbops.run.runner", None, "_tracker", "tracker_open"),
     ("nbops.run.runner", None, "_html", "html"),
     ("nbops.run.runner", None, "_html_exporter_quietly", "html_warm"),
-    ("nbops.run.runner", None, "_discard", "discard"),
+    ("nbops.run.runner", "_NotebookRun", "open", "bg_open"),  # the lifecycle's open hook
+    ("nbops.run.journal", "Journal", "discard", "discard"),
     ("nbops.run.lifecycle", "_Tracking", "finish", "finish"),
     ("nbops.run.lifecycle", "_Tracking", "join", "finish_join"),
     ("nbops.run.lifecycle", "_Tracking", "_ingest", "ingest"),
@@ -155,33 +155,16 @@ BG_PARTS = [
     ("bg_start_run", "`MlflowTracker.start_run`"),
     ("bg_freeze", "requirements (`lineage.frozen_requirements`)"),
     ("bg_env_artifact", "`log_artifact` requirements.txt"),
-    ("bg_open_other", "rest of open_run (mlflow imports outside the calls above, file write)"),
+    ("bg_open_other", "rest of the open hook (mlflow imports outside the calls above, file write)"),
     ("bg_html_warm", "HTML exporter warm-up (`runner._html_exporter_quietly`)"),
 ]
 
 
-def log(msg: str) -> None:
-    print(f"[run-bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+log = harness.logger("run-bench")
+med = harness.median
 
 
-def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def sh(cmd: list[str], **kw: Any) -> str:
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, check=False, **kw).stdout.strip()
-    except OSError as exc:
-        return f"? ({exc})"
-
-
-def med(xs: list[float]) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
+sh = harness.sh
 
 
 def fmt_s(x: float | None, digits: int = 2) -> str:
@@ -226,31 +209,14 @@ class ProbeError(SystemExit):
 # --------------------------------------------------------------------------- the project
 
 
-TRIVIAL = {
-    "cells": [
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "X = 1",
-         "outputs": [], "execution_count": None},
-        {"cell_type": "code", "metadata": {}, "source": "y = X + 1", "outputs": [],
-         "execution_count": None},
-        {"cell_type": "code", "metadata": {}, "source": "print(y)", "outputs": [],
-         "execution_count": None},
-    ],
-    "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
 def make_project(root: Path) -> dict[str, Path]:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text('[project]\nname = "run-bench"\nversion = "0"\n')
     wine = root / "wine_classifier.ipynb"
     shutil.copy(WINE, wine)
     trivial = root / "trivial.ipynb"
-    trivial.write_text(json.dumps(TRIVIAL, indent=1))
+    cells = nbtemplates.load(nbtemplates.NOTEBOOKS / "trivial.md")
+    trivial.write_text(nbtemplates.dumps(nbtemplates.notebook("trivial", cells)))
     (root / "pm-out").mkdir(exist_ok=True)
     (root / "traces").mkdir(exist_ok=True)
     return {"wine": wine, "trivial": trivial}
@@ -259,17 +225,10 @@ def make_project(root: Path) -> dict[str, Path]:
 def timed_cmd(cmd: str, cwd: Path, log_name: str) -> dict[str, Any]:
     LOGS.mkdir(parents=True, exist_ok=True)
     log_file = LOGS / f"{log_name}.log"
-    with open(log_file, "w") as fh:
-        fh.write(f"$ {cmd}\n")
-        fh.flush()
-        spawn = time.time()
-        t0 = time.perf_counter()
-        proc = subprocess.run(shlex.split(cmd), cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
-                              env=env(), check=False)
-        wall = time.perf_counter() - t0
-        end = spawn + wall
-    return {"wall_s": round(wall, 4), "rc": proc.returncode, "log": str(log_file.relative_to(REPO)),
-            "spawn": spawn, "end": end}
+    log_file.write_text(f"$ {cmd}\n")
+    r = harness.run_timed(shlex.split(cmd), cwd=cwd, env=env(), log=log_file)
+    return {"wall_s": round(r["secs"], 4), "rc": r["rc"], "log": str(log_file.relative_to(REPO)),
+            "spawn": r["spawn"], "end": r["spawn"] + r["secs"]}
 
 
 def json_from_log(log_file: str) -> Any:
@@ -331,9 +290,8 @@ class Probe:
         self._undo.append((owner, attr, orig, own))
 
     def install(self) -> None:
-        """Wrap everything in PROBES, and the open_run callable runner._Tracking is given."""
+        """Wrap everything in PROBES."""
         import importlib
-        import inspect
 
         for module_name, cls, attr, key in PROBES:
             try:
@@ -346,27 +304,6 @@ class Probe:
                 if owner is None:
                     raise ProbeError(f"{module_name} has no class {cls!r}")
             self.wrap(owner, attr, key, f"{module_name}{'.' + cls if cls else ''}")
-        runner = importlib.import_module("nbops.run.runner")
-        tracking_cls = runner._Tracking
-        orig_init = tracking_cls.__init__
-        params = list(inspect.signature(orig_init).parameters)
-        if params[:2] != ["self", "open_run"]:
-            raise ProbeError(f"runner._Tracking.__init__{inspect.signature(orig_init)} no longer "
-                             "takes open_run first: the background thread changed")
-        probe = self
-
-        def init(self_: Any, open_run: Any, *a: Any, **k: Any) -> None:
-            def timed_open() -> Any:
-                t0 = time.perf_counter()
-                try:
-                    return open_run()
-                finally:
-                    probe.add("bg_open", t0, time.perf_counter())
-
-            orig_init(self_, timed_open, *a, **k)
-
-        tracking_cls.__init__ = init
-        self._undo.append((tracking_cls, "__init__", orig_init, True))
 
     def uninstall(self) -> None:
         for owner, attr, orig, own in reversed(self._undo):
@@ -664,7 +601,6 @@ def part_cli(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> dict
                 out=f"pm-out/{nb.name}", trace=traces / f"{key}-{variant}-{tag}.json")
 
         variants = list(CLI_VARIANTS)
-        rows: dict[str, list[dict]] = {v: [] for v in variants}
         warm = {}
         for v in variants:  # warm-up: page cache, .pyc, the store's tables
             log(f"(1a) {key}: warm-up {v}")
@@ -672,25 +608,25 @@ def part_cli(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> dict
             if warm[v]["rc"] != 0:
                 tail = (REPO / warm[v]["log"]).read_text(errors="replace")[-2000:]
                 raise SystemExit(f"(1a) warm-up of {v} failed (rc {warm[v]['rc']}):\n{tail}")
-        for i in range(args.runs):
-            shift = i % len(variants)
-            order = variants[shift:] + variants[:shift]  # each variant in each position
-            for v in order:
-                r = timed_cmd(cmd(v, str(i)), root, f"cli-{key}-{v}-{i}")
-                r["position"] = order.index(v)
-                if v.startswith("nbops") and not v.endswith("traced"):
-                    data = json_from_log(r["log"])
-                    runs = (data or {}).get("runs") or [{}]
-                    r["status"] = runs[0].get("status")
-                    r["duration_s"] = runs[0].get("duration_s")
-                if v.endswith("traced") and r["rc"] == 0:
-                    trace_file = traces / f"{key}-{v}-{i}.json"
-                    if not trace_file.exists():
-                        raise ProbeError(f"traced variant {v} wrote no trace ({trace_file}); see "
-                                         f"{r['log']}")
-                    r["segments"] = cli_segments(v, json.loads(trace_file.read_text()), r)
-                rows[v].append(r)
-                log(f"(1a) {key} #{i} {v}: {r['wall_s']:.2f} s rc={r['rc']}")
+        def one(v: str, i: int, key: str = key, cmd: Any = cmd) -> dict[str, Any]:
+            r = timed_cmd(cmd(v, str(i)), root, f"cli-{key}-{v}-{i}")
+            r["position"] = (list(CLI_VARIANTS).index(v) - i) % len(CLI_VARIANTS)  # in its round
+            if v.startswith("nbops") and not v.endswith("traced"):
+                data = json_from_log(r["log"])
+                runs = (data or {}).get("runs") or [{}]
+                r["status"] = runs[0].get("status")
+                r["duration_s"] = runs[0].get("duration_s")
+            if v.endswith("traced") and r["rc"] == 0:
+                trace_file = traces / f"{key}-{v}-{i}.json"
+                if not trace_file.exists():
+                    raise ProbeError(f"traced variant {v} wrote no trace ({trace_file}); see "
+                                     f"{r['log']}")
+                r["segments"] = cli_segments(v, json.loads(trace_file.read_text()), r)
+            log(f"(1a) {key} #{i} {v}: {r['wall_s']:.2f} s rc={r['rc']}")
+            return r
+
+        # each variant in each position of the order, round after round
+        rows = harness.interleave({v: functools.partial(one, v) for v in variants}, args.runs)
         ok = {v: [r["wall_s"] for r in rows[v] if r["rc"] == 0] for v in variants}
         pairs = [b["wall_s"] - a["wall_s"] for a, b in zip(rows["papermill"], rows["nbops"])]
         res: dict[str, Any] = {
@@ -827,11 +763,13 @@ def inproc_child(config_path: str) -> int:
 def profiled_run(runner_mod: Any, nb: Path, settings: Any, *, t_before: float | None = None,
                  prof: Any = None) -> dict[str, Any]:
     """cProfile of one run_notebook: the calling thread (``prof``, possibly enabled before the
-    imports) and runner._Tracking's thread (profiled from inside its run())."""
+    imports) and the lifecycle's tracking thread (profiled from inside its run())."""
     import cProfile
 
     bg_profiles: list[Any] = []
-    orig_run = runner_mod._Tracking.run
+    from nbops.run.lifecycle import _Tracking
+
+    orig_run = _Tracking.run
 
     def run(self_: Any) -> None:
         p = cProfile.Profile()
@@ -846,7 +784,7 @@ def profiled_run(runner_mod: Any, nb: Path, settings: Any, *, t_before: float | 
             p.disable()
             bg_profiles.append(p)
 
-    runner_mod._Tracking.run = run
+    _Tracking.run = run  # type: ignore[method-assign]
     try:
         if prof is None:
             prof = cProfile.Profile()
@@ -856,7 +794,7 @@ def profiled_run(runner_mod: Any, nb: Path, settings: Any, *, t_before: float | 
         prof.disable()
         total = time.perf_counter() - (t_before or 0.0)
     finally:
-        runner_mod._Tracking.run = orig_run
+        _Tracking.run = orig_run  # type: ignore[method-assign]
     by_cum, by_tot = profile_rows(prof)
     res: dict[str, Any] = {"total_s": total, "status": outcome.status, "by_cumtime": by_cum,
                            "by_tottime": by_tot}
@@ -946,21 +884,22 @@ def part_inproc(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> d
 
 
 def part_sweep(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> dict[str, Any]:
-    rows: dict[str, list[dict]] = {"1": [], "2": []}
     cmds = {p: NBOPS_SWEEP.format(nbops=args.nbops_cli, nb=nbs["wine"].name, parallel=p)
-            for p in rows}
-    for i in range(args.sweep_runs):
-        order = ("1", "2") if i % 2 == 0 else ("2", "1")
-        for p in order:
-            r = timed_cmd(cmds[p], root, f"sweep-p{p}-{i}")
-            data = json_from_log(r["log"]) or {}
-            runs = data.get("runs") or []
-            r["statuses"] = sorted({x.get("status") for x in runs})
-            r["n_runs"] = len(runs)
-            r["run_durations"] = [x.get("duration_s") for x in runs]  # parameter-set order
-            rows[p].append(r)
-            log(f"(2) #{i} --parallel {p}: {r['wall_s']:.1f} s rc={r['rc']} runs={len(runs)} "
-                f"{r['statuses']}")
+            for p in ("1", "2")}
+
+    def one(p: str, i: int) -> dict[str, Any]:
+        r = timed_cmd(cmds[p], root, f"sweep-p{p}-{i}")
+        data = json_from_log(r["log"]) or {}
+        runs = data.get("runs") or []
+        r["statuses"] = sorted({x.get("status") for x in runs})
+        r["n_runs"] = len(runs)
+        r["run_durations"] = [x.get("duration_s") for x in runs]  # parameter-set order
+        log(f"(2) #{i} --parallel {p}: {r['wall_s']:.1f} s rc={r['rc']} runs={len(runs)} "
+            f"{r['statuses']}")
+        return r
+
+    # --parallel 1 and 2 alternate which goes first
+    rows = harness.interleave({p: functools.partial(one, p) for p in cmds}, args.sweep_runs)
     t1 = [r["wall_s"] for r in rows["1"] if r["rc"] == 0 and r["n_runs"] == 8]
     t2 = [r["wall_s"] for r in rows["2"] if r["rc"] == 0 and r["n_runs"] == 8]
     return {
@@ -970,7 +909,7 @@ def part_sweep(args: argparse.Namespace, nbs: dict[str, Path], root: Path) -> di
         "runs": rows,
         "p1_min": min(t1, default=None), "p1_median": med(t1),
         "p2_min": min(t2, default=None), "p2_median": med(t2),
-        "ratio": (med(t2) / med(t1)) if t1 and t2 else None,
+        "ratio": harness.ratio(med(t2), med(t1)),
         "failed": sum(r["rc"] != 0 or r["n_runs"] != 8 for rs in rows.values() for r in rs),
     }
 
@@ -997,29 +936,17 @@ def sweep_stats(sw: dict[str, Any]) -> dict[str, Any]:
 
 
 def machine(py: Path, papermill: Path, nbops_cli: Path) -> dict[str, Any]:
-    cpu, mem = cpu_and_ram()
     pkgs = ["nbops", "papermill", "mlflow", "mlflow-skinny", "nbclient", "nbconvert", "nbformat",
             "ipykernel", "jupyter_client", "pyzmq", "sqlalchemy", "scikit-learn", "pandas",
             "matplotlib"]
-    script = ("import importlib.metadata as m, sys\nfor p in sys.argv[1:]:\n"
-              "    try: print(p, m.version(p))\n    except Exception: print(p, '-')")
-    versions = sh([str(py), "-c", script, *pkgs])
-    git = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = sh(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"])
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": mem,
-        "os": platform.platform(),
-        "loadavg_start": loadavg(),
-        "python": sh([str(py), "-c", "import sys; print(sys.version.split()[0], sys.executable)"]),
-        "nbops CLI": str(nbops_cli),
-        "papermill CLI": str(papermill),
-        "versions": versions.replace("\n", ", "),
-        "git": git + (" (src/ has uncommitted changes)" if dirty and "fatal" not in dirty else ""),
-        "byte-code": f"cached in {PYCACHE.relative_to(REPO)} (PYTHONPYCACHEPREFIX; "
-        "PYTHONDONTWRITEBYTECODE unset for the children)",
-    }
+    return harness.machine(
+        loadavg_start=loadavg(),
+        python=sh([str(py), "-c", "import sys; print(sys.version.split()[0], sys.executable)"]),
+        **{"nbops CLI": str(nbops_cli), "papermill CLI": str(papermill),
+           "versions": harness.versions(py, pkgs), "git": harness.git_rev(),
+           "byte-code": f"cached in {PYCACHE.relative_to(REPO)} (PYTHONPYCACHEPREFIX; "
+           "PYTHONDONTWRITEBYTECODE unset for the children)"},
+    )
 
 
 # --------------------------------------------------------------------------- report
@@ -1126,8 +1053,8 @@ def render(d: dict) -> str:
           after a warm-up of each, alternating. Tracking = median(run_notebook) − median(execute).
           The critical path of each `run_notebook`: start → `execute_notebook` start ("pre"),
           `execute_notebook` (split at the kernel launch), its end → return ("post": `finish()`,
-          HTML, artifacts, `end_run`, `get_run`, …). The background thread (`runner._Tracking`):
-          its `open_run` (tracker, lineage, `start_run`, requirements) and the HTML exporter
+          HTML, artifacts, `end_run`, `get_run`, …). The background thread (`lifecycle._Tracking`):
+          the lifecycle's open hook `runner._NotebookRun.open` (tracker, lineage, `start_run`, requirements) and the HTML exporter
           warm-up, when it was ready relative to the end of execution, and how long `finish()`
           waited for it (`join`). The project's store exists before (one `nbops run` warm-up),
           as in a project in use. One more `run_notebook` (wine, warm) runs under cProfile, and
@@ -1274,7 +1201,7 @@ PATH_ROWS = [
     ("kernel_shutdown", "… of which kernel shutdown"),
     ("post", "`execute_notebook` end → return"),
     *POST_PARTS,
-    ("bg_work", "**background thread: work** (open_run + HTML warm-up)"),
+    ("bg_work", "**background thread: work** (open hook + HTML warm-up)"),
     *BG_PARTS,
     ("bg_live_ingest", "background: journal reads during execution (total)"),
     ("bg_open_done_at", "background: run open, at (from start)"),
@@ -1340,7 +1267,7 @@ def render_profiles(a: Any, ip: dict) -> None:
         a("")
         bg = prof.get("background")
         if bg:
-            a("Background thread (`runner._Tracking.run`; it lives until `finish()`, so its "
+            a("Background thread (`lifecycle._Tracking.run`; it lives until `finish()`, so its "
               "total includes waiting for the end of execution):")
             a("")
             a("| function | calls | cumulative | own |")
@@ -1605,7 +1532,7 @@ def _advice(key: str, v: float, rn: dict, n: dict, e: dict, p: dict, imp: dict) 
     if key == "wait":
         return (f". The background thread was ready {fmt_s(rn['bg_ready_at'])} after "
                 f"`run_notebook` started, the execution ended at {fmt_s(rn['execute_end_at'])} "
-                f"(open_run {fmt_s(rn['bg_open'])}, HTML warm-up {fmt_s(rn['bg_html_warm'])}).")
+                f"(open hook {fmt_s(rn['bg_open'])}, HTML warm-up {fmt_s(rn['bg_html_warm'])}).")
     if key == "post":
         parts = _ranked([(lbl, rn.get(k)) for k, lbl in POST_PARTS
                          if k != "post_finish_wait"], 0.01)
@@ -1645,7 +1572,7 @@ def reading_inproc(a: Any, ip_all: dict) -> None:
          f"{fmt_ms(pm_['post_finish_wait'])}."))
     a("")
     a(f"The first `run_notebook` of a process (what each CLI call does) is different: its "
-      f"background thread works {fmt_s(first['bg_work'])} (open_run {fmt_s(first['bg_open'])}, "
+      f"background thread works {fmt_s(first['bg_work'])} (open hook {fmt_s(first['bg_open'])}, "
       f"of which the tracker {fmt_s(first['bg_tracker'])}, mostly importing mlflow and opening "
       f"the store; HTML warm-up {fmt_s(first['bg_html_warm'])}) and is ready "
       f"{fmt_s(first['bg_ready_at'])} after the start, the execution ending at "

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark ``nbops submit`` (issue 6: under 3 s for an example notebook, checks included).
 
 Side by side, in one run, on the same temp repository (the wine example, a bare remote):
@@ -23,17 +22,13 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import cpu_and_ram
+import harness
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks-submit.md"
@@ -76,17 +71,14 @@ def edit(notebook: Path, n: int) -> None:
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}\n")
-    return wall, proc.returncode
+    r = harness.run_timed(cmd, cwd=cwd, capture=True)
+    if r["rc"] != 0:
+        sys.stderr.write(f"{' '.join(cmd)} exited {r['rc']}:\n{r['stdout'][-2000:]}\n{r['stderr'][-2000:]}\n")
+    return r["secs"], r["rc"]
 
 
 def by_hand(work: Path, n: int, jupyter: str) -> float:
     """nbconvert --clear-output, branch, commit, push, back: the git work with no gate."""
-    start = time.perf_counter()
     branch = f"review/by-hand-{n}"
     steps = [
         [jupyter, "nbconvert", "--clear-output", "--inplace", "wine_classifier.ipynb"],
@@ -96,13 +88,15 @@ def by_hand(work: Path, n: int, jupyter: str) -> float:
         ["git", "push", "-q", "origin", branch],
         ["git", "switch", "-q", "main"],
     ]
-    for step in steps:
-        subprocess.run(step, cwd=work, check=True, capture_output=True)
-    return time.perf_counter() - start
+    def run() -> None:
+        for step in steps:
+            subprocess.run(step, cwd=work, check=True, capture_output=True)
+
+    return harness.timed(run)[1].wall
 
 
 def med(xs: list[float]) -> float:
-    return statistics.median(xs)
+    return harness.median(xs) or 0.0
 
 
 def main() -> int:
@@ -111,7 +105,7 @@ def main() -> int:
     args = parser.parse_args()
     nbops = [sys.executable, "-m", "nbops"]
     jupyter = str(Path(sys.executable).with_name("jupyter"))
-    load_start = os.getloadavg()
+    load_start = harness.loadavg()
     rows: dict[str, list[float]] = {"submit": [], "by_hand": [], "check": [], "resubmit": [],
                                      "submit_library": []}
     failures: list[str] = []
@@ -119,22 +113,27 @@ def main() -> int:
         work = make_repo(Path(tmp))
         nb = work / "wine_classifier.ipynb"
         timed([*nbops, "submit", "wine_classifier.ipynb"], work)  # warm-up (imports, caches)
-        for i in range(args.runs):
-            order = ("nbops", "hand") if i % 2 == 0 else ("hand", "nbops")
-            for who in order:
-                if who == "nbops":
-                    edit(nb, 2 * i + 1)
-                    wall, code = timed([*nbops, "submit", "wine_classifier.ipynb"], work)
-                    rows["submit"].append(wall)
-                    if code:
-                        failures.append(f"submit run {i} exit {code}")
-                else:
-                    saved = nb.read_bytes()
-                    edit(nb, 2 * i + 2)
-                    rows["by_hand"].append(by_hand(work, i, jupyter))
-                    nb.write_bytes(saved)
+        def submit(i: int) -> float:
+            edit(nb, 2 * i + 1)
+            wall, code = timed([*nbops, "submit", "wine_classifier.ipynb"], work)
+            if code:
+                failures.append(f"submit run {i} exit {code}")
+            return wall
+
+        def hand(i: int) -> float:
+            saved = nb.read_bytes()
+            edit(nb, 2 * i + 2)
+            wall = by_hand(work, i, jupyter)
+            nb.write_bytes(saved)
+            return wall
+
+        def gate_alone(i: int) -> None:  # after each round: the gate, then an unchanged re-submit
             rows["check"].append(timed([*nbops, "check", "wine_classifier.ipynb"], work)[0])
             rows["resubmit"].append(timed([*nbops, "submit", "wine_classifier.ipynb"], work)[0])
+
+        # nbops and by-hand alternate which goes first
+        side = harness.interleave({"submit": submit, "by_hand": hand}, args.runs, after_round=gate_alone)
+        rows["submit"], rows["by_hand"] = side["submit"], side["by_hand"]
         # with the generated library and its tests in the submission
         proc = subprocess.run([*nbops, "modularize", "wine_classifier.ipynb"], cwd=work,
                               capture_output=True, text=True, check=False)
@@ -150,11 +149,11 @@ def main() -> int:
         branches = [b for b in git(Path(tmp) / "remote.git", "for-each-ref",
                                     "--format=%(refname:short)", "refs/heads/review/").split()
                      if not b.startswith("review/by-hand-")]
-    load_end = os.getloadavg()
+    load_end = harness.loadavg()
     submit_med = med(rows["submit"])
     status = "PASS" if submit_med < TARGET_S and not failures else "**NOT REACHED**"
-    cpu, ram = cpu_and_ram()
-    versions = subprocess.run([*nbops, "--version"], capture_output=True, text=True).stdout.strip()
+    m = harness.machine()
+    versions = harness.sh([*nbops, "--version"])
 
     def cell(key: str) -> str:
         xs = rows[key]
@@ -167,26 +166,26 @@ def main() -> int:
         "",
         "<!-- Generated by benchmarks/submit_bench.py; do not edit by hand. -->",
         "",
-        f"Last run: {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}. "
-        "Reproduce: `python benchmarks/submit_bench.py`.",
+        (f"Last run: {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}. "
+         "Reproduce: `python benchmarks/submit_bench.py`."),
         "",
         "## Targets (issue 6)",
         "",
         "| | target | measured | status |",
         "|---|---|---|---|",
-        f"| (1) | `nbops submit` of an example notebook to a local remote, checks included, under "
-        f"{TARGET_S:.0f} s (CLI wall time, median) | {submit_med:.2f} s | {status} |",
+        (f"| (1) | `nbops submit` of an example notebook to a local remote, checks included, under "
+         f"{TARGET_S:.0f} s (CLI wall time, median) | {submit_med:.2f} s | {status} |"),
         "",
         "## Setup",
         "",
         "| | |",
         "|---|---|",
-        f"| nproc | {os.cpu_count()} |",
-        f"| cpu | {cpu} |",
-        f"| ram | {ram} |",
-        f"| python | {platform.python_version()} |",
-        f"| versions | {versions}, {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()} |",
-        f"| loadavg start / end | {' '.join(f'{x:.2f}' for x in load_start)} / {' '.join(f'{x:.2f}' for x in load_end)} |",
+        f"| nproc | {m['nproc']} |",
+        f"| cpu | {m['cpu']} |",
+        f"| ram | {m['ram']} |",
+        f"| python | {m['python'].split()[0]} |",
+        f"| versions | {versions}, {harness.sh(['git', '--version'])} |",
+        f"| loadavg start / end | {load_start} / {load_end} |",
         f"| runs | {args.runs} timed per command after one warm-up submit; nbops and by-hand alternate which goes first |",
         "",
         "## Method",
@@ -213,8 +212,8 @@ def main() -> int:
         f"| `nbops submit`, unchanged re-submit | {cell('resubmit')} |",
         f"| `nbops submit` with the generated library | {cell('submit_library')} |",
         "",
-        f"nbops review branches in the remote at the end: {len(branches)} (one per author and "
-        "notebook: every submit added a commit to the same branch).",
+        (f"nbops review branches in the remote at the end: {len(branches)} (one per author and "
+         "notebook: every submit added a commit to the same branch)."),
     ]
     if failures:
         out += ["", "Failures: " + "; ".join(failures)]
@@ -223,11 +222,11 @@ def main() -> int:
         "",
         "## Reading",
         "",
-        f"`nbops submit` takes {submit_med:.2f} s (median); the gate alone (`nbops check`, a "
-        f"process of its own) {med(rows['check']):.2f} s, {gate_share:.0%} of it. The scripted "
-        f"by-hand sequence takes {med(rows['by_hand']):.2f} s and checks nothing (no secret scan, "
-        "no documentation, no lint, no report) and leaves the user's checkout switched and "
-        "modified between steps; `nbops submit` never touches the checkout.",
+        (f"`nbops submit` takes {submit_med:.2f} s (median); the gate alone (`nbops check`, a "
+         f"process of its own) {med(rows['check']):.2f} s, {gate_share:.0%} of it. The scripted "
+         f"by-hand sequence takes {med(rows['by_hand']):.2f} s and checks nothing (no secret scan, "
+         "no documentation, no lint, no report) and leaves the user's checkout switched and "
+         "modified between steps; `nbops submit` never touches the checkout."),
         "",
     ]
     REPORT.write_text("\n".join(out))
