@@ -14,25 +14,53 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
+from nbops.cli import exits
 from nbops.errors import UsageError
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    hack = sub.add_parser("hackathon", help="conversion exercises, scorecards and a leaderboard")
+    hack = sub.add_parser(
+        "hackathon",
+        help="conversion exercises, scorecards and a leaderboard",
+        description="Run a notebook-to-production hackathon: create the exercise repository, "
+        "score the teams' work, show a team its scorecard, render the leaderboard.",
+        epilog=exits.epilog({}, note="Without a COMMAND: this help, exit 2."),
+    )
     hsub = hack.add_subparsers(dest="hackathon_command", metavar="COMMAND")
 
-    new = hsub.add_parser("new", help="create an exercise repository")
-    new.add_argument("folder", type=Path, metavar="DIR")
-    new.add_argument("--notebooks", type=Path, nargs="+", required=True, metavar="NB")
+    new = hsub.add_parser(
+        "new",
+        help="create an exercise repository",
+        description="Create an exercise repository in DIR: the notebooks to convert, "
+        "hackathon.toml (teams, scoring) and the instructions, as a git repository unless "
+        "--no-git.",
+        epilog=exits.epilog({exits.OK: None, exits.WRITE: "DIR is not empty, or a file "
+                             "could not be written"}),
+    )
+    new.add_argument("folder", type=Path, metavar="DIR", help="the folder to create")
+    new.add_argument("--notebooks", type=Path, nargs="+", required=True, metavar="NB",
+                     help="the notebooks the teams convert")
     new.add_argument("--teams", default="", help="comma-separated team names")
-    new.add_argument("--name", default="Notebook to production")
+    new.add_argument("--name", default="Notebook to production",
+                     help="the hackathon's title (default: Notebook to production)")
     new.add_argument("--deadline", help="ISO date-time, e.g. 2026-12-01T17:00:00+00:00")
     new.add_argument("--no-git", action="store_true", help="do not make it a git repository")
     new.set_defaults(handler=cmd_new)
 
-    score = hsub.add_parser("score", help="score teams (all of hackathon.toml by default)")
+    score = hsub.add_parser(
+        "score",
+        help="score teams (all of hackathon.toml by default)",
+        description="Score teams' work: each component of the scorecard with the points it "
+        "gives and why; saved for the leaderboard unless --no-save.",
+        epilog=exits.epilog({
+            exits.OK: "scored (one team: its required checks pass)",
+            exits.FAILED: "one team scored and a required check fails",
+            exits.TOOL: "git failed (scoring branches)",
+        }),
+    )
     score.add_argument("path", nargs="?", type=Path, metavar="PATH",
                        help="a folder with one team's work (default: every team)")
     score.add_argument("--team", help="the team PATH or --branch belongs to")
@@ -40,21 +68,42 @@ def register(sub: Any) -> None:
     score.add_argument("--all-branches", action="store_true",
                        help="also score team branches that hackathon.toml does not list")
     score.add_argument("--exercise", type=Path, help="the exercise folder (default: found from PATH or here)")
-    score.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"), default="text")
+    score.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"),
+                       default="text", help="text (default), json or markdown")
     score.add_argument("--no-save", action="store_true", help="do not record the scores")
     score.set_defaults(handler=cmd_score)
 
-    board = hsub.add_parser("leaderboard", help="render the leaderboard (HTML, or markdown)")
-    board.add_argument("--exercise", type=Path)
+    board = hsub.add_parser(
+        "leaderboard",
+        help="render the leaderboard (HTML, or markdown)",
+        description="Render the saved scores as a leaderboard: an HTML page, or markdown on "
+        "stdout.",
+        epilog=exits.epilog({exits.OK: None, exits.USAGE: "no scores yet, or bad input",
+                             exits.WRITE: "the HTML file cannot be written"}),
+    )
+    board.add_argument("--exercise", type=Path, metavar="DIR",
+                       help="the exercise folder (default: found from here)")
     board.add_argument("--out", type=Path, help="HTML file to write (default: <exercise>/leaderboard.html)")
-    board.add_argument("--format", dest="output_format", choices=("html", "markdown"), default="html")
+    board.add_argument("--format", dest="output_format", choices=("html", "markdown"),
+                       default="html", help="html (default: written to --out) or markdown")
     board.set_defaults(handler=cmd_leaderboard)
 
-    status = hsub.add_parser("status", help="your team's scorecard and what would raise it most")
-    status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
-    status.add_argument("--team")
-    status.add_argument("--exercise", type=Path)
-    status.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    status = hsub.add_parser(
+        "status",
+        help="your team's scorecard and what would raise it most",
+        description="Score your team's work in PATH (nothing is saved) and list what would "
+        "raise the score most.",
+        epilog=exits.epilog({exits.OK: "the required checks pass",
+                             exits.FAILED: "a required check fails"}),
+    )
+    status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH",
+                        help="your team's folder (default: .)")
+    status.add_argument("--team", help="your team's name (default: from the branch team/<name>, else "
+                        "PATH's folder name)")
+    status.add_argument("--exercise", type=Path, metavar="DIR",
+                        help="the exercise folder (default: found from PATH or here)")
+    status.add_argument("--format", dest="output_format", choices=("text", "json"),
+                        default="text", help="text (default) or json")
     status.set_defaults(handler=cmd_status)
     hack.set_defaults(handler=lambda args: (hack.print_help(), 2)[1])
 
@@ -79,7 +128,7 @@ def _exercise(args: Any, start: Path) -> Any:
     return load_hackathon(args.exercise.resolve() if args.exercise else find_exercise(start))
 
 
-def _save(h: Any, cards: list[dict[str, Any]]) -> None:
+def _save(h: Any, cards: list[api_types.Scorecard]) -> None:
     folder = h.scores_dir / "scores"
     folder.mkdir(parents=True, exist_ok=True)
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -89,7 +138,7 @@ def _save(h: Any, cards: list[dict[str, Any]]) -> None:
             history.write(json.dumps({"time": now, "team": card["team"], "total": card["total"]}) + "\n")
 
 
-def _text(card: dict[str, Any]) -> str:
+def _text(card: api_types.Scorecard) -> str:
     from nbops.hackathon.points import format_points as pts
 
     lines = [f"{card['team']}: {pts(card['total'])} / 100"
@@ -108,7 +157,7 @@ def _text(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _emit(cards: list[dict[str, Any]], fmt: str, meta: dict[str, Any]) -> None:
+def _emit(cards: list[api_types.Scorecard], fmt: str, meta: dict[str, Any]) -> None:
     if fmt == "json":
         json.dump(cards[0] if len(cards) == 1 else cards, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -130,7 +179,7 @@ def cmd_score(args: Any) -> int:
     from nbops.hackathon.score import score_team, team_sources
 
     h = _exercise(args, args.path or Path.cwd())
-    cards: list[dict[str, Any]] = []
+    cards: list[api_types.Scorecard] = []
     if args.path is not None or args.branch:
         name = args.team or (args.branch.removeprefix(h.branch_prefix) if args.branch
                              else args.path.resolve().name)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops.cli import exits
+
 __all__ = ["register"]
 
 
@@ -20,6 +22,8 @@ def register(sub: Any) -> None:
         "nbops check and the generated tests on every pull request, a pre-commit configuration "
         "using nbops' hooks, pull request templates and .gitignore lines. Existing files are "
         "kept (reported as skipped) unless --force; files you own are only appended to.",
+        epilog=exits.epilog({exits.OK: "done (files kept are not an error)", exits.USAGE: None,
+                             exits.WRITE: None}),
     )
     init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR",
                       help="the repository's top level (default: the current directory)")
@@ -28,7 +32,8 @@ def register(sub: Any) -> None:
     init.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     init.add_argument("--forge", choices=("github", "gitlab", "both"),
                       help="which CI to set up (default: from the origin remote; both when unknown)")
-    init.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    init.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                      help="what was written or skipped, as text (default) or JSON")
     init.set_defaults(handler=cmd_init)
 
 

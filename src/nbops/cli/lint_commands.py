@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops.cli import exits
 from nbops.config import Config, load_config
 from nbops.errors import NbopsError, NotebookReadError, UsageError, WriteError
 from nbops.lint.diagnostic import severity_at_least
@@ -37,15 +38,20 @@ def register(sub: Any) -> None:
     lint = sub.add_parser(
         "lint",
         help="lint notebooks (nbops rules, ruff, black)",
-        description="Lint notebooks: files, folders (searched recursively) and globs. "
-        "Exit codes: 0 clean; 1 findings at or above --fail-on (a tool that fails on one "
-        "notebook, e.g. a ruff configuration that cannot load, is an NB005 finding there); "
-        "2 a usage or input error (a bad option or configuration, a path that matches nothing, "
-        "an unreadable notebook: NB001, the other files are still linted); 3 an external "
-        "tool failed for the whole run (ruff or black missing); 4 the --output-file cannot be "
-        "written; 70 an internal error (please report it); 130 interrupted.",
+        description="Lint notebooks: files, folders (searched recursively) and globs, with "
+        "nbops' rules, ruff and black. Every finding names its cell.",
+        epilog=exits.epilog({
+            exits.OK: "clean (or only findings below --fail-on)",
+            exits.FAILED: "findings at or above --fail-on (a tool that fails on one notebook, "
+            "e.g. a ruff configuration that cannot load, is an NB005 finding there)",
+            exits.USAGE: "usage or input error: a bad option or configuration, a path that "
+            "matches nothing, an unreadable notebook (NB001; the other files are still linted)",
+            exits.TOOL: "an external tool failed for the whole run (ruff or black missing)",
+            exits.WRITE: "the --output-file cannot be written",
+        }),
     )
-    lint.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    lint.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                      help="notebooks, folders (searched recursively) and globs (default: .)")
     _add_selection(lint)
     lint.add_argument("--format", dest="output_format", choices=_FORMATS, default="text",
                       help="output format (default: text)")
@@ -53,10 +59,16 @@ def register(sub: Any) -> None:
     lint.add_argument("--fail-on", choices=("error", "warning", "info"),
                       help="lowest severity that makes the exit code 1 (default: info)")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    lint.add_argument("--no-cache", dest="cache", action="store_false", default=None)
-    lint.add_argument("--cache-dir", type=Path)
+    lint.add_argument("--no-cache", dest="cache", action="store_false", default=None,
+                      help="lint everything afresh: neither read nor write the cache "
+                      "([tool.nbops] cache = false does the same)")
+    lint.add_argument("--cache-dir", type=Path, metavar="DIR",
+                      help="where the cache lives (default: .nbops_cache/ in the project)")
     lint.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
-    lint.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    lint.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour the text output: auto (default) colours a terminal only, "
+                      "unless NO_COLOR is set; FORCE_COLOR (set, not empty) colours when piped "
+                      "too and wins over NO_COLOR; always and never win over both")
     lint.set_defaults(handler=cmd_lint)
 
     fix = sub.add_parser(
@@ -64,13 +76,18 @@ def register(sub: Any) -> None:
         help="apply safe fixes (black, ruff's safe fixes, nbops' safe fixes)",
         description="Apply safe fixes in place, atomically, keeping a backup. "
         "Use --diff to see the changes without writing. A notebook is written only when "
-        "every change is one a fix reports. Exit code 0 when done (or nothing to fix), 1 "
-        "with --diff when something would change, 2 when a notebook was left untouched (it "
-        "cannot be read, is nbformat 3 without --upgrade, a tool failed on it, or the fixes "
-        "would change something they do not report), 4 when a notebook could not be "
-        "written, 70 on an internal error.",
+        "every change is one a fix reports.",
+        epilog=exits.epilog({
+            exits.OK: "done, or nothing to fix",
+            exits.FAILED: "with --diff: something would change",
+            exits.USAGE: "a notebook was left untouched (it cannot be read, is nbformat 3 "
+            "without --upgrade, a tool failed on it, or the fixes would change something they "
+            "do not report), or a usage error",
+            exits.WRITE: "a notebook could not be written",
+        }),
     )
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                     help="notebooks, folders (searched recursively) and globs (default: .)")
     _add_selection(fix)
     fix.add_argument("--diff", action="store_true", help="print the changes, write nothing")
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
@@ -86,18 +103,33 @@ def register(sub: Any) -> None:
                      "assigned once and read later) into a new cell tagged 'parameters' after "
                      "the imports, one change per moved line; notebooks with a parameters "
                      "cell are skipped with a note")
-    fix.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    fix.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                     help="what was fixed, as text (default) or JSON")
     fix.set_defaults(handler=cmd_fix)
 
-    rules = sub.add_parser("rules", help="list the rule catalogue")
+    rules = sub.add_parser(
+        "rules",
+        help="list the rule catalogue",
+        description="List nbops' rules: code, name, severity, fix and summary, by family "
+        "(--format markdown writes docs/rules.md).",
+        epilog=exits.epilog({exits.OK: None}),
+    )
     rules.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"),
-                       default="text")
-    rules.add_argument("--select", type=_codes, action="extend", metavar="CODES")
+                       default="text", help="text (default), json, or markdown (the rule docs)")
+    rules.add_argument("--select", type=_codes, action="extend", metavar="CODES",
+                       help="only these codes or prefixes (e.g. NB2,NB301)")
     rules.set_defaults(handler=cmd_rules)
 
-    rule = sub.add_parser("rule", help="explain one rule (e.g. nbops rule NB203)")
-    rule.add_argument("code")
-    rule.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    rule = sub.add_parser(
+        "rule",
+        help="explain one rule (e.g. nbops rule NB203)",
+        description="Explain one rule: what it finds, why it matters, its options, and a bad "
+        "and a good example.",
+        epilog=exits.epilog({exits.OK: None, exits.USAGE: "no such rule"}),
+    )
+    rule.add_argument("code", metavar="CODE", help="a rule code: NB203, FMT001")
+    rule.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                      help="text (default) or json")
     rule.set_defaults(handler=cmd_rule)
 
 
@@ -127,7 +159,11 @@ def _linter(args: argparse.Namespace, config: Config, **extra: Any) -> Any:
 def _colour(choice: str, stream: Any) -> bool:
     if choice == "always":
         return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+    if choice == "never":
+        return False
+    if os.environ.get("FORCE_COLOR"):  # set and not empty, as ruff reads it: wins over NO_COLOR
+        return True
+    if os.environ.get("NO_COLOR"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from nbops._version import __version__
+from nbops.cli import exits
 from nbops.errors import NbopsError, exit_code
 
 __all__ = ["build_parser", "main", "run"]
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nbops",
         description="From Jupyter notebooks to reviewed, tested, reproducible production code.",
+        epilog=exits.epilog({}, note="Each command's --help lists all the codes it returns."),
+        formatter_class=exits.HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nbops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,7 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands.register(sub)
     init_commands.register(sub)
     hackathon_commands.register(sub)
+    _format_all(parser)
     return parser
+
+
+def _format_all(parser: argparse.ArgumentParser) -> None:
+    """Every command's help keeps its ``exit codes:`` rows one per line."""
+    parser.formatter_class = exits.HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _format_all(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 2
+        return exits.USAGE
     try:
         code: int = args.handler(args)
         return code
@@ -58,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(exc)
     except KeyboardInterrupt:
         print("nbops: interrupted", file=sys.stderr)
-        return 130
+        return exits.INTERRUPTED
     except BrokenPipeError:
         # output piped into `head` and closed: not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -72,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(re-run with NBOPS_DEBUG=1 for a traceback and please report it)",
             file=sys.stderr,
         )
-        return 70
+        return exits.INTERNAL
 
 
 def run() -> None:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
+from nbops.cli import exits
 from nbops.core.notebook import cell_runs
 from nbops.errors import ConflictError
 
@@ -26,11 +28,15 @@ def register(sub: Any) -> None:
         help="turn a notebook into library code, a pipeline, tests and a slim notebook",
         description="Split a notebook into steps and write src/PACKAGE/MODULE.py (functions, "
         "one per step, and run()), tests/test_MODULE.py and NOTEBOOK_slim.ipynb. The notebook "
-        "is only read. Exit 0 on success, 2 on bad input or when nothing can be written (the "
-        "generated code would not compile, or would carry a secret; also with --dry-run), 4 "
-        "when a file would be overwritten that nbops did not generate (use --force).",
+        "is only read.",
+        epilog=exits.epilog({
+            exits.OK: "written (with --dry-run: the plan can be written)",
+            exits.USAGE: "bad input, or nothing can be written (the generated code would not "
+            "compile, or would carry a secret; also with --dry-run)",
+            exits.WRITE: "a file would be overwritten that nbops did not generate (use --force)",
+        }),
     )
-    mod.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    mod.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the notebook to split")
     mod.add_argument("--package", help="package name, a dotted Python name (default: "
                      "[tool.nbops.modularize] package or the [project] name of the pyproject.toml "
                      "of DIR's project, else of the notebook's; else the notebook's name; never "
@@ -42,7 +48,8 @@ def register(sub: Any) -> None:
     mod.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     mod.add_argument("--force", action="store_true",
                      help="overwrite files nbops did not generate (or that were edited since)")
-    mod.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    mod.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                     help="the plan and what was written, as text (default) or JSON")
     mod.set_defaults(handler=cmd_modularize)
 
     ver = sub.add_parser(
@@ -51,14 +58,20 @@ def register(sub: Any) -> None:
         description="Run the notebook (papermill, real kernel) and its generated pipeline "
         "with the same parameters and compare every step's outputs; run the slim notebook "
         "(which calls the library) the same way and compare what it shows (text, printed "
-        "output, tables, images) with what the notebook showed, cell by cell. Exit 0 when "
-        "they are equivalent (something was compared and nothing differs), 1 when any "
-        "output or display differs, 5 when there was nothing to compare (no value and no "
-        "display could be compared), 2 on bad input, 3 when a kernel cannot run.",
+        "output, tables, images) with what the notebook showed, cell by cell.",
+        epilog=exits.epilog({
+            exits.OK: "equivalent: something was compared and nothing differs",
+            exits.FAILED: "an output or a display differs",
+            exits.USAGE: None,
+            exits.TOOL: "a kernel cannot run, or papermill is not installed",
+            5: "nothing to compare (no value and no display could be compared)",
+        }),
     )
-    ver.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    ver.add_argument("--package")
-    ver.add_argument("--out", type=Path)
+    ver.add_argument("notebook", type=Path, metavar="NOTEBOOK",
+                     help="the notebook nbops modularize split")
+    ver.add_argument("--package", help="the generated package's name, as given to modularize")
+    ver.add_argument("--out", type=Path, metavar="DIR",
+                     help="the project folder given to modularize (default: as modularize)")
     ver.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="a parameter value (JSON or text)")
     ver.add_argument("--rtol", type=float, default=1e-7, help="relative tolerance for numbers")
@@ -69,7 +82,8 @@ def register(sub: Any) -> None:
     ver.add_argument("--ignore", action="append", default=[], metavar="NAME",
                      help="a step output or result not to compare, NAME or STEP.NAME (a value "
                      "that changes every run: a timestamp, a temporary folder); repeatable")
-    ver.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    ver.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                     help="the comparison as text (default) or JSON")
     ver.set_defaults(handler=cmd_verify)
 
 
@@ -82,7 +96,7 @@ def _cells(cells: list[int]) -> str:
     return f"cell{'s' if len(set(cells)) != 1 else ''} {', '.join(parts)}"
 
 
-def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
+def _print_plan(plan: api_types.ModularizePlan, not_written: str | None = None) -> None:
     out = sys.stdout.write
     steps = plan["steps"]
     out(f"{plan['notebook']}: {len(steps)} step{'s' if len(steps) != 1 else ''} "
@@ -121,9 +135,10 @@ def _print_plan(plan: dict[str, Any], not_written: str | None = None) -> None:
         out(f"functions: {', '.join(names)}\n")
     if plan["requirements"]:
         out(f"requirements (from pip install): {', '.join(plan['requirements'])}\n")
-    for p in plan["problems"]:
-        where = f"cell {p['cell']}" + (f", line {p['line']}" if p["line"] else "") if p["cell"] else "module"
-        out(f"{p['severity']}: {where}: {p['message']}\n")
+    for problem in plan["problems"]:
+        cell, line = problem["cell"], problem["line"]
+        where = f"cell {cell}" + (f", line {line}" if line else "") if cell else "module"
+        out(f"{problem['severity']}: {where}: {problem['message']}\n")
     out("files:\n")
     for f in plan["files"]:
         out(f"  {f['action']:<10} {f['path']}\n")

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nbops.cli import exits
 from nbops.run.params import (
     MISSING_PARAMETERS_RULE,
     PARAMETERS_TAG,
@@ -34,11 +35,16 @@ def register(sub: Any) -> None:
         help="list a notebook's parameters (its papermill 'parameters' cell)",
         description="List the parameters of a notebook: the assignments of the cell tagged "
         "'parameters' (papermill's rule) or, failing that, of the first code cell starting "
-        "with a '# parameters' comment, with their types, defaults and help comments. "
-        "Exit 0 when there is a parameters cell, 1 when there is none, 2 on bad input.",
+        "with a '# parameters' comment, with their types, defaults and help comments.",
+        epilog=exits.epilog({
+            exits.OK: "the notebook has a parameters cell",
+            exits.FAILED: "it has none",
+            exits.WRITE: "with --fix: the notebook could not be written",
+        }),
     )
-    params.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    params.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    params.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the notebook to read")
+    params.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                        help="text (default) or json")
     params.add_argument(
         "--fix",
         action="store_true",
@@ -112,8 +118,7 @@ def cmd_params(args: Any) -> int:
         fixed = add_parameters_tag(path)
     params = read_parameters(path)
     if args.output_format == "json":
-        document = parameters_document(params)
-        document["notebook"] = shown
+        document: dict[str, Any] = {**parameters_document(params), "notebook": shown}
         if args.fix:
             document["fixed"] = bool(fixed)
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)

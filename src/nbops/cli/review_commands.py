@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbops.cli import exits
 from nbops.errors import NotFoundError, UsageError, WriteError
 
 if TYPE_CHECKING:
@@ -32,8 +33,14 @@ def register(sub: Any) -> None:
         "check",
         help="the review gate: documentation, quality, safety and reproducibility checks",
         description="Run the checks [tool.nbops.submit] requires before a notebook may be "
-        "submitted for review, on notebook files, folders (recursive) and globs. Exit 0 when "
-        "every required check passes, 1 when one fails, 2 on bad input or an unreadable notebook.",
+        "submitted for review, on notebook files, folders (recursive) and globs.",
+        epilog=exits.epilog({
+            exits.OK: "every required check of every notebook passes",
+            exits.FAILED: "a required check fails",
+            exits.USAGE: "bad input or an unreadable notebook",
+            exits.TOOL: "git failed (--changed-from)",
+            exits.WRITE: "the --output-file cannot be written",
+        }),
     )
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="notebooks, folders or globs; one notebook file keeps the "
@@ -59,8 +66,16 @@ def register(sub: Any) -> None:
         "notebook, generated library and tests, reviews/<notebook>.md) in a separate git "
         "worktree, commit it on review/<notebook>-<id>, push it (never forced) and open or "
         "update the pull request. Your checkout and uncommitted work are not touched.",
+        epilog=exits.epilog({
+            exits.OK: "submitted (or, with --dry-run, ready to submit)",
+            exits.FAILED: "blocked by the gate: nothing changed",
+            exits.USAGE: "bad input (no remote, not a repository, a secret in a text it would "
+            "commit, push or send): nothing changed",
+            exits.TOOL: "git, the push or the forge failed (the local branch is kept for a retry)",
+            exits.WRITE: "another nbops submit is running, or the branch changed under it",
+        }),
     )
-    submit.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    submit.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the notebook to submit")
     submit.add_argument("--title", help="pull request title (default: 'Review: <H1 title>')")
     submit.add_argument("--message", help="a note to reviewers, at the top of the report")
     submit.add_argument("--reviewer", action="append", default=[], dest="reviewers",
@@ -69,7 +84,8 @@ def register(sub: Any) -> None:
     submit.add_argument("--remote", help="git remote to push to (default: policy remote, origin)")
     submit.add_argument("--dry-run", action="store_true",
                         help="build and show the submission; create no branch, push nothing")
-    submit.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    submit.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                        help="the submission as text (default) or JSON")
     submit.set_defaults(handler=cmd_submit)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nbops.cli import exits
 from nbops.config import project_root as config_project_root
 from nbops.errors import NotFoundError, UsageError
 
@@ -23,12 +24,17 @@ def register(sub: Any) -> None:
         help="run a notebook with parameters through papermill, tracked in MLflow",
         description="Execute a notebook with parameters (papermill, a real kernel), write the "
         "executed notebook to the runs folder and record an MLflow run with parameters, "
-        "metrics, artifacts and lineage. --grid makes a sweep. Exit 0 when every run "
-        "finished, 1 when a cell failed, 2 on bad parameters or a kernel that is not "
-        "installed (checked before anything starts), 3 when a kernel died or timed out, "
-        "130 when interrupted.",
+        "metrics, artifacts and lineage. --grid makes a sweep.",
+        epilog=exits.epilog({
+            exits.OK: "every run finished",
+            exits.FAILED: "a cell failed",
+            exits.USAGE: "bad parameters or options, or a kernel that is not installed "
+            "(checked before anything starts)",
+            exits.TOOL: "a kernel died or timed out, or MLflow or papermill is not installed",
+            exits.INTERRUPTED: "interrupted: finished runs are kept, the others end KILLED",
+        }),
     )
-    run.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    run.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the notebook to run")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="a parameter value")
     run.add_argument("-f", "--parameters-file", type=Path, action="append", default=[],
@@ -47,7 +53,8 @@ def register(sub: Any) -> None:
                      help="run the module `nbops modularize` generated for the notebook instead "
                      "(same parameters, same tracking store: compare both forms)")
     run.add_argument("--package", help="with --pipeline: the generated package's name")
-    run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                     help="the runs as text (default) or JSON on stdout")
     run.add_argument("--progress", choices=("bar", "json"), default="bar",
                      help="progress on stderr: a bar (sweeps), or one JSON object per line "
                      '{"done", "failed", "running", "total"} as runs start and end (single runs '
@@ -57,19 +64,50 @@ def register(sub: Any) -> None:
     runs = sub.add_parser(
         "runs",
         help="list runs (nbops runs [NOTEBOOK]) or compare two (nbops runs compare A B)",
+        description="List the tracked runs of the project, newest first (of one notebook "
+        "with NOTEBOOK): status, duration, parameters and metrics. `nbops runs compare A B` "
+        "shows what differs between two runs (run ids or their first characters).",
+        epilog=exits.epilog({
+            exits.OK: None,
+            exits.USAGE: "bad arguments, or a run id that matches no run",
+            exits.TOOL: "MLflow is not installed, or its store cannot be read",
+        }),
     )
-    runs.add_argument("args", nargs="*", metavar="NOTEBOOK | compare A B")
-    runs.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("args", nargs="*", metavar="NOTEBOOK | compare A B",
+                      help="a notebook whose runs to list (default: all), or compare and two "
+                      "run ids")
+    runs.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                      help="text (default) or json")
+    runs.add_argument("--limit", type=int, default=20, metavar="N",
+                      help="list at most N runs (default 20)")
     runs.set_defaults(handler=cmd_runs)
 
-    promote = sub.add_parser("promote", help="register a run's model and make it the challenger")
-    promote.add_argument("run_id", metavar="RUN")
+    promote = sub.add_parser(
+        "promote",
+        help="register a run's model and make it the challenger",
+        description="Register the model a run logged in the MLflow model registry as a new "
+        "version of MODEL and point the alias 'challenger' at it.",
+        epilog=exits.epilog({
+            exits.OK: None,
+            exits.USAGE: "no such run, or the run logged no model",
+            exits.TOOL: "MLflow is not installed, or the registry refused",
+        }),
+    )
+    promote.add_argument("run_id", metavar="RUN", help="the run id (or its first characters)")
     promote.add_argument("--model", required=True, help="registered model name")
     promote.set_defaults(handler=cmd_promote)
 
-    ui = sub.add_parser("ui", help="start the MLflow UI for this project's runs on localhost")
-    ui.add_argument("--port", type=int, default=5000)
+    ui = sub.add_parser(
+        "ui",
+        help="start the MLflow UI for this project's runs on localhost",
+        description="Serve the MLflow UI on 127.0.0.1 for the project's tracking store "
+        "(.nbops/mlflow.db) until Ctrl-C; the UI's server and workers stop with it.",
+        epilog=exits.epilog({
+            exits.OK: "stopped with Ctrl-C or a signal",
+            exits.TOOL: "MLflow is not installed",
+        }, note="Other codes: the MLflow UI's own, when it ends by itself."),
+    )
+    ui.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
     ui.set_defaults(handler=cmd_ui)
 
 

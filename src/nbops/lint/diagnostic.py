@@ -15,8 +15,11 @@ is ``null`` when a finding is about a whole cell or file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from nbops import api_types
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -31,10 +34,22 @@ __all__ = [
 Severity = Literal["error", "warning", "info"]
 Applicability = Literal["safe", "unsafe"]
 EditOp = Literal["replace_source", "replace_text", "add_tag", "clear_outputs", "delete_cell"]
+Source = Literal["nbops", "ruff", "black"]  # who found it
 
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 RULES_URL = "https://github.com/nbops/nbops/blob/main/docs/rules.md"
+BLACK_URL = "https://black.readthedocs.io/en/stable/the_black_code_style/current_style.html"
+
+
+def rule_anchor(code: str, name: str) -> str:
+    """The GitHub anchor of ``### CODE name`` in docs/rules.md."""
+    return re.sub(r"[^a-z0-9 _-]", "", f"{code} {name}".lower()).replace(" ", "-")
+
+
+def rule_url(code: str, name: str) -> str:
+    """Where nbops' rule ``code`` (named ``name``) is documented."""
+    return f"{RULES_URL}#{rule_anchor(code, name)}"
 
 
 def severity_at_least(severity: str, threshold: str) -> bool:
@@ -59,14 +74,15 @@ class Edit:
     end_line: int | None = None
     end_column: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"op": self.op, "cell_index": self.cell_index}
+    def to_json(self) -> api_types.Edit:
+        data: api_types.Edit = {"op": self.op, "cell_index": self.cell_index}
         if self.op != "clear_outputs" and self.op != "delete_cell":
             data["content"] = self.content
         if self.op == "replace_text":
             data.update(
-                line=self.line, column=self.column, end_line=self.end_line, end_column=self.end_column
-            )
+                {"line": self.line, "column": self.column,
+                 "end_line": self.end_line, "end_column": self.end_column}
+            )  # fmt: skip
         return data
 
 
@@ -76,7 +92,7 @@ class Fix:
     applicability: Applicability
     edits: tuple[Edit, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.Fix:
         return {
             "message": self.message,
             "applicability": self.applicability,
@@ -91,7 +107,7 @@ class Diagnostic:
     message: str
     severity: Severity
     path: str
-    source: str = "nbops"
+    source: Source = "nbops"
     cell_index: int | None = None
     cell_id: str | None = None
     line: int | None = None
@@ -115,7 +131,7 @@ class Diagnostic:
             self.code,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.Diagnostic:
         return {
             "code": self.code,
             "name": self.name,

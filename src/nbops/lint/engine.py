@@ -27,8 +27,8 @@ from nbops.config import Config, load_config
 from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook, notebook_from_bytes
 from nbops.errors import NbopsError, NotebookReadError, UsageError
-from nbops.lint.diagnostic import RULES_URL, Diagnostic, Edit, Fix, Severity
-from nbops.lint.registry import FORMAT_CODE, Selection, all_rules
+from nbops.lint.diagnostic import BLACK_URL, Diagnostic, Edit, Fix, Severity, rule_url
+from nbops.lint.registry import FORMAT_CODE, Selection, all_rules, get_rule
 from nbops.lint.rule import Context, Rule
 from nbops.lint.tools import (
     FormatChecker,
@@ -209,7 +209,7 @@ def _diag(rule: type[Rule], severity: Severity, path: str, nb: Notebook, f: Any)
         end_line=f.end_line,
         end_column=f.end_column,
         fix=f.fix,
-        url=f"{RULES_URL}#{rule.code.lower()}",
+        url=rule_url(rule.code, rule.name),
     )
 
 
@@ -279,7 +279,7 @@ class _Analyzer:
                     path=nb.display_path,
                     cell_index=cell.index,
                     cell_id=cell.id,
-                    url=f"{RULES_URL}#nb005",
+                    url=rule_url("NB005", get_rule("NB005").name),
                 )
             elif result.changed:
                 changed = _changed_lines(cell.source, result.formatted)
@@ -297,7 +297,7 @@ class _Analyzer:
                         "safe",
                         (Edit("replace_source", cell.index, result.formatted),),
                     ),
-                    url=f"{RULES_URL}#fmt001",
+                    url=BLACK_URL,
                 )
         self.checker.flush()
 
@@ -341,7 +341,7 @@ def _unreadable(path: str, error: NbopsError) -> FileReport:
         message=reason,
         severity="error",
         path=path,
-        url=f"{RULES_URL}#nb001",
+        url=rule_url("NB001", get_rule("NB001").name),
     )
     return FileReport(path=path, diagnostics=[diag], error=error.message)
 
@@ -402,7 +402,7 @@ def _finish(
                         path=path,
                         cell_index=index,
                         cell_id=info.cell_ids[index] if index < len(info.cell_ids) else None,
-                        url=f"{RULES_URL}#nb005",
+                        url=rule_url("NB005", get_rule("NB005").name),
                     )
                 )
         except NbopsError as exc:
@@ -414,7 +414,7 @@ def _finish(
                     "rules still ran)",
                     severity="warning",
                     path=path,
-                    url=f"{RULES_URL}#nb005",
+                    url=rule_url("NB005", get_rule("NB005").name),
                 )
             )
     extra_ignores: list[str] = []

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
+from nbops import api_types
 from nbops._version import __version__
 from nbops.errors import NbopsError
+from nbops.lint import sarif
 from nbops.lint.diagnostic import Diagnostic
 from nbops.lint.engine import FileReport
 
@@ -36,7 +38,7 @@ def _all(reports: Sequence[FileReport]) -> list[Diagnostic]:
     return [d for r in reports for d in r.diagnostics]
 
 
-def summary(reports: Sequence[FileReport]) -> dict[str, Any]:
+def summary(reports: Sequence[FileReport]) -> api_types.Summary:
     """The counts of ``nbops lint --format json``'s ``summary`` for finished reports."""
     tally = Tally()
     for report in reports:
@@ -60,7 +62,7 @@ def _lines(reports: Sequence[FileReport], colour: bool, concise: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _closing(s: dict[str, Any]) -> str:
+def _closing(s: api_types.Summary) -> str:
     if not s["findings"]:
         return f"All checks passed on {s['files']} notebook(s).\n"
     text = (
@@ -70,87 +72,6 @@ def _closing(s: dict[str, Any]) -> str:
     if s["fixable"]:
         text += f"[*] {s['fixable']} fixable with `nbops fix`.\n"
     return text
-
-
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-
-
-def _sarif(reports: Sequence[FileReport]) -> str:
-    from nbops.lint.registry import all_rules
-
-    diags = _all(reports)
-    rule_meta: dict[str, dict[str, Any]] = {}
-    for cls in all_rules():
-        rule_meta[cls.code] = {
-            "id": cls.code,
-            "name": cls.name,
-            "shortDescription": {"text": cls.summary},
-            "fullDescription": {"text": " ".join(cls.explanation.split())},
-            "helpUri": f"https://github.com/nbops/nbops/blob/main/docs/rules.md#{cls.code.lower()}",
-            "defaultConfiguration": {"level": _SARIF_LEVEL[cls.severity]},
-        }
-    used = sorted({d.code for d in diags})
-    rules = [
-        rule_meta.get(code, {"id": code, "name": code, "shortDescription": {"text": code}})
-        for code in used
-    ]
-    index = {code: i for i, code in enumerate(used)}
-    results = []
-    for d in diags:
-        region: dict[str, Any] = {}
-        if d.line is not None:
-            region = {"startLine": d.line, "startColumn": d.column or 1}
-            if d.end_line is not None:
-                region["endLine"] = d.end_line
-                region["endColumn"] = d.end_column or 1
-        location: dict[str, Any] = {
-            "physicalLocation": {"artifactLocation": {"uri": d.path.replace("\\", "/")}}
-        }
-        if region:
-            location["physicalLocation"]["region"] = region
-        if d.cell is not None:
-            location["logicalLocations"] = [
-                {"name": f"cell {d.cell}", "kind": "module", "fullyQualifiedName": f"{d.path}#cell{d.cell}"}
-            ]
-        result: dict[str, Any] = {
-            "ruleId": d.code,
-            "ruleIndex": index[d.code],
-            "level": _SARIF_LEVEL.get(d.severity, "warning"),
-            "message": {"text": (f"cell {d.cell}: " if d.cell else "") + d.message},
-            "locations": [location],
-            "properties": {"cell": d.cell, "cellIndex": d.cell_index, "cellId": d.cell_id, "source": d.source},
-        }
-        results.append(result)
-    notifications = [
-        {
-            "level": "error",
-            "message": {"text": f"{r.path}: {r.error}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.path}}}],
-        }
-        for r in reports
-        if r.error is not None
-    ]
-    sarif = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "nbops",
-                        "version": __version__,
-                        "informationUri": "https://github.com/nbops/nbops",
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-                "invocations": [
-                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
-                ],
-            }
-        ],
-    }
-    return json.dumps(sarif, indent=2) + "\n"
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
@@ -191,7 +112,7 @@ class Tally:
             self.by_severity[d.severity] += 1
             self.fixable += bool(d.fix and d.fix.applicability == "safe")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.Summary:
         return {
             "files": self.files,
             "files_with_findings": self.files_with_findings,
@@ -219,7 +140,7 @@ def write_stream(
         for r in collected:
             tally.add(r)
         unreadable = [r for r in collected if r.error is not None]
-        out.write(_sarif(collected))
+        out.write(sarif.render(collected))
         return tally, unreadable
     if fmt == "json":
         out.write(f'{{"version": {json.dumps(__version__)}, "diagnostics": [')
