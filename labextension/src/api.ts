@@ -17,6 +17,8 @@ import type {
   IJob,
   IParamsResponse,
   IRule,
+  IRunForm,
+  IRunFormCheck,
   IRunRequest,
   IRunsResponse,
   IHackathonInfo,
@@ -274,6 +276,16 @@ export function getParams(path: string): Promise<IParamsResponse> {
 export async function startRun(request: IRunRequest): Promise<IJob> {
   const answer = await requestAPI<IStartRunResponse>('runs', { ...NO_BUSTER, ...post(request) });
   return answer.job;
+}
+
+/**
+ * Check the Run tab's form as `POST nbops/runs` would, starting nothing (200 whether or not it
+ * is valid): `errors` by field (a parameter, `parallel`, `kernel`, `timeout`, `""` for the
+ * form), or `ok` with the exact `request` to start and the number of `runs` it makes. An
+ * nbops older than the front end answers 404 (`isMissingEndpoint`).
+ */
+export function validateRun(form: IRunForm): Promise<IRunFormCheck> {
+  return requestAPI<IRunFormCheck>('runs/validate', { ...NO_BUSTER, ...post(form) });
 }
 
 /** A job's progress and the runs it has finished. */

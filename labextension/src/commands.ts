@@ -4,7 +4,7 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
-import type { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import type { IDisposable } from '@lumino/disposable';
 import { DisposableDelegate } from '@lumino/disposable';
@@ -120,15 +120,11 @@ export async function openExecutedNotebook(app: JupyterFrontEnd, path: string): 
 export function addCommands(
   app: JupyterFrontEnd,
   model: NbopsModel,
-  tracker: INotebookTracker,
   sidebar: NbopsSidebar,
   hackathon: HackathonModel
 ): void {
   const { commands } = app;
-  const current = (): NotebookPanel | null => {
-    const widget = tracker.currentWidget;
-    return widget && !widget.isDisposed ? widget : null;
-  };
+  const current = (): NotebookPanel | null => model.store.current.panel;
   const hasNotebook = () => current() !== null;
 
   commands.addCommand(CommandIDs.lint, {
@@ -238,7 +234,11 @@ export function addCommands(
     }
   });
 
-  tracker.currentChanged.connect(() => commands.notifyCommandChanged());
+  model.store.changed.connect((_, what) => {
+    if (what === 'current' || what === 'path') {
+      commands.notifyCommandChanged(); // "Score" and "Submit" depend on the notebook's path
+    }
+  });
   hackathon.changed.connect(() => commands.notifyCommandChanged(CommandIDs.scoreHackathon));
 }
 

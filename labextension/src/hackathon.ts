@@ -11,11 +11,13 @@
  * Jobs belong to an exercise checkout (one scoring at a time each), so every notebook of the
  * same exercise sees the same job.
  */
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import * as api from './api';
 import { toApiError, type NbopsApiError } from './api';
+import { isActive, JobPoller } from './poll';
+import type { NotebookStore } from './store';
 import type { IHackathonInfo, IScoreJob, IScorecard } from './tokens';
 
 /** What the Hackathon tab knows about one notebook (by root-relative path). */
@@ -38,30 +40,37 @@ interface IEntry {
   again: boolean;
 }
 
-interface IPoll {
-  exercise: string;
-  timer: number | null;
-  /** Consecutive failed polls (network trouble): the delay doubles, up to 10 s. */
-  failures: number;
-}
-
-const MAX_POLL_DELAY = 10_000;
-
 export class HackathonModel {
   /**
-   * @param tracker - the notebooks: the tab follows the current one.
+   * @param store - the notebooks: the tab follows the current one.
    * @param pollInterval - how often to ask for a running scoring's state (ms).
    */
-  constructor(tracker: INotebookTracker, pollInterval: () => number) {
-    this._tracker = tracker;
-    this._pollInterval = pollInterval;
-    tracker.currentChanged.connect(() => this._currentChanged.emit(this.current));
+  constructor(store: NotebookStore, pollInterval: () => number) {
+    this._store = store;
+    this._poller = new JobPoller<IScoreJob>({
+      fetch: id => api.getScoreJob(id),
+      interval: pollInterval,
+      onJob: job => this._jobSeen(job, true),
+      // the saved card, as a page reload would show it
+      onEnd: job => this._reloadExercise(job.exercise),
+      // the server forgot it (restarted): what it saved is what a reload shows
+      onLost: (id, last) => this._jobLost(last.exercise, id)
+    });
+    store.changed.connect((_, what) => {
+      if (what === 'current') {
+        this._currentChanged.emit(this.current);
+      }
+    }, this);
   }
 
-  /** The notebook the tab follows: the tracker's current notebook. */
+  /** The notebook store the model follows (the tab reads the path and dirty flag there). */
+  get store(): NotebookStore {
+    return this._store;
+  }
+
+  /** The notebook the tab follows: the current notebook. */
   get current(): NotebookPanel | null {
-    const widget = this._tracker.currentWidget;
-    return widget && !widget.isDisposed ? widget : null;
+    return this._store.current.panel;
   }
 
   get currentChanged(): ISignal<this, NotebookPanel | null> {
@@ -181,12 +190,8 @@ export class HackathonModel {
       return;
     }
     this._disposed = true;
-    for (const poll of this._polls.values()) {
-      if (poll.timer !== null) {
-        window.clearTimeout(poll.timer);
-      }
-    }
-    this._polls.clear();
+    this._poller.dispose();
+    Signal.disconnectReceiver(this);
     Signal.clearData(this);
   }
 
@@ -235,65 +240,12 @@ export class HackathonModel {
     }
     this._jobs.set(job.exercise, job);
     this._emitExercise(job.exercise);
-    if (job.state === 'running') {
-      this._track(job);
-    }
-  }
-
-  // -- polling -------------------------------------------------------------------------------
-
-  /** Poll a running job until it ends (once per job, however often asked). */
-  private _track(job: IScoreJob): void {
-    if (this._polls.has(job.id) || this._disposed) {
-      return;
-    }
-    const poll: IPoll = { exercise: job.exercise, timer: null, failures: 0 };
-    this._polls.set(job.id, poll);
-    this._schedule(job.id, poll);
-  }
-
-  private _schedule(id: string, poll: IPoll): void {
-    const base = Math.max(250, this._pollInterval());
-    const delay = Math.min(MAX_POLL_DELAY, base * 2 ** poll.failures);
-    poll.timer = window.setTimeout(() => void this._pollOnce(id, poll), delay);
-  }
-
-  private async _pollOnce(id: string, poll: IPoll): Promise<void> {
-    poll.timer = null;
-    let job: IScoreJob;
-    try {
-      job = await api.getScoreJob(id);
-    } catch (reason) {
-      if (this._disposed) {
-        return;
-      }
-      const error = toApiError(reason);
-      if (error.status === 404) {
-        // the server forgot it (restarted): what it saved is what a reload shows
-        this._polls.delete(id);
-        this._jobLost(poll.exercise, id);
-        return;
-      }
-      poll.failures = Math.min(poll.failures + 1, 6);
-      this._schedule(id, poll);
-      return;
-    }
-    if (this._disposed) {
-      return;
-    }
-    poll.failures = 0;
-    this._jobSeen(job, true);
-    if (job.state === 'running') {
-      this._schedule(id, poll);
-    } else {
-      this._polls.delete(id);
-      this._reloadExercise(job.exercise); // the saved card, as a page reload would show it
-    }
+    this._poller.track(job); // while it is going
   }
 
   private _jobLost(exercise: string, id: string): void {
     const job = this._jobs.get(exercise);
-    if (job && job.id === id && job.state === 'running') {
+    if (job && job.id === id && isActive(job)) {
       this._jobs.set(exercise, {
         ...job,
         state: 'failed',
@@ -311,12 +263,11 @@ export class HackathonModel {
     }
   }
 
-  private _tracker: INotebookTracker;
-  private _pollInterval: () => number;
+  private _store: NotebookStore;
+  private _poller: JobPoller<IScoreJob>;
   private _entries = new Map<string, IEntry>();
   /** The newest job per exercise folder. */
   private _jobs = new Map<string, IScoreJob>();
-  private _polls = new Map<string, IPoll>();
   private _disposed = false;
   private _changed = new Signal<this, string>(this);
   private _currentChanged = new Signal<this, NotebookPanel | null>(this);

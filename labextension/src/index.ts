@@ -1,10 +1,11 @@
 /**
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
  * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" | "Hackathon" tabs),
- * panels/lint.ts (the Lint tab), runs.ts, runform.ts and panels/run.ts (the Run tab),
+ * panels/lint.ts (the Lint tab), runs.ts, runform.ts and panels/run/ (the Run tab),
  * hackathon.ts and panels/hackathon.ts (the Hackathon tab), modularize.ts and
  * panels/modularize.ts (the Modularize preview), submit.ts and panels/submit.ts (the Submit for
- * review dialog), statusbar.ts and commands.ts.
+ * review dialog), statusbar.ts and commands.ts. store.ts follows the current notebook for all
+ * of them; poll.ts follows the server's background jobs for runs.ts and hackathon.ts.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -29,6 +30,7 @@ import { RunPanel } from './panels/run';
 import { NbopsSidebar } from './panels/sidebar';
 import { RunsModel } from './runs';
 import { NbopsStatusItem } from './statusbar';
+import { NotebookStore } from './store';
 import { CommandIDs, DEFAULT_SETTINGS, PLUGIN_ID, type ISettings } from './tokens';
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -46,9 +48,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     statusBar: IStatusBar | null
   ) => {
-    const model = new NbopsModel(tracker);
-    const runs = new RunsModel(tracker, () => model.settings.runPollIntervalMs);
-    const hackathon = new HackathonModel(tracker, () => model.settings.runPollIntervalMs);
+    // the current notebook, its path, readiness and unsaved changes: watched once, for all
+    const store = new NotebookStore(tracker);
+    const model = new NbopsModel(store);
+    const runs = new RunsModel(store, () => model.settings.runPollIntervalMs);
+    const hackathon = new HackathonModel(store, () => model.settings.runPollIntervalMs);
 
     const lintPanel = new LintPanel({
       model,
@@ -84,7 +88,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     );
     app.shell.add(sidebar, 'right', { rank: 600 });
 
-    addCommands(app, model, tracker, sidebar, hackathon);
+    addCommands(app, model, sidebar, hackathon);
     app.docRegistry.addWidgetExtension('Notebook', new NbopsToolbarExtension(app, model, sidebar));
 
     if (palette) {

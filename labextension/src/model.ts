@@ -6,13 +6,13 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
-import type { DocumentRegistry } from '@jupyterlab/docregistry';
-import type { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import * as api from './api';
 import { NbopsApiError } from './api';
 import { applyEdits, applyNotebookContent } from './apply';
+import type { NotebookStore } from './store';
 import {
   DEFAULT_SETTINGS,
   type IDiagnostic,
@@ -61,16 +61,31 @@ function toApiError(reason: unknown): NbopsApiError {
 }
 
 export class NbopsModel {
-  constructor(tracker: INotebookTracker) {
-    this._tracker = tracker;
-    tracker.widgetAdded.connect((_, panel) => this._attach(panel));
-    tracker.forEach(panel => this._attach(panel));
-    tracker.currentChanged.connect(() => this._currentChanged.emit(this.current));
+  /** @param store - the notebooks: each is linted on open and save; the panel shows the current one. */
+  constructor(store: NotebookStore) {
+    this._store = store;
+    store.added.connect((_, panel) => this._attach(panel), this);
+    store.panels.forEach(panel => this._attach(panel));
+    store.saved.connect((_, panel) => {
+      if (this._settings.lintOnSave && this._entries.has(panel)) {
+        void this.scheduleLint(panel);
+      }
+    }, this);
+    store.changed.connect((_, what) => {
+      if (what === 'current') {
+        this._currentChanged.emit(this.current);
+      }
+    }, this);
   }
 
-  /** The notebook the panel shows: the tracker's current notebook. */
+  /** The notebook store the model follows. */
+  get store(): NotebookStore {
+    return this._store;
+  }
+
+  /** The notebook the panel shows: the current notebook. */
   get current(): NotebookPanel | null {
-    return this._tracker.currentWidget;
+    return this._store.current.panel;
   }
 
   /** Emitted with the notebook whose state changed. */
@@ -267,6 +282,7 @@ export class NbopsModel {
       }
     }
     this._entries.clear();
+    Signal.disconnectReceiver(this);
     Signal.clearData(this);
   }
 
@@ -284,13 +300,6 @@ export class NbopsModel {
     };
     this._entries.set(panel, entry);
 
-    const onSave = (_: unknown, state: DocumentRegistry.SaveState) => {
-      if (state === 'completed' && this._settings.lintOnSave) {
-        void this.scheduleLint(panel);
-      }
-    };
-    panel.context.saveState.connect(onSave);
-
     void panel.context.ready.then(() => {
       if (panel.isDisposed) {
         return;
@@ -307,7 +316,6 @@ export class NbopsModel {
     });
 
     panel.disposed.connect(() => {
-      panel.context.saveState.disconnect(onSave);
       if (entry.timer !== null) {
         window.clearTimeout(entry.timer);
       }
@@ -391,7 +399,7 @@ export class NbopsModel {
     this._stateChanged.emit(panel);
   }
 
-  private _tracker: INotebookTracker;
+  private _store: NotebookStore;
   private _entries = new Map<NotebookPanel, IEntry>();
   private _settings: ISettings = { ...DEFAULT_SETTINGS };
   private _rules = new Map<string, IRule>();

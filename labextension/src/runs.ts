@@ -5,14 +5,16 @@
  * Runs execute in the background on the server (`POST nbops/runs`); this model only asks.
  * After a page reload `GET nbops/runs` lists the jobs still going and polling resumes, so
  * nothing here has to survive the page. The Run tab reads from and acts through one
- * `RunsModel`; it never calls the REST API itself.
+ * `RunsModel`, except the form's value check (`POST nbops/runs/validate`, panels/run/form.ts),
+ * which is the form's own.
  */
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import * as api from './api';
 import { toApiError, type NbopsApiError } from './api';
+import { isActive, JobPoller } from './poll';
+import type { NotebookStore } from './store';
 import type { IJob, IParamsResponse, IRunRequest, IRunsResponse } from './tokens';
 
 /** How many history records to ask for. */
@@ -42,34 +44,49 @@ interface IEntry {
   historyAgain: boolean;
 }
 
-interface IPoll {
-  path: string;
-  timer: number | null;
-  /** Consecutive failed polls (network trouble): the delay doubles, up to 10 s. */
-  failures: number;
-  /** `done` and `failed` when last seen: a change refreshes the history. */
-  progress: number;
+/** Runs of a sweep that ended (`done` and `failed`): a change refreshes the history. */
+function progress(job: IJob): number {
+  return job.done + job.failed;
 }
-
-const MAX_POLL_DELAY = 10_000;
 
 export class RunsModel {
   /**
-   * @param tracker - the notebooks: a saved notebook's parameters are read again.
+   * @param store - the notebooks: the Run tab follows the current one; a saved notebook's
+   *   parameters are read again.
    * @param pollInterval - how often to ask for a running job's progress (ms).
    */
-  constructor(tracker: INotebookTracker, pollInterval: () => number) {
-    this._tracker = tracker;
-    this._pollInterval = pollInterval;
-    tracker.widgetAdded.connect((_, panel) => this._attach(panel));
-    tracker.forEach(panel => this._attach(panel));
-    tracker.currentChanged.connect(() => this._currentChanged.emit(this.current));
+  constructor(store: NotebookStore, pollInterval: () => number) {
+    this._store = store;
+    this._poller = new JobPoller<IJob>({
+      fetch: id => api.getJob(id),
+      interval: pollInterval,
+      onJob: (job, previous) => {
+        this._jobSeen(job);
+        if (isActive(job) && progress(job) !== progress(previous)) {
+          // a run of the sweep ended: its record (metrics, link) is in the store now
+          void this.loadHistory(job.path);
+        }
+      },
+      onEnd: job => void this._settle(job),
+      // the server forgot it (restarted): the history has what was recorded
+      onLost: (id, last) => this._jobLost(last.path, id)
+    });
+    store.saved.connect(this._onSaved, this);
+    store.changed.connect((_, what) => {
+      if (what === 'current') {
+        this._currentChanged.emit(this.current);
+      }
+    }, this);
   }
 
-  /** The notebook the Run tab follows: the tracker's current notebook. */
+  /** The notebook store the model follows (the panel reads the path and dirty flag there). */
+  get store(): NotebookStore {
+    return this._store;
+  }
+
+  /** The notebook the Run tab follows: the current notebook. */
   get current(): NotebookPanel | null {
-    const widget = this._tracker.currentWidget;
-    return widget && !widget.isDisposed ? widget : null;
+    return this._store.current.panel;
   }
 
   get currentChanged(): ISignal<this, NotebookPanel | null> {
@@ -146,9 +163,7 @@ export class RunsModel {
           const jobs = this._mergeJobs(entry.state.jobs, history.jobs);
           this._update(path, { history, jobs, historyError: null });
           for (const job of jobs) {
-            if (job.state === 'running') {
-              this._track(job);
-            }
+            this._track(job); // the ones still going
           }
         } catch (reason) {
           this._update(path, { historyError: toApiError(reason) });
@@ -185,7 +200,7 @@ export class RunsModel {
       submitting: false,
       jobs: [job, ...entry.state.jobs.filter(j => j.id !== job.id)]
     });
-    if (job.state === 'running') {
+    if (isActive(job)) {
       this._track(job);
     } else {
       void this._settle(job);
@@ -216,12 +231,8 @@ export class RunsModel {
       return;
     }
     this._disposed = true;
-    for (const poll of this._polls.values()) {
-      if (poll.timer !== null) {
-        window.clearTimeout(poll.timer);
-      }
-    }
-    this._polls.clear();
+    this._poller.dispose();
+    Signal.disconnectReceiver(this);
     Signal.clearData(this);
   }
 
@@ -271,76 +282,17 @@ export class RunsModel {
   }
 
   /** A saved notebook may have new parameters: read them again if the tab has them. */
-  private _attach(panel: NotebookPanel): void {
-    const onSave = (_: unknown, state: DocumentRegistry.SaveState) => {
-      const path = panel.context.localPath;
-      if (state === 'completed' && this._entries.get(path)?.state.params) {
-        void this.loadParams(path);
-      }
-    };
-    panel.context.saveState.connect(onSave);
-    panel.disposed.connect(() => panel.context.saveState.disconnect(onSave));
+  private _onSaved(_: NotebookStore, panel: NotebookPanel): void {
+    const path = panel.context.localPath;
+    if (this._entries.get(path)?.state.params) {
+      void this.loadParams(path);
+    }
   }
 
-  // -- polling -------------------------------------------------------------------------------
-
-  /** Poll a running job until it ends (once per job, however often asked). */
+  /** Poll a job still going until it ends (once per job, however often asked). */
   private _track(job: IJob): void {
-    if (this._polls.has(job.id) || this._disposed) {
-      return;
-    }
-    const poll: IPoll = {
-      path: job.path,
-      timer: null,
-      failures: 0,
-      progress: job.done + job.failed
-    };
-    this._polls.set(job.id, poll);
-    this._schedule(job.id, poll);
-  }
-
-  private _schedule(id: string, poll: IPoll): void {
-    const base = Math.max(250, this._pollInterval());
-    const delay = Math.min(MAX_POLL_DELAY, base * 2 ** poll.failures);
-    poll.timer = window.setTimeout(() => void this._pollOnce(id, poll), delay);
-  }
-
-  private async _pollOnce(id: string, poll: IPoll): Promise<void> {
-    poll.timer = null;
-    let job: IJob;
-    try {
-      job = await api.getJob(id);
-    } catch (reason) {
-      if (this._disposed) {
-        return;
-      }
-      const error = toApiError(reason);
-      if (error.status === 404) {
-        // the server forgot it (restarted): the history has what was recorded
-        this._polls.delete(id);
-        this._jobLost(poll.path, id);
-        return;
-      }
-      poll.failures = Math.min(poll.failures + 1, 6);
-      this._schedule(id, poll);
-      return;
-    }
-    if (this._disposed) {
-      return;
-    }
-    poll.failures = 0;
-    this._jobSeen(job);
-    if (job.state === 'running') {
-      const progress = job.done + job.failed;
-      if (progress !== poll.progress) {
-        // a run of the sweep ended: its record (metrics, link) is in the store now
-        poll.progress = progress;
-        void this.loadHistory(job.path);
-      }
-      this._schedule(id, poll);
-    } else {
-      this._polls.delete(id);
-      void this._settle(job);
+    if (!this._disposed) {
+      this._poller.track(job);
     }
   }
 
@@ -356,7 +308,7 @@ export class RunsModel {
   private _jobLost(path: string, id: string): void {
     const entry = this._entry(path);
     const jobs = entry.state.jobs.map(j =>
-      j.id === id && j.state === 'running'
+      j.id === id && isActive(j)
         ? {
             ...j,
             state: 'failed' as const,
@@ -381,10 +333,9 @@ export class RunsModel {
     }
   }
 
-  private _tracker: INotebookTracker;
-  private _pollInterval: () => number;
+  private _store: NotebookStore;
+  private _poller: JobPoller<IJob>;
   private _entries = new Map<string, IEntry>();
-  private _polls = new Map<string, IPoll>();
   private _settling = new Set<string>();
   private _requests = new Map<string, IRunRequest>();
   private _disposed = false;

@@ -19,6 +19,7 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { Debouncer } from '@lumino/polling';
 
 import * as api from './api';
 import { isMissingEndpoint, NbopsApiError, NbopsGateError, toApiError } from './api';
@@ -129,6 +130,10 @@ class SubmitSession {
     this._panel = panel;
     this._model = model;
     this._path = panel.context.localPath;
+    this._debouncer = new Debouncer(
+      () => this.checkNow(),
+      Math.max(MIN_CHECK_DELAY_MS, model.settings.debounceMs)
+    );
     const title = defaultTitle(panel);
     this.view = new SubmitView({
       path: this._path,
@@ -174,20 +179,16 @@ class SubmitSession {
       }
       this._schedule();
     };
-    const onState = (_: unknown, change: { name: string }) => {
-      if (change.name === 'dirty') {
-        this.view.setState({ dirty: model.dirty });
-      }
-    };
-    const onSave = (_: unknown, state: string) => {
-      if (state === 'completed') {
-        this.view.setState({ dirty: model.dirty });
+    // the unsaved-changes flag, from the notebook store (the dialog is of the current notebook)
+    const store = this._model.store;
+    const onNotebook = () => {
+      if (store.current.panel === this._panel) {
+        this.view.setState({ dirty: store.current.dirty });
       }
     };
     const onDisposed = () => this.dialog.reject();
     model.contentChanged.connect(onContent);
-    model.stateChanged.connect(onState);
-    context.saveState.connect(onSave);
+    store.changed.connect(onNotebook);
     this._panel.disposed.connect(onDisposed);
     this.view.setState({ dirty: model.dirty });
     void this._model.loadServerInfo().then(() => this.view.setState({})); // rules: safe fixes
@@ -196,12 +197,9 @@ class SubmitSession {
       await this.dialog.launch();
     } finally {
       this._closed = true;
-      if (this._timer !== null) {
-        window.clearTimeout(this._timer);
-      }
+      this._debouncer.dispose();
       model.contentChanged.disconnect(onContent);
-      model.stateChanged.disconnect(onState);
-      context.saveState.disconnect(onSave);
+      store.changed.disconnect(onNotebook);
       this._panel.disposed.disconnect(onDisposed);
       const values = this.view.values();
       remembered.set(
@@ -216,9 +214,8 @@ class SubmitSession {
 
   /** Check the open document now (a pending debounced check is folded into this one). */
   async checkNow(): Promise<void> {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
+    if (!this._debouncer.isDisposed) {
+      void this._debouncer.stop();
     }
     const seq = ++this._seq;
     const revision = this._revision;
@@ -254,14 +251,7 @@ class SubmitSession {
     if (this._closed) {
       return;
     }
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
-    const delay = Math.max(MIN_CHECK_DELAY_MS, this._model.settings.debounceMs);
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      void this.checkNow();
-    }, delay);
+    void this._debouncer.invoke();
   }
 
   private _goTo(index: number): void {
@@ -368,7 +358,8 @@ class SubmitSession {
   private _path: string;
   private _seq = 0;
   private _revision = 0;
-  private _timer: number | null = null;
+  /** The check after an edit, debounced (setting `debounceMs`, at least 0.8 s). */
+  private _debouncer: Debouncer<void>;
   private _closed = false;
   private _cell: number | null = null;
 }

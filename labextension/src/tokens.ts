@@ -127,6 +127,12 @@ export type ParamValue = JSONValue;
 
 /** `POST nbops/runs` body. */
 export type IRunRequest = Schemas['RunRequest'];
+/** `POST nbops/runs/validate` body: the Run tab's form, each field's text as typed. */
+export type IRunForm = Schemas['RunForm'];
+/** `POST nbops/runs/validate` response: errors by field, or the request and its run count. */
+export type IRunFormCheck = Schemas['RunFormCheck'];
+/** What one field's text was read as (`IRunFormCheck.fields`). */
+export type IRunFormField = Schemas['RunFormField'];
 
 export type JobKind = Schemas['Job']['kind'];
 export type JobState = Schemas['Job']['state'];

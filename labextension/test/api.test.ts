@@ -83,4 +83,29 @@ describe('requestAPI', () => {
       parameters: { alpha: '0.5' }
     });
   });
+
+  test('validateRun posts the form and answers the check; an older nbops is a missing endpoint', async () => {
+    const check = {
+      ok: false,
+      errors: { alpha: "parameter 'alpha' expects a number (float), not 'x'" },
+      request: null,
+      runs: 0
+    };
+    const server = new FakeServer(() => ({ json: check }));
+    const form = {
+      path: 'n.ipynb',
+      mode: 'sweep' as const,
+      fields: { alpha: 'x, 0.2' },
+      parallel: '2',
+      kernel: null,
+      timeout: null
+    };
+    expect(await api.validateRun(form)).toEqual(check);
+    const [seen] = server.calls('runs/validate', 'POST');
+    expect(seen.body).toEqual(form);
+    expect([...seen.query.keys()]).toEqual([]); // no cache-busting argument
+
+    new FakeServer(() => error(404, 'NotFound', 'no such nbops endpoint'));
+    expect(api.isMissingEndpoint(await failure(api.validateRun(form)))).toBe(true);
+  });
 });

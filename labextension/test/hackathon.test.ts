@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 
 import { HackathonModel } from '../src/hackathon';
 import type { IHackathonInfo, IScoreJob, IScorecard } from '../src/tokens';
+import { NotebookStore } from '../src/store';
 import { TrackerStandIn } from './lab';
 import { error, FakeServer } from './server';
 
@@ -59,15 +60,18 @@ function info(extra: Partial<IHackathonInfo> = {}): IHackathonInfo {
   };
 }
 
+let store: NotebookStore;
 let model: HackathonModel;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  model = new HackathonModel(new TrackerStandIn().tracker, () => POLL_MS);
+  store = new NotebookStore(new TrackerStandIn().tracker);
+  model = new HackathonModel(store, () => POLL_MS);
 });
 
 afterEach(() => {
   model.dispose();
+  store.dispose();
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 
 import { NbopsModel } from '../src/model';
+import { NotebookStore } from '../src/store';
 import { DEFAULT_SETTINGS, type IDiagnostic, type ILintResponse } from '../src/tokens';
 import { PanelStandIn, TrackerStandIn } from './lab';
 import { error, FakeServer, type IRequestSeen } from './server';
@@ -44,16 +45,19 @@ function lintAnswer(diagnostics: Partial<IDiagnostic>[] = []): ILintResponse {
 }
 
 let tracker: TrackerStandIn;
+let store: NotebookStore;
 let model: NbopsModel;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
   tracker = new TrackerStandIn();
-  model = new NbopsModel(tracker.tracker);
+  store = new NotebookStore(tracker.tracker);
+  model = new NbopsModel(store);
 });
 
 afterEach(() => {
   model.dispose();
+  store.dispose();
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
@@ -200,5 +204,31 @@ describe('NbopsModel', () => {
     expect(model.state(panel.panel)?.status).toBe('idle');
     panel.dispose();
     expect(model.state(panel.panel)).toBeNull();
+  });
+
+  test('a completed save lints again; a failed one does not', async () => {
+    const server = new FakeServer(() => ({ json: lintAnswer() }));
+    const panel = open();
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(server.calls('lint')).toHaveLength(1);
+    panel.context.saveState.emit('failed');
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(server.calls('lint')).toHaveLength(1);
+    panel.save();
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(server.calls('lint')).toHaveLength(2);
+  });
+
+  test('follows the current notebook', () => {
+    const seen: Array<string | null> = [];
+    model.currentChanged.connect((_, panel) => seen.push(panel?.context.localPath ?? null));
+    const a = open();
+    const b = new PanelStandIn('b.ipynb');
+    tracker.add(b);
+    tracker.select(a);
+    expect(model.current).toBe(a.panel);
+    a.dispose();
+    expect(model.current).toBeNull();
+    expect(seen).toEqual(['n.ipynb', 'b.ipynb', 'n.ipynb', null]);
   });
 });

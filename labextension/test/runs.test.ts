@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 
 import { RunsModel } from '../src/runs';
 import type { IJob, IRunsResponse } from '../src/tokens';
+import { NotebookStore } from '../src/store';
 import { TrackerStandIn } from './lab';
 import { error, FakeServer, type IRequestSeen } from './server';
 
@@ -42,17 +43,21 @@ function history(jobs: IJob[]): IRunsResponse {
   };
 }
 
+let store: NotebookStore;
 let model: RunsModel;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  model = new RunsModel(new TrackerStandIn().tracker, () => POLL_MS);
+  store = new NotebookStore(new TrackerStandIn().tracker);
+  model = new RunsModel(store, () => POLL_MS);
 });
 
 afterEach(() => {
   model.dispose();
+  store.dispose();
   vi.useRealTimers();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 describe('RunsModel', () => {
@@ -128,7 +133,8 @@ describe('RunsModel', () => {
     expect(server.calls('runs', 'GET')).toHaveLength(2);
   });
 
-  test('polling backs off while the server cannot be reached: the delay doubles, up to 10 s', async () => {
+  test('polling backs off while the server cannot be reached: at most doubling, up to 10 s', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1 - 1e-9); // the top of every jitter range
     const server = new FakeServer(r => {
       if (r.endpoint === 'runs') {
         return { json: history([job('j1', 'running')]) };

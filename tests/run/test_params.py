@@ -657,3 +657,11 @@ def test_add_parameters_tag_unreadable(tmp_path: Path) -> None:
     path.write_text("{broken")
     with pytest.raises(NotebookReadError):
         add_parameters_tag(path)
+
+
+@pytest.mark.parametrize("kind", ["list", "dict", "tuple"])
+def test_parse_value_too_deeply_nested_is_a_usage_error(kind: str) -> None:
+    # json.loads raises RecursionError on deep nesting: a wrong value, not a crash
+    with pytest.raises(UsageError, match=f"parameter 'p' expects a {'mapping' if kind == 'dict' else kind}"):
+        parse_value(spec(kind, [1] if kind != "dict" else {}), "[" * 100_000)
+    assert parse_value(spec("expression"), "[" * 3000) == "[" * 3000  # the text itself

@@ -51,6 +51,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from traitlets.config import Config
 
+from nbops.core.snippets import notebook_from_snippet
 from nbops.server.routes import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -372,7 +373,7 @@ def _fields(template: str) -> list[str]:
 
 POST_ROUTES = sorted(r.path for r in ROUTES if "POST" in r.methods)
 # POSTs that start work (a run, a submit, a scoring, files written) never get a workable path
-_WORKABLE_POSTS = {"/nbops/lint", "/nbops/fix", "/nbops/check"}
+_WORKABLE_POSTS = {"/nbops/lint", "/nbops/fix", "/nbops/check", "/nbops/runs/validate"}
 _STARTS_WORK = {"/nbops/runs", "/nbops/submit", "/nbops/hackathon/score"}
 
 
@@ -404,6 +405,12 @@ def json_bodies(draw: st.DrawFn, template: str) -> bytes:
                 body[name] = (
                     draw(st.just(True) | json_values) if name == "dry_run" else draw(json_values)
                 )
+            elif name == "mode":  # the Run tab's form (/nbops/runs/validate)
+                body[name] = draw(st.sampled_from(["run", "sweep"]) | json_values)
+            elif name == "fields":  # odd.ipynb (unreadable) names alpha (float) and name (str)
+                texts = st.text(max_size=40) | st.sampled_from(["[" * 5000, "9" * 5000, "1,1"])
+                keys = st.sampled_from(["alpha", "name"]) | st.text(max_size=8)
+                body[name] = draw(st.dictionaries(keys, texts, max_size=3) | json_values)
             else:
                 body[name] = draw(json_values | st.text(min_size=1000, max_size=3000))
     if template == "/nbops/modularize" and body.get("dry_run") is not True:
@@ -618,5 +625,40 @@ async def test_hostile_numbers(server: Server) -> None:
         data = json.dumps({"path": "missing.ipynb", field: value}).encode()
         note(f"POST /nbops/runs {data[:300]!r}")
         check(server, "POST", "/nbops/runs", server.send("POST", "/nbops/runs", data))
+
+    await run_fuzz(server, one)
+
+
+form_texts = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["[" * 5000, "9" * 5000, "1,1", ",", "[]", "1e999", "nan", "Infinity", "\0"]),
+    st.lists(st.sampled_from(["1", "x", "0.5", "[1]", " ", '"q"', "[", "None"]), min_size=1,
+             max_size=4).map(",".join),
+)  # fmt: skip
+
+
+async def test_hostile_run_forms(server: Server) -> None:
+    """Well-formed forms with hostile texts reach the form's checks: always a documented 200
+    (ok.ipynb has no parameters cell, form.ipynb one of each kind)."""
+    cell = 'alpha = 0.5\nname = "a,b"\ncols = [1]\nflag = True\nwhen = len("x")\n'
+    nb = notebook_from_snippet(f"# %% tags=parameters\n{cell}# %%\nprint(alpha)\n")
+    (server.root / "form.ipynb").write_text(nb.dumps(), encoding="utf-8")
+
+    @fuzz_settings(200)
+    @given(
+        path=st.sampled_from(["form.ipynb", "ok.ipynb"]),
+        mode=st.sampled_from(["run", "sweep"]),
+        fields=st.dictionaries(st.sampled_from(["alpha", "name", "cols", "flag", "when"])
+                               | st.text(max_size=8),
+                               form_texts, max_size=3),
+        extra=st.dictionaries(st.sampled_from(["parallel", "timeout", "kernel"]),
+                              st.none() | form_texts),
+    )  # fmt: skip
+    def one(path: str, mode: str, fields: dict[str, str], extra: dict[str, Any]) -> None:
+        data = json.dumps({"path": path, "mode": mode, "fields": fields, **extra}).encode()
+        note(f"POST /nbops/runs/validate {data[:300]!r}")
+        answer = server.send("POST", "/nbops/runs/validate", data)
+        check(server, "POST", "/nbops/runs/validate", answer)
+        assert answer.status == 200
 
     await run_fuzz(server, one)

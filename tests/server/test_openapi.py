@@ -25,6 +25,7 @@ import nbops.lint.registry
 import nbops.modularize
 import nbops.review.checks
 import nbops.review.submit
+import nbops.run.form
 import nbops.server.handlers
 import nbops.jobs.service
 import nbops.server.runs
@@ -178,6 +179,18 @@ async def test_every_documented_answer_is_real_and_matches(
     await expect(404, "POST", runs, {"path": "missing.ipynb"})
     await expect(413, "POST", runs, raw=big)
     await expect(422, "POST", runs, {"path": "broken.ipynb"})
+    # the Run tab's form checked (a dry run of POST /nbops/runs)
+    validate, form = "nbops/runs/validate", {**ok, "mode": "run", "fields": {}}
+    await expect(200, "POST", validate, form)
+    await expect(400, "POST", validate, raw=b"{nope")
+    await expect(403, "POST", validate, form, auth=False)
+    await expect(403, "POST", validate, {**form, "path": "../x.ipynb"})
+    await expect(404, "POST", validate, {**form, "path": "missing.ipynb"})
+    await expect(413, "POST", validate, raw=big)
+    await expect(422, "POST", validate, {**form, "path": "broken.ipynb"})
+    with monkeypatch.context() as m:
+        m.setattr(nbops.run.form, "check_form", _raise(RuntimeError("boom")))
+        await expect(500, "POST", validate, form)
     with monkeypatch.context() as m:
         m.setattr(nbops.jobs.service.subprocess, "Popen", _raise(OSError("no more processes")))
         await expect(502, "POST", runs, ok)

@@ -207,6 +207,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nbops/runs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check the Run tab's form as `POST /nbops/runs` would (a dry run); writes nothing, starts nothing.
+         * @description The form's texts, read against the saved notebook's parameters exactly as `nbops run -p
+         *     NAME VALUE` and `--grid NAME=VALUES` read them, with the same messages. The answer is
+         *     200 whether or not the form is valid: `errors` maps each field (a parameter's name,
+         *     `parallel`, `timeout`, `kernel`, or `""` for the form as a whole) to its message, and
+         *     when there is none `ok` is true and `request` is the exact body to `POST /nbops/runs`.
+         *
+         *     A field absent from `fields`, or whose text is the notebook's default (the text the
+         *     form starts with, or a value equal to the default), is not sent as a parameter, so a
+         *     default the notebook computes is never replaced by its source text. The kernel (the one
+         *     given, else the notebook's) must be installed.
+         *
+         *     Errors that are not about the form's fields keep the API's usual answers: a malformed
+         *     body or wrong field types 400, a path outside the root 403, a missing notebook 404, a
+         *     parameters cell that does not parse 422. A notebook without a parameters cell is not an
+         *     error (as `GET /nbops/params`): any field given is an unknown parameter.
+         */
+        post: operations["validateRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nbops/runs/jobs/{id}": {
         parameters: {
             query?: never;
@@ -382,7 +416,7 @@ export interface components {
             cell: number | null;
             /** @description what to do about it */
             hint: string | null;
-            /** @description the HTTP status */
+            /** @description the HTTP status, repeated */
             status: number;
         };
         Version: {
@@ -514,7 +548,7 @@ export interface components {
         AppliedFix: {
             /** @description the code fixed (NB303, FMT001, clear-outputs, propose-parameters; ruff's codes comma-separated) */
             code: string;
-            /** @description 1-based */
+            /** @description 1-based, numbered as before fixing */
             cell: number | null;
             cell_index: number | null;
             message: string;
@@ -527,7 +561,7 @@ export interface components {
             changed: boolean;
             /** @description the file was written (only with write) */
             written: boolean;
-            /** @description root-relative path of the backup copy */
+            /** @description root-relative path of the backup copy, when written */
             backup: string | null;
             /** @description only with propose_parameters: why no parameters moved (a parameters cell already, a constant sharing its line with other code) */
             notes?: string[];
@@ -566,7 +600,7 @@ export interface components {
             notebook: string;
             package: string;
             module: string;
-            /** @description how the notebook was cut into steps (headings */
+            /** @description how the notebook was cut into steps (headings, ...) */
             strategy: string;
             dry_run: boolean;
             /** @description the files were written */
@@ -678,7 +712,7 @@ export interface components {
                 [key: string]: unknown[];
             } | null;
             /**
-             * @description runs at a time in a sweep
+             * @description runs at a time in a sweep, each in its own kernel
              * @default 1
              */
             parallel?: number;
@@ -686,6 +720,58 @@ export interface components {
             kernel?: string | null;
             /** @description seconds a cell may run */
             timeout?: number | null;
+        };
+        /** @description The Run tab's form as the user typed it (`POST /nbops/runs/validate`). */
+        RunForm: {
+            /** @description the notebook's path relative to the server root, ending in .ipynb; its saved parameters are read */
+            path: string;
+            /**
+             * @description `run`: one run, each field one value; `sweep`: a field may hold several values (a grid)
+             * @enum {string}
+             */
+            mode: "run" | "sweep";
+            /**
+             * @description parameter name -> its text as typed (bools: `true`/`false`; in a sweep `true,false`). A name left out, or whose text is the default, is not sent.
+             *     In a sweep a text is split as `nbops run --grid NAME=TEXT` splits it: a text starting with `[` is a JSON list (or Python literal list) of the values
+             *     (`["a,b", "c"]`, `[1, 2]`); otherwise it is split on commas, each piece stripped (`0.1, 0.2`, `a,b`, `true,false`), and an empty piece is an error.
+             *     Exceptions, so that one value of a structured type stays one value: for a list, tuple or dict parameter the text is one value unless it is a
+             *     non-empty list of lists (of dicts for a dict parameter: `[[1, 2], [3, 4]]` is two values, `[1, 2]` one); for a parameter whose default is not
+             *     a plain value (`none`, `expression`) a text holding any of `[]{}()'"` is one value. One value makes a fixed parameter; two or more a grid axis.
+             */
+            fields: {
+                [key: string]: string;
+            };
+            /** @description runs at a time (sweeps only; ignored for a run), as typed: a whole number from 1 to 64; null or empty: 1 */
+            parallel?: string | null;
+            /** @description the kernel's name; null or blank: the notebook's */
+            kernel?: string | null;
+            /** @description seconds a cell may run, as typed: a number above 0 and at most 10,000,000; null or blank: no limit */
+            timeout?: string | null;
+        };
+        /** @description The form checked (`POST /nbops/runs/validate`): its errors by field, or the request it makes. */
+        RunFormCheck: {
+            /** @description no errors: `request` can be posted to /nbops/runs */
+            ok: boolean;
+            /** @description field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as a whole (a sweep with no field of two or more values). The messages are the CLI's: they name the parameter, its declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`). */
+            errors: {
+                [key: string]: string;
+            };
+            /** @description when ok, the exact body to POST to /nbops/runs (every parameter value a string read as `nbops run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep); null otherwise */
+            request: components["schemas"]["RunRequest"] | null;
+            /** @description the runs the request starts: 1, or the product of the grid's lengths; 0 when not ok */
+            runs: number;
+            /** @description parameter name -> what its text was read as (every parameter of the notebook, and every name sent) */
+            fields?: {
+                [key: string]: components["schemas"]["RunFormField"];
+            };
+        };
+        RunFormField: {
+            /** @description the one value (as JSON; a value JSON cannot hold as its text); for a field left at its default, the default as `Parameter.default` gives it; null with an error, or when the field holds several values */
+            value: unknown;
+            /** @description in a sweep, the field's values (one or more); null in a run, with an error, or for a field left at its default */
+            values: unknown[] | null;
+            /** @description the text differs from the default: the field is in `request` */
+            changed: boolean;
         };
         /**
          * @description The one state vocabulary of the server's background jobs (runs, sweeps, scoring; the
@@ -856,7 +942,7 @@ export interface components {
             path: string;
             /** @description the pull request's title; default `Review: <the notebook's H1 title>` */
             title?: string | null;
-            /** @description a note to reviewers */
+            /** @description a note to reviewers, at the top of the review report */
             message?: string | null;
             /** @description user names (`alice`, `@alice`) or teams (`org/team`); none: the policy's `reviewers` */
             reviewers?: string[] | null;
@@ -865,7 +951,7 @@ export interface components {
             /** @description the git remote pushed to; default the policy's (origin) */
             remote?: string | null;
             /**
-             * @description build the submission only; no branch
+             * @description build the submission only; no branch, no push, no pull request
              * @default false
              */
             dry_run?: boolean;
@@ -939,7 +1025,7 @@ export interface components {
             root: string;
             /** @description the teams of `[teams.<name>]` */
             teams: string[];
-            /** @description the starting notebooks */
+            /** @description the starting notebooks, relative to the exercise folder */
             notebooks: string[];
             /** @description seconds to score one team (a scoring job may take 120 s more) */
             timeout: number;
@@ -979,7 +1065,7 @@ export interface components {
             /** @description every `[required] checks` passes */
             required_passed: boolean;
             components: components["schemas"]["ScoreComponent"][];
-            /** @description what could not be scored */
+            /** @description what could not be scored, required checks that fail */
             errors: string[];
             /** @description what would raise the total most (`<what>: up to +N points`) */
             suggestion: string | null;
@@ -995,9 +1081,9 @@ export interface components {
          */
         HackathonJob: {
             id: string;
-            /** @description the notebook it was asked from */
+            /** @description the notebook it was asked from, root-relative */
             path: string;
-            /** @description the exercise folder */
+            /** @description the exercise folder, root-relative */
             exercise: string;
             team: string;
             state: components["schemas"]["JobState"];
@@ -1401,6 +1487,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    validateRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunForm"];
+            };
+        };
+        responses: {
+            /** @description The form checked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunFormCheck"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Unreadable"];
+            500: components["responses"]["InternalError"];
         };
     };
     getRunJob: {

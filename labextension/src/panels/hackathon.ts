@@ -186,12 +186,16 @@ export class HackathonPanel extends Widget {
         this._render();
       }
     }, this);
-    model.currentChanged.connect(() => {
-      this._watch(model.current);
-      this._load(this.isVisible);
-      this._render();
+    // the current notebook, its path (a rename may move it in or out of an exercise) and its
+    // unsaved changes (scoring reads the saved files): from the notebook store
+    model.store.changed.connect((_, what) => {
+      if (what === 'current' || what === 'path') {
+        this._load(what === 'path' || this.isVisible);
+        this._render();
+      } else {
+        this._renderUnsaved();
+      }
     }, this);
-    this._watch(model.current);
     this._load(false);
     this._render();
   }
@@ -218,7 +222,7 @@ export class HackathonPanel extends Widget {
       return;
     }
     this._stopTicking();
-    this._watch(null);
+    Signal.disconnectReceiver(this);
     Signal.clearData(this);
     super.dispose();
   }
@@ -250,44 +254,8 @@ export class HackathonPanel extends Widget {
     }
   }
 
-  /**
-   * Follow the current notebook's path (a rename may move it in or out of an exercise) and
-   * its dirty flag (scoring reads the saved files).
-   */
-  private _watch(panel: NotebookPanel | null): void {
-    if (this._watched === panel) {
-      return;
-    }
-    if (this._watched) {
-      this._watched.context.model?.stateChanged.disconnect(this._onModelState, this);
-      this._watched.context.pathChanged.disconnect(this._onPath, this);
-    }
-    this._watched = panel;
-    if (panel) {
-      panel.context.pathChanged.connect(this._onPath, this);
-      void panel.context.ready.then(() => {
-        if (this._watched === panel && !panel.isDisposed) {
-          panel.context.model.stateChanged.connect(this._onModelState, this);
-          this._renderUnsaved();
-        }
-      });
-    }
-  }
-
-  private _onModelState(_: unknown, change: { name: string }): void {
-    if (change.name === 'dirty') {
-      this._renderUnsaved();
-    }
-  }
-
   private _renderUnsaved(): void {
-    const panel = this._options.model.current;
-    this._unsaved.hidden = !(panel && panel.context.isReady && panel.context.model.dirty);
-  }
-
-  private _onPath(): void {
-    this._load(true);
-    this._render();
+    this._unsaved.hidden = !this._options.model.store.current.dirty;
   }
 
   // -- skeleton --------------------------------------------------------------------------------
@@ -880,7 +848,6 @@ export class HackathonPanel extends Widget {
   private _cardBox!: HTMLElement;
   private _elapsed: HTMLElement | null = null;
   private _ticker: number | null = null;
-  private _watched: NotebookPanel | null = null;
   /** The team chosen by hand per exercise folder (a checkout not on a team branch). */
   private _chosen = new Map<string, string>();
   /** Jobs whose "Stop" is under way, and why a "Stop" was refused (by job id). */

@@ -50,8 +50,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from nbops import api_types
 from nbops.hackathon.config import COMPONENTS, Hackathon, Team, load_hackathon
 from nbops.hackathon.points import format_points, round_points
 
@@ -397,7 +398,7 @@ def _public(text: str | None, *folders: Path) -> str | None:
 
 
 def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", ref: str | None = None,
-                 commit: str | None = None) -> dict[str, Any]:
+                 commit: str | None = None) -> api_types.Scorecard:
     """Score ``source`` (a checkout of the team's work) in this process; see the module doc."""
     from nbops.core.notebook import read_notebook
 
@@ -458,14 +459,15 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
                  submitted_at, required_passed, errors)
 
 
-def _card(h: Hackathon, team: str, components: list[Component], source: dict[str, Any],
-          submitted_at: str | None, required_passed: bool, errors: list[str]) -> dict[str, Any]:
+def _card(h: Hackathon, team: str, components: list[Component], source: api_types.ScorecardSource,
+          submitted_at: str | None, required_passed: bool, errors: list[str]) -> api_types.Scorecard:
     total_weight = sum(h.weights.values())
-    rows: list[dict[str, Any]] = []
+    rows: list[api_types.ScoreComponent] = []
     for c in components:
         c.weight = h.weights.get(c.id, 0.0)
         rows.append({
-            "id": c.id, "title": TITLES[c.id], "weight": c.weight,
+            "id": cast(api_types.ScoreComponentId, c.id),  # one of COMPONENTS
+            "title": TITLES[c.id], "weight": c.weight,
             "score": None if c.score is None else round(c.score, 4),
             "points": round_points(c.points(total_weight)), "status": c.status,
             "explanation": c.explanation, "reason": c.reason,
@@ -487,7 +489,8 @@ def _card(h: Hackathon, team: str, components: list[Component], source: dict[str
     }
 
 
-def missing_card(h: Hackathon, team: str, reason: str, source: dict[str, Any] | None = None) -> dict[str, Any]:
+def missing_card(h: Hackathon, team: str, reason: str,
+                 source: api_types.ScorecardSource | None = None) -> api_types.Scorecard:
     """The scorecard of a team that could not be scored at all (everything failed, why)."""
     comps = [Component(c, 0, 0.0, status="failed", reason=reason) for c in COMPONENTS]
     return _card(h, team, comps, source or {"kind": "missing", "ref": None, "commit": None}, None, False, [reason])
@@ -522,7 +525,7 @@ def team_sources(h: Hackathon, *, branches: bool = False) -> list[tuple[str, Tea
 
 
 def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | None = None,
-               branch: str | None = None) -> dict[str, Any]:
+               branch: str | None = None) -> api_types.Scorecard:
     """Score one team in a separate process with the exercise's time limit; never raises."""
     if folder is None and branch is None and team is not None:
         if team.folder:
@@ -562,7 +565,8 @@ def _rel(h: Hackathon, path: Path) -> str:
             return path.name
 
 
-def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit: str | None) -> dict[str, Any]:
+def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str,
+              commit: str | None) -> api_types.Scorecard:
     argv = [sys.executable, "-m", "nbops.hackathon.score", str(h.root), name, str(source), kind, ref, commit or ""]
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
     try:
@@ -571,7 +575,8 @@ def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit
         return missing_card(h, name, f"scoring ran over the limit of {h.timeout:.0f} s",
                             {"kind": kind, "ref": ref, "commit": commit})
     try:
-        card: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        # the card score_folder wrote in the child process (see main)
+        card: api_types.Scorecard = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return missing_card(h, name, f"the scorer crashed: {last[:300]}", {"kind": kind, "ref": ref, "commit": commit})

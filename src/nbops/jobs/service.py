@@ -20,9 +20,9 @@ import subprocess
 import sys
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Generic, Literal, Protocol, TypeVar
+from typing import IO, Any, Generic, Literal, Protocol, TypeVar, cast
 
 from nbops.errors import NotFoundError, ToolError
 
@@ -143,12 +143,13 @@ class Job:
     def active(self) -> bool:
         return self.state in _ACTIVE
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Mapping[str, Any]:
         return {"id": self.id, "state": self.state, "started": self.started,
                 "ended": self.ended, "error": self.error}  # fmt: skip
 
 
 J = TypeVar("J", bound=Job)
+A = TypeVar("A")  # a job's answer, what its ``to_json`` gives (an nbops.api_types TypedDict)
 K_contra = TypeVar("K_contra", bound=Job, contravariant=True)  # the job type a kind reads
 
 
@@ -178,8 +179,9 @@ class JobKind(Protocol[K_contra]):
         ...
 
 
-class JobTable(Generic[J]):
-    """The jobs of one kind: start, get, list, cancel, prune, close."""
+class JobTable(Generic[J, A]):
+    """The jobs of one kind: start, get, list, cancel, prune, close. ``A`` is the answer of a
+    job (``J.to_json()``'s type: ``JobTable[RunJob, api_types.Job]``)."""
 
     def __init__(
         self,
@@ -206,7 +208,7 @@ class JobTable(Generic[J]):
         cwd: os.PathLike[str] | str,
         admit: Callable[[list[J]], None] | None = None,
         cleanup: Callable[[], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> A:
         """Start ``argv`` (an argument list of the caller's making, no shell) in ``cwd`` as
         ``job`` and watch it; returns the job's answer. ``admit`` is called with the active
         jobs, under the lock, before anything starts: it raises to refuse (a checkout being
@@ -247,7 +249,7 @@ class JobTable(Generic[J]):
         with self.lock:
             job.process, job.watcher, job.state = process, watcher, "running"
             self._prune()
-            answer = job.to_json()
+            answer = self._answer(job)
         watcher.start()
         return answer
 
@@ -303,24 +305,28 @@ class JobTable(Generic[J]):
                 cleanup()
 
     # -- reading -------------------------------------------------------------------------------
+    @staticmethod
+    def _answer(job: J) -> A:
+        return cast(A, job.to_json())  # J.to_json is typed A: the table's declaration says so
+
     def _job(self, job_id: str) -> J:
         job = self._jobs.get(job_id)
         if job is None:
             raise NotFoundError(self.missing[0], hint=self.missing[1])
         return job
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str) -> A:
         """A job's answer (404 when this table does not know it)."""
         with self.lock:
-            return self._job(job_id).to_json()
+            return self._answer(self._job(job_id))
 
-    def list(self, where: Callable[[J], bool] = lambda job: True) -> list[dict[str, Any]]:
+    def list(self, where: Callable[[J], bool] = lambda job: True) -> list[A]:
         """The answers of the jobs ``where`` accepts, newest first."""
         with self.lock:
-            return [j.to_json() for j in reversed(self._jobs.values()) if where(j)]
+            return [self._answer(j) for j in reversed(self._jobs.values()) if where(j)]
 
     # -- stopping ------------------------------------------------------------------------------
-    def cancel(self, job_id: str, *, wait: bool = False) -> dict[str, Any]:
+    def cancel(self, job_id: str, *, wait: bool = False) -> A:
         """Stop a running job with :func:`stop_group` (``stopped_by`` "user"). ``wait``: answer
         once it has ended (a few seconds at most), else at once while it is stopped in the
         background. A job that has ended, or is being stopped, is answered as it is (with
@@ -331,7 +337,7 @@ class JobTable(Generic[J]):
             stop = process is not None and job.stopped_by is None and process.poll() is None
             if stop:
                 job.stopped_by = "user"
-            answer = job.to_json()
+            answer = self._answer(job)
         if stop and process is not None:
             if not wait:
                 threading.Thread(target=stop_group, args=(process, self.grace),
@@ -341,7 +347,7 @@ class JobTable(Generic[J]):
         if wait and watcher is not None and watcher.ident is not None:
             watcher.join(2 * DRAIN_S + 1.0)
             with self.lock:
-                return job.to_json()
+                return self._answer(job)
         return answer
 
     def close(self, timeout: float = SHUTDOWN_S) -> None:

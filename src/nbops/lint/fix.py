@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
 from nbops.core.dataflow import cached_analyze_cell
 from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook
@@ -77,7 +78,7 @@ class AppliedFix:
     # what the fix changed, for the guard (not part of the JSON the fronts get)
     changes: tuple[Change, ...] = field(default=(), compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.AppliedFix:
         return {
             "code": self.code,
             "cell": None if self.cell_index is None else self.cell_index + 1,

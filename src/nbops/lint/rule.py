@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from nbops import api_types
 from nbops.core.notebook import Cell, Notebook
 from nbops.lint.codes import FAMILIES
 from nbops.lint.diagnostic import Fix, Severity
@@ -127,7 +128,7 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
-    def describe(cls) -> dict[str, Any]:
+    def describe(cls) -> api_types.Rule:
         """The rule's catalogue entry (``nbops rules --format json``)."""
         return {
             "code": cls.code,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from nbops import api_types
 from nbops.core.layout import check_out_folder, library_layout
 from nbops.core.magics import translate
 from nbops.core.notebook import Notebook, read_notebook, write_text_atomic
@@ -107,7 +108,7 @@ class ModularizeResult:
         """The folder to put on ``sys.path`` to import the package (``out/src``)."""
         return self.module_file.path.parents[len(self.package.split("."))]
 
-    def to_dict(self, root: Path | None = None) -> dict[str, Any]:
+    def to_dict(self, root: Path | None = None) -> api_types.ModularizePlan:
         """The plan JSON of docs/modularize.md; paths relative to ``root`` when inside it."""
         return plan_to_dict(self, root or Path.cwd())
 
@@ -119,7 +120,7 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def plan_to_dict(result: ModularizeResult, root: Path) -> dict[str, Any]:
+def plan_to_dict(result: ModularizeResult, root: Path) -> api_types.ModularizePlan:
     """The machine-readable plan."""
     plan = result.plan
     return {

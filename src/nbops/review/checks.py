@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from nbops import api_types
 from nbops.config import Config, load_config
 from nbops.core.notebook import Notebook, read_notebook
 from nbops.lint.diagnostic import Diagnostic
@@ -35,12 +35,19 @@ class GateReport:
     def passed(self) -> bool:
         return not any(c.blocking for c in self.checks)
 
-    def to_json(self) -> dict[str, Any]:
-        counts = {s: sum(1 for c in self.checks if c.status == s) for s in ("pass", "fail", "skip")}
+    def to_json(self) -> api_types.GateReport:
+        def count(status: str) -> int:
+            return sum(1 for c in self.checks if c.status == status)
+
         return {
             "notebook": self.path,
             "passed": self.passed,
-            "summary": {**counts, "blocking": sum(1 for c in self.checks if c.blocking)},
+            "summary": {
+                "pass": count("pass"),
+                "fail": count("fail"),
+                "skip": count("skip"),
+                "blocking": sum(1 for c in self.checks if c.blocking),
+            },
             "checks": [c.to_json() for c in self.checks],
             "policy": self.policy.to_json(),
         }

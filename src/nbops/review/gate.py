@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from nbops import api_types
 from nbops.config import Config
 from nbops.core.notebook import Notebook
 from nbops.lint.diagnostic import Diagnostic
@@ -37,14 +38,14 @@ class CheckResult:
     fix: str = ""
     cell_index: int | None = None  # where to jump (0-based)
     fix_code: str | None = None  # a lint code whose safe fix repairs it (nbops fix --select)
-    level: str = "required"
+    level: Literal["required", "optional"] = "required"  # an "off" check is not run
     details: list[str] = field(default_factory=list)
 
     @property
     def blocking(self) -> bool:
         return self.status == "fail" and self.level == "required"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.CheckResult:
         return {
             "id": self.id,
             "category": self.category,
@@ -100,7 +101,7 @@ class Check:
     level: Level
     run: Callable[[GateInput], CheckResult] = field(repr=False)
 
-    def evaluate(self, data: GateInput, level: Level) -> CheckResult:
+    def evaluate(self, data: GateInput, level: Literal["required", "optional"]) -> CheckResult:
         """The checklist line at ``level``; its id and category are this check's."""
         result = self.run(data)
         result.id, result.category, result.level = self.id, self.category, level

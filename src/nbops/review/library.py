@@ -13,8 +13,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
+from nbops import api_types
 from nbops.core.notebook import Notebook
 from nbops.errors import NbopsError
 from nbops.review.gate import Check, CheckResult, GateInput
@@ -28,7 +28,7 @@ def _needs_file(check: str, title: str) -> CheckResult:
     return CheckResult(check, "reproducibility", title, "skip", "needs a notebook saved as a file")
 
 
-def library_summary(plan: dict[str, Any]) -> str:
+def library_summary(plan: api_types.ModularizePlan) -> str:
     """One line on the library's shape: ``3 steps (1 returns a dataclass), 4 parameters (2
     proposed)``."""
     steps = plan.get("steps") or []

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
 from nbops.config import Config
 from nbops.errors import ConfigError
 from nbops.review.gate import Level
@@ -37,7 +38,7 @@ from nbops.review.gate_checks import CHECK_IDS, DEFAULT_LEVELS
 __all__ = ["CHECK_IDS", "DEFAULT_LEVELS", "Level", "Policy", "load_policy"]
 
 _LEVELS = ("required", "optional", "off")
-_SEVERITIES = ("error", "warning", "info")
+_SEVERITIES: tuple[api_types.Severity, ...] = ("error", "warning", "info")
 
 _KEYS = {
     "sections", "fail-on", "summary-min-words", "strip-outputs", "max-output-bytes", "base",
@@ -51,7 +52,7 @@ class Policy:
 
     levels: dict[str, Level] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     sections: tuple[str, ...] = ("Data", "Parameters", "Evaluation|Metrics", "Limitations", "Owner")
-    fail_on: str = "warning"
+    fail_on: api_types.Severity = "warning"
     summary_min_words: int = 20
     strip_outputs: bool = True
     max_output_bytes: int = 1_000_000
@@ -66,7 +67,7 @@ class Policy:
     def level(self, check: str) -> Level:
         return self.levels.get(check, "off")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.Policy:
         return {
             "checks": dict(self.levels),
             "sections": list(self.sections),
@@ -139,7 +140,7 @@ def load_policy(config: Config | None = None, overrides: dict[str, Level] | None
     return Policy(
         levels=levels,
         sections=_strings(table["sections"], "sections", where) if "sections" in table else Policy.sections,
-        fail_on=str(fail_on),
+        fail_on=next(s for s in _SEVERITIES if s == fail_on),  # checked above
         summary_min_words=int(words),
         strip_outputs=strip,
         max_output_bytes=int(size),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
 from nbops._version import __version__
 from nbops.core.notebook import Notebook
 from nbops.core.sections import notebook_outline
@@ -48,7 +49,7 @@ class ReportInput:
     message: str = ""
     # the plan JSON of ``nbops modularize`` (``plan_to_dict``, paths relative to the
     # repository) when the generated library is part of the submission
-    library: dict[str, Any] | None = None
+    library: api_types.ModularizePlan | None = None
 
 
 def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
@@ -84,7 +85,7 @@ def _cells(numbers: Sequence[int]) -> str:
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
-def _returns(step: dict[str, Any]) -> str:
+def _returns(step: api_types.ModularizePlanStepsItem) -> str:
     values = [*(step.get("outputs") or []), *(step.get("results") or [])]
     if step.get("returns"):
         fields = step.get("fields") or values
@@ -92,7 +93,7 @@ def _returns(step: dict[str, Any]) -> str:
     return _code(values) if values else "nothing"
 
 
-def library_markdown(plan: dict[str, Any], *, heading: str = "##") -> list[str]:
+def library_markdown(plan: api_types.ModularizePlan, *, heading: str = "##") -> list[str]:
     """The library section of the report: the module, its steps (cells, size, inputs,
     parameters, what each returns: one value, or a frozen ``<Step>Result`` dataclass and its
     fields), the parameters of ``run(params)`` (proposed ones marked) and the exploration the

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbops import api_types
 from nbops._version import __version__
 from nbops.config import load_config, project_root
 from nbops.core.sections import notebook_outline
@@ -111,7 +112,7 @@ class SubmitResult:
     dry_run: bool = False
     merged_base: bool = False  # the base had moved: merged into the branch by this submit
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.SubmitResult:
         pr = self.pull_request
         return {
             "notebook": self.notebook,
@@ -164,7 +165,9 @@ def stripped_notebook(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _library_files(notebook: Path, top: Path, warnings: list[str]) -> tuple[dict[str, bytes], dict[str, Any] | None]:
+def _library_files(
+    notebook: Path, top: Path, warnings: list[str]
+) -> tuple[dict[str, bytes], api_types.ModularizePlan | None]:
     """The generated module, tests and slim notebook, as they are in the working tree, and
     the plan that describes them (paths relative to ``top``; None without a module)."""
     from nbops.core.layout import library_layout

@@ -31,8 +31,9 @@ import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict, cast
 
+from nbops import api_types
 from nbops.core.magics import translate
 from nbops.core.notebook import Cell, Notebook, read_notebook
 from nbops.errors import CellError, NotFoundError, UsageError
@@ -354,9 +355,11 @@ def _hint(spec: ParamSpec) -> str:
 
 
 def _parse_structure(text: str) -> tuple[bool, Any]:
-    """JSON, else a Python literal."""
+    """JSON, else a Python literal (neither when nested too deeply to read)."""
     try:
         return True, json.loads(text)
+    except RecursionError:
+        return False, None  # literal_eval would recurse as deep
     except ValueError:
         pass
     try:
@@ -704,12 +707,12 @@ def _json_value(value: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _spec_json(spec: ParamSpec) -> dict[str, Any]:
+def _spec_json(spec: ParamSpec) -> api_types.Parameter:
     ok, default = _json_value(spec.default)
     literal = spec.type != "expression"
     return {
         "name": spec.name,
-        "type": spec.type,
+        "type": cast(api_types.ParameterType, spec.type),  # one of PARAM_TYPES
         "default": default if ok and literal else spec.default_source,
         "default_source": spec.default_source,
         "help": spec.help,
@@ -718,7 +721,17 @@ def _spec_json(spec: ParamSpec) -> dict[str, Any]:
     }
 
 
-def parameters_document(params: NotebookParameters) -> dict[str, Any]:
+class ParametersDocument(TypedDict):
+    """``nbops params --format json``: the schema's ``Parameters`` without what the server adds
+    (``message``, ``tracking``)."""
+
+    notebook: str
+    cell: int | None
+    tagged: bool
+    parameters: list[api_types.Parameter]
+
+
+def parameters_document(params: NotebookParameters) -> ParametersDocument:
     """``nbops params --format json``'s document, the server's too (cells and lines 1-based)."""
     return {
         "notebook": params.display_path,

@@ -51,6 +51,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from nbops import api_types
 from nbops.errors import MissingPackageError, NbopsError, NotFoundError, ToolError, UsageError
 
 __all__ = [
@@ -98,7 +99,7 @@ _RUN_ID = re.compile(r"[0-9a-f]+")
 _T = TypeVar("_T")
 
 
-def mlflow_status() -> dict[str, Any]:
+def mlflow_status() -> api_types.TrackingStatus:
     """``{"available", "message", "hint"}``: whether MLflow can be imported, found without
     importing it (the import takes seconds); message and hint are None when it can."""
     try:
@@ -245,8 +246,9 @@ class RunRecord:
     parent_run_id: str | None
     experiment_id: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        """The record as JSON-ready data (times as ISO 8601 strings)."""
+    def to_json(self, output: str | None = None) -> api_types.RunRecord:
+        """The record as JSON-ready data (times as ISO 8601 strings); ``output``: its executed
+        notebook as the reader shows it (the server: root-relative)."""
         return {
             "run_id": self.run_id,
             "name": self.name,
@@ -260,6 +262,7 @@ class RunRecord:
             "artifact_uri": self.artifact_uri,
             "parent_run_id": self.parent_run_id,
             "experiment_id": self.experiment_id,
+            "output": output,
         }
 
 

@@ -39,8 +39,9 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import cast
 
+from nbops import api_types
 from nbops.core.notebook import write_text_atomic
 from nbops.errors import ConflictError, UsageError
 from nbops.hackathon.config import CONFIG_NAME, Hackathon, load_hackathon
@@ -73,9 +74,10 @@ class ScoreJob(Job):
     team: str = ""
     folder: Path = field(default_factory=Path, repr=False)  # the exercise folder, resolved
     hackathon: Hackathon | None = field(default=None, repr=False)
-    card: dict[str, Any] | None = None
+    limit_s: float = field(kw_only=True)  # always one: the exercise's timeout + EXTRA_S
+    card: api_types.Scorecard | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.HackathonJob:
         return {
             "id": self.id,
             "path": self.path,
@@ -125,7 +127,7 @@ def _folder_team(h: Hackathon, file: Path) -> str | None:
     return None
 
 
-def _card(out: bytes) -> dict[str, Any] | None:
+def _card(out: bytes) -> api_types.Scorecard | None:
     """The scorecard ``nbops hackathon status --format json`` printed, if any."""
     text = out.decode("utf-8", "replace")
     decoder = json.JSONDecoder()
@@ -141,7 +143,7 @@ def _card(out: bytes) -> dict[str, Any] | None:
             and isinstance(value.get("components"), list)
             and "total" in value
         ):
-            return value
+            return cast(api_types.Scorecard, value)  # the CLI's (nbops.hackathon.score's)
     return None
 
 
@@ -195,7 +197,7 @@ class Scoring:
     ) -> None:
         self.root = root
         self.extra = extra
-        self.table: JobTable[ScoreJob] = JobTable(
+        self.table: JobTable[ScoreJob, api_types.HackathonJob] = JobTable(
             ScoreKind(self),
             keep=keep,
             grace=grace,
@@ -237,14 +239,15 @@ class Scoring:
         """Where the server keeps the team's latest scorecard."""
         return h.scores_dir / STATUS_DIR / f"{team}.json"
 
-    def _saved(self, h: Hackathon, team: str) -> dict[str, Any] | None:
+    def _saved(self, h: Hackathon, team: str) -> api_types.Scorecard | None:
         try:
             card = json.loads(self.card_file(h, team).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return public(self.root, card) if isinstance(card, dict) else None
+        # the card this server saved (see ScoreKind.finish): the CLI's scorecard
+        return cast(api_types.Scorecard, public(self.root, card)) if isinstance(card, dict) else None
 
-    def info(self, target: Target) -> dict[str, Any]:
+    def info(self, target: Target) -> api_types.HackathonInfo:
         """``GET /nbops/hackathon``: the exercise, the team, its saved card, the newest job."""
         folder = self.exercise_of(target.file)
         if folder is None:
@@ -269,7 +272,7 @@ class Scoring:
         }
 
     # -- scoring -----------------------------------------------------------------------------
-    def start(self, req: ScoreRequest) -> dict[str, Any]:
+    def start(self, req: ScoreRequest) -> api_types.HackathonJob:
         """Check the request, start ``nbops hackathon status`` in the background, return its job."""
         folder, h = self._exercise(req.target)
         branch = None
@@ -313,10 +316,10 @@ class Scoring:
         return self.table.start(job, argv, cwd=folder, admit=one_at_a_time)
 
     # -- reading and stopping ----------------------------------------------------------------
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> api_types.HackathonJob:
         return self.table.get(job_id)
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str) -> api_types.HackathonJob:
         """Stop a running job (the user's Stop, :func:`nbops.jobs.stop_group`); the job ends
         ``cancelled`` and saves no card. Returns the job once it has ended (a few seconds at
         most), so the checkout can be scored again at once. A job that has ended is returned

@@ -14,6 +14,7 @@ fields of its own (:meth:`NbopsHandler.error_extra`: the submit's checklist and 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from nbops import api_types
 from nbops._version import __version__
 from nbops.errors import (
     AccessError,
@@ -37,6 +39,7 @@ from nbops.errors import (
 )
 from nbops.server.pool import WorkerPool, public_text
 from nbops.server.requests import (
+    RunFormRequest,
     check_request,
     fix_request,
     hackathon_request,
@@ -45,11 +48,12 @@ from nbops.server.requests import (
     modularize_request,
     params_request,
     parse_body,
+    run_form_request,
     run_request,
     score_request,
     submit_request,
 )
-from nbops.server.runs import Runs
+from nbops.server.runs import Runs, relative_errors
 
 if TYPE_CHECKING:
     from nbops.server.hackathon import Scoring
@@ -68,6 +72,7 @@ __all__ = [
     "RuleHandler",
     "RulesHandler",
     "RunJobHandler",
+    "RunValidateHandler",
     "RunsHandler",
     "State",
     "SubmitHandler",
@@ -117,21 +122,36 @@ def client_error(exc: BaseException) -> NbopsError | None:
     return None
 
 
-def public_history(root: Path, answer: dict[str, Any]) -> dict[str, Any]:
+def public_history(root: Path, answer: api_types.RunHistory) -> api_types.RunHistory:
     """``GET /nbops/runs``'s answer with the store's paths root-relative: the tracking URI
     (``sqlite:///.nbops/mlflow.db``), each run's ``artifact_uri`` and tags (MLflow and nbops
     record absolute paths in them). Parameters and metrics are the user's values, left as
     they are."""
-    tracking = answer.get("tracking")
-    if isinstance(tracking, dict) and isinstance(tracking.get("uri"), str):
-        tracking["uri"] = public_text(root, tracking["uri"], uri=True)
-    for run in answer.get("runs") or []:
-        if isinstance(run.get("artifact_uri"), str):
-            run["artifact_uri"] = public_text(root, run["artifact_uri"], uri=True)
-        if isinstance(run.get("tags"), dict):
-            run["tags"] = {k: public_text(root, v, uri=True) if isinstance(v, str) else v
-                           for k, v in run["tags"].items()}  # fmt: skip
+    tracking = answer["tracking"]
+    tracking["uri"] = public_text(root, tracking["uri"], uri=True)
+    for run in answer["runs"]:
+        run["artifact_uri"] = public_text(root, run["artifact_uri"], uri=True)
+        run["tags"] = {k: public_text(root, v, uri=True) for k, v in run["tags"].items()}
     return answer
+
+
+def check_run_form(root: Path, req: RunFormRequest) -> api_types.RunFormCheck:
+    """The form of ``req`` checked against its saved notebook (read as ``GET /nbops/params``
+    reads it; its errors, with root-relative paths, are the endpoint's) and the kernel it
+    would run on; writes nothing, starts nothing."""
+    from nbops.core.notebook import read_notebook
+    from nbops.kernel import check_kernel
+    from nbops.run.form import check_form
+    from nbops.run.params import read_parameters
+
+    name = req.target.name
+    with relative_errors(root):
+        notebook = read_notebook(req.target.file)
+        params = dataclasses.replace(read_parameters(notebook), path=Path(name))
+    return check_form(
+        params, req.mode, req.fields, req.parallel, req.kernel, req.timeout,
+        path=name, check_kernel=lambda kernel: check_kernel(notebook.raw, kernel, label=name),
+    )  # fmt: skip
 
 
 _M = TypeVar("_M", bound=Callable[..., Any])
@@ -326,7 +346,8 @@ class VersionHandler(NbopsHandler):
     @web.authenticated
     @allowed("read", "api")
     async def get(self) -> None:
-        await self.reply({"version": __version__})
+        answer: api_types.Version = {"version": __version__}
+        await self.reply(answer)
 
 
 class RulesHandler(NbopsHandler):
@@ -422,6 +443,17 @@ class RunsHandler(NbopsHandler):
         job = await self.state.jobs.run(self.state.runs.start, req)
         self.set_status(202)
         await self.reply({"job": job})
+
+
+class RunValidateHandler(NbopsHandler):
+    """``POST /nbops/runs/validate``: the Run tab's form checked as ``POST /nbops/runs`` would
+    check it (:func:`nbops.run.form.check_form`): errors per field, or the request to send."""
+
+    @web.authenticated
+    @allowed("read", "contents")
+    async def post(self) -> None:
+        req = run_form_request(await self.json_body(), self.state.root)
+        await self.reply(await self.state.jobs.run(check_run_form, self.state.root, req))
 
 
 class RunJobHandler(NbopsHandler):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from nbops import api_types
 from nbops._version import __version__
 from nbops.config import load_config
 from nbops.core.notebook import Notebook, notebook_from_dict, read_notebook
@@ -184,7 +185,7 @@ class WorkerPool:
             d.path = name
         return FileReport(name, diagnostics)
 
-    def lint(self, req: LintRequest) -> dict[str, Any]:
+    def lint(self, req: LintRequest) -> api_types.LintResult:
         """The ``nbops lint --format json`` document for one notebook."""
         report = self.lint_report(req)
         return {
@@ -195,7 +196,7 @@ class WorkerPool:
         }
 
     # -- fix ---------------------------------------------------------------------------------
-    def fix(self, req: FixRequest) -> dict[str, Any]:
+    def fix(self, req: FixRequest) -> api_types.FixResult:
         """Fix a copy of the notebook; write it (atomically, with a backup) only if asked."""
         from nbops.lint.fix import FixOptions, fix_notebook, notebook_diff
 
@@ -218,18 +219,20 @@ class WorkerPool:
         if req.write and changed:
             backup = nb.write(req.target.file, backup_dir=req.target.file.parent / BACKUP_DIR)
             written = True
-        return {
+        result: api_types.FixResult = {
             "content": nb.to_dict(),
             "applied": [a.to_json() for a in applied],
             "diff": diff,
             "changed": changed,
             "written": written,
             "backup": self._public(backup),
-            **({"notes": list(propose.notes)} if propose is not None else {}),
         }
+        if propose is not None:
+            result["notes"] = list(propose.notes)
+        return result
 
     # -- modularize --------------------------------------------------------------------------
-    def _plan(self, req: ModularizeRequest, *, dry_run: bool) -> dict[str, Any]:
+    def _plan(self, req: ModularizeRequest, *, dry_run: bool) -> api_types.ModularizePlan:
         from nbops.modularize import ModularizeOptions, modularize
 
         options = ModularizeOptions(
@@ -256,20 +259,19 @@ class WorkerPool:
             exc.message = self._relative_text(exc.message)
             exc.hint = self._relative_text(exc.hint) if exc.hint else exc.hint
             raise
-        plan_json: dict[str, Any] = result.to_dict(root=self.root)
-        return plan_json
+        return result.to_dict(root=self.root)
 
     def _relative_text(self, text: str) -> str:
         return relative_text(self.root, text)
 
-    def _check_confined(self, plan: dict[str, Any]) -> None:
+    def _check_confined(self, plan: api_types.ModularizePlan) -> None:
         """Every file the plan would write must be inside the root, symlinks followed.
 
         ``out`` is confined by the request already, but its default (the folder of the nearest
         ``pyproject.toml``) may lie above the root, and a folder inside it may be a symlink.
         """
-        for entry in plan.get("files", []):
-            rel = Path(str(entry.get("path", "")))
+        for entry in plan["files"]:
+            rel = Path(entry["path"])
             where = None if rel.is_absolute() else (self.root / rel).resolve()
             if where is None or not where.is_relative_to(self.root):
                 raise AccessError(
@@ -278,7 +280,7 @@ class WorkerPool:
                     hint="send 'out', a folder relative to the server root",
                 )
 
-    def modularize(self, req: ModularizeRequest) -> dict[str, Any]:
+    def modularize(self, req: ModularizeRequest) -> api_types.ModularizePlan:
         """The plan (``dry_run``) or the plan carried out; writes only inside the root."""
         plan = self._plan(req, dry_run=True)
         self._check_confined(plan)

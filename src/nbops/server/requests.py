@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Literal
 
 from nbops.errors import AccessError, NbopsError, NotFoundError, UsageError
 
@@ -32,6 +32,7 @@ __all__ = [
     "HistoryRequest",
     "LintRequest",
     "ModularizeRequest",
+    "RunFormRequest",
     "RunRequest",
     "ScoreRequest",
     "SubmitRequest",
@@ -45,6 +46,7 @@ __all__ = [
     "modularize_request",
     "params_request",
     "parse_body",
+    "run_form_request",
     "run_request",
     "score_request",
     "submit_request",
@@ -55,6 +57,7 @@ _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write", "propose_parameters"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
 _RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
+_RUN_FORM_KEYS = {"path", "mode", "fields", "parallel", "kernel", "timeout"}
 _CHECK_KEYS = {"path", "content"}
 _SUBMIT_KEYS = {"path", "title", "message", "reviewers", "base", "remote", "dry_run"}
 _SCORE_KEYS = {"path", "team"}
@@ -128,6 +131,19 @@ class RunRequest:
     parallel: int = 1
     kernel: str | None = None
     timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class RunFormRequest:
+    """``POST /nbops/runs/validate``: the Run tab's form, every value a text as typed
+    (:func:`nbops.run.form.check_form` reads them)."""
+
+    target: Target
+    mode: Literal["run", "sweep"]
+    fields: dict[str, str]
+    parallel: str | None = None
+    kernel: str | None = None
+    timeout: str | None = None
 
 
 @dataclass(frozen=True)
@@ -484,6 +500,31 @@ def run_request(body: dict[str, Any], root: Path) -> RunRequest:
         kernel=kernel.strip() if kernel is not None else None,
         timeout=float(timeout) if timeout is not None else None,
     )
+
+
+def run_form_request(body: dict[str, Any], root: Path) -> RunFormRequest:
+    """``POST /nbops/runs/validate``: ``{"path", "mode", "fields", "parallel"?, "kernel"?,
+    "timeout"?}``; the field's values are checked by the form, only their types here."""
+    _known(body, _RUN_FORM_KEYS)
+    target = _notebook(body, root)
+    mode = body.get("mode")
+    if mode not in ("run", "sweep"):
+        raise UsageError(f"'mode' must be \"run\" or \"sweep\", not {shown(mode)}")
+    fields = body.get("fields")
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise UsageError(
+            "'fields' must be an object of parameter names and texts",
+            hint='for example: {"alpha": "0.1, 0.5"} (each text as typed in the form)',
+        )
+    texts: dict[str, str | None] = {}
+    for key in ("parallel", "kernel", "timeout"):
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise UsageError(
+                f"'{key}' must be a text (as typed in the form) or null, not {shown(value)}"
+            )
+        texts[key] = value
+    return RunFormRequest(target=target, mode=mode, fields=dict(fields), **texts)
 
 
 def history_request(query: dict[str, str], root: Path) -> HistoryRequest:

@@ -20,7 +20,7 @@ server process's environment by the forge adapters and never appear in an answer
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from nbops.errors import NbopsError
 from nbops.server.pool import WorkerPool, relative_text
@@ -28,17 +28,20 @@ from nbops.server.requests import CheckRequest, SubmitRequest
 
 __all__ = ["GATE_BLOCKED", "check", "error_extra", "public", "submit"]
 
+T = TypeVar("T")
+
 GATE_BLOCKED = 422  # the notebook cannot be submitted as it is: the answer carries the checklist
 
 
-def public(root: Path, value: Any) -> Any:
-    """``value`` (JSON data) with the root's real path taken out of every string."""
+def public(root: Path, value: T) -> T:
+    """``value`` (JSON data) with the root's real path taken out of every string; the same
+    shape, so an answer keeps its type."""
     if isinstance(value, str):
-        return relative_text(root, value)
+        return cast(T, relative_text(root, value))
     if isinstance(value, dict):
-        return {k: public(root, v) for k, v in value.items()}
+        return cast(T, {k: public(root, v) for k, v in value.items()})
     if isinstance(value, list):
-        return [public(root, v) for v in value]
+        return cast(T, [public(root, v) for v in value])
     return value
 
 

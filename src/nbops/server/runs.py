@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from nbops import api_types
 from nbops.errors import (
     AccessError,
     NbopsError,
@@ -67,7 +68,7 @@ _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 log = logging.getLogger(__name__)
 
 
-def tracking_status() -> dict[str, Any]:
+def tracking_status() -> api_types.TrackingStatus:
     """``{"available", "message", "hint"}``: whether this server's Python has MLflow."""
     return mlflow_status()
 
@@ -115,9 +116,9 @@ class RunJob(Job):
     failed: int = 0
     running: int = 0
     parent_run_id: str | None = None
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[api_types.JobRun] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> api_types.Job:
         return {
             "id": self.id,
             "path": self.path,
@@ -223,7 +224,7 @@ class Runs:
 
     def __init__(self, root: Path, *, keep: int = KEEP, grace: float = STOP_GRACE_S) -> None:
         self.root = root
-        self.table: JobTable[RunJob] = JobTable(
+        self.table: JobTable[RunJob, api_types.Job] = JobTable(
             RunKind(self),
             keep=keep,
             grace=grace,
@@ -243,17 +244,22 @@ class Runs:
             params = read_parameters(target.file)
         return dataclasses.replace(params, path=Path(target.name))  # messages name it so
 
-    def parameters(self, target: Target) -> dict[str, Any]:
+    def parameters(self, target: Target) -> api_types.Parameters:
         """The ``nbops params --format json`` document; without a parameters cell, also the
         CLI's ``message`` (what NB303 asks and how to fix it)."""
         from nbops.run.params import no_cell_message, parameters_document
 
         params = self._read(target)
-        document = parameters_document(params)
-        document["notebook"] = target.name
+        found = parameters_document(params)
+        document: api_types.Parameters = {
+            "notebook": target.name,
+            "cell": found["cell"],
+            "tagged": found["tagged"],
+            "parameters": found["parameters"],
+            "tracking": tracking_status(),  # the Run tab disables Run without MLflow
+        }
         if params.cell is None:
             document["message"] = no_cell_message(target.name).strip()
-        document["tracking"] = tracking_status()  # the Run tab disables Run without MLflow
         return document
 
     # -- starting ----------------------------------------------------------------------------
@@ -289,7 +295,7 @@ class Runs:
         with self._relative_errors():
             check_kernel(read_notebook(req.target.file).raw, req.kernel, label=req.target.name)
 
-    def start(self, req: RunRequest) -> dict[str, Any]:
+    def start(self, req: RunRequest) -> api_types.Job:
         """Check the request, start ``nbops run`` in the background, return its job."""
         base, items, total = self.check(req)
         self._check_place(req)
@@ -333,7 +339,7 @@ class Runs:
         except (NbopsError, OSError) as exc:
             log.warning("nbops: cannot end the runs of job %s: %s", job.id, redact(str(exc)))
 
-    def _run(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, entry: dict[str, Any]) -> api_types.JobRun:
         """One entry of the CLI's ``runs``, its paths root-relative."""
         error = entry.get("error")
         output = entry.get("output")
@@ -349,14 +355,14 @@ class Runs:
         }
 
     # -- reading and cancelling --------------------------------------------------------------
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> api_types.Job:
         return self.table.get(job_id)
 
-    def jobs_for(self, name: str) -> list[dict[str, Any]]:
+    def jobs_for(self, name: str) -> list[api_types.Job]:
         """This server's jobs for one notebook, newest first."""
         return self.table.list(lambda job: job.path == name)
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str) -> api_types.Job:
         """Stop a running job in the background (:func:`nbops.jobs.stop_group`) and return it
         at once (a job that has ended, or is being stopped, is left as it is)."""
         return self.table.cancel(job_id)
@@ -375,7 +381,7 @@ class Runs:
                 tracker = self._trackers[uri] = MlflowTracker(uri)
             return tracker
 
-    def history(self, req: HistoryRequest) -> dict[str, Any]:
+    def history(self, req: HistoryRequest) -> api_types.RunHistory:
         """This server's jobs for the notebook and its tracked runs, newest first."""
         from nbops.config import project_root
         from nbops.run.tracking import default_tracking_uri
@@ -393,10 +399,9 @@ class Runs:
                 exc.message = redact(exc.message)
                 exc.hint = redact(exc.hint) if exc.hint else exc.hint
                 raise
-        runs = []
+        runs: list[api_types.RunRecord] = []
         for record in records:
-            entry = record.to_json()
-            entry["output"] = public_path(self.root, record.tags.get(OUTPUT_TAG))
+            entry = record.to_json(public_path(self.root, record.tags.get(OUTPUT_TAG)))
             entry["artifact_uri"] = redact(entry["artifact_uri"])
             runs.append(finite(entry))
         return {
