@@ -21,6 +21,7 @@ is not what this script writes from the current schema.
 
 from __future__ import annotations
 
+import argparse
 import keyword
 import sys
 import textwrap
@@ -251,8 +252,14 @@ def _all(names: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description="Generate src/nbops/api_types.py (TypedDicts) from docs/rest-api.yaml."
+    )
+    parser.add_argument(
+        "output", nargs="?", default=str(OUTPUT), help="where to write it; - for stdout"
+    )
+    target = parser.parse_args(argv[1:]).output
     text = render(SCHEMA.read_text(encoding="utf-8"))
-    target = argv[1] if len(argv) > 1 else str(OUTPUT)
     if target == "-":
         sys.stdout.write(text)
         return 0

@@ -544,9 +544,10 @@ class RunFormCheck(TypedDict):
     # no errors: `request` can be posted to /nbops/runs
     ok: bool
     # field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as
-    # a whole (a sweep with no field of two or more values). The messages are the CLI's: they name
-    # the parameter, its declared type and an example (`parameter 'alpha' expects a number (float),
-    # not 'x' (for example: -p alpha 0.5)`).
+    # a whole (a sweep with no field of two or more values; once the fields are right, what refuses
+    # every run of the notebook: its project above the server root, MLflow not installed). The
+    # messages are the CLI's: they name the parameter, its declared type and an example (`parameter
+    # 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`).
     errors: dict[str, str]
     # when ok, the exact body to POST to /nbops/runs (every parameter value a string read as `nbops
     # run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep); null

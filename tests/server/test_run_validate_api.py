@@ -243,3 +243,20 @@ class TestRestrictedUser:
         answer = await validate(api, body)
         assert answer["ok"] and answer["request"]["parameters"] == {"alpha": "2"}
         assert (await api("POST", RUNS, answer["request"])).status == 403
+
+
+async def test_a_project_above_the_root_is_the_forms_error(
+    api: Api, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # POST /nbops/runs refuses it (403): the form must not say ok and enable Run
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (root.parent / "pyproject.toml").write_text('[project]\nname = "above"\n', encoding="utf-8")
+    (root / "toy.ipynb").write_text(notebook_from_snippet(NOTEBOOK).dumps(), encoding="utf-8")
+    body = await validate(api, {"path": "toy.ipynb", "mode": "run", "fields": {"alpha": "0.7"}})
+    assert body["ok"] is False and body["request"] is None and body["runs"] == 0
+    assert "above the server root" in body["errors"][""]
+    assert str(root.parent) not in str(body)
+    assert not (root.parent / "nbops-runs").exists() and not (root.parent / ".nbops").exists()
+    # a field's own error is still the field's
+    body = await validate(api, {"path": "toy.ipynb", "mode": "run", "fields": {"alpha": "x"}})
+    assert "alpha" in body["errors"] and "" not in body["errors"]

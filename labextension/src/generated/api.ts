@@ -752,7 +752,7 @@ export interface components {
         RunFormCheck: {
             /** @description no errors: `request` can be posted to /nbops/runs */
             ok: boolean;
-            /** @description field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as a whole (a sweep with no field of two or more values). The messages are the CLI's: they name the parameter, its declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`). */
+            /** @description field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as a whole (a sweep with no field of two or more values; once the fields are right, what refuses every run of the notebook: its project above the server root, MLflow not installed). The messages are the CLI's: they name the parameter, its declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`). */
             errors: {
                 [key: string]: string;
             };

@@ -14,7 +14,6 @@ fields of its own (:meth:`NbopsHandler.error_extra`: the submit's checklist and 
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 from collections.abc import Awaitable, Callable
@@ -39,7 +38,6 @@ from nbops.errors import (
 )
 from nbops.server.pool import WorkerPool, public_text
 from nbops.server.requests import (
-    RunFormRequest,
     check_request,
     fix_request,
     hackathon_request,
@@ -53,7 +51,7 @@ from nbops.server.requests import (
     score_request,
     submit_request,
 )
-from nbops.server.runs import Runs, relative_errors
+from nbops.server.runs import Runs
 
 if TYPE_CHECKING:
     from nbops.server.hackathon import Scoring
@@ -133,25 +131,6 @@ def public_history(root: Path, answer: api_types.RunHistory) -> api_types.RunHis
         run["artifact_uri"] = public_text(root, run["artifact_uri"], uri=True)
         run["tags"] = {k: public_text(root, v, uri=True) for k, v in run["tags"].items()}
     return answer
-
-
-def check_run_form(root: Path, req: RunFormRequest) -> api_types.RunFormCheck:
-    """The form of ``req`` checked against its saved notebook (read as ``GET /nbops/params``
-    reads it; its errors, with root-relative paths, are the endpoint's) and the kernel it
-    would run on; writes nothing, starts nothing."""
-    from nbops.core.notebook import read_notebook
-    from nbops.kernel import check_kernel
-    from nbops.run.form import check_form
-    from nbops.run.params import read_parameters
-
-    name = req.target.name
-    with relative_errors(root):
-        notebook = read_notebook(req.target.file)
-        params = dataclasses.replace(read_parameters(notebook), path=Path(name))
-    return check_form(
-        params, req.mode, req.fields, req.parallel, req.kernel, req.timeout,
-        path=name, check_kernel=lambda kernel: check_kernel(notebook.raw, kernel, label=name),
-    )  # fmt: skip
 
 
 _M = TypeVar("_M", bound=Callable[..., Any])
@@ -453,7 +432,7 @@ class RunValidateHandler(NbopsHandler):
     @allowed("read", "contents")
     async def post(self) -> None:
         req = run_form_request(await self.json_body(), self.state.root)
-        await self.reply(await self.state.jobs.run(check_run_form, self.state.root, req))
+        await self.reply(await self.state.jobs.run(self.state.runs.validate, req))
 
 
 class RunJobHandler(NbopsHandler):

@@ -55,7 +55,7 @@ from nbops.errors import (
 from nbops.jobs import KEEP, SHUTDOWN_S, STOP_GRACE_S, Finish, Job, JobTable, cli_error
 from nbops.run.tracking import mlflow_status, require_mlflow
 from nbops.server.pool import public_path, relative_text
-from nbops.server.requests import HistoryRequest, RunRequest, Target
+from nbops.server.requests import HistoryRequest, RunFormRequest, RunRequest, Target
 
 __all__ = ["RunJob", "RunKind", "Runs", "redact", "relative_errors", "tracking_status"]
 
@@ -273,25 +273,57 @@ class Runs:
         with self._relative_errors():
             return check_run_request(params, req.parameters, req.grid)
 
-    def _check_place(self, req: RunRequest) -> None:
-        """What ``nbops run`` would refuse, refused here (nothing starts): a kernel that is not
-        installed (400), and a project above the root (403): a run writes ``nbops-runs/`` and
+    def validate(self, req: RunFormRequest) -> api_types.RunFormCheck:
+        """The Run tab's form checked as :meth:`start` would check its request
+        (:func:`nbops.run.form.check_form`: errors per field, the request, the run count); a
+        project above the root or a missing MLflow, which refuse every run of the notebook,
+        are the form's own error (``""``). Writes nothing, starts nothing."""
+        from nbops.core.notebook import read_notebook
+        from nbops.kernel import check_kernel
+        from nbops.run.form import check_form
+        from nbops.run.params import read_parameters
+
+        name = req.target.name
+        with self._relative_errors():
+            notebook = read_notebook(req.target.file)
+            params = dataclasses.replace(read_parameters(notebook), path=Path(name))
+        answer = check_form(
+            params, req.mode, req.fields, req.parallel, req.kernel, req.timeout,
+            path=name, check_kernel=lambda kernel: check_kernel(notebook.raw, kernel, label=name),
+        )  # fmt: skip
+        if answer["ok"]:
+            try:
+                self._check_project(req.target)
+                require_mlflow()
+            except NbopsError as exc:
+                answer["ok"], answer["request"], answer["runs"] = False, None, 0
+                answer["errors"] = {"": str(exc)}
+        return answer
+
+    def _check_project(self, target: Target) -> None:
+        """A project above the root is refused (403): a run writes ``nbops-runs/`` and
         ``.nbops/`` in the notebook's project, the folder of its nearest ``pyproject.toml``
         (else the git root), as modularize writes there (see server.pool)."""
         from nbops.config import project_root
-        from nbops.core.notebook import read_notebook
-        from nbops.kernel import check_kernel
 
-        project, _ = project_root(req.target.file)
+        project, _ = project_root(target.file)
         if not project.is_relative_to(self.root.resolve()):
             raise AccessError(
                 "the notebook's project (the folder of its nearest pyproject.toml, else the "
                 "git root) is above the server root: a run would write nbops-runs/ and "
                 ".nbops/ there",
-                path=req.target.name,
+                path=target.name,
                 hint="start Jupyter in the project's folder or above it, or run it from a "
                 "terminal (nbops run NOTEBOOK)",
             )
+
+    def _check_place(self, req: RunRequest) -> None:
+        """What ``nbops run`` would refuse, refused here (nothing starts): a kernel that is not
+        installed (400), and a project above the root (403)."""
+        from nbops.core.notebook import read_notebook
+        from nbops.kernel import check_kernel
+
+        self._check_project(req.target)
         with self._relative_errors():
             check_kernel(read_notebook(req.target.file).raw, req.kernel, label=req.target.name)
 
