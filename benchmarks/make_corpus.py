@@ -1071,6 +1071,8 @@ class Builder:
         # examples/ are left out of it on purpose, so that adding or editing an
         # example changes only the slots the examples fill, not every variant)
         self.py_pool = [s for s in self.sdist if s.python_v4 and len(s.raw) < 1024**2]
+        if not self.py_pool:  # offline with no cached sdists: vary the examples instead
+            self.py_pool = [s for s in self.examples if s.python_v4 and len(s.raw) < 1024**2]
 
     def shuffled(self, xs: list) -> list:
         xs = list(xs)
