@@ -110,6 +110,26 @@ def test_an_output_path_with_braces_is_written_as_given(tmp_path: Path) -> None:
     assert execution.failure is None and (folder / "out.ipynb").is_file()
 
 
+def test_each_cell_is_reported_as_it_starts_and_ends_and_a_broken_hook_stops_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "where.ipynb").write_text(notebook_from_snippet(WHERE).dumps(), encoding="utf-8")
+    calls: list[tuple[int, int, str | None]] = []
+
+    def on_cell(done: int, total: int, source: str | None) -> None:
+        calls.append((done, total, source))
+        if len(calls) == 1:
+            raise RuntimeError("a progress bar that breaks")
+
+    execution = execute_notebook(tmp_path / "where.ipynb", tmp_path / "out.ipynb",
+                                 parameters={"pause": 0.1}, cwd=tmp_path, on_cell=on_cell)
+    assert execution.failure is None
+    # three cells (the injected parameters among them): start with the source, end with None
+    assert [(d, t) for d, t, _ in calls] == [(0, 3), (1, 3), (1, 3), (2, 3), (2, 3), (3, 3)]
+    assert calls[0][2] == "pause = 0.0" and calls[2][2] == "# Parameters\npause = 0.1\n"
+    assert [s for _, _, s in calls[1::2]] == [None, None, None]
+
+
 EXPECTED_ERROR = """
 # %% tags=raises-exception
 undefined_name

@@ -5,7 +5,7 @@ Do not edit: change the schema and run ``python scripts/gen_api_types.py`` (and
 The bottom layer: it imports nothing from nbops, and every layer may use it.
 """
 
-# 44 schemas; not expressible here (typed Any): 0
+# 45 schemas; not expressible here (typed Any): 0
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ __all__ = [
     "Edit",
     "EditOp",
     "Error",
+    "ExtraStatus",
     "Fix",
     "FixRequest",
     "FixResult",
@@ -74,6 +75,7 @@ __all__ = [
     "Summary",
     "TrackingStatus",
     "Version",
+    "VersionExtras",
 ]
 
 
@@ -96,10 +98,35 @@ class Error(TypedDict):
     status: int
 
 
+class ExtraStatus(TypedDict):
+    """One extra of nbops (`pip install 'nbops[run]'`): whether all its packages are installed."""
+
+    available: bool
+    # the import names of its packages that are not installed (empty when available)
+    missing: list[str]
+    # the command that installs it, e.g. pip install 'nbops[run]'
+    install: str
+
+
+class VersionExtras(TypedDict):
+    """
+    Which of nbops' extras are installed in the server's Python (found, not imported): the panel
+    disables what needs a missing one and shows its install line (Run and Score need `run`).
+    """
+
+    lab: ExtraStatus
+    run: ExtraStatus
+    ui: ExtraStatus
+    widgets: ExtraStatus
+
+
 class Version(TypedDict):
     """The schema ``Version``."""
 
     version: str
+    # Which of nbops' extras are installed in the server's Python (found, not imported): the panel
+    # disables what needs a missing one and shows its install line (Run and Score need `run`).
+    extras: VersionExtras
 
 
 Severity: TypeAlias = Literal["error", "warning", "info"]
@@ -452,7 +479,7 @@ class TrackingStatus(TypedDict):
     available: bool
     # why runs cannot be tracked; null when they can
     message: str | None
-    # what to do (pip install nbops[tracking]); null when runs can be tracked
+    # what to do (pip install 'nbops[run]'); null when runs can be tracked
     hint: str | None
 
 
@@ -652,7 +679,7 @@ class RunHistoryTracking(TypedDict):
     available: bool
     # why runs cannot be tracked; null when they can
     message: str | None
-    # what to do (pip install nbops[tracking]); null when runs can be tracked
+    # what to do (pip install 'nbops[run]'); null when runs can be tracked
     hint: str | None
 
 

@@ -23,7 +23,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,14 @@ ORIGINAL_INDEX_KEY = "nbops_index"
 # Kernels running right now (any thread), so an interrupted sweep can stop them all.
 _ACTIVE: set[Any] = set()
 _ACTIVE_LOCK = threading.Lock()
+
+# papermill formats the parameters cell with black when it is installed; black's first import
+# in two threads at once (a sweep's runs) finds it half-initialised, and papermill logs "Black
+# encountered an error ... FileMode" on stderr: one thread at a time injects parameters
+_PARAMETERIZE_LOCK = threading.Lock()
+
+# ``on_cell(done, total, source)``: a cell starts (``source``: its text) or ends (None)
+CellHook = Callable[[int, int, "str | None"], None]
 
 
 def stop_all_kernels() -> int:
@@ -120,6 +128,37 @@ def _launching(base: Any, cwd: Path, extra: Mapping[str, str | None]) -> Any:
     return _LaunchingKernelManager
 
 
+def _reporting(base: Any, on_cell: CellHook) -> Any:
+    """A papermill engine class that reports each cell's start and end to ``on_cell`` (a
+    failing hook never stops the run)."""
+
+    def report(done: int, total: int, source: str | None) -> None:
+        try:
+            on_cell(done, total, source)
+        except Exception:  # noqa: BLE001, S110 - progress is a convenience, the run goes on
+            pass
+
+    class _ReportingEngine(base):  # type: ignore[misc]
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kw: Any) -> Any:
+            total = len(nb_man.nb.cells)
+            start, complete = nb_man.cell_start, nb_man.cell_complete
+
+            def cell_start(cell: Any, cell_index: int = 0, **more: Any) -> Any:
+                report(cell_index, total, str(cell.get("source", "")))
+                return start(cell, cell_index, **more)
+
+            def cell_complete(cell: Any, cell_index: int = 0, **more: Any) -> Any:
+                result = complete(cell, cell_index=cell_index, **more)
+                report(cell_index + 1, total, None)
+                return result
+
+            nb_man.cell_start, nb_man.cell_complete = cell_start, cell_complete
+            return super().execute_managed_notebook(nb_man, kernel_name, **kw)
+
+    return _ReportingEngine
+
+
 def kernel_name_of(nb: Any, kernel_name: str | None = None) -> str:
     """The kernel a run of ``nb`` uses: ``kernel_name``, else its kernelspec's, else python3."""
     if kernel_name:
@@ -166,12 +205,14 @@ def execute_notebook(
     timeout: float | None = None,
     label: str | None = None,
     env: Mapping[str, str | None] | None = None,
+    on_cell: CellHook | None = None,
 ) -> Execution:
     """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``; the
     kernel starts in ``cwd``. Relative paths are taken from this process's working directory,
     which nothing here changes.
 
     ``env``: variables set in the kernel's environment on top of this process's (None: removed).
+    ``on_cell(done, total, source)``: called as each cell starts (its source) and ends (None).
 
     A cell error is returned as ``failure`` (the partial output is written); a kernel that
     cannot start, dies or times out raises ``ToolError``.
@@ -198,7 +239,8 @@ def execute_notebook(
     # what papermill.execute_notebook does, minus its chdir and its path handling
     nb = load_notebook_node(nb)  # a copy, with papermill's metadata
     if parameters:
-        nb = parameterize_notebook(nb, dict(parameters), kernel_name=kernel)
+        with _PARAMETERIZE_LOCK:
+            nb = parameterize_notebook(nb, dict(parameters), kernel_name=kernel)
     nb = remove_error_markers(prepare_notebook_metadata(nb, name, str(output)))
     with tempfile.TemporaryDirectory(prefix="nbops-kernel-") as sockets:
         manager = _launching(AsyncKernelManager, cwd, env or {})
@@ -206,8 +248,8 @@ def execute_notebook(
         with _ACTIVE_LOCK:
             _ACTIVE.add(km)
         try:
-            nb = papermill_engines.execute_notebook_with_engine(
-                None,
+            engine = papermill_engines.get_engine(None)  # a class (nbclient's by default)
+            nb = (_reporting(engine, on_cell) if on_cell else engine).execute_notebook(
                 nb,
                 kernel_name=kernel,
                 output_path=None,  # written below, without papermill's I/O

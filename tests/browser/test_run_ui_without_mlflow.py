@@ -2,7 +2,7 @@
 
 Its own module because it needs its own ``jupyter lab`` (the ``lab`` fixture is per module):
 one started with ``without_mlflow_config.py``, which makes MLflow unimportable in the server
-process, as on a server where ``nbops[tracking]`` is not installed. Before, the tab offered
+process, as on a server where ``nbops[run]`` is not installed. Before, the tab offered
 Run and the click ended in an HTTP 502 once ``nbops run`` had executed the notebook.
 """
 
@@ -20,7 +20,7 @@ from browser.test_run_ui import _write_notebooks as write_notebooks
 pytestmark = pytest.mark.browser
 
 LAB_ARGS = [f"--config={Path(__file__).with_name('without_mlflow_config.py')}"]
-HINT = "pip install nbops[tracking]"
+HINT = "pip install 'nbops[run]'"
 
 
 def test_run_is_disabled_with_the_install_hint(lab: Any, tab: Page, tmp_path: Path) -> None:
@@ -33,6 +33,7 @@ def test_run_is_disabled_with_the_install_hint(lab: Any, tab: Page, tmp_path: Pa
         missing = page.wait_for_selector(PANEL + " .nbops-run-tracking-missing", timeout=T)
         text = missing.inner_text()
         assert "MLflow is not installed" in text and HINT in text, text
+        assert "needs nbops' run extra" in text, text  # from GET /nbops/version's extras
         assert page.is_disabled(SUBMIT)
         assert HINT in (page.get_attribute(SUBMIT, "title") or "")
         # a valid change keeps it disabled, and Enter in a field starts nothing

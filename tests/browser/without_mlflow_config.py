@@ -2,7 +2,7 @@
 
 Loaded into the server process before the nbops extension: ``sys.modules["mlflow"] = None``
 is how Python records a module that cannot be imported, so ``importlib.util.find_spec``
-finds no MLflow and ``import mlflow`` fails, as where ``nbops[tracking]`` is not installed.
+finds no MLflow and ``import mlflow`` fails, as where ``nbops[run]`` is not installed.
 Used by ``test_run_ui_without_mlflow.py``; not a test module.
 """
 

@@ -474,7 +474,8 @@ def test_the_pre_commit_hooks_manifest_is_valid() -> None:
         assert program == "nbops" and nbops(*arguments, "--help", cwd=ROOT).returncode == 0
     # the config nbops init writes uses these ids
     config = yaml.safe_load((ROOT / "src/nbops/review/templates/pre-commit-entry.yaml.tmpl").read_text()
-                            .replace("{@repository@}", "x").replace("{@version@}", "0"))
+                            .replace("{@repository@}", "x").replace("{@rev@}", "v0")
+                            .replace("{@note@}", ""))
     assert {h["id"] for h in config[0]["hooks"]} <= set(by_id)
 
 

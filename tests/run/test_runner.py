@@ -365,7 +365,7 @@ def test_without_mlflow_a_run_is_refused_before_any_kernel(pipeline: bool, tmp_p
         timeout=120, env=env, check=False,
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "MLflow is not installed" in proc.stderr and "pip install nbops[tracking]" in proc.stderr
+    assert "MLflow is not installed" in proc.stderr and "pip install 'nbops[run]'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert time.monotonic() - started < 25  # the notebook (pause 30) never started
     assert not (root / "nbops-runs").exists() and not (root / ".nbops").exists()

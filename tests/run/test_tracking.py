@@ -284,7 +284,7 @@ def test_a_missing_mlflow_is_a_tool_error_with_the_install_hint(
     monkeypatch.setitem(sys.modules, "mlflow", None)
     with pytest.raises(ToolError, match="MLflow is not installed") as info:
         MlflowTracker(default_tracking_uri(tmp_path))
-    assert info.value.hint == "pip install nbops[tracking]"
+    assert info.value.hint == "pip install 'nbops[run]'"
     # in a notebook: quiet outside a run, the same error inside one
     monkeypatch.delenv("NBOPS_RUN_ID", raising=False)
     with warnings.catch_warnings():

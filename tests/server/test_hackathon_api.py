@@ -125,6 +125,22 @@ async def test_on_main_there_is_no_team_and_scoring_asks_which(
     assert unknown.status == 400 and "unknown field" in unknown.body["message"]
 
 
+async def test_without_the_run_extra_scoring_is_a_503_with_the_install_line(
+    api: Api, exercise: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scoring runs nbops verify and nbops run: without MLflow nothing starts
+    def no_process(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a scoring started without the run extra")
+
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # find_spec finds none
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", no_process)
+    reply = await api("POST", SCORE, {"path": TOY, "team": "alpha"})
+    assert reply.status == 503, reply.body
+    assert reply.body["error"] == "MissingPackageError"
+    assert reply.body["hint"] == "pip install 'nbops[run]'"
+    assert "MLflow is not installed" in reply.body["message"]
+
+
 async def test_a_team_that_works_in_a_folder_is_found_and_scored_from_it(
     api: Api, root: Path
 ) -> None:

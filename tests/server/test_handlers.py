@@ -60,7 +60,25 @@ def _cli(*args: str, cwd: Path) -> Any:
 async def test_version(api: Api) -> None:
     reply = await api("GET", "nbops/version")
     assert reply.status == 200
-    assert reply.body == {"version": __version__}
+    assert reply.body["version"] == __version__
+    # the test environment has every extra
+    assert reply.body["extras"] == {
+        name: {"available": True, "missing": [], "install": f"pip install 'nbops[{name}]'"}
+        for name in ("lab", "run", "ui", "widgets")
+    }
+
+
+async def test_version_says_which_extras_are_missing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a server without the run extra's MLflow: the panel disables Run and Score with this line
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # find_spec finds none
+    reply = await api("GET", "nbops/version")
+    assert reply.status == 200
+    assert reply.body["extras"]["run"] == {
+        "available": False, "missing": ["mlflow"], "install": "pip install 'nbops[run]'",
+    }
+    assert reply.body["extras"]["lab"]["available"] is True
 
 
 async def test_rules_are_the_cli_catalogue(api: Api, root: Path) -> None:

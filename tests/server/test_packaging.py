@@ -79,8 +79,9 @@ def test_wheel_ships_the_enabling_config() -> None:
     assert shared["jupyter-config/server-config/nbops.json"] == (
         "etc/jupyter/jupyter_server_config.d/nbops.json"
     )
-    deps = " ".join(pyproject["project"]["dependencies"])
-    assert "jupyter_server>=2" in deps
+    # the server extension comes with the lab extra (the core has no jupyter_server)
+    assert "jupyter_server>=2" in pyproject["project"]["optional-dependencies"]["lab"]
+    assert not any("jupyter" in d for d in pyproject["project"]["dependencies"])
 
 
 def test_jupyter_lists_the_extension_enabled() -> None:

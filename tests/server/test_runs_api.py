@@ -292,7 +292,7 @@ async def test_without_mlflow_the_run_tab_is_told_and_nothing_starts(
     missing = {
         "available": False,
         "message": "MLflow is not installed: runs are tracked in MLflow",
-        "hint": "pip install nbops[tracking]",
+        "hint": "pip install 'nbops[run]'",
     }
     params = await api("GET", PARAMS, params={"path": TOY})
     assert params.status == 200, params.body
@@ -305,7 +305,7 @@ async def test_without_mlflow_the_run_tab_is_told_and_nothing_starts(
         refused = await api("POST", RUNS, body)
         assert refused.status == 503, refused.body
         assert refused.body["error"] == "MissingPackageError"
-        assert refused.body["hint"] == "pip install nbops[tracking]"
+        assert refused.body["hint"] == "pip install 'nbops[run]'"
         assert "MLflow is not installed" in refused.body["message"]
     bad = await api("POST", RUNS, {"path": TOY, "parameters": {"alpah": 1}})
     assert bad.status == 400  # a mistake in the request is still named first

@@ -421,6 +421,21 @@ export interface components {
         };
         Version: {
             version: string;
+            /** @description Which of nbops' extras are installed in the server's Python (found, not imported): the panel disables what needs a missing one and shows its install line (Run and Score need `run`). */
+            extras: {
+                lab: components["schemas"]["ExtraStatus"];
+                run: components["schemas"]["ExtraStatus"];
+                ui: components["schemas"]["ExtraStatus"];
+                widgets: components["schemas"]["ExtraStatus"];
+            };
+        };
+        /** @description One extra of nbops (`pip install 'nbops[run]'`): whether all its packages are installed. */
+        ExtraStatus: {
+            available: boolean;
+            /** @description the import names of its packages that are not installed (empty when available) */
+            missing: string[];
+            /** @description the command that installs it, e.g. pip install 'nbops[run]' */
+            install: string;
         };
         Rule: {
             code: string;
@@ -683,7 +698,7 @@ export interface components {
             available: boolean;
             /** @description why runs cannot be tracked; null when they can */
             message: string | null;
-            /** @description what to do (pip install nbops[tracking]); null when runs can be tracked */
+            /** @description what to do (pip install 'nbops[run]'); null when runs can be tracked */
             hint: string | null;
         };
         Parameter: {
@@ -868,7 +883,7 @@ export interface components {
                 available: boolean;
                 /** @description why runs cannot be tracked; null when they can */
                 message: string | null;
-                /** @description what to do (pip install nbops[tracking]); null when runs can be tracked */
+                /** @description what to do (pip install 'nbops[run]'); null when runs can be tracked */
                 hint: string | null;
             };
         };
@@ -1477,7 +1492,7 @@ export interface operations {
             /**
              * @description MLflow is not installed in the server's Python (`MissingPackageError`): no run
              *     can be tracked, nothing was started; `hint` is the install command
-             *     (`pip install nbops[tracking]`), then restart the server.
+             *     (`pip install 'nbops[run]'`), then restart the server.
              */
             503: {
                 headers: {
@@ -1783,6 +1798,19 @@ export interface operations {
             500: components["responses"]["InternalError"];
             /** @description The scoring process could not be started, or the server is stopping (`ToolError`). */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description The `run` extra (papermill, MLflow) is not installed in the server's Python
+             *     (`MissingPackageError`): scoring runs `nbops verify` and `nbops run`, nothing was
+             *     started; `hint` is the install command (`pip install 'nbops[run]'`).
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

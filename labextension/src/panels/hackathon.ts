@@ -28,6 +28,8 @@
  *   .nbops-hack-team[data-team]                     the team ("" when the branch names none)
  *   .nbops-hack-no-team, select.nbops-hack-team-select   not on a team branch; choose one
  *   button.nbops-hack-score, button.nbops-hack-submit    "Score now", "Submit for review"
+ *   .nbops-hack-missing                             the run extra is not installed on the
+ *                                                   server: "Score now" disabled, the install line
  *   .nbops-hack-unsaved, .nbops-hack-save           unsaved changes (scoring reads the saved
  *                                                   files); "Save now"
  *   .nbops-hack-job[data-state][data-job-id]        the scoring under way (role=progressbar
@@ -50,6 +52,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { isMissingEndpoint, toApiError, type NbopsApiError } from '../api';
+import { extraMissing, serverExtras, type IMissing } from '../extras';
 import type { HackathonModel } from '../hackathon';
 import type { IHackathonInfo, IScoreComponent, IScoreJob, IScorecard } from '../tokens';
 import { button, el } from './dom';
@@ -198,6 +201,8 @@ export class HackathonPanel extends Widget {
     }, this);
     this._load(false);
     this._render();
+    // which extras the server has: scoring runs nbops verify and nbops run (the run extra)
+    void serverExtras.load().then(() => this._render());
   }
 
   /**
@@ -319,8 +324,18 @@ export class HackathonPanel extends Widget {
     );
     this._jobBox = el('div', 'nbops-hack-job-box');
     this._startErrorBox = el('div', 'nbops-hack-start-error-box');
+    this._missing = el('div', 'nbops-hack-missing');
+    this._missing.setAttribute('role', 'note');
+    this._missing.hidden = true;
     this._actions = el('section', 'nbops-hack-section nbops-hack-actions-section');
-    this._actions.append(actions, this._unsaved, submitNote, this._jobBox, this._startErrorBox);
+    this._actions.append(
+      actions,
+      this._missing,
+      this._unsaved,
+      submitNote,
+      this._jobBox,
+      this._startErrorBox
+    );
 
     this._cardBox = el('div', 'nbops-hack-card-box');
     body.append(this._none, this._errorBox, this._teamBox, this._actions, this._cardBox);
@@ -515,15 +530,19 @@ export class HackathonPanel extends Widget {
     const state = this._options.model.state(path);
     const running = job?.state === 'running';
     const team = this._team(info);
-    this._score.disabled = running || state.starting || !team;
+    const missing = extraMissing(serverExtras.current, 'run', 'Scoring');
+    this._renderMissing(missing);
+    this._score.disabled = running || state.starting || !team || missing !== null;
     this._score.textContent = running || state.starting ? 'Scoring…' : 'Score now';
     this._score.setAttribute('aria-busy', String(running || state.starting));
-    this._score.title = !team
-      ? 'Choose your team first (or switch to your team’s branch)'
-      : running
-        ? 'Scoring is under way: its scorecard shows here when it is done'
-        : `Score team ${team}: runs your tests, your notebook and nbops verify on the server, ` +
-          'in a separate process with the time limit of the exercise';
+    this._score.title = missing
+      ? `${missing.message}: ${missing.install}`
+      : !team
+        ? 'Choose your team first (or switch to your team’s branch)'
+        : running
+          ? 'Scoring is under way: its scorecard shows here when it is done'
+          : `Score team ${team}: runs your tests, your notebook and nbops verify on the server, ` +
+            'in a separate process with the time limit of the exercise';
     this._submit.disabled = this._options.model.current === null;
 
     // the scoring under way, or how the last one ended (drawn again only when that changes)
@@ -797,10 +816,30 @@ export class HackathonPanel extends Widget {
     }
   }
 
+  /** The run extra missing on the server: why "Score now" is disabled, and the install line. */
+  private _renderMissing(missing: IMissing | null): void {
+    const text = missing ? `${missing.message}|${missing.install}` : '';
+    if (this._missing.dataset.text === text) {
+      return;
+    }
+    this._missing.dataset.text = text;
+    this._missing.hidden = missing === null;
+    this._missing.replaceChildren();
+    if (missing) {
+      this._missing.append(
+        document.createTextNode(
+          `${missing.message}. Install it in the Python environment that runs Jupyter: `
+        ),
+        el('code', undefined, missing.install),
+        document.createTextNode(', then restart JupyterLab.')
+      );
+    }
+  }
+
   private async _startScore(): Promise<void> {
     const path = this._path();
     const info = path ? this._options.model.state(path).info : null;
-    if (!path || !info?.exercise) {
+    if (!path || !info?.exercise || extraMissing(serverExtras.current, 'run', 'Scoring')) {
       return;
     }
     const team = this._team(info);
@@ -844,6 +883,7 @@ export class HackathonPanel extends Widget {
   private _submit!: HTMLButtonElement;
   private _jobBox!: HTMLElement;
   private _startErrorBox!: HTMLElement;
+  private _missing!: HTMLElement;
   private _unsaved!: HTMLElement;
   private _cardBox!: HTMLElement;
   private _elapsed: HTMLElement | null = null;

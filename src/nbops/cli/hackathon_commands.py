@@ -14,11 +14,47 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nbops import api_types
+from nbops import api_types, extras
 from nbops.cli import exits
 from nbops.errors import UsageError
+from nbops.progress import MODES, Mode, Progress
 
 __all__ = ["register"]
+
+_SCORE = ["papermill", "mlflow"]  # scoring runs nbops verify and nbops run
+
+
+_PROGRESS_HELP = ("progress on stderr, per team and component. auto (default): a bar when stderr "
+                  'is a terminal, nothing otherwise; json: one JSON object per line {"done", '
+                  '"total", "current"}; none')
+
+
+class _Components:
+    """The bar of a scoring, in components (each team's seven): ``team(i, name)`` as a team's
+    scoring starts, then called with each component id as it starts."""
+
+    def __init__(self, mode: Mode, teams: int) -> None:
+        from nbops.hackathon.config import COMPONENTS
+        from nbops.hackathon.score import TITLES
+
+        self.size, self.titles = len(COMPONENTS), TITLES
+        self.bar = Progress(mode, teams * self.size, unit="component", desc="scoring")
+        self.index, self.name, self.seen = 0, "", set[str]()
+
+    def team(self, index: int, name: str) -> None:
+        self.index, self.name, self.seen = index, name, set()
+        self.bar.update(index * self.size, desc=f"scoring {name}")
+
+    def __call__(self, cid: str) -> None:
+        self.seen.add(cid)  # with several notebooks a component comes back: counted once
+        done = self.index * self.size + min(self.size, len(self.seen)) - 1
+        self.bar.update(done, desc=f"{self.name}: {self.titles.get(cid, cid)}")
+
+    def finish(self, teams: int) -> None:
+        self.bar.update(teams * self.size, desc="scored")
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def register(sub: Any) -> None:
@@ -71,6 +107,7 @@ def register(sub: Any) -> None:
     score.add_argument("--format", dest="output_format", choices=("text", "json", "markdown"),
                        default="text", help="text (default), json or markdown")
     score.add_argument("--no-save", action="store_true", help="do not record the scores")
+    score.add_argument("--progress", choices=MODES, default="auto", help=_PROGRESS_HELP)
     score.set_defaults(handler=cmd_score)
 
     board = hsub.add_parser(
@@ -104,6 +141,7 @@ def register(sub: Any) -> None:
                         help="the exercise folder (default: found from PATH or here)")
     status.add_argument("--format", dest="output_format", choices=("text", "json"),
                         default="text", help="text (default) or json")
+    status.add_argument("--progress", choices=MODES, default="auto", help=_PROGRESS_HELP)
     status.set_defaults(handler=cmd_status)
     hack.set_defaults(handler=lambda args: (hack.print_help(), 2)[1])
 
@@ -176,6 +214,7 @@ def _meta(h: Any) -> dict[str, Any]:
 
 
 def cmd_score(args: Any) -> int:
+    extras.require("run", "nbops hackathon score", modules=_SCORE)
     from nbops.hackathon.score import score_team, team_sources
 
     h = _exercise(args, args.path or Path.cwd())
@@ -184,19 +223,30 @@ def cmd_score(args: Any) -> int:
         name = args.team or (args.branch.removeprefix(h.branch_prefix) if args.branch
                              else args.path.resolve().name)
         team = h.team(name)
-        if args.branch:
-            cards.append(score_team(h, name, team, branch=args.branch))
-        else:
-            cards.append(score_team(h, name, team, folder=args.path.resolve()))
+        bar = _Components(args.progress, 1)
+        bar.team(0, name)
+        try:
+            if args.branch:
+                cards.append(score_team(h, name, team, branch=args.branch, on_component=bar))
+            else:
+                cards.append(score_team(h, name, team, folder=args.path.resolve(), on_component=bar))
+            bar.finish(1)
+        finally:
+            bar.close()
         if team is None:
             cards[-1]["errors"].append(f"team {name!r} is not in hackathon.toml")
     else:
         sources = team_sources(h, branches=args.all_branches)
         if not sources:
             raise UsageError("no teams to score", hint="add [teams.<name>] to hackathon.toml or pass PATH / --branch")
-        for name, team in sources:
-            sys.stderr.write(f"scoring {name}...\n")
-            cards.append(score_team(h, name, team))
+        bar = _Components(args.progress, len(sources))
+        try:
+            for index, (name, team) in enumerate(sources):
+                bar.team(index, name)
+                cards.append(score_team(h, name, team, on_component=bar))
+            bar.finish(len(sources))
+        finally:
+            bar.close()
     if not args.no_save:
         _save(h, cards)
     _emit(cards, args.output_format, _meta(h))
@@ -255,6 +305,7 @@ def _relative_source(h: Any, card: Any) -> Any:
 
 
 def cmd_status(args: Any) -> int:
+    extras.require("run", "nbops hackathon status", modules=_SCORE)
     import subprocess
 
     from nbops.hackathon.score import score_team
@@ -267,7 +318,13 @@ def cmd_status(args: Any) -> int:
                               capture_output=True, text=True, check=False)
         branch = proc.stdout.strip()
         name = branch.removeprefix(h.branch_prefix) if branch.startswith(h.branch_prefix) else folder.name
-    card = score_team(h, name, h.team(name), folder=folder)
+    bar = _Components(args.progress, 1)
+    bar.team(0, name)
+    try:
+        card = score_team(h, name, h.team(name), folder=folder, on_component=bar)
+        bar.finish(1)
+    finally:
+        bar.close()
     if args.output_format == "json":
         json.dump(card, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -34,6 +34,18 @@ def register(sub: Any) -> None:
                       help="which CI to set up (default: from the origin remote; both when unknown)")
     init.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
                       help="what was written or skipped, as text (default) or JSON")
+    init.add_argument("--requirement", metavar="SPEC",
+                      help="how the CI jobs install nbops, a pip requirement (default: the installed "
+                      "version, nbops==X.Y.Z; a development build: its commit in nbops' repository), "
+                      "e.g. 'nbops==1.2.0' from your own index or "
+                      "'nbops @ git+https://host/org/nbops@v1.2.0' (pre-commit then uses that "
+                      "repository and ref too)")
+    init.add_argument("--hooks-repo", metavar="URL",
+                      help="the git repository pre-commit fetches nbops' hooks from "
+                      "(default: nbops' own, or the one of a git --requirement)")
+    init.add_argument("--hooks-rev", metavar="REV",
+                      help="the tag or commit of the hooks' repository (default: vX.Y.Z of the "
+                      "installed version)")
     init.set_defaults(handler=cmd_init)
 
 
@@ -41,7 +53,9 @@ def cmd_init(args: Any) -> int:
     from nbops.review.init import InitOptions, init_repository
 
     result = init_repository(args.directory,
-                             InitOptions(force=args.force, dry_run=args.dry_run, forge=args.forge))
+                             InitOptions(force=args.force, dry_run=args.dry_run, forge=args.forge,
+                                         requirement=args.requirement, hooks_repo=args.hooks_repo,
+                                         hooks_rev=args.hooks_rev))
     if args.output_format == "json":
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

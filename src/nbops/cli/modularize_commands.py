@@ -11,6 +11,7 @@ from nbops import api_types
 from nbops.cli import exits
 from nbops.core.notebook import cell_runs
 from nbops.errors import ConflictError
+from nbops.progress import MODES, Progress
 
 
 def _value(text: str) -> Any:
@@ -84,6 +85,11 @@ def register(sub: Any) -> None:
                      "that changes every run: a timestamp, a temporary folder); repeatable")
     ver.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
                      help="the comparison as text (default) or JSON")
+    ver.add_argument("--progress", choices=MODES, default="auto",
+                     help="progress on stderr, per step of verify (plan, pipeline, notebook, "
+                     "comparison, slim notebook). auto (default): a bar when stderr is a "
+                     'terminal, nothing otherwise; json: one JSON object per line {"done", '
+                     '"total", "current"}; none')
     ver.set_defaults(handler=cmd_verify)
 
 
@@ -179,7 +185,10 @@ def cmd_modularize(args: Any) -> int:
 
 
 def cmd_verify(args: Any) -> int:
-    from nbops.modularize.verify import VerifyOptions, verify
+    from nbops import extras
+
+    extras.require("run", "nbops verify", modules=["papermill"])  # it runs the notebook
+    from nbops.modularize.verify import STEPS, VerifyOptions, verify
 
     options = VerifyOptions(
         package=args.package,
@@ -191,7 +200,13 @@ def cmd_verify(args: Any) -> int:
         kernel=args.kernel,
         ignore=tuple(args.ignore),
     )
-    result = verify(args.notebook, options)
+    bar = Progress(args.progress, len(STEPS), unit="step", desc="verify")
+    try:
+        result = verify(args.notebook, options,
+                        on_step=lambda name: bar.update(STEPS.index(name), desc=name))
+        bar.update(len(STEPS), desc="compared")
+    finally:
+        bar.close()
     data = result.to_dict()
     if args.output_format == "json":
         json.dump(data, sys.stdout, indent=2)

@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nbops import extras
 from nbops.cli import exits
 from nbops.config import project_root as config_project_root
 from nbops.errors import NotFoundError, UsageError
+from nbops.progress import MODES, Mode, Progress, interactive
+
+_RUN = ["papermill", "mlflow"]  # what nbops run imports (the kernel is checked on its own)
+_TRACK = ["mlflow"]
 
 
 def register(sub: Any) -> None:
@@ -55,10 +60,12 @@ def register(sub: Any) -> None:
     run.add_argument("--package", help="with --pipeline: the generated package's name")
     run.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
                      help="the runs as text (default) or JSON on stdout")
-    run.add_argument("--progress", choices=("bar", "json"), default="bar",
-                     help="progress on stderr: a bar (sweeps), or one JSON object per line "
-                     '{"done", "failed", "running", "total"} as runs start and end (single runs '
-                     "too), for programs that watch the run")
+    run.add_argument("--progress", choices=(*MODES, "bar"), default="auto",
+                     help="progress on stderr. auto (default): a bar when stderr is a terminal "
+                     "(per cell for one run, per run for a sweep), nothing otherwise; json: one "
+                     'JSON object per line {"done", "failed", "running", "total"} as runs start '
+                     "and end (single runs too), for programs that watch the run; none; bar: "
+                     "auto's old name")
     run.set_defaults(handler=cmd_run)
 
     runs = sub.add_parser(
@@ -129,20 +136,28 @@ def _settings(notebook: Path, args: Any) -> Any:
     )
 
 
-def _progress(done: int, failed: int, running: int, total: int) -> None:
-    width = 24
-    filled = int(width * done / total) if total else width
-    bar = "#" * filled + "-" * (width - filled)
-    sys.stderr.write(f"\r[{bar}] {done}/{total} done, {failed} failed, {running} running ")
-    sys.stderr.flush()
-    if done == total:
-        sys.stderr.write("\n")
+class _Cells:
+    """The bar of one run, per cell (``--progress auto`` on a terminal): made when the first
+    cell starts (the kernel runner knows the count), described by the running cell's first line."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Progress | None = None
+
+    def __call__(self, done: int, total: int, source: str | None) -> None:
+        if self.bar is None:
+            self.bar = Progress("auto", total, unit="cell", desc=self.label)
+        first = next((line.strip() for line in (source or "").splitlines() if line.strip()), "")
+        self.bar.update(done, desc=f"{self.label} [{first[:40]}]" if source is not None else None)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
-def _progress_json(done: int, failed: int, running: int, total: int) -> None:
-    counts = {"done": done, "failed": failed, "running": running, "total": total}
-    sys.stderr.write(json.dumps(counts) + "\n")
-    sys.stderr.flush()
+def _mode(args: Any) -> Mode:
+    mode: Mode = "auto" if args.progress == "bar" else args.progress
+    return mode
 
 
 def _rank(runs: list[Any], rank_by: str | None) -> list[Any]:
@@ -194,6 +209,7 @@ class _Stop:
 
 
 def cmd_run(args: Any) -> int:
+    extras.require("run", "nbops run", modules=_RUN)  # before anything is read or written
     from nbops.run.params import read_parameters, resolve
     from nbops.run.runner import Interrupted, RunOutcome, run_notebook, run_sweep
 
@@ -207,10 +223,14 @@ def cmd_run(args: Any) -> int:
     settings = _settings(notebook, args)
     if args.pipeline and (len(sets) != 1 or args.grid):
         raise UsageError("--pipeline runs one parameter set (no --grid yet)")
-    progress = _progress_json if args.progress == "json" else _progress
+    mode = _mode(args)
     single = args.pipeline or (len(sets) == 1 and not args.grid)
-    if single and args.progress == "json":
-        progress(0, 0, 1, 1)
+    # a single run: JSON lines as it starts and ends, or a bar per cell; a sweep: per run
+    runs = Progress(mode if mode == "json" or not single else "none", len(sets), unit="run",
+                    desc=notebook.name)
+    cells = _Cells(notebook.name) if single and mode == "auto" and interactive(sys.stderr) else None
+    if single:
+        runs.update(0, failed=0, running=1)
     parent: str | None = None
     interrupted = False
     with _Stop().installed() as stop:
@@ -220,8 +240,11 @@ def cmd_run(args: Any) -> int:
 
                 outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
             elif single:
-                outcomes = [run_notebook(notebook, sets[0], settings)]
+                outcomes = [run_notebook(notebook, sets[0], settings, on_cell=cells)]
             else:
+                def progress(done: int, failed: int, running: int, total: int) -> None:
+                    runs.update(done, failed=failed, running=running)
+
                 sweep = run_sweep(notebook, sets, settings, parallel=args.parallel,
                                   progress=progress)
                 outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
@@ -229,9 +252,13 @@ def cmd_run(args: Any) -> int:
             outcomes, interrupted = [exc.outcome], True
         except KeyboardInterrupt:  # before any run was opened
             outcomes, interrupted = [RunOutcome("", dict(p), "KILLED", None) for p in sets], True
+        finally:
+            if cells is not None:
+                cells.close()
+            runs.close()
         stop.quiet = True  # the report comes out whole
-        if single and args.progress == "json":
-            progress(1, int(outcomes[0].status != "FINISHED"), 0, 1)
+        if single:
+            runs.update(1, failed=int(outcomes[0].status != "FINISHED"), running=0)
         return _report(args, settings, outcomes, parent, interrupted)
 
 
@@ -299,6 +326,7 @@ def _tracker(start: Path) -> Any:
 
 
 def cmd_runs(args: Any) -> int:
+    extras.require("run", "nbops runs", modules=_TRACK)
     rest: list[str] = list(args.args)
     if rest[:1] == ["compare"]:
         if len(rest) != 3:
@@ -338,21 +366,35 @@ def cmd_runs(args: Any) -> int:
 
 
 def cmd_promote(args: Any) -> int:
+    extras.require("run", "nbops promote", modules=_TRACK)
     version = _tracker(Path.cwd()).promote(args.run_id, args.model)
     sys.stdout.write(f"registered {args.model} version {version}; alias 'challenger' points to it\n")
     return 0
 
 
 def cmd_ui(args: Any) -> int:
+    extras.require("ui", "nbops ui")
     argv = _tracker(Path.cwd()).ui_command(args.port)
     sys.stdout.write(f"MLflow UI on http://127.0.0.1:{args.port}  (Ctrl-C to stop)\n")
     sys.stdout.flush()
     if sys.platform == "win32":
-        return subprocess.call(argv)
+        return subprocess.call(argv, env=_ui_env())
     return _serve(argv)
 
 
 UI_GRACE_S = 5.0  # after the stop signal, before the UI's process group is killed
+
+# the MLflow server's own noise, for its process (and its workers) only: it runs no code of the
+# user's. Starlette's deprecation of the WSGI middleware MLflow imports (a UserWarning attributed
+# to mlflow.server.fastapi_app; -W cannot name a category of a package: it is read before
+# site-packages is on the path). The user's own PYTHONWARNINGS come after, so they win.
+UI_WARNINGS = "ignore::UserWarning:mlflow.server.fastapi_app"
+
+
+def _ui_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [UI_WARNINGS, env.get("PYTHONWARNINGS")]))
+    return env
 
 
 def _serve(argv: list[str]) -> int:
@@ -362,7 +404,7 @@ def _serve(argv: list[str]) -> int:
     after :data:`UI_GRACE_S` is killed. A stop asked for this way exits 0."""
     import time
 
-    process = subprocess.Popen(argv, start_new_session=True)  # an argument list, no shell
+    process = subprocess.Popen(argv, start_new_session=True, env=_ui_env())  # a list, no shell
     stopped: list[int] = []
 
     def forward(signum: int, frame: Any) -> None:

@@ -46,7 +46,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install "nbops[tracking]" pytest
+      - run: pip install "nbops[run]" pytest
       - run: if [ -f requirements.txt ]; then pip install -r requirements.txt; fi
       - run: python -m ipykernel install --user --name python3
       - name: Score this pull request

@@ -33,6 +33,8 @@ pipeline), so a team is scored in a separate process (``python -m nbops.hackatho
 with the exercise's time limit, and inside it every execution is a subprocess with its own
 limit; nothing runs in the caller's (or the Jupyter server's) process. A step that fails,
 crashes or times out is marked failed with the reason and scores 0; the others still count.
+The scoring process tells its caller each component as it starts (a marker line on its
+stderr), which ``score_team(on_component=...)`` passes on: the CLI's progress bar.
 """
 
 from __future__ import annotations
@@ -398,9 +400,16 @@ def _public(text: str | None, *folders: Path) -> str | None:
 
 
 def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", ref: str | None = None,
-                 commit: str | None = None) -> api_types.Scorecard:
-    """Score ``source`` (a checkout of the team's work) in this process; see the module doc."""
+                 commit: str | None = None,
+                 on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
+    """Score ``source`` (a checkout of the team's work) in this process; see the module doc.
+    ``on_component(id)``: a component's scoring starts (per notebook: documentation, lint,
+    library, verify, tracked_run; then pipeline, tests)."""
     from nbops.core.notebook import read_notebook
+
+    def started(cid: str) -> None:
+        if on_component is not None:
+            on_component(cid)
 
     ctx = _Ctx(h, source.resolve(), time.monotonic() + h.timeout)
     submitted_at = _submitted_at(h, ctx.source)  # before scoring writes anything there
@@ -430,6 +439,7 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
             required_passed = False
             continue
         gate = None
+        started("documentation")
         try:
             gate = _gate(ctx, mine)
             failing = [c.id for c in gate.checks if c.id in h.required_checks and c.status == "fail"]
@@ -439,15 +449,21 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
         except Exception as exc:  # noqa: BLE001
             required_passed = False
             ctx.errors.append(f"{rel}: the review gate could not run: {exc}"[:300])
+        started("lint")
         per["lint"].append(_guard("lint", partial(_lint, ctx, start, mine)))
         per["documentation"].append(
             _documentation(gate) if gate is not None
             else Component("documentation", 0, 0.0, status="failed", reason="the review gate could not run"))
+        started("library")
         per["library"].append(_guard("library", partial(library_component, ctx.source, start_nb, mine_nb)))
+        started("verify")
         per["verify"].append(_guard("verify", partial(_verify, ctx, mine)))
+        started("tracked_run")
         per["tracked_run"].append(_guard("tracked_run", partial(_tracked_run, ctx, mine)))
     baselines.cleanup()
+    started("pipeline")
     per["pipeline"] = [_guard("pipeline", partial(_pipeline, ctx))]
+    started("tests")
     per["tests"] = [_guard("tests", partial(_tests, ctx))]
     components = [_average(per[c], c) if per[c] else Component(c, 0, 0.0, status="failed", reason="not scored")
                   for c in COMPONENTS]
@@ -525,8 +541,10 @@ def team_sources(h: Hackathon, *, branches: bool = False) -> list[tuple[str, Tea
 
 
 def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | None = None,
-               branch: str | None = None) -> api_types.Scorecard:
-    """Score one team in a separate process with the exercise's time limit; never raises."""
+               branch: str | None = None,
+               on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
+    """Score one team in a separate process with the exercise's time limit; never raises.
+    ``on_component(id)``: as :func:`score_folder`'s, reported from the scoring process."""
     if folder is None and branch is None and team is not None:
         if team.folder:
             folder = h.root / team.folder
@@ -538,11 +556,11 @@ def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | Non
         if not folder.is_dir():
             return missing_card(h, name, f"no submission: folder {_rel(h, folder)} does not exist",
                                 {"kind": "missing", "ref": _rel(h, folder), "commit": None})
-        return _isolated(h, name, folder, "folder", _rel(h, folder), None)
+        return _isolated(h, name, folder, "folder", _rel(h, folder), None, on_component)
     assert branch is not None
     try:
         with _worktree(h.root, branch) as (checkout, commit):
-            card = _isolated(h, name, checkout, "branch", branch, commit)
+            card = _isolated(h, name, checkout, "branch", branch, commit, on_component)
     except LookupError:
         return missing_card(h, name, f"no submission: branch {branch} does not exist",
                             {"kind": "missing", "ref": branch, "commit": None})
@@ -565,20 +583,49 @@ def _rel(h: Hackathon, path: Path) -> str:
             return path.name
 
 
-def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str,
-              commit: str | None) -> api_types.Scorecard:
+_STARTED = "nbops-scoring-component: "  # the scoring process's stderr line as a component starts
+
+
+def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit: str | None,
+              on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
+    import threading
+
     argv = [sys.executable, "-m", "nbops.hackathon.score", str(h.root), name, str(source), kind, ref, commit or ""]
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    out: list[str] = []
+    err: list[str] = []
+
+    def read_out() -> None:
+        assert proc.stdout is not None
+        out.append(proc.stdout.read())
+
+    def read_err() -> None:  # the components as they start; the rest is for the error message
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith(_STARTED):
+                if on_component is not None:
+                    on_component(line[len(_STARTED):].strip())
+            else:
+                err.append(line)
+
+    readers = [threading.Thread(target=read, daemon=True) for read in (read_out, read_err)]
+    for reader in readers:
+        reader.start()
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=h.timeout + 60, check=False, env=env)
+        proc.wait(timeout=h.timeout + 60)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
         return missing_card(h, name, f"scoring ran over the limit of {h.timeout:.0f} s",
                             {"kind": kind, "ref": ref, "commit": commit})
+    for reader in readers:
+        reader.join()
     try:
         # the card score_folder wrote in the child process (see main)
-        card: api_types.Scorecard = json.loads(proc.stdout.strip().splitlines()[-1])
+        card: api_types.Scorecard = json.loads("".join(out).strip().splitlines()[-1])
     except (ValueError, IndexError):
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        last = ("".join(err).strip().splitlines() or ["no output"])[-1]
         return missing_card(h, name, f"the scorer crashed: {last[:300]}", {"kind": kind, "ref": ref, "commit": commit})
     return card
 
@@ -586,7 +633,12 @@ def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str,
 def _child(argv: list[str]) -> int:
     root, name, source, kind, ref, commit = argv
     h = load_hackathon(Path(root))
-    card = score_folder(h, name, Path(source), kind, ref, commit or None)
+
+    def started(cid: str) -> None:
+        sys.stderr.write(f"{_STARTED}{cid}\n")
+        sys.stderr.flush()
+
+    card = score_folder(h, name, Path(source), kind, ref, commit or None, on_component=started)
     sys.stdout.write("\n" + json.dumps(card) + "\n")
     return 0
 

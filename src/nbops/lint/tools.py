@@ -4,8 +4,9 @@ ruff runs as its own binary (``ruff check --output-format json``) on whole noteb
 already carries the cell. ruff stops at the first syntax error of a notebook, so a notebook
 with a broken cell is re-checked with that cell blanked: the broken cell is reported once
 (NB003 from nbops' own parser) and every other cell is still linted. black runs in-process
-per cell through ``black.format_cell`` (its notebook mode, magics masked) and its results
-are cached by cell content, so an unchanged cell is never formatted twice.
+per cell through :func:`nbops.tools.format_cell` (black's notebook mode, magics masked
+without IPython) and its results are cached by cell content, so an unchanged cell is never
+formatted twice.
 
 Locating and driving the tools (the ruff binary, black's cached per-cell check) lives in
 :mod:`nbops.tools`, below lint, so modularize uses them without importing the linter; the

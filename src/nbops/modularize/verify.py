@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +40,7 @@ from nbops.modularize.slicing import clock_names
 
 __all__ = [
     "EXIT_NOTHING_TO_COMPARE",
+    "STEPS",
     "DisplayCheck",
     "OutputCheck",
     "VerifyOptions",
@@ -54,6 +55,10 @@ Verdict = Literal["equivalent", "not equivalent", "nothing to compare"]
 # be compared (2, 3 and 4 are nbops.errors' usage, tool and write errors)
 EXIT_NOTHING_TO_COMPARE = 5
 _COMPARED = ("equal", "differs")
+
+# what verify does, in order: ``verify(on_step=...)`` is told as each starts
+STEPS = ("planning", "running the pipeline", "running the notebook", "comparing outputs",
+         "running the slim notebook")
 
 
 @dataclass(frozen=True)
@@ -281,9 +286,13 @@ def _step_of_cell(steps: list[dict[str, Any]], cell: int | None) -> str | None:
     return str(earlier[0]["name"]) if earlier else None
 
 
-def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
-    """Run ``path`` and its pipeline with ``options.parameters``; compare every step output."""
+def verify(path: Path, options: VerifyOptions | None = None,
+           on_step: Callable[[str], None] | None = None) -> VerifyResult:
+    """Run ``path`` and its pipeline with ``options.parameters``; compare every step output.
+    ``on_step(name)``: one of :data:`STEPS` starts (the slim notebook's only when there is one)."""
     options = options or VerifyOptions()
+    step = on_step or (lambda name: None)
+    step(STEPS[0])
     path = Path(path)
     plan = modularize(path, ModularizeOptions(package=options.package, out=options.out, dry_run=True))
     module_file = plan.module_file
@@ -325,6 +334,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
         env.setdefault("MPLBACKEND", "Agg")
         env["PYTHONHASHSEED"] = "0"
         python = _kernel_python(kernel)
+        step(STEPS[1])
         describe = subprocess.run(
             [python, "-m", module_name, "--describe"],
             cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
@@ -371,6 +381,7 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
         # the notebook, instrumented
         from nbops.kernel import ORIGINAL_INDEX_KEY, execute_notebook
 
+        step(STEPS[2])
         nb_dir = tmp / "notebook"
         nb_dir.mkdir()
         instrumented = _instrumented(path, steps, nb_dir)
@@ -392,12 +403,14 @@ def verify(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
                 execution.failure.ename,
             )
 
+        step(STEPS[3])
         checks = _compare(steps, nb_dir, pipe_dir, module_name, options, clock_names(plan.plan.flow))
 
         # the slim notebook, on the same kernel and parameters, importing the library verified
         displays: list[DisplayCheck] = []
         slim = _slim_notebook(plan, generated)
         if slim is not None:
+            step(STEPS[4])
             slim_run = execute_notebook(
                 slim,
                 tmp / "slim-executed.ipynb",

@@ -44,7 +44,9 @@ __all__ = [
     "InitFile",
     "InitOptions",
     "InitResult",
+    "Pins",
     "init_repository",
+    "pins",
 ]
 
 NBOPS_REPOSITORY = "https://github.com/nbops/nbops"  # where pre-commit fetches nbops' hooks
@@ -64,6 +66,9 @@ class InitOptions:
     force: bool = False
     dry_run: bool = False
     forge: str | None = None
+    requirement: str | None = None  # how CI installs nbops (default: from the installed version)
+    hooks_repo: str | None = None  # where pre-commit fetches the hooks (default: NBOPS_REPOSITORY)
+    hooks_rev: str | None = None  # the tag or commit of hooks_repo (default: from the version)
 
 
 @dataclass
@@ -122,6 +127,80 @@ def template(name: str, **values: str) -> str:
 
 def _python() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+# --------------------------------------------------------------------------- which nbops
+
+
+@dataclass(frozen=True)
+class Pins:
+    """The nbops a generated file installs: ``requirement`` for pip (CI), ``repo`` and ``rev``
+    for pre-commit, and ``note`` (a comment put above them, or "")."""
+
+    requirement: str
+    repo: str
+    rev: str
+    note: str = ""
+
+
+_RELEASE = re.compile(r"^\d+(\.\d+)*$")
+_COMMIT = re.compile(r"\+g([0-9a-f]{7,40})\b")  # hatch-vcs: 0.2.1.dev3+g1a2b3c4[.d20260101]
+_REQUIREMENT = re.compile(r"^nbops(\[[\w,\s-]*\])?\s*([=<>!~;@ ]|$)", re.IGNORECASE)
+
+
+def _git_url(requirement: str) -> tuple[str, str] | None:
+    """The repository and ref of ``nbops @ git+URL[@REF]`` (ref ``HEAD`` when none)."""
+    if "git+" not in requirement:
+        return None
+    url = re.split(r"[\s#;]", requirement.split("git+", 1)[1], maxsplit=1)[0]
+    head, _, last = url.rpartition("/")
+    if "@" in last:  # the ref follows the last path segment's @ (user@host comes before a /)
+        name, _, ref = last.partition("@")
+        return f"{head}/{name}", ref
+    return url, "HEAD"
+
+
+def pins(version: str, requirement: str | None = None, hooks_repo: str | None = None,
+         hooks_rev: str | None = None) -> Pins:
+    """What the CI files and the pre-commit configuration pin, for nbops ``version`` (the
+    installed one): ``nbops==1.2.0`` and ``rev: v1.2.0`` for a release; a development build
+    (1.2.1.dev3+g1a2b3c4) is pinned to its commit in nbops' repository, since no index has it.
+    ``requirement`` (a pip requirement naming nbops, e.g. ``nbops==1.2.0`` from a team's own
+    index, or ``nbops @ git+https://host/org/nbops@v1.2.0``) replaces the pip line; a git URL
+    there is also where pre-commit fetches the hooks, at its ref, unless ``hooks_repo`` /
+    ``hooks_rev`` say otherwise."""
+    if requirement is not None:
+        requirement = requirement.strip()
+        if not _REQUIREMENT.match(requirement) or re.search(r"[\"'`$\\\n\r]", requirement):
+            raise UsageError(
+                f"--requirement {requirement!r} is not a pip requirement for nbops",
+                hint="e.g. --requirement 'nbops==1.2.0' or "
+                     "--requirement 'nbops @ git+https://host/org/nbops@v1.2.0' (no quotes or $ in it)",
+            )
+    for option, value in (("--hooks-repo", hooks_repo), ("--hooks-rev", hooks_rev)):
+        if value is not None and (not value.strip() or re.search(r"[\s\"'`$\\]", value)):
+            raise UsageError(f"{option} {value!r}: one URL or git ref, without spaces or quotes")
+    note = ""
+    commit = _COMMIT.search(version)
+    if _RELEASE.match(version):
+        spec, repo, rev = f"nbops=={version}", NBOPS_REPOSITORY, f"v{version}"
+    elif commit:
+        spec = f"nbops @ git+{NBOPS_REPOSITORY}@{commit.group(1)}"
+        repo, rev = NBOPS_REPOSITORY, commit.group(1)
+        note = (f"nbops {version} is a development build (no release tag): pinned to its commit; "
+                "after a release, pin nbops==VERSION and rev: vVERSION")
+    else:
+        spec, repo, rev = f"nbops @ git+{NBOPS_REPOSITORY}@main", NBOPS_REPOSITORY, "main"
+        note = (f"nbops {version} is not a release: this installs nbops' main branch; "
+                "pin a release (nbops==VERSION, rev: vVERSION) when there is one")
+    if requirement is not None:
+        spec, note = requirement, ""
+        git_url = _git_url(requirement)
+        if git_url:
+            repo, rev = git_url
+        elif hooks_repo is None and repo == NBOPS_REPOSITORY and not _RELEASE.match(version):
+            note = f"the hooks come from {repo} at {rev} (--hooks-repo, --hooks-rev choose them)"
+    return Pins(spec, hooks_repo or repo, hooks_rev or rev, note)
 
 
 # --------------------------------------------------------------------------- the repository
@@ -305,10 +384,10 @@ def _has_nbops_hooks(data: Any) -> bool:
     )
 
 
-def _pre_commit(root: Path, force: bool, steps: list[str]) -> InitFile:
+def _pre_commit(root: Path, force: bool, steps: list[str], pin: Pins) -> InitFile:
     rel = ".pre-commit-config.yaml"
     path = root / rel
-    entry = template("pre-commit-entry.yaml.tmpl", repository=NBOPS_REPOSITORY, version=__version__)
+    entry = template("pre-commit-entry.yaml.tmpl", repository=pin.repo, rev=pin.rev, note=pin.note)
     indented = "".join("  " + line if line.strip() else line for line in entry.splitlines(keepends=True))
     old = _read(path)
     if old is None or _ours(_decode(old, path)):
@@ -381,24 +460,25 @@ def plan(directory: Path, options: InitOptions | None = None) -> InitResult:
     root = _repository_root(directory)
     forges, reason = _forges(root, options.forge)
     steps: list[str] = []
-    spec = f"nbops=={__version__}"
+    pin = pins(__version__, options.requirement, options.hooks_repo, options.hooks_rev)
     install = _project_install(root)
     files = [_pyproject(root, _base_branch(root))]
     if "github" in forges:
-        workflow = template("github-workflow.yml.tmpl", python=_python(), nbops_spec=spec,
-                            project_install=install)
+        workflow = template("github-workflow.yml.tmpl", python=_python(), nbops_spec=pin.requirement,
+                            nbops_note=pin.note, project_install=install)
         files.append(_whole(root, ".github/workflows/nbops.yml", workflow, options.force,
                             "GitHub Actions: nbops check and the tests on pull requests"))
         files.append(_whole(root, ".github/pull_request_template.md",
                             template("pull-request.md.tmpl", noun="pull request"), options.force,
                             "the pull request template"))
     if "gitlab" in forges:
-        job = template("gitlab-ci.yml.tmpl", python=_python(), nbops_spec=spec, project_install=install)
+        job = template("gitlab-ci.yml.tmpl", python=_python(), nbops_spec=pin.requirement,
+                       nbops_note=pin.note, project_install=install)
         files.extend(_gitlab(root, job, options.force, steps))
         files.append(_whole(root, ".gitlab/merge_request_templates/Default.md",
                             template("pull-request.md.tmpl", noun="merge request"), options.force,
                             "the merge request template"))
-    files.append(_pre_commit(root, options.force, steps))
+    files.append(_pre_commit(root, options.force, steps, pin))
     files.append(_gitignore(root))
     return InitResult(root, forges, reason, files, _next_steps(root, files, forges, steps), options.dry_run)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.errors import NbopsError, ToolError
-from nbops.kernel import execute_notebook, stop_all_kernels
+from nbops.kernel import CellHook, execute_notebook, stop_all_kernels
 from nbops.run.lifecycle import Interrupted, Lifecycle, RunOutcome
 
 __all__ = [
@@ -157,12 +157,13 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         self, shown: str, notebook: Path, nb: Any, parameters: Mapping[str, Any],
         settings: RunSettings, *, name: str | None, tracker: Any,
         parent_run_id: str | Future[str] | None, cancelled: threading.Event | None,
+        on_cell: CellHook | None = None,
     ) -> None:
         from nbops.run.journal import Journal
 
         self.shown, self.notebook, self.nb, self.settings = shown, notebook, nb, settings
         self.name, self.tracker, self.parent_run_id = name, tracker, parent_run_id
-        self.cancelled = cancelled
+        self.cancelled, self.on_cell = cancelled, on_cell
         self.out_dir = settings.runs_dir / notebook.stem
         self.stamp = _stamped()
         self.output = self.out_dir / f"{self.stamp}.ipynb"
@@ -211,7 +212,7 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         return execute_notebook(
             self.nb, self.output, parameters=self.parameters, cwd=self.notebook.resolve().parent,
             kernel_name=self.settings.kernel, timeout=self.settings.timeout, label=self.shown,
-            env=kernel_env,
+            env=kernel_env, on_cell=self.on_cell,
         )
 
     def _killed(self) -> bool:
@@ -271,8 +272,11 @@ def run_notebook(
     name: str | None = None,
     tracker: Any = None,
     cancelled: threading.Event | None = None,
+    on_cell: CellHook | None = None,
 ) -> RunOutcome:
     """Execute ``notebook`` once with ``parameters``, tracked; never raises for a cell error.
+
+    ``on_cell(done, total, source)``: each cell's start and end (:func:`nbops.kernel.execute_notebook`).
 
     ``tracker`` and ``parent_run_id`` may be Futures (a sweep opens them once, in the
     background). The kernel starts at once; the MLflow run is opened meanwhile. A kernel that
@@ -290,7 +294,7 @@ def run_notebook(
         check_store_uri(settings.store_uri)  # before any kernel starts
     return _NotebookRun(
         shown, notebook, nb, parameters, settings, name=name, tracker=tracker,
-        parent_run_id=parent_run_id, cancelled=cancelled,
+        parent_run_id=parent_run_id, cancelled=cancelled, on_cell=on_cell,
     ).run()
 
 

@@ -25,8 +25,8 @@ logged model named ``model``; MLflow 2: the run's ``model/`` artifact folder) as
 of a registered model and points the ``challenger`` alias at it. It never moves
 ``champion``: that is a human decision, taken in the MLflow UI or the registry API.
 
-MLflow is optional (``pip install nbops[tracking]``): it is imported only inside the methods
-that need it, and its absence is a :class:`~nbops.errors.ToolError`. Its usage telemetry is
+MLflow is optional (``pip install 'nbops[run]'``, :mod:`nbops.extras`): it is imported only
+inside the methods that need it, and its absence is a :class:`~nbops.errors.ToolError`. Its usage telemetry is
 turned off (``MLFLOW_DISABLE_TELEMETRY=true``) unless the user set that variable.
 """
 
@@ -35,8 +35,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as _dt
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -51,8 +49,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from nbops import api_types
-from nbops.errors import MissingPackageError, NbopsError, NotFoundError, ToolError, UsageError
+from nbops import api_types, extras
+from nbops.errors import NbopsError, NotFoundError, ToolError, UsageError
 
 __all__ = [
     "CHALLENGER",
@@ -92,7 +90,6 @@ MODEL_ARTIFACT = "model"  # where nbops.log_model puts a run's model
 _PARAM_LIMIT = 6000
 _TAG_LIMIT = 5000
 _BATCH = 100  # params/tags per log_batch call
-_MISSING_HINT = "pip install nbops[tracking]"
 _MISSING = "MLflow is not installed: runs are tracked in MLflow"
 _RUN_ID = re.compile(r"[0-9a-f]+")
 
@@ -102,32 +99,24 @@ _T = TypeVar("_T")
 def mlflow_status() -> api_types.TrackingStatus:
     """``{"available", "message", "hint"}``: whether MLflow can be imported, found without
     importing it (the import takes seconds); message and hint are None when it can."""
-    try:
-        available = importlib.util.find_spec("mlflow") is not None
-    except (ImportError, ValueError):  # a broken or half-removed installation
-        available = False
-    if available:
+    if extras.available("run", ["mlflow"]):
         return {"available": True, "message": None, "hint": None}
-    return {"available": False, "message": _MISSING, "hint": _MISSING_HINT}
+    return {"available": False, "message": _MISSING, "hint": extras.install_line("run")}
 
 
-def require_mlflow() -> None:
+def require_mlflow(what: str = "tracking runs") -> None:
     """Raise ``MissingPackageError`` when MLflow is not installed, before anything starts
     (the runner imports it in the background and would only find out after the notebook ran)."""
-    if not mlflow_status()["available"]:
-        raise MissingPackageError(_MISSING, hint=_MISSING_HINT)
+    extras.require("run", what, modules=["mlflow"])
 
 
 def import_mlflow(module: str = "mlflow") -> Any:
     """Import ``mlflow`` (or one of its submodules), or raise ``MissingPackageError`` (a
-    ``ToolError``: exit code 3, HTTP 503) with the install hint when it is missing."""
+    ``ToolError``: exit code 3, HTTP 503) with the install line when it is missing."""
     # nbops' store is local and offline: MLflow's usage telemetry (on by default in MLflow 3)
     # stays off unless the user asked for it by setting the variable themselves
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingPackageError("MLflow is not installed", hint=_MISSING_HINT) from exc
+    return extras.import_optional(module, "run", "tracking runs")
 
 
 # --------------------------------------------------------------------------- where runs go

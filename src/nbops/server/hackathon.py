@@ -274,6 +274,9 @@ class Scoring:
     # -- scoring -----------------------------------------------------------------------------
     def start(self, req: ScoreRequest) -> api_types.HackathonJob:
         """Check the request, start ``nbops hackathon status`` in the background, return its job."""
+        from nbops import extras
+
+        extras.require("run", "scoring from JupyterLab", modules=["papermill", "mlflow"])
         folder, h = self._exercise(req.target)
         branch = None
         team = req.team

@@ -320,12 +320,15 @@ class NbopsHandler(APIHandler):
 
 
 class VersionHandler(NbopsHandler):
-    """``GET /nbops/version``: a cheap health check for the front end."""
+    """``GET /nbops/version``: a cheap health check for the front end, with the extras installed
+    (found, not imported) so the panel can disable what this server cannot do."""
 
     @web.authenticated
     @allowed("read", "api")
     async def get(self) -> None:
-        answer: api_types.Version = {"version": __version__}
+        from nbops.extras import status
+
+        answer: api_types.Version = {"version": __version__, "extras": status()}
         await self.reply(answer)
 
 

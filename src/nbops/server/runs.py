@@ -53,7 +53,7 @@ from nbops.errors import (
     NbopsError,
 )
 from nbops.jobs import KEEP, SHUTDOWN_S, STOP_GRACE_S, Finish, Job, JobTable, cli_error
-from nbops.run.tracking import mlflow_status, require_mlflow
+from nbops.run.tracking import mlflow_status
 from nbops.server.pool import public_path, relative_text
 from nbops.server.requests import HistoryRequest, RunFormRequest, RunRequest, Target
 
@@ -71,6 +71,13 @@ log = logging.getLogger(__name__)
 def tracking_status() -> api_types.TrackingStatus:
     """``{"available", "message", "hint"}``: whether this server's Python has MLflow."""
     return mlflow_status()
+
+
+def _require_run() -> None:
+    """503 before anything starts when ``nbops run`` could not run here (papermill, MLflow)."""
+    from nbops import extras
+
+    extras.require("run", "running a notebook from JupyterLab", modules=["papermill", "mlflow"])
 
 
 def finite(value: Any) -> Any:
@@ -294,7 +301,7 @@ class Runs:
         if answer["ok"]:
             try:
                 self._check_project(req.target)
-                require_mlflow()
+                _require_run()
             except NbopsError as exc:
                 answer["ok"], answer["request"], answer["runs"] = False, None, 0
                 answer["errors"] = {"": str(exc)}
@@ -331,7 +338,7 @@ class Runs:
         """Check the request, start ``nbops run`` in the background, return its job."""
         base, items, total = self.check(req)
         self._check_place(req)
-        require_mlflow()  # else the run fails after the notebook ran
+        _require_run()  # else the run fails after the notebook ran
         workdir = Path(tempfile.mkdtemp(prefix="nbops-job-"))
         argv = [sys.executable, "-m", "nbops", "run", str(req.target.file),
                 "--format", "json", "--progress", "json", f"--parallel={req.parallel}"]  # fmt: skip

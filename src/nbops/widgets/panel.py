@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from nbops.errors import NbopsError, ToolError
+from nbops.errors import NbopsError
 from nbops.lint.diagnostic import Diagnostic
 from nbops.widgets.locate import Located, find_notebook
 from nbops.widgets.modularize import ModularizeSection
@@ -48,14 +48,9 @@ _RELOAD = (
 
 
 def _ipywidgets() -> Any:
-    try:
-        import ipywidgets
-    except ImportError:
-        raise ToolError(
-            "the nbops panel needs ipywidgets, which is not installed",
-            hint="install nbops[widgets]: pip install 'nbops[widgets]'",
-        ) from None
-    return ipywidgets
+    from nbops.extras import import_optional
+
+    return import_optional("ipywidgets", "widgets", "the nbops panel")
 
 
 def _plural(n: int, word: str) -> str:

@@ -8,6 +8,7 @@
  *                                                    without the server extension)
  */
 import { isMissingEndpoint, type NbopsApiError } from '../../api';
+import { extraMissing, type IMissing, type IServerExtras } from '../../extras';
 import type { IParamsResponse, IRunRecord } from '../../tokens';
 import { el } from '../dom';
 
@@ -71,12 +72,31 @@ export function formatWhen(iso: string | null): { text: string; title: string } 
 
 /** Why runs cannot start on this server (MLflow missing), or null when they can. */
 export function trackingMissing(params: IParamsResponse | null): string | null {
+  const missing = runMissing(params, null);
+  return missing ? `${missing.message}: ${missing.install}` : null;
+}
+
+/**
+ * Why runs cannot start on this server, with the install line, or null when they can: the
+ * `run` extra missing (`GET nbops/version`'s extras: papermill, MLflow...), else MLflow
+ * missing as the parameters' tracking status says (also from an older server).
+ */
+export function runMissing(
+  params: IParamsResponse | null,
+  extras: IServerExtras | null
+): IMissing | null {
+  const missing = extraMissing(extras, 'run', 'A run');
+  if (missing) {
+    return missing;
+  }
   const tracking = params?.tracking;
   if (!tracking || tracking.available) {
     return null;
   }
-  const message = tracking.message || 'MLflow is not installed on the Jupyter server';
-  return tracking.hint ? `${message}: ${tracking.hint}` : message;
+  return {
+    message: tracking.message || 'MLflow is not installed on the Jupyter server',
+    install: tracking.hint || "pip install 'nbops[run]'"
+  };
 }
 
 /** A parameter's value as the user would read it (texts unquoted). */

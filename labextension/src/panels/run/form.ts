@@ -12,8 +12,9 @@
  *   .nbops-run-params-section                        this view
  *   .nbops-run-params-message                        no parameters cell: why and how to fix
  *   .nbops-run-params-note                           a note about the parameters cell
- *   .nbops-run-tracking-missing                      MLflow is not installed on the server:
- *                                                    Run / Sweep disabled, the install hint
+ *   .nbops-run-tracking-missing                      the run extra (papermill, MLflow) is not
+ *                                                    installed on the server: Run / Sweep
+ *                                                    disabled, the install line
  *   .nbops-run-goto-cell                             go to the parameters cell
  *   .nbops-run-form[data-mode]                       the form: data-mode="run" | "sweep"
  *   .nbops-run-mode-run, .nbops-run-mode-sweep       the mode switch (role=radio)
@@ -64,7 +65,8 @@ import type {
   IRunRequest
 } from '../../tokens';
 import { el, plural } from '../dom';
-import { runErrorNode, trackingMissing } from './common';
+import { serverExtras, type IMissing } from '../../extras';
+import { runErrorNode, runMissing } from './common';
 
 export interface IFormViewOptions {
   model: RunsModel;
@@ -126,6 +128,8 @@ export class RunFormView {
     this._paramsBox = el('div', 'nbops-run-params-box');
     paramsSection.append(paramsHeading, this._paramsBox);
     this.node = paramsSection;
+    // which extras the server has: Run is disabled, with the install line, without `run`
+    void serverExtras.load().then(() => this._show());
   }
 
   dispose(): void {
@@ -232,20 +236,11 @@ export class RunFormView {
     } else if (params.message) {
       box.append(el('div', 'nbops-run-params-note', params.message));
     }
-    if (params.tracking && !params.tracking.available) {
-      // runs are tracked in MLflow: without it the server refuses them (503)
-      const missing = el('div', 'nbops-run-tracking-missing');
-      missing.setAttribute('role', 'note');
-      missing.append(
-        document.createTextNode(
-          `${params.tracking.message || 'MLflow is not installed on the Jupyter server'}. ` +
-            'Install it in the Python environment that runs Jupyter: '
-        ),
-        el('code', undefined, params.tracking.hint || 'pip install nbops[tracking]'),
-        document.createTextNode(', then restart JupyterLab.')
-      );
-      box.append(missing);
-    }
+    // without the run extra (papermill, MLflow) the server refuses runs (503): filled by _show
+    this._missing = el('div', 'nbops-run-tracking-missing');
+    this._missing.setAttribute('role', 'note');
+    this._missing.hidden = true;
+    box.append(this._missing);
 
     const formNode = el('form', 'nbops-run-form');
     formNode.noValidate = true;
@@ -607,6 +602,27 @@ export class RunFormView {
     }
   }
 
+  /** What the server cannot do and its install line (`.nbops-run-tracking-missing`). */
+  private _showMissing(missing: IMissing | null): void {
+    const node = this._missing;
+    const text = missing ? `${missing.message}|${missing.install}` : '';
+    if (!node || node.dataset.text === text) {
+      return;
+    }
+    node.dataset.text = text;
+    node.hidden = missing === null;
+    node.replaceChildren();
+    if (missing) {
+      node.append(
+        document.createTextNode(
+          `${missing.message}. Install it in the Python environment that runs Jupyter: `
+        ),
+        el('code', undefined, missing.install),
+        document.createTextNode(', then restart JupyterLab.')
+      );
+    }
+  }
+
   /** Show the latest check: each field's error, the form's, the run count; enable Run. */
   private _show(): void {
     const path = this._formPath;
@@ -683,7 +699,8 @@ export class RunFormView {
     } else {
       this._count.textContent = changed > 0 ? `${plural(changed, 'value')} changed` : 'defaults';
     }
-    const untracked = trackingMissing(params);
+    const untracked = runMissing(params, serverExtras.current);
+    this._showMissing(untracked);
     // a failed check (not an answer) does not block: Run asks again
     const checking = outcome === null && !this._unavailable;
     const invalid = check !== null && !check.ok;
@@ -699,7 +716,7 @@ export class RunFormView {
           ? 'Run'
           : 'Run as is';
     this._submitButton.title = untracked
-      ? untracked
+      ? `${untracked.message}: ${untracked.install}`
       : checking
         ? 'Checking the values…'
         : invalid
@@ -753,7 +770,7 @@ export class RunFormView {
     const path = this._formPath;
     const params = this._formParams;
     const form = path ? this._forms.get(path) : undefined;
-    if (!path || !params || !form || trackingMissing(params)) {
+    if (!path || !params || !form || runMissing(params, serverExtras.current)) {
       return;
     }
     if (this._options.model.state(path).submitting) {
@@ -828,6 +845,7 @@ export class RunFormView {
   private _checkNote!: HTMLDivElement;
   private _cellLink: HTMLButtonElement;
   private _paramsBox: HTMLDivElement;
+  private _missing: HTMLDivElement | null = null;
   private _problems!: HTMLUListElement;
   private _formError!: HTMLDivElement;
   private _reset!: HTMLButtonElement;
