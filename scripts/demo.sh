@@ -19,7 +19,7 @@ if [ "${NBOPS_DEMO_SKIP_INSTALL:-0}" != 1 ]; then
     "$PYTHON" -m venv "$VENV"
   fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples,run]"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[examples,all]"
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 fi
 NBOPS="$VENV/bin/nbops"
