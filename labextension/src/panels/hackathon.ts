@@ -51,11 +51,12 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { isMissingEndpoint, toApiError, type NbopsApiError } from '../api';
+import { toApiError, type NbopsApiError } from '../api';
 import { extraMissing, serverExtras, type IMissing } from '../extras';
 import type { HackathonModel } from '../hackathon';
 import type { IHackathonInfo, IScoreComponent, IScoreJob, IScorecard } from '../tokens';
 import { button, el } from './dom';
+import { errorNode, explain, unsavedBar } from './errors';
 import { formatDuration } from './run';
 
 export interface IHackathonPanelOptions {
@@ -133,42 +134,25 @@ export function hackathonErrorNode(
   what: string,
   className: string
 ): HTMLElement {
-  const node = el('div', `nbops-error ${className}`);
-  node.dataset.error = error.error;
-  node.dataset.status = String(error.status);
-  node.setAttribute('role', 'alert');
-  let message = error.message;
-  let hint = error.hint;
-  if (error.serverMissing) {
-    message = `Cannot ${what}: the nbops server extension is not available.`;
-  } else if (isMissingEndpoint(error)) {
-    message = `Cannot ${what}: this nbops server has no hackathon endpoints (an older nbops).`;
-    hint =
-      'Upgrade nbops in the Python environment that runs Jupyter (`pip install -U nbops`), ' +
-      'then restart JupyterLab.';
-  } else if (error.status === 403) {
-    message = `Not allowed to ${what}: the Jupyter server refused (403). ${error.message}`;
-    hint =
-      hint ??
-      'Scoring runs your code, so your Jupyter user must be allowed to write files and run ' +
-        'kernels here; or the session expired: reload the page and log in again.';
-  } else if (error.status === 409) {
-    message = `Cannot ${what} now: ${error.message}.`;
-    hint = 'Wait for the scoring under way to finish: its scorecard shows here.';
+  let words = explain(
+    error,
+    what,
+    'hackathon',
+    'Scoring runs your code, so your Jupyter user must be allowed to write files and run ' +
+      'kernels here; or the session expired: reload the page and log in again.'
+  );
+  if (error.status === 409) {
+    words = {
+      message: `Cannot ${what} now: ${error.message}.`,
+      hint: 'Wait for the scoring under way to finish: its scorecard shows here.'
+    };
   } else if (error.error === 'ConfigError') {
-    message = `The exercise's hackathon.toml cannot be used: ${error.message}`;
-    hint = hint ?? 'Ask the organisers, or fix it on your branch.';
-  } else if (error.status === 0 && error.error === 'network') {
-    hint = hint ?? 'Is the Jupyter server still running?';
+    words = {
+      message: `The exercise's hackathon.toml cannot be used: ${error.message}`,
+      hint: error.hint ?? 'Ask the organisers, or fix it on your branch.'
+    };
   }
-  node.append(el('div', 'nbops-error-message', message));
-  if (error.path) {
-    node.append(el('div', 'nbops-error-where', error.path));
-  }
-  if (hint) {
-    node.append(el('div', 'nbops-error-hint', hint));
-  }
-  return node;
+  return errorNode(error, `nbops-error ${className}`, words);
 }
 
 // -- the panel -------------------------------------------------------------------------------
@@ -302,20 +286,16 @@ export class HackathonPanel extends Widget {
     );
     this._submit.addEventListener('click', () => this._options.onSubmit());
     actions.append(this._score, this._submit);
-    this._unsaved = el('div', 'nbops-hack-unsaved');
-    this._unsaved.append(
-      el('span', undefined, 'Unsaved changes: scoring and submitting use the saved files. ')
-    );
-    const save = el('button', 'jp-Button jp-mod-minimal nbops-hack-save', 'Save now');
-    save.type = 'button';
-    save.addEventListener('click', () => {
-      const panel = this._options.model.current;
-      if (panel) {
-        this._options.onSave(panel);
+    this._unsaved = unsavedBar(
+      'nbops-hack',
+      'Unsaved changes: scoring and submitting use the saved files. ',
+      () => {
+        const panel = this._options.model.current;
+        if (panel) {
+          this._options.onSave(panel);
+        }
       }
-    });
-    this._unsaved.append(save);
-    this._unsaved.hidden = true;
+    );
     const submitNote = el(
       'div',
       'nbops-hack-submit-note',

@@ -22,6 +22,7 @@ import type { NbopsApiError } from '../api';
 import type { NbopsModel, INotebookLintState } from '../model';
 import type { IDiagnostic, ILintSummary, Severity } from '../tokens';
 import { el, plural } from './dom';
+import { errorNode } from './errors';
 
 export interface ILintPanelOptions {
   model: NbopsModel;
@@ -201,7 +202,7 @@ export class LintPanel extends Widget {
     // A lint error for this notebook wins; else a server error (version/rules) is shown.
     const error: NbopsApiError | null = state?.error ?? (state?.result ? null : model.serverError);
     if (error) {
-      box.append(this._errorNode(error));
+      box.append(errorNode(error, 'nbops-error'));
     }
     for (const fileError of state?.result?.errors ?? []) {
       const node = el('div', 'nbops-error');
@@ -213,28 +214,6 @@ export class LintPanel extends Widget {
       }
       box.append(node);
     }
-  }
-
-  private _errorNode(error: NbopsApiError): HTMLElement {
-    const node = el('div', 'nbops-error');
-    node.dataset.error = error.error;
-    node.dataset.status = String(error.status);
-    node.setAttribute('role', 'alert');
-    node.append(el('div', 'nbops-error-message', error.message));
-    const where: string[] = [];
-    if (error.path) {
-      where.push(error.path);
-    }
-    if (error.cell !== null) {
-      where.push(`cell ${error.cell + 1}`); // the error body's `cell` is a 0-based index
-    }
-    if (where.length > 0) {
-      node.append(el('div', 'nbops-error-where', where.join(', ')));
-    }
-    if (error.hint) {
-      node.append(el('div', 'nbops-error-hint', error.hint));
-    }
-    return node;
   }
 
   private _renderFindings(panel: NotebookPanel | null, state: INotebookLintState | null): void {

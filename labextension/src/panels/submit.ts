@@ -44,6 +44,7 @@ import { Widget } from '@lumino/widgets';
 import type { NbopsApiError } from '../api';
 import type { CheckCategory, ICheckResult, IGateReport, ISubmitResult } from '../tokens';
 import { button, el, plural } from './dom';
+import { errorNode } from './errors';
 
 /** The class of the dialog's submit button, which the body enables and disables. */
 export const SUBMIT_BUTTON_CLASS = 'nbops-submit-go';
@@ -399,7 +400,7 @@ export class SubmitView extends Widget {
 
     this._checkError.replaceChildren();
     if (s.checkError) {
-      this._checkError.append(this._errorNode(s.checkError, 'nbops-submit-check-error'));
+      this._checkError.append(errorNode(s.checkError, 'nbops-error nbops-submit-check-error'));
     }
 
     this._unsaved.hidden = !s.dirty || s.phase === 'submitted';
@@ -586,18 +587,6 @@ export class SubmitView extends Widget {
       }
     }
     return li;
-  }
-
-  private _errorNode(error: NbopsApiError, className: string): HTMLElement {
-    const node = el('div', `nbops-error ${className}`);
-    node.setAttribute('role', 'alert');
-    node.dataset.error = error.error;
-    node.dataset.status = String(error.status);
-    node.append(el('div', 'nbops-error-message', error.message));
-    if (error.hint) {
-      node.append(el('div', 'nbops-error-hint', error.hint));
-    }
-    return node;
   }
 
   private _success(result: ISubmitResult): HTMLElement {

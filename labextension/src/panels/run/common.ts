@@ -7,10 +7,10 @@
  *   .nbops-run-error[data-error][data-status]        an error (data-error="server_missing"
  *                                                    without the server extension)
  */
-import { isMissingEndpoint, type NbopsApiError } from '../../api';
+import type { NbopsApiError } from '../../api';
 import { extraMissing, type IMissing, type IServerExtras } from '../../extras';
 import type { IParamsResponse, IRunRecord } from '../../tokens';
-import { el } from '../dom';
+import { errorNode, explain } from '../errors';
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
@@ -119,36 +119,14 @@ export function mlflowRunUrl(base: string, record: IRunRecord): string {
 
 /** An error in plain words: what went wrong and what to do. */
 export function runErrorNode(error: NbopsApiError, what: string): HTMLElement {
-  const node = el('div', 'nbops-run-error');
-  node.dataset.error = error.error;
-  node.dataset.status = String(error.status);
-  node.setAttribute('role', 'alert');
-  let message = error.message;
-  let hint = error.hint;
-  if (error.serverMissing) {
-    message = `Cannot ${what}: the nbops server extension is not available.`;
-  } else if (isMissingEndpoint(error)) {
-    message = `Cannot ${what}: this nbops server has no run endpoints (an older nbops).`;
-    hint =
-      'Upgrade nbops in the Python environment that runs Jupyter (`pip install -U nbops`), ' +
-      'then restart JupyterLab.';
-  } else if (error.status === 403) {
-    message = `Not allowed to ${what}: the Jupyter server refused (403). ${error.message}`;
-    hint =
-      hint ??
-      'Your Jupyter user may not run notebooks here, or the session expired: reload the page ' +
-        'and log in again.';
-  } else if (error.status === 0 && error.error === 'network') {
-    hint = hint ?? 'Is the Jupyter server still running?';
-  }
-  node.append(el('div', 'nbops-error-message', message));
-  if (error.path) {
-    node.append(el('div', 'nbops-error-where', error.path));
-  }
-  if (hint) {
-    node.append(el('div', 'nbops-error-hint', hint));
-  }
-  return node;
+  const words = explain(
+    error,
+    what,
+    'run',
+    'Your Jupyter user may not run notebooks here, or the session expired: reload the page ' +
+      'and log in again.'
+  );
+  return errorNode(error, 'nbops-run-error', words);
 }
 
 /** Put `nodes` in `parent` unless they are already its children in that order (keeps focus). */

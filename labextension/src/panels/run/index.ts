@@ -22,6 +22,7 @@ import { Widget } from '@lumino/widgets';
 import type { IRunsState, RunsModel } from '../../runs';
 import type { IJob, ISettings } from '../../tokens';
 import { el } from '../dom';
+import { unsavedBar } from '../errors';
 import { RunFormView } from './form';
 import { RunHistoryView } from './history';
 import { RunJobsView } from './jobs';
@@ -141,18 +142,16 @@ export class RunPanel extends Widget {
     });
     header.append(this._notebook, this._refresh);
 
-    this._unsaved = el('div', 'nbops-run-unsaved');
-    this._unsaved.append(el('span', undefined, 'Unsaved changes: runs use the saved notebook. '));
-    const save = el('button', 'jp-Button jp-mod-minimal nbops-run-save', 'Save now');
-    save.type = 'button';
-    save.addEventListener('click', () => {
-      const panel = this._options.model.current;
-      if (panel) {
-        this._options.onSave(panel);
+    this._unsaved = unsavedBar(
+      'nbops-run',
+      'Unsaved changes: runs use the saved notebook. ',
+      () => {
+        const panel = this._options.model.current;
+        if (panel) {
+          this._options.onSave(panel);
+        }
       }
-    });
-    this._unsaved.append(save);
-    this._unsaved.hidden = true;
+    );
 
     this._status = el('div', 'nbops-run-status');
     this._status.setAttribute('aria-live', 'polite');
@@ -240,7 +239,7 @@ export class RunPanel extends Widget {
   private _runningChanged = new Signal<this, number>(this);
   private _notebook!: HTMLDivElement;
   private _refresh!: HTMLButtonElement;
-  private _unsaved!: HTMLDivElement;
+  private _unsaved!: HTMLElement;
   private _status!: HTMLDivElement;
   private _body!: HTMLDivElement;
 }
