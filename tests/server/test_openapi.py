@@ -296,6 +296,9 @@ async def test_every_documented_answer_is_real_and_matches(
     await expect(404, "POST", score, {"path": "missing.ipynb"})
     await expect(413, "POST", score, raw=big)
     with monkeypatch.context() as m:
+        m.setitem(sys.modules, "mlflow", None)  # the run extra missing: find_spec finds none
+        await expect(503, "POST", score, toy)
+    with monkeypatch.context() as m:
         m.setattr(Scoring, "start", _raise(ToolError("cannot start the scoring: no processes")))
         await expect(502, "POST", score, toy)
         for name in ("info", "start", "job", "cancel"):
