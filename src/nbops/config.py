@@ -7,7 +7,8 @@ Keys (all optional)::
     ignore = []
     extend-select = []
     exclude = ["scratch/**"]          # globs, relative to the pyproject's folder
-    format-check = true               # the black check (FMT001)
+    format-check = true               # the format check (FMT001)
+    format = "ruff"                   # or "black"; default: black where the project uses it
     fail-on = "info"                  # lowest severity that makes `nbops lint` exit 1
     cache = true
 
@@ -26,6 +27,7 @@ Keys (all optional)::
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +40,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Config", "find_pyproject", "load_config", "project_root"]
+__all__ = ["FORMATTERS", "Config", "detect_formatter", "find_pyproject", "load_config", "project_root"]
 
 _SEVERITIES = ("error", "warning", "info")
+FORMATTERS = ("ruff", "black")
+# black in a pre-commit config: its repository or its hook ids (black, black-jupyter)
+_PRECOMMIT_BLACK = re.compile(
+    r"^\s*-?\s*(?:repo:\s*\S*psf/black|id:\s*black(?:-jupyter)?\s*$)", re.MULTILINE
+)
 
 
 @dataclass
@@ -51,6 +58,7 @@ class Config:
     extend_select: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     format_check: bool = True
+    format: str = "ruff"  # the formatter of FMT001 and its fix: "ruff" or "black"
     fail_on: str = "info"
     cache: bool = True
     severity: dict[str, str] = field(default_factory=dict)
@@ -135,11 +143,37 @@ def _strings(value: Any, key: str, path: Path) -> list[str]:
     raise ConfigError(f"[tool.nbops] {key} must be a list of strings", path=path)
 
 
+def detect_formatter(root: Path, tool: dict[str, Any] | None = None) -> str:
+    """``"black"`` where the project at ``root`` uses black (a ``[tool.black]`` table in its
+    ``pyproject.toml``, given as ``tool`` when already read, or black in its
+    ``.pre-commit-config.yaml``), else ``"ruff"``."""
+    if tool is None:
+        try:
+            data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    if isinstance(tool.get("black"), dict):
+        return "black"
+    for name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
+        try:
+            text = (root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if _PRECOMMIT_BLACK.search(text):
+            return "black"
+    return "ruff"
+
+
 def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> Config:
     """Read the config for files under ``start`` (default: the working directory)."""
     file = pyproject or find_pyproject(start or Path.cwd())
     if file is None:
-        return Config()
+        root, found = project_root(start or Path.cwd())
+        cfg = Config(format=detect_formatter(root))
+        if found and cfg.format == "black":
+            cfg.black = _black_table(root / "pyproject.toml")
+        return cfg
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -152,7 +186,8 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
         raise ConfigError("[tool.nbops] must be a table", path=file)
     cfg = Config(root=file.parent.resolve())
     known = {
-        "select", "ignore", "extend-select", "exclude", "format-check", "fail-on", "cache",
+        "select", "ignore", "extend-select", "exclude", "format-check", "format", "fail-on",
+        "cache",
         "severity", "options", "per-file-ignores", "submit", "run", "modularize", "hackathon",
     }
     unknown = sorted(set(table) - known)
@@ -168,6 +203,17 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
     cfg.exclude = _strings(table.get("exclude", []), "exclude", file)
     cfg.format_check = bool(table.get("format-check", True))
     cfg.cache = bool(table.get("cache", True))
+    fmt = table.get("format")
+    if fmt is None:
+        cfg.format = detect_formatter(file.parent, tool)
+    elif fmt in FORMATTERS:
+        cfg.format = fmt
+    else:
+        raise ConfigError(
+            f"[tool.nbops] format must be one of {', '.join(FORMATTERS)}, not {fmt!r}",
+            path=file,
+            hint='format = "ruff" (the default) or "black"',
+        )
     fail_on = table.get("fail-on", "info")
     if fail_on not in _SEVERITIES:
         raise ConfigError(f"fail-on must be one of {', '.join(_SEVERITIES)}", path=file)
@@ -192,3 +238,11 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
     if isinstance(black_table, dict):
         cfg.black = dict(black_table)
     return cfg
+
+
+def _black_table(file: Path) -> dict[str, Any]:
+    try:
+        black = tomllib.loads(file.read_text(encoding="utf-8")).get("tool", {}).get("black", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return {}
+    return dict(black) if isinstance(black, dict) else {}

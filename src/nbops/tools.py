@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tokenize
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +70,7 @@ __all__ = [
     "put_trailing_semicolon",
     "ruff_binary",
     "ruff_error",
+    "ruff_format_cells",
     "ruff_version",
     "split_trailing_semicolon",
     "unmask_cell",
@@ -248,6 +249,57 @@ def _open_db(file: Path) -> sqlite3.Connection | None:
         return db
     except (sqlite3.Error, OSError):
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# ruff's formatter on cells
+# ---------------------------------------------------------------------------------------------
+
+# "error: Failed to parse x.ipynb:3:2:5: ..." (cell, line, column): the last such triple
+_RUFF_PARSE_ERROR = re.compile(r"Failed to parse .*:(\d+):\d+:\d+: (.*)")
+
+
+def ruff_format_cells(sources: Sequence[str], name: str | Path) -> list[FormatResult]:
+    """``ruff format`` on each of ``sources`` (code cells), in one ruff process: the cells
+    go to ruff's stdin as the code cells of one notebook named ``name``, so ruff reads the
+    configuration that applies to ``name`` (line-length, quote style...) and handles magics
+    as it does in any notebook. A cell ruff cannot parse gets an ``error`` result and the
+    others are formatted again without it (ruff formats a notebook all or nothing)."""
+    results: list[FormatResult] = [FormatResult(False)] * len(sources)
+    todo = [i for i, source in enumerate(sources) if source.strip()]
+    folder = Path(name).parent
+    args = [ruff_binary(), "format", "--force-exclude", "--stdin-filename", str(name), "-"]
+    while todo:
+        cells: list[dict[str, Any]] = [
+            {"cell_type": "code", "execution_count": None, "id": f"c{n}", "metadata": {},
+             "outputs": [], "source": sources[i]}
+            for n, i in enumerate(todo)
+        ]
+        notebook = {"cells": cells, "metadata": {"language_info": {"name": "python"}},
+                    "nbformat": 4, "nbformat_minor": 5}
+        try:
+            proc = subprocess.run(
+                args, input=json.dumps(notebook).encode(), capture_output=True, timeout=300,
+                check=False, cwd=folder if folder.is_dir() else None,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ToolError(f"cannot run ruff format: {exc}") from None
+        if proc.returncode != 0:
+            found = _RUFF_PARSE_ERROR.search(proc.stderr.decode(errors="replace"))
+            if found is None or not 1 <= int(found.group(1)) <= len(todo):
+                raise ruff_error(proc.stderr, folder)
+            bad = todo.pop(int(found.group(1)) - 1)
+            results[bad] = FormatResult(False, error=found.group(2).strip()[:200])
+            continue
+        out = json.loads(proc.stdout).get("cells", [])
+        if len(out) != len(todo):
+            raise ToolError("ruff format returned a notebook of another shape")
+        for i, cell in zip(todo, out):
+            text = cell.get("source", "")
+            formatted = "".join(text) if isinstance(text, list) else str(text)
+            results[i] = FormatResult(formatted != sources[i], formatted)
+        break
+    return results
 
 
 # ---------------------------------------------------------------------------------------------

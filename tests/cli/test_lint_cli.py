@@ -335,3 +335,18 @@ def test_docs_rules_md_is_generated_from_the_rules() -> None:
 def test_python_dash_m_works() -> None:
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("nbops ")
+
+
+def test_format_with_chooses_the_formatter_of_fmt001(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nbops]\n\n[tool.black]\n", encoding="utf-8")
+    path = _write(tmp_path / "untidy.ipynb", [nbformat.v4.new_code_cell("x=[1,2]")])
+    detected = run_cli("lint", "--select", "FMT001", "--no-cache", "--format", "json", str(path))
+    chosen = run_cli("lint", "--select", "FMT001", "--no-cache", "--format", "json",
+                     "--format-with", "ruff", str(path))
+    sources = [
+        {d["source"] for d in json.loads(p.stdout)["diagnostics"]}
+        for p in (detected, chosen)
+    ]
+    assert sources == [{"black"}, {"ruff"}], (detected.stdout, chosen.stdout)
+    bad = run_cli("lint", "--format-with", "yapf", str(path))
+    assert bad.returncode == 2 and "--format-with" in bad.stderr and "Traceback" not in bad.stderr

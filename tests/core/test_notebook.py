@@ -240,3 +240,52 @@ def test_cell_runs_groups_consecutive_cells() -> None:
 
     assert cell_runs([11, 5, 6, 9, 10, 5]) == [(5, 6), (9, 11)]
     assert cell_runs([]) == [] and cell_runs([3]) == [(3, 3)]
+
+
+# --- nbformat 3 upgrade without jsonschema's rfc3987_syntax (issue 16: cold lint speed) -------
+
+_V3 = Path(__file__).resolve().parents[1] / "notebooks" / "bad" / "v3_notebook.ipynb"
+_READ_V3 = r"""
+import json, sys
+if sys.argv[1] == "full":
+    import nbformat  # noqa: F401  (the whole import chain, as before issue 16)
+from nbops.core.notebook import read_notebook
+from nbops.lint.engine import Linter
+from nbops.config import Config
+nb = read_notebook(sys.argv[2])
+diags = Linter(Config(), format_check=False, cache=False, jobs=1).lint_file(sys.argv[2]).diagnostics
+blocked = "rfc3987_syntax" in sys.modules
+import rfc3987_syntax  # noqa: F401  (the block is lifted: it still imports)
+print(json.dumps({
+    "raw": nb.raw, "upgraded_from": nb.upgraded_from, "rfc3987_syntax_loaded": blocked,
+    "findings": [d.to_json() for d in diags],
+}))
+"""
+
+
+def _read_v3(mode: str) -> dict[str, object]:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _READ_V3, mode, str(_V3)], capture_output=True, text=True,
+        check=True, timeout=120,
+    )
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result
+
+
+def test_upgrading_v3_does_not_load_rfc3987_syntax_and_finds_the_same() -> None:
+    light, full = _read_v3("light"), _read_v3("full")
+    assert light["rfc3987_syntax_loaded"] is False  # its lark grammars cost ~0.8 CPU s
+    assert full["rfc3987_syntax_loaded"] is True
+    assert light["upgraded_from"] == full["upgraded_from"] == 3
+    # nbformat gives upgraded cells random ids: all else must be the same
+    for result in (light, full):
+        for cell in result["raw"]["cells"]:  # type: ignore[index]
+            cell.pop("id")
+        for finding in result["findings"]:  # type: ignore[attr-defined]
+            finding.pop("cell_id")
+    assert light["raw"] == full["raw"]
+    assert light["findings"] == full["findings"] and light["findings"]

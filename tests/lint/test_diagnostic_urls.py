@@ -8,13 +8,13 @@ from pathlib import Path
 import nbformat
 
 from nbops.lint.diagnostic import BLACK_URL, RULES_URL
-from nbops.lint.engine import lint_notebook
+from nbops.lint.engine import RUFF_FORMAT_URL, lint_notebook
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 
 def _anchors() -> set[str]:
-    headings = re.findall(r"^### (.+)$", DOCS.read_text(encoding="utf-8"), re.M)
+    headings = re.findall(r"^### (.+)$", DOCS.read_text(encoding="utf-8"), re.MULTILINE)
     return {re.sub(r"[^a-z0-9 _-]", "", h.lower()).replace(" ", "-") for h in headings}
 
 
@@ -38,4 +38,4 @@ def test_finding_urls_are_real_anchors(tmp_path: Path) -> None:
         assert d.url.split("#", 1)[1] in anchors, (d.code, d.url)
     for d in diags:
         if d.code == "FMT001":
-            assert d.url == BLACK_URL
+            assert d.url == (BLACK_URL if d.source == "black" else RUFF_FORMAT_URL)

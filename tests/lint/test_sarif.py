@@ -152,7 +152,9 @@ def test_rules_carry_descriptions_and_help_links(tmp_path: Path) -> None:
     assert nb301["helpUri"].endswith("docs/rules.md#nb301-absolute-path")
     assert nb301["helpUri"].split("#")[1] in anchors
     assert nb301["shortDescription"]["text"] and nb301["fullDescription"]["text"]
-    assert rules["FMT001"]["helpUri"].startswith("https://black.readthedocs.io/")
+    # FMT001 links the formatter that found it: ruff's by default (no [tool.black] here)
+    assert rules["FMT001"]["helpUri"] == "https://docs.astral.sh/ruff/formatter/"
+    assert "ruff format" in rules["FMT001"]["shortDescription"]["text"]
     for rule in rules.values():
         assert rule["shortDescription"]["text"] != rule["id"], rule
 

@@ -263,8 +263,12 @@ def test_title_check_says_what_to_write_for_a_bold_title(tmp_path: Path) -> None
     report = check_notebook(path, config=load_config(tmp_path))
     (title,) = [c for c in report.checks if c.id == "title"]
     assert title.status == "fail"
-    assert "`**Demand forecast**` is bold text, not a heading" in title.message
-    assert "`# Demand forecast`" in title.fix
+    assert title.message == "cell 1: the first line `**Demand forecast**` is bold text, not a heading"
+    assert title.fix == (
+        "make it a heading: replace `**Demand forecast**` with `# Demand forecast` "
+        "(or `<h1>Demand forecast</h1>`)"
+    )
+    assert title.cell_index == 0
 
 
 def test_title_check_names_the_heading_that_is_not_an_h1(tmp_path: Path) -> None:

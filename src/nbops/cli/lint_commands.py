@@ -29,7 +29,10 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extend-select", type=_codes, action="extend", metavar="CODES",
                    help="codes to add to the selection")
     p.add_argument("--no-format", dest="format_check", action="store_false", default=None,
-                   help="turn the black format check (FMT001) off")
+                   help="turn the format check (FMT001) off")
+    p.add_argument("--format-with", dest="formatter", choices=("ruff", "black"),
+                   help="the formatter of FMT001 and its fix (default: [tool.nbops] format, "
+                   "else black where the project uses black, else ruff)")
     p.add_argument("--config", type=Path, metavar="PYPROJECT",
                    help="use this pyproject.toml instead of the nearest one")
 
@@ -152,6 +155,7 @@ def _linter(args: argparse.Namespace, config: Config, **extra: Any) -> Any:
         ignore=args.ignore,
         extend_select=args.extend_select,
         format_check=args.format_check,
+        formatter=args.formatter,
         **extra,
     )
 
@@ -332,7 +336,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             fix = {"safe": "fix", "unsafe": "fix*", "none": ""}[r.fix]
             print(f"  {r.code}  {r.name:<28} {r.severity:<8} {fix:<5} {r.summary}")
         print("\nfix = safe fix (nbops fix); fix* = unsafe fix (nbops fix --unsafe-fixes)")
-        print("Also: FMT001 (black format check) and every ruff code (F401, E501, ...).")
+        print("Also: FMT001 (format check: ruff format or black) and every ruff code (F401, E501, ...).")
     return 0
 
 
@@ -341,7 +345,10 @@ def cmd_rule(args: argparse.Namespace) -> int:
     from nbops.lint.registry import FORMAT_CODE, get_rule
 
     if args.code.upper() == FORMAT_CODE:
-        print("FMT001 format-check: the cell is not formatted with black (safe fix: nbops fix).")
+        print(
+            "FMT001 format-check: the cell is not formatted with the project's formatter "
+            "(ruff format, or black: [tool.nbops] format; safe fix: nbops fix)."
+        )
         return 0
     cls = get_rule(args.code)
     if args.output_format == "json":

@@ -571,8 +571,26 @@ def notebook_from_dict(raw: object, *, path: Path | None = None) -> Notebook:
     )
 
 
+def _import_nbformat() -> None:
+    """Import nbformat without jsonschema's optional ``rfc3987_syntax``: that module compiles
+    lark grammars on import (~0.8 CPU s, more than linting a hundred notebooks), for the
+    ``iri`` string format nbformat's schemas never use. Only where this process has imported
+    neither yet (a lint worker); the block is lifted right after."""
+    import sys
+
+    if "nbformat" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import nbformat.converter  # noqa: F401
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+
+
 def _upgrade(raw: dict[str, Any], major: int, path: Path | None) -> dict[str, Any]:
     try:
+        _import_nbformat()
         from nbformat.converter import convert
         from nbformat.reader import reads as read_any_version
 

@@ -70,7 +70,7 @@ def catalogue_markdown(rules: Sequence[type[Rule]]) -> str:
         "starts a cell, `[markdown]` marks a markdown cell, `exec=N` is the execution count",
         "and `output=`/`error=`/`result=` are saved outputs.",
         "",
-        "Besides these, `nbops lint` reports black's format check as `FMT001` and every ruff",
+        "Besides these, `nbops lint` reports the format check (ruff format, or black: the `format` setting) as `FMT001` and every ruff",
         "finding under ruff's own code (`F401`, `E711`, ...). nbops asks ruff to leave out",
         "`F821` and `F403`, which NB206 and NB501 cover with notebook-aware versions.",
         "",

@@ -1,7 +1,9 @@
 """The lint engine: finds notebooks, runs nbops rules, ruff and black on them, filters, caches.
 
 One :class:`Linter` serves every front: the CLI lints folders with both cores (one ruff
-process for all files while a process pool runs nbops' rules and the black check), the
+process for all files while a process pool runs nbops' rules and, with black, the format
+check; with ruff's formatter the cells to check come back from the workers and one
+``ruff format`` per folder checks them all), the
 server lints one notebook, saved or unsaved, in-process. Results are cached per file (by
 content, settings and tool versions) in ``.nbops_cache/`` so a warm re-lint of an unchanged
 folder only reads and hashes files.
@@ -16,7 +18,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -39,6 +41,7 @@ from nbops.lint.tools import (
     ruff_version,
     run_ruff_notebook,
 )
+from nbops.tools import FormatResult, ruff_format_cells
 
 __all__ = ["FileReport", "LintSettings", "Linter", "discover", "lint_notebook"]
 
@@ -77,13 +80,14 @@ class LintSettings:
     per_file_ignores: dict[str, list[str]]
     root: str | None
     cache_dir: str | None
+    formatter: str = "ruff"  # FMT001's formatter: "ruff" or "black"
 
     def fingerprint(self) -> str:
         data = {
             "selection": [self.selection.select, self.selection.ignore, self.selection.extend_select],
             "severity": self.severity,
             "options": self.options,
-            "format": self.format_check,
+            "format": [self.format_check, self.formatter],
             "black": self.black,
             "pfi": self.per_file_ignores,
             "versions": [__version__, black_version()],
@@ -213,6 +217,11 @@ def _diag(rule: type[Rule], severity: Severity, path: str, nb: Notebook, f: Any)
     )
 
 
+def _severity(settings: LintSettings, code: str, default: Severity) -> Severity:
+    value = settings.severity.get(code, default)
+    return value if value in ("error", "warning", "info") else default  # type: ignore[return-value]
+
+
 class _Analyzer:
     """Runs the enabled nbops rules and the format check on one parsed notebook."""
 
@@ -222,11 +231,11 @@ class _Analyzer:
         self.checker = checker
 
     def severity_of(self, code: str, default: Severity) -> Severity:
-        value = self.settings.severity.get(code, default)
-        return value if value in ("error", "warning", "info") else default  # type: ignore[return-value]
+        return _severity(self.settings, code, default)
 
-    def run(self, nb: Notebook) -> tuple[list[Diagnostic], set[int], set[str]]:
-        """nbops' findings, the cells that do not parse, and imports used only by magics."""
+    def run(self, nb: Notebook) -> tuple[list[Diagnostic], set[int], set[str], list[tuple[int, str]]]:
+        """nbops' findings, the cells that do not parse, imports used only by magics, and the
+        ``(index, source)`` of the cells ruff's formatter must check (black's check runs here)."""
         path = nb.display_path
         ctx = Context(nb, self.settings.options)
         out: list[Diagnostic] = []
@@ -258,48 +267,155 @@ class _Analyzer:
         if nb.is_python and nb.code_cells:
             broken = {i for i, s in ctx.symbols.items() if s.syntax_error is not None}
             magic_imports = _imports_used_by_magics(ctx)
-        if self.checker is not None and nb.is_python and self.settings.selection.enabled(FORMAT_CODE):
-            out.extend(self._format(nb, broken))
-        return out, broken, magic_imports
+        to_format: list[tuple[int, str]] = []
+        settings = self.settings
+        if settings.format_check and nb.is_python and settings.selection.enabled(FORMAT_CODE):
+            to_format = [
+                (c.index, c.source)
+                for c in nb.iter_code()
+                if c.index not in broken and c.source.strip()
+            ]
+            if self.checker is not None:  # black: checked here, with the per-cell cache
+                results = [self.checker.check(source) for _, source in to_format]
+                self.checker.flush()
+                out.extend(
+                    format_findings(
+                        "black", nb.display_path, [c.id for c in nb.cells], to_format, results,
+                        self.severity_of,
+                    )
+                )
+                to_format = []
+        return out, broken, magic_imports, to_format
 
-    def _format(self, nb: Notebook, broken: set[int]) -> Iterator[Diagnostic]:
-        assert self.checker is not None
-        sev = self.severity_of(FORMAT_CODE, "warning")
-        for cell in nb.iter_code():
-            if cell.index in broken or not cell.source.strip():
-                continue
-            result = self.checker.check(cell.source)
-            if result.error:
-                yield Diagnostic(
+
+RUFF_FORMAT_URL = "https://docs.astral.sh/ruff/formatter/"
+
+
+def format_findings(
+    formatter: str,
+    path: str,
+    cell_ids: Sequence[str | None],
+    cells: Sequence[tuple[int, str]],
+    results: Sequence[FormatResult],
+    severity_of: Any,
+) -> list[Diagnostic]:
+    """FMT001 for each of ``cells`` (``(index, source)``) its formatter would change; NB005
+    where black failed (a cell ruff cannot parse is left to ruff's own check)."""
+    name = "ruff format" if formatter == "ruff" else "black"
+    out: list[Diagnostic] = []
+    for (index, source), result in zip(cells, results):
+        cell_id = cell_ids[index] if index < len(cell_ids) else None
+        if result.error and formatter == "black":
+            out.append(
+                Diagnostic(
                     code="NB005",
                     name="tool-error",
                     message=f"black could not format this cell ({result.error}); "
                     "the format check skipped it",
-                    severity=self.severity_of("NB005", "warning"),
-                    path=nb.display_path,
-                    cell_index=cell.index,
-                    cell_id=cell.id,
+                    severity=severity_of("NB005", "warning"),
+                    path=path,
+                    cell_index=index,
+                    cell_id=cell_id,
                     url=rule_url("NB005", get_rule("NB005").name),
                 )
-            elif result.changed:
-                changed = _changed_lines(cell.source, result.formatted)
-                yield Diagnostic(
+            )
+        elif result.changed and not result.error:
+            out.append(
+                Diagnostic(
                     code=FORMAT_CODE,
                     name="format-check",
-                    message=f"cell is not formatted with black ({changed})",
-                    severity=sev,
-                    path=nb.display_path,
-                    source="black",
-                    cell_index=cell.index,
-                    cell_id=cell.id,
+                    message=f"cell is not formatted with {name} "
+                    f"({_changed_lines(source, result.formatted)})",
+                    severity=severity_of(FORMAT_CODE, "warning"),
+                    path=path,
+                    source="ruff" if formatter == "ruff" else "black",
+                    cell_index=index,
+                    cell_id=cell_id,
                     fix=Fix(
-                        "Format the cell with black",
+                        f"Format the cell with {name}",
                         "safe",
-                        (Edit("replace_source", cell.index, result.formatted),),
+                        (Edit("replace_source", index, result.formatted),),
                     ),
-                    url=BLACK_URL,
+                    url=RUFF_FORMAT_URL if formatter == "ruff" else BLACK_URL,
                 )
-        self.checker.flush()
+            )
+    return out
+
+
+def _ruff_format_batch(infos: Sequence[_NbInfo], settings: LintSettings) -> dict[str, list[Diagnostic]]:
+    """FMT001 by ruff's formatter for the cells the workers left to check: one ``ruff format``
+    per folder (so each folder's ruff configuration applies), findings per notebook path."""
+    by_folder: dict[str, list[_NbInfo]] = {}
+    for info in infos:
+        if info.to_format:
+            by_folder.setdefault(os.path.dirname(os.path.abspath(info.path)), []).append(info)
+    found: dict[str, list[Diagnostic]] = {}
+    for folder, group in by_folder.items():
+        sources = [source for info in group for _, source in info.to_format]
+        try:
+            results = ruff_format_cells(sources, Path(folder) / "nbops-format-check.ipynb")
+        except NbopsError as exc:
+            for info in group:
+                found[info.path] = [
+                    Diagnostic(
+                        code="NB005",
+                        name="tool-error",
+                        message=f"{exc.message}; the format check skipped this notebook",
+                        severity="warning",
+                        path=info.path,
+                        url=rule_url("NB005", get_rule("NB005").name),
+                    )
+                ]
+            continue
+        at = 0
+        for info in group:
+            mine = results[at : at + len(info.to_format)]
+            at += len(info.to_format)
+            found[info.path] = format_findings(
+                "ruff", info.path, info.cell_ids, info.to_format, mine,
+                lambda code, default: _severity(settings, code, default),
+            )
+    return found
+
+
+class _FormatQueue:
+    """ruff's format check of the cells the workers send back, in threads (each waits on a
+    ``ruff format`` process) that start while the workers still lint: a chunk of notebooks
+    is checked as soon as it holds ``chunk`` cells."""
+
+    def __init__(self, settings: LintSettings, chunk: int = 1500) -> None:
+        self.settings, self.chunk = settings, chunk
+        self.pending: list[_NbInfo] = []
+        self.cells = 0
+        self.futures: list[Future[dict[str, list[Diagnostic]]]] = []
+        self.threads: ThreadPoolExecutor | None = None
+
+    def add(self, info: _NbInfo | None) -> None:
+        if info is None or not info.to_format:
+            return
+        self.pending.append(info)
+        self.cells += len(info.to_format)
+        if self.cells >= self.chunk:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self.pending:
+            return
+        if self.threads is None:
+            self.threads = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
+        self.futures.append(self.threads.submit(_ruff_format_batch, self.pending, self.settings))
+        self.pending, self.cells = [], 0
+
+    def results(self) -> dict[str, list[Diagnostic]]:
+        self._submit()
+        found: dict[str, list[Diagnostic]] = {}
+        for future in self.futures:
+            found.update(future.result())
+        return found
+
+    def close(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=True, cancel_futures=True)
 
 
 def _imports_used_by_magics(ctx: Context) -> set[str]:
@@ -359,10 +475,16 @@ class _NbInfo:
     magic_imports: set[str]
     # ruff's findings when the worker had to run ruff itself (cells blanked around errors)
     ruff_items: list[dict[str, Any]] | None = None
+    # (index, source) of the cells ruff's formatter must check (empty with black)
+    to_format: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, nb: Notebook, full: bool, magic_imports: set[str]) -> _NbInfo:
+    def of(
+        cls, nb: Notebook, full: bool, magic_imports: set[str],
+        to_format: list[tuple[int, str]] | None = None,
+    ) -> _NbInfo:
         return cls(
+            to_format=to_format or [],
             magic_imports=magic_imports,
             path=nb.display_path,
             cell_ids=[c.id for c in nb.cells],
@@ -461,7 +583,8 @@ _Result = tuple[str, list[Diagnostic] | None, list[int], _NbInfo | None, str | N
 def _worker_init(settings: LintSettings) -> None:
     global _WORKER
     cache = Path(settings.cache_dir) if settings.cache_dir else None
-    checker = FormatChecker(settings.black, cache) if settings.format_check else None
+    black = settings.format_check and settings.formatter == "black"
+    checker = FormatChecker(settings.black, cache) if black else None
     _WORKER = _Analyzer(settings, checker)
 
 
@@ -474,8 +597,8 @@ def _worker_lint(path: str) -> _Result:
         return path, None, [], None, json.dumps(exc.to_json())
     except OSError as exc:
         return path, None, [], None, json.dumps({"message": f"cannot read file: {exc.strerror}"})
-    diags, broken, magic_imports = _WORKER.run(nb)
-    info = _NbInfo.of(nb, bool(broken), magic_imports)
+    diags, broken, magic_imports, to_format = _WORKER.run(nb)
+    info = _NbInfo.of(nb, bool(broken), magic_imports, to_format)
     settings = _WORKER.settings
     if broken and settings.selection.wants_ruff and nb.is_python:
         # ruff stops at the first syntax error: re-run it here, in parallel with the other
@@ -564,6 +687,7 @@ class Linter:
         ignore: Sequence[str] | None = None,
         extend_select: Sequence[str] | None = None,
         format_check: bool | None = None,
+        formatter: str | None = None,
         cache: bool | None = None,
         cache_dir: str | Path | None = None,
         jobs: int | None = None,
@@ -588,7 +712,12 @@ class Linter:
             per_file_ignores=cfg.per_file_ignores,
             root=str(cfg.root) if cfg.root else None,
             cache_dir=str(self.cache_dir) if self.cache_dir else None,
+            formatter=formatter or cfg.format,
         )
+        if self.settings.formatter not in ("ruff", "black"):
+            raise UsageError(
+                f"unknown formatter {self.settings.formatter!r}: use ruff or black"
+            )
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._analyzer: _Analyzer | None = None
         self._file_cache: _FileCache | None = None
@@ -598,7 +727,7 @@ class Linter:
     def analyzer(self) -> _Analyzer:
         if self._analyzer is None:
             checker = None
-            if self.settings.format_check:
+            if self.settings.format_check and self.settings.formatter == "black":
                 checker = FormatChecker(
                     self.settings.black, self.cache_dir if self.cache_dir else None
                 )
@@ -611,15 +740,21 @@ class Linter:
             return None
         if self._file_cache is None:
             salt = self.settings.fingerprint()
-            if self.settings.selection.wants_ruff:
+            settings = self.settings
+            if settings.selection.wants_ruff or (
+                settings.format_check and settings.formatter == "ruff"
+            ):
                 salt += ruff_version()
             self._file_cache = _FileCache(self.cache_dir, salt)
         return self._file_cache
 
     def lint_notebook(self, nb: Notebook) -> list[Diagnostic]:
         """Lint a notebook model (e.g. unsaved content from JupyterLab); never cached."""
-        diags, broken, magic_imports = self.analyzer.run(nb)
-        return _finish(_NbInfo.of(nb, True, magic_imports), diags, None, broken, self.settings)
+        diags, broken, magic_imports, to_format = self.analyzer.run(nb)
+        info = _NbInfo.of(nb, True, magic_imports, to_format)
+        if to_format:
+            diags += _ruff_format_batch([info], self.settings)[info.path]
+        return _finish(info, diags, None, broken, self.settings)
 
     def lint_file(self, path: str | Path) -> FileReport:
         return self.lint_paths([path])[0]
@@ -646,6 +781,7 @@ class Linter:
             for start in range(0, len(files), batch):
                 chunk = files[start : start + batch]
                 if pool is None and self.jobs > 1 and len(files) >= 8:
+                    all_rules()  # imported once here: the forked workers share it
                     pool = ProcessPoolExecutor(
                         max_workers=min(self.jobs, len(files)),
                         mp_context=get_context("fork") if hasattr(os, "fork") else get_context("spawn"),
@@ -699,26 +835,36 @@ class Linter:
             sel, ign = settings.selection.ruff_codes()
             ruff_run = RuffRun([p for p, _ in todo], sel, ign, cache=self.cache_dir is not None)
         keys = {str(p): k for p, k in todo}
+        queue = _FormatQueue(settings)
         try:
-            results: list[_Result]
+            results: list[_Result] = []
             if pool is not None:
                 # neighbouring files are often copies of each other: keeping them in one
                 # chunk lets a worker's memo of analysed cells pay off
-                results = list(pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4))
+                for result in pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4):
+                    results.append(result)
+                    queue.add(result[3])
             else:
                 global _WORKER
                 saved = _WORKER
                 _WORKER = self.analyzer
                 try:
-                    results = [_worker_lint(str(p)) for p, _ in todo]
+                    for file, _ in todo:
+                        results.append(_worker_lint(str(file)))
+                        queue.add(results[-1][3])
                 finally:
                     _WORKER = saved
+            formatted = queue.results()
             ruff_results = ruff_run.results() if ruff_run is not None else {}
         except BaseException:
             if ruff_run is not None:
                 ruff_run.kill()
             raise
+        finally:
+            queue.close()
         for path, diags, broken, info, error in results:
+            if diags is not None:
+                diags += formatted.get(path, [])
             if error is not None or info is None or diags is None:
                 data = json.loads(error or "{}")
                 yield _unreadable(

@@ -1,9 +1,10 @@
-"""Safe fixes: nbops rule fixes, ruff's safe fixes and black, applied to a notebook model.
+"""Safe fixes: nbops rule fixes, ruff's safe fixes and the formatter, applied to a notebook model.
 
 The order is: nbops' own fixes (re-linting after each round, so every fix is computed from
 the current notebook), then ruff's safe fixes (``ruff check --fix-only`` on the cells), then
-black. Only code-cell sources, tags and (when asked) outputs change; cell ids, metadata and
-unknown keys are kept. Every change is recorded as an :class:`AppliedFix` so the CLI reports
+the formatter the settings name (``ruff format`` or black, as FMT001 reports). Only
+code-cell sources, tags and (when asked) outputs change; cell ids, metadata and unknown
+keys are kept. Every change is recorded as an :class:`AppliedFix` so the CLI reports
 exactly what it changed, and :func:`unreported_changes` checks the result against the
 notebook as it was read: anything changed that no applied fix reported (cells removed or
 reordered, outputs, metadata, ids, the nbformat version) makes :func:`fix_notebook` raise
@@ -40,6 +41,7 @@ from nbops.lint.tools import (
     ruff_error,
     run_ruff_notebook,
 )
+from nbops.tools import ruff_format_cells
 
 __all__ = [
     "INSERT",
@@ -330,27 +332,35 @@ def _format_fixes(
 ) -> list[AppliedFix]:
     if not nb.is_python or not linter.settings.selection.enabled(FORMAT_CODE):
         return []
-    checker = linter.analyzer.checker
-    if checker is None:
-        from nbops.lint.tools import FormatChecker
+    cells = [
+        (cell.index, cell.source)
+        for cell in nb.iter_code()
+        if cell.index not in broken and cell.source.strip()
+    ]
+    formatter = linter.settings.formatter
+    if formatter == "ruff":
+        name = nb.path if nb.path is not None else Path.cwd() / "notebook.ipynb"
+        results = ruff_format_cells([source for _, source in cells], name)
+    else:
+        checker = linter.analyzer.checker
+        if checker is None:
+            from nbops.lint.tools import FormatChecker
 
-        checker = FormatChecker(linter.settings.black)
+            checker = FormatChecker(linter.settings.black)
+        results = [checker.check(source) for _, source in cells]
+        checker.flush()
     applied: list[AppliedFix] = []
-    for cell in nb.iter_code():
-        if cell.index in broken or not cell.source.strip():
-            continue
-        result = checker.check(cell.source)
+    for (index, _), result in zip(cells, results):
         if result.changed and not result.error:
-            cell.set_source(result.formatted)
+            nb.cells[index].set_source(result.formatted)
             applied.append(
                 AppliedFix(
                     FORMAT_CODE,
-                    orig(cell.index),
-                    "formatted with black",
-                    ((orig(cell.index), SOURCE),),
+                    orig(index),
+                    "formatted with ruff format" if formatter == "ruff" else "formatted with black",
+                    ((orig(index), SOURCE),),
                 )
             )
-    checker.flush()
     return applied
 
 

@@ -305,15 +305,16 @@ def _rules(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
                 "properties": {"tags": ["nbops"]},
             }
         elif code == FORMAT_CODE:
+            fmt = "ruff format" if d.source == "ruff" else "black (notebook mode)"
             rule = {
                 "id": code,
                 "name": "format-check",
-                "shortDescription": {"text": "The cell is not formatted with black."},
+                "shortDescription": {"text": f"The cell is not formatted with {fmt}."},
                 "fullDescription": {
-                    "text": "black (notebook mode) would reformat this cell; `nbops fix` applies it."
+                    "text": f"{fmt} would reformat this cell; `nbops fix` applies it."
                 },
-                "helpUri": BLACK_URL,
-                "properties": {"tags": ["black"]},
+                "helpUri": d.url or BLACK_URL,
+                "properties": {"tags": [d.source]},
             }
         elif d.source == "ruff" and code in ruff:
             meta = ruff[code]

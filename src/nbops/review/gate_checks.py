@@ -66,8 +66,8 @@ def check_title(i: GateInput) -> CheckResult:
     elif found and found[0].kind == "bold":
         # bold text renders large but is no heading: no anchor, no table of contents, no name
         text = found[0].text
-        message = f"the first line `**{text}**` is bold text, not a heading"
-        fix = f"write the title as an H1: replace `**{text}**` with `# {text}` (or `<h1>{text}</h1>`)"
+        message = f"cell {first.number}: the first line `**{text}**` is bold text, not a heading"
+        fix = f"make it a heading: replace `**{text}**` with `# {text}` (or `<h1>{text}</h1>`)"
     elif found:
         head = found[0]
         message = f"the first cell's first heading `{'#' * head.level} {head.text}` is an H{head.level}, not an H1"
@@ -175,7 +175,7 @@ def check_lint(i: GateInput) -> CheckResult:
 def check_formatted(i: GateInput) -> CheckResult:
     cells = sorted({d.cell_index for d in i.diagnostics if d.code == "FMT001" and d.cell_index is not None})
     return CheckResult(
-        "formatted", "quality", "Code formatted (black)", "fail" if cells else "pass",
+        "formatted", "quality", "Code formatted (ruff format or black)", "fail" if cells else "pass",
         f"{len(cells)} cell(s) not formatted: {', '.join(str(c + 1) for c in cells[:20])}" if cells
         else "every code cell is formatted",
         "nbops fix --select FMT formats them (a safe fix)",
@@ -369,7 +369,7 @@ CHECKS: tuple[Check, ...] = (
     Check("parameters-documented", "documentation", "Parameters documented", "required",
           check_parameters_documented),
     Check("lint", "quality", "No lint findings", "required", check_lint),
-    Check("formatted", "quality", "Code formatted (black)", "required", check_formatted),
+    Check("formatted", "quality", "Code formatted (ruff format or black)", "required", check_formatted),
     Check("secrets", "safety", "No secrets in code or outputs", "required", check_secrets),
     Check("absolute-paths", "safety", "No absolute paths", "required", check_absolute_paths),
     Check("outputs", "safety", "Outputs stripped or small", "required", check_outputs),

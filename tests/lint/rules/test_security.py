@@ -452,3 +452,47 @@ def test_nb405_position() -> None:
     (d,) = run("import requests\nr = requests.get(url, verify=False)", "NB405")
     assert (d.line, d.column, d.end_column) == (2, 5, 36)
     assert "verify=False" in d.message
+
+
+# --------------------------------------------------------------------------- NB403 own values
+# Issue 16: all 17 NB403 findings in real notebooks interpolated a path or constant the notebook
+# set itself. They stay reported (the command is still built by a shell) but as info, saying so.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('DATA = "data/raw"\n!mkdir -p {DATA}', id="bang-constant"),
+        pytest.param('url = "https://example.org/iris.csv"\n!wget -q $url', id="bang-url"),
+        pytest.param('DATA = "data"\npath = f"{DATA}/iris.csv"\n!head -3 {path}', id="derived"),
+        pytest.param('import os\nDATA = "data"\nout = os.path.join(DATA, "out")\n'
+                     'os.system("mkdir -p " + out)', id="os-path-join"),
+        pytest.param('import subprocess\nfrom pathlib import Path\nroot = Path("runs")\n'
+                     'subprocess.run(f"ls {root / \'x\'}", shell=True)', id="pathlib"),
+        pytest.param('EPOCHS: int = 3\n!python train.py --epochs {EPOCHS}', id="annotated"),
+    ],
+)
+def test_nb403_own_values_are_info_and_say_so(text: str) -> None:
+    (d,) = run(text, "NB403")
+    assert d.severity == "info"
+    assert "sets itself" in d.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('path = input("file? ")\n!gzip {path}', id="input"),
+        pytest.param('import os\nhome = os.environ["DATA"]\n!ls {home}', id="environment"),
+        pytest.param('import sys\nname = sys.argv[1]\nos.system(f"rm {name}")', id="argv"),
+        pytest.param('path = "a"\npath = load()\n!gzip {path}', id="also-computed"),
+        pytest.param('for path in ["a", "b"]:\n    pass\n!gzip {path}', id="loop-variable"),
+        pytest.param('def f(path):\n    pass\npath = "x"\n!gzip {path}', id="also-a-parameter"),
+        pytest.param('files = !ls\n!wc -l {files}', id="shell-output"),
+        pytest.param('import subprocess\nsubprocess.run(f"gzip {path}", shell=True)',
+                     id="undefined"),
+    ],
+)
+def test_nb403_other_values_keep_the_warning(text: str) -> None:
+    (d,) = run(text, "NB403")
+    assert d.severity == "warning"
+    assert "sets itself" not in d.message

@@ -86,7 +86,12 @@ class UnexecutedCell(Rule):
     The notebook was executed, but this code cell has no execution count: it was skipped,
     added later, or its output cleared. Either the saved results do not include its effect or
     it is dead code. Run all cells from a fresh kernel, or delete the cell if it is not
-    needed. Notebooks saved with every output cleared are not flagged.
+    needed. Notebooks saved with every output cleared are not flagged, nor are cells skipped
+    on purpose (a `skip-execution` or `nbval-skip` tag, `# NBVAL_SKIP`), `%load` cells and
+    cells that do not parse (NB003 reports those). When fewer than half
+    of the code cells ever ran (the author ran a cell or two and saved), the finding is made
+    once, for the notebook, instead of on every cell: the saved outputs say almost nothing
+    about the notebook, and cell-by-cell warnings would only repeat that.
     """
     bad_example = """
     # %% exec=1
@@ -106,15 +111,41 @@ class UnexecutedCell(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         if not ctx.executed:
             return
-        for cell in ctx.code_cells:
-            if cell.execution_count is None and cell.source.strip() and not cell.outputs:
-                if all(line.lstrip().startswith("#") for line in cell.source.strip().splitlines()):
-                    continue  # a comment-only cell has nothing to run
-                yield Finding(
-                    "this cell was never executed while the others were: run all cells in "
-                    "order, or delete it if it is dead code",
-                    cell=cell.index,
-                )
+        runnable = [c for c in ctx.code_cells if _runnable(ctx, c)]
+        skipped = [c for c in runnable if c.execution_count is None and not c.outputs]
+        ran = len(runnable) - len(skipped)
+        if skipped and ran * 2 < len(runnable):
+            yield Finding(
+                f"only {ran} of {len(runnable)} code cells ever ran: the saved outputs do not "
+                "show what the notebook computes; restart the kernel and run all cells (or "
+                "clear all outputs) before saving",
+            )
+            return
+        for cell in skipped:
+            yield Finding(
+                "this cell was never executed while the others were: run all cells in "
+                "order, or delete it if it is dead code",
+                cell=cell.index,
+            )
+
+
+_SKIP_TAGS = {"skip-execution", "nbval-skip", "skip"}
+
+
+def _runnable(ctx: Context, cell: Cell) -> bool:
+    """Whether the cell has code meant to run: not empty or only comments, not skipped on
+    purpose (a ``skip-execution``/``nbval-skip`` tag or ``# NBVAL_SKIP``), not a ``%load``
+    (it replaces itself when run) and not a syntax error (NB003 reports that, and a demo of
+    tab completion such as ``collections.`` was never meant to run)."""
+    lines = cell.source.strip().splitlines()
+    if not lines or all(line.lstrip().startswith("#") for line in lines):
+        return False
+    if _SKIP_TAGS & set(cell.tags) or "NBVAL_SKIP" in cell.source:
+        return False
+    sym = ctx.symbols.get(cell.index)
+    if sym is None or sym.syntax_error is not None:
+        return False
+    return not any(m.name == "load" for m in sym.source.magics)
 
 
 @register
@@ -216,11 +247,78 @@ def _on_magic_line(ctx: Context, cell: int, line: int) -> bool:
     return source is not None and source.line_has_magic(line)
 
 
+_SCRIPT_OUTPUTS = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
+# IPython's default aliases: ``ls`` alone on a line runs the shell command
+_ALIASES = {"cat", "clear", "cp", "ldir", "less", "lf", "lk", "ll", "ls", "lx", "man", "mkdir",
+            "more", "mv", "rm", "rmdir"}
+
+
+def _magic_names(ctx: Context) -> set[str]:
+    """Names a script cell magic binds (``%%bash --out output --err error``, ``--proc``)."""
+    names: set[str] = set()
+    for sym in ctx.symbols.values():
+        magic = sym.source.cell_magic
+        if magic is not None:
+            names.update(_SCRIPT_OUTPUTS.findall(magic.args))
+    return names
+
+
 def _unresolved_without_provider(ctx: Context) -> Iterator[tuple[Any, Cell]]:
     cells = {c.index: c for c in ctx.cells}
+    magic_names: set[str] | None = None
     for u in ctx.dataflow.document.unresolved:
         if u.later_provider is None and not _on_magic_line(ctx, u.cell, u.line):
+            if magic_names is None:
+                magic_names = _magic_names(ctx)
+            if u.name in magic_names or _alias_line(cells[u.cell], u.name, u.line):
+                continue
+            if _guarded(ctx, u.cell, u.line) or _passed_not_called(ctx, u.cell, u.name, u.line):
+                continue
             yield u, cells[u.cell]
+
+
+def _guarded(ctx: Context, cell: int, line: int) -> bool:
+    """Whether ``line`` is in a ``try`` whose handler catches NameError (``try: input =
+    raw_input`` / ``except NameError``, or a bare ``except``)."""
+    sym = ctx.symbols.get(cell)
+    if sym is None or sym.tree is None:
+        return False
+    for node in ast.walk(sym.tree):
+        if not isinstance(node, ast.Try) or not node.body:
+            continue
+        end = node.body[-1].end_lineno or node.body[-1].lineno
+        if not node.body[0].lineno <= line <= end:
+            continue
+        for handler in node.handlers:
+            caught = ast.walk(handler.type) if handler.type is not None else ()
+            names = [n.id for n in caught if isinstance(n, ast.Name)]
+            if handler.type is None or {"NameError", "Exception", "BaseException"} & set(names):
+                return True
+    return False
+
+
+def _passed_not_called(ctx: Context, cell: int, name: str, line: int) -> bool:
+    """Whether a function of this cell that reads ``name`` is only handed over on ``line``
+    (``button.on_click(animate)``, a callback run later) while the cell binds ``name`` itself
+    further down: nothing reads it when the cell runs."""
+    sym = ctx.symbols.get(cell)
+    if sym is None or sym.tree is None or name not in {w.name for w in sym.writes}:
+        return False
+    lines = sym.source.python.splitlines()
+    if not 0 < line <= len(lines) or re.search(rf"\b{re.escape(name)}\b", lines[line - 1]):
+        return False  # read right there
+    readers = {f for f, info in sym.functions.items()
+               if any(r.name == name for r in info.globals_read)}
+    return not any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in readers
+        and n.lineno == line
+        for n in ast.walk(sym.tree)
+    )
+
+
+def _alias_line(cell: Cell, name: str, line: int) -> bool:
+    lines = cell.source.splitlines()
+    return name in _ALIASES and 0 < line <= len(lines) and lines[line - 1].strip() == name
 
 
 @register
@@ -340,7 +438,9 @@ class StaleOutput(Rule):
     explanation = """
     The cell was changed after it ran: it shows an `Out[...]` value although its last line
     is no longer an expression, a traceback quoting code that is no longer there, or outputs
-    without an execution count. Readers and reviewers trust outputs as evidence of what the
+    without an execution count while other cells keep theirs. (A notebook with outputs but
+    no execution count at all was saved by a tool that strips the counts, which says
+    nothing about edits: it is not flagged for that.) Readers and reviewers trust outputs as evidence of what the
     code does; stale ones mislead them. Re-run the cell (better: the whole notebook) before
     saving.
     """
@@ -366,8 +466,9 @@ class StaleOutput(Rule):
 
     def _reason(self, ctx: Context, cell: Cell) -> str | None:
         kinds = {o.get("output_type") for o in cell.outputs}
-        if cell.execution_count is None and kinds & {"execute_result", "error"}:
-            return "it has outputs but no execution count"
+        # with no count anywhere, an exporter stripped them: no evidence of an edit
+        if cell.execution_count is None and kinds & {"execute_result", "error"} and ctx.executed:
+            return "it has outputs but no execution count while other cells have one"
         for out in cell.outputs:
             count = out.get("execution_count")
             if (
@@ -473,7 +574,8 @@ class StaleProvider(Rule):
     by a different cell than the one above it in the notebook: for example a later cell that
     redefines `df` ran in between. The saved outputs reflect that other definition, so a
     top-to-bottom run computes something else. Give each variable one meaning (rename the
-    redefinition) and re-run all cells in order.
+    redefinition) and re-run all cells in order. Two cells that bind the name the same way
+    (`from sklearn import svm` in both, or `threshold = 0.5` twice) count as one source.
     """
     bad_example = """
     # %% exec=1
@@ -505,6 +607,9 @@ class StaleProvider(Rule):
             doc = by_consumer.get(edge.consumer, {}).get(edge.name)
             if doc is None or doc.provider == edge.provider:
                 continue
+            same = _definition(ctx, edge.provider, edge.name)
+            if same is not None and same == _definition(ctx, doc.provider, edge.name):
+                continue  # both cells give it the same value: one source
             yield Finding(
                 f"when this cell ran, '{edge.name}' came from cell {numbers[edge.provider]} "
                 f"(run [{counts[edge.provider]}]), but top to bottom it comes from cell "
@@ -515,7 +620,54 @@ class StaleProvider(Rule):
             )
 
 
-_APPENDING = {"append", "extend", "insert", "update", "add", "setdefault", "appendleft"}
+def _definition(ctx: Context, cell: int, name: str) -> str | None:
+    """How ``cell`` leaves ``name`` bound when that is a plain import or a literal value
+    (the same text in two cells means the same value); None for anything else."""
+    sym = ctx.symbols.get(cell)
+    if sym is None or sym.tree is None:
+        return None
+    found: str | None = None
+    for stmt in _statements(sym.tree.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound == name:
+                    module = stmt.module if isinstance(stmt, ast.ImportFrom) else None
+                    level = stmt.level if isinstance(stmt, ast.ImportFrom) else 0
+                    found = f"import {'.' * level}{module or ''}:{alias.name}"
+            continue
+        stores = [
+            n for n in ast.walk(stmt)
+            if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
+        ]
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if stmt.name == name:
+                return None
+            continue
+        if not stores:
+            continue
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and _literal(stmt.value)
+        ):
+            found = f"value {ast.dump(stmt.value)}"
+        else:
+            return None  # bound some other way (computed, in a loop, deleted...)
+    return found
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+# list growth; ``dict.update``, ``set.add`` and ``setdefault`` give the same value when re-run
+_APPENDING = {"append", "extend", "insert", "appendleft", "extendleft"}
 
 
 @register
@@ -526,10 +678,15 @@ class NonIdempotentCell(Rule):
     severity = "info"
     explanation = """
     The cell rebinds or grows a variable that an earlier cell created, using its own previous
-    value: `df = df.drop(columns=["id"])`, `n += 1`, `results.append(score)`. Running the cell
+    value: `df = df.drop(columns=["id"])`, `n += 1`, `df["price"] = df["price"] / 1000`,
+    `results.append(score)`. Running the cell
     twice (which everybody does in a notebook) gives a different state than running it once,
     and a later `KeyError` or a doubled list is the result. Assign to a new name (`df_clean =
-    df.drop(...)`) or build the value in the cell that creates it.
+    df.drop(...)`) or build the value in the cell that creates it. Re-runs that leave the
+    value as it was are not flagged: filters and cleaning (`df = df[df.age > 0]`,
+    `df.dropna()`, `df.query("a < 5")`, `df[["a", "b"]]`, `astype`, `sort_values`),
+    `pd.get_dummies(df)` without `columns=`, a scaler's `fit_transform(X)`, and
+    normalisations by the value's own statistics (`x / x.max()`, `(x - x.mean()) / x.std()`).
     """
     bad_example = """
     # %%
@@ -563,6 +720,17 @@ class NonIdempotentCell(Rule):
                         f"'{name}' is rebuilt from its own previous value (it comes from "
                         f"cell {inputs[name] + 1}): re-running this cell changes it again; "
                         "assign the result to a new name",
+                        cell=cell.index,
+                        line=line,
+                        column=col,
+                    )
+            for name, key, line, col in _column_rebuilds(sym.tree):
+                if name in inputs and name not in reported:
+                    reported.add(name)
+                    yield Finding(
+                        f"'{name}[{key}]' is rebuilt from its own previous value ('{name}' "
+                        f"comes from cell {inputs[name] + 1}): re-running this cell changes it "
+                        "again; compute it where the column is created, or into a new column",
                         cell=cell.index,
                         line=line,
                         column=col,
@@ -633,10 +801,182 @@ def _rebuilt(tree: ast.Module) -> dict[str, tuple[int, int]]:
                     if origin not in origins or pos < origins[origin]:
                         origins[origin] = pos
             for name in names:
-                if name in origins:
+                if name in origins and not (also_read is None and _idempotent(value, name)):
                     found.setdefault(name, origins[name])
                 derived[name] = origins
     return found
+
+
+# Methods and functions f with f(f(x)) == f(x) for the usual pandas/numpy/str/sklearn values:
+# filtering, cleaning, casting, sorting, scaling. ``drop``, ``set_index``, ``reset_index``,
+# ``merge``, ``concat``, ``shift``, ``diff``, ``log``... are not: a second run fails or changes it.
+_IDEMPOTENT_METHODS = {
+    "abs", "astype", "bfill", "clip", "convert_dtypes", "copy", "drop_duplicates", "dropna",
+    "ffill", "fillna", "interpolate",
+    "flatten", "infer_objects", "lower", "lstrip", "query", "ravel", "reindex", "rename",
+    "reshape", "round", "rstrip", "sort_index", "sort_values", "squeeze", "strip", "upper",
+    # holoviews: options and labels set again to the same values
+    "instance", "label", "options", "opts", "range", "relabel",
+}
+_ACCESSORS = {"cat", "dt", "redim", "str"}
+_IDEMPOTENT_FUNCTIONS = {
+    "abs", "array", "asarray", "float", "get_dummies", "int", "list", "normalize", "set",
+    "sorted", "str", "tuple", "unique", "to_datetime", "to_numeric", "DataFrame", "Series",
+    # a container of the same kind again: holoviews' Dataset/Points/Table, pathlib's Path
+    "Dataset", "Path", "Points", "Table",
+}
+# transformers whose fit_transform of their own output gives that output again
+_IDEMPOTENT_TRANSFORMERS = {
+    "StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "Normalizer",
+    "LabelEncoder",
+}
+# statistics of x: after ``x = (x - x.mean()) / x.std()`` the location is 0 and the scale 1, so a
+# re-run keeps x (``x - x.std()`` or ``x / x.var()`` would change it again)
+_LOCATIONS = {"max", "mean", "median", "min"}
+_SCALES = {*_LOCATIONS, "norm", "std", "sum"}
+
+
+def _callee(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _reads(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _only_aggregates(node: ast.AST, name: str, allowed: set[str] = _SCALES) -> bool:
+    """Whether every read of ``name`` in ``node`` is inside an ``allowed`` statistic call."""
+    if isinstance(node, ast.Call) and _callee(node.func) in allowed:
+        return True
+    if isinstance(node, ast.Name):
+        return node.id != name
+    return all(_only_aggregates(child, name, allowed) for child in ast.iter_child_nodes(node))
+
+
+def _mask(node: ast.expr, name: str) -> bool:
+    """A row filter or column list: ``df[df.a > 0]``, ``df[["a", "b"]]``, ``df.loc[m, :]``."""
+    if any(
+        isinstance(n, ast.Call) and _callee(n.func) in _SCALES and _reads(n, name)
+        for n in ast.walk(node)
+    ):
+        return False  # df[df.a > df.a.mean()] keeps the upper half again on every run
+    if isinstance(node, ast.Tuple):
+        return all(_mask(e, name) or isinstance(e, ast.Slice) and not _reads(e, name)
+                   for e in node.elts)
+    if isinstance(node, ast.List):
+        return all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts)
+    if isinstance(node, (ast.Compare, ast.BoolOp)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not))
+    ):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+        return True
+    return isinstance(node, ast.Call) and _callee(node.func) in {
+        "isin", "notna", "notnull", "isna", "isnull", "between", "contains", "startswith",
+    }
+
+
+def _literal_true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _idempotent(value: ast.expr, name: str) -> bool:
+    """Whether ``name = value`` gives the same ``name`` when run again: ``value`` reads it only
+    through operations that return their input unchanged the second time."""
+    if isinstance(value, ast.Name):
+        return value.id == name
+    if isinstance(value, ast.Attribute) and value.attr in _ACCESSORS:
+        return _idempotent(value.value, name)  # s.str.strip(): the accessor, then its method
+    if not _reads(value, name):
+        return False  # rebuilt through a temporary: not judged here
+    if isinstance(value, ast.Call):
+        args = [*value.args, *(k.value for k in value.keywords)]
+        func = value.func
+        if isinstance(func, ast.Attribute) and _reads(func.value, name):
+            drop = any(k.arg == "drop" and _literal_true(k.value) for k in value.keywords)
+            # holoviews' aggregate(function=...) regroups by the key dimensions it keeps
+            regroup = func.attr == "aggregate" and any(k.arg == "function" for k in value.keywords)
+            return (
+                (func.attr in _IDEMPOTENT_METHODS or func.attr == "reset_index" and drop or regroup)
+                and _idempotent(func.value, name)
+                and all(_only_aggregates(a, name) for a in args)
+            )
+        if _reads(func, name):
+            return False
+        callee = _callee(func)
+        transformer = (
+            callee == "fit_transform"
+            and isinstance(func, ast.Attribute)
+            and (
+                isinstance(func.value, ast.Call)
+                and _callee(func.value.func) in _IDEMPOTENT_TRANSFORMERS
+                or isinstance(func.value, ast.Name)
+                and "scaler" in func.value.id.lower()
+            )
+        )
+        if not (transformer or callee in _IDEMPOTENT_FUNCTIONS):
+            return False
+        if callee == "get_dummies" and any(k.arg == "columns" for k in value.keywords):
+            return False  # the named columns are gone after the first run
+        own = [a for a in args if _reads(a, name)]
+        return len(own) == 1 and _idempotent(own[0], name)
+    if isinstance(value, ast.Subscript):
+        target = value.value
+        if isinstance(target, ast.Attribute) and target.attr == "loc":
+            target = target.value
+        # positions (x[1:], x.iloc[1:]) drop rows again on every run; labels and masks do not
+        return _idempotent(target, name) and _mask(value.slice, name)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Div)):
+        allowed = _LOCATIONS if isinstance(value.op, ast.Sub) else _SCALES
+        return (
+            _idempotent(value.left, name)
+            and _reads(value.right, name)
+            and _only_aggregates(value.right, name, allowed)
+        )
+    return False
+
+
+class _Column(ast.NodeTransformer):
+    """``df["price"]`` (the same constant key) replaced by a stand-in name, so that the rules
+    for names judge whether ``df["price"] = f(df["price"])`` gives the same column again."""
+
+    NAME = "_nbops_column_"
+
+    def __init__(self, target: ast.Subscript) -> None:
+        self.dump = ast.dump(target.value) + ast.dump(target.slice)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        if ast.dump(node.value) + ast.dump(node.slice) == self.dump:
+            return ast.Name(self.NAME, ast.Load())
+        self.generic_visit(node)
+        return node
+
+
+def _column_rebuilds(tree: ast.Module | None) -> Iterator[tuple[str, str, int, int]]:
+    """``df["price"] = df["price"] / 1000`` and ``df["n"] += 1`` at module scope: (df, the key
+    as written, line, column) when a re-run changes the column again."""
+    if tree is None:
+        return
+    for stmt in _statements(tree.body):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value, augmented = stmt.targets[0], stmt.value, False
+        elif isinstance(stmt, ast.AugAssign):
+            target, value, augmented = stmt.target, stmt.value, True
+        else:
+            continue
+        if not (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and isinstance(target.slice, ast.Constant)
+        ):
+            continue
+        stand_in = _Column(target).visit(value)
+        if not augmented and not _reads(stand_in, _Column.NAME):
+            continue  # df["a"] = 0 or = df["b"] * 2: the same column on every run
+        if augmented or not _idempotent(stand_in, _Column.NAME):
+            yield target.value.id, repr(target.slice.value), stmt.lineno, stmt.col_offset + 1
 
 
 def _local_names(value: ast.expr) -> set[str]:

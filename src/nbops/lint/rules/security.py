@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from nbops.core.notebook import Cell
@@ -343,7 +344,12 @@ class ShellInjectionRisk(Rule):
     parameters, file names or data; a space, quote or `;` in them changes the command, and
     a hostile value runs arbitrary commands. Pass the arguments as a list without a shell
     (`subprocess.run(["gzip", path], check=True)`), or quote each value with
-    `shlex.quote` if a shell is truly needed.
+    `shlex.quote` if a shell is truly needed. When every interpolated value is one the
+    notebook sets itself from literals (`path = "data/raw.csv"`, `out = f"{DATA}/x"`,
+    `os.path.join(DATA, "x")`), the finding is only `info`: nothing outside the notebook
+    reaches the command today, but a later edit that takes the value from a parameter or
+    input would. Values from `input()`, the environment, arguments or anything computed keep
+    the warning.
     """
     bad_example = """
     # %%
@@ -358,6 +364,7 @@ class ShellInjectionRisk(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         aliases = import_aliases(ctx)
+        own: _OwnValues | None = None
         for ct, call, name in calls(ctx):
             command: ast.expr | None = None
             how = ""
@@ -376,13 +383,29 @@ class ShellInjectionRisk(Rule):
             if command is None:
                 continue
             built = interpolated(command, aliases)
-            if built is not None:
-                yield finding_at(
-                    f"{how} runs a command built with {built}: pass an argument list without "
-                    "a shell, or shlex.quote() each value",
-                    ct,
-                    call,
+            if built is None:
+                continue
+            parts = _built(command)
+            if own is None:
+                own = _OwnValues(ctx, aliases)
+            if parts is not None and all(own.expr(v) for v in parts[1]):
+                yield replace(
+                    finding_at(
+                        f"{how} runs a command built with {built} from values the notebook "
+                        "sets itself: safe as written, but a value from a parameter or user "
+                        "would change the command; pass an argument list without a shell",
+                        ct,
+                        call,
+                    ),
+                    severity="info",
                 )
+                continue
+            yield finding_at(
+                f"{how} runs a command built with {built}: pass an argument list without "
+                "a shell, or shlex.quote() each value",
+                ct,
+                call,
+            )
         names: set[str] | None = None
         for cell, sym in ctx.parsed():
             for magic in sym.source.magics:
@@ -398,6 +421,20 @@ class ShellInjectionRisk(Rule):
                 used = _interpolated_names(magic.args, names)
                 if used:
                     shown = ", ".join(f"'{n}'" for n in used)
+                    if own is None:
+                        own = _OwnValues(ctx, aliases)
+                    if all(own.name(n) for n in used):
+                        yield Finding(
+                            f"shell command interpolates {shown}, which the notebook sets "
+                            "itself from literals: safe as written, but a value with spaces "
+                            "or quotes (or from a parameter) would change the command; "
+                            "subprocess.run([...]) with an argument list is safer",
+                            cell=cell.index,
+                            line=magic.line,
+                            column=magic.column,
+                            severity="info",
+                        )
+                        continue
                     yield Finding(
                         f"shell command interpolates {shown}: a value with spaces or quotes "
                         "changes the command; use subprocess.run([...]) with an argument list",
@@ -405,6 +442,79 @@ class ShellInjectionRisk(Rule):
                         line=magic.line,
                         column=magic.column,
                     )
+
+
+_PATH_CALLS = {
+    "os.path.join", "os.path.abspath", "os.path.basename", "os.path.dirname",
+    "os.path.expanduser", "os.path.normpath", "pathlib.Path", "pathlib.PurePath", "str",
+    "int", "float",
+}
+_PATH_ATTRIBUTES = {"name", "parent", "stem", "suffix"}
+
+
+class _OwnValues:
+    """Which names the notebook only ever sets from literals (strings, numbers, paths built
+    from them): values that no parameter, user, environment or data can change."""
+
+    def __init__(self, ctx: Context, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+        self.values: dict[str, list[ast.expr] | None] = {}  # None: bound some other way
+        for ct in cell_trees(ctx).values():
+            plain: set[int] = set()
+            for node in ast.walk(ct.tree):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                        plain.add(id(targets[0]))
+                        self.values.setdefault(targets[0].id, [])
+                        found = self.values[targets[0].id]
+                        if found is not None:
+                            found.append(node.value)
+            for node in ast.walk(ct.tree):
+                bound: str | None = None
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                    bound = None if id(node) in plain else node.id
+                elif isinstance(node, ast.arg):
+                    bound = node.arg
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bound = node.name
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for alias in node.names:
+                        self.values[alias.asname or alias.name.split(".")[0]] = None
+                if bound is not None:
+                    self.values[bound] = None
+        self.memo: dict[str, bool] = {}
+
+    def name(self, name: str) -> bool:
+        if name not in self.memo:
+            self.memo[name] = False  # a cycle (x = x + "/") is not a literal
+            values = self.values.get(name)
+            self.memo[name] = bool(values) and all(self.expr(v) for v in values or [])
+        return self.memo[name]
+
+    def expr(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (str, bytes, int, float)) or node.value is None
+        if isinstance(node, ast.Name):
+            return self.name(node.id)
+        if isinstance(node, ast.JoinedStr):
+            return all(self.expr(v) for v in node.values)
+        if isinstance(node, ast.FormattedValue):
+            return self.expr(node.value)
+        if isinstance(node, ast.BinOp):
+            return self.expr(node.left) and self.expr(node.right)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return all(self.expr(e) for e in node.elts)
+        if isinstance(node, ast.Attribute) and node.attr in _PATH_ATTRIBUTES:
+            return self.expr(node.value)
+        if isinstance(node, ast.Call):
+            args = [*node.args, *(k.value for k in node.keywords)]
+            callee = qualified(node.func, self.aliases)
+            if callee in _PATH_CALLS or callee in ("Path", "os.path.join"):
+                return all(self.expr(a) for a in args)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
+                return self.expr(node.func.value) and all(self.expr(a) for a in args)
+        return False
 
 
 def _interpolated_names(command: str, defined: set[str]) -> list[str]:
