@@ -267,7 +267,8 @@ def ruff_format_cells(sources: Sequence[str], name: str | Path) -> list[FormatRe
     others are formatted again without it (ruff formats a notebook all or nothing)."""
     results: list[FormatResult] = [FormatResult(False)] * len(sources)
     todo = [i for i, source in enumerate(sources) if source.strip()]
-    folder = Path(name).parent
+    name = Path(name).absolute()  # ruff runs in the folder: a relative name would move
+    folder = name.parent
     args = [ruff_binary(), "format", "--force-exclude", "--stdin-filename", str(name), "-"]
     while todo:
         cells: list[dict[str, Any]] = [
@@ -297,7 +298,8 @@ def ruff_format_cells(sources: Sequence[str], name: str | Path) -> list[FormatRe
         for i, cell in zip(todo, out):
             text = cell.get("source", "")
             formatted = "".join(text) if isinstance(text, list) else str(text)
-            results[i] = FormatResult(formatted != sources[i], formatted)
+            # a cell's trailing newlines are not formatting (as in black's check above)
+            results[i] = FormatResult(formatted.rstrip("\n") != sources[i].rstrip("\n"), formatted)
         break
     return results
 

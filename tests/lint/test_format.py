@@ -166,3 +166,33 @@ def test_unsaved_content_is_checked_by_ruff_too(tmp_path: Path) -> None:
     found = [d for d in linter.lint_notebook(nb) if d.code == "FMT001"]
     assert {d.cell_index for d in found} == touched
     assert {d.path for d in found} == {"<notebook>"}
+
+
+def test_fix_with_a_relative_path_reads_the_projects_ruff_config(tmp_path: Path) -> None:
+    # lint reported FMT001 under the project's line-length while `nbops fix sub/x.ipynb`
+    # (a relative path) formatted with ruff's default 88: "Nothing to fix"
+    import subprocess
+    import sys
+
+    import nbformat
+
+    project = tmp_path / "proj"
+    (project / "sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
+    long_call = "result = some_function_name(first_argument_value, second_argument_value, third_argument_x)"
+    assert 88 < len(long_call) <= 100
+    wrapped = (
+        "result = some_function_name(\n"
+        "    first_argument_value, second_argument_value, third_argument_x\n"
+        ")"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(wrapped)]
+    nbformat.write(nb, project / "sub" / "x.ipynb")
+    run = [sys.executable, "-m", "nbops"]
+    fixed = subprocess.run(
+        [*run, "fix", "--no-backup", "--select", "FMT001", "sub/x.ipynb"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert nbformat.read(project / "sub" / "x.ipynb", as_version=4).cells[0].source == long_call

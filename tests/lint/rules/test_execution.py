@@ -969,3 +969,28 @@ def test_nb203_is_silent_exactly_for_counts_one_to_n(order: list[int]) -> None:
     missing = sum(int(d.message.split()[0]) if d.message[0].isdigit()
                   else int(d.message.split(": ")[1].split()[0]) for d in diags)
     assert missing == (max(counts) - len(counts) if counts else 0)
+
+
+def test_nb210_leaves_the_shared_cell_tree_as_it_was() -> None:
+    # the column check rewrites df["price"] to a stand-in name: on a copy, never on the tree
+    # every rule shares (a synthetic node without lineno broke NB210 on the next notebook)
+    import ast as _ast
+
+    from nbops.core.snippets import notebook_from_snippet
+    from nbops.lint.registry import get_rule
+    from nbops.lint.rule import Context
+
+    nb = notebook_from_snippet(
+        '# %%\nimport pandas as pd\ndf = pd.DataFrame({"price": [1.0]})\n'
+        '# %%\ndf["price"] = df["price"] / 1000\n'
+    )
+    ctx = Context(nb, {})
+
+    def trees() -> list[str]:
+        return [_ast.dump(sym.tree, include_attributes=True) for _, sym in ctx.parsed() if sym.tree]
+
+    before = trees()
+    first = list(get_rule("NB210")().check(ctx))
+    assert trees() == before
+    again = list(get_rule("NB210")().check(ctx))
+    assert first and [f.message for f in first] == [f.message for f in again]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import io
 import re
 import tokenize
@@ -949,7 +950,7 @@ class _Column(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         if ast.dump(node.value) + ast.dump(node.slice) == self.dump:
-            return ast.Name(self.NAME, ast.Load())
+            return ast.copy_location(ast.Name(self.NAME, ast.Load()), node)
         self.generic_visit(node)
         return node
 
@@ -972,7 +973,8 @@ def _column_rebuilds(tree: ast.Module | None) -> Iterator[tuple[str, str, int, i
             and isinstance(target.slice, ast.Constant)
         ):
             continue
-        stand_in = _Column(target).visit(value)
+        # on a copy: the cell's tree is shared by every rule (and memoised per content)
+        stand_in = _Column(target).visit(copy.deepcopy(value))
         if not augmented and not _reads(stand_in, _Column.NAME):
             continue  # df["a"] = 0 or = df["b"] * 2: the same column on every run
         if augmented or not _idempotent(stand_in, _Column.NAME):
