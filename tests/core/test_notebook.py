@@ -289,3 +289,21 @@ def test_upgrading_v3_does_not_load_rfc3987_syntax_and_finds_the_same() -> None:
             finding.pop("cell_id")
     assert light["raw"] == full["raw"]
     assert light["findings"] == full["findings"] and light["findings"]
+
+
+@pytest.mark.parametrize("major", [2, 3])
+def test_an_upgraded_notebook_is_not_told_its_ids_need_4_5(tmp_path: Path, major: int) -> None:
+    # the upgrade gives the cells ids: "cell ids need nbformat 4.5 (this is 4.5)" was NB002's
+    # self-contradicting message on every old notebook (judged wrong in the precision sample)
+    import json
+
+    cell = {"cell_type": "code", "input": "x = 1", "outputs": [], "language": "python"}
+    if major == 3:
+        cell["prompt_number"] = 1
+    raw = {"nbformat": major, "nbformat_minor": 0, "metadata": {"name": "old"},
+           "worksheets": [{"cells": [cell, {"cell_type": "markdown", "source": "# Old"}]}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    nb = read_notebook(path)
+    assert nb.upgraded_from == major and nb.code_cells
+    assert not any("cell ids need" in p for p in nb.problems), nb.problems

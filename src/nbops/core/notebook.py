@@ -545,7 +545,8 @@ def notebook_from_dict(raw: object, *, path: Path | None = None) -> Notebook:
             if "execution_count" in rc:
                 problems.append(f"cell {i + 1}: a {ctype} cell has an execution_count")
             outputs, count = [], None
-        if "id" in rc and (major, minor) < (4, 5):
+        # an upgraded notebook's ids come from the upgrade (NB002 already says it was upgraded)
+        if "id" in rc and upgraded_from is None and (major, minor) < (4, 5):
             problems.append(f"cell {i + 1}: cell ids need nbformat 4.5 (this is 4.{minor})")
         cells.append(
             Cell(
