@@ -118,6 +118,7 @@ class VersionExtras(TypedDict):
     run: ExtraStatus
     ui: ExtraStatus
     widgets: ExtraStatus
+    dask: ExtraStatus
 
 
 class Version(TypedDict):

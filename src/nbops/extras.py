@@ -4,7 +4,8 @@
 rules). The rest comes with an extra (:data:`EXTRAS`): ``lab`` (the Jupyter server extension
 and the JupyterLab front end), ``run`` (papermill, a kernel and MLflow: ``nbops run``, ``runs``,
 ``promote``, ``verify`` and hackathon scoring), ``ui`` (``run`` and the full MLflow, whose web UI
-``nbops ui`` serves) and ``widgets`` (the ipywidgets panel).
+``nbops ui`` serves), ``widgets`` (the ipywidgets panel) and ``dask`` (``--executor dask``: runs,
+sweeps and pipelines on a Dask cluster).
 
 Heavy imports are lazy and behind :func:`require`: a command that needs an extra calls it
 first, before it reads, prints or writes anything, and a missing package is a
@@ -34,7 +35,7 @@ __all__ = [
     "status",
 ]
 
-Extra = Literal["lab", "run", "ui", "widgets"]
+Extra = Literal["lab", "run", "ui", "widgets", "dask"]
 
 # extra -> the import names it provides, with the name a user knows them by
 EXTRAS: dict[Extra, dict[str, str]] = {
@@ -45,6 +46,8 @@ EXTRAS: dict[Extra, dict[str, str]] = {
     # needs Flask, which only the full one requires
     "ui": {"mlflow": "MLflow", "flask": "Flask (the full mlflow distribution)"},
     "widgets": {"ipywidgets": "ipywidgets"},
+    # --executor dask: Dask's scheduler client (a LocalCluster when no address is given)
+    "dask": {"dask": "Dask", "distributed": "Dask distributed"},
 }
 
 
@@ -126,4 +129,5 @@ def status() -> api_types.VersionExtras:
         absent = missing(extra)
         return {"available": not absent, "missing": absent, "install": install_line(extra)}
 
-    return {"lab": one("lab"), "run": one("run"), "ui": one("ui"), "widgets": one("widgets")}
+    return {"lab": one("lab"), "run": one("run"), "ui": one("ui"), "widgets": one("widgets"),
+            "dask": one("dask")}

@@ -427,6 +427,7 @@ export interface components {
                 run: components["schemas"]["ExtraStatus"];
                 ui: components["schemas"]["ExtraStatus"];
                 widgets: components["schemas"]["ExtraStatus"];
+                dask: components["schemas"]["ExtraStatus"];
             };
         };
         /** @description One extra of nbops (`pip install 'nbops[run]'`): whether all its packages are installed. */
