@@ -203,11 +203,28 @@ MD5 = hashlib.md5(b"data.csv").hexdigest()
         pytest.param("password = pw_from_vault", id="variable-reference"),
         pytest.param("password = password2", id="variable-reference-mixed"),
         pytest.param("password: str", id="annotation"),
+        pytest.param(
+            '{"line": {"popd": "OSMagics", "pushd": "OSMagics", "pwd": "OSMagics"}}',
+            id="label-shared-by-three-keys",
+        ),
         pytest.param("", id="empty-text"),
     ],
 )
 def test_no_false_positive(text: str) -> None:
     assert kinds(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param('{"pwd": "OSMagics", "cd": "OSMagics"}', 1, id="two-keys-not-a-category"),
+        pytest.param(
+            '{"db_password": "Tr0ub4dor&3", "admin_password": "Tr0ub4dor&3"}', 2, id="reused"
+        ),
+    ],
+)
+def test_value_of_one_or_two_keys_is_still_a_secret(text: str, found: int) -> None:
+    assert kinds(text) == ["password"] * found
 
 
 def test_base64_data_uri_is_skipped() -> None:

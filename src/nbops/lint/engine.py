@@ -473,8 +473,6 @@ class _NbInfo:
     suppressions: _Suppressions
     cells: list[tuple[str, str]]  # (cell_type, source); only filled when ruff must rerun
     magic_imports: set[str]
-    # ruff's findings when the worker had to run ruff itself (cells blanked around errors)
-    ruff_items: list[dict[str, Any]] | None = None
     # (index, source) of the cells ruff's formatter must check (empty with black)
     to_format: list[tuple[int, str]] = field(default_factory=list)
 
@@ -599,16 +597,46 @@ def _worker_lint(path: str) -> _Result:
         return path, None, [], None, json.dumps({"message": f"cannot read file: {exc.strerror}"})
     diags, broken, magic_imports, to_format = _WORKER.run(nb)
     info = _NbInfo.of(nb, bool(broken), magic_imports, to_format)
-    settings = _WORKER.settings
-    if broken and settings.selection.wants_ruff and nb.is_python:
-        # ruff stops at the first syntax error: re-run it here, in parallel with the other
-        # workers, with the broken cells blanked (the batch run's findings are not usable)
-        sel, ign = settings.selection.ruff_codes()
-        try:
-            info.ruff_items = run_ruff_notebook(info.cells, _ruff_name(path), sel, ign, blank=broken)
-        except NbopsError:
-            info.ruff_items = None  # _finish retries and reports the failure
     return path, diags, sorted(broken), info, None
+
+
+class _BrokenRuffQueue:
+    """ruff stops at a notebook's first syntax error, so the batch run's findings for a
+    notebook with a broken cell are not usable: ruff runs again on it with the broken cells
+    blanked, in threads of the main process (which waits on the workers anyway) as soon as a
+    worker reports the notebook, so the workers never wait on a ruff process."""
+
+    def __init__(self, settings: LintSettings) -> None:
+        self.settings = settings
+        self.pool: ThreadPoolExecutor | None = None
+        self.futures: dict[str, Future[list[dict[str, Any]]]] = {}
+
+    def add(self, result: _Result) -> None:
+        path, _, broken, info, _ = result
+        if not broken or info is None or not info.is_python:
+            return
+        if not self.settings.selection.wants_ruff:
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nbops-ruff")
+        sel, ign = self.settings.selection.ruff_codes()
+        self.futures[path] = self.pool.submit(
+            run_ruff_notebook, info.cells, _ruff_name(path), sel, ign, blank=broken
+        )
+
+    def results(self) -> dict[str, list[dict[str, Any]] | None]:
+        """ruff's findings by path; None where ruff failed (``_finish`` retries and reports)."""
+        out: dict[str, list[dict[str, Any]] | None] = {}
+        for path, future in self.futures.items():
+            try:
+                out[path] = future.result()
+            except NbopsError:
+                out[path] = None
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- the linter
@@ -836,6 +864,7 @@ class Linter:
             ruff_run = RuffRun([p for p, _ in todo], sel, ign, cache=self.cache_dir is not None)
         keys = {str(p): k for p, k in todo}
         queue = _FormatQueue(settings)
+        reruns = _BrokenRuffQueue(settings)
         try:
             results: list[_Result] = []
             if pool is not None:
@@ -844,6 +873,7 @@ class Linter:
                 for result in pool.map(_worker_lint, [str(p) for p, _ in todo], chunksize=4):
                     results.append(result)
                     queue.add(result[3])
+                    reruns.add(result)
             else:
                 global _WORKER
                 saved = _WORKER
@@ -852,9 +882,11 @@ class Linter:
                     for file, _ in todo:
                         results.append(_worker_lint(str(file)))
                         queue.add(results[-1][3])
+                        reruns.add(results[-1])
                 finally:
                     _WORKER = saved
             formatted = queue.results()
+            rerun_items = reruns.results()
             ruff_results = ruff_run.results() if ruff_run is not None else {}
         except BaseException:
             if ruff_run is not None:
@@ -862,6 +894,7 @@ class Linter:
             raise
         finally:
             queue.close()
+            reruns.close()
         for path, diags, broken, info, error in results:
             if diags is not None:
                 diags += formatted.get(path, [])
@@ -873,7 +906,7 @@ class Linter:
                 ), ""
                 continue
             if broken:
-                items = info.ruff_items  # None: _finish runs ruff itself
+                items = rerun_items.get(path)  # None: _finish runs ruff itself
             elif ruff_run is not None and os.path.realpath(path) in ruff_run.failed:
                 items = None  # ruff alone on this notebook: a finding names the failure
             else:

@@ -14,7 +14,9 @@ that knows two kinds of evidence:
   for passwords, long and random enough.
 
 Decisions: ``"changeme"`` and similar stand-ins given to a sensitive name are placeholders,
-not leaks (a weak default password is a different problem), but a value in a provider's
+not leaks (a weak default password is a different problem); a quoted value that three keys or
+more share in the text is a label (``"pwd": "OSMagics"`` in ``%lsmagic``'s mapping of magics
+to their classes), not a secret; but a value in a provider's
 exact token format is reported even when it spells EXAMPLE; ``user:user@`` URL logins
 (``postgres:postgres``) are defaults, not secrets; Stripe *test* keys are not reported.
 Base64 ``data:`` URIs (inline images in HTML outputs) are skipped. Matches never carry the
@@ -289,6 +291,15 @@ def _python_reference(head: str, value: str, cls: str) -> bool:
     return spaced or _classes(value) < 2
 
 
+def _label(text: str, quote: str, value: str) -> bool:
+    """The quoted value is the value of three keys or more: a category, not a secret.
+
+    ``%lsmagic`` shows ``{"pwd": "OSMagics", "popd": "OSMagics", ...}``: a mapping of names
+    to labels, where one name happens to read like a password.
+    """
+    return text.count(f"{quote}{value}{quote}") >= 3
+
+
 _SK_BODY = re.compile(r"sk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]+-)?(.*)")
 
 
@@ -380,6 +391,8 @@ def find_secrets(text: str) -> list[SecretMatch]:
             if cls is None or not _looks_real(value, cls):
                 continue
             if kind == "generic-line" and _python_reference(m.group(0), value, cls):
+                continue
+            if kind == "generic-quoted" and _label(text, m.group(f"q{i}"), value):
                 continue
             name = m.group(f"n{i}").lower()
             kind = "aws-secret-access-key" if "aws" in name and cls == "secret" else cls

@@ -420,6 +420,124 @@ def test_nb503_position_and_message() -> None:
     )
 
 
+# Callbacks as HoloViews' and panel's user guides write them (holoviews examples/user_guide/
+# 13-Custom_Interactivity, Deploying_Bokeh_Apps, reference/streams/bokeh/Tap)
+HV_TAP = """\
+# %%
+dataset = hv.Dataset(df, vdims=('measles', 'Measles Incidence'))
+heatmap = hv.HeatMap(dataset.aggregate(['Year', 'State'], np.mean))
+posxy = hv.streams.Tap(source=heatmap, x=1951, y='New York')
+
+def tap_histogram(x, y):
+    return hv.Curve(dataset.select(State=y, Year=int(x)), kdims='Week')
+
+tap_dmap = hv.DynamicMap(tap_histogram, streams=[posxy])
+"""
+HV_POPUP = """\
+# %%
+def popup_distribution(index):
+    x, y = points.iloc[index].data.T
+    return hv.Distribution((x, y))
+
+points = hv.Points(np.random.randn(1000, 2))
+hv.streams.Selection1D(source=points, popup=popup_distribution)
+"""
+PN_WATCH = """\
+# %%
+stream = hv.streams.Stream.define('Phase', phase=0.)()
+slider = pn.widgets.FloatSlider(start=0, end=6, value=0, step=0.2, name="Phase")
+# %%
+def slider_update(event):
+    stream.event(phase=event.new)
+# %%
+slider.param.watch(slider_update, 'value')
+"""
+IPYW_OBSERVE = """\
+# %%
+out = widgets.Output()
+# %%
+def on_change(change):
+    with out:
+        print(change['new'])
+
+dropdown.observe(on_change, names='value')
+"""
+PN_DEPENDS = """\
+# %%
+df = pd.read_csv('penguins.csv')
+species = pn.widgets.Select(options=['Adelie', 'Gentoo'])
+# %%
+@pn.depends(species.param.value)
+def table(value):
+    return df[df.species == value]
+"""
+INTERACT = """\
+# %%
+df = pd.read_csv('penguins.csv')
+# %%
+@interact(n=(1, 20))
+def head(n=5):
+    return df.head(n)
+"""
+ON_CLICK = """\
+# %%
+log = []
+# %%
+def clicked(b):
+    log.append(b.description)
+
+button = widgets.Button(description='Run')
+button.on_click(clicked)
+"""
+PN_BIND = """\
+# %%
+df = pd.read_csv('penguins.csv')
+# %%
+def view(n):
+    return df.head(n)
+
+pn.Column(slider, pn.bind(view, slider))
+"""
+# still reported: a helper passed to a numerical routine could take the globals as arguments
+ODEINT = """\
+# %%
+sigma = 10
+rho = 28
+
+def lorenz(xyz, t):
+    x, y, z = xyz
+    return [sigma * (y - x), x * rho - x * z - y, x * y]
+
+solution = odeint(lorenz, (-10, -7, 35), t)
+"""
+# registered in no callback: the plain helper next to one is still reported
+HELPER_BESIDE = HV_TAP + """\
+# %%
+def summary():
+    return dataset.aggregate('Year', np.mean)
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        pytest.param(HV_TAP, [], id="dynamicmap"),
+        pytest.param(HV_POPUP, [], id="popup-keyword"),
+        pytest.param(PN_WATCH, [], id="param-watch-in-a-later-cell"),
+        pytest.param(IPYW_OBSERVE, [], id="observe"),
+        pytest.param(PN_DEPENDS, [], id="pn-depends"),
+        pytest.param(INTERACT, [], id="interact"),
+        pytest.param(ON_CLICK, [], id="on-click"),
+        pytest.param(PN_BIND, [], id="pn-bind"),
+        pytest.param(ODEINT, ["lorenz"], id="odeint-helper"),
+        pytest.param(HELPER_BESIDE, ["summary"], id="helper-beside-a-callback"),
+    ],
+)
+def test_nb503_framework_callbacks(text: str, flagged: list[str]) -> None:
+    found = run(text, "NB503")
+    assert [d.message.split("'")[1] for d in found] == flagged, [d.message for d in found]
+
+
 # --------------------------------------------------------------------------- NB504
 
 
@@ -644,6 +762,59 @@ def test_nb508_fails(text: str, name: str) -> None:
 )
 def test_nb508_passes(text: str) -> None:
     assert run(text, "NB508") == []
+
+
+# the Python 2 fallback of nbclient's tests/files/Disable Stdin.ipynb, and its relatives
+PY2_INPUT = "try:\n    input = raw_input\nexcept:\n    pass\n\nname = input('name: ')"
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        pytest.param(PY2_INPUT, False, id="raw-input-bare-except"),
+        pytest.param(
+            "try:\n    input = raw_input\nexcept NameError:\n    pass", False, id="name-error"
+        ),
+        pytest.param(
+            "try:\n    str = unicode\n    range = xrange\nexcept (NameError, TypeError):\n    pass",
+            False,
+            id="several-in-a-tuple",
+        ),
+        pytest.param(
+            "try:\n    from itertools import izip as zip\nexcept ImportError:\n    pass",
+            False,
+            id="izip",
+        ),
+        pytest.param(
+            "try:\n    from future_builtins import map, filter\nexcept ImportError:\n    pass",
+            False,
+            id="future-builtins",
+        ),
+        # shadowing for real on Python 3
+        pytest.param(
+            "try:\n    input = raw_input\nexcept ValueError:\n    pass",
+            True,
+            id="handler-does-not-catch-name-error",
+        ),
+        pytest.param(
+            "try:\n    input = get_reader()\nexcept NameError:\n    pass",
+            True,
+            id="not-a-python2-name",
+        ),
+        pytest.param(
+            "def raw_input(p):\n    return p\n\ntry:\n    input = raw_input\nexcept NameError:\n"
+            "    pass",
+            True,
+            id="notebook-defines-raw-input",
+        ),
+        pytest.param(
+            "try:\n    from numpy import max\nexcept ImportError:\n    pass", True, id="numpy"
+        ),
+        pytest.param("input = raw_input", True, id="no-try"),
+    ],
+)
+def test_nb508_python2_fallbacks(text: str, flagged: bool) -> None:
+    assert bool(run(text, "NB508")) is flagged
 
 
 def test_nb508_positions() -> None:

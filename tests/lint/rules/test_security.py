@@ -209,6 +209,48 @@ def test_nb402_passes_on_outputs(outputs: list[dict[str, Any]]) -> None:
     assert lint_nb(with_outputs("run()", outputs), "NB402") == []
 
 
+# %lsmagic's output as IPython's example notebooks carry it (Cell Magics.ipynb): a JSON
+# mapping of every magic to its class, where "pwd" maps to "OSMagics"
+LSMAGIC_LINE = {
+    "alias": "OSMagics", "cd": "OSMagics", "env": "OSMagics", "popd": "OSMagics",
+    "pushd": "OSMagics", "pwd": "OSMagics", "history": "HistoryMagics", "who": "NamespaceMagics",
+}  # fmt: skip
+LSMAGIC_TEXT = "Available line magics:\n%alias  %cd  %env  %history  %popd  %pushd  %pwd  %who"
+
+
+def lsmagic_output(line: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "output_type": "execute_result",
+            "execution_count": 1,
+            "metadata": {},
+            "data": {
+                "application/json": {"cell": {"bash": "Other"}, "line": line},
+                "text/plain": LSMAGIC_TEXT,
+            },
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "flagged"),
+    [
+        pytest.param("%lsmagic", LSMAGIC_LINE, False, id="lsmagic"),
+        # a magic class of the user's own, named once: the scanner alone would report it
+        pytest.param(
+            "%lsmagic", {**LSMAGIC_LINE, "passwd": "VaultMagics2"}, False, id="lsmagic-own-class"
+        ),
+        pytest.param(
+            "print(magics)", {**LSMAGIC_LINE, "passwd": "VaultMagics2"}, True, id="printed-dict"
+        ),
+        pytest.param("%lsmagic\nprint(magics)", {"passwd": "VaultMagics2"}, True, id="and-code"),
+    ],
+)
+def test_nb402_listing_magics(source: str, line: dict[str, str], flagged: bool) -> None:
+    found = lint_nb(with_outputs(source, lsmagic_output(line)), "NB402")
+    assert bool(found) is flagged, [d.message for d in found]
+
+
 def test_nb402_fix_clears_outputs_and_message_is_redacted() -> None:
     nb = with_outputs("print(token)", [{"output_type": "stream", "name": "stdout", "text": GITHUB}])
     (d,) = lint_nb(nb, "NB402")

@@ -322,6 +322,38 @@ def test_long_cell(body: str, options: dict[str, Any] | None, flagged: bool) -> 
     assert bool(run(f"# %%\nimport os\n# %%\n{body}\n", "NB108", options=options)) is flagged
 
 
+# holoviews examples/gallery/demos/*/square_limit.ipynb: one spline literal over 60 lines
+SPLINE = (
+    "spline=["
+    + ",\n".join(",".join(f"({i / 100:.2f},{-j / 100:.2f})" for j in range(8)) for i in range(60))
+    + "]"
+)
+DATA_DICT = "PRICES = {\n" + "".join(f"    'item{i}': {i}.5,\n" for i in range(50)) + "}"
+
+
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        pytest.param(SPLINE + "\n" + _lines(10), False, id="one-long-list-literal"),
+        pytest.param(DATA_DICT + "\nprint(len(PRICES))", False, id="one-long-dict-literal"),
+        pytest.param(SPLINE + "\n" + _lines(40), True, id="literal-and-41-lines-of-code"),
+        # built with calls or names: code, counted line by line
+        pytest.param(
+            "rows = [\n" + "".join(f"    load('part{i}.csv'),\n" for i in range(45)) + "]",
+            True,
+            id="list-of-calls",
+        ),
+        pytest.param(
+            "def f():\n    return [\n" + "".join(f"        {i},\n" for i in range(45)) + "    ]",
+            True,
+            id="literal-inside-a-function",
+        ),
+    ],
+)
+def test_long_cell_data_literals(body: str, flagged: bool) -> None:
+    assert bool(run(f"# %%\nimport os\n# %%\n{body}\n", "NB108")) is flagged
+
+
 def test_long_cell_message_and_position() -> None:
     (diag,) = run(f"# %%\n{_lines(12)}\n", "NB108", options={"max-cell-lines": 10})
     assert diag.cell_index == 0 and diag.line is None

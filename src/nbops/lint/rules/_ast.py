@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from nbops.core.magics import PLACEHOLDERS, CellSource
 from nbops.core.symbols import str_value
@@ -20,11 +21,13 @@ __all__ = [
     "CellTree",
     "calls_in_order",
     "cell_trees",
+    "children",
     "dotted",
     "import_aliases",
     "keyword",
     "qualified",
     "str_value",
+    "walk",
 ]
 
 # Conventional aliases assumed when the notebook itself does not import the name.
@@ -73,7 +76,7 @@ class CellTree:
     @cached_property
     def nodes(self) -> list[ast.AST]:
         """Every node of the tree, walked once and shared by all rules."""
-        return list(ast.walk(self.tree))
+        return walk(self.tree)
 
     @cached_property
     def calls(self) -> list[ast.Call]:
@@ -87,9 +90,48 @@ class CellTree:
         return self.source.line_has_magic(getattr(node, "lineno", 0))
 
 
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(tree))`` (the same nodes in the same breadth-first order) at about
+    twice its speed, memoised on the tree: trees are shared per cell content, so a cell seen
+    again (a copy of a notebook, the same import cell) is not walked again."""
+    try:
+        cached: list[ast.AST] = tree._nbops_nodes  # type: ignore[attr-defined]
+        return cached
+    except AttributeError:
+        pass
+    out = [tree]
+    append, extend, is_node = out.append, out.extend, isinstance
+    i = 0
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            value: Any = getattr(node, name, None)
+            if is_node(value, ast.AST):
+                append(value)
+            elif is_node(value, list):
+                extend([v for v in value if is_node(v, ast.AST)])
+    tree._nbops_nodes = out  # type: ignore[attr-defined]
+    return out
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))``, faster (no generators)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value: Any = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend([v for v in value if isinstance(v, ast.AST)])
+    return out
+
+
 def _magic_lines(source: CellSource, lines: list[str]) -> tuple[frozenset[int], dict[int, int]]:
     placeholders: set[int] = set()
     shifts: dict[int, int] = {}
+    if not source.magics:
+        return frozenset(), shifts
     original = source.original.split("\n")
     for m in source.magics:
         for n in range(m.line, m.end_line + 1):

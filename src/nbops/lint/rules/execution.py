@@ -7,13 +7,14 @@ import copy
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from nbops.core.notebook import Cell
 from nbops.lint.registry import register
 from nbops.lint.rule import Context, Finding, Rule
+from nbops.lint.rules._ast import walk
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -267,35 +268,48 @@ def _magic_names(ctx: Context) -> set[str]:
 def _unresolved_without_provider(ctx: Context) -> Iterator[tuple[Any, Cell]]:
     cells = {c.index: c for c in ctx.cells}
     magic_names: set[str] | None = None
+    guards: dict[int, list[tuple[int, int]]] = {}
     for u in ctx.dataflow.document.unresolved:
         if u.later_provider is None and not _on_magic_line(ctx, u.cell, u.line):
             if magic_names is None:
                 magic_names = _magic_names(ctx)
             if u.name in magic_names or _alias_line(cells[u.cell], u.name, u.line):
                 continue
-            if _guarded(ctx, u.cell, u.line) or _passed_not_called(ctx, u.cell, u.name, u.line):
+            if _guarded(ctx, u.cell, u.line, guards) or _passed_not_called(
+                ctx, u.cell, u.name, u.line
+            ):
                 continue
             yield u, cells[u.cell]
 
 
-def _guarded(ctx: Context, cell: int, line: int) -> bool:
+def _guarded(
+    ctx: Context, cell: int, line: int, memo: dict[int, list[tuple[int, int]]]
+) -> bool:
     """Whether ``line`` is in a ``try`` whose handler catches NameError (``try: input =
-    raw_input`` / ``except NameError``, or a bare ``except``)."""
+    raw_input`` / ``except NameError``, or a bare ``except``); ``memo`` keeps each cell's
+    guarded line ranges."""
+    ranges = memo.get(cell)
+    if ranges is None:
+        ranges = memo[cell] = _name_error_guards(ctx, cell)
+    return any(first <= line <= last for first, last in ranges)
+
+
+def _name_error_guards(ctx: Context, cell: int) -> list[tuple[int, int]]:
     sym = ctx.symbols.get(cell)
-    if sym is None or sym.tree is None:
-        return False
-    for node in ast.walk(sym.tree):
+    if sym is None or sym.tree is None or "try" not in sym.source.python:
+        return []
+    ranges: list[tuple[int, int]] = []
+    for node in walk(sym.tree):
         if not isinstance(node, ast.Try) or not node.body:
             continue
         end = node.body[-1].end_lineno or node.body[-1].lineno
-        if not node.body[0].lineno <= line <= end:
-            continue
         for handler in node.handlers:
             caught = ast.walk(handler.type) if handler.type is not None else ()
             names = [n.id for n in caught if isinstance(n, ast.Name)]
             if handler.type is None or {"NameError", "Exception", "BaseException"} & set(names):
-                return True
-    return False
+                ranges.append((node.body[0].lineno, end))
+                break
+    return ranges
 
 
 def _passed_not_called(ctx: Context, cell: int, name: str, line: int) -> bool:
@@ -313,7 +327,7 @@ def _passed_not_called(ctx: Context, cell: int, name: str, line: int) -> bool:
     return not any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in readers
         and n.lineno == line
-        for n in ast.walk(sym.tree)
+        for n in walk(sym.tree)
     )
 
 
@@ -708,7 +722,11 @@ class NonIdempotentCell(Rule):
             if not inputs:
                 continue
             written = {r.name: r for r in sym.writes}
-            rebuilt = _rebuilt(sym.tree) if sym.tree is not None else {}
+            # a name can only be rebuilt from its previous value if the cell reads it, writes
+            # it and gets it from an earlier cell: the walk below is for those cells only
+            candidates = any(r.name in written and r.name in inputs for r in sym.reads)
+            tree = sym.tree if candidates else None
+            rebuilt = _rebuilt(tree, sym.source.python) if tree is not None else {}
             reported: set[str] = set()
             for ref in sym.reads:
                 name = ref.name
@@ -725,8 +743,8 @@ class NonIdempotentCell(Rule):
                         line=line,
                         column=col,
                     )
-            for name, key, line, col in _column_rebuilds(sym.tree):
-                if name in inputs and name not in reported:
+            for name, key, line, col in _column_rebuilds(sym.tree, inputs):
+                if name not in reported:
                     reported.add(name)
                     yield Finding(
                         f"'{name}[{key}]' is rebuilt from its own previous value ('{name}' "
@@ -763,10 +781,13 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                     yield from _statements([child])
 
 
-def _bindings(stmt: ast.stmt) -> Iterator[tuple[list[str], ast.expr, ast.Name | None]]:
+def _bindings(
+    stmt: ast.stmt, walrus: bool = True
+) -> Iterator[tuple[list[str], ast.expr, ast.Name | None]]:
     """(names bound, the value they get, the target read too by ``x += ...``) of a statement,
-    walrus bindings in its own expressions first (they run before it binds)."""
-    for _, value in ast.iter_fields(stmt):
+    walrus bindings in its own expressions first (they run before it binds; ``walrus=False``
+    when the cell has no ``:=``)."""
+    for _, value in ast.iter_fields(stmt) if walrus else ():
         for part in value if isinstance(value, list) else [value]:
             if isinstance(part, ast.expr):
                 for node in ast.walk(part):
@@ -782,15 +803,18 @@ def _bindings(stmt: ast.stmt) -> Iterator[tuple[list[str], ast.expr, ast.Name | 
         yield [stmt.target.id], stmt.value, stmt.target
 
 
-def _rebuilt(tree: ast.Module) -> dict[str, tuple[int, int]]:
-    """Names the cell binds to a value computed from their own previous value, directly
-    (``x = f(x)``, ``n += 1``) or through names derived from it, with where it reads that."""
+def _rebuilt(tree: ast.Module, python: str) -> dict[str, tuple[int, int]]:
+    """Names the cell (its Python text ``python``) binds to a value computed from their own
+    previous value, directly (``x = f(x)``, ``n += 1``) or through names derived from it,
+    with where it reads that."""
     derived: dict[str, dict[str, tuple[int, int]]] = {}  # name -> previous values it holds
     found: dict[str, tuple[int, int]] = {}
+    walrus = ":=" in python
     for stmt in _statements(tree.body):
-        for names, value, also_read in _bindings(stmt):
-            local = _local_names(value)
-            reads = [n for n in ast.walk(value) if isinstance(n, ast.Name)]
+        for names, value, also_read in _bindings(stmt, walrus):
+            nodes = list(ast.walk(value))
+            local = _local_names(nodes)
+            reads = [n for n in nodes if isinstance(n, ast.Name)]
             reads += [also_read] if also_read is not None else []
             origins: dict[str, tuple[int, int]] = {}
             for node in reads:
@@ -939,25 +963,43 @@ def _idempotent(value: ast.expr, name: str) -> bool:
     return False
 
 
-class _Column(ast.NodeTransformer):
-    """``df["price"]`` (the same constant key) replaced by a stand-in name, so that the rules
-    for names judge whether ``df["price"] = f(df["price"])`` gives the same column again."""
-
-    NAME = "_nbops_column_"
-
-    def __init__(self, target: ast.Subscript) -> None:
-        self.dump = ast.dump(target.value) + ast.dump(target.slice)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
-        if ast.dump(node.value) + ast.dump(node.slice) == self.dump:
-            return ast.copy_location(ast.Name(self.NAME, ast.Load()), node)
-        self.generic_visit(node)
-        return node
+_COLUMN = "_nbops_column_"
 
 
-def _column_rebuilds(tree: ast.Module | None) -> Iterator[tuple[str, str, int, int]]:
-    """``df["price"] = df["price"] / 1000`` and ``df["n"] += 1`` at module scope: (df, the key
-    as written, line, column) when a re-run changes the column again."""
+def _is_column(node: ast.AST, name: str, key: ast.Constant) -> bool:
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == name
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is type(key.value)
+        and node.slice.value == key.value
+    )
+
+
+def _with_column_named(node: ast.AST, name: str, key: ast.Constant) -> ast.AST:
+    """``node`` with every ``name[key]`` replaced by a stand-in name, so that the rules for
+    names judge whether ``df["price"] = f(df["price"])`` gives the same column again. Built
+    from shallow copies: the cell's tree is shared by every rule (and memoised per content)."""
+    if _is_column(node, name, key):
+        return ast.copy_location(ast.Name(_COLUMN, ast.Load()), node)
+    new = copy.copy(node)
+    for field, old in ast.iter_fields(node):
+        if isinstance(old, list):
+            setattr(new, field, [
+                _with_column_named(x, name, key) if isinstance(x, ast.AST) else x for x in old
+            ])
+        elif isinstance(old, ast.AST):
+            setattr(new, field, _with_column_named(old, name, key))
+    return new
+
+
+def _column_rebuilds(
+    tree: ast.Module | None, inputs: Mapping[str, int]
+) -> Iterator[tuple[str, str, int, int]]:
+    """``df["price"] = df["price"] / 1000`` and ``df["n"] += 1`` at module scope, ``df`` one
+    of the cell's ``inputs``: (df, the key as written, line, column) when a re-run changes the
+    column again."""
     if tree is None:
         return
     for stmt in _statements(tree.body):
@@ -970,21 +1012,22 @@ def _column_rebuilds(tree: ast.Module | None) -> Iterator[tuple[str, str, int, i
         if not (
             isinstance(target, ast.Subscript)
             and isinstance(target.value, ast.Name)
+            and target.value.id in inputs
             and isinstance(target.slice, ast.Constant)
         ):
             continue
-        # on a copy: the cell's tree is shared by every rule (and memoised per content)
-        stand_in = _Column(target).visit(copy.deepcopy(value))
-        if not augmented and not _reads(stand_in, _Column.NAME):
+        name, key = target.value.id, target.slice
+        if not augmented and not any(_is_column(n, name, key) for n in ast.walk(value)):
             continue  # df["a"] = 0 or = df["b"] * 2: the same column on every run
-        if augmented or not _idempotent(stand_in, _Column.NAME):
+        stand_in = cast(ast.expr, _with_column_named(value, name, key))
+        if augmented or not _idempotent(stand_in, _COLUMN):
             yield target.value.id, repr(target.slice.value), stmt.lineno, stmt.col_offset + 1
 
 
-def _local_names(value: ast.expr) -> set[str]:
-    """Names a comprehension or lambda inside ``value`` binds for itself."""
+def _local_names(nodes: list[ast.AST]) -> set[str]:
+    """Names a comprehension or lambda among ``nodes`` (a value's, walked) binds for itself."""
     names: set[str] = set()
-    for node in ast.walk(value):
+    for node in nodes:
         if isinstance(node, ast.comprehension):
             names |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         elif isinstance(node, ast.Lambda):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import warnings
 from collections.abc import Iterator
+from textwrap import dedent
 
+from nbops.core.magics import translate
 from nbops.lint.registry import register
 from nbops.lint.rule import Context, Finding, Rule
 
@@ -79,6 +84,11 @@ class CellSyntaxError(Rule):
     `!shell` commands, `?help`, automagics). Running the notebook top to bottom fails here,
     and nothing in the cell can be analysed, formatted or moved into a library. nbops reports
     the cell and lints the others. A code cell that holds prose belongs in a markdown cell.
+    A cell pasted from a Python console or a doctest (`>>>` and `...` prompts) or from an
+    IPython session (`In [1]:` and `...:`), or indented as a whole, is not reported when it
+    parses once IPython's own clean-up before running a cell is done (prompts stripped,
+    the first line's indentation removed); nbops does not analyse such a cell further:
+    remove the prompts to have it checked and formatted.
     """
     bad_example = """
     # %%
@@ -97,12 +107,66 @@ class CellSyntaxError(Rule):
             if sym is None or sym.syntax_error is None:
                 continue
             err = sym.syntax_error
+            if _parses_without_prompts(cell.source):
+                continue  # IPython strips the pasted prompts and runs the cell
             hint = ""
             if _looks_like_prose(cell.source):
                 hint = "; this looks like prose: make it a markdown cell"
             yield Finding(
                 f"syntax error: {err.message}{hint}", cell=cell.index, line=err.line, column=err.column
             )
+
+
+# IPython's cleanup transforms (IPython.core.inputtransformer2: leading_indent, then the
+# prompt strippers ipython_prompt and classic_prompt), applied to every cell before it is
+# compiled, mirrored without importing IPython.
+_INDENT = re.compile(r"^[ \t]+")
+_IPYTHON_PROMPT = re.compile(r"^(((\[nav\]|\[ins\])?\ )?In\ \[\d+\]:\ |\s*\.{3,}:\ ?)")
+_PS1 = re.compile(r"^\s*>>>")
+_PS1_STRIP = re.compile(r"^\s*>>>[ \t]?")
+_PS2_STRIP = re.compile(r"^\s*\.\.\.[ \t]?")
+
+
+def strip_prompts(source: str) -> str | None:
+    """The cell as IPython runs it once its cleanup is done; None when that changes nothing.
+
+    After leading blank lines: a first line's indentation is removed from every line that
+    has it; ``In [n]:`` / ``...:`` prompts are stripped from every line when the first or
+    second line has one; ``>>>`` / ``...`` prompts when any line starts with ``>>>``, the
+    cell then dedented. Unlike IPython this does not spare ``>>>`` lines inside
+    triple-quoted strings: it is only asked about cells that fail to parse. Blank lines are
+    kept, so line numbers stay those of the cell.
+    """
+    lines = source.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    changed = False
+    indent = _INDENT.match(lines[start]) if start < len(lines) else None
+    if indent is not None:
+        space = indent.group(0)
+        lines = [line.removeprefix(space) for line in lines]
+        changed = True
+    if any(_IPYTHON_PROMPT.match(line) for line in lines[start : start + 2]):
+        return "".join(_IPYTHON_PROMPT.sub("", line, count=1) for line in lines)
+    if not any(_PS1.match(line) for line in lines):
+        return "".join(lines) if changed else None
+    out = []
+    for line in lines:
+        stripped = _PS1_STRIP.sub("", line, count=1)
+        out.append(_PS2_STRIP.sub("", line, count=1) if stripped == line else stripped)
+    return dedent("".join(out))
+
+
+def _parses_without_prompts(source: str) -> bool:
+    stripped = strip_prompts(source)
+    if stripped is None:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(translate(stripped).python)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _looks_like_prose(source: str) -> bool:

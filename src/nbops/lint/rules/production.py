@@ -24,6 +24,7 @@ from nbops.lint.rules._ast import (
     CellTree,
     calls_in_order,
     cell_trees,
+    children,
     import_aliases,
     qualified,
 )
@@ -210,6 +211,9 @@ def _region(ctx: Context, ct: CellTree, first: int, last: int) -> _Region:
     bound: set[str] = set()
     stars = hazards = False
     aliases = import_aliases(ctx)
+    # a hazard's dotted name starts with one of these names: without one in the text, no
+    # node needs resolving
+    scan = _may_have_hazards(ctx, ct)
     stack: list[ast.AST] = [
         s for s in ct.tree.body if first <= s.lineno and (s.end_lineno or s.lineno) <= last
     ]
@@ -229,16 +233,16 @@ def _region(ctx: Context, ct: CellTree, first: int, last: int) -> _Region:
             bound.add(node.asname or node.name.split(".", 1)[0])
             stars = stars or node.name == "*"
         elif isinstance(node, ast.Attribute):
-            full = qualified(node, aliases) or ""
+            full = qualified(node, aliases) or "" if scan and not hazards else ""
             if full.startswith(_IMPORT_HAZARDS) or full in ("os.chdir", "os.environ", "os.putenv"):
                 hazards = True
         elif isinstance(node, ast.ClassDef):
             bound.add(node.name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            full = qualified(node.func, aliases) or ""
+            full = qualified(node.func, aliases) or "" if scan and not hazards else ""
             if full.startswith(_IMPORT_HAZARDS) or full in ("os.chdir", "os.putenv"):
                 hazards = True
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     for magic in ct.source.magics:
         if magic.end_line < first or magic.line > last:
             continue
@@ -259,6 +263,49 @@ def _whole_region(ctx: Context, ct: CellTree) -> _Region:
     region = memo.get(ct.index)
     if region is None:
         region = memo[ct.index] = _region(ctx, ct, 1, 1 << 30)
+    return region
+
+
+_HAZARD_ROOTS = frozenset({"sys", "importlib", "site", "matplotlib", "os"})
+
+
+def _hazard_heads(ctx: Context) -> frozenset[str]:
+    """Names whose dotted names can resolve to a hazard: its modules and what the
+    notebook imports from or as them (``from os import chdir``, ``import sys as s``)."""
+    heads: frozenset[str] | None = getattr(ctx, "_nbops_hazard_heads", None)
+    if heads is None:
+        aliased = {
+            name for name, full in import_aliases(ctx).items()
+            if full.split(".", 1)[0] in _HAZARD_ROOTS
+        }
+        heads = _HAZARD_ROOTS | aliased
+        setattr(ctx, "_nbops_hazard_heads", heads)  # noqa: B010 (a memo, not a Context field)
+    return heads
+
+
+def _may_have_hazards(ctx: Context, ct: CellTree) -> bool:
+    """Whether one of :func:`_hazard_heads` occurs in the cell's text (once per cell)."""
+    memo: dict[int, bool] | None = getattr(ctx, "_nbops_hazard_cells", None)
+    if memo is None:
+        memo = {}
+        setattr(ctx, "_nbops_hazard_cells", memo)  # noqa: B010 (a memo, not a Context field)
+    found = memo.get(ct.index)
+    if found is None:
+        python = ct.source.python
+        found = memo[ct.index] = any(h in python for h in _hazard_heads(ctx))
+    return found
+
+
+def _tail_region(ctx: Context, ct: CellTree, first: int) -> _Region:
+    """``_region`` of ``ct`` from line ``first`` on, computed once per lint (every late
+    import moved to the same cell asks)."""
+    memo: dict[tuple[int, int], _Region] | None = getattr(ctx, "_nbops_tail_regions", None)
+    if memo is None:
+        memo = {}
+        setattr(ctx, "_nbops_tail_regions", memo)  # noqa: B010 (a memo, not a Context field)
+    region = memo.get((ct.index, first))
+    if region is None:
+        region = memo[ct.index, first] = _region(ctx, ct, first, 1 << 30)
     return region
 
 
@@ -301,21 +348,23 @@ def _move_fix(
     bound = set(_bound(stmt))
     insert_after = _insertion_line(tt)
     duplicate = any(_same_import(s, stmt) for s in tt.tree.body)
-    # what runs between the new position and the old one
-    big = 1 << 30
-    regions = [_region(ctx, tt, insert_after + 1, big)]
-    for other in ctx.code_cells:
-        if target.index < other.index < cell.index:
-            if not other.source.strip():
-                continue
-            sym = ctx.symbols.get(other.index)
-            ot = trees.get(other.index)
-            if sym is None or ot is None:
-                return None  # a cell that does not parse may do anything
-            regions.append(_whole_region(ctx, ot))
-    regions.append(_region(ctx, ct, 1, stmt.lineno - 1))
-    for region in regions:
-        if region.stars or bound & region.bound:
+    # what runs between the new position and the old one, scanned until one region forbids
+    # the move (the target cell's tail and whole cells are scanned once per lint)
+    def between() -> Iterator[_Region | None]:
+        yield _tail_region(ctx, tt, insert_after + 1)
+        for other in ctx.code_cells:
+            if target.index < other.index < cell.index:
+                if not other.source.strip():
+                    continue
+                ot = trees.get(other.index)
+                if ctx.symbols.get(other.index) is None or ot is None:
+                    yield None  # a cell that does not parse may do anything
+                    return
+                yield _whole_region(ctx, ot)
+        yield _region(ctx, ct, 1, stmt.lineno - 1)
+
+    for region in between():
+        if region is None or region.stars or bound & region.bound:
             return None
         if not duplicate and (region.hazards or bound & region.used):
             return None
@@ -543,6 +592,66 @@ class _GlobalKinds:
         return False
 
 
+# Functions a UI or plotting framework calls back with arguments it fixes: registered through
+# these calls (``slider.param.watch(f, "value")``, ``pn.bind(f, w)``, ``hv.DynamicMap(f,
+# streams=...)``, ``widget.observe(f)``, ``button.on_click(f)``, ``interact(f, x=...)``), given
+# as these keywords (``Selection1D(source=p, popup=f)``), or decorated with these names
+# (``@pn.depends(...)``, ``@param.depends(...)``, ``@interact``, ``@app.callback(...)``).
+_CALLBACK_REGISTRARS = frozenset(
+    {
+        "watch", "bind", "DynamicMap", "Dynamic", "observe", "on_click", "on_submit",
+        "on_change", "on_event", "on_msg", "on_trait_change", "on_edit", "interact",
+        "interactive", "interact_manual", "interactive_output", "add_periodic_callback",
+        "add_next_tick_callback", "add_timeout_callback", "add_subscriber", "onload",
+        "depends", "FuncAnimation",
+    }
+)  # fmt: skip
+_CALLBACK_KEYWORDS = frozenset({"popup", "callback", "callbacks", "subscriber", "subscribers"})
+_CALLBACK_DECORATORS = frozenset(
+    {"depends", "interact", "interact_manual", "callback", "on_click", "observe", "bind"}
+)
+
+
+def _callee(node: ast.expr) -> str | None:
+    """The last name of what is called: ``watch`` of ``x.param.watch``, ``depends`` of
+    ``pn.depends(w)(f)``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _named(node: ast.expr) -> Iterator[str]:
+    if isinstance(node, ast.Name):
+        yield node.id
+    elif isinstance(node, ast.List | ast.Tuple):
+        for elt in node.elts:
+            yield from _named(elt)
+
+
+def framework_callbacks(ctx: Context) -> set[str]:
+    """Names of notebook functions a framework calls back (the signature is the framework's)."""
+    found: set[str] = set()
+    for ct in cell_trees(ctx).values():
+        for node in ct.nodes:
+            if isinstance(node, ast.Call):
+                if _callee(node.func) in _CALLBACK_REGISTRARS:
+                    for arg in node.args:
+                        found.update(_named(arg))
+                    for kw in node.keywords:
+                        found.update(_named(kw.value))
+                else:
+                    for kw in node.keywords:
+                        if kw.arg in _CALLBACK_KEYWORDS:
+                            found.update(_named(kw.value))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                _callee(d) in _CALLBACK_DECORATORS for d in node.decorator_list
+            ):
+                found.add(node.name)
+    return found
+
+
 @register
 class FunctionReadsGlobal(Rule):
     code = "NB503"
@@ -559,6 +668,10 @@ class FunctionReadsGlobal(Rule):
     is not a constant (anything can change it), and neither is a value of the parameters
     cell (the tagged one, or the one NB303 would tag): it changes from run to run.
     `nbops modularize` turns such globals into parameters when it extracts the function.
+    A callback whose signature a framework fixes is not reported: a function registered with
+    `.param.watch(f, ...)`, `pn.bind(f, ...)`, `hv.DynamicMap(f, ...)`, `.observe(f)`,
+    `.on_click(f)`, `interact(f, ...)` and similar calls, given as `popup=` or `callback=`,
+    or decorated with `@pn.depends`, `@param.depends` or `@interact`.
     """
     bad_example = """
     # %%
@@ -577,9 +690,16 @@ class FunctionReadsGlobal(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         kinds = _GlobalKinds(ctx)
+        callbacks: set[str] | None = None
         for cell, sym in ctx.parsed():
             lines = sym.source.python.split("\n")
             for info in sym.functions.values():
+                if not info.globals_read:
+                    continue
+                if callbacks is None:
+                    callbacks = framework_callbacks(ctx)
+                if info.name in callbacks:
+                    continue  # the framework calls it with arguments of its choosing
                 read = [
                     ref.name
                     for ref in info.globals_read
@@ -995,6 +1115,63 @@ SHADOWED_BUILTINS = frozenset(
 )  # fmt: skip
 
 
+# Python 2 compatibility: ``input = raw_input`` under ``except NameError`` (or ``from itertools
+# import izip as zip`` under ``except ImportError``) fails on Python 3 before it binds anything
+_PY2_BUILTINS = frozenset(
+    {
+        "raw_input", "unicode", "xrange", "basestring", "long", "unichr", "file", "reduce",
+        "execfile", "cmp", "buffer", "apply", "intern", "coerce", "reload",
+    }
+)  # fmt: skip
+_PY2_IMPORTS = {
+    "itertools": {"izip", "imap", "ifilter", "ifilterfalse", "izip_longest"},
+    "future_builtins": None,  # None: every name
+    "__builtin__": None,
+}
+
+
+def _catches(handlers: list[ast.ExceptHandler], error: str) -> bool:
+    for handler in handlers:
+        kind = handler.type
+        types = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+        for t in types:
+            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", None)
+            if t is None or name in (error, "Exception", "BaseException"):
+                return True
+            if error == "ImportError" and name == "ModuleNotFoundError":
+                return True
+    return False
+
+
+def _python2_fallbacks(tree: ast.Module, ctx: Context) -> set[tuple[int, str]]:
+    """(line, name) of bindings in a ``try`` that raise on Python 3 before binding, caught."""
+    out: set[tuple[int, str]] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        for stmt in node.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Name)
+                and stmt.value.id in _PY2_BUILTINS
+                and not ctx.dataflow.definers.get(stmt.value.id)
+                and _catches(node.handlers, "NameError")
+            ):
+                out.update((t.lineno, t.id) for t in stmt.targets if isinstance(t, ast.Name))
+            elif (
+                isinstance(stmt, ast.ImportFrom)
+                and stmt.module in _PY2_IMPORTS
+                and _catches(node.handlers, "ImportError")
+            ):
+                names = _PY2_IMPORTS[stmt.module]
+                for alias in stmt.names:
+                    if names is None or alias.name in names:
+                        bound = alias.asname or alias.name
+                        end = stmt.end_lineno or stmt.lineno
+                        out.update((line, bound) for line in range(stmt.lineno, end + 1))
+    return out
+
+
 @register
 class ShadowedBuiltin(Rule):
     code = "NB508"
@@ -1008,6 +1185,9 @@ class ShadowedBuiltin(Rule):
     the DataFrame bound to `list`, and the error appears far from the cause, or only after
     cells are run in a different order. Use a descriptive name (`items`, `user_id`,
     `total`) and import library functions through their module (`np.max`, `F.sum`).
+    Python 2 compatibility code is not reported: `input = raw_input` in a `try` whose
+    `except` catches `NameError` (or `from itertools import izip as zip` under
+    `except ImportError`) fails on Python 3 before it binds anything.
     """
     bad_example = """
     # %%
@@ -1026,8 +1206,13 @@ class ShadowedBuiltin(Rule):
         for cell, sym in ctx.parsed():
             lines = sym.source.python.split("\n")
             imported = {imp.bound for imp in sym.imports}
+            fallbacks: set[tuple[int, str]] | None = None
             for ref in sym.writes:
                 if ref.name not in SHADOWED_BUILTINS:
+                    continue
+                if fallbacks is None:
+                    fallbacks = _python2_fallbacks(sym.tree, ctx) if sym.tree else set()
+                if (ref.line, ref.name) in fallbacks:
                     continue
                 if ref.name in imported:
                     how = (

@@ -186,6 +186,9 @@ class AbsolutePath(Rule):
         trees = cell_trees(ctx)
         for index in sorted(trees):
             ct = trees[index]
+            original = ct.source.original
+            if "/" not in original and "\\" not in original:
+                continue  # every path has a separator (escapes of one have a backslash)
             found: list[Finding] = []
             skip = _excluded_strings(ct.nodes, aliases)
             for node in ct.nodes:

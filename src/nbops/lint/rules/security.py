@@ -222,6 +222,30 @@ def _env_dumps(ctx: Context, cell: Cell) -> Iterator[tuple[int, int, int | None,
         yield ct.span(last)
 
 
+# IPython magics whose output lists names (magics and their classes, aliases, variables),
+# never values: `%lsmagic` maps "pwd" to "OSMagics"
+_LISTING_MAGICS = {"lsmagic", "magic", "quickref", "alias", "who", "who_ls"}
+
+
+def _lists_names(ctx: Context, cell: Cell) -> bool:
+    """The cell only runs magics that list names, so its output is IPython's listing."""
+    sym = ctx.symbols.get(cell.index)
+    if sym is None or not sym.source.magics:
+        return False
+    lines = {n for m in sym.source.magics for n in range(m.line, m.end_line + 1)}
+    code = [
+        n
+        for n, line in enumerate(cell.source.split("\n"), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return all(n in lines for n in code) and all(
+        m.kind in ("line_magic", "automagic")
+        and m.name in _LISTING_MAGICS
+        and not (m.name == "alias" and m.args.strip())
+        for m in sym.source.magics
+    )
+
+
 @register
 class SecretInOutput(Rule):
     code = "NB402"
@@ -238,10 +262,13 @@ class SecretInOutput(Rule):
     connection string in a traceback, a config printed for debugging. Outputs are saved in
     the `.ipynb` file, so the secret is published with the notebook even when the code reads
     it safely from the environment. Text outputs, HTML and tracebacks are checked; images are
-    not. Printing `os.environ` (or `%env`, `!env`) is reported as well: it dumps every
-    environment variable, secrets included, into the output. Clear the output (the fix, with
-    `nbops fix --unsafe-fixes`; or `nbops fix --clear-outputs` for every cell), revoke the
-    credential (it stays in the repository's history), and print only what you need.
+    not, nor IPython's listings of names (the outputs of `%lsmagic`, `%magic`, `%quickref`,
+    `%alias`, `%who`, `%who_ls`); a quoted value that three keys or more share is a label,
+    not a secret. Printing `os.environ` (or `%env`, `!env`) is reported as well: it dumps
+    every environment variable, secrets included, into the output. Clear the output (the
+    fix, with `nbops fix --unsafe-fixes`; or `nbops fix --clear-outputs` for every cell),
+    revoke the credential (it stays in the repository's history), and print only what you
+    need.
     """
     bad_example = """
     # %% exec=1 output="key=AKIA4HQ2ZL7XRT5MNB3Q"
@@ -261,9 +288,10 @@ class SecretInOutput(Rule):
                     "Clear this cell's outputs", "unsafe", (Edit("clear_outputs", cell.index),)
                 )
             found: list[SecretMatch] = []
-            for out in cell.outputs:
-                for text in output_texts(out):
-                    found.extend(find_secrets(text))
+            if not (python and _lists_names(ctx, cell)):
+                for out in cell.outputs:
+                    for text in output_texts(out):
+                        found.extend(find_secrets(text))
             if found:
                 yield Finding(
                     f"output shows {_describe(found)}: clear the output and revoke the credential",

@@ -6,6 +6,7 @@ apply to notebooks in any kernel language.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
@@ -504,6 +505,30 @@ def code_line_count(source: str, comment_prefixes: tuple[str, ...] = ("#",)) -> 
     )
 
 
+def _is_data(node: ast.expr | None) -> bool:
+    """A literal of constants only: numbers, strings, lists, tuples, sets and dicts of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        return isinstance(node.operand, ast.Constant)
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return all(_is_data(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_data(k) for k in node.keys) and all(
+            _is_data(v) for v in node.values
+        )
+    return False
+
+
+def data_literal_lines(tree: ast.Module) -> set[int]:
+    """Lines after the first of top-level statements that only bind or show a data literal."""
+    lines: set[int] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Expr) and _is_data(stmt.value):
+            lines.update(range(stmt.lineno + 1, (stmt.end_lineno or stmt.lineno) + 1))
+    return lines
+
+
 @register
 class LongCell(Rule):
     code = "NB108"
@@ -518,7 +543,9 @@ class LongCell(Rule):
     be re-run in parts. When the notebook becomes a pipeline, a cell is the smallest unit
     nbops can move, test or cache. Split the cell into steps, one idea per cell, or move the
     logic into functions (which can then be tested). Blank lines and comment lines are not
-    counted; the limit is the `max-cell-lines` option.
+    counted, nor the lines of a data literal past its first (`spline = [(0.0, 1.0), ...]`
+    over sixty lines is one value, not sixty steps: a list, tuple, set or dict of constants
+    only); the limit is the `max-cell-lines` option.
     """
     bad_example = "# %%\n" + "\n".join(f"x{i} = {i}" for i in range(45))
     good_example = """
@@ -531,6 +558,15 @@ class LongCell(Rule):
         prefixes = ("#",) if ctx.notebook.is_python else ("#", "//", "--")
         for cell in ctx.code_cells:
             count = code_line_count(cell.source, prefixes)
+            sym = ctx.symbols.get(cell.index) if ctx.notebook.is_python else None
+            if count > limit and sym is not None and sym.tree is not None:
+                data = data_literal_lines(sym.tree)
+                count = code_line_count(
+                    "\n".join(
+                        line for n, line in enumerate(cell.source.split("\n"), 1) if n not in data
+                    ),
+                    prefixes,
+                )
             if count > limit:
                 yield Finding(
                     f"cell has {count} lines of code (max {limit}): split it into smaller "
