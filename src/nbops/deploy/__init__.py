@@ -1,0 +1,1 @@
+"""After the merge: models released, promoted by thresholds, served and scored."""
