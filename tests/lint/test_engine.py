@@ -42,3 +42,21 @@ def test_broken_cells_keep_ruffs_findings_in_the_other_cells(tmp_path: Path) -> 
         assert (("NB003", 1) in found) == (i % 2 == 0), found
         assert not [c for c, _ in found if c == "NB005"], found
     assert pooled == _findings(tmp_path, jobs=1)
+
+
+def test_the_file_cache_is_not_reused_when_the_ruff_configuration_changes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "nbs").mkdir(parents=True)
+    _write(project / "nbs", "a.ipynb", ["x = 'a very long line ' + 'that goes on and on' * 2\n"])
+    (project / "ruff.toml").write_text("line-length = 100\n[lint]\nselect = ['E501']\n")
+
+    def lint() -> tuple[bool, list[str]]:
+        linter = Linter(Config(root=project), select=["E501"], format_check=False,
+                        cache_dir=tmp_path / "cache")
+        report = linter.lint_file(project / "nbs" / "a.ipynb")
+        return report.cached, [d.code for d in report.diagnostics]
+
+    assert lint() == (False, [])
+    assert lint() == (True, [])  # unchanged: served from the cache
+    (project / "ruff.toml").write_text("line-length = 40\n[lint]\nselect = ['E501']\n")
+    assert lint() == (False, ["E501"])  # the new line-length applies at once

@@ -660,13 +660,38 @@ class _FileCache:
         except (sqlite3.Error, OSError):
             self.db = None
         self._pending: list[tuple[str, str, str]] = []
+        self._ruff_configs: dict[str, bytes] = {}
 
     def key(self, path: Path, data: bytes) -> str:
         h = hashlib.blake2b(digest_size=20)
         h.update(self.salt.encode())
         h.update(b"\0" + str(path).encode() + b"\0")
+        h.update(self._ruff_config(str(Path(path).absolute().parent)))
         h.update(data)
         return h.hexdigest()
+
+    def _ruff_config(self, folder: str) -> bytes:
+        """The text of the ruff configuration that applies in ``folder`` (a changed
+        line-length or rule selection must not reuse findings): ruff's own lookup, the nearest
+        ``.ruff.toml``, ``ruff.toml`` or ``pyproject.toml`` with a ``[tool.ruff`` table;
+        memoised per folder for the run."""
+        found = self._ruff_configs.get(folder)
+        if found is not None:
+            return found
+        here = Path(folder)
+        text = b""
+        for name in (".ruff.toml", "ruff.toml", "pyproject.toml"):
+            try:
+                data = (here / name).read_bytes()
+            except OSError:
+                continue
+            if name != "pyproject.toml" or b"[tool.ruff" in data:
+                text = name.encode() + b"\0" + data
+                break
+        if not text and here.parent != here:
+            text = self._ruff_config(str(here.parent))
+        self._ruff_configs[folder] = text
+        return text
 
     def get(self, path: Path, key: str) -> list[dict[str, Any]] | None:
         if self.db is None:
