@@ -96,3 +96,36 @@ def test_headings_are_in_document_order_across_kinds() -> None:
     source = "# Title\n\ntext\n\n<h2>HTML</h2>\n\nSetext\n------\n\n### ATX"
     assert [h.kind for h in parse_headings(source)] == ["atx", "html", "setext", "atx"]
     assert parse_headings(source)[0] == Heading(line=1, text="Title", level=1, kind="atx")
+
+
+def test_heading_lines_cover_every_line_of_a_heading() -> None:
+    from nbops.core.headings import heading_lines
+
+    source = (
+        "# Title\n"            # 1 atx
+        "Some prose.\n"        # 2
+        "\n"                   # 3
+        "A setext title\n"     # 4 setext text
+        "over two lines\n"     # 5 setext text
+        "==============\n"     # 6 underline
+        "More prose.\n"        # 7
+        "<h2 class='x'>\n"     # 8 html open
+        "An HTML heading\n"    # 9
+        "</h2>\n"              # 10 html close
+        "```\n# not a heading\n```\n"  # 11-13 fenced
+        "End."                 # 14
+    )
+    assert heading_lines(source) == {1, 4, 5, 6, 8, 9, 10}
+
+
+def test_the_outline_keeps_a_multi_line_headings_text_out_of_the_prose() -> None:
+    from nbops.core.sections import notebook_outline
+    from nbops.core.snippets import notebook_from_snippet
+
+    nb = notebook_from_snippet(
+        "# %% [markdown]\n<h1>\nSales\nforecast\n</h1>\n\nWhat it does.\n\n"
+        "Data\n----\n\nWhere it comes from.\n"
+    )
+    title, intro, sections = notebook_outline(nb)
+    assert (title, intro) == ("Sales forecast", "What it does.")
+    assert sections == {"Data": "Where it comes from."}

@@ -277,3 +277,22 @@ def test_title_check_names_the_heading_that_is_not_an_h1(tmp_path: Path) -> None
     (title,) = [c for c in report.checks if c.id == "title"]
     assert title.status == "fail" and "is an H2, not an H1" in title.message
     assert title.fix == "make it an H1: `# Demand forecast`"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<h1>\nDemand forecast of every store and region in the\nwhole company for the central planning team\n</h1>",
+        "Demand forecast of every store and region in the\nwhole company for the central planning team\n===",
+    ],
+    ids=["html-over-lines", "setext"],
+)
+def test_the_summary_does_not_count_a_titles_words_as_prose(tmp_path: Path, title: str) -> None:
+    # 16 words of title and 5 of prose: the summary needs 20 words of prose
+    short = GOOD.replace("# Demand forecast", title).replace(
+        "Forecast the weekly demand of each store from two years of sales, so the planning team can\n"
+        "order stock a month ahead with fewer shortages.",
+        "Forecast demand per store.",
+    )
+    assert statuses(write(tmp_path, short))["summary"] == "fail"
+    assert statuses(write(tmp_path, GOOD.replace("# Demand forecast", title)))["summary"] == "pass"

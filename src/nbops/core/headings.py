@@ -24,7 +24,7 @@ import html
 import re
 from typing import Literal, NamedTuple
 
-__all__ = ["Heading", "HeadingKind", "parse_headings"]
+__all__ = ["Heading", "HeadingKind", "heading_lines", "parse_headings"]
 
 HeadingKind = Literal["atx", "setext", "html", "bold"]
 
@@ -89,11 +89,20 @@ def _masked_lines(source: str) -> list[str]:
 
 
 def _html_headings(lines: list[str]) -> list[Heading]:
+    return [h for h, _ in _html_spans(lines)]
+
+
+def _html_spans(lines: list[str]) -> list[tuple[Heading, int]]:
+    """HTML headings with the 1-based line their closing tag (or their text) ends on."""
     text = "\n".join(lines)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
-    found: list[Heading] = []
+
+    def line_of(offset: int) -> int:
+        return next(i for i, start in enumerate(starts) if start > offset)
+
+    found: list[tuple[Heading, int]] = []
     pos = 0
     while (opening := _HTML_OPEN.search(text, pos)) is not None:
         level = opening.group(1)
@@ -106,8 +115,8 @@ def _html_headings(lines: list[str]) -> list[Heading]:
             body, pos = text[opening.end() : end], end
         title = clean_text(body)
         if title:
-            number = next(i for i, start in enumerate(starts) if start > opening.start())
-            found.append(Heading(number, title, int(level), "html"))
+            last = line_of(max(pos - 1, opening.start()))
+            found.append((Heading(line_of(opening.start()), title, int(level), "html"), last))
     return found
 
 
@@ -163,4 +172,25 @@ def parse_headings(source: str, *, pseudo: bool = False) -> list[Heading]:
         bold = _bold_title(lines)
         if bold is not None and (not found or bold.line < found[0].line):
             found.insert(0, bold)
+    return found
+
+
+def heading_lines(source: str) -> set[int]:
+    """The 1-based lines of ``source`` that belong to a heading: an ATX line, a setext
+    heading's text lines and its underline, an HTML heading from its opening to its closing
+    tag. What is left is the cell's prose (summaries and section texts read it)."""
+    lines = _masked_lines(source)
+    found: set[int] = set()
+    for h in parse_headings(source):
+        if h.kind == "atx":
+            found.add(h.line)
+        elif h.kind == "setext":
+            n = h.line
+            while n <= len(lines):
+                found.add(n)
+                if _SETEXT.match(lines[n - 1]):
+                    break
+                n += 1
+    for h, last in _html_spans(lines):
+        found.update(range(h.line, last + 1))
     return found

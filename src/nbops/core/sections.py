@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from nbops.core.dataflow import CodeCellInput, DataFlow, analyze_notebook
-from nbops.core.headings import parse_headings
+from nbops.core.headings import heading_lines, parse_headings
 from nbops.core.naming import MAX_LENGTH, heading_name, identifier, produced_name, unique_name
 from nbops.core.notebook import Cell, Notebook
 
@@ -444,7 +444,10 @@ def notebook_outline(nb: Notebook) -> tuple[str, str, dict[str, str]]:
         if not cell.is_markdown:
             continue
         heads = {line: (level, text) for level, text, line in markdown_headings(cell.source)}
+        inside = heading_lines(cell.source)  # a heading's other lines (setext, HTML)
         for number, line in enumerate(cell.source.splitlines(), start=1):
+            if number in inside and number not in heads:
+                continue
             if number in heads:
                 level, text = heads[number]
                 if current is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nbops.config import Config
-from nbops.core.headings import parse_headings
+from nbops.core.headings import heading_lines, parse_headings
 from nbops.core.notebook import Notebook
 from nbops.core.sections import markdown_headings
 from nbops.lint.diagnostic import Diagnostic
@@ -33,9 +33,12 @@ _OWNED_ELSEWHERE = {"FMT001", "NB401", "NB402", "NB301", "NB303"}
 
 
 def _markdown_text(source: str) -> str:
-    """Prose of a markdown cell: no headings, code fences, HTML tags or link targets."""
+    """Prose of a markdown cell: no headings (``#``, setext or ``<h1>`` over several lines),
+    code fences, HTML tags or link targets."""
+    inside = heading_lines(source)
+    lines = ["" if n in inside else line for n, line in enumerate(source.splitlines(), 1)]
     out, fenced = [], False
-    for line in source.splitlines():
+    for line in lines:
         if re.match(r"^ {0,3}(`{3,}|~{3,})", line):
             fenced = not fenced
             continue
