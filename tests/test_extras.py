@@ -23,7 +23,7 @@ def test_install_lines_are_quoted_for_the_shell() -> None:
 def test_the_table_covers_the_heavy_packages() -> None:
     provided = {name for table in extras.EXTRAS.values() for name in table}
     assert {"jupyter_server", "jupyterlab", "papermill", "mlflow", "ipykernel", "nbclient",
-            "ipywidgets"} <= provided
+            "ipywidgets", "distributed"} <= provided
 
 
 def test_everything_is_installed_here() -> None:
@@ -81,7 +81,7 @@ def test_import_optional_of_a_broken_install_says_so(monkeypatch: pytest.MonkeyP
 def test_status_is_the_version_answers_extras(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     status = extras.status()
-    assert set(status) == {"lab", "run", "ui", "widgets"}
+    assert set(status) == {"lab", "run", "ui", "widgets", "dask"}
     assert status["widgets"] == {"available": False, "missing": ["ipywidgets"],
                                  "install": "pip install 'nbops[widgets]'"}
     assert status["run"]["available"] and status["run"]["missing"] == []
