@@ -307,3 +307,114 @@ def test_an_upgraded_notebook_is_not_told_its_ids_need_4_5(tmp_path: Path, major
     nb = read_notebook(path)
     assert nb.upgraded_from == major and nb.code_cells
     assert not any("cell ids need" in p for p in nb.problems), nb.problems
+
+
+@pytest.mark.parametrize(
+    ("source", "joined"),
+    [
+        (["a = 1\n", "b = 2"], "a = 1\nb = 2"),
+        ([], ""),
+        (["x = ", 1, None, "\n"], "x = 1None\n"),  # junk among the lines is kept as text
+        ("one string", "one string"),
+        (None, ""),
+        (7, "7"),
+    ],
+)
+def test_cell_source_joins_lines_and_junk(source: object, joined: str) -> None:
+    raw = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": source},
+    ]}  # fmt: skip
+    assert notebook_from_dict(raw).cells[0].source == joined
+
+
+@pytest.mark.parametrize("text", [b"", b"   \n\t\r\n", b"\xef\xbb\xbf \n"])
+def test_blank_file_is_empty(text: bytes) -> None:
+    with pytest.raises(NotebookReadError, match="file is empty"):
+        notebook_from_bytes(text)
+
+
+# --- nbformat 2/3 upgrade without nbformat's two schema validations (they only log) ---------
+
+_V3_CELLS = [
+    {"cell_type": "heading", "level": 2, "source": ["Load ", "data"], "metadata": {}},
+    {"cell_type": "code", "language": "python", "collapsed": True, "prompt_number": 3,
+     "input": ["import json\n", "x = 1"], "metadata": {"tags": ["a"]}, "outputs": [
+         {"output_type": "pyout", "prompt_number": 3, "text": ["1"], "metadata": {}},
+         {"output_type": "stream", "stream": "stderr", "text": "warn\n"},
+         {"output_type": "display_data", "png": "iVBORw0KGgo=", "json": "{\"a\": 1}",
+          "metadata": {}},
+         {"output_type": "pyerr", "ename": "E", "evalue": "v", "traceback": ["t"]},
+     ]},
+    {"cell_type": "markdown", "source": "Some *text*", "metadata": {}},
+    {"cell_type": "raw", "source": "raw", "metadata": {}},
+]  # fmt: skip
+_OLD_NOTEBOOKS = {
+    "v3": {"nbformat": 3, "nbformat_minor": 0, "orig_nbformat": 2,
+           "metadata": {"name": "old", "signature": "sha256:x", "kernel_info": {"name": "py"}},
+           "worksheets": [{"cells": _V3_CELLS[:2], "metadata": {}},
+                          {"cells": _V3_CELLS[2:], "metadata": {}}]},
+    "v3-no-minor": {"nbformat": 3, "metadata": {}, "worksheets": [{"cells": _V3_CELLS}]},
+    "v2": {"nbformat": 2, "metadata": {"name": "older"}, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": "print(1)", "language": "python", "outputs": [
+            {"output_type": "pyout", "prompt_number": 1, "text": "1"}], "prompt_number": 1},
+        {"cell_type": "markdown", "source": "# Title"}]}]},
+    "v3-no-metadata": {"nbformat": 3, "nbformat_minor": 0, "worksheets": [{"cells": []}]},
+    "v3-no-worksheets": {"nbformat": 3, "nbformat_minor": 0, "metadata": {}},
+    "v3-worksheet-without-cells": {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                   "worksheets": [{}]},
+}  # fmt: skip
+
+
+def _nbformat_upgrade(raw: dict[str, object]) -> dict[str, object] | str:
+    """What nbformat's own convert() makes of ``raw`` (the notebook, or its error)."""
+    import json
+
+    from nbformat.converter import convert
+    from nbformat.reader import reads
+
+    try:
+        upgraded = convert(reads(json.dumps(raw)), 4)
+    except Exception as exc:  # noqa: BLE001 (nbformat raises many types)
+        return str(exc)
+    result: dict[str, object] = json.loads(json.dumps(upgraded))
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(_OLD_NOTEBOOKS))
+def test_old_notebooks_upgrade_as_nbformat_upgrades_them(name: str) -> None:
+    import copy
+
+    raw = _OLD_NOTEBOOKS[name]
+    expected = _nbformat_upgrade(copy.deepcopy(raw))
+    if isinstance(expected, str):
+        with pytest.raises(NotebookReadError) as caught:
+            notebook_from_dict(copy.deepcopy(raw))
+        assert caught.value.message.endswith(f"could not be upgraded to version 4: {expected}")
+        return
+    nb = notebook_from_dict(copy.deepcopy(raw))
+    for cells in (nb.raw["cells"], expected["cells"]):  # type: ignore[index]
+        for cell in cells:
+            assert len(cell.pop("id")) >= 8  # random in both
+    assert nb.raw == expected
+    assert nb.upgraded_from == raw["nbformat"]
+
+
+def test_upgrading_compiles_no_schema_validator() -> None:
+    """nbformat's upgrade validates the notebook twice, compiling both schemas, only to log."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from nbops.core.notebook import notebook_from_bytes\n"
+        "nb = notebook_from_bytes(sys.stdin.buffer.read())\n"
+        "import nbformat.validator as v\n"
+        "print(nb.upgraded_from, len(v.validators))\n"
+    )
+    old = json.dumps(_OLD_NOTEBOOKS["v3"])
+    proc = subprocess.run(
+        [sys.executable, "-c", script], input=old, capture_output=True, text=True, check=True,
+        timeout=120,
+    )
+    assert proc.stdout.split() == ["3", "0"]

@@ -291,3 +291,39 @@ def test_large_text_is_fast() -> None:
     start = time.perf_counter()
     assert kinds(blob) == [] and kinds(table) == []
     assert time.perf_counter() - start < 5  # ~0.2 s; generous for slow CI machines
+
+
+# --------------------------------------------------------------------------- memo by text
+
+
+def test_find_secrets_remembers_a_text_and_hands_out_fresh_lists() -> None:
+    from nbops.lint.secrets import _MEMO, _find_secrets
+
+    text = f"token = '{GITHUB}'  # memo test {time.time_ns()}"
+    first = find_secrets(text)
+    assert text in _MEMO.found
+    first.clear()  # a caller's list is its own
+    again = find_secrets(text)
+    assert again == _find_secrets(text) and len(again) == 1 and again[0].kind == "github-token"
+    assert find_secrets("") == []
+
+
+def test_find_secrets_memo_is_bounded_and_forgets_the_oldest() -> None:
+    from nbops.lint.secrets import _Memo
+
+    memo = _Memo()
+    memo.budget = 10
+    memo.add("aaaa", [])
+    memo.add("bbbb", [])
+    memo.add("cccc", [])  # 12 characters: "aaaa" goes
+    assert list(memo.found) == ["bbbb", "cccc"] and memo.chars == 8
+    memo.add("x" * 20, [])  # longer than the budget alone: kept as the only entry
+    assert list(memo.found) == ["x" * 20] and memo.chars == 20
+
+
+def test_find_secrets_does_not_remember_huge_texts() -> None:
+    from nbops.lint.secrets import _MEMO
+
+    text = "x" * (_MEMO.longest + 1) + f" password='{AWS_SECRET}'"
+    assert len(find_secrets(text)) == 1
+    assert text not in _MEMO.found

@@ -64,7 +64,7 @@ async def test_version(api: Api) -> None:
     # the test environment has every extra
     assert reply.body["extras"] == {
         name: {"available": True, "missing": [], "install": f"pip install 'nbops[{name}]'"}
-        for name in ("lab", "run", "ui", "widgets")
+        for name in ("lab", "run", "ui", "widgets", "dask")
     }
 
 

@@ -337,7 +337,7 @@ _WINDOW = 400
 def _matches(text: str) -> Iterator[re.Match[str]]:
     if len(text) < _FULL_SCAN_BELOW:
         low = text.lower()
-        if any(anchor in low for anchor in _ANCHORS):
+        if any(map(low.__contains__, _ANCHORS)):  # no generator: this runs for every text
             yield from _SCANNER.finditer(text)
         return
     # str.find on the lower-cased text runs in C at memory speed; a regex here would not
@@ -369,10 +369,46 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
         yield from _SCANNER.finditer(text, start, end)
 
 
+class _Memo:
+    """Results by text: the same cell or output recurs across a folder (copies and variants of
+    a notebook, the same import cell) and on every re-lint of an edited notebook. Bounded by
+    the characters it keeps; the oldest entries go first."""
+
+    budget = 2_000_000
+    longest = 200_000
+
+    def __init__(self) -> None:
+        self.found: dict[str, tuple[SecretMatch, ...]] = {}
+        self.chars = 0
+
+    def add(self, text: str, found: list[SecretMatch]) -> None:
+        while self.found and self.chars + len(text) > self.budget:
+            oldest = next(iter(self.found))
+            del self.found[oldest]
+            self.chars -= len(oldest)
+        self.found[text] = tuple(found)
+        self.chars += len(text)
+
+
+_MEMO = _Memo()
+
+
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every secret in ``text``, in order, without overlaps."""
     if not text:
         return []
+    if len(text) > _MEMO.longest:
+        return _find_secrets(text)
+    known = _MEMO.found.get(text)
+    if known is not None:
+        return list(known)
+    found = _find_secrets(text)
+    _MEMO.add(text, found)
+    return found
+
+
+def _find_secrets(text: str) -> list[SecretMatch]:
+    """:func:`find_secrets` without the memo."""
     found: list[tuple[str, int, int]] = []
     for m in _matches(text):
         group = m.lastgroup

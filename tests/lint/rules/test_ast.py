@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbops.lint.rules._ast import children, walk
+from nbops.config import Config
+from nbops.core.snippets import notebook_from_snippet
+from nbops.lint.rule import Context
+from nbops.lint.rules._ast import children, dotted, named_calls, walk
 
 SOURCES = sorted((Path(__file__).parents[3] / "src" / "nbops").rglob("*.py"))
 
@@ -53,3 +56,37 @@ def test_walk_matches_ast_on_generated_code(exprs: list[str]) -> None:
     source = "\n".join(f"y{i} = {e}" for i, e in enumerate(exprs))
     tree = ast.parse(source)
     assert [id(n) for n in walk(tree)] == [id(n) for n in ast.walk(tree)]
+
+
+def test_named_calls_resolves_imports_once_per_notebook() -> None:
+    nb = notebook_from_snippet(
+        "# %%\nimport subprocess as sp\nfrom os import system as run_it\n"
+        "# %%\n%time sp.run(cmd)\nrun_it(cmd)\n!ls {x}\nf()()\nobj.method(1)\n"
+    )
+    ctx = Context(nb, Config().options)
+    found = named_calls(ctx)
+    # a magic placeholder and a call of no dotted name are left out; order is the document's
+    assert [(ct.index, call.lineno, name) for ct, call, name in found] == [
+        (1, 1, "subprocess.run"),
+        (1, 2, "os.system"),
+        (1, 4, "f"),
+        (1, 5, "obj.method"),
+    ]
+    assert named_calls(ctx) is found  # memoised on the context: every rule shares one pass
+
+
+def test_cell_tree_lines_and_calls_are_shared_by_cells_of_the_same_content() -> None:
+    from nbops.lint.rules._ast import cell_trees
+
+    text = "# %%\nimport os\n# %%\n%time os.listdir('.')\n!ls {x}\nprint(len(x))\n"
+    one, two = (Context(notebook_from_snippet(text), Config().options) for _ in range(2))
+    a, b = cell_trees(one)[1], cell_trees(two)[1]
+    assert a.tree is b.tree  # the analysis is memoised by cell content
+    assert a.calls is b.calls and a.lines is b.lines and a.shifts is b.shifts
+    # the placeholder line (!ls) is still left out; %time keeps its statement, shifted
+    assert [(c.lineno, dotted(c.func)) for c in b.calls] == [
+        (1, "os.listdir"),
+        (3, "print"),
+        (3, "len"),
+    ]
+    assert b.placeholders == frozenset({2}) and b.shifts == {1: 6}

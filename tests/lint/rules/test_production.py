@@ -16,7 +16,6 @@ from nbops.lint.engine import Linter
 from nbops.lint.fix import apply_fix
 
 
-
 def run(text: str, code: str, options: dict[str, Any] | None = None) -> list[Diagnostic]:
     """Lint with one rule; a crash inside the rule (reported as NB005) fails the test."""
     diags = lint_snippet(textwrap.dedent(text), select=(code, "NB005"), options=options)
@@ -53,6 +52,8 @@ def cells(*bodies: str) -> str:
         pytest.param("import os\nfrom math import *\nfrom .utils import *", 2, id="two-stars"),
         pytest.param("try:\n    from fast import *\nexcept ImportError:\n    pass", 1, id="in-try"),
         pytest.param("%pylab inline", 1, id="pylab"),
+        pytest.param("if fast:\n    from  fast   import  *", 1, id="spaced-nested"),
+        pytest.param("x = a * b\nimport os", 0, id="star-and-import-words"),
         pytest.param("from os.path import join, exists", 0, id="named-imports"),
         pytest.param("import math", 0, id="module"),
         pytest.param("%matplotlib inline", 0, id="matplotlib-magic"),
@@ -620,6 +621,24 @@ def test_nb505_passes(text: str) -> None:
     assert run(text, "NB505") == []
 
 
+def test_nb505_named_and_unnamed_calls_in_document_order() -> None:
+    """Named calls come from the notebook's shared pass; Pdb().set_trace() has no dotted name."""
+    found = run(
+        cells(
+            "import pdb as p\nfrom pdb import set_trace as st",
+            "p.Pdb().set_trace()\nst()",
+            "x = 1; breakpoint(); p.Pdb().set_trace()",
+        ),
+        "NB505",
+    )
+    assert [(d.cell, d.line, d.column, d.message.split("() stops")[0]) for d in found] == [
+        (2, 1, 1, "Pdb().set_trace"),
+        (2, 2, 1, "pdb.set_trace"),
+        (3, 1, 8, "breakpoint"),
+        (3, 1, 22, "Pdb().set_trace"),
+    ]
+
+
 def test_nb505_positions() -> None:
     a, b = run("x = 1\nbreakpoint()\n%pdb on", "NB505")
     assert (a.line, a.column, a.end_column) == (2, 1, 13) and "breakpoint()" in a.message
@@ -686,6 +705,44 @@ def test_nb506_fails(text: str) -> None:
 )
 def test_nb506_passes(text: str) -> None:
     assert run(text, "NB506") == []
+
+
+# NB506 resolves only calls named like a suppressor and walks assignments only in cells that
+# spell chained_assignment (or hold non-ASCII text the parser may normalise)
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            cells("from warnings import simplefilter as sf", 'sf("ignore")'), id="alias-other-cell"
+        ),
+        pytest.param(cells("import numpy", 'numpy.seterr(all="ignore")'), id="seterr-no-alias"),
+        pytest.param(
+            "import pandas as pd\nif True:\n    pd.options.mode.chained_assignment = None",
+            id="nested-assignment",
+        ),
+        pytest.param(
+            "import pandas as pd\npd.options.mode.ｃhained_assignment = None", id="nfkc-attribute"
+        ),
+        pytest.param(
+            'import warnings\nwarnings.filterwarnings("ig" "nore")', id="implicit-concatenation"
+        ),
+    ],
+)
+def test_nb506_prefilter_edges_still_report(text: str) -> None:
+    assert len(run(text, "NB506")) == 1
+
+
+def test_nb506_findings_in_source_order_across_calls_and_assignments() -> None:
+    found = run(
+        "import warnings\nimport pandas as pd\n"
+        'pd.set_option("mode.chained_assignment", None)\n'
+        "pd.options.mode.chained_assignment = None\n"
+        'warnings.simplefilter("ignore")\n'
+        "with warnings.catch_warnings():\n"
+        "    pd.options.mode.chained_assignment = None\n",
+        "NB506",
+    )
+    assert [d.line for d in found] == [3, 4, 5]
 
 
 def test_nb506_position() -> None:
@@ -861,3 +918,33 @@ def test_nb502_keeps_an_import_cell_that_has_outputs_or_tags() -> None:
     assert "cell 2 is left empty, keeping its outputs" in messages[1]
     assert "cell 3 is left empty, keeping its tags 'setup'" in messages[2]
     assert "delete cell 4" in messages[3]
+
+
+# --------------------------------------------------------------------------- NB504 sizes
+
+
+def _reference_size(value: object) -> int:
+    """The size formula of output_size, one value at a time (no shortcut for lists of text)."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, list):
+        return sum(_reference_size(v) for v in value) + len(value) + 1
+    if isinstance(value, dict):
+        return sum(len(str(k)) + 4 + _reference_size(v) for k, v in value.items()) + 1
+    return len(str(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [],
+        ["line 1\n", "line 2\n", ""],
+        ["text", 3, None, ["nested", "list"], {"k": ["a", "b"]}],
+        [{"output_type": "stream", "text": ["a\n", "b"]}, {"data": {"image/png": "iVBOR"}}],
+        [True, 1.5, "é"],
+    ],
+)
+def test_output_size_formula_is_kept(value: list[object]) -> None:
+    from nbops.lint.rules.production import _json_size
+
+    assert _json_size(value) == _reference_size(value)

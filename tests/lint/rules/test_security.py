@@ -13,7 +13,7 @@ from nbops.core.notebook import Notebook
 from nbops.core.snippets import notebook_from_snippet
 from nbops.lint.diagnostic import Diagnostic, Edit
 from nbops.lint.engine import Linter
-
+from nbops.lint.rules.security import TlsVerificationDisabled, _tls_candidate
 
 # token-shaped values are built at run time (see tests/lint/test_secrets.py)
 GITHUB = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
@@ -294,6 +294,21 @@ def test_nb402_env_dump(text: str, line: int | None) -> None:
         assert d.fix is None  # nothing to clear yet
 
 
+# the AST part runs only on cells that spell "environ" or a name imported as os.environ
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        pytest.param("from os import environ as E\n\n# %%\nprint(E)", 2, id="alias-other-cell"),
+        pytest.param("import os as o\n\n# %%\nprint(dict(o.environ))", 2, id="module-alias"),
+        pytest.param("import os\nprint(os.ｅnviron)", 1, id="nfkc-spelling"),
+        pytest.param("from os import environ as ｅ\n\n# %%\nｅ", 2, id="nfkc-alias"),
+    ],
+)
+def test_nb402_env_dump_prefilter_edges(text: str, cell: int) -> None:  # cell: 1-based
+    (d,) = run(text, "NB402")
+    assert d.cell == cell and "environment variables" in d.message
+
+
 def test_nb402_env_dump_with_output_offers_clear() -> None:
     nb = with_outputs(
         "import os\nprint(os.environ)",
@@ -488,6 +503,66 @@ def test_nb405_fails(text: str) -> None:
 )
 def test_nb405_passes(text: str) -> None:
     assert run(text, "NB405") == []
+
+
+# NB405 looks only at the nodes _tls_candidate lets through: its edges must still report
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "from urllib3 import disable_warnings as quiet\n# %%\nquiet()", id="alias-other-cell"
+        ),
+        pytest.param("import urllib3 as u\nu.disable_warnings(u.exceptions.X)", id="module-alias"),
+        pytest.param("import ssl as s\nc = s._create_unverified_context()", id="ssl-alias"),
+        pytest.param("import ssl\nmode = ssl.CERT_NONE", id="cert-none-bare"),
+        pytest.param(
+            "import ssl\nc = ssl.ｃreate_default_context()\nc.check_hostname = False",
+            id="check-hostname",
+        ),
+        pytest.param("import requests\nr = requests.get(url, **{}, verify=False)", id="kwargs"),
+        pytest.param(
+            "import aiohttp\nasync with s.ws_connect(u, verify_ssl=False): pass", id="verify-ssl"
+        ),
+        pytest.param("import ssl\nc.verify_mode = ssl.ＣERT_NONE", id="nfkc-attribute"),
+    ],
+)
+def test_nb405_prefilter_edges_still_report(text: str) -> None:
+    assert len(run(text.replace("\n# %%\n", "\n\n# %%\n"), "NB405")) == 1
+
+
+def test_nb405_same_cell_in_notebooks_with_different_imports() -> None:
+    """The candidates are memoised per cell content; the imports stay per notebook."""
+    cell = "\n\n# %%\ndw()\nmode = CERT_NONE"
+    assert len(run("from urllib3 import disable_warnings as dw" + cell, "NB405")) == 1
+    assert run("from mylib import dw" + cell, "NB405") == []
+    assert len(run("from urllib3 import disable_warnings as dw" + cell, "NB405")) == 1
+
+
+def test_nb405_prefilter_never_hides_what_the_message_reports() -> None:
+    """_tls_candidate is a necessary condition of _message, on every node of real code and of
+    the edge cases, whatever the imports alias."""
+    import ast
+    from pathlib import Path
+
+    sources = [
+        p.read_text(encoding="utf-8") for p in (Path(__file__).parents[3] / "src").rglob("*.py")
+    ]
+    sources.append(
+        "dw()\nx.disable_warnings()\ny = a.CERT_NONE\nz = b._create_unverified_context\n"
+        "s.verify = False\nq.check_hostname = False\nrequests.get(u, verify=False)\n"
+        "h.ws_connect(u, ssl=False)\nhttpx.Client(verify_ssl=False)\n"
+    )
+    alias_sets = [{}, {"dw": "urllib3.disable_warnings", "a": "ssl", "b": "ssl"}]
+    reported = 0
+    for text in sources:
+        tree = ast.parse(text)
+        for aliases in alias_sets:
+            for node in ast.walk(tree):
+                if TlsVerificationDisabled._message(node, aliases) is not None:
+                    reported += 1
+                    assert _tls_candidate(node, aliases), ast.dump(node)
+                    assert _tls_candidate(node, None), ast.dump(node)  # the per-tree memo's
+    assert reported >= 9
 
 
 def test_nb405_position() -> None:

@@ -517,3 +517,20 @@ def test_empty_cell_with_only_an_execution_count_is_still_deleted() -> None:
     nb = _nb_with({"source": "x = 1"}, {"source": "", "execution_count": 3})
     (diag,) = _lint(nb, "NB107")
     assert diag.fix is not None and diag.fix.edits == (Edit("delete_cell", 1),)
+
+
+@pytest.mark.parametrize(
+    ("source", "prefixes", "count"),
+    [
+        ("x = 1\n\n   # note\n\ty = 2  # end\n", ("#",), 2),
+        ("SELECT 1\n-- note\n// also\n  \n", ("#", "//", "--"), 1),
+        ("a\r\nb\rc\x0cd\n", ("#",), 4),  # every line break splitlines knows
+        ("", ("#",), 0),
+    ],
+)
+def test_code_line_count_skips_blank_and_comment_lines(
+    source: str, prefixes: tuple[str, ...], count: int
+) -> None:
+    from nbops.lint.rules.structure import code_line_count
+
+    assert code_line_count(source, prefixes) == count

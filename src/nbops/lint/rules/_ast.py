@@ -25,6 +25,7 @@ __all__ = [
     "dotted",
     "import_aliases",
     "keyword",
+    "named_calls",
     "qualified",
     "str_value",
     "walk",
@@ -80,9 +81,16 @@ class CellTree:
 
     @cached_property
     def calls(self) -> list[ast.Call]:
-        """Calls of real code (not magic placeholders), in source order."""
+        """Calls of real code (not magic placeholders), in source order (memoised on the tree,
+        like :func:`walk`: its placeholders come from the same cell content)."""
+        try:
+            cached: list[ast.Call] = self.tree._nbops_calls  # type: ignore[attr-defined]
+            return cached
+        except AttributeError:
+            pass
         found = [n for n in self.nodes if isinstance(n, ast.Call) and not self.on_magic(n)]
         found.sort(key=lambda n: (n.lineno, n.col_offset))
+        self.tree._nbops_calls = found  # type: ignore[attr-defined]
         return found
 
     def translated(self, node: ast.AST) -> bool:
@@ -163,8 +171,14 @@ def cell_trees(ctx: Context) -> dict[int, CellTree]:
         tree = sym.tree
         if tree is None:
             continue
-        lines = python.split("\n")
-        placeholders, shifts = _magic_lines(sym.source, lines)
+        # the tree is shared by every cell of the same content (the analysis is memoised by
+        # source), and so are its lines and magic lines
+        try:
+            lines, placeholders, shifts = tree._nbops_lines  # type: ignore[attr-defined]
+        except AttributeError:
+            lines = python.split("\n")
+            placeholders, shifts = _magic_lines(sym.source, lines)
+            tree._nbops_lines = (lines, placeholders, shifts)  # type: ignore[attr-defined]
         trees[cell.index] = CellTree(cell.index, tree, sym.source, lines, placeholders, shifts)
     setattr(ctx, "_nbops_cell_trees", trees)  # noqa: B010 (a memo, not a Context field)
     return trees
@@ -234,6 +248,22 @@ def calls_in_order(ctx: Context) -> Iterator[tuple[CellTree, ast.Call]]:
         ct = trees[index]
         for call in ct.calls:
             yield ct, call
+
+
+def named_calls(ctx: Context) -> list[tuple[CellTree, ast.Call, str]]:
+    """:func:`calls_in_order` with each callee's import-resolved dotted name (calls of no
+    dotted name left out), computed once per context for every rule that asks."""
+    cached: list[tuple[CellTree, ast.Call, str]] | None = getattr(ctx, "_nbops_named_calls", None)
+    if cached is not None:
+        return cached
+    aliases = import_aliases(ctx)
+    found: list[tuple[CellTree, ast.Call, str]] = []
+    for ct, call in calls_in_order(ctx):
+        name = qualified(call.func, aliases)
+        if name is not None:
+            found.append((ct, call, name))
+    setattr(ctx, "_nbops_named_calls", found)  # noqa: B010
+    return found
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:

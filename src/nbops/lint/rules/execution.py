@@ -432,6 +432,8 @@ def _last_statement_displays(python: str, tree: ast.Module | None) -> bool | Non
 
 def _ends_with_semicolon(python: str) -> bool:
     """IPython's test for a silenced result: the last token, comments aside, is ``;``."""
+    if ";" not in python:
+        return False  # no token can be one
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(python).readline))
     except (tokenize.TokenError, SyntaxError):

@@ -26,6 +26,7 @@ from nbops.lint.rules._ast import (
     cell_trees,
     children,
     import_aliases,
+    named_calls,
     qualified,
 )
 from nbops.lint.rules.reproducibility import is_imports_only, is_literal_assignments
@@ -80,7 +81,9 @@ class StarImport(Rule):
         for cell, sym in ctx.parsed():
             ct = cell_trees(ctx).get(cell.index)
             found: list[tuple[int, int, Finding]] = []
-            if ct is not None:
+            python = sym.source.python
+            # a star import spells `import` and `*` (keywords are never NFKC-normalised)
+            if ct is not None and "*" in python and "import" in python:
                 for node in ct.nodes:
                     if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                         module = "." * node.level + (node.module or "")
@@ -741,10 +744,15 @@ def output_size(cell: Cell) -> int:
     return _json_size(outputs)
 
 
+_STR = {str}
+
+
 def _json_size(value: object) -> int:
     if isinstance(value, str):
         return len(value) + 2
     if isinstance(value, list):
+        if set(map(type, value)) <= _STR:  # lines of text or base64: the bulk of outputs
+            return sum(map(len, value)) + 3 * len(value) + 1
         return sum(_json_size(v) for v in value) + len(value) + 1
     if isinstance(value, dict):
         return sum(len(str(k)) + 4 + _json_size(v) for k, v in value.items()) + 1
@@ -872,23 +880,20 @@ class DebuggerLeft(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         found: list[tuple[int, int, int, Finding]] = []
         aliases = import_aliases(ctx)
+        debugger = [item for item in named_calls(ctx) if item[2] in _DEBUGGER_CALLS]
         for ct, call in calls_in_order(ctx):
-            name = qualified(call.func, aliases)
+            # a call of no dotted name: Pdb().set_trace()
+            func = call.func
             if (
-                name is None
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "set_trace"
+                isinstance(func, ast.Attribute)
+                and func.attr == "set_trace"
+                and isinstance(func.value, ast.Call)
+                and (qualified(func.value.func, aliases) or "").endswith("Pdb")
             ):
-                inner = call.func.value
-                if isinstance(inner, ast.Call) and (qualified(inner.func, aliases) or "").endswith(
-                    "Pdb"
-                ):
-                    name = "Pdb().set_trace"
-            if name in _DEBUGGER_CALLS or name == "Pdb().set_trace":
-                message = f"{name}() stops the run at a debugger prompt: remove it"
-                found.append(
-                    (ct.index, call.lineno, call.col_offset, finding_at(message, ct, call))
-                )
+                debugger.append((ct, call, "Pdb().set_trace"))
+        for ct, call, name in debugger:
+            message = f"{name}() stops the run at a debugger prompt: remove it"
+            found.append((ct.index, call.lineno, call.col_offset, finding_at(message, ct, call)))
         for cell, sym in ctx.parsed():
             for magic in sym.source.magics:
                 if magic.name == "debug" and magic.kind in (
@@ -940,6 +945,10 @@ def _empty(node: ast.expr | None) -> bool:
     return node is None or (isinstance(node, ast.Constant) and node.value in ("", None))
 
 
+# the calls that can silence warnings (_suppression), by their import-resolved names
+_SUPPRESSORS = frozenset(
+    {"warnings.filterwarnings", "warnings.simplefilter", "numpy.seterr", "pandas.set_option"}
+)
 _CHAINED = "turning off pandas' chained-assignment warning hides writes that may not happen"
 
 
@@ -1007,17 +1016,28 @@ class WarningsSuppressed(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         aliases = import_aliases(ctx)
         trees = cell_trees(ctx)
+        # only the calls _suppression knows, by the names resolved once for all rules
+        suppressors: dict[int, list[ast.AST]] = {}
+        for ct, call, name in named_calls(ctx):
+            if name in _SUPPRESSORS:
+                suppressors.setdefault(ct.index, []).append(call)
         for index in sorted(trees):
             ct = trees[index]
+            python = ct.source.python
+            # an `x.options.mode.chained_assignment = None` spells its attribute (a non-ASCII
+            # cell may spell it in characters the parser normalises: walked whatever it holds)
+            assigns: list[ast.AST] = []
+            if "chained_assignment" in python or not python.isascii():
+                assigns = [n for n in ct.nodes if isinstance(n, ast.Assign)]
+            if not assigns and index not in suppressors:
+                continue
             scoped = _catch_warnings_nodes(ct, aliases)
             nodes = [
                 n
-                for n in ct.nodes
-                if isinstance(n, (ast.Call, ast.Assign))
-                and id(n) not in scoped
-                and not ct.on_magic(n)
+                for n in [*assigns, *suppressors.get(index, [])]  # a parent before its calls
+                if id(n) not in scoped and not ct.on_magic(n)
             ]
-            nodes.sort(key=lambda n: (n.lineno, n.col_offset))
+            nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
             for node in nodes:
                 what = _suppression(node, aliases)
                 if what:

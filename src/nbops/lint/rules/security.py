@@ -21,11 +21,11 @@ from nbops.lint.registry import register
 from nbops.lint.rule import Context, Finding, Rule
 from nbops.lint.rules._ast import (
     CellTree,
-    calls_in_order,
     cell_trees,
     dotted,
     import_aliases,
     keyword,
+    named_calls,
     qualified,
 )
 from nbops.lint.secrets import SecretMatch, find_secrets
@@ -39,13 +39,10 @@ def finding_at(message: str, ct: CellTree, node: ast.AST, fix: Fix | None = None
     return Finding(message, ct.index, line, column, end_line, end_column, fix)
 
 
-def calls(ctx: Context) -> Iterator[tuple[CellTree, ast.Call, str]]:
-    """Every call (not on a magic line) with its callee's import-resolved dotted name."""
-    aliases = import_aliases(ctx)
-    for ct, call in calls_in_order(ctx):
-        name = qualified(call.func, aliases)
-        if name is not None:
-            yield ct, call, name
+def calls(ctx: Context) -> list[tuple[CellTree, ast.Call, str]]:
+    """Every call (not on a magic line) with its callee's import-resolved dotted name (one
+    pass per notebook, shared by the rules)."""
+    return named_calls(ctx)
 
 
 def kwarg(call: ast.Call, name: str) -> ast.expr | None:
@@ -168,7 +165,7 @@ def _join(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "\n".join(str(v).rstrip("\n") for v in value)
+        return "\n".join([str(v).rstrip("\n") for v in value])  # (a list: join's fast path)
     return ""
 
 
@@ -187,11 +184,20 @@ def _env_dumps(ctx: Context, cell: Cell) -> Iterator[tuple[int, int, int | None,
             and not magic.args.strip()
         ) or (magic.kind == "shell" and _ENV_DUMP_SHELL.match(magic.args)):
             yield magic.line, magic.column, None, None
+    aliases = import_aliases(ctx)
+    python = sym.source.python
+    # every dump below names os.environ: `.environ`, or a name imported as it (a non-ASCII
+    # cell may spell either in characters the parser normalises: it is always walked)
+    if (
+        python.isascii()
+        and "environ" not in python
+        and not any(name in python for name, to in aliases.items() if to == "os.environ")
+    ):
+        return
     ct = cell_trees(ctx).get(cell.index)
     if ct is None:
         return
     tree = ct.tree
-    aliases = import_aliases(ctx)
 
     def is_environ(node: ast.expr) -> bool:
         if isinstance(node, ast.Call) and node.args and not node.keywords:
@@ -288,7 +294,7 @@ class SecretInOutput(Rule):
                     "Clear this cell's outputs", "unsafe", (Edit("clear_outputs", cell.index),)
                 )
             found: list[SecretMatch] = []
-            if not (python and _lists_names(ctx, cell)):
+            if cell.outputs and not (python and _lists_names(ctx, cell)):
                 for out in cell.outputs:
                     for text in output_texts(out):
                         found.extend(find_secrets(text))
@@ -639,6 +645,47 @@ _HTTP_METHODS = {
 }  # fmt: skip
 
 
+_TLS_KEYWORDS = ("verify", "ssl", "verify_ssl")
+_TLS_ATTRIBUTES = ("_create_unverified_context", "CERT_NONE")
+
+
+def _tls_candidate(node: ast.AST, aliases: dict[str, str] | None) -> bool:
+    """False for a node NB405 cannot report (most of them), before any name is resolved: a
+    call needs a ``verify``/``ssl``/``verify_ssl`` keyword or to be ``disable_warnings``
+    (``x.disable_warnings()``, or a name imported as ``urllib3.disable_warnings``: any name
+    when ``aliases`` is None), an attribute one of the two unverified names, an assignment a
+    ``False`` value."""
+    if isinstance(node, ast.Call):
+        if any(kw.arg in _TLS_KEYWORDS for kw in node.keywords):
+            return True
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return func.attr == "disable_warnings"
+        return isinstance(func, ast.Name) and (
+            aliases is None or aliases.get(func.id, "").endswith("urllib3.disable_warnings")
+        )
+    if isinstance(node, ast.Attribute):
+        return node.attr in _TLS_ATTRIBUTES
+    return isinstance(node, ast.Assign) and is_constant(node.value, False)
+
+
+def _tls_shapes(ct: CellTree) -> list[ast.AST]:
+    """The nodes of real code that are NB405 candidates whatever the imports, in walk order
+    (memoised on the tree: they depend on the cell's content only)."""
+    try:
+        cached: list[ast.AST] = ct.tree._nbops_tls  # type: ignore[attr-defined]
+        return cached
+    except AttributeError:
+        pass
+    found = [
+        n
+        for n in ct.nodes
+        if _tls_candidate(n, None) and hasattr(n, "lineno") and not ct.on_magic(n)
+    ]
+    ct.tree._nbops_tls = found  # type: ignore[attr-defined]
+    return found
+
+
 @register
 class TlsVerificationDisabled(Rule):
     code = "NB405"
@@ -669,7 +716,7 @@ class TlsVerificationDisabled(Rule):
         trees = cell_trees(ctx)
         for index in sorted(trees):
             ct = trees[index]
-            nodes = [n for n in ct.nodes if hasattr(n, "lineno") and not ct.on_magic(n)]
+            nodes = [n for n in _tls_shapes(ct) if _tls_candidate(n, aliases)]
             nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
             for node in nodes:
                 message = self._message(node, aliases)

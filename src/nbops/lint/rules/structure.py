@@ -500,8 +500,8 @@ def code_line_count(source: str, comment_prefixes: tuple[str, ...] = ("#",)) -> 
     """Lines that are neither blank nor only a comment."""
     return sum(
         1
-        for line in source.splitlines()
-        if line.strip() and not line.strip().startswith(comment_prefixes)
+        for line in map(str.strip, source.splitlines())
+        if line and not line.startswith(comment_prefixes)
     )
 
 
@@ -555,10 +555,11 @@ class LongCell(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         limit = int(ctx.option("max-cell-lines", 40))
-        prefixes = ("#",) if ctx.notebook.is_python else ("#", "//", "--")
+        python = ctx.notebook.is_python
+        prefixes = ("#",) if python else ("#", "//", "--")
         for cell in ctx.code_cells:
             count = code_line_count(cell.source, prefixes)
-            sym = ctx.symbols.get(cell.index) if ctx.notebook.is_python else None
+            sym = ctx.symbols.get(cell.index) if python else None
             if count > limit and sym is not None and sym.tree is not None:
                 data = data_literal_lines(sym.tree)
                 count = code_line_count(
