@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 _WATCHED = ("NBOPS_", "MLFLOW_")
-# set once per process on purpose: nbops turns MLflow's telemetry off when it imports MLflow
-_PROCESS_WIDE = frozenset({"MLFLOW_DISABLE_TELEMETRY"})
+# set once per process on purpose when nbops imports MLflow: its telemetry off, no run URL on stdout
+_PROCESS_WIDE = frozenset({"MLFLOW_DISABLE_TELEMETRY", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"})
 
 
 def _watched() -> dict[str, str]:

@@ -15,7 +15,8 @@ function extras(runMissingModules: string[] = []): IServerExtras {
     lab: one('lab'),
     run: one('run', runMissingModules),
     ui: one('ui', runMissingModules),
-    widgets: one('widgets')
+    widgets: one('widgets'),
+    dask: one('dask')
   };
 }
 

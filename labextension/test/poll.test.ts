@@ -23,6 +23,8 @@ function job(id: string, state: IJob['state'], extra: Partial<IJob> = {}): IJob 
     parent_run_id: null,
     runs: [],
     error: null,
+    executor: 'local',
+    scheduler: null,
     ...extra
   };
 }

@@ -5,7 +5,7 @@ Do not edit: change the schema and run ``python scripts/gen_api_types.py`` (and
 The bottom layer: it imports nothing from nbops, and every layer may use it.
 """
 
-# 45 schemas; not expressible here (typed Any): 0
+# 46 schemas; not expressible here (typed Any): 0
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ __all__ = [
     "Policy",
     "PullRequestRef",
     "Rule",
+    "RunExecutors",
+    "RunExecutorsAvailableItem",
     "RunForm",
     "RunFormCheck",
     "RunFormField",
@@ -484,6 +486,34 @@ class TrackingStatus(TypedDict):
     hint: str | None
 
 
+class RunExecutorsAvailableItem(TypedDict):
+    """The schema ``RunExecutorsAvailableItem``."""
+
+    name: str
+    # its packages are installed in the server's Python (found, not imported)
+    installed: bool
+    # when not installed, the install line (pip install 'nbops[dask]'); null otherwise
+    install: str | None
+
+
+class RunExecutors(TypedDict):
+    """
+    Where runs can execute (`nbops run --executor`): the registered executors and the project's
+    defaults, `[tool.nbops.run]` of the notebook's pyproject.toml.
+    """
+
+    # every registered executor (the built-ins `local` and `dask`, and the `nbops.executors` entry
+    # points), sorted by name
+    available: list[RunExecutorsAvailableItem]
+    # the project's executor (`[tool.nbops.run] executor`, default `local`)
+    executor: str
+    # the project's Dask scheduler address (`[tool.nbops.run] scheduler`); null: a local cluster
+    scheduler: str | None
+    # why the project's `[tool.nbops.run]` could not be read (the defaults are then `local`); null
+    # when it could
+    message: str | None
+
+
 class Parameters(TypedDict):
     """
     The parameters of a notebook, as `nbops params --format json` (docs/run.md). `cell` is 1-based.
@@ -500,6 +530,7 @@ class Parameters(TypedDict):
     # only without a parameters cell: the CLI's explanation (lint rule NB303) and how to fix it
     message: NotRequired[str]
     tracking: TrackingStatus
+    executors: RunExecutors
 
 
 class RunRequest(TypedDict):
@@ -519,6 +550,12 @@ class RunRequest(TypedDict):
     kernel: NotRequired[str | None]
     # seconds a cell may run
     timeout: NotRequired[float | None]
+    # where the runs execute (`nbops run --executor`): `local` (kernels on the server's machine) or
+    # `dask` (one Dask task per run); null or absent: the project's `[tool.nbops.run] executor`
+    executor: NotRequired[str | None]
+    # with `dask`: the scheduler's address (`tcp://HOST:8786`); null or absent: `[tool.nbops.run]
+    # scheduler`, else a local cluster started for the runs
+    scheduler: NotRequired[str | None]
 
 
 class RunForm(TypedDict):
@@ -548,6 +585,11 @@ class RunForm(TypedDict):
     # seconds a cell may run, as typed: a number above 0 and at most 10,000,000; null or blank: no
     # limit
     timeout: NotRequired[str | None]
+    # the executor's name as chosen; null or blank: the project's (`[tool.nbops.run] executor`)
+    executor: NotRequired[str | None]
+    # the Dask scheduler's address as typed; null or blank: the project's (`[tool.nbops.run]
+    # scheduler`) when the executor is dask, else none (a local cluster)
+    scheduler: NotRequired[str | None]
 
 
 class RunFormField(TypedDict):
@@ -571,15 +613,16 @@ class RunFormCheck(TypedDict):
 
     # no errors: `request` can be posted to /nbops/runs
     ok: bool
-    # field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as
-    # a whole (a sweep with no field of two or more values; once the fields are right, what refuses
-    # every run of the notebook: its project above the server root, MLflow not installed). The
-    # messages are the CLI's: they name the parameter, its declared type and an example (`parameter
-    # 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`).
+    # field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, `executor`,
+    # `scheduler`, or `""` for the form as a whole (a sweep with no field of two or more values;
+    # once the fields are right, what refuses every run of the notebook: its project above the
+    # server root, MLflow not installed). The messages are the CLI's: they name the parameter, its
+    # declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for
+    # example: -p alpha 0.5)`).
     errors: dict[str, str]
     # when ok, the exact body to POST to /nbops/runs (every parameter value a string read as `nbops
-    # run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep); null
-    # otherwise
+    # run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep;
+    # `executor` and `scheduler` when the form gave them); null otherwise
     request: RunRequest | None
     # the runs the request starts: 1, or the product of the grid's lengths; 0 when not ok
     runs: int
@@ -621,7 +664,8 @@ class Job(TypedDict):
     its work (`error` has its message); `cancelled` when stopped by DELETE, an interruption or the
     server stopping (the runs it finished are kept in `runs`). `done`, `failed`, `running` and
     `total` count runs as they start and end; `runs` and `parent_run_id` (a sweep's MLflow parent
-    run) are known when the process ends. Times are ISO 8601 (UTC).
+    run) are known when the process ends. Times are ISO 8601 (UTC). `executor` and `scheduler`:
+    where its runs execute.
     """
 
     id: str
@@ -638,6 +682,10 @@ class Job(TypedDict):
     parent_run_id: str | None
     runs: list[JobRun]
     error: str | None
+    # the executor its runs execute on: `local`, `dask`, or a plugin's name
+    executor: str
+    # with `dask`, the scheduler's address; null: a local cluster (or not dask)
+    scheduler: str | None
 
 
 class RunRecord(TypedDict):
@@ -666,6 +714,12 @@ class RunRecord(TypedDict):
     # the executed notebook (tag `nbops.output`), root-relative; null when unknown or outside the
     # root
     output: str | None
+    # `GET /nbops/runs` only: the executor the run executed on (tag `nbops.executor`; without the
+    # tag: `local`)
+    executor: NotRequired[str]
+    # `GET /nbops/runs` only: with `dask`, the scheduler's address (tag `nbops.scheduler`); null: a
+    # local cluster, or not dask
+    scheduler: NotRequired[str | None]
 
 
 class RunHistoryTracking(TypedDict):

@@ -22,11 +22,25 @@ Keys (all optional)::
     "drafts/*.ipynb" = ["NB1"]
 
     [tool.nbops.submit]               # the review gate and submit (see docs/review.md)
+
+    [tool.nbops.run]                  # nbops run (see docs/configuration.md)
+    executor = "local"                # or "dask"
+    scheduler = "tcp://HOST:8786"     # the Dask scheduler; unset: a local cluster
+    retries = 1                       # kernel start failures and dead kernels
+
+    [tool.nbops.promote]              # nbops promote / release: when champion moves
+    metric = "accuracy"               # MLflow's MetricThreshold semantics (docs/deploy.md)
+    greater-is-better = true
+    min-value = 0.85
+    min-absolute-change = 0.01        # against the champion
+    min-relative-change = 0.01
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -40,7 +54,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["FORMATTERS", "Config", "detect_formatter", "find_pyproject", "load_config", "project_root"]
+__all__ = [
+    "FORMATTERS", "Config", "PromoteConfig", "RunConfig", "detect_formatter", "find_pyproject", "load_config",
+    "project_root",
+]
 
 _SEVERITIES = ("error", "warning", "info")
 FORMATTERS = ("ruff", "black")
@@ -48,6 +65,28 @@ FORMATTERS = ("ruff", "black")
 _PRECOMMIT_BLACK = re.compile(
     r"^\s*-?\s*(?:repo:\s*\S*psf/black|id:\s*black(?:-jupyter)?\s*$)", re.MULTILINE
 )
+
+
+@dataclass
+class RunConfig:
+    """``[tool.nbops.run]``: where ``nbops run`` executes (the executor's name is checked by
+    ``nbops.run.executors``, which knows the plugins)."""
+
+    executor: str = "local"
+    scheduler: str | None = None
+    retries: int = 1
+
+
+@dataclass(frozen=True)
+class PromoteConfig:
+    """``[tool.nbops.promote]``: the thresholds a challenger must meet to become champion
+    (MLflow's ``MetricThreshold``; judged by ``nbops.run.thresholds``). No metric: none."""
+
+    metric: str | None = None
+    greater_is_better: bool = True
+    min_value: float | None = None
+    min_absolute_change: float | None = None
+    min_relative_change: float | None = None
 
 
 @dataclass
@@ -66,6 +105,8 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     black: dict[str, Any] = field(default_factory=dict)
     submit: dict[str, Any] = field(default_factory=dict)  # read by nbops.review.policy
+    run: RunConfig = field(default_factory=RunConfig)
+    promote: PromoteConfig = field(default_factory=PromoteConfig)
 
     def ignores_for(self, path: Path) -> list[str]:
         if not self.per_file_ignores:
@@ -91,7 +132,8 @@ class Config:
         import json
 
         data = {
-            k: v for k, v in self.__dict__.items() if k not in ("root", "cache", "exclude", "submit")
+            k: v for k, v in self.__dict__.items()
+            if k not in ("root", "cache", "exclude", "submit", "run", "promote")
         }
         return json.dumps(data, sort_keys=True, default=str)
 
@@ -189,6 +231,7 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
         "select", "ignore", "extend-select", "exclude", "format-check", "format", "fail-on",
         "cache",
         "severity", "options", "per-file-ignores", "submit", "run", "modularize", "hackathon",
+        "promote",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -234,10 +277,84 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
     if not isinstance(submit, dict):
         raise ConfigError("[tool.nbops.submit] must be a table", path=file)
     cfg.submit = dict(submit)
+    cfg.run = _run_table(table.get("run", {}), file)
+    cfg.promote = _promote_table(table.get("promote", {}), file)
     black_table = tool.get("black", {})
     if isinstance(black_table, dict):
         cfg.black = dict(black_table)
     return cfg
+
+
+def _run_table(run: Any, file: Path) -> RunConfig:
+    """``[tool.nbops.run]``'s executor keys (its other keys are read where they are used)."""
+    if not isinstance(run, dict):
+        raise ConfigError("[tool.nbops.run] must be a table", path=file)
+    out = RunConfig()
+    executor = run.get("executor", out.executor)
+    if not isinstance(executor, str) or not executor:
+        raise ConfigError("[tool.nbops.run] executor must be a name", path=file,
+                          hint='executor = "local" (the default) or "dask"')
+    scheduler = run.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ConfigError("[tool.nbops.run] scheduler must be an address", path=file,
+                          hint='scheduler = "tcp://HOST:8786" (leave it out: a local cluster)')
+    retries = run.get("retries", out.retries)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigError(f"[tool.nbops.run] retries must be 0 or more, not {retries!r}",
+                          path=file, hint="retries = 1 (the default): one more try")
+    return RunConfig(executor, scheduler.strip() if scheduler else None, retries)
+
+
+_PROMOTE_KEYS = ("metric", "greater-is-better", "min-value", "min-absolute-change",
+                 "min-relative-change")
+_PROMOTE_HINT = 'e.g. metric = "accuracy", min-value = 0.85; see docs/configuration.md'
+
+
+def _promote_table(promote: Any, file: Path) -> PromoteConfig:
+    """``[tool.nbops.promote]``, checked as MLflow checks a ``MetricThreshold``."""
+    where = "[tool.nbops.promote]"
+    try:  # shown relative to the working directory, never as an absolute path
+        file = Path(os.path.relpath(file))
+    except ValueError:  # another drive (Windows)
+        file = Path(file.name)
+    if not isinstance(promote, dict):
+        raise ConfigError(f"{where} must be a table", path=file, hint=_PROMOTE_HINT)
+    unknown = sorted(set(promote) - set(_PROMOTE_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {where}: {', '.join(unknown)}", path=file,
+                          hint="known: " + ", ".join(_PROMOTE_KEYS))
+
+    def number(key: str) -> float | None:
+        value = promote.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ConfigError(f"{where} {key} must be a number, not {value!r}", path=file,
+                              hint=_PROMOTE_HINT)
+        return float(value)
+
+    metric = promote.get("metric")
+    if metric is not None and (not isinstance(metric, str) or not metric.strip()):
+        raise ConfigError(f"{where} metric must be a metric's name, not {metric!r}", path=file,
+                          hint=_PROMOTE_HINT)
+    greater = promote.get("greater-is-better", True)
+    if not isinstance(greater, bool):
+        raise ConfigError(f"{where} greater-is-better must be true or false, not {greater!r}",
+                          path=file, hint="greater-is-better = false for a loss or an error")
+    minimum, absolute, relative = (number(k) for k in _PROMOTE_KEYS[2:])
+    if absolute is not None and absolute <= 0:
+        raise ConfigError(f"{where} min-absolute-change must be above 0, not {absolute!r}",
+                          path=file, hint="min-absolute-change = 0.01 (leave it out: none)")
+    if relative is not None and not 0 <= relative <= 1:
+        raise ConfigError(f"{where} min-relative-change must be between 0 and 1, not "
+                          f"{relative!r}", path=file, hint="min-relative-change = 0.01 (1%)")
+    thresholds = (minimum, absolute, relative)
+    if metric is None and (any(t is not None for t in thresholds) or "greater-is-better" in promote):
+        raise ConfigError(f"{where} has thresholds but no metric", path=file, hint=_PROMOTE_HINT)
+    if metric is not None and all(t is None for t in thresholds):
+        raise ConfigError(f"{where} metric {metric!r} has no threshold", path=file,
+                          hint="add min-value, min-absolute-change or min-relative-change")
+    return PromoteConfig(metric.strip() if metric else None, greater, minimum, absolute, relative)
 
 
 def _black_table(file: Path) -> dict[str, Any]:

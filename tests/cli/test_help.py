@@ -109,8 +109,8 @@ def test_help_lists_the_exit_codes_the_command_returns(name: str) -> None:
 
 
 # commands that end with 3 when a tool fails or an optional package is missing
-TOOL_FAILURES = {"lint", "run", "runs", "promote", "ui", "verify", "submit", "check",
-                 "hackathon score"}
+TOOL_FAILURES = {"lint", "run", "runs", "promote", "ui", "tracking-server", "verify", "submit",
+                 "check", "hackathon score"}
 
 
 def test_the_source_scan_finds_returns_and_raises() -> None:

@@ -114,3 +114,22 @@ def test_the_report_of_a_real_modularized_notebook_names_its_dataclass(tmp_path:
     assert f"`{classes[0]}` (`mean`, `spread`)" in section
     assert "N_SAMPLES" in section and "proposed by nbops" in section
     assert "show=" not in text and "show:" not in text
+
+
+def test_the_report_shows_the_verdict_the_merge_will_get_when_thresholds_exist() -> None:
+    from nbops.config import PromoteConfig
+
+    def card(promote: PromoteConfig | None) -> str:
+        return render_report(ReportInput(
+            notebook=notebook_from_snippet(NOTEBOOK), path="toy.ipynb",
+            gate=GateReport("toy.ipynb", Policy(), []), params=None,
+            latest_run={"run_id": "r1", "status": "FINISHED", "metrics": {"accuracy": 0.93}},
+            champion={"model": "toy", "version": "1", "run_id": "r0", "metrics": {"accuracy": 0.91}},
+            promote=promote))
+
+    text = card(PromoteConfig("accuracy", min_value=0.85, min_absolute_change=0.01))
+    assert ("**On merge**: PASS: accuracy 0.93 >= min-value 0.85: ok; +0.02 vs champion 0.91 >= "
+            "min-absolute-change 0.01: ok") in text
+    held = card(PromoteConfig("accuracy", min_absolute_change=0.05))
+    assert "**On merge**: HOLD: +0.02 vs champion 0.91 < min-absolute-change 0.05: HOLD" in held
+    assert "On merge" not in card(None) and "On merge" not in card(PromoteConfig())

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbops.config import RunConfig
 from nbops.core.snippets import notebook_from_snippet
 from nbops.errors import UsageError
+from nbops.run.executors.dask import check_scheduler_store
 from nbops.run.form import MAX_PARALLEL, check_form, default_text, split_values
 from nbops.run.params import NotebookParameters, check_run_request, read_parameters
+from nbops.run.runner import RunSettings
 
 CELL = """\
 n = 3  # an int
@@ -355,3 +360,69 @@ def test_any_form_is_answered_and_an_ok_request_is_accepted(
 
 
 PARAMS = params_of(CELL)
+
+
+# --------------------------------------------------------------------------- executor
+
+
+def store_check(tmp_path: Path) -> Any:
+    """``check_scheduler_store`` for a project in ``tmp_path`` with its own SQLite store."""
+    settings = RunSettings(project_root=tmp_path, runs_dir=tmp_path / "nbops-runs",
+                           experiment="nb", tracking_uri=f"sqlite:///{tmp_path}/.nbops/mlflow.db")
+    return lambda address: check_scheduler_store(settings, address)
+
+
+def test_the_executor_and_scheduler_go_in_the_request(params: NotebookParameters) -> None:
+    answer = check_form(params, "run", {}, executor="dask", scheduler=" tcp://127.0.0.1:8786 ",
+                        path="sub/nb.ipynb")
+    assert answer["errors"] == {}
+    assert answer["request"] == {"path": "sub/nb.ipynb", "executor": "dask",
+                                 "scheduler": "tcp://127.0.0.1:8786"}
+    answer = check_form(params, "run", {}, executor=" local ", scheduler="", path="sub/nb.ipynb")
+    assert answer["request"] == {"path": "sub/nb.ipynb", "executor": "local"}
+
+
+def test_an_unknown_executor_names_the_choices(params: NotebookParameters) -> None:
+    answer = check_form(params, "run", {}, executor="ray", path="sub/nb.ipynb")
+    assert answer["errors"] == {"executor": "no executor named 'ray' (choose one of: dask, local)"}
+    assert (answer["ok"], answer["request"]) == (False, None)
+
+
+def test_a_scheduler_with_local_is_the_clis_error(params: NotebookParameters) -> None:
+    answer = check_form(params, "run", {}, executor="local", scheduler="tcp://h:8786",
+                        path="sub/nb.ipynb")
+    assert answer["errors"] == {"scheduler": "--scheduler is for the dask executor, not 'local' "
+                                "(add --executor dask (or leave out --scheduler))"}
+
+
+def test_the_projects_executor_is_the_default(params: NotebookParameters, tmp_path: Path) -> None:
+    configured = RunConfig(executor="dask", scheduler="tcp://10.0.0.5:8786")
+    answer = check_form(params, "run", {}, path="sub/nb.ipynb", run_config=configured,
+                        check_store=store_check(tmp_path))
+    # the configured scheduler is on another machine: the project's SQLite store is refused
+    message = answer["errors"]["scheduler"]
+    assert "tcp://10.0.0.5:8786" in message and "nbops tracking-server" in message
+    assert ".nbops/mlflow.db" in message and str(tmp_path) not in message
+    # choosing local leaves the configured scheduler aside, as `nbops run --executor local`
+    answer = check_form(params, "run", {}, executor="local", path="sub/nb.ipynb",
+                        run_config=configured, check_store=store_check(tmp_path))
+    assert answer["ok"], answer["errors"]
+
+
+def test_a_local_cluster_and_a_scheduler_of_this_machine_keep_the_store(
+    params: NotebookParameters, tmp_path: Path
+) -> None:
+    for address in ("", "tcp://127.0.0.1:8786"):
+        answer = check_form(params, "run", {}, executor="dask", scheduler=address,
+                            path="sub/nb.ipynb", check_store=store_check(tmp_path))
+        assert answer["ok"], answer["errors"]
+
+
+def test_dask_not_installed_gives_the_install_line(
+    params: NotebookParameters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed: no spec
+    answer = check_form(params, "run", {}, executor="dask", path="sub/nb.ipynb")
+    assert answer["errors"] == {"executor": "nbops run --executor dask needs the nbops[dask] "
+                                "extra: Dask distributed is not installed (pip install "
+                                "'nbops[dask]')"}

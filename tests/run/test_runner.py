@@ -199,8 +199,10 @@ def test_promote_registers_the_model_as_challenger_and_compare_shows_differences
     assert diff["params"]["changed"]["C"] == {"a": "0.01", "b": "10.0"}
     assert "accuracy" in diff["metrics"]["changed"]
     promoted = nbops(root, "promote", b[:8], "--model", "iris")
-    assert promoted.returncode == 0, promoted.stderr
+    # no [tool.nbops.promote] thresholds: registered as challenger, HOLD, champion not moved
+    assert promoted.returncode == 1, promoted.stderr
     assert "registered iris version 1; alias 'challenger'" in promoted.stdout
+    assert "no thresholds" in promoted.stdout
     version = client(root).get_model_version_by_alias("iris", "challenger")  # type: ignore[attr-defined]
     assert version.run_id == b
     unknown = nbops(root, "promote", "ffffffff", "--model", "iris")

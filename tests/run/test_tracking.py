@@ -82,6 +82,29 @@ def test_the_default_store_is_the_projects_sqlite_file_unless_the_env_names_one(
     assert default_tracking_uri(tmp_path) == "http://127.0.0.1:5000"
 
 
+def test_the_projects_run_table_can_name_a_tracking_server_and_the_env_still_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbops.errors import ConfigError
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.nbops.run]\ntracking-uri = "http://mlflow.team:5000"\n')
+    assert default_tracking_uri(tmp_path) == "http://mlflow.team:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert default_tracking_uri(tmp_path) == "http://127.0.0.1:5000"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    pyproject.write_text("[tool.nbops.run]\ntracking-uri = 5000\n")
+    with pytest.raises(ConfigError, match="tracking-uri must be a string") as caught:
+        default_tracking_uri(tmp_path)
+    assert caught.value.path == "pyproject.toml"
+
+
+def test_mlflow_prints_no_run_url_on_stdout_once_nbops_imported_it() -> None:
+    import_mlflow()
+    assert os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] == "true"
+
+
 def test_a_run_keeps_params_tags_metrics_and_artifacts_in_the_project(
     tracker: MlflowTracker, root: Path, experiment: str, tmp_path: Path
 ) -> None:
@@ -335,7 +358,7 @@ def test_in_a_run_the_notebook_api_writes_into_it(
     (tmp_path / "plot.png").write_bytes(b"png")
     tracking_api.log_artifact(tmp_path / "plot.png")
     tracking_api.log_artifact(str(tmp_path / "plot.png"), "figures")
-    with pytest.raises(UsageError, match="scikit-learn estimator"):
+    with pytest.raises(UsageError, match="no flavor for it"):
         tracking_api.log_model(object())
     record = tracker.get_run(in_run)
     assert record.metrics == {"loss": 0.25}

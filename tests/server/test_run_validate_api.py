@@ -7,6 +7,7 @@ starts nothing. Every answer is checked against docs/rest-api.yaml by the ``api`
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -260,3 +261,52 @@ async def test_a_project_above_the_root_is_the_forms_error(
     # a field's own error is still the field's
     body = await validate(api, {"path": "toy.ipynb", "mode": "run", "fields": {"alpha": "x"}})
     assert "alpha" in body["errors"] and "" not in body["errors"]
+
+
+async def test_the_executor_and_scheduler_are_checked_as_the_cli_checks_them(
+    api: Api, proj: Path
+) -> None:
+    before = tree(proj)
+    run = {"path": TOY, "mode": "run", "fields": {}}
+    answer = await validate(api, {**run, "executor": "dask", "scheduler": None})
+    assert answer["ok"] and answer["request"] == {"path": TOY, "executor": "dask"}
+    answer = await validate(api, {**run, "executor": "ray"})
+    assert answer["errors"] == {"executor": "no executor named 'ray' (choose one of: dask, local)"}
+    answer = await validate(api, {**run, "executor": "local", "scheduler": "tcp://h:8786"})
+    assert answer["errors"] == {"scheduler": "--scheduler is for the dask executor, not 'local' "
+                                "(add --executor dask (or leave out --scheduler))"}
+    # a scheduler on another machine cannot write the project's SQLite store: the CLI's refusal
+    answer = await validate(api, {**run, "executor": "dask", "scheduler": "tcp://10.9.8.7:8786"})
+    message = answer["errors"]["scheduler"]
+    assert message.startswith("the tracking store .nbops/mlflow.db is a file on this machine")
+    assert "nbops tracking-server" in message and str(proj) not in message
+    assert set(answer["errors"]) == {"scheduler"} and answer["request"] is None
+    bad = await api("POST", VALIDATE, {**run, "executor": 3})
+    assert bad.status == 400 and "'executor' must be a text" in bad.body["message"]
+    assert tree(proj) == before  # nothing written, nothing started
+
+
+async def test_the_projects_executor_is_the_forms_default(api: Api, proj: Path) -> None:
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "toy"\n[tool.nbops.run]\nexecutor = "dask"\n'
+        'scheduler = "tcp://10.9.8.7:8786"\n', encoding="utf-8")
+    answer = await validate(api, {"path": TOY, "mode": "run", "fields": {}})
+    assert "tcp://10.9.8.7:8786" in answer["errors"]["scheduler"]  # the configured one
+    answer = await validate(api, {"path": TOY, "mode": "run", "fields": {}, "executor": "local"})
+    assert answer["ok"] and answer["request"] == {"path": TOY, "executor": "local"}
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "toy"\n[tool.nbops.run]\nretries = -1\n', encoding="utf-8")
+    answer = await validate(api, {"path": TOY, "mode": "run", "fields": {}})
+    assert answer["errors"]["executor"].startswith(
+        "proj/pyproject.toml: [tool.nbops.run] retries must be 0 or more")
+    assert str(proj) not in answer["errors"]["executor"]
+
+
+async def test_dask_not_installed_is_the_install_line(
+    api: Api, proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed: no spec
+    answer = await validate(api, {"path": TOY, "mode": "run", "fields": {}, "executor": "dask"})
+    assert answer["errors"] == {"executor": "nbops run --executor dask needs the nbops[dask] "
+                                "extra: Dask distributed is not installed (pip install "
+                                "'nbops[dask]')"}

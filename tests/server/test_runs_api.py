@@ -127,7 +127,13 @@ async def test_params_of_the_wine_example_are_the_clis(api: Api, root: Path, pro
     )  # fmt: skip
     expected = json.loads(cli.stdout)
     tracking = {"available": True, "message": None, "hint": None}  # MLflow is installed here
-    assert reply.body == {**expected, "notebook": "proj/wine.ipynb", "tracking": tracking}
+    executors = {  # Dask is installed here; the project sets no [tool.nbops.run]
+        "available": [{"name": "dask", "installed": True, "install": None},
+                      {"name": "local", "installed": True, "install": None}],
+        "executor": "local", "scheduler": None, "message": None,
+    }  # fmt: skip
+    assert reply.body == {**expected, "notebook": "proj/wine.ipynb", "tracking": tracking,
+                          "executors": executors}  # fmt: skip
     assert [p["name"] for p in reply.body["parameters"]] == ["TEST_SIZE", "SEED", "C"]
     assert reply.body["parameters"][0]["type"] == "float" and reply.body["tagged"] is True
     assert "message" not in reply.body
@@ -149,6 +155,29 @@ async def test_a_notebook_without_parameters_cell_gets_the_clis_message(
     assert "NB303" in body["message"] and "parameters" in body["message"]
     assert "nbops fix sub/churn.ipynb --select NB303" in body["message"]
     assert str(root) not in reply.raw.decode()
+
+
+async def test_params_say_the_projects_executor_and_what_dask_needs(
+    api: Api, proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "toy"\n[tool.nbops.run]\nexecutor = "dask"\n'
+        'scheduler = "tcp://10.9.8.7:8786"\n', encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed: no spec
+    reply = await api("GET", PARAMS, params={"path": TOY})
+    assert reply.status == 200, reply.body
+    assert reply.body["executors"] == {
+        "available": [{"name": "dask", "installed": False, "install": "pip install 'nbops[dask]'"},
+                      {"name": "local", "installed": True, "install": None}],
+        "executor": "dask", "scheduler": "tcp://10.9.8.7:8786", "message": None,
+    }  # fmt: skip
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "toy"\n[tool.nbops.run]\nexecutor = 3\n', encoding="utf-8")
+    reply = await api("GET", PARAMS, params={"path": TOY})  # the parameters still come
+    assert reply.status == 200 and [p["name"] for p in reply.body["parameters"]][0] == "alpha"
+    executors = reply.body["executors"]
+    assert (executors["executor"], executors["scheduler"]) == ("local", None)
+    assert executors["message"].startswith("proj/pyproject.toml: [tool.nbops.run] executor")
 
 
 async def test_params_errors(api: Api, root: Path, proj: Path, outside: Path) -> None:
@@ -193,6 +222,13 @@ async def test_params_errors(api: Api, root: Path, proj: Path, outside: Path) ->
         ({"kernel": ""}, "'kernel'"),
         ({"kernel": "nosuch"}, "jupyter kernelspec list"),  # checked before anything starts
         ({"format": "json"}, "unknown field"),
+        ({"executor": "ray"}, "choose one of: dask, local"),
+        ({"executor": 3}, "'executor' must be"),
+        ({"scheduler": "tcp://h:8786"}, "--scheduler is for the dask executor, not 'local'"),
+        ({"executor": "local", "scheduler": "tcp://h:8786"}, "--scheduler is for the dask"),
+        ({"executor": "dask", "scheduler": ""}, "'scheduler' must be"),
+        # the project's SQLite store cannot be written by workers on another machine
+        ({"executor": "dask", "scheduler": "tcp://10.9.8.7:8786"}, "nbops tracking-server"),
     ],
 )
 async def test_bad_run_requests_are_400_before_anything_starts(
@@ -321,6 +357,7 @@ async def test_without_mlflow_the_run_tab_is_told_and_nothing_starts(
 async def test_a_run_finishes_and_is_listed(api: Api, root: Path, proj: Path) -> None:
     job = await start(api, {"path": TOY, "parameters": {"alpha": "2", "label": "a, b"}})
     assert (job["kind"], job["total"], job["path"]) == ("run", 1, TOY)
+    assert (job["executor"], job["scheduler"]) == ("local", None)  # the project's default
     job = await finished(api, job)
     assert job["state"] == "finished", job
     assert (job["done"], job["failed"], job["running"], job["error"]) == (1, 0, 0, None)
@@ -335,6 +372,7 @@ async def test_a_run_finishes_and_is_listed(api: Api, root: Path, proj: Path) ->
     assert listed["jobs"][0] == job
     [record] = listed["runs"]
     assert record["run_id"] == run["run_id"] and record["status"] == "FINISHED"
+    assert (record["executor"], record["scheduler"]) == ("local", None)
     assert record["params"] == {"alpha": "2.0", "label": "a, b"}
     assert record["output"] in (None, run["output"])  # the nbops.output tag, once recorded
     # the store's paths are root-relative too (a relative sqlite URI, the artifacts, the tags)
@@ -404,6 +442,34 @@ async def test_a_grid_sweep_runs_in_parallel_under_a_parent(api: Api, proj: Path
     children = [r for r in records if r["parent_run_id"] == job["parent_run_id"]]
     assert sorted(r["run_id"] for r in children) == sorted(r["run_id"] for r in runs)
     assert job["parent_run_id"] in {r["run_id"] for r in records}
+
+
+@pytest.mark.slow
+async def test_a_sweep_on_dask_runs_on_a_local_cluster_and_says_so(
+    api: Api, proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[str]] = []
+    popen = nbops.jobs.service.subprocess.Popen
+
+    def recorded(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        started.append(list(argv))
+        return popen(argv, *args, **kwargs)  # the real process: only its argv is kept
+
+    monkeypatch.setattr(nbops.jobs.service.subprocess, "Popen", recorded)
+    body = {"path": TOY, "grid": {"alpha": ["1", "2"]}, "parallel": 2, "executor": "dask"}
+    job = await start(api, body)
+    assert (job["executor"], job["scheduler"]) == ("dask", None)
+    [argv] = started
+    assert "--executor=dask" in argv and not any(a.startswith("--scheduler") for a in argv)
+    job = await finished(api, job)
+    assert job["state"] == "finished", job
+    assert sorted(r["metrics"]["score"] for r in job["runs"]) == [2.0, 4.0]
+    assert (job["executor"], job["scheduler"]) == ("dask", None)
+    listed = await history(api)
+    assert listed["jobs"][0]["executor"] == "dask"
+    records = {r["run_id"]: r for r in listed["runs"]}
+    family = [job["parent_run_id"], *(r["run_id"] for r in job["runs"])]
+    assert {(records[i]["executor"], records[i]["scheduler"]) for i in family} == {("dask", None)}
 
 
 async def in_long_cell(api: Api, proj: Path, job: dict[str, Any]) -> Path:

@@ -158,6 +158,8 @@ export interface paths {
          *     not an error: `cell` is null, `parameters` empty, and `message` says what lint rule
          *     NB303 asks and how to fix it. `tracking` says whether runs can be tracked on this
          *     server (MLflow installed); without it the Run tab disables Run and shows the hint.
+         *     `executors` are the form's executor choices and the project's defaults
+         *     (`[tool.nbops.run] executor` and `scheduler`).
          */
         get: operations["getParameters"];
         put?: never;
@@ -193,7 +195,11 @@ export interface paths {
          *     400). A string is read as `nbops run -p NAME VALUE` reads it, for the declared type;
          *     other JSON values are taken as they are and must be of that type. `grid` makes a sweep:
          *     one run per combination (the last name varies fastest), `parallel` at a time, under a
-         *     parent MLflow run.
+         *     parent MLflow run. `executor` and `scheduler` choose where the runs execute, as `nbops
+         *     run --executor NAME --scheduler ADDRESS` (default: the project's `[tool.nbops.run]`);
+         *     an unknown executor, a scheduler for another executor than `dask`, or a scheduler on
+         *     another machine with a local tracking store is 400, Dask not installed 503, all before
+         *     anything starts.
          *
          *     The run is a `python -m nbops run` subprocess started from the notebook's folder; the
          *     answer comes at once (202) with its job, to poll at `/nbops/runs/jobs/{id}`. Without
@@ -221,8 +227,12 @@ export interface paths {
          * @description The form's texts, read against the saved notebook's parameters exactly as `nbops run -p
          *     NAME VALUE` and `--grid NAME=VALUES` read them, with the same messages. The answer is
          *     200 whether or not the form is valid: `errors` maps each field (a parameter's name,
-         *     `parallel`, `timeout`, `kernel`, or `""` for the form as a whole) to its message, and
-         *     when there is none `ok` is true and `request` is the exact body to `POST /nbops/runs`.
+         *     `parallel`, `timeout`, `kernel`, `executor`, `scheduler`, or `""` for the form as a
+         *     whole) to its message, and when there is none `ok` is true and `request` is the exact
+         *     body to `POST /nbops/runs`. The executor and its scheduler are checked as `nbops run`
+         *     checks them, with its messages: an unknown executor (the choices), a scheduler with
+         *     another executor than `dask`, Dask not installed (the install line), a scheduler on
+         *     another machine while the tracking store is a local file (the refusal and its fix).
          *
          *     A field absent from `fields`, or whose text is the notebook's default (the text the
          *     form starts with, or a value equal to the default), is not sent as a parameter, so a
@@ -693,6 +703,24 @@ export interface components {
             /** @description only without a parameters cell: the CLI's explanation (lint rule NB303) and how to fix it */
             message?: string;
             tracking: components["schemas"]["TrackingStatus"];
+            executors: components["schemas"]["RunExecutors"];
+        };
+        /** @description Where runs can execute (`nbops run --executor`): the registered executors and the project's defaults, `[tool.nbops.run]` of the notebook's pyproject.toml. */
+        RunExecutors: {
+            /** @description every registered executor (the built-ins `local` and `dask`, and the `nbops.executors` entry points), sorted by name */
+            available: {
+                name: string;
+                /** @description its packages are installed in the server's Python (found, not imported) */
+                installed: boolean;
+                /** @description when not installed, the install line (pip install 'nbops[dask]'); null otherwise */
+                install: string | null;
+            }[];
+            /** @description the project's executor (`[tool.nbops.run] executor`, default `local`) */
+            executor: string;
+            /** @description the project's Dask scheduler address (`[tool.nbops.run] scheduler`); null: a local cluster */
+            scheduler: string | null;
+            /** @description why the project's `[tool.nbops.run]` could not be read (the defaults are then `local`); null when it could */
+            message: string | null;
         };
         /** @description Whether this server can track runs: MLflow is installed in its Python (found, not imported). Without it `POST /nbops/runs` answers 503. */
         TrackingStatus: {
@@ -736,6 +764,10 @@ export interface components {
             kernel?: string | null;
             /** @description seconds a cell may run */
             timeout?: number | null;
+            /** @description where the runs execute (`nbops run --executor`): `local` (kernels on the server's machine) or `dask` (one Dask task per run); null or absent: the project's `[tool.nbops.run] executor` */
+            executor?: string | null;
+            /** @description with `dask`: the scheduler's address (`tcp://HOST:8786`); null or absent: `[tool.nbops.run] scheduler`, else a local cluster started for the runs */
+            scheduler?: string | null;
         };
         /** @description The Run tab's form as the user typed it (`POST /nbops/runs/validate`). */
         RunForm: {
@@ -763,16 +795,20 @@ export interface components {
             kernel?: string | null;
             /** @description seconds a cell may run, as typed: a number above 0 and at most 10,000,000; null or blank: no limit */
             timeout?: string | null;
+            /** @description the executor's name as chosen; null or blank: the project's (`[tool.nbops.run] executor`) */
+            executor?: string | null;
+            /** @description the Dask scheduler's address as typed; null or blank: the project's (`[tool.nbops.run] scheduler`) when the executor is dask, else none (a local cluster) */
+            scheduler?: string | null;
         };
         /** @description The form checked (`POST /nbops/runs/validate`): its errors by field, or the request it makes. */
         RunFormCheck: {
             /** @description no errors: `request` can be posted to /nbops/runs */
             ok: boolean;
-            /** @description field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, or `""` for the form as a whole (a sweep with no field of two or more values; once the fields are right, what refuses every run of the notebook: its project above the server root, MLflow not installed). The messages are the CLI's: they name the parameter, its declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`). */
+            /** @description field -> message: a parameter's name, `parallel`, `timeout`, `kernel`, `executor`, `scheduler`, or `""` for the form as a whole (a sweep with no field of two or more values; once the fields are right, what refuses every run of the notebook: its project above the server root, MLflow not installed). The messages are the CLI's: they name the parameter, its declared type and an example (`parameter 'alpha' expects a number (float), not 'x' (for example: -p alpha 0.5)`). */
             errors: {
                 [key: string]: string;
             };
-            /** @description when ok, the exact body to POST to /nbops/runs (every parameter value a string read as `nbops run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep); null otherwise */
+            /** @description when ok, the exact body to POST to /nbops/runs (every parameter value a string read as `nbops run -p` reads it; `grid` the split values of a sweep's axes, `parallel` only in a sweep; `executor` and `scheduler` when the form gave them); null otherwise */
             request: components["schemas"]["RunRequest"] | null;
             /** @description the runs the request starts: 1, or the product of the grid's lengths; 0 when not ok */
             runs: number;
@@ -805,7 +841,8 @@ export interface components {
          *     DELETE, an interruption or the server stopping (the runs it finished are kept in
          *     `runs`). `done`, `failed`, `running` and `total` count runs as they
          *     start and end; `runs` and `parent_run_id` (a sweep's MLflow parent run) are known when
-         *     the process ends. Times are ISO 8601 (UTC).
+         *     the process ends. Times are ISO 8601 (UTC). `executor` and `scheduler`: where its runs
+         *     execute.
          */
         Job: {
             id: string;
@@ -823,6 +860,10 @@ export interface components {
             parent_run_id: string | null;
             runs: components["schemas"]["JobRun"][];
             error: string | null;
+            /** @description the executor its runs execute on: `local`, `dask`, or a plugin's name */
+            executor: string;
+            /** @description with `dask`, the scheduler's address; null: a local cluster (or not dask) */
+            scheduler: string | null;
         };
         /** @description One run of a job, as in `nbops run --format json`. NaN and infinite numbers are null. */
         JobRun: {
@@ -871,6 +912,10 @@ export interface components {
             experiment_id: string;
             /** @description the executed notebook (tag `nbops.output`), root-relative; null when unknown or outside the root */
             output: string | null;
+            /** @description `GET /nbops/runs` only: the executor the run executed on (tag `nbops.executor`; without the tag: `local`) */
+            executor?: string;
+            /** @description `GET /nbops/runs` only: with `dask`, the scheduler's address (tag `nbops.scheduler`); null: a local cluster, or not dask */
+            scheduler?: string | null;
         };
         RunHistory: {
             jobs: components["schemas"]["Job"][];

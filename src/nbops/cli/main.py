@@ -20,6 +20,7 @@ __all__ = ["build_parser", "main", "run"]
 
 def build_parser() -> argparse.ArgumentParser:
     from nbops.cli import (
+        deploy_commands,
         hackathon_commands,
         init_commands,
         lint_commands,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands.register(sub)
     init_commands.register(sub)
     hackathon_commands.register(sub)
+    deploy_commands.register(sub)
     _format_all(parser)
     return parser
 

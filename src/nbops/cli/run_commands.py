@@ -1,4 +1,5 @@
-"""``nbops run``, ``nbops runs``, ``nbops promote``, ``nbops ui``: thin over ``nbops.run``."""
+"""``nbops run``, ``nbops runs``, ``nbops promote``, ``nbops ui``, ``nbops tracking-server``:
+thin over ``nbops.run``."""
 
 from __future__ import annotations
 
@@ -46,8 +47,16 @@ def register(sub: Any) -> None:
                      metavar="FILE", help="parameters from a YAML or JSON file")
     run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
                      help="sweep: one run per combination")
-    run.add_argument("--parallel", type=int, default=1, metavar="N",
-                     help="runs at a time in a sweep (separate kernels)")
+    run.add_argument("--parallel", type=int, default=None, metavar="N",
+                     help="runs at a time in a sweep (separate kernels; default 1; with "
+                     "--executor dask and no --scheduler: the local cluster's workers, default "
+                     "one per core)")
+    run.add_argument("--executor", metavar="NAME",
+                     help="where the runs execute: local (default: kernels on this machine) or "
+                     "dask (one Dask task per run); default: [tool.nbops.run] executor")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="with --executor dask: the scheduler, e.g. tcp://HOST:8786 (default: "
+                     "[tool.nbops.run] scheduler, else a local cluster started for the runs)")
     run.add_argument("--kernel", help="kernel name (default: the notebook's)")
     run.add_argument("--timeout", type=float, help="seconds a cell may run")
     run.add_argument("--runs-dir", type=Path, help="where executed notebooks go "
@@ -91,17 +100,28 @@ def register(sub: Any) -> None:
 
     promote = sub.add_parser(
         "promote",
-        help="register a run's model and make it the challenger",
-        description="Register the model a run logged in the MLflow model registry as a new "
-        "version of MODEL and point the alias 'challenger' at it.",
+        help="register a run's model as challenger; champion moves if it passes the thresholds",
+        description="Register the model a run logged as a new version of MODEL (alias "
+        "'challenger'), or take a registered version (MODEL@ALIAS, MODEL@VERSION), and judge it "
+        "against the champion by the thresholds of [tool.nbops.promote]: PASS moves the alias "
+        "'champion' to it, HOLD leaves it and names the failed threshold. The verdict is "
+        "stored as the artifact promotion/verdict.json of the version's run and as its tag "
+        "nbops.verdict.",
         epilog=exits.epilog({
-            exits.OK: None,
-            exits.USAGE: "no such run, or the run logged no model",
+            exits.OK: "PASS: champion moved to the version",
+            exits.FAILED: "HOLD: a threshold failed (or none is declared); champion not moved",
+            exits.USAGE: "no such run or version, the run logged no model, or bad thresholds",
             exits.TOOL: "MLflow is not installed, or the registry refused",
         }),
     )
-    promote.add_argument("run_id", metavar="RUN", help="the run id (or its first characters)")
-    promote.add_argument("--model", required=True, help="registered model name")
+    promote.add_argument("run_id", metavar="RUN | MODEL@ALIAS",
+                         help="a run id (or its first characters), or a registered version: "
+                         "MODEL@challenger, MODEL@3")
+    promote.add_argument("--model", help="registered model name (needed with a RUN)")
+    promote.add_argument("--dry-run", action="store_true",
+                         help="print the verdict only: nothing registered, tagged or moved")
+    promote.add_argument("--format", dest="output_format", choices=("text", "json"),
+                         default="text", help="text (default) or json")
     promote.set_defaults(handler=cmd_promote)
 
     ui = sub.add_parser(
@@ -116,6 +136,31 @@ def register(sub: Any) -> None:
     )
     ui.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
     ui.set_defaults(handler=cmd_ui)
+
+    server = sub.add_parser(
+        "tracking-server",
+        help="start MLflow's tracking server on this project's store, for a team or a cluster",
+        description="Serve the project's tracking store (.nbops/mlflow.db, or --store) with "
+        "MLflow's tracking server, artifacts uploaded and downloaded through it, until Ctrl-C; "
+        "its workers stop with it. Clients and Dask workers log to the URI it prints. MLflow's "
+        "server has no authentication: beyond 127.0.0.1, put it behind a proxy or VPN.",
+        epilog=exits.epilog({
+            exits.OK: "stopped with Ctrl-C or a signal",
+            exits.USAGE: "the port is taken, or the store or the artifacts folder cannot be used",
+            exits.TOOL: "MLflow's server is not installed (nbops[ui])",
+        }, note="Other codes: the MLflow server's own, when it ends by itself."),
+    )
+    server.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0: every interface)")
+    server.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
+    server.add_argument("--store", metavar="URI",
+                        help="the runs' database: a SQLite file or an SQLAlchemy URI such as "
+                        "postgresql://... (default: MLFLOW_TRACKING_URI when it names a database, "
+                        "else the project's .nbops/mlflow.db)")
+    server.add_argument("--artifacts", metavar="DIR",
+                        help="where the served artifacts go (default: the project's "
+                        ".nbops/mlartifacts); a folder or a URI such as s3://bucket/mlflow")
+    server.set_defaults(handler=cmd_tracking_server)
 
 
 def project_root(start: Path) -> Path:
@@ -211,13 +256,14 @@ class _Stop:
 def cmd_run(args: Any) -> int:
     extras.require("run", "nbops run", modules=_RUN)  # before anything is read or written
     from nbops.run.params import read_parameters, resolve
-    from nbops.run.runner import Interrupted, RunOutcome, run_notebook, run_sweep
+    from nbops.run.runner import Interrupted, RunOutcome
 
     notebook: Path = args.notebook
     if not notebook.exists():
         raise NotFoundError("no such notebook", path=notebook, hint="check the path")
-    if args.parallel < 1:
+    if args.parallel is not None and args.parallel < 1:
         raise UsageError("--parallel must be 1 or more")
+    executor = _executor(notebook, args)
     params = read_parameters(notebook)
     sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
     settings = _settings(notebook, args)
@@ -238,15 +284,16 @@ def cmd_run(args: Any) -> int:
             if args.pipeline:
                 from nbops.run.runner import run_pipeline
 
-                outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package)]
+                outcomes = [run_pipeline(notebook, sets[0], settings, package=args.package,
+                                         executor=executor.name,
+                                         scheduler=executor.options.scheduler)]
             elif single:
-                outcomes = [run_notebook(notebook, sets[0], settings, on_cell=cells)]
+                outcomes = [executor.run_notebook(notebook, sets[0], settings, on_cell=cells)]
             else:
                 def progress(done: int, failed: int, running: int, total: int) -> None:
                     runs.update(done, failed=failed, running=running)
 
-                sweep = run_sweep(notebook, sets, settings, parallel=args.parallel,
-                                  progress=progress)
+                sweep = executor.run_sweep(notebook, sets, settings, progress=progress)
                 outcomes, parent, interrupted = sweep.runs, sweep.parent_run_id, sweep.interrupted
         except Interrupted as exc:  # the run was ended KILLED: report it like any other
             outcomes, interrupted = [exc.outcome], True
@@ -260,6 +307,23 @@ def cmd_run(args: Any) -> int:
         if single:
             runs.update(1, failed=int(outcomes[0].status != "FINISHED"), running=0)
         return _report(args, settings, outcomes, parent, interrupted)
+
+
+def _executor(notebook: Path, args: Any) -> Any:
+    """The executor asked for (``--executor``, else ``[tool.nbops.run]``), checked before
+    anything starts; its extra is required."""
+    from nbops.config import load_config
+    from nbops.run.executors import ExecutorOptions, choose_executor
+
+    run = load_config(notebook).run
+    name = args.executor or run.executor
+    if args.pipeline and name not in ("local", "dask"):
+        raise UsageError(f"--pipeline runs on the local or dask executor, not {name!r}",
+                         hint="leave out --executor (or set executor = \"local\")")
+    # the Run tab's server checks the same (nbops.run.form)
+    executor_class, scheduler = choose_executor(args.executor, args.scheduler, run)
+    return executor_class(ExecutorOptions(scheduler=scheduler, retries=run.retries,
+                                          parallel=args.parallel))
 
 
 def _report(args: Any, settings: Any, outcomes: list[Any], parent: str | None,
@@ -367,15 +431,52 @@ def cmd_runs(args: Any) -> int:
 
 def cmd_promote(args: Any) -> int:
     extras.require("run", "nbops promote", modules=_TRACK)
-    version = _tracker(Path.cwd()).promote(args.run_id, args.model)
-    sys.stdout.write(f"registered {args.model} version {version}; alias 'challenger' points to it\n")
-    return 0
+    from nbops.config import load_config
+    from nbops.deploy.promotion import promote
+
+    thresholds = load_config(Path.cwd()).promote  # a bad table: before MLflow is opened
+    done = promote(_tracker(Path.cwd()), args.run_id, thresholds, model=args.model,
+                   dry_run=args.dry_run)
+    if args.output_format == "json":
+        sys.stdout.write(json.dumps(done.to_json(), indent=2) + "\n")
+    else:
+        if "@" not in args.run_id and not done.dry_run:
+            sys.stdout.write(f"registered {done.model} version {done.version}; alias "
+                             "'challenger' points to it\n")
+        sys.stdout.write(done.text())
+    return exits.OK if done.verdict.passed else exits.FAILED
 
 
 def cmd_ui(args: Any) -> int:
     extras.require("ui", "nbops ui")
     argv = _tracker(Path.cwd()).ui_command(args.port)
     sys.stdout.write(f"MLflow UI on http://127.0.0.1:{args.port}  (Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    if sys.platform == "win32":
+        return subprocess.call(argv, env=_ui_env())
+    return _serve(argv)
+
+
+def cmd_tracking_server(args: Any) -> int:
+    extras.require("ui", "nbops tracking-server")  # the server needs Flask: the full mlflow
+    from nbops.run import tracking_server as ts
+
+    root = project_root(Path.cwd())
+    ts.check_port(args.host, args.port)
+    store = ts.server_store_uri(root, args.store)
+    artifacts = ts.artifacts_destination(root, args.artifacts)
+    ts.open_store(store)
+    argv = ts.server_command(store, artifacts, args.host, args.port)
+    warning = ts.security_warning(args.host)
+    if warning:
+        sys.stderr.write(f"nbops: {warning}\n")
+        sys.stderr.flush()
+    uri = ts.client_uri(args.host, args.port)
+    sys.stdout.write(
+        f"MLflow tracking server on {uri}  (Ctrl-C to stop)\n"
+        f"clients: set tracking-uri = \"{uri}\" in [tool.nbops.run] or export "
+        f"MLFLOW_TRACKING_URI={uri}\n"
+    )
     sys.stdout.flush()
     if sys.platform == "win32":
         return subprocess.call(argv, env=_ui_env())

@@ -1046,11 +1046,30 @@ def main(argv: list[str] | None = None) -> int:
         flags = dict.fromkeys([f"--{name}", f"--{name.lower().replace('_', '-')}"])
         parser.add_argument(*flags, dest=name, type=_nb_arg_type(default), default=default, help=f"default: {default!r}")
     parser.add_argument("--describe", action="store_true", help="print the step graph as JSON and exit")
+    parser.add_argument("--executor", dest="_nb_executor", choices=["local", "dask"], default="local", help="local (default): run(); dask: independent steps at once (nbops[dask])")
+    parser.add_argument("--scheduler", dest="_nb_scheduler", metavar="ADDRESS", help="the Dask scheduler (default: a local cluster)")
     args = parser.parse_args(argv)
     if args.describe:
         print(json.dumps(PIPELINE, indent=2))
         return 0
-    results = run({name: getattr(args, name) for name in PARAMETERS})
+    params = {name: getattr(args, name) for name in PARAMETERS}
+    if args._nb_executor == "dask":
+        try:  # nbops and Dask are needed here only
+            from nbops import extras
+            from nbops.errors import NbopsError, exit_code
+            from nbops.run.graph import run_graph
+        except ImportError:
+            extras = None
+        if extras is None or not extras.available("dask"):
+            parser.exit(2, "--executor dask needs nbops with Dask: pip install 'nbops[dask]'\\n")
+        try:
+            results = run_graph(__spec__.name if __spec__ else __name__, params, client=args._nb_scheduler)
+        except NbopsError as exc:
+            parser.exit(exit_code(exc), f"error: {exc}\\n")
+    else:
+        if args._nb_scheduler:
+            parser.error("--scheduler is for --executor dask")
+        results = run(params)
     for name, value in results.items():
         text = repr(value).replace("\\n", " ")
         print(f"{name}: {text[:117] + '...' if len(text) > 120 else text}")

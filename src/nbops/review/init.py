@@ -160,6 +160,17 @@ def _git_url(requirement: str) -> tuple[str, str] | None:
     return url, "HEAD"
 
 
+def with_run_extra(requirement: str) -> str:
+    """``requirement`` with nbops' ``run`` extra (what ``nbops release`` needs) added."""
+    match = _REQUIREMENT.match(requirement)
+    if match is None:
+        return requirement
+    extras = [e.strip() for e in (match.group(1) or "[]")[1:-1].split(",") if e.strip()]
+    if "run" not in extras:
+        extras.append("run")
+    return f"nbops[{','.join(extras)}]" + requirement[match.end(1) if match.group(1) else 5:]
+
+
 def pins(version: str, requirement: str | None = None, hooks_repo: str | None = None,
          hooks_rev: str | None = None) -> Pins:
     """What the CI files and the pre-commit configuration pin, for nbops ``version`` (the
@@ -465,7 +476,9 @@ def plan(directory: Path, options: InitOptions | None = None) -> InitResult:
     files = [_pyproject(root, _base_branch(root))]
     if "github" in forges:
         workflow = template("github-workflow.yml.tmpl", python=_python(), nbops_spec=pin.requirement,
-                            nbops_note=pin.note, project_install=install)
+                            nbops_note=pin.note, project_install=install,
+                            base=json.dumps(_base_branch(root)),
+                            nbops_run_spec=with_run_extra(pin.requirement))
         files.append(_whole(root, ".github/workflows/nbops.yml", workflow, options.force,
                             "GitHub Actions: nbops check and the tests on pull requests"))
         files.append(_whole(root, ".github/pull_request_template.md",
@@ -473,7 +486,8 @@ def plan(directory: Path, options: InitOptions | None = None) -> InitResult:
                             "the pull request template"))
     if "gitlab" in forges:
         job = template("gitlab-ci.yml.tmpl", python=_python(), nbops_spec=pin.requirement,
-                       nbops_note=pin.note, project_install=install)
+                       nbops_note=pin.note, project_install=install,
+                       nbops_run_spec=with_run_extra(pin.requirement))
         files.extend(_gitlab(root, job, options.force, steps))
         files.append(_whole(root, ".gitlab/merge_request_templates/Default.md",
                             template("pull-request.md.tmpl", noun="merge request"), options.force,

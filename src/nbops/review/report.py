@@ -4,7 +4,8 @@ What a reviewer needs on one page: purpose, data, parameters, the generated libr
 is submitted (its steps, what each takes and returns, a ``<Step>Result`` dataclass with its
 fields, the parameters of ``run(params)`` with the ones nbops proposes, and what the slim
 notebook keeps for exploration), the latest tracked run's metrics (against the registered
-model's champion when there is one), the gate's checklist, lint counts, lineage, and the
+model's champion when there is one, with the promotion verdict the merge will get under
+``[tool.nbops.promote]``), the gate's checklist, lint counts, lineage, and the
 files of the submission. Everything is read from the notebook, the plan of ``nbops
 modularize``, the gate's report and the run index ``nbops run`` keeps; MLflow is opened only
 to compare with a champion (``[tool.nbops.submit] model``).
@@ -21,6 +22,7 @@ from typing import Any
 
 from nbops import api_types
 from nbops._version import __version__
+from nbops.config import PromoteConfig
 from nbops.core.notebook import Notebook
 from nbops.core.sections import notebook_outline
 from nbops.review.checks import GateReport
@@ -50,6 +52,7 @@ class ReportInput:
     # the plan JSON of ``nbops modularize`` (``plan_to_dict``, paths relative to the
     # repository) when the generated library is part of the submission
     library: api_types.ModularizePlan | None = None
+    promote: PromoteConfig | None = None  # [tool.nbops.promote]: the verdict the merge will get
 
 
 def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
@@ -133,6 +136,22 @@ def library_markdown(plan: api_types.ModularizePlan, *, heading: str = "##") -> 
     return out
 
 
+def _on_merge(promote: PromoteConfig | None, mine: dict[str, Any],
+              theirs: dict[str, Any]) -> list[str]:
+    """The verdict ``nbops release`` will give this run on merge (thresholds declared only)."""
+    from nbops.run.thresholds import judge
+
+    if promote is None or not promote.metric:
+        return []
+    metric = promote.metric
+    value, champion = mine.get(metric), theirs.get(metric)
+    verdict = judge(promote, None if value is None else float(value),
+                    None if champion is None else float(champion), has_champion=True)
+    line = (f"**On merge**: {_cell(verdict.summary())} (`[tool.nbops.promote]`: champion "
+            "moves only on PASS).")
+    return ["", line]
+
+
 def render_report(data: ReportInput) -> str:
     """The markdown model card (deterministic for the same inputs)."""
     title, intro, sections = notebook_outline(data.notebook)
@@ -179,6 +198,7 @@ def render_report(data: ReportInput) -> str:
                 out += [f"| metric | this run (challenger) | {header} |", "|---|---|---|"]
                 for key in sorted(set(metrics) | set(theirs)):
                     out.append(f"| {_cell(key)} | {_fmt(metrics.get(key, '–'))} | {_fmt(theirs.get(key, '–'))} |")
+                out += _on_merge(data.promote, metrics, theirs)
             else:
                 out += ["| metric | value |", "|---|---|"]
                 out += [f"| {_cell(k)} | {_fmt(v)} |" for k, v in sorted(metrics.items())]

@@ -318,7 +318,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
             notebook=nb, path=rel, gate=gate, params=params, latest_run=latest_run,
             notebook_sha256=sha, champion=champion, author=f"{name} <{email}>", base=base,
             base_commit=base_commit, files=sorted([*files, report_rel]), title=title,
-            message=opts.message or "", library=library,
+            message=opts.message or "", library=library, promote=config.promote,
         ))
         _no_secret("report", f"the review report {report_rel} (the pull request's body)", text,
                    path=report_rel,

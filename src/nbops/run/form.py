@@ -1,9 +1,10 @@
 """The Run tab's form checked as ``nbops run`` would check it: errors per field, or the request.
 
 :func:`check_form` takes the texts the user typed (one per parameter, plus the sweep's
-parallel runs, the kernel and the cell timeout) and reads them with :mod:`nbops.run.params`
+parallel runs, the kernel, the cell timeout, the executor and its scheduler) and reads them with :mod:`nbops.run.params`
 (:func:`~nbops.run.params.parse_value`, the ``--grid`` splitting,
-:func:`~nbops.run.params.check_run_request`), so each message is the CLI's. The answer is
+:func:`~nbops.run.params.check_run_request`) and checks the executor with the checks of
+:mod:`nbops.run.executors`, so each message is the CLI's. The answer is
 the body of ``POST /nbops/runs/validate`` (docs/rest-api.yaml, ``RunFormCheck``): ``errors``
 by field, and when there are none the exact ``POST /nbops/runs`` body and its number of runs.
 
@@ -22,7 +23,9 @@ from typing import Any, Final, Literal
 
 from nbops.api_types import RunFormCheck, RunRequest
 from nbops.api_types import RunFormField as FieldReading
+from nbops.config import RunConfig
 from nbops.errors import NbopsError, UsageError
+from nbops.run.executors import EXECUTORS, check_scheduler_for, require_executor
 from nbops.run.params import (
     NotebookParameters,
     ParamSpec,
@@ -165,6 +168,40 @@ def _timeout(text: str | None, errors: dict[str, str]) -> float | None:
     return None
 
 
+def _text(value: str | None) -> str | None:
+    word = (value or "").strip()
+    return word or None
+
+
+def _executor(
+    executor: str | None, scheduler: str | None, run: RunConfig,
+    check_store: Callable[[str | None], object] | None, errors: dict[str, str],
+) -> None:
+    """The executor (else the project's) and its scheduler (else the project's, for dask)
+    checked as ``nbops run`` checks them (:func:`nbops.run.executors.choose_executor`'s
+    checks), each problem under its field."""
+    name = _text(executor) or run.executor
+    address = _text(scheduler)
+    if len(name) > 200 or "\0" in name or (address and (len(address) > 2000 or "\0" in address)):
+        errors["executor" if len(name) > 200 or "\0" in name else "scheduler"] = (
+            "the executor must be a name (local or dask) and the scheduler an address "
+            "(for example: tcp://HOST:8786)"
+        )
+        return
+    try:
+        EXECUTORS.get(name)  # an unknown name: the choices
+        require_executor(name)  # dask not installed: the install line
+    except NbopsError as exc:
+        errors["executor"] = _words(exc)
+        return
+    try:
+        check_scheduler_for(name, address)
+        if name == "dask" and check_store is not None:
+            check_store(address or run.scheduler)  # a local store, a remote scheduler
+    except UsageError as exc:
+        errors["scheduler"] = _words(exc)
+
+
 def check_form(
     params: NotebookParameters,
     mode: FormMode,
@@ -172,13 +209,23 @@ def check_form(
     parallel: str | None = None,
     kernel: str | None = None,
     timeout: str | None = None,
+    executor: str | None = None,
+    scheduler: str | None = None,
     *,
     path: str,
     check_kernel: Callable[[str | None], object] | None = None,
+    run_config: RunConfig | None = None,
+    check_store: Callable[[str | None], object] | None = None,
 ) -> RunFormCheck:
     """The form checked: ``errors`` per field (a parameter's name, ``parallel``, ``timeout``,
-    ``kernel``, or ``""`` for the form), and when there are none the ``POST /nbops/runs``
-    body for ``path`` (``request``) and the number of runs it starts (``runs``).
+    ``kernel``, ``executor``, ``scheduler``, or ``""`` for the form), and when there are none
+    the ``POST /nbops/runs`` body for ``path`` (``request``) and the number of runs it starts
+    (``runs``).
+
+    ``executor`` and ``scheduler`` (blank: ``run_config``'s, the project's ``[tool.nbops.run]``)
+    are checked as ``nbops run --executor --scheduler`` checks them; ``check_store`` (given the
+    dask scheduler's address, None for a local cluster) raises the
+    :func:`~nbops.run.executors.dask.check_scheduler_store` refusal of a local store.
 
     A field absent from ``fields`` or at its default (:func:`default_text`, or an equal
     value) is not sent. In a sweep each field is split by :func:`split_values`: one value is
@@ -231,6 +278,7 @@ def check_form(
             check_kernel(kernel_name)
         except UsageError as exc:
             errors["kernel"] = _words(exc)
+    _executor(executor, scheduler, run_config or RunConfig(), check_store, errors)
     runs = 0
     request: RunRequest | None = None
     if not errors:
@@ -250,6 +298,10 @@ def check_form(
             request["kernel"] = kernel_name
         if seconds is not None:
             request["timeout"] = seconds
+        if _text(executor) is not None:
+            request["executor"] = _text(executor)
+        if _text(scheduler) is not None:
+            request["scheduler"] = _text(scheduler)
     return {
         "ok": not errors,
         "errors": errors,

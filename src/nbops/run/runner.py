@@ -169,13 +169,25 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         self.output = self.out_dir / f"{self.stamp}.ipynb"
         super().__init__(Journal(self.out_dir / f".{self.stamp}.journal"), dict(parameters))
 
-    def open(self) -> tuple[Any, str]:
-        from nbops.run.journal import remove_stale
-        from nbops.run.lineage import frozen_requirements, lineage_tags
+    def tags(self) -> dict[str, str]:
+        """The run's lineage tags (an executor running a copy of the notebook passes the
+        original's)."""
+        from nbops.run.lineage import lineage_tags
 
-        opened = _resolve(self.tracker) or _tracker(self.settings)
         tags = lineage_tags(self.notebook)
         tags["nbops.kind"] = "notebook"
+        return tags
+
+    def output_tag(self, final: Path) -> str:
+        """The ``nbops.output`` tag: where the executed notebook is kept."""
+        return str(final.resolve())
+
+    def open(self) -> tuple[Any, str]:
+        from nbops.run.journal import remove_stale
+        from nbops.run.lineage import frozen_requirements
+
+        opened = _resolve(self.tracker) or _tracker(self.settings)
+        tags = self.tags()
         tags.update(self.journal.owner.tags())  # who may end it if this process dies
         remove_stale(self.out_dir)  # journal folders of dead processes (their runs are ended)
         run_id: str = opened.start_run(
@@ -254,7 +266,7 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
             }
         else:
             outcome.status = "FINISHED"
-        end_tags["nbops.output"] = str(final.resolve())
+        end_tags["nbops.output"] = self.output_tag(final)
         self.end(tracker, run_id, outcome.status, end_tags)
         outcome.duration_s = self.elapsed()
         with contextlib.suppress(NbopsError):
@@ -499,13 +511,18 @@ def _index(sets: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> int:
 
 _PIPELINE_RUNNER = r"""
 import importlib, json, numbers, sys
-module_name, params_file, result_file = sys.argv[1:4]
+module_name, params_file, result_file, executor, scheduler = sys.argv[1:6]
 status = {"steps": [], "error": None, "metrics": {}}
 try:
     module = importlib.import_module(module_name)
     with open(params_file, encoding="utf-8") as handle:
         params = json.load(handle)
-    values = module.run(params, on_step=lambda name, _: status["steps"].append(name))
+    on_step = lambda name, _: status["steps"].append(name)
+    if executor == "dask":  # the step graph as Dask tasks (nbops.run.graph)
+        from nbops.run.graph import run_graph
+        values = run_graph(module, params, client=scheduler or None, on_step=on_step)
+    else:
+        values = module.run(params, on_step=on_step)
     for key, value in values.items():
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             status["metrics"][key] = float(value)
@@ -520,11 +537,13 @@ class _PipelineRun(Lifecycle[dict[str, Any], RunOutcome]):
     """The generated module run in a Python subprocess, handed its run id up front."""
 
     def __init__(
-        self, notebook: Path, layout: Any, parameters: Mapping[str, Any], settings: RunSettings
+        self, notebook: Path, layout: Any, parameters: Mapping[str, Any], settings: RunSettings,
+        executor: str = "local", scheduler: str | None = None,
     ) -> None:
         from nbops.run.journal import SUFFIX, Journal
 
         self.notebook, self.layout, self.settings = notebook, layout, settings
+        self.executor, self.scheduler = executor, scheduler  # "dask": nbops.run.graph
         self.tracker = _tracker(settings)
         journal = Journal(settings.runs_dir / notebook.stem / f".{_stamped()}{SUFFIX}")
         super().__init__(journal, dict(parameters), live=False, wait_open=True)
@@ -535,6 +554,9 @@ class _PipelineRun(Lifecycle[dict[str, Any], RunOutcome]):
         tags = lineage_tags(self.notebook)
         tags["nbops.kind"] = "pipeline"
         tags["nbops.pipeline.module"] = self.layout.import_name
+        tags["nbops.executor"] = self.executor
+        if self.executor == "dask":
+            tags["nbops.scheduler"] = self.scheduler or "local"
         tags.update(self.journal.owner.tags())
         run_id: str = self.tracker.start_run(
             self.settings.experiment, f"{self.notebook.stem} (pipeline)", dict(self.parameters),
@@ -562,7 +584,7 @@ class _PipelineRun(Lifecycle[dict[str, Any], RunOutcome]):
             try:
                 subprocess.run(
                     [sys.executable, "-c", _PIPELINE_RUNNER, self.layout.import_name,
-                     str(params_file), str(result_file)],
+                     str(params_file), str(result_file), self.executor, self.scheduler or ""],
                     cwd=self.notebook.resolve().parent, env=env, capture_output=True, text=True,
                     timeout=self.settings.timeout, check=False,
                 )
@@ -600,10 +622,14 @@ def run_pipeline(
     *,
     package: str | None = None,
     out: Path | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> RunOutcome:
     """Run the module ``nbops modularize`` generated for ``notebook`` with ``parameters``,
     tracked like a notebook run (same experiment, so both forms compare side by side); the
-    numeric values ``run()`` returns become metrics."""
+    numeric values ``run()`` returns become metrics. ``executor="dask"`` runs its step graph
+    as Dask tasks (:mod:`nbops.run.graph`) on ``scheduler`` or a local cluster; a scheduler
+    that does not answer is a UsageError before the run is opened."""
     from nbops.core.layout import library_layout
     from nbops.errors import NotFoundError
     from nbops.run.tracking import check_store_uri
@@ -617,4 +643,11 @@ def run_pipeline(
             path=notebook,
             hint=f"run `nbops modularize {notebook}` first (expected {layout.module_path})",
         )
-    return _PipelineRun(notebook, layout, parameters, settings).run()
+    if executor == "dask":
+        from nbops import extras
+        from nbops.run.graph import check_scheduler
+
+        extras.require("dask", "nbops run --pipeline --executor dask")
+        if scheduler:
+            check_scheduler(scheduler)
+    return _PipelineRun(notebook, layout, parameters, settings, executor, scheduler).run()

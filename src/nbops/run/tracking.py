@@ -23,7 +23,9 @@ next to it), and retries a write that meets "database is locked".
 **Models.** :meth:`MlflowTracker.promote` registers the model a run logged (MLflow 3: the run's
 logged model named ``model``; MLflow 2: the run's ``model/`` artifact folder) as a new version
 of a registered model and points the ``challenger`` alias at it. It never moves
-``champion``: that is a human decision, taken in the MLflow UI or the registry API.
+``champion``: only ``nbops promote`` / ``nbops release`` do, on a PASS verdict of the project's
+thresholds (:mod:`nbops.deploy.promotion`, through :meth:`MlflowTracker.set_alias`); the human
+decision was the approval of the pull request.
 
 MLflow is optional (``pip install 'nbops[run]'``, :mod:`nbops.extras`): it is imported only
 inside the methods that need it, and its absence is a :class:`~nbops.errors.ToolError`. Its usage telemetry is
@@ -50,7 +52,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from nbops import api_types, extras
-from nbops.errors import NbopsError, NotFoundError, ToolError, UsageError
+from nbops.errors import ConfigError, NbopsError, NotFoundError, ToolError, UsageError
 
 __all__ = [
     "CHALLENGER",
@@ -71,6 +73,7 @@ __all__ = [
     "describe_store",
     "import_mlflow",
     "mlflow_client",
+    "project_store_uri",
     "stringify_param",
 ]
 
@@ -116,6 +119,8 @@ def import_mlflow(module: str = "mlflow") -> Any:
     # nbops' store is local and offline: MLflow's usage telemetry (on by default in MLflow 3)
     # stays off unless the user asked for it by setting the variable themselves
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # a run ended on a tracking server prints its URL on stdout, into `nbops run --format json`
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     return extras.import_optional(module, "run", "tracking runs")
 
 
@@ -123,15 +128,45 @@ def import_mlflow(module: str = "mlflow") -> Any:
 
 
 def default_tracking_uri(project_root: Path) -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else the project's embedded SQLite store.
+    """``MLFLOW_TRACKING_URI`` if set, else ``tracking-uri`` of ``[tool.nbops.run]`` in the
+    project's ``pyproject.toml`` (a team's tracking server), else the project's embedded
+    SQLite store.
 
     The store is ``sqlite:///<root>/.nbops/mlflow.db`` (absolute; created on first use); its
     artifacts live in :func:`default_artifact_root`.
     """
-    configured = os.environ.get(TRACKING_URI_ENV, "").strip()
+    configured = os.environ.get(TRACKING_URI_ENV, "").strip() or _configured_uri(project_root)
     if configured:
         return configured
+    return project_store_uri(project_root)
+
+
+def project_store_uri(project_root: Path) -> str:
+    """The project's own SQLite store, ``sqlite:///<root>/.nbops/mlflow.db``."""
     return "sqlite:///" + (Path(project_root).resolve() / ".nbops" / "mlflow.db").as_posix()
+
+
+def _configured_uri(project_root: Path) -> str:
+    """``tracking-uri`` of ``[tool.nbops.run]`` in ``<root>/pyproject.toml``; "" when unset."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+    file = Path(project_root) / "pyproject.toml"
+    try:
+        table = tomllib.loads(file.read_text(encoding="utf-8")).get("tool", {}).get("nbops", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return ""  # no readable pyproject: load_config reports a broken one where it matters
+    run = table.get("run", {}) if isinstance(table, dict) else {}
+    value = run.get("tracking-uri", "") if isinstance(run, dict) else ""
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"[tool.nbops.run] tracking-uri must be a string, not {type(value).__name__}",
+            path="pyproject.toml",
+            hint='tracking-uri = "http://HOST:5000" (the team\'s nbops tracking-server)',
+        )
+    return value.strip()
 
 
 def default_artifact_root(project_root: Path) -> str:
@@ -996,9 +1031,11 @@ class MlflowTracker(Tracker):
         alias: str = CHALLENGER,
         *,
         artifact_path: str = MODEL_ARTIFACT,
+        tags: Mapping[str, str] | None = None,
     ) -> int:
         """Register the run's model as a new version of ``model_name`` (created when missing),
-        point ``alias`` at it and return the version number. Never sets ``champion``."""
+        tagged with ``tags``, point ``alias`` at it and return the version number. Never sets
+        ``champion`` (:mod:`nbops.deploy.promotion` does, on a PASS verdict)."""
         if alias.strip().lower() == CHAMPION:
             raise UsageError(
                 "nbops does not set the 'champion' alias",
@@ -1022,7 +1059,7 @@ class MlflowTracker(Tracker):
                 model_name,
                 source,
                 run_id=run.run_id,
-                tags={"nbops.promoted_by": "nbops"},
+                tags={"nbops.promoted_by": "nbops", **_tags_for_mlflow(tags or {})},
                 **extra,
             ),
         )
@@ -1042,6 +1079,39 @@ class MlflowTracker(Tracker):
         links = json.loads(model.tags.get(key) or "[]")
         links.append({"name": model_name, "version": version})
         self._client.set_logged_model_tags(model_id, {key: json.dumps(links)})
+
+    def aliases(self, model_name: str) -> dict[str, int]:
+        """The aliases of ``model_name`` and their versions; empty when the model does not exist."""
+        try:
+            model = self._call(f"read model {model_name!r}",
+                               lambda: self._client.get_registered_model(model_name))
+        except NotFoundError:
+            return {}
+        return {str(k): int(v) for k, v in dict(model.aliases or {}).items()}
+
+    def model_version(self, model_name: str, ref: str | int) -> tuple[int, str | None]:
+        """(version, run id) of ``model_name``'s version ``ref``: a number or an alias."""
+        text = str(ref).strip()
+        if text.isdigit():
+            entry = self._call(f"read version {text} of model {model_name!r}",
+                               lambda: self._client.get_model_version(model_name, text))
+        else:
+            entry = self._call(f"read alias {text!r} of model {model_name!r}",
+                               lambda: self._client.get_model_version_by_alias(model_name, text))
+        return int(entry.version), (str(entry.run_id) if entry.run_id else None)
+
+    def set_alias(self, model_name: str, alias: str, version: int) -> None:
+        """Point ``alias`` (``champion`` too) of ``model_name`` at ``version``."""
+        self._call(f"set alias {alias!r} of model {model_name!r}",
+                   lambda: self._client.set_registered_model_alias(model_name, alias,
+                                                                   str(version)))
+
+    def set_version_tags(self, model_name: str, version: int, tags: Mapping[str, str]) -> None:
+        """Set (or overwrite) tags on version ``version`` of ``model_name``."""
+        for key, value in _tags_for_mlflow(tags).items():
+            self._call(f"tag version {version} of model {model_name!r}",
+                       partial(self._client.set_model_version_tag, model_name, str(version),
+                               key, value))
 
     def champion(self, model_name: str) -> RunRecord | None:
         """The run that produced the ``champion`` version of ``model_name``; None when the

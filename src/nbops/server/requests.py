@@ -56,8 +56,8 @@ _SELECTION_KEYS = {"select", "ignore", "format_check"}
 _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write", "propose_parameters"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
-_RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout"}
-_RUN_FORM_KEYS = {"path", "mode", "fields", "parallel", "kernel", "timeout"}
+_RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout", "executor", "scheduler"}
+_RUN_FORM_KEYS = {"path", "mode", "fields", "parallel", "kernel", "timeout", "executor", "scheduler"}
 _CHECK_KEYS = {"path", "content"}
 _SUBMIT_KEYS = {"path", "title", "message", "reviewers", "base", "remote", "dry_run"}
 _SCORE_KEYS = {"path", "team"}
@@ -131,6 +131,8 @@ class RunRequest:
     parallel: int = 1
     kernel: str | None = None
     timeout: float | None = None
+    executor: str | None = None  # None: the project's [tool.nbops.run] executor
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class RunFormRequest:
     parallel: str | None = None
     kernel: str | None = None
     timeout: str | None = None
+    executor: str | None = None
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -463,7 +467,8 @@ def _positive_int(value: object, field: str, maximum: int) -> int:
 
 
 def run_request(body: dict[str, Any], root: Path) -> RunRequest:
-    """``POST /nbops/runs``: ``{"path", "parameters"?, "grid"?, "parallel"?, "kernel"?, "timeout"?}``."""
+    """``POST /nbops/runs``: ``{"path", "parameters"?, "grid"?, "parallel"?, "kernel"?, "timeout"?,
+    "executor"?, "scheduler"?}``."""
     _known(body, _RUN_KEYS)
     target = _notebook(body, root)
     parameters = body.get("parameters") or {}
@@ -492,6 +497,18 @@ def run_request(body: dict[str, Any], root: Path) -> RunRequest:
             f"'timeout' must be a positive number of seconds, at most {MAX_TIMEOUT_S:,.0f}, "
             f"not {shown(timeout)}"
         )
+    executor, scheduler = body.get("executor"), body.get("scheduler")
+    if executor is not None and (
+        not isinstance(executor, str) or not executor.strip() or "\0" in executor
+        or len(executor) > 200
+    ):
+        raise UsageError("'executor' must be an executor's name", hint="local or dask")
+    if scheduler is not None and (
+        not isinstance(scheduler, str) or not scheduler.strip() or "\0" in scheduler
+        or len(scheduler) > 2000
+    ):
+        raise UsageError("'scheduler' must be a Dask scheduler's address",
+                         hint="for example: tcp://HOST:8786 (null: a local cluster)")
     return RunRequest(
         target=target,
         parameters=dict(parameters),
@@ -499,12 +516,15 @@ def run_request(body: dict[str, Any], root: Path) -> RunRequest:
         parallel=_positive_int(body.get("parallel", 1), "parallel", MAX_PARALLEL),
         kernel=kernel.strip() if kernel is not None else None,
         timeout=float(timeout) if timeout is not None else None,
+        executor=executor.strip() if executor is not None else None,
+        scheduler=scheduler.strip() if scheduler is not None else None,
     )
 
 
 def run_form_request(body: dict[str, Any], root: Path) -> RunFormRequest:
     """``POST /nbops/runs/validate``: ``{"path", "mode", "fields", "parallel"?, "kernel"?,
-    "timeout"?}``; the field's values are checked by the form, only their types here."""
+    "timeout"?, "executor"?, "scheduler"?}``; the field's values are checked by the form, only
+    their types here."""
     _known(body, _RUN_FORM_KEYS)
     target = _notebook(body, root)
     mode = body.get("mode")
@@ -517,7 +537,7 @@ def run_form_request(body: dict[str, Any], root: Path) -> RunFormRequest:
             hint='for example: {"alpha": "0.1, 0.5"} (each text as typed in the form)',
         )
     texts: dict[str, str | None] = {}
-    for key in ("parallel", "kernel", "timeout"):
+    for key in ("parallel", "kernel", "timeout", "executor", "scheduler"):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise UsageError(

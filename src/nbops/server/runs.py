@@ -21,6 +21,11 @@ The history comes from the tracking store ``nbops run`` uses for the notebook, t
 tracker per URI opened on first use (MLflow takes seconds to import: callers run
 :meth:`Runs.history` in the worker pool). A local store that does not exist yet is not created.
 
+The executor (``local``, ``dask``, a plugin's) and its scheduler come from the request, else
+the project's ``[tool.nbops.run]``; they are checked with ``nbops run``'s own checks
+(:mod:`nbops.run.executors`) before anything starts, passed to it as ``--executor`` and
+``--scheduler``, and shown on the job and, from the runs' tags, in the history.
+
 Runs are tracked in MLflow, an optional package: :func:`tracking_status` says whether it is
 installed (found, not imported) in the parameters and history answers, so the Run tab can
 disable Run with the install hint; a run request without it is a 503
@@ -41,10 +46,10 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from nbops import api_types
@@ -57,9 +62,14 @@ from nbops.run.tracking import mlflow_status
 from nbops.server.pool import public_path, relative_text
 from nbops.server.requests import HistoryRequest, RunFormRequest, RunRequest, Target
 
+if TYPE_CHECKING:
+    from nbops.config import RunConfig
+
 __all__ = ["RunJob", "RunKind", "Runs", "redact", "relative_errors", "tracking_status"]
 
 OUTPUT_TAG = "nbops.output"  # a tracked run's executed notebook (absolute path)
+EXECUTOR_TAG, SCHEDULER_TAG = "nbops.executor", "nbops.scheduler"  # as the dask executor tags
+LOCAL_CLUSTER = "local"  # the scheduler tag of a cluster started for the runs
 UI_COMMAND = "nbops ui"
 _PROGRESS = ("done", "failed", "running", "total")
 _INTERRUPTED = (130, -signal.SIGINT)
@@ -124,6 +134,8 @@ class RunJob(Job):
     running: int = 0
     parent_run_id: str | None = None
     runs: list[api_types.JobRun] = field(default_factory=list)
+    executor: str = "local"
+    scheduler: str | None = None  # dask's address; None: a local cluster
 
     def to_json(self) -> api_types.Job:
         return {
@@ -140,6 +152,8 @@ class RunJob(Job):
             "parent_run_id": self.parent_run_id,
             "runs": finite(self.runs),
             "error": self.error,
+            "executor": self.executor,
+            "scheduler": self.scheduler,
         }
 
 
@@ -264,10 +278,73 @@ class Runs:
             "tagged": found["tagged"],
             "parameters": found["parameters"],
             "tracking": tracking_status(),  # the Run tab disables Run without MLflow
+            "executors": self.executors(target),
         }
         if params.cell is None:
             document["message"] = no_cell_message(target.name).strip()
         return document
+
+    # -- executors ---------------------------------------------------------------------------
+    def _run_config(self, target: Target) -> RunConfig:
+        """The notebook's project's ``[tool.nbops.run]`` (a ConfigError names the file
+        root-relative)."""
+        from nbops.config import load_config
+
+        try:
+            with self._relative_errors():
+                return load_config(target.file).run
+        except NbopsError as exc:
+            if exc.path:
+                exc.path = public_path(self.root, exc.path) or Path(exc.path).name
+            raise
+
+    def executors(self, target: Target) -> api_types.RunExecutors:
+        """The executors the form offers (installed or not, with the install line) and the
+        project's defaults; a ``[tool.nbops.run]`` that cannot be read is its ``message``."""
+        from nbops import extras
+        from nbops.config import RunConfig
+        from nbops.run.executors import EXECUTORS
+
+        message: str | None = None
+        try:
+            run = self._run_config(target)
+        except NbopsError as exc:
+            run, message = RunConfig(), str(exc)
+        available: list[api_types.RunExecutorsAvailableItem] = []
+        for name in EXECUTORS.names():
+            missing = name == "dask" and bool(extras.missing("dask"))
+            available.append({"name": name, "installed": not missing,
+                              "install": extras.install_line("dask") if missing else None})
+        return {"available": available, "executor": run.executor, "scheduler": run.scheduler,
+                "message": message}
+
+    def _check_store(self, target: Target) -> Callable[[str | None], None]:
+        """``check_scheduler_store`` for the notebook's project, as ``nbops run`` calls it."""
+        from nbops.config import project_root
+        from nbops.run.executors.dask import check_scheduler_store
+        from nbops.run.runner import RunSettings, default_runs_dir
+
+        project = project_root(target.file)[0]
+        settings = RunSettings(project_root=project, runs_dir=default_runs_dir(project),
+                               experiment=target.file.stem)
+
+        def check(address: str | None) -> None:
+            with self._relative_errors():
+                check_scheduler_store(settings, address)
+
+        return check
+
+    def _executor(self, req: RunRequest) -> tuple[str, str | None]:
+        """The request's executor and scheduler (else the project's), checked as ``nbops run``
+        checks them (400; Dask not installed: 503)."""
+        from nbops.run.executors import choose_executor
+
+        run = self._run_config(req.target)
+        _, scheduler = choose_executor(req.executor, req.scheduler, run)
+        name = req.executor or run.executor
+        if name == "dask":
+            self._check_store(req.target)(scheduler)
+        return name, scheduler
 
     # -- starting ----------------------------------------------------------------------------
     def check(self, req: RunRequest) -> tuple[dict[str, Any], list[str], int]:
@@ -294,9 +371,19 @@ class Runs:
         with self._relative_errors():
             notebook = read_notebook(req.target.file)
             params = dataclasses.replace(read_parameters(notebook), path=Path(name))
+        try:
+            run = self._run_config(req.target)
+        except NbopsError as exc:  # the form's executor comes from it
+            answer = check_form(params, req.mode, req.fields, req.parallel, req.kernel,
+                                req.timeout, path=name)
+            answer["errors"]["executor"] = str(exc)
+            answer["ok"], answer["request"], answer["runs"] = False, None, 0
+            return answer
         answer = check_form(
             params, req.mode, req.fields, req.parallel, req.kernel, req.timeout,
+            req.executor, req.scheduler,
             path=name, check_kernel=lambda kernel: check_kernel(notebook.raw, kernel, label=name),
+            run_config=run, check_store=self._check_store(req.target),
         )  # fmt: skip
         if answer["ok"]:
             try:
@@ -339,6 +426,7 @@ class Runs:
         base, items, total = self.check(req)
         self._check_place(req)
         _require_run()  # else the run fails after the notebook ran
+        executor, scheduler = self._executor(req)
         workdir = Path(tempfile.mkdtemp(prefix="nbops-job-"))
         argv = [sys.executable, "-m", "nbops", "run", str(req.target.file),
                 "--format", "json", "--progress", "json", f"--parallel={req.parallel}"]  # fmt: skip
@@ -351,11 +439,16 @@ class Runs:
             argv.append(f"--kernel={req.kernel}")
         if req.timeout:
             argv.append(f"--timeout={req.timeout!r}")
+        argv.append(f"--executor={executor}")
+        if scheduler:
+            argv.append(f"--scheduler={scheduler}")
         job = RunJob(
             id=uuid.uuid4().hex[:12],
             path=req.target.name,
             kind="sweep" if req.grid else "run",
             total=total,
+            executor=executor,
+            scheduler=scheduler,
         )
         return self.table.start(
             job,
@@ -442,6 +535,9 @@ class Runs:
         for record in records:
             entry = record.to_json(public_path(self.root, record.tags.get(OUTPUT_TAG)))
             entry["artifact_uri"] = redact(entry["artifact_uri"])
+            entry["executor"] = record.tags.get(EXECUTOR_TAG) or "local"  # untagged: local
+            scheduler = record.tags.get(SCHEDULER_TAG)
+            entry["scheduler"] = redact(scheduler) if scheduler and scheduler != LOCAL_CLUSTER else None
             runs.append(finite(entry))
         return {
             "jobs": self.jobs_for(req.target.name),

@@ -4,13 +4,16 @@
  *
  * CSS classes made here:
  *   .nbops-run-badge.nbops-run-badge-<status>        a state or MLflow status
+ *   .nbops-run-executor[data-executor]               where a job or run executes
  *   .nbops-run-error[data-error][data-status]        an error (data-error="server_missing"
  *                                                    without the server extension)
  */
 import type { NbopsApiError } from '../../api';
 import { extraMissing, type IMissing, type IServerExtras } from '../../extras';
 import type { IParamsResponse, IRunRecord } from '../../tokens';
+import { el } from '../dom';
 import { errorNode, explain } from '../errors';
+import { executorLabel } from './executor';
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
@@ -106,6 +109,24 @@ export function valueText(value: unknown): string {
 
 export function statusClass(status: string): string {
   return `nbops-run-badge nbops-run-badge-${status.toLowerCase().replace(/[^a-z]/g, '')}`;
+}
+
+/** Where a job or a run executes, as a small badge: "local", "dask", "dask @ tcp://…". */
+export function executorBadge(
+  executor: string | null | undefined,
+  scheduler: string | null | undefined
+): HTMLSpanElement {
+  const label = executorLabel(executor, scheduler);
+  const node = el('span', 'nbops-run-executor', label);
+  node.dataset.executor = executor || 'local';
+  node.title = scheduler
+    ? `Executed by the Dask scheduler at ${scheduler}`
+    : executor === 'dask'
+      ? 'Executed on a Dask cluster started on this machine for these runs'
+      : executor && executor !== 'local'
+        ? `Executed by the ${executor} executor`
+        : "Executed in kernels on the Jupyter server's machine";
+  return node;
 }
 
 /** The MLflow UI's page of a run. */

@@ -24,6 +24,12 @@
  *     .nbops-run-help, .nbops-run-field-error        help text; what is wrong with the value
  *     .nbops-run-field-reset                         back to the default (when changed)
  *   input.nbops-run-parallel                         parallel runs (sweeps)
+ *   .nbops-run-executor-field                        where the runs execute (a server that
+ *                                                    lists executors):
+ *     select.nbops-run-executor                      local / dask (an executor not installed:
+ *                                                    a disabled option with its install line)
+ *     .nbops-run-scheduler-field, input.nbops-run-scheduler   dask's scheduler address (shown
+ *                                                    for dask only; empty: a local cluster)
  *   input.nbops-run-kernel, input.nbops-run-timeout  options
  *     .nbops-run-option[data-invalid] .nbops-run-field-error   what is wrong with an option
  *   .nbops-run-problems                              form-level problems (the server's check)
@@ -67,6 +73,13 @@ import type {
 import { el, plural } from '../dom';
 import { serverExtras, type IMissing } from '../../extras';
 import { runErrorNode, runMissing } from './common';
+import {
+  executorChoices,
+  executorDefaults,
+  executorFields,
+  takesScheduler,
+  type IExecutorChoice
+} from './executor';
 
 export interface IFormViewOptions {
   model: RunsModel;
@@ -80,20 +93,24 @@ export interface IFormViewOptions {
 interface IFormState extends IFormValues {
   params: IParamsResponse;
   optionsOpen: boolean;
+  /** The executor chosen; undefined: the server lists none (an older nbops). */
+  executor?: string;
+  /** Dask's scheduler address as typed; empty: a local cluster. */
+  scheduler: string;
 }
 
-interface IFieldNodes {
+interface IFieldNodes<I extends HTMLElement = HTMLInputElement> {
   root: HTMLElement;
-  inputs: HTMLInputElement[];
+  inputs: I[];
   error: HTMLElement;
   reset?: HTMLButtonElement;
 }
 
 /** The fields of the form that are not parameters (keys of the server's `errors`). */
-type OptionKey = 'parallel' | 'kernel' | 'timeout';
+type OptionKey = 'parallel' | 'kernel' | 'timeout' | 'executor' | 'scheduler';
 
 /** Where a field's error goes: under it, its inputs marked invalid. */
-function markField(nodes: IFieldNodes, message: string | null): void {
+function markField(nodes: IFieldNodes<HTMLElement>, message: string | null): void {
   nodes.root.dataset.invalid = String(message !== null);
   nodes.error.hidden = message === null;
   nodes.error.textContent = message ?? '';
@@ -189,6 +206,7 @@ export class RunFormView {
         }
       }
     }
+    const defaults = executorDefaults(params.executors);
     const form: IFormState = {
       params,
       mode: old?.mode ?? 'run',
@@ -196,7 +214,9 @@ export class RunFormView {
       parallel: old?.parallel ?? DEFAULT_PARALLEL,
       kernel: old?.kernel ?? '',
       timeout: old?.timeout ?? '',
-      optionsOpen: old?.optionsOpen ?? false
+      optionsOpen: old?.optionsOpen ?? false,
+      executor: params.executors ? (old?.executor ?? defaults.executor) : undefined,
+      scheduler: old?.scheduler ?? defaults.scheduler
     };
     if (params.parameters.length === 0) {
       form.mode = 'run';
@@ -281,6 +301,9 @@ export class RunFormView {
 
     if (form.mode === 'sweep') {
       formNode.append(this._parallelField(form));
+    }
+    if (form.executor !== undefined) {
+      formNode.append(this._executorField(form));
     }
     formNode.append(this._optionsSection(form));
 
@@ -522,6 +545,85 @@ export class RunFormView {
     return root;
   }
 
+  /** The executor select and, for dask, the scheduler address. */
+  private _executorField(form: IFormState): HTMLElement {
+    const id = `${this._uid}-executor`;
+    const root = el('div', 'nbops-run-option nbops-run-executor-field');
+    const label = el('label', 'nbops-run-label', 'Executor');
+    label.htmlFor = id;
+    const select = el('select', 'nbops-run-input nbops-run-executor');
+    select.id = id;
+    const choices = executorChoices(form.params.executors);
+    if (!choices.some(c => c.name === form.executor)) {
+      // the project names an executor this server does not have: the check says so
+      choices.push({ name: form.executor ?? '', disabled: true, install: null });
+    }
+    for (const choice of choices) {
+      select.append(this._executorOption(choice));
+    }
+    select.value = form.executor ?? '';
+    const help = el(
+      'div',
+      'nbops-run-help',
+      'Where the runs execute: local kernels, or one Dask task per run.'
+    );
+    help.id = `${id}-help`;
+    const error = this._optionError(id);
+    select.setAttribute('aria-describedby', `${help.id} ${error.id}`);
+    root.append(label, select, help, error);
+    this._optionFields.set('executor', { root, inputs: [select], error });
+
+    const schedulerId = `${this._uid}-scheduler`;
+    const schedulerRow = el('div', 'nbops-run-option nbops-run-scheduler-field');
+    const schedulerLabel = el('label', 'nbops-run-label', 'Scheduler');
+    schedulerLabel.htmlFor = schedulerId;
+    const input = el('input', 'nbops-run-input nbops-run-scheduler');
+    input.id = schedulerId;
+    input.type = 'text';
+    input.spellcheck = false;
+    input.placeholder = 'local cluster';
+    input.value = form.scheduler;
+    input.addEventListener('input', () => {
+      form.scheduler = input.value;
+      this._edited();
+    });
+    const schedulerHelp = el(
+      'div',
+      'nbops-run-help',
+      'The Dask scheduler (tcp://HOST:8786); empty: a cluster on this machine for these runs.'
+    );
+    schedulerHelp.id = `${schedulerId}-help`;
+    const schedulerError = this._optionError(schedulerId);
+    input.setAttribute('aria-describedby', `${schedulerHelp.id} ${schedulerError.id}`);
+    schedulerRow.append(schedulerLabel, input, schedulerHelp, schedulerError);
+    schedulerRow.hidden = !takesScheduler(form.executor);
+    this._optionFields.set('scheduler', {
+      root: schedulerRow,
+      inputs: [input],
+      error: schedulerError
+    });
+
+    select.addEventListener('change', () => {
+      form.executor = select.value;
+      schedulerRow.hidden = !takesScheduler(form.executor);
+      this._edited();
+    });
+    const box = el('div', 'nbops-run-executor-box');
+    box.append(root, schedulerRow);
+    return box;
+  }
+
+  private _executorOption(choice: IExecutorChoice): HTMLOptionElement {
+    const text = choice.install ? `${choice.name} (not installed: ${choice.install})` : choice.name;
+    const option = el('option', undefined, text);
+    option.value = choice.name;
+    option.disabled = choice.disabled;
+    if (choice.install) {
+      option.title = `Install it in the Python environment that runs Jupyter: ${choice.install}`;
+    }
+    return option;
+  }
+
   private _optionsSection(form: IFormState): HTMLElement {
     const details = el('details', 'nbops-run-options');
     details.open = form.optionsOpen;
@@ -588,7 +690,8 @@ export class RunFormView {
     const path = this._formPath;
     const form = path ? this._forms.get(path) : undefined;
     if (path && form && !this._unavailable) {
-      this._checker.schedule(toRunForm(path, form), delay);
+      const body = { ...toRunForm(path, form), ...executorFields(form.executor, form.scheduler) };
+      this._checker.schedule(body, delay);
     }
   }
 
@@ -659,7 +762,7 @@ export class RunFormView {
     for (const [key, nodes] of this._optionFields) {
       const message = errors[key] ?? null;
       markField(nodes, message);
-      if (message !== null && key !== 'parallel' && this._details) {
+      if (message !== null && (key === 'kernel' || key === 'timeout') && this._details) {
         this._details.open = true;
       }
     }
@@ -831,7 +934,7 @@ export class RunFormView {
   private _formMode: FormMode = 'run';
   private _shownSubmitError: NbopsApiError | null = null;
   private _fields = new Map<string, IFieldNodes>();
-  private _optionFields = new Map<OptionKey, IFieldNodes>();
+  private _optionFields = new Map<OptionKey, IFieldNodes<HTMLElement>>();
   private _checker = new LatestCheck<IRunForm, IRunFormCheck>({
     check: api.validateRun,
     onOutcome: outcome => this._onOutcome(outcome),

@@ -13,6 +13,8 @@
  *     .nbops-run-sweep-toggle, .nbops-run-sweep-children   show / hide its runs
  *   .nbops-run-record[data-run-id][data-status][data-output]   a run; click opens `output`
  *     .nbops-run-record-params, .nbops-run-metric[data-name][data-value], .nbops-run-duration
+ *     .nbops-run-executor[data-executor]             where it ran ("local", "dask @ ADDRESS"; a
+ *                                                    sweep's too)
  *     .nbops-run-record-error                        where and why a run failed
  *     .nbops-run-open, a.nbops-run-mlflow            open the executed notebook; its MLflow page
  *   .nbops-run-empty                                 no runs yet (or no MLflow: the hint)
@@ -27,6 +29,7 @@ import {
   formatWhen,
   mlflowRunUrl,
   replaceIfChanged,
+  executorBadge,
   runErrorNode,
   statusClass,
   valueText
@@ -196,7 +199,8 @@ export class RunHistoryView {
         'span',
         'nbops-run-job-title',
         `Sweep · ${plural(kids.length, 'run')}${failed > 0 ? `, ${failed} failed` : ''}`
-      )
+      ),
+      executorBadge(record.executor, record.scheduler)
     );
     const duration = formatDuration(record.duration_s);
     if (duration) {
@@ -237,7 +241,7 @@ export class RunHistoryView {
           .map(([k, v]) => `${k} = ${v}`)
           .join('\n')
       : 'the notebook’s defaults';
-    top.append(paramsNode);
+    top.append(paramsNode, executorBadge(record.executor, record.scheduler));
     const duration = formatDuration(record.duration_s);
     if (duration) {
       top.append(el('span', 'nbops-run-duration', duration));

@@ -6,6 +6,8 @@
  * CSS classes (stable hooks for browser tests):
  *   .nbops-run-activity                              this view (hidden when there is no job)
  *   .nbops-run-job[data-job-id][data-kind][data-state]   a job (running, or just ended)
+ *     .nbops-run-executor[data-executor]             where it runs: "local", "dask",
+ *                                                    "dask @ tcp://host:8786"
  *     .nbops-run-record-params                       what it was asked to run
  *     .nbops-run-progress[role=progressbar]          done / failed / running of total
  *       .nbops-run-progress-{done,failed,running}    its segments
@@ -19,6 +21,7 @@ import type { IJob, IRunRequest } from '../../tokens';
 import { button, el, plural } from '../dom';
 import {
   formatDuration,
+  executorBadge,
   formatWhen,
   replaceIfChanged,
   runErrorNode,
@@ -115,6 +118,7 @@ export class RunJobsView {
     top.append(el('span', statusClass(job.state), job.state));
     const title = job.kind === 'sweep' ? `Sweep of ${plural(job.total, 'run')}` : 'Run';
     top.append(el('span', 'nbops-run-job-title', title));
+    top.append(executorBadge(job.executor, job.scheduler));
     const duration = el('span', 'nbops-run-duration', formatDuration(elapsed(job)));
     duration.title = `started ${formatWhen(job.started).title}`;
     top.append(duration);

@@ -1,0 +1,542 @@
+"""The ``dask`` executor: each run is one Dask task whose kernel runs in the worker process.
+
+``nbops run NB --executor dask [--scheduler tcp://HOST:8786]``. Without an address, a
+LocalCluster on this machine (processes, one thread per worker, as many workers as
+``--parallel`` or the machine's cores), closed at the end. An address where no scheduler
+answers is a UsageError before any kernel starts.
+
+A task (:func:`run_task`) opens its MLflow run itself, in the worker (a sweep's child nests
+under the parent run, created here, by id), executes the notebook with papermill (one kernel
+per task: never kernels inside a multiprocessing pool) with the run's own output path, logs
+what the notebook logged and the executed notebook, ends the run, and returns the executed
+notebook's bytes and the run's status; this process writes them into ``nbops-runs/`` and the
+run index as the ``local`` executor does. On a scheduler of this machine (a LocalCluster,
+127.0.0.1) the workers share the notebook's folder; on another machine each task runs in its
+own copy of the folder, sent with the tasks. So that workers can write runs, a local SQLite
+store with a remote scheduler is refused before anything starts.
+
+A kernel that would not start or died is started again ``retries`` times (``[tool.nbops.run]
+retries``, default 1); the run's ``nbops.retries`` tag says how many times it was. Results
+arrive as they complete. Stop (Ctrl-C, SIGTERM, the job service's cancel) sets a Dask Event
+the tasks watch: their kernels are killed and their runs end KILLED; tasks not started yet
+start no run, and any child still RUNNING after a while is ended KILLED from here. A worker
+lost mid-run (its process killed, its machine gone): Dask runs the task again elsewhere, and the
+lost attempt's child run is ended FAILED (tag ``nbops.error``) when the sweep ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import tarfile
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbops import extras
+from nbops.errors import NbopsError, ToolError, UsageError
+from nbops.run.executors.base import Executor, Progress
+from nbops.run.runner import (
+    Interrupted,
+    RunOutcome,
+    RunSettings,
+    SweepOutcome,
+    _absolute,
+    _index_run,
+    _NotebookRun,
+    _SweepRun,
+)
+
+if TYPE_CHECKING:
+    from nbops.kernel import CellHook
+
+__all__ = ["DaskExecutor", "check_scheduler_store", "is_local_address", "run_task"]
+
+CONNECT_TIMEOUT_S = 5.0  # how long to try reaching a scheduler before saying it is not there
+STOP_WAIT_S = 30.0  # after Stop: how long the running tasks have to end their runs KILLED
+WATCH_S = 0.5  # how often a task looks whether Stop was asked for
+RETRIES_TAG = "nbops.retries"
+EXECUTOR_TAG = "nbops.executor"
+SCHEDULER_TAG = "nbops.scheduler"
+WORKER_TAG = "nbops.worker"
+# not sent to workers with the notebook's folder: what nbops and tools keep beside it
+_NOT_COPIED = frozenset({
+    ".git", ".nbops", "nbops-runs", ".venv", "venv", "__pycache__", ".ipynb_checkpoints",
+    "node_modules", ".nbops_cache", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+})
+_MAX_COPY = 512 * 1024 * 1024  # a folder larger than this is not sent to workers
+
+
+def _distributed() -> Any:
+    """``distributed``, imported lazily (the ``dask`` extra)."""
+    return extras.import_optional("distributed", "dask", "nbops run --executor dask")
+
+
+def _read(notebook: Path) -> Any:
+    import importlib
+
+    return importlib.import_module("nbformat").read(notebook, as_version=4)
+
+
+def is_local_address(address: str | None) -> bool:
+    """Whether a scheduler address is on this machine (no address: a LocalCluster)."""
+    from urllib.parse import urlsplit
+
+    if address is None:
+        return True
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme == "inproc":
+        return True
+    host = (parts.hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _local_store(uri: str) -> bool:
+    """A store only this machine can write: a SQLite file or a folder."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(uri).scheme.lower()
+    return scheme in ("", "file", "sqlite") or len(scheme) == 1  # one letter: a Windows drive
+
+
+def _shown_store(uri: str, root: Path) -> str:
+    """The store as a message shows it: a local file relative to the project."""
+    from nbops.run.tracking import describe_store
+
+    shown = describe_store(uri)
+    with contextlib.suppress(ValueError):
+        return str(Path(shown).relative_to(root))
+    return shown
+
+
+def check_scheduler_store(settings: RunSettings, address: str | None) -> None:
+    """Refuse a local store with a scheduler on another machine: its workers cannot write it.
+    Checked without connecting to anything."""
+    if is_local_address(address) or not _local_store(settings.store_uri):
+        return
+    raise UsageError(
+        f"the tracking store {_shown_store(settings.store_uri, settings.project_root)} is a "
+        f"file on this machine: the workers of the Dask scheduler at {address} cannot write "
+        "their runs to it",
+        hint="start a tracking server for the team (`nbops tracking-server`) and set "
+        "tracking-uri in [tool.nbops.run] (or MLFLOW_TRACKING_URI) to its http:// address; "
+        "or leave out --scheduler to run on a local cluster",
+    )
+
+
+# --------------------------------------------------------------------------- in the worker
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker needs to run the notebook once (plain data: it is pickled)."""
+
+    notebook: str  # absolute, on the client
+    parameters: dict[str, Any]
+    name: str
+    experiment: str
+    kernel: str | None
+    timeout: float | None
+    store_uri: str
+    parent_run_id: str | None
+    tags: dict[str, str]  # lineage of the notebook on the client
+    out_dir: str  # where the client keeps the executed notebook (the nbops.output tag)
+    retries: int
+    stop: str  # the name of the Dask Event that asks the tasks to stop
+
+
+def _kernel_trouble(error: NbopsError) -> bool:
+    """A kernel that would not start or died (a RuntimeError under nbops' ToolError), not a
+    cell that ran out of time (a TimeoutError) nor a kernel that is not installed."""
+    cause = error.__cause__
+    return isinstance(cause, RuntimeError) and not isinstance(cause, TimeoutError)
+
+
+class _WorkerRun(_NotebookRun):
+    """A notebook run in a worker: the client's lineage, retried on kernel trouble."""
+
+    def __init__(self, task: _Task, notebook: Path, nb: Any, settings: RunSettings,
+                 cancelled: threading.Event) -> None:
+        super().__init__(
+            task.notebook, notebook, nb, task.parameters, settings, name=task.name, tracker=None,
+            parent_run_id=task.parent_run_id, cancelled=cancelled,
+        )
+        self.task = task
+        self.retried = 0
+        self.final: Path | None = None
+
+    def tags(self) -> dict[str, str]:
+        import socket
+
+        return {**self.task.tags, EXECUTOR_TAG: "dask", WORKER_TAG: socket.gethostname()}
+
+    def output_tag(self, final: Path) -> str:
+        self.final = final
+        return str(Path(self.task.out_dir) / final.name)
+
+    def execute(self) -> Any:
+        while True:
+            try:
+                return super().execute()
+            except ToolError as exc:
+                if self._killed() or self.retried >= self.task.retries or not _kernel_trouble(exc):
+                    raise
+                self.retried += 1
+
+    def end(self, tracker: Any, run_id: str, status: Any, tags: dict[str, str] | None = None) -> None:
+        super().end(tracker, run_id, status, {**(tags or {}), RETRIES_TAG: str(self.retried)})
+
+
+def _watch(stop: str, cancelled: threading.Event, done: threading.Event) -> None:
+    """Until ``done``: when the client sets the Event ``stop``, kill this worker's kernels."""
+    from nbops.kernel import stop_all_kernels
+
+    distributed = _distributed()
+    event = distributed.Event(stop, client=distributed.get_client())
+    while not done.is_set():
+        with contextlib.suppress(Exception):  # the scheduler may be going away: keep looking
+            if event.wait(timeout=WATCH_S):
+                cancelled.set()
+                while not done.wait(WATCH_S):  # a kernel may be starting: stop it too
+                    stop_all_kernels()
+                stop_all_kernels()
+                return
+        done.wait(WATCH_S / 5)
+
+
+def _stopped(stop: str) -> bool:
+    distributed = _distributed()
+    with contextlib.suppress(Exception):
+        return bool(distributed.Event(stop, client=distributed.get_client()).is_set())
+    return False
+
+
+def run_task(task: _Task, folder: bytes | None) -> dict[str, Any]:
+    """Run the notebook once in this (worker) process; ``folder``: the notebook's folder as a
+    tar archive when this worker does not share the client's files. The run's status, id and
+    executed notebook (bytes) as plain data; ``fatal`` when no run could be opened at all."""
+    if task.stop and _stopped(task.stop):  # stopped before it started: no run is opened
+        return {"status": "KILLED", "run_id": ""}
+    with tempfile.TemporaryDirectory(prefix="nbops-dask-") as tmp:
+        work = Path(tmp)
+        notebook = Path(task.notebook)
+        if folder is not None:  # its own copy of what the notebook reads
+            with tarfile.open(fileobj=io.BytesIO(folder)) as archive:
+                archive.extractall(work / "copy", filter="data")
+            notebook = work / "copy" / notebook.name
+        settings = RunSettings(
+            project_root=work, runs_dir=work / "runs", experiment=task.experiment,
+            kernel=task.kernel, timeout=task.timeout, tracking_uri=task.store_uri,
+        )
+        cancelled, done = threading.Event(), threading.Event()
+        run = _WorkerRun(task, notebook, _read(notebook), settings,
+                         cancelled)
+        watcher = None
+        if task.stop:
+            watcher = threading.Thread(target=_watch, args=(task.stop, cancelled, done),
+                                       name="nbops-stop", daemon=True)
+            watcher.start()
+        try:
+            outcome = run.run()
+        except NbopsError as exc:  # the store could not be opened: no run
+            return {"status": "FAILED", "run_id": "", "fatal": str(exc)}
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join(timeout=5)
+        final = run.final
+        failure = outcome.failure
+        return {
+            "status": outcome.status,
+            "run_id": outcome.run_id,
+            "file": final.name if final else None,
+            "notebook": final.read_bytes() if final and final.exists() else None,
+            "html": (final.with_suffix(".html").read_bytes()
+                     if final and final.with_suffix(".html").exists() else None),
+            "failure": (failure.cell, failure.ename, failure.evalue) if failure else None,
+            "error": outcome.error,
+            "duration_s": outcome.duration_s,
+            "metrics": dict(outcome.metrics),
+            "retries": run.retried,
+        }
+
+
+# --------------------------------------------------------------------------- on the client
+
+
+def _pack(folder: Path) -> bytes:
+    """``folder`` as a gzipped tar archive, without what nbops and tools keep beside notebooks."""
+    buffer = io.BytesIO()
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        return None if Path(info.name).name in _NOT_COPIED else info
+
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for child in sorted(folder.iterdir()):
+            if child.name not in _NOT_COPIED:
+                archive.add(child, arcname=child.name, filter=keep)
+    data = buffer.getvalue()
+    if len(data) > _MAX_COPY:
+        raise UsageError(
+            f"the notebook's folder {folder.name}/ is {len(data) // 2**20} MB compressed: too "
+            "large to send to the Dask workers with every run",
+            hint="put the data where the workers read it (a shared filesystem, object storage) "
+            "and keep the notebook's folder small",
+        )
+    return data
+
+
+class DaskExecutor(Executor):
+    name = "dask"
+
+    def _check(self, notebook: Path, shown: str, settings: RunSettings) -> None:
+        """Before anything starts: Dask installed, the kernel (on a local cluster), the store."""
+        from nbops.kernel import check_kernel
+        from nbops.run.tracking import check_store_uri
+
+        extras.require("dask", "nbops run --executor dask")
+        nb = _read(notebook)
+        if is_local_address(self.options.scheduler):  # elsewhere the workers' kernels count
+            check_kernel(nb, settings.kernel, label=shown)
+        check_store_uri(settings.store_uri)
+        check_scheduler_store(settings, self.options.scheduler)
+
+    @contextlib.contextmanager
+    def _client(self, runs: int) -> Iterator[Any]:
+        """A client of the scheduler, or of a LocalCluster made for these runs (closed after)."""
+        distributed = _distributed()
+        address = self.options.scheduler
+        if address is None:
+            workers = max(1, min(self.options.parallel or os.cpu_count() or 1, runs))
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )
+            try:
+                with distributed.Client(cluster) as client:
+                    yield client
+            finally:
+                cluster.close()
+            return
+        try:
+            client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(
+                f"cannot reach the Dask scheduler at {address}: {exc}",
+                hint="start it (`dask scheduler`, then `dask worker ADDRESS` on the workers), "
+                "check the address (--scheduler, [tool.nbops.run] scheduler), or leave it out "
+                "to run on a local cluster",
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+
+    def _task(self, notebook: Path, settings: RunSettings, parameters: Mapping[str, Any],
+              name: str, parent: str | None, stop: str) -> _Task:
+        from nbops.run.lineage import lineage_tags
+
+        tags = lineage_tags(notebook)
+        tags["nbops.kind"] = "notebook"
+        tags[SCHEDULER_TAG] = self.options.scheduler or "local"  # as the parent: a LocalCluster
+        return _Task(
+            notebook=str(notebook), parameters=dict(parameters), name=name,
+            experiment=settings.experiment, kernel=settings.kernel, timeout=settings.timeout,
+            store_uri=settings.store_uri, parent_run_id=parent, tags=tags,
+            out_dir=str(settings.runs_dir / notebook.stem), retries=self.options.retries,
+            stop=stop,
+        )
+
+    def _folder(self, client: Any, notebook: Path) -> Any:
+        """The notebook's folder for workers that do not share this machine's files (sent
+        once, as a future every task reads), else None."""
+        if is_local_address(self.options.scheduler):
+            return None
+        return client.scatter(_pack(notebook.parent), broadcast=False)
+
+    def run_notebook(
+        self, notebook: Path, parameters: Mapping[str, Any], settings: RunSettings, *,
+        on_cell: CellHook | None = None,
+    ) -> RunOutcome:
+        shown, notebook, settings = _absolute(notebook, settings)
+        self._check(notebook, shown, settings)
+        with self._client(1) as client:
+            stop = f"nbops-stop-{uuid.uuid4().hex}"
+            task = self._task(notebook, settings, parameters, notebook.stem, None, stop)
+            future = client.submit(run_task, task, self._folder(client, notebook), pure=False)
+            try:
+                result = future.result()
+            except NbopsError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the task was lost (its worker died)
+                raise ToolError(f"the Dask task running {shown} failed: "
+                                f"{type(exc).__name__}: {exc}") from None
+            except KeyboardInterrupt:
+                (answer,) = _stop(_distributed().Event(stop, client=client), [future])
+                killed = RunOutcome("", dict(parameters), "KILLED", None)
+                if answer is not None and answer.get("run_id"):
+                    killed = _record(answer, notebook, settings, parameters)
+                raise Interrupted(killed) from None
+        return _record(_checked(result), notebook, settings, parameters)
+
+    def run_sweep(
+        self, notebook: Path, parameter_sets: Sequence[Mapping[str, Any]], settings: RunSettings,
+        *, progress: Progress | None = None,
+    ) -> SweepOutcome:
+        shown, notebook, settings = _absolute(notebook, settings)
+        self._check(notebook, shown, settings)
+        return _DaskSweep(self, notebook, parameter_sets, settings, progress).run()
+
+
+def _checked(result: dict[str, Any]) -> dict[str, Any]:
+    """``result``, or the ToolError of a task that could not open its run at all."""
+    if result.get("fatal"):
+        raise ToolError(str(result["fatal"]))
+    return result
+
+
+def _record(result: dict[str, Any], notebook: Path, settings: RunSettings,
+            parameters: Mapping[str, Any]) -> RunOutcome:
+    """A task's result as the local executor keeps it: the executed notebook (and its HTML)
+    in ``<runs>/<notebook>/``, the run index, the outcome."""
+    from nbops.kernel import CellFailure
+
+    outcome = RunOutcome(str(result.get("run_id", "")), dict(parameters), result["status"], None)
+    outcome.duration_s = float(result.get("duration_s") or 0.0)
+    outcome.metrics = dict(result.get("metrics") or {})
+    outcome.error = result.get("error")
+    if result.get("failure"):
+        outcome.failure = CellFailure(*result["failure"])
+    if result.get("notebook") is not None and result.get("file"):
+        out_dir = settings.runs_dir / notebook.stem
+        out_dir.mkdir(parents=True, exist_ok=True)
+        final = out_dir / str(result["file"])
+        final.write_bytes(result["notebook"])
+        if result.get("html") is not None:
+            final.with_suffix(".html").write_bytes(result["html"])
+        outcome.output = final
+        _index_run(out_dir, notebook, outcome, settings)
+    return outcome
+
+
+def _stop(event: Any, futures: Sequence[Any]) -> list[dict[str, Any] | None]:
+    """Ask the tasks to stop, give the running ones time to end their runs KILLED; each
+    future's result, None for one that did not answer (cancelled)."""
+    with contextlib.suppress(Exception):
+        event.set()
+    with contextlib.suppress(Exception):
+        _distributed().wait(list(futures), timeout=STOP_WAIT_S)
+    results: list[dict[str, Any] | None] = []
+    for future in futures:
+        result = None
+        if future.status == "finished":
+            with contextlib.suppress(Exception):
+                result = future.result()
+        else:
+            with contextlib.suppress(Exception):
+                future.cancel()
+        results.append(result)
+    return results
+
+
+class _DaskSweep(_SweepRun):
+    """A sweep's parent run, opened here; its children are Dask tasks."""
+
+    def __init__(self, executor: DaskExecutor, notebook: Path,
+                 parameter_sets: Sequence[Mapping[str, Any]], settings: RunSettings,
+                 progress: Progress | None) -> None:
+        super().__init__(notebook, parameter_sets, settings, 1, progress)
+        self.executor = executor
+
+    def open(self) -> tuple[Any, str]:
+        opened, run_id = super().open()
+        opened.set_tags(run_id, {EXECUTOR_TAG: "dask",
+                                 SCHEDULER_TAG: self.executor.options.scheduler or "local"})
+        return opened, run_id
+
+    def execute(self) -> SweepOutcome:
+        distributed = _distributed()
+        result = self.result
+        sets = self.parameter_sets
+        parent = self.tracking.run_id_future.result()  # the children nest under it
+        with self.executor._client(len(sets)) as client:
+            stop = f"nbops-stop-{uuid.uuid4().hex}"
+            folder = self.executor._folder(client, self.notebook)
+            futures = {
+                client.submit(
+                    run_task,
+                    self.executor._task(self.notebook, self.settings, params,
+                                        f"{self.notebook.stem} #{index + 1}", parent, stop),
+                    folder, pure=False,
+                ): index
+                for index, params in enumerate(sets)
+            }
+            slots = max(1, sum(client.nthreads().values()))
+            self.running = min(len(sets), slots)
+            self._report()
+            try:
+                seen: set[Any] = set()
+                for future in distributed.as_completed(futures):
+                    seen.add(future)
+                    params = sets[futures[future]]
+                    try:
+                        answer = _checked(future.result())
+                    except NbopsError:
+                        _stop(distributed.Event(stop, client=client), list(futures))
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - a lost worker: this run failed
+                        outcome = RunOutcome("", dict(params), "FAILED", None)
+                        outcome.error = f"the Dask task failed: {type(exc).__name__}: {exc}"
+                    else:
+                        outcome = _record(answer, self.notebook, self.settings, params)
+                    with self.lock:
+                        result.runs.append(outcome)
+                        self.running = min(len(sets) - len(result.runs), slots)
+                        self._report()
+            except KeyboardInterrupt:
+                result.interrupted = True
+                self.cancelled.set()
+                pending = [f for f in futures if f not in seen]
+                answers = _stop(distributed.Event(stop, client=client), pending)
+                for future, late in zip(pending, answers):
+                    params = sets[futures[future]]
+                    if late is None or not late.get("run_id"):  # it never started a run
+                        result.runs.append(RunOutcome("", dict(params), "KILLED", None))
+                    else:
+                        result.runs.append(_record(late, self.notebook, self.settings, params))
+                _end_running_children(self.tracking.tracker, parent, "KILLED",
+                                      {"nbops.interrupted": "true"})
+                return result
+        # every task answered: a child still RUNNING was opened by a worker that was lost (on
+        # this host, the retry's orphan check may have ended it KILLED already: not a Stop)
+        _end_running_children(self.tracking.tracker, parent, "FAILED",
+                              {"nbops.error": "the Dask worker running it was lost"},
+                              orphans=True)
+        return result
+
+
+def _end_running_children(tracker: Any, parent: str, status: str, tags: dict[str, str],
+                          *, orphans: bool = False) -> None:
+    """End the children of ``parent`` still RUNNING as ``status`` with ``tags``: a task that
+    did not answer Stop, or whose worker was lost (Dask ran it again elsewhere); with
+    ``orphans``, also those nbops ended KILLED because their process died."""
+    from nbops.run.journal import KILLED_REASON_TAG
+    from nbops.run.tracking import PARENT_RUN_TAG
+
+    with contextlib.suppress(Exception):
+        client = tracker.client
+        experiment = client.get_run(parent).info.experiment_id
+        running = [run for state in (("RUNNING", "KILLED") if orphans else ("RUNNING",))
+                   for run in client.search_runs([experiment], filter_string=(
+                       f"tags.`{PARENT_RUN_TAG}` = '{parent}' and attributes.status = '{state}'"))]
+        for run in running:
+            if run.info.status == "KILLED" and KILLED_REASON_TAG not in run.data.tags:
+                continue
+            tracker.set_tags(run.info.run_id, tags)
+            tracker.end_run(run.info.run_id, status)
