@@ -6,7 +6,7 @@
     nbops.log_param("features", 12)
     nbops.log_metric("auc", auc)            # or per epoch: nbops.log_metric("loss", l, step=i)
     nbops.log_artifact("confusion.png")
-    nbops.log_model(clf)                    # a scikit-learn estimator, as the run's "model"
+    nbops.log_model(model, x_train)         # the run's "model", its signature, reference data
 
 ``nbops run`` gives the kernel a journal folder (``NBOPS_RUN_DIR``, see
 :mod:`nbops.run.journal`): metrics, params and artifacts are appended there, cheaply and
@@ -31,7 +31,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["active_run_id", "log_artifact", "log_metric", "log_model", "log_param"]
+__all__ = ["active_run_id", "log_artifact", "log_metric", "log_model", "log_param", "model_flavor"]
 
 _RUN_ID_ENV = "NBOPS_RUN_ID"  # = nbops.run.tracking.RUN_ID_ENV (not imported: keep this light)
 _DIR_ENV = "NBOPS_RUN_DIR"  # = nbops.run.journal.DIR_ENV
@@ -188,39 +188,137 @@ def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
     _tracker().log_artifact(run_id, Path(path), artifact_path)
 
 
-def _is_sklearn_estimator(model: Any) -> bool:
-    import importlib
+# the flavor of a class from the top package of its module, most specific first: xgboost,
+# lightgbm and catboost models are scikit-learn estimators too
+_FLAVORS = {
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "catboost": "catboost",
+    "statsmodels": "statsmodels",
+    "torch": "pytorch",
+    "keras": "keras",
+    "tf_keras": "tensorflow",
+    "tensorflow": "tensorflow",
+    "sklearn": "sklearn",
+}
+_FIRST_ROWS = 5  # the input example
+_PREDICT_ROWS = 100  # rows predicted to infer the signature's output
+
+
+def model_flavor(model: Any) -> str | None:
+    """The MLflow flavor for ``model`` (``"sklearn"``, ``"xgboost"``, ..., ``"pyfunc"``), or None.
+
+    Read off the modules of its class and their bases: nothing is imported (a model's
+    library is loaded already when the model exists).
+    """
+    import inspect
+
+    found = [
+        (list(_FLAVORS).index(top), _FLAVORS[top])
+        for cls in type(model).__mro__
+        if (top := cls.__module__.split(".")[0]) in _FLAVORS
+    ]
+    if found:
+        return min(found)[1]
+    if any(cls.__module__.startswith("mlflow.pyfunc") for cls in type(model).__mro__):
+        return "pyfunc"  # an mlflow.pyfunc.PythonModel
+    if inspect.isfunction(model):
+        return "pyfunc"  # a python function: MLflow calls it with the input
+    return None
+
+
+def _with_data(model: Any, flavor: str, data: Any, kwargs: dict[str, Any]) -> Any:
+    """Add the signature and input example inferred from ``data`` to ``kwargs`` (what the
+    caller gave wins); the reference frame of ``data``, or None when it is not a table."""
+    from nbops.errors import UsageError
+    from nbops.run import reference
+    from nbops.run.tracking import import_mlflow
 
     try:
-        base: Any = importlib.import_module("sklearn.base")
-    except ImportError:
-        return False
-    return isinstance(model, base.BaseEstimator)
+        frame = reference.as_frame(data)
+    except TypeError as exc:
+        raise UsageError(
+            f"nbops.log_model: X is {exc}",
+            hint="pass the training inputs as a pandas DataFrame, a numpy array or a list of dicts",
+        ) from None
+    if isinstance(data, list):
+        data = frame  # MLflow describes tables, not lists of dicts
+    head = data.head(_FIRST_ROWS) if hasattr(data, "head") else data[:_FIRST_ROWS]
+    kwargs.setdefault("input_example", head)
+    predict = getattr(model, "predict", None)
+    if "signature" not in kwargs and flavor != "pyfunc" and callable(predict):
+        rows = data.head(_PREDICT_ROWS) if hasattr(data, "head") else data[:_PREDICT_ROWS]
+        infer = import_mlflow("mlflow.models").infer_signature
+        try:
+            output = predict(rows)
+        except Exception as exc:  # noqa: BLE001 - the user's model: say why, log the inputs
+            warnings.warn(
+                f"nbops.log_model: {type(model).__name__}.predict failed on X "
+                f"({type(exc).__name__}: {exc}); the signature describes the inputs only",
+                UserWarning,
+                stacklevel=3,
+            )
+            output = None
+        kwargs["signature"] = infer(data, output)
+    return frame
 
 
-def log_model(model: Any, name: str = "model", **kwargs: Any) -> str | None:
-    """Log a scikit-learn estimator as the active run's model ``name`` (``mlflow.sklearn``).
+def _log_reference(tracker: Any, run_id: str, name: str, frame: Any) -> None:
+    """The reference sample and profile of the inputs, as the run's ``reference/``
+    (``reference/<name>/`` for a model not named ``model``)."""
+    import tempfile
+
+    from nbops.run import reference
+
+    folder = "reference" if name == "model" else f"reference/{name}"
+    with tempfile.TemporaryDirectory(prefix="nbops-reference-") as tmp:
+        for path in reference.write_reference(frame, Path(tmp)):
+            tracker.log_artifact(run_id, path, folder)
+
+
+def _flavor_call(flavor_module: Any, flavor: str, model: Any, save: bool) -> Any:
+    """``log_model`` / ``save_model`` of the flavor with the model as its argument."""
+    function = flavor_module.save_model if save else flavor_module.log_model
+    if flavor == "pyfunc":
+        return lambda *args, **kwargs: function(*args, python_model=model, **kwargs)
+    return lambda *args, **kwargs: function(model, *args, **kwargs)
+
+
+def log_model(model: Any, X: Any = None, *, name: str = "model", **kwargs: Any) -> str | None:
+    """Log ``model`` as the active run's model ``name`` with MLflow's flavor for it.
+
+    Flavors: scikit-learn (estimators, pipelines), xgboost, lightgbm, catboost, statsmodels,
+    PyTorch (``torch.nn.Module``), TensorFlow/Keras, and pyfunc for an
+    ``mlflow.pyfunc.PythonModel`` or a python function; anything else raises ``UsageError``.
+    With ``X`` (the training inputs: DataFrame, ndarray or list of dicts) the signature is
+    inferred (from ``model.predict`` on its first rows when the model predicts), its first 5
+    rows are the input example, and a reference sample (at most 1,000 rows, seeded) and a
+    profile of ``X`` are logged as the run's ``reference/`` (docs/deploy.md). ``X`` itself is
+    never logged whole. ``kwargs`` go to the flavor's ``log_model`` (``signature``,
+    ``input_example``, ``pip_requirements``...) and win over what ``X`` gives.
 
     Returns the model's URI (MLflow 3: ``models:/<model id>``; MLflow 2:
-    ``runs:/<run id>/<name>``), or None outside nbops. ``kwargs`` go to
-    ``mlflow.sklearn.log_model`` (``signature``, ``input_example``, ``pip_requirements``...).
-    ``nbops promote`` registers the model named ``model``. Other kinds of models raise
-    ``UsageError``: log them with MLflow's own flavor (``mlflow.<flavor>.log_model``).
+    ``runs:/<run id>/<name>``), or None outside nbops. ``nbops promote`` registers the model
+    named ``model``.
     """
     from nbops.errors import UsageError
 
-    if not _is_sklearn_estimator(model):
+    flavor = model_flavor(model)
+    if flavor is None:
         raise UsageError(
-            f"nbops.log_model takes a scikit-learn estimator, not {type(model).__name__}",
-            hint="log other models with MLflow's flavor for them (mlflow.pyfunc.log_model, ...)",
+            f"nbops.log_model cannot log a {type(model).__module__}.{type(model).__name__}: "
+            "MLflow has no flavor for it",
+            hint="pass a scikit-learn, xgboost, lightgbm, catboost, statsmodels, PyTorch or "
+            "Keras model, or wrap it in an mlflow.pyfunc.PythonModel (or a function)",
         )
     run_id = _run("log_model")
     if run_id is None:
         return None
+    frame = _with_data(model, flavor, X, kwargs) if X is not None else None
     tracker = _tracker()
     from nbops.run.tracking import import_mlflow
 
-    sklearn_flavor = import_mlflow("mlflow.sklearn")
+    flavor_module = import_mlflow(f"mlflow.{flavor}")
     client = tracker.client
     if hasattr(client, "create_logged_model"):
         # MLflow 3: create the logged model in the run's experiment first (log_model alone
@@ -230,17 +328,27 @@ def log_model(model: Any, name: str = "model", **kwargs: Any) -> str | None:
             f"create model {name!r} in run {run_id}",
             lambda: client.create_logged_model(experiment_id, name=name, source_run_id=run_id),
         )
+        import inspect
+
+        call = _flavor_call(flavor_module, flavor, model, save=False)
+        accepted = inspect.signature(flavor_module.log_model).parameters
+        if "run_id" in accepted or "kwargs" in accepted:  # pyfunc's has no run_id
+            kwargs["run_id"] = run_id
         info = tracker._call(
             f"log model {name!r} in run {run_id}",
-            lambda: sklearn_flavor.log_model(
-                model, name=name, model_id=logged.model_id, run_id=run_id, **kwargs
-            ),
+            lambda: call(name=name, model_id=logged.model_id, **kwargs),
         )
-        return str(info.model_uri)
-    return _log_model_as_artifacts(tracker, model, run_id, name, **kwargs)
+        uri = str(info.model_uri)
+    else:
+        uri = _log_model_as_artifacts(tracker, model, run_id, name, flavor=flavor, **kwargs)
+    if frame is not None:
+        _log_reference(tracker, run_id, name, frame)
+    return uri
 
 
-def _log_model_as_artifacts(tracker: Any, model: Any, run_id: str, name: str, **kwargs: Any) -> str:
+def _log_model_as_artifacts(
+    tracker: Any, model: Any, run_id: str, name: str, *, flavor: str = "sklearn", **kwargs: Any
+) -> str:
     """MLflow 2's layout: the MLflow model saved locally, uploaded as the run's ``name/``."""
     import tempfile
 
@@ -248,6 +356,8 @@ def _log_model_as_artifacts(tracker: Any, model: Any, run_id: str, name: str, **
 
     with tempfile.TemporaryDirectory(prefix="nbops-model-") as tmp:
         local = Path(tmp) / name
-        import_mlflow("mlflow.sklearn").save_model(model, str(local), **kwargs)
+        _flavor_call(import_mlflow(f"mlflow.{flavor}"), flavor, model, save=True)(
+            str(local), **kwargs
+        )
         tracker.log_artifact(run_id, local, name)
     return f"runs:/{run_id}/{name}"

@@ -100,6 +100,8 @@ def test_allow_bad_rows_exits_0_and_parquet_goes_in_and_out(project: Project) ->
     (["missing.csv", "-o", "out.csv"], "no such file: missing.csv"),
     (["data.txt", "-o", "out.csv"], "data.txt: not a .csv or .parquet file"),
     (["data.csv", "-o", "out.csv", "--partitions", "0"], "--partitions must be at least 1"),
+    (["data.csv", "-o", "out.csv", "--scheduler", "tcp://10.0.0.9:8786"],
+     "--scheduler is for the dask executor"),
 ])
 def test_bad_input_is_one_line_with_exit_2(
     project: Project, args: list[str], message: str

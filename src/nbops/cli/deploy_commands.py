@@ -89,7 +89,10 @@ def register(sub: Any) -> None:
                        help="score in N partitions, in parallel (default 1)")
     score.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local (default): a process pool on this machine; dask: a Dask "
-                       "cluster (NBOPS_DASK_SCHEDULER, else a local one; nbops[dask])")
+                       "cluster (--scheduler, else [tool.nbops.run] scheduler, else a local "
+                       "one; nbops[dask])")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --executor dask: the scheduler, e.g. tcp://HOST:8786")
     score.add_argument("--allow-bad-rows", action="store_true",
                        help="exit 0 even when rows were rejected (they are still listed)")
     score.add_argument("--progress", choices=MODES, default="auto",
@@ -150,8 +153,13 @@ def cmd_serve(args: Any) -> int:
 
 
 def cmd_score(args: Any) -> int:
+    from nbops.config import load_config
     from nbops.deploy import models, score
+    from nbops.run.executors import check_scheduler_for
 
+    check_scheduler_for(args.executor, args.scheduler)
+    configured = load_config(args.data.parent if args.data.parent.is_dir() else None).run
+    scheduler = args.scheduler or (configured.scheduler if args.executor == "dask" else None)
     resolved = _load(args.model, "nbops score")
     loaded = models.load(resolved)
     bar: Progress | None = None
@@ -171,7 +179,8 @@ def cmd_score(args: Any) -> int:
 
     try:
         result = score.score_file(loaded, args.data, args.output, partitions=args.partitions,
-                                  executor=args.executor, report=report, progress=progress)
+                                  executor=args.executor, scheduler=scheduler, report=report,
+                                  progress=progress)
     finally:
         if bar is not None:
             bar.close()

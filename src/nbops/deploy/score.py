@@ -109,11 +109,12 @@ def _parts(frame: Any, partitions: int) -> list[Any]:
     return [frame.iloc[i:i + size] for i in range(0, len(frame), size)]
 
 
-def _dask_predict(resolved: ResolvedModel, parts: list[Any], done: Callable[[int], None]) -> list[Any]:
+def _dask_predict(
+    resolved: ResolvedModel, parts: list[Any], done: Callable[[int], None], address: str | None
+) -> list[Any]:
     extras.require("dask", "nbops score --executor dask")
     distributed = extras.import_optional("distributed", "dask")
 
-    address = os.environ.get("NBOPS_DASK_SCHEDULER") or None
     client = distributed.Client(address) if address else distributed.Client(
         processes=True, n_workers=min(len(parts), os.cpu_count() or 1), threads_per_worker=1,
         dashboard_address=None)
@@ -135,10 +136,13 @@ def score_file(
     *,
     partitions: int = 1,
     executor: Executor = "local",
+    scheduler: str | None = None,
     report: Callable[[Problem], None] = lambda p: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> ScoreResult:
-    """Check ``data`` against the model's signature, score the good rows into ``out``."""
+    """Check ``data`` against the model's signature, score the good rows into ``out``
+    (``scheduler``: the Dask scheduler's address with ``executor="dask"``; None: a local
+    cluster)."""
     import numpy as np
     import pandas as pd
 
@@ -163,7 +167,9 @@ def score_file(
     if not parts:
         predictions: list[Any] = []
     elif executor == "dask":
-        predictions = _dask_predict(loaded.resolved, parts, lambda n: progress(n, len(parts)))
+        predictions = _dask_predict(
+            loaded.resolved, parts, lambda n: progress(n, len(parts)), scheduler
+        )
     elif partitions == 1:
         predictions = [loaded.predict(parts[0])]
         progress(1, 1)
