@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the examples: set up nbops in .venv (with its JupyterLab extension), lint
 # examples/, then take the wine example through modularize, verify, a tracked run, the review
-# gate and a submit to a local review remote. All of it happens in build/demo/ (a git
+# gate and a submit to a local review remote, a sweep on a local Dask cluster, the merge and
+# the release CI runs after it (a model version promoted by thresholds), nbops serve answering
+# a request and nbops score scoring a file. All of it happens in build/demo/ (a git
 # repository of its own with a bare remote, build/demo-remote.git), so examples/ and this
 # checkout are never touched. Needs Python 3.10+, git, PyPI and the npm registry.
 #
@@ -46,7 +48,7 @@ mkdir -p "$DEMO"
 git init --quiet --bare "$REMOTE"
 git init --quiet -b main "$DEMO"
 cp examples/wine_classifier.ipynb "$DEMO/"
-printf '[project]\nname = "wine"\nversion = "0.1.0"\ndependencies = ["pandas", "scikit-learn", "matplotlib", "nbops"]\n\n[tool.ruff]\nline-length = 100\n' > "$DEMO/pyproject.toml"
+printf '[project]\nname = "wine"\nversion = "0.1.0"\ndependencies = ["pandas", "scikit-learn", "matplotlib", "nbops"]\n\n[tool.ruff]\nline-length = 100\n\n[tool.nbops.promote]\nmetric = "accuracy"\nmin-value = 0.9\nmin-absolute-change = 0.005\n' > "$DEMO/pyproject.toml"
 printf '.nbops/\nnbops-runs/\n__pycache__/\n' > "$DEMO/.gitignore"
 git -C "$DEMO" add .
 git -C "$DEMO" -c user.name="nbops demo" -c user.email=demo@example.com commit --quiet -m "Wine classifier notebook"
@@ -80,6 +82,63 @@ echo
 echo "== nbops submit $DEMO/wine_classifier.ipynb   (gate, then a review branch pushed to $REMOTE)"
 "$NBOPS" submit "$DEMO/wine_classifier.ipynb" --message "Demo submission of the wine classifier."
 BRANCH="$(git -C "$REMOTE" for-each-ref --format='%(refname:short)' refs/heads/review/ | head -n 1)"
+ABS_NBOPS="$(cd "$VENV" && pwd)/bin/nbops"
+
+echo
+echo "== nbops run $DEMO/wine_classifier.ipynb --grid C=0.5,1.0 --executor dask   (a sweep on a local Dask cluster)"
+"$NBOPS" run "$DEMO/wine_classifier.ipynb" --grid C=0.5,1.0 --executor dask --parallel 2
+
+echo
+CI="$BUILD/demo-ci"
+echo "== the reviewer approves pull request #1: $BRANCH is merged into main; CI checks out main in $CI"
+rm -rf "$CI"
+git clone --quiet --branch main "$(cd "$REMOTE" && pwd)" "$CI"
+git -C "$CI" -c user.name="nbops demo" -c user.email=demo@example.com merge --quiet --no-ff \
+  "origin/$BRANCH" -m "Merge pull request #1 from $BRANCH"
+git -C "$CI" push --quiet origin main
+
+echo
+echo "== nbops release wine_classifier.ipynb --model wine   (what the CI job runs after the merge: a tracked run of the merge commit, the model version with its card, promoted by [tool.nbops.promote])"
+(cd "$CI" && "$ABS_NBOPS" release wine_classifier.ipynb --model wine)
+
+echo
+echo "== nbops serve wine@champion   (MLflow's scoring protocol; one request, then SIGTERM)"
+PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+(cd "$CI" && exec "$ABS_NBOPS" serve wine@champion --port "$PORT" --log-predictions predictions.jsonl) &
+SERVE_PID=$!
+trap 'kill "$SERVE_PID" 2>/dev/null || true' EXIT
+"$VENV/bin/python" - "$PORT" <<'PY'
+import json, sys, time, urllib.error, urllib.request
+from sklearn.datasets import load_wine
+
+base = f"http://127.0.0.1:{sys.argv[1]}"
+deadline = time.monotonic() + 180
+while True:  # the server loads MLflow and the model first
+    try:
+        urllib.request.urlopen(base + "/ping", timeout=5).read()
+        break
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        if time.monotonic() > deadline:
+            sys.exit("nbops serve did not answer /ping within 180 s")
+        time.sleep(0.5)
+rows = load_wine(as_frame=True).data.head(2)
+body = json.dumps({"dataframe_split": rows.to_dict(orient="split")}).encode()
+request = urllib.request.Request(base + "/invocations", body, {"Content-Type": "application/json"})
+print("POST /invocations (2 wines) ->", urllib.request.urlopen(request, timeout=30).read().decode())
+bad = json.dumps({"dataframe_records": [{"alcohol": "strong"}]}).encode()
+try:
+    urllib.request.urlopen(urllib.request.Request(base + "/invocations", bad, {"Content-Type": "application/json"}), timeout=30)
+except urllib.error.HTTPError as error:
+    print(f"a bad request -> {error.code}:", error.read().decode()[:200])
+PY
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || true
+trap - EXIT
+
+echo
+echo "== nbops score wine@champion wines.csv -o scores.csv   (batch scoring; a bad row is reported, not dropped silently)"
+"$VENV/bin/python" -c 'from sklearn.datasets import load_wine; d = load_wine(as_frame=True).data.astype(object); d.loc[3, "alcohol"] = "n/a"; d.to_csv("'"$CI"'/wines.csv", index=False)'
+(cd "$CI" && "$ABS_NBOPS" score wine@champion wines.csv -o scores.csv --partitions 2 --allow-bad-rows --progress none)
 
 echo
 echo "Where to look:"
@@ -90,8 +149,9 @@ echo "  - apply the safe fixes:      $NBOPS fix examples/   (backups go to examp
 echo "  - machine-readable findings: $NBOPS lint examples/ --format json"
 echo "  - the generated library:     $DEMO/src/wine/wine_classifier.py   (run it: PYTHONPATH=$DEMO/src $VENV/bin/python -m wine.wine_classifier --help)"
 echo "  - the slim notebook:         $DEMO/wine_classifier_slim.ipynb   (open it in JupyterLab; \"Modularize\" is in the nbops panel)"
-ABS_NBOPS="$(cd "$VENV" && pwd)/bin/nbops"
 echo "  - the tracked runs:          (cd $DEMO && $ABS_NBOPS runs)   (executed notebooks in $DEMO/nbops-runs/; the MLflow UI: cd $DEMO && $ABS_NBOPS ui)"
 echo "  - the review branch:         git -C $REMOTE log --stat $BRANCH   (the report: git -C $REMOTE show $BRANCH:reviews/wine_classifier.md)"
 echo "  - the review gate:           $NBOPS check examples/churn_classifier.ipynb --format markdown"
+echo "  - the released model:        (cd $CI && $ABS_NBOPS serve wine@champion)   (its version, card and verdict: cd $CI && $ABS_NBOPS ui; scores in $CI/scores.csv, rejected rows in $CI/scores.csv.errors.csv)"
+echo "  - runs on a Dask cluster:    docs/distributed.md   (--executor dask --scheduler tcp://HOST:8786; a team tracking server: nbops tracking-server)"
 echo "  - the plan as JSON:          $NBOPS modularize examples/house_prices_regression.ipynb --out $DEMO --dry-run --format json"

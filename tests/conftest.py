@@ -14,7 +14,10 @@ import pytest
 
 _WATCHED = ("NBOPS_", "MLFLOW_")
 # set once per process on purpose when nbops imports MLflow: its telemetry off, no run URL on stdout
-_PROCESS_WIDE = frozenset({"MLFLOW_DISABLE_TELEMETRY", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"})
+_PROCESS_WIDE = frozenset({
+    "MLFLOW_DISABLE_TELEMETRY", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+})
 
 
 def _watched() -> dict[str, str]:

@@ -121,6 +121,9 @@ def import_mlflow(module: str = "mlflow") -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     # a run ended on a tracking server prints its URL on stdout, into `nbops run --format json`
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    # nbops shows its own progress: MLflow's artifact download bars (serve, score, promote)
+    # would only clutter stderr
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return extras.import_optional(module, "run", "tracking runs")
 
 
