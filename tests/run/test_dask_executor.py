@@ -258,6 +258,28 @@ def test_a_real_scheduler_and_two_workers_run_a_sweep(tmp_path: Path) -> None:
                 process.kill()
 
 
+def test_a_sweeps_end_fails_its_lost_children_and_keeps_the_stopped_ones(tmp_path: Path) -> None:
+    """A child still RUNNING, or ended KILLED by the orphan check (its worker process died on
+    this host), is a lost attempt: FAILED; one stopped by the user stays KILLED."""
+    from nbops.run.executors.dask import _end_running_children
+    from nbops.run.journal import KILLED_REASON_TAG
+    from nbops.run.tracking import MlflowTracker
+
+    tracker = MlflowTracker(settings(project(tmp_path)).store_uri)
+    parent = tracker.start_run("toy", "toy sweep", {}, {})
+    kids = {name: tracker.start_run("toy", name, {}, {}, parent_run_id=parent)
+            for name in ("running", "orphan", "stopped", "finished")}
+    tracker.set_tags(kids["orphan"], {KILLED_REASON_TAG: "its process is gone"})
+    for name, status in (("orphan", "KILLED"), ("stopped", "KILLED"), ("finished", "FINISHED")):
+        tracker.end_run(kids[name], status)
+    _end_running_children(tracker, parent, "FAILED", {"nbops.error": "lost"}, orphans=True)
+    runs = {name: tracker.client.get_run(run_id) for name, run_id in kids.items()}
+    assert {name: run.info.status for name, run in runs.items()} == {
+        "running": "FAILED", "orphan": "FAILED", "stopped": "KILLED", "finished": "FINISHED"}
+    assert runs["orphan"].data.tags["nbops.error"] == "lost"
+    assert "nbops.error" not in runs["stopped"].data.tags
+
+
 def _kernels_of(pid: int) -> list[int]:
     """The live kernel processes (ipykernel) that ``pid`` started, from /proc."""
     found = []
