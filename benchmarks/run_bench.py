@@ -1646,6 +1646,21 @@ def reading_sweep(a: Any, d: dict) -> None:
 # --------------------------------------------------------------------------- main
 
 
+# sections other scripts keep in the same document (benchmarks/dask_bench.py): carried over
+DASK_BEGIN, DASK_END = "<!-- dask-bench:begin", "<!-- dask-bench:end -->"
+
+
+def _write_doc(doc: Path, text: str) -> None:
+    """Write ``text`` to ``doc``, keeping the Dask section dask_bench.py wrote there."""
+    old = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    a = old.find(DASK_BEGIN)
+    b = old.find(DASK_END, a) if a >= 0 else -1
+    if a >= 0 and b >= 0:
+        kept = old[a : b + len(DASK_END)]  # the markers hold its heading too
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    doc.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_inproc"]:
@@ -1705,7 +1720,7 @@ def main(argv: list[str] | None = None) -> int:
         if not prev:
             log(f"nothing to render: {json_path} missing")
             return 2
-        doc.write_text(render(prev), encoding="utf-8")
+        _write_doc(doc, render(prev))
         log(f"wrote {doc}")
         return 0
     parts = set(args.only or ["cli", "inproc", "sweep"])
@@ -1764,7 +1779,7 @@ def main(argv: list[str] | None = None) -> int:
     d["machine"]["loadavg_end"] = loadavg()
     json_path.write_text(json.dumps(d, indent=1, default=str))
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(render(d), encoding="utf-8")
+    _write_doc(doc, render(d))
     log(f"wrote {doc} and {json_path}")
     for t in targets(d):
         print(f"({t['key']}) {t['goal']}: {t['value']} -> {t['status']}")
