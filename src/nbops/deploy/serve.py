@@ -280,12 +280,18 @@ def serve(loaded: LoadedModel, sock: socket.socket, options: ServeOptions,
             super().handle_exit(sig, frame)
             self._captured_signals.clear()  # a signal is how it stops: exit 0, not re-raised
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                # said once the signal handlers are in place (uvicorn installs them around
+                # startup): a SIGINT or SIGTERM right after the line is a clean stop
+                announce(f"serving {loaded.resolved.label} on http://{options.host}:"
+                         f"{options.port} (POST /invocations, GET /ping); Ctrl-C stops")
+                sys.stdout.flush()
+
     config = uvicorn.Config(build_app(loaded, log), log_level="warning", access_log=False,
                             lifespan="off", timeout_graceful_shutdown=5)
     server = Server(config)
-    announce(f"serving {loaded.resolved.label} on http://{options.host}:{options.port} "
-             "(POST /invocations, GET /ping); Ctrl-C stops")
-    sys.stdout.flush()
     try:
         server.run(sockets=[sock])
     finally:
