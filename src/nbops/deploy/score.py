@@ -112,21 +112,19 @@ def _parts(frame: Any, partitions: int) -> list[Any]:
 def _dask_predict(
     resolved: ResolvedModel, parts: list[Any], done: Callable[[int], None], address: str | None
 ) -> list[Any]:
+    from nbops.run.dask_client import connected
+
     extras.require("dask", "nbops score --executor dask")
     distributed = extras.import_optional("distributed", "dask")
-
-    client = distributed.Client(address) if address else distributed.Client(
-        processes=True, n_workers=min(len(parts), os.cpu_count() or 1), threads_per_worker=1,
-        dashboard_address=None)
-    try:
+    workers = min(len(parts), os.cpu_count() or 1)
+    with connected(address, workers, what="nbops score --executor dask",
+                   hint="--scheduler, [tool.nbops.run] scheduler") as client:
         futures = client.map(_dask_part, [resolved] * len(parts), parts, pure=False)
         results: dict[Any, Any] = {}
         for future in distributed.as_completed(futures):
             results[future.key] = future.result()
             done(len(results))
         return [results[f.key] for f in futures]
-    finally:
-        client.close()
 
 
 def score_file(

@@ -22,23 +22,20 @@ import contextlib
 import dataclasses
 import importlib
 import inspect
-import logging
 import os
 import pickle
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from nbops import extras
 from nbops.errors import NbopsError, UsageError
+from nbops.run.dask_client import CONNECT_TIMEOUT_S, connected, distributed
 
 __all__ = ["CONNECT_TIMEOUT_S", "StepTiming", "check_scheduler", "run_graph"]
 
-CONNECT_TIMEOUT_S = 5.0  # how long to try reaching a scheduler before saying it is not there
 _WHAT = "the pipeline's --executor dask"
 
 
@@ -61,7 +58,7 @@ class _NotImportable(Exception):
 
 
 def _distributed() -> Any:
-    return extras.import_optional("distributed", "dask", _WHAT)
+    return distributed(_WHAT)
 
 
 # --------------------------------------------------------------------------- in the worker
@@ -178,35 +175,11 @@ def check_scheduler(address: str) -> None:
 def _connected(client: Any, workers: int) -> Iterator[Any]:
     """``client`` itself (left open), a client of the scheduler at that address, or of a
     LocalCluster of ``workers`` processes with one thread each (closed at the end)."""
-    distributed = _distributed()
     if client is not None and not isinstance(client, str):
         yield client
         return
-    if client is None:
-        with warnings.catch_warnings():  # its HTTP endpoints move off a port in use: fine
-            warnings.filterwarnings("ignore", message="Port .* is already in use")
-            cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        try:
-            with distributed.Client(cluster) as local:
-                yield local
-        finally:
-            cluster.close()
-        return
-    try:
-        remote = distributed.Client(client, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(
-            f"cannot reach the Dask scheduler at {client}: {exc}",
-            hint="start it (`dask scheduler`, then `dask worker ADDRESS` on the workers), check "
-            "the address (--scheduler), or leave it out to run on a local cluster",
-        ) from None
-    try:
-        yield remote
-    finally:
-        remote.close()
+    with connected(client, workers, what=_WHAT) as dask_client:
+        yield dask_client
 
 
 def _failure(exc: BaseException, step: str, module: str) -> BaseException:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
 import tarfile
 import tempfile
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbops import extras
 from nbops.errors import NbopsError, ToolError, UsageError
+from nbops.run.dask_client import connected, distributed
 from nbops.run.executors.base import Executor, Progress
 from nbops.run.runner import (
     Interrupted,
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DaskExecutor", "check_scheduler_store", "is_local_address", "run_task"]
 
-CONNECT_TIMEOUT_S = 5.0  # how long to try reaching a scheduler before saying it is not there
 STOP_WAIT_S = 30.0  # after Stop: how long the running tasks have to end their runs KILLED
 WATCH_S = 0.5  # how often a task looks whether Stop was asked for
 RETRIES_TAG = "nbops.retries"
@@ -75,7 +74,7 @@ _MAX_COPY = 512 * 1024 * 1024  # a folder larger than this is not sent to worker
 
 def _distributed() -> Any:
     """``distributed``, imported lazily (the ``dask`` extra)."""
-    return extras.import_optional("distributed", "dask", "nbops run --executor dask")
+    return distributed("nbops run --executor dask")
 
 
 def _read(notebook: Path) -> Any:
@@ -310,33 +309,10 @@ class DaskExecutor(Executor):
     @contextlib.contextmanager
     def _client(self, runs: int) -> Iterator[Any]:
         """A client of the scheduler, or of a LocalCluster made for these runs (closed after)."""
-        distributed = _distributed()
-        address = self.options.scheduler
-        if address is None:
-            workers = max(1, min(self.options.parallel or os.cpu_count() or 1, runs))
-            cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
-            )
-            try:
-                with distributed.Client(cluster) as client:
-                    yield client
-            finally:
-                cluster.close()
-            return
-        try:
-            client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(
-                f"cannot reach the Dask scheduler at {address}: {exc}",
-                hint="start it (`dask scheduler`, then `dask worker ADDRESS` on the workers), "
-                "check the address (--scheduler, [tool.nbops.run] scheduler), or leave it out "
-                "to run on a local cluster",
-            ) from None
-        try:
+        workers = min(self.options.parallel or os.cpu_count() or 1, runs)
+        with connected(self.options.scheduler, workers, what="nbops run --executor dask",
+                       hint="--scheduler, [tool.nbops.run] scheduler") as client:
             yield client
-        finally:
-            client.close()
 
     def _task(self, notebook: Path, settings: RunSettings, parameters: Mapping[str, Any],
               name: str, parent: str | None, stop: str) -> _Task:
