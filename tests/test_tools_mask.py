@@ -8,11 +8,12 @@ masking (``black.handle_ipynb_magics.mask_cell``), which needs it.
 from __future__ import annotations
 
 import ast
+import keyword
 
 import black
 import pytest
 from black.handle_ipynb_magics import mask_cell as black_mask_cell
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nbops.tools import (
@@ -114,6 +115,8 @@ def test_transform_is_ipythons() -> None:
 # ---------------------------------------------------------------------------------------------
 
 _NAME = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
+# an assignment's target: `in = !ls` is no Python, with or without IPython
+_VAR = _NAME.filter(lambda n: not keyword.iskeyword(n) and not keyword.issoftkeyword(n))
 _ARGS = st.from_regex(r"[a-z0-9_ .=,-]{0,12}", fullmatch=True).map(str.strip)
 _CMD = st.from_regex(r"[a-z][a-z0-9_ .=,-]{0,11}", fullmatch=True).map(str.strip)
 _PY = st.sampled_from(
@@ -123,8 +126,8 @@ _MAGIC_LINE = st.one_of(
     st.builds(lambda n, a: f"%{n} {a}".rstrip(), _NAME, _ARGS),
     st.builds(lambda c: f"!{c}", _CMD),
     st.builds(lambda c: f"!!{c}", _CMD),
-    st.builds(lambda v, c: f"{v} = !{c}", _NAME, _CMD),
-    st.builds(lambda v, n, a: f"{v} = %{n} {a}".rstrip(), _NAME, _NAME, _ARGS),
+    st.builds(lambda v, c: f"{v} = !{c}", _VAR, _CMD),
+    st.builds(lambda v, n, a: f"{v} = %{n} {a}".rstrip(), _VAR, _NAME, _ARGS),
     st.builds(lambda n: f"?{n}", _NAME),
     st.builds(lambda n: f"??{n}", _NAME),
 )
@@ -172,6 +175,9 @@ def test_masked_cell_is_python_whenever_blacks_is(source: str) -> None:
     assert len(ours.python) == len(theirs)
 
 
+_HELP_MAGICS = ("%psearch", "%pinfo")
+
+
 def _black(source: str) -> str | None:
     try:
         return black.format_cell(source, fast=True, mode=MODE)
@@ -181,6 +187,7 @@ def _black(source: str) -> str | None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(_TEXT, _CELLS))
+@example("*?; ")  # black turns `*?` into `%psearch *` (found by a fresh-clone run)
 def test_format_cell_agrees_with_black(source: str) -> None:
     try:
         theirs = _black(source)
@@ -189,6 +196,8 @@ def test_format_cell_agrees_with_black(source: str) -> None:
         return
     if ">>>" in source or "In [" in source:
         return
+    if theirs is not None and any(m in theirs and m not in source for m in _HELP_MAGICS):
+        return  # black rewrites help syntax (`*?`) into the magic itself; nbops leaves it as written
     ours = format_cell(source, MODE)
     if ours != theirs:
         # black draws random tokens: a short one now and then collides with the cell's text
