@@ -44,7 +44,6 @@ import re
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -53,6 +52,7 @@ from typing import Any, Literal, TypeVar
 
 from nbops import api_types, extras
 from nbops.errors import ConfigError, NbopsError, NotFoundError, ToolError, UsageError
+from nbops.run.plugins import PluginRegistry
 
 __all__ = [
     "CHALLENGER",
@@ -473,61 +473,12 @@ class Tracker(abc.ABC):
         }
 
 
-class TrackerRegistry:
-    """Tracker implementations by name: built-ins plus the ``nbops.trackers`` entry points.
-
-    Entry points are loaded on first lookup (not at import); one that fails to load is
-    skipped with a warning, so a broken plugin never breaks nbops.
-    """
-
-    group = "nbops.trackers"
+class TrackerRegistry(PluginRegistry[Tracker]):
+    """Tracker implementations by name: built-ins plus the ``nbops.trackers`` entry points
+    (loaded on first lookup; one that fails to load is skipped with a warning)."""
 
     def __init__(self) -> None:
-        self._trackers: dict[str, type[Tracker]] = {}
-        self._loaded = False
-        self._lock = threading.Lock()
-
-    def register(self, name: str, tracker: type[Tracker]) -> None:
-        """Register (or replace) the tracker class called ``name``."""
-        self._trackers[name] = tracker
-
-    def register_entry_points(self) -> None:
-        """Load the trackers other packages declare in the ``nbops.trackers`` group."""
-        from importlib.metadata import entry_points
-
-        for entry in entry_points(group=self.group):
-            try:
-                loaded = entry.load()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break nbops
-                warnings.warn(
-                    f"nbops: tracker plugin {entry.name!r} ({entry.value}) failed to load: {exc}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                continue
-            self.register(entry.name, loaded)
-
-    def _ensure_loaded(self) -> None:
-        with self._lock:
-            if not self._loaded:
-                self._loaded = True
-                self.register_entry_points()
-
-    def names(self) -> list[str]:
-        """The registered tracker names, sorted."""
-        self._ensure_loaded()
-        return sorted(self._trackers)
-
-    def get(self, name: str) -> type[Tracker]:
-        """The tracker class called ``name``; ``UsageError`` naming the known ones otherwise."""
-        self._ensure_loaded()
-        try:
-            return self._trackers[name]
-        except KeyError:
-            raise UsageError(
-                f"no tracker named {name!r}",
-                hint="known trackers: " + ", ".join(sorted(self._trackers)),
-            ) from None
+        super().__init__("nbops.trackers", "tracker", "known trackers: {}")
 
     def create(self, name: str = "mlflow", tracking_uri: str | None = None) -> Tracker:
         """An instance of the tracker called ``name`` for ``tracking_uri``."""

@@ -13,14 +13,12 @@ The built-ins are registered by import path, so listing them imports neither Das
 
 from __future__ import annotations
 
-import importlib
-import threading
-import warnings
 from typing import TYPE_CHECKING
 
 from nbops import extras
 from nbops.errors import UsageError
 from nbops.run.executors.base import Executor, ExecutorOptions
+from nbops.run.plugins import PluginRegistry
 
 if TYPE_CHECKING:
     from nbops.config import RunConfig
@@ -31,69 +29,12 @@ __all__ = [
 ]
 
 
-class ExecutorRegistry:
-    """Executor classes by name: the built-ins plus the ``nbops.executors`` entry points.
-
-    Entry points are read on first lookup (not at import); one that fails to load is skipped
-    with a warning, so a broken plugin never breaks nbops.
-    """
-
-    group = "nbops.executors"
+class ExecutorRegistry(PluginRegistry[Executor]):
+    """Executor classes by name: the built-ins plus the ``nbops.executors`` entry points (read
+    on first lookup; one that fails to load is skipped with a warning)."""
 
     def __init__(self) -> None:
-        self._executors: dict[str, type[Executor] | str] = {}
-        self._loaded = False
-        self._lock = threading.Lock()
-
-    def register(self, name: str, executor: type[Executor] | str) -> None:
-        """Register (or replace) ``name``: a class, or its ``"module:Class"`` path (imported
-        when it is asked for)."""
-        self._executors[name] = executor
-
-    def register_entry_points(self) -> None:
-        """Register the executors other packages declare in the ``nbops.executors`` group."""
-        from importlib.metadata import entry_points
-
-        for entry in entry_points(group=self.group):
-            if entry.name in self._executors and entry.value == self._executors[entry.name]:
-                continue  # a built-in, declared in nbops' own metadata too
-            try:
-                loaded = entry.load()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break nbops
-                warnings.warn(
-                    f"nbops: executor plugin {entry.name!r} ({entry.value}) failed to load: {exc}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                continue
-            self.register(entry.name, loaded)
-
-    def _ensure_loaded(self) -> None:
-        with self._lock:
-            if not self._loaded:
-                self._loaded = True
-                self.register_entry_points()
-
-    def names(self) -> list[str]:
-        """The registered executor names, sorted."""
-        self._ensure_loaded()
-        return sorted(self._executors)
-
-    def get(self, name: str) -> type[Executor]:
-        """The executor class called ``name``; a UsageError naming the choices otherwise."""
-        self._ensure_loaded()
-        found = self._executors.get(name)
-        if found is None:
-            raise UsageError(
-                f"no executor named {name!r}",
-                hint="choose one of: " + ", ".join(sorted(self._executors)),
-            )
-        if isinstance(found, str):
-            module, _, attr = found.partition(":")
-            found = getattr(importlib.import_module(module), attr)
-            assert isinstance(found, type)
-            self._executors[name] = found
-        return found
+        super().__init__("nbops.executors", "executor", "choose one of: {}")
 
     def create(self, name: str, options: ExecutorOptions) -> Executor:
         """An instance of the executor called ``name``."""
