@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from nbops import extras
 from nbops.deploy.models import InputCheck, LoadedModel, Problem, ResolvedModel, load, shown_path
 from nbops.errors import MissingPackageError, NotFoundError, UsageError, WriteError
 
@@ -112,16 +111,16 @@ def _parts(frame: Any, partitions: int) -> list[Any]:
 def _dask_predict(
     resolved: ResolvedModel, parts: list[Any], done: Callable[[int], None], address: str | None
 ) -> list[Any]:
-    from nbops.run.dask_client import connected
+    from nbops.run.dask_client import connected, distributed
 
-    extras.require("dask", "nbops score --executor dask")
-    distributed = extras.import_optional("distributed", "dask")
+    what = "nbops score --executor dask"
+    dask = distributed(what)  # the install line when the dask extra is missing
     workers = min(len(parts), os.cpu_count() or 1)
-    with connected(address, workers, what="nbops score --executor dask",
+    with connected(address, workers, what=what,
                    hint="--scheduler, [tool.nbops.run] scheduler") as client:
         futures = client.map(_dask_part, [resolved] * len(parts), parts, pure=False)
         results: dict[Any, Any] = {}
-        for future in distributed.as_completed(futures):
+        for future in dask.as_completed(futures):
             results[future.key] = future.result()
             done(len(results))
         return [results[f.key] for f in futures]
