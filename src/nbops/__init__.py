@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbops._version import __version__
 from nbops.tracking_api import active_run_id, log_artifact, log_metric, log_model, log_param
 
 # the in-notebook tracking API: ``import nbops; nbops.log_metric("auc", auc)`` writes into the
@@ -22,6 +21,15 @@ __all__ = [
     "log_model",
     "log_param",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``nbops.__version__``, read when asked for (:mod:`nbops._version`)."""
+    if name == "__version__":
+        from nbops._version import version
+
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -223,7 +223,7 @@ async def test_every_documented_answer_is_real_and_matches(
 
     # 500s: whatever breaks inside, the answer is the documented generic error
     with monkeypatch.context() as m:
-        m.setattr(nbops.server.handlers, "__version__", object())  # not JSON-serialisable
+        m.setattr(nbops.server.handlers, "version", lambda: object())  # not JSON-serialisable
         await expect(500, "GET", "nbops/version")
         m.setattr(nbops.lint.registry, "all_rules", _raise(RuntimeError("boom")))
         await expect(500, "GET", "nbops/rules")

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from nbops._version import __version__
+from nbops._version import version
 from nbops.cli import exits
 from nbops.errors import NbopsError, exit_code
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         init_commands,
         lint_commands,
         modularize_commands,
+        monitor_commands,
         params_commands,
         review_commands,
         run_commands,
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=exits.epilog({}, note="Each command's --help lists all the codes it returns."),
         formatter_class=exits.HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"nbops {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     lint_commands.register(sub)
     modularize_commands.register(sub)
@@ -46,8 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     init_commands.register(sub)
     hackathon_commands.register(sub)
     deploy_commands.register(sub)
+    monitor_commands.register(sub)
     _format_all(parser)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``, the version read only when asked for (see :mod:`nbops._version`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"nbops {version()}")
+        parser.exit()
 
 
 def _format_all(parser: argparse.ArgumentParser) -> None:

@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from nbops._version import __version__
+from nbops._version import version
 from nbops.config import Config, load_config
 from nbops.core.magics import magic_identifiers
 from nbops.core.notebook import Notebook, notebook_from_bytes
@@ -91,7 +91,7 @@ class LintSettings:
             "format": [self.format_check, self.formatter],
             "black": self.black,
             "pfi": self.per_file_ignores,
-            "versions": [__version__, black_version()],
+            "versions": [version(), black_version()],
         }
         return json.dumps(data, sort_keys=True, default=str)
 

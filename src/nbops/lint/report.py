@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from nbops import api_types
-from nbops._version import __version__
+from nbops._version import version
 from nbops.errors import NbopsError
 from nbops.lint import sarif
 from nbops.lint.diagnostic import Diagnostic
@@ -143,7 +143,7 @@ def write_stream(
         out.write(sarif.render(collected))
         return tally, unreadable
     if fmt == "json":
-        out.write(f'{{"version": {json.dumps(__version__)}, "diagnostics": [')
+        out.write(f'{{"version": {json.dumps(version())}, "diagnostics": [')
         first = True
         failure: NbopsError | None = None
         try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbops._version import __version__
+from nbops._version import version
 from nbops.lint.diagnostic import BLACK_URL, RULES_URL, Diagnostic, rule_anchor
 
 if TYPE_CHECKING:
@@ -436,7 +436,7 @@ def render(reports: Sequence[FileReport]) -> str:
                 "tool": {
                     "driver": {
                         "name": "nbops",
-                        "version": __version__,
+                        "version": version(),
                         "informationUri": "https://github.com/nbops/nbops",
                         "rules": rules,
                     }

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from nbops._version import __version__
+from nbops._version import version
 from nbops.core.notebook import write_bytes_atomic
 from nbops.errors import (
     ConfigError,
@@ -471,7 +471,7 @@ def plan(directory: Path, options: InitOptions | None = None) -> InitResult:
     root = _repository_root(directory)
     forges, reason = _forges(root, options.forge)
     steps: list[str] = []
-    pin = pins(__version__, options.requirement, options.hooks_repo, options.hooks_rev)
+    pin = pins(version(), options.requirement, options.hooks_repo, options.hooks_rev)
     install = _project_install(root)
     files = [_pyproject(root, _base_branch(root))]
     if "github" in forges:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops import api_types
-from nbops._version import __version__
+from nbops._version import version
 from nbops.config import PromoteConfig
 from nbops.core.notebook import Notebook
 from nbops.core.sections import notebook_outline
@@ -53,6 +53,8 @@ class ReportInput:
     # repository) when the generated library is part of the submission
     library: api_types.ModularizePlan | None = None
     promote: PromoteConfig | None = None  # [tool.nbops.promote]: the verdict the merge will get
+    # the released model's acceptance threshold, one markdown line (nbops.deploy.acceptance)
+    decision_threshold: str = ""
 
 
 def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
@@ -160,7 +162,7 @@ def render_report(data: ReportInput) -> str:
     if data.message:
         out += [data.message.strip(), ""]
     by = data.author or "unknown"
-    out += [f"Notebook `{data.path}` submitted for review by {by} with nbops {__version__}.", ""]
+    out += [f"Notebook `{data.path}` submitted for review by {by} with nbops {version()}.", ""]
     out += ["## Purpose", "", intro or "_The notebook has no summary under its title._", ""]
     for names, label in (("Data", "Data"), ("Evaluation|Metrics", "Evaluation"),
                          ("Limitations", "Limitations"), ("Owner", "Owner")):
@@ -202,6 +204,8 @@ def render_report(data: ReportInput) -> str:
             else:
                 out += ["| metric | value |", "|---|---|"]
                 out += [f"| {_cell(k)} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
+    if data.decision_threshold:
+        out += ["", data.decision_threshold]
     out += ["", gate_markdown(data.gate, heading="##").rstrip(), ""]
     counts: dict[str, int] = {}
     for d in data.gate.diagnostics:
@@ -212,7 +216,7 @@ def render_report(data: ReportInput) -> str:
     out += [
         f"| notebook code sha256 | `{data.notebook_sha256}` |",
         f"| base | `{data.base}` at `{data.base_commit[:12]}` |" if data.base_commit else f"| base | `{data.base}` |",
-        f"| nbops | {__version__} |",
+        f"| nbops | {version()} |",
         f"| python | {platform.python_version()} |",
     ]
     if data.files:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops import api_types
-from nbops._version import __version__
+from nbops._version import version
 from nbops.config import load_config, project_root
 from nbops.core.sections import notebook_outline
 from nbops.errors import NbopsError, UsageError
@@ -255,7 +255,7 @@ def _no_secrets(files: Mapping[str, bytes]) -> None:
 
 def _commit_message(title: str, name: str, email: str, rel: str, gate: GateReport) -> str:
     return (f"{title}\n\nSubmitted for review by {name} <{email}> with nbops "
-            f"{__version__}.\n\nNotebook: {rel}\nGate: passed "
+            f"{version()}.\n\nNotebook: {rel}\nGate: passed "
             f"({sum(c.status == 'pass' for c in gate.checks)} checks)\n")
 
 

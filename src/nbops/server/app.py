@@ -13,7 +13,7 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer
 
-from nbops._version import __version__
+from nbops._version import version as nbops_version
 from nbops.server.hackathon import Scoring
 from nbops.server.handlers import State
 from nbops.server.pool import WorkerPool
@@ -28,7 +28,7 @@ class NbopsExtension(ExtensionApp):
     """Serves the nbops REST API under ``<base_url>nbops/``."""
 
     name = "nbops"
-    version = __version__
+    version = nbops_version()
     description = "nbops: lint, fix, modularize, run and submit notebooks from JupyterLab"
     load_other_extensions = True
 

@@ -27,7 +27,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from nbops import api_types
-from nbops._version import __version__
+from nbops._version import version
 from nbops.errors import (
     AccessError,
     ConflictError,
@@ -328,7 +328,7 @@ class VersionHandler(NbopsHandler):
     async def get(self) -> None:
         from nbops.extras import status
 
-        answer: api_types.Version = {"version": __version__, "extras": status()}
+        answer: api_types.Version = {"version": version(), "extras": status()}
         await self.reply(answer)
 
 

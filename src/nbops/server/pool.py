@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nbops import api_types
-from nbops._version import __version__
+from nbops._version import version
 from nbops.config import load_config
 from nbops.core.notebook import Notebook, notebook_from_dict, read_notebook
 from nbops.errors import AccessError, ConflictError, NbopsError, NotebookReadError
@@ -189,7 +189,7 @@ class WorkerPool:
         """The ``nbops lint --format json`` document for one notebook."""
         report = self.lint_report(req)
         return {
-            "version": __version__,
+            "version": version(),
             "diagnostics": [d.to_json() for d in report.diagnostics],
             "errors": [{"path": report.path, "message": report.error}] if report.error else [],
             "summary": summary([report]),

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
-from nbops._version import __version__
+from nbops._version import version
 from nbops.errors import (
     ConfigError,
     ForgeAuthError,
@@ -448,7 +448,7 @@ class Forge(abc.ABC):
             )
         request = urllib.request.Request(url, method=method)
         request.add_header("Accept", self.accept)
-        request.add_header("User-Agent", f"nbops/{__version__}")
+        request.add_header("User-Agent", f"nbops/{version()}")
         for key, value in self._extra_headers().items():
             request.add_header(key, value)
         if body is not None:
