@@ -10,7 +10,8 @@
  */
 import type { IParameter, IRunForm, IRunFormCheck, IRunRequest, ParamValue } from './tokens';
 
-export type FormMode = 'run' | 'sweep';
+/** `pipeline`: one run of the module `nbops modularize` generated (`nbops run --pipeline`). */
+export type FormMode = 'run' | 'sweep' | 'pipeline';
 
 /** The input a field gets in a single run. */
 export type InputKind = 'int' | 'float' | 'bool' | 'text';
@@ -167,7 +168,9 @@ export function fallbackRequest(
   if (form.mode === 'sweep' && parallel !== null) {
     request.parallel = parallel;
   }
-  if (form.kernel.trim()) {
+  if (form.mode === 'pipeline') {
+    request.pipeline = true; // the module runs in Python: no kernel
+  } else if (form.kernel.trim()) {
     request.kernel = form.kernel.trim();
   }
   const timeout = number(form.timeout);

@@ -28,7 +28,7 @@ const PARAMS = [
   param('name', 'str', 'a b', "'a b'")
 ];
 
-function form(mode: 'run' | 'sweep', values: { [name: string]: string }): IFormValues {
+function form(mode: 'run' | 'sweep' | 'pipeline', values: { [name: string]: string }): IFormValues {
   const all = defaultValues(PARAMS);
   for (const [k, v] of Object.entries(values)) {
     all.set(k, v);
@@ -108,5 +108,22 @@ describe('an older nbops without the check: the request sends the texts', () => 
       parallel: 2,
       timeout: 30
     });
+  });
+});
+
+describe('the pipeline mode', () => {
+  test('is sent as such; the fallback asks for the pipeline, without a kernel', () => {
+    const f = { ...form('pipeline', { alpha: '2' }), kernel: 'python3' };
+    expect(toRunForm('nb.ipynb', f).mode).toBe('pipeline');
+    expect(fallbackRequest('nb.ipynb', PARAMS, f)).toEqual({
+      path: 'nb.ipynb',
+      parameters: { alpha: '2' },
+      pipeline: true
+    });
+  });
+  test('takes one value per field, commas included', () => {
+    const request = fallbackRequest('nb.ipynb', PARAMS, form('pipeline', { name: 'a, b' }));
+    expect(request.grid).toBeUndefined();
+    expect(request.parameters).toEqual({ name: 'a, b' });
   });
 });

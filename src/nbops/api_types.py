@@ -5,7 +5,7 @@ Do not edit: change the schema and run ``python scripts/gen_api_types.py`` (and
 The bottom layer: it imports nothing from nbops, and every layer may use it.
 """
 
-# 46 schemas; not expressible here (typed Any): 0
+# 55 schemas; not expressible here (typed Any): 0
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ __all__ = [
     "CheckResult",
     "CheckResultCategory",
     "Codes",
+    "Comparison",
     "ConflictError",
     "Diagnostic",
     "Edit",
@@ -40,6 +41,10 @@ __all__ = [
     "LintRequest",
     "LintResult",
     "LintResultErrorsItem",
+    "ModelArtifact",
+    "ModelList",
+    "ModelListTracking",
+    "ModelVersion",
     "ModularizePlan",
     "ModularizePlanFilesItem",
     "ModularizePlanFunctionsItem",
@@ -53,7 +58,11 @@ __all__ = [
     "ParameterType",
     "Parameters",
     "Policy",
+    "PromoteRequest",
+    "PromoteThresholds",
+    "Promotion",
     "PullRequestRef",
+    "RegisteredModel",
     "Rule",
     "RunExecutors",
     "RunExecutorsAvailableItem",
@@ -76,6 +85,8 @@ __all__ = [
     "SubmitResult",
     "Summary",
     "TrackingStatus",
+    "Verdict",
+    "VerdictJudgementsItem",
     "Version",
     "VersionExtras",
 ]
@@ -556,6 +567,10 @@ class RunRequest(TypedDict):
     # with `dask`: the scheduler's address (`tcp://HOST:8786`); null or absent: `[tool.nbops.run]
     # scheduler`, else a local cluster started for the runs
     scheduler: NotRequired[str | None]
+    # run the module `nbops modularize` generated for the notebook instead of the notebook (`nbops
+    # run --pipeline`): one parameter set (no `grid`), on the `local` or `dask` executor (with
+    # `dask` its steps are Dask tasks); no generated module is a 404 saying to modularize first
+    pipeline: NotRequired[bool]
 
 
 class RunForm(TypedDict):
@@ -564,8 +579,10 @@ class RunForm(TypedDict):
     # the notebook's path relative to the server root, ending in .ipynb; its saved parameters are
     # read
     path: str
-    # `run`: one run, each field one value; `sweep`: a field may hold several values (a grid)
-    mode: Literal["run", "sweep"]
+    # `run`: one run, each field one value; `sweep`: a field may hold several values (a grid);
+    # `pipeline`: one run of the generated module, each field one value, no kernel (the request gets
+    # `pipeline: true`; no generated module is the form's error)
+    mode: Literal["run", "sweep", "pipeline"]
     # parameter name -> its text as typed (bools: `true`/`false`; in a sweep `true,false`). A name
     # left out, or whose text is the default, is not sent. In a sweep a text is split as `nbops run
     # --grid NAME=TEXT` splits it: a text starting with `[` is a JSON list (or Python literal list)
@@ -671,7 +688,8 @@ class Job(TypedDict):
     id: str
     # the notebook's root-relative path
     path: str
-    kind: Literal["run", "sweep"]
+    # `pipeline`: a run of the generated module (`nbops run --pipeline`)
+    kind: Literal["run", "sweep", "pipeline"]
     state: JobState
     total: int
     done: int
@@ -969,6 +987,9 @@ class ScoreComponent(TypedDict):
     explanation: str
     # why it failed
     reason: str | None
+    # true: reused from the exercise's scoring cache, the content it reads unchanged since it was
+    # scored (absent in older scorecards)
+    cached: NotRequired[bool]
 
 
 class ScorecardSource(TypedDict):
@@ -1048,3 +1069,161 @@ class ScoreRequest(TypedDict):
     path: str
     # the team to score the checkout as; default: the one of its `team/<name>` branch
     team: NotRequired[str | None]
+
+
+class ModelListTracking(TypedDict):
+    """The schema ``ModelListTracking``."""
+
+    # the tracking URI, any user:password replaced by ***; a store under the root root-relative
+    uri: str
+    # MLflow is installed (as in TrackingStatus); false: `models` is empty
+    available: bool
+    message: str | None
+    hint: str | None
+
+
+class PromoteThresholds(TypedDict):
+    """
+    `[tool.nbops.promote]` of the project (null fields: not declared; `metric` null: no thresholds,
+    champion never moves).
+    """
+
+    metric: str | None
+    greater_is_better: bool
+    min_value: float | None
+    min_absolute_change: float | None
+    min_relative_change: float | None
+
+
+class ModelArtifact(TypedDict):
+    """The schema ``ModelArtifact``."""
+
+    # the path in the run (the `file` of the download)
+    path: str
+    # notebook: the executed notebook; report: its HTML render; logs: files under logs/; release:
+    # the model card and gate report; verdict: promotion/verdict.json
+    kind: Literal["notebook", "report", "logs", "release", "verdict"]
+    # bytes
+    size: int | None
+
+
+class ModelVersion(TypedDict):
+    """The schema ``ModelVersion``."""
+
+    version: int
+    # the run that logged it (null: none, or the run is gone)
+    run_id: str | None
+    # ISO 8601 with its UTC offset
+    created: str | None
+    aliases: list[str]
+    # FINISHED, FAILED, ... of the run
+    run_status: str | None
+    # the run's metrics (latest values); NaN and infinities are null
+    metrics: dict[str, float | None]
+    # tag `nbops.git.commit` (the released commit)
+    commit: str | None
+    # tag `nbops.release.pr` (empty: none)
+    pr: str | None
+    # tag `nbops.release.branch`
+    branch: str | None
+    # tag `nbops.gate`: PASS or FAIL
+    gate: str | None
+    # tag `nbops.verdict`: PASS or HOLD (null: never judged)
+    verdict: str | None
+    # tag `nbops.verdict.summary`
+    verdict_summary: str | None
+    # what can be downloaded (at most 20 files)
+    artifacts: list[ModelArtifact]
+
+
+class VerdictJudgementsItem(TypedDict):
+    """The schema ``VerdictJudgementsItem``."""
+
+    # min-value, min-absolute-change, min-relative-change, champion or metric
+    threshold: str
+    ok: bool
+    text: str
+
+
+class Verdict(TypedDict):
+    """A challenger judged against the champion by `[tool.nbops.promote]` (docs/deploy.md)."""
+
+    status: Literal["PASS", "HOLD"]
+    metric: str | None
+    # the challenger's metric
+    value: float | None
+    # the champion's metric
+    champion: float | None
+    has_champion: bool
+    judgements: list[VerdictJudgementsItem]
+    # one line: `PASS: accuracy 0.93 >= min-value 0.85: ok; ...`
+    summary: str
+
+
+class Comparison(TypedDict):
+    """The schema ``Comparison``."""
+
+    version: int
+    run_id: str
+    verdict: Verdict
+    champion_before: int | None
+    champion_after: int | None
+    moved: bool
+    # ISO 8601: when it was judged
+    time: str | None
+
+
+class RegisteredModel(TypedDict):
+    """The schema ``RegisteredModel``."""
+
+    name: str
+    # the version the `champion` alias points to
+    champion: int | None
+    # the version the `challenger` alias points to
+    challenger: int | None
+    aliases: dict[str, int]
+    # newest first, at most 50
+    versions: list[ModelVersion]
+    # the model has more than 50 versions
+    truncated: bool
+    # the last comparison: `promotion/verdict.json` of the newest version with a verdict; null when
+    # none was judged
+    comparison: Comparison | None
+
+
+class ModelList(TypedDict):
+    """`GET /nbops/models`: the project's registered models (at most 50, by name)."""
+
+    # the project folder, root-relative (`.`: the root)
+    project: str
+    tracking: ModelListTracking
+    thresholds: PromoteThresholds
+    models: list[RegisteredModel]
+    # there are more than 50 models
+    truncated: bool
+
+
+class PromoteRequest(TypedDict):
+    """The schema ``PromoteRequest``."""
+
+    # the version to judge (the challenger)
+    version: int
+    # judge only: nothing is written or moved
+    dry_run: NotRequired[bool]
+    # a folder or notebook of the project, as for `GET /nbops/models`
+    path: NotRequired[str]
+
+
+class Promotion(TypedDict):
+    """
+    `POST /nbops/models/{name}/promote`: what `nbops promote NAME@VERSION --format json` prints.
+    """
+
+    model: str
+    version: int
+    run_id: str
+    verdict: Verdict
+    champion_before: int | None
+    champion_after: int | None
+    moved: bool
+    dry_run: bool

@@ -13,6 +13,8 @@ Selectors: labextension/src/panels/run/form.ts, jobs.ts and history.ts (their he
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -122,4 +124,68 @@ def test_a_sweep_on_a_local_dask_cluster_from_the_run_tab(
         print(f"dask sweep from the Run tab: {time.monotonic() - started:.1f} s")
     except BaseException:
         debug(tab, lab, tmp_path, "run-dask")
+        raise
+
+
+PIPELINE_NB = "dask_pipeline.ipynb"
+
+
+def test_a_pipeline_on_a_local_dask_cluster_from_the_run_tab(
+    lab: Any, tab: Page, tmp_path: Path
+) -> None:
+    """The Pipeline mode runs the module Modularize generated, its steps as Dask tasks: the job
+    says "Pipeline run" and "dask", and it finishes with the pipeline's value as a metric."""
+
+    page = tab.page
+    root = lab.root_dir
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("A = 2  # the multiplier")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Multiplier"), params,
+                nbformat.v4.new_code_cell("score = A * 10"),
+                nbformat.v4.new_code_cell("print(score)")]  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    folder = root / "pipe"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[project]\nname = "pipe"\n', encoding="utf-8")
+    nbformat.write(nb, folder / PIPELINE_NB)
+    done = subprocess.run([sys.executable, "-m", "nbops", "modularize", PIPELINE_NB],
+                          cwd=folder, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    path = f"pipe/{PIPELINE_NB}"
+    started = time.monotonic()
+    try:
+        page.goto(lab.url(f"lab/tree/{path}?reset"), timeout=60_000)
+        page.wait_for_function(
+            "path => { const w = window.jupyterapp?.shell?.currentWidget;"
+            " return !!(w && w.context && w.context.path === path && w.context.isReady); }",
+            arg=path,
+            timeout=60_000,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('nbops:run-notebook')")
+        page.wait_for_selector(FIELD.format("A"), timeout=T)
+        page.click(PANEL + " .nbops-run-mode-pipeline")
+        page.wait_for_selector(PANEL + " .nbops-run-form[data-mode='pipeline']", timeout=T)
+        page.select_option(EXECUTOR, "dask")
+        page.fill(FIELD.format("A") + " input.nbops-run-input", "3")
+        page.wait_for_function(ENABLED, arg=SUBMIT, timeout=T)
+        assert page.inner_text(SUBMIT) == "Run pipeline"
+        page.click(SUBMIT)
+        job = page.wait_for_selector(PANEL + " .nbops-run-job[data-kind='pipeline']", timeout=T)
+        assert job.query_selector(".nbops-run-executor[data-executor='dask']") is not None
+        assert page.inner_text(PANEL + " .nbops-run-job .nbops-run-job-title") == "Pipeline run"
+        page.wait_for_selector(
+            PANEL + " .nbops-run-job[data-kind='pipeline'][data-state='finished']", timeout=RUN_T
+        )
+        record = PANEL + " .nbops-run-history .nbops-run-record[data-status='FINISHED']"
+        page.wait_for_selector(record, timeout=T)
+        values = page.eval_on_selector_all(
+            record + " .nbops-run-metric[data-name='score']", "ms => ms.map(m => m.dataset.value)"
+        )
+        assert values == ["30"], values
+        no_nbops_errors(tab)
+        print(f"dask pipeline from the Run tab: {time.monotonic() - started:.1f} s")
+    except BaseException:
+        debug(tab, lab, tmp_path, "pipeline-dask")
         raise

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from nbops.config import RunConfig
 from nbops.core.snippets import notebook_from_snippet
-from nbops.errors import UsageError
+from nbops.errors import NotFoundError, UsageError
 from nbops.run.executors.dask import check_scheduler_store
-from nbops.run.form import MAX_PARALLEL, check_form, default_text, split_values
+from nbops.run.form import FORM, MAX_PARALLEL, check_form, default_text, split_values
 from nbops.run.params import NotebookParameters, check_run_request, read_parameters
 from nbops.run.runner import RunSettings
 
@@ -426,3 +426,30 @@ def test_dask_not_installed_gives_the_install_line(
     assert answer["errors"] == {"executor": "nbops run --executor dask needs the nbops[dask] "
                                 "extra: Dask distributed is not installed (pip install "
                                 "'nbops[dask]')"}
+
+
+# --------------------------------------------------------------------------- pipeline mode
+
+
+def test_pipeline_mode_is_one_run_of_the_generated_module(params: NotebookParameters) -> None:
+    answer = check_form(params, "pipeline", {"alpha": "2"}, kernel="python3", path="sub/nb.ipynb",
+                        check_pipeline=lambda: None)
+    assert answer["ok"], answer
+    # no kernel: the module runs in Python
+    assert answer["request"] == {"path": "sub/nb.ipynb", "parameters": {"alpha": "2"},
+                                 "pipeline": True}
+    split = check_form(params, "pipeline", {"alpha": "1, 2"}, path="sub/nb.ipynb")
+    assert not split["ok"] and "alpha" in split["errors"]  # one value per field, as in a run
+
+
+def test_pipeline_mode_refuses_what_nbops_run_pipeline_refuses(
+    params: NotebookParameters,
+) -> None:
+    def missing() -> None:
+        raise NotFoundError("no generated pipeline for this notebook", hint="modularize it first")
+
+    answer = check_form(params, "pipeline", {}, path="sub/nb.ipynb", check_pipeline=missing)
+    assert not answer["ok"] and answer["request"] is None
+    assert "modularize it first" in answer["errors"][FORM]
+    run = check_form(params, "run", {}, path="sub/nb.ipynb", check_pipeline=missing)
+    assert run["ok"]  # only the pipeline needs the generated module

@@ -229,6 +229,8 @@ async def test_params_errors(api: Api, root: Path, proj: Path, outside: Path) ->
         ({"executor": "dask", "scheduler": ""}, "'scheduler' must be"),
         # the project's SQLite store cannot be written by workers on another machine
         ({"executor": "dask", "scheduler": "tcp://10.9.8.7:8786"}, "nbops tracking-server"),
+        ({"pipeline": "yes"}, "'pipeline' must be true or false"),
+        ({"pipeline": True, "grid": {"alpha": ["1", "2"]}}, "a pipeline runs one parameter set"),
     ],
 )
 async def test_bad_run_requests_are_400_before_anything_starts(

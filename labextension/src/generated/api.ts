@@ -412,6 +412,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nbops/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's registered models, their versions, champion, challenger and last comparison.
+         * @description The Models tab. The project is the folder of the nearest `pyproject.toml` at or above
+         *     `path` (a folder or notebook, default the server root), never above the server root;
+         *     its store is the one `nbops release` and `nbops promote` use (`MLFLOW_TRACKING_URI`,
+         *     else `tracking-uri` of `[tool.nbops.run]`, else the project's `.nbops/mlflow.db`). Per
+         *     model: the versions newest first (at most 50; `truncated` says when there are more),
+         *     each with its run's metrics, the release tags and the artifacts that can be downloaded
+         *     (`GET .../artifact`); `comparison` is `promotion/verdict.json` of the newest judged
+         *     version. A store that does not exist gives no models (a GET never creates it), and so
+         *     does a server without MLflow (`tracking.available` false, with the install hint).
+         *     Needs `read` on `contents`.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nbops/models/{name}/versions/{version}/artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one artifact of a version's run (its executed notebook, logs, model card, verdict).
+         * @description The file is sent as an attachment (`Content-Disposition: attachment`,
+         *     `application/octet-stream`). Only the artifacts `GET /nbops/models` lists for the
+         *     version are served: files under `notebook/`, `logs/`, `release/` and `promotion/` of
+         *     the run, at most 50 MiB; `..` or an absolute `file` is 403, any other name 404. Without
+         *     MLflow: 503. Needs `read` on `contents`.
+         */
+        get: operations["downloadModelArtifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nbops/models/{name}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Judge a version by `[tool.nbops.promote]` and move `champion` on PASS (`nbops promote NAME@VERSION`).
+         * @description Synchronous: the verdict reads the two runs' metrics only (no model is evaluated), as
+         *     `nbops promote NAME@VERSION [--dry-run]` does. PASS moves the `champion` alias to the
+         *     version, HOLD leaves it; either way the comparison is recorded (the artifact
+         *     `promotion/verdict.json` and the version's tags). `dry_run` judges and writes nothing.
+         *     The answer is 200 for PASS and HOLD alike: `verdict.status` and `moved` say what
+         *     happened. The version that is already the champion is 400; a missing store, model or
+         *     version 404; a bad `[tool.nbops.promote]` 400 naming the key; without MLflow 503. Needs
+         *     `write` on `contents` unless `dry_run`.
+         */
+        post: operations["promoteModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -768,16 +848,21 @@ export interface components {
             executor?: string | null;
             /** @description with `dask`: the scheduler's address (`tcp://HOST:8786`); null or absent: `[tool.nbops.run] scheduler`, else a local cluster started for the runs */
             scheduler?: string | null;
+            /**
+             * @description run the module `nbops modularize` generated for the notebook instead of the notebook (`nbops run --pipeline`): one parameter set (no `grid`), on the `local` or `dask` executor (with `dask` its steps are Dask tasks); no generated module is a 404 saying to modularize first
+             * @default false
+             */
+            pipeline?: boolean;
         };
         /** @description The Run tab's form as the user typed it (`POST /nbops/runs/validate`). */
         RunForm: {
             /** @description the notebook's path relative to the server root, ending in .ipynb; its saved parameters are read */
             path: string;
             /**
-             * @description `run`: one run, each field one value; `sweep`: a field may hold several values (a grid)
+             * @description `run`: one run, each field one value; `sweep`: a field may hold several values (a grid); `pipeline`: one run of the generated module, each field one value, no kernel (the request gets `pipeline: true`; no generated module is the form's error)
              * @enum {string}
              */
-            mode: "run" | "sweep";
+            mode: "run" | "sweep" | "pipeline";
             /**
              * @description parameter name -> its text as typed (bools: `true`/`false`; in a sweep `true,false`). A name left out, or whose text is the default, is not sent.
              *     In a sweep a text is split as `nbops run --grid NAME=TEXT` splits it: a text starting with `[` is a JSON list (or Python literal list) of the values
@@ -848,8 +933,11 @@ export interface components {
             id: string;
             /** @description the notebook's root-relative path */
             path: string;
-            /** @enum {string} */
-            kind: "run" | "sweep";
+            /**
+             * @description `pipeline`: a run of the generated module (`nbops run --pipeline`)
+             * @enum {string}
+             */
+            kind: "run" | "sweep" | "pipeline";
             state: components["schemas"]["JobState"];
             total: number;
             done: number;
@@ -1108,6 +1196,8 @@ export interface components {
             explanation: string;
             /** @description why it failed */
             reason: string | null;
+            /** @description true: reused from the exercise's scoring cache, the content it reads unchanged since it was scored (absent in older scorecards) */
+            cached?: boolean;
         };
         /** @description A team's scorecard, as `nbops hackathon status --format json`, with the server root taken out of every text. */
         Scorecard: {
@@ -1169,6 +1259,137 @@ export interface components {
             path: string;
             /** @description the team to score the checkout as; default: the one of its `team/<name>` branch */
             team?: string | null;
+        };
+        /** @description `GET /nbops/models`: the project's registered models (at most 50, by name). */
+        ModelList: {
+            /** @description the project folder, root-relative (`.`: the root) */
+            project: string;
+            tracking: {
+                /** @description the tracking URI, any user:password replaced by ***; a store under the root root-relative */
+                uri: string;
+                /** @description MLflow is installed (as in TrackingStatus); false: `models` is empty */
+                available: boolean;
+                message: string | null;
+                hint: string | null;
+            };
+            thresholds: components["schemas"]["PromoteThresholds"];
+            models: components["schemas"]["RegisteredModel"][];
+            /** @description there are more than 50 models */
+            truncated: boolean;
+        };
+        /** @description `[tool.nbops.promote]` of the project (null fields: not declared; `metric` null: no thresholds, champion never moves). */
+        PromoteThresholds: {
+            metric: string | null;
+            greater_is_better: boolean;
+            min_value: number | null;
+            min_absolute_change: number | null;
+            min_relative_change: number | null;
+        };
+        RegisteredModel: {
+            name: string;
+            /** @description the version the `champion` alias points to */
+            champion: number | null;
+            /** @description the version the `challenger` alias points to */
+            challenger: number | null;
+            aliases: {
+                [key: string]: number;
+            };
+            /** @description newest first, at most 50 */
+            versions: components["schemas"]["ModelVersion"][];
+            /** @description the model has more than 50 versions */
+            truncated: boolean;
+            /** @description the last comparison: `promotion/verdict.json` of the newest version with a verdict; null when none was judged */
+            comparison: components["schemas"]["Comparison"] | null;
+        };
+        ModelVersion: {
+            version: number;
+            /** @description the run that logged it (null: none, or the run is gone) */
+            run_id: string | null;
+            /** @description ISO 8601 with its UTC offset */
+            created: string | null;
+            aliases: string[];
+            /** @description FINISHED, FAILED, ... of the run */
+            run_status: string | null;
+            /** @description the run's metrics (latest values); NaN and infinities are null */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** @description tag `nbops.git.commit` (the released commit) */
+            commit: string | null;
+            /** @description tag `nbops.release.pr` (empty: none) */
+            pr: string | null;
+            /** @description tag `nbops.release.branch` */
+            branch: string | null;
+            /** @description tag `nbops.gate`: PASS or FAIL */
+            gate: string | null;
+            /** @description tag `nbops.verdict`: PASS or HOLD (null: never judged) */
+            verdict: string | null;
+            /** @description tag `nbops.verdict.summary` */
+            verdict_summary: string | null;
+            /** @description what can be downloaded (at most 20 files) */
+            artifacts: components["schemas"]["ModelArtifact"][];
+        };
+        ModelArtifact: {
+            /** @description the path in the run (the `file` of the download) */
+            path: string;
+            /**
+             * @description notebook: the executed notebook; report: its HTML render; logs: files under logs/; release: the model card and gate report; verdict: promotion/verdict.json
+             * @enum {string}
+             */
+            kind: "notebook" | "report" | "logs" | "release" | "verdict";
+            /** @description bytes */
+            size: number | null;
+        };
+        /** @description A challenger judged against the champion by `[tool.nbops.promote]` (docs/deploy.md). */
+        Verdict: {
+            /** @enum {string} */
+            status: "PASS" | "HOLD";
+            metric: string | null;
+            /** @description the challenger's metric */
+            value: number | null;
+            /** @description the champion's metric */
+            champion: number | null;
+            has_champion: boolean;
+            judgements: {
+                /** @description min-value, min-absolute-change, min-relative-change, champion or metric */
+                threshold: string;
+                ok: boolean;
+                text: string;
+            }[];
+            /** @description one line: `PASS: accuracy 0.93 >= min-value 0.85: ok; ...` */
+            summary: string;
+        };
+        Comparison: {
+            version: number;
+            run_id: string;
+            verdict: components["schemas"]["Verdict"];
+            champion_before: number | null;
+            champion_after: number | null;
+            moved: boolean;
+            /** @description ISO 8601: when it was judged */
+            time: string | null;
+        };
+        PromoteRequest: {
+            /** @description the version to judge (the challenger) */
+            version: number;
+            /**
+             * @description judge only: nothing is written or moved
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @description a folder or notebook of the project, as for `GET /nbops/models` */
+            path?: string;
+        };
+        /** @description `POST /nbops/models/{name}/promote`: what `nbops promote NAME@VERSION --format json` prints. */
+        Promotion: {
+            model: string;
+            version: number;
+            run_id: string;
+            verdict: components["schemas"]["Verdict"];
+            champion_before: number | null;
+            champion_after: number | null;
+            moved: boolean;
+            dry_run: boolean;
         };
     };
     responses: {
@@ -1916,6 +2137,167 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: {
+                /** @description A folder or notebook of the project, relative to the server root (default the root). */
+                path?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such folder or notebook `path`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The tracking store cannot be opened or read (`ToolError`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadModelArtifact: {
+        parameters: {
+            query: {
+                /** @description The artifact's path in the run, as `artifacts[].path` lists it (`notebook/wine-20261207-1a2b3c4d.ipynb`). */
+                file: string;
+                /** @description A folder or notebook of the project, as for `GET /nbops/models`. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The registered model. */
+                name: string;
+                /** @description The version number. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (`application/octet-stream`); an error is JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store, model, version or artifact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The tracking store or its artifacts cannot be read (`ToolError`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MLflow is not installed in the server's Python (`MissingPackageError`); `hint` is the install command. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    promoteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The registered model. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"];
+            };
+        };
+        responses: {
+            /** @description The verdict and where `champion` is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store, model or version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The tracking store cannot be read or written (`ToolError`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MLflow is not installed in the server's Python (`MissingPackageError`); nothing was judged; `hint` is the install command. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
 }

@@ -48,7 +48,7 @@ __all__ = [
     "split_values",
 ]
 
-FormMode = Literal["run", "sweep"]
+FormMode = Literal["run", "sweep", "pipeline"]  # pipeline: one run of the generated module
 FORM: Final = ""  # the errors key of a problem of the form as a whole
 MAX_PARALLEL: Final = 64  # runs at a time in a sweep (the server's POST /nbops/runs limit)
 MAX_TIMEOUT_S: Final = 1e7  # seconds a cell may run (the server's limit)
@@ -202,6 +202,20 @@ def _executor(
         errors["scheduler"] = _words(exc)
 
 
+def _pipeline(executor: str | None, run: RunConfig, check: Callable[[], object] | None,
+               errors: dict[str, str]) -> None:
+    """What ``nbops run --pipeline`` refuses: an executor other than local or dask, a notebook
+    without a generated module."""
+    name = _text(executor) or run.executor
+    if "executor" not in errors and name not in ("local", "dask"):
+        errors["executor"] = f"a pipeline runs on the local or dask executor, not {name!r}"
+    if check is not None:
+        try:
+            check()
+        except NbopsError as exc:
+            errors[FORM] = _words(exc)
+
+
 def check_form(
     params: NotebookParameters,
     mode: FormMode,
@@ -216,6 +230,7 @@ def check_form(
     check_kernel: Callable[[str | None], object] | None = None,
     run_config: RunConfig | None = None,
     check_store: Callable[[str | None], object] | None = None,
+    check_pipeline: Callable[[], object] | None = None,
 ) -> RunFormCheck:
     """The form checked: ``errors`` per field (a parameter's name, ``parallel``, ``timeout``,
     ``kernel``, ``executor``, ``scheduler``, or ``""`` for the form), and when there are none
@@ -233,6 +248,12 @@ def check_form(
     for the notebook's) raises a :class:`~nbops.errors.UsageError` when it is not installed.
     The form's mistakes are answers, never exceptions; only what ``check_kernel`` raises
     other than a UsageError propagates.
+
+    ``pipeline`` runs the module ``nbops modularize`` generated for the notebook
+    (``nbops run --pipeline``): one value per field as in ``run``, on the local or dask
+    executor, no kernel (the module runs in Python, not in a kernel); ``check_pipeline``
+    raises an :class:`~nbops.errors.NbopsError` when there is no generated module (the form's
+    own error).
     """
     errors: dict[str, str] = {}
     readings: dict[str, FieldReading] = {}
@@ -279,6 +300,10 @@ def check_form(
         except UsageError as exc:
             errors["kernel"] = _words(exc)
     _executor(executor, scheduler, run_config or RunConfig(), check_store, errors)
+    if mode == "pipeline":
+        _pipeline(executor, run_config or RunConfig(), check_pipeline, errors)
+        kernel_name = None  # the generated module runs in Python, not in a kernel
+        errors.pop("kernel", None)
     runs = 0
     request: RunRequest | None = None
     if not errors:
@@ -296,6 +321,8 @@ def check_form(
             request["parallel"] = runs_at_once
         if kernel_name is not None:
             request["kernel"] = kernel_name
+        if mode == "pipeline":
+            request["pipeline"] = True
         if seconds is not None:
             request["timeout"] = seconds
         if _text(executor) is not None:

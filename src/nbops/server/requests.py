@@ -56,7 +56,8 @@ _SELECTION_KEYS = {"select", "ignore", "format_check"}
 _LINT_KEYS = {"path", "content", *_SELECTION_KEYS}
 _FIX_KEYS = {*_LINT_KEYS, "unsafe", "clear_outputs", "write", "propose_parameters"}
 _MODULARIZE_KEYS = {"path", "dry_run", "force", "package", "out"}
-_RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout", "executor", "scheduler"}
+_RUN_KEYS = {"path", "parameters", "grid", "parallel", "kernel", "timeout", "executor", "scheduler",
+             "pipeline"}
 _RUN_FORM_KEYS = {"path", "mode", "fields", "parallel", "kernel", "timeout", "executor", "scheduler"}
 _CHECK_KEYS = {"path", "content"}
 _SUBMIT_KEYS = {"path", "title", "message", "reviewers", "base", "remote", "dry_run"}
@@ -133,6 +134,7 @@ class RunRequest:
     timeout: float | None = None
     executor: str | None = None  # None: the project's [tool.nbops.run] executor
     scheduler: str | None = None
+    pipeline: bool = False  # run the generated module (`nbops run --pipeline`)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class RunFormRequest:
     (:func:`nbops.run.form.check_form` reads them)."""
 
     target: Target
-    mode: Literal["run", "sweep"]
+    mode: Literal["run", "sweep", "pipeline"]
     fields: dict[str, str]
     parallel: str | None = None
     kernel: str | None = None
@@ -468,7 +470,7 @@ def _positive_int(value: object, field: str, maximum: int) -> int:
 
 def run_request(body: dict[str, Any], root: Path) -> RunRequest:
     """``POST /nbops/runs``: ``{"path", "parameters"?, "grid"?, "parallel"?, "kernel"?, "timeout"?,
-    "executor"?, "scheduler"?}``."""
+    "executor"?, "scheduler"?, "pipeline"?}``."""
     _known(body, _RUN_KEYS)
     target = _notebook(body, root)
     parameters = body.get("parameters") or {}
@@ -509,7 +511,13 @@ def run_request(body: dict[str, Any], root: Path) -> RunRequest:
     ):
         raise UsageError("'scheduler' must be a Dask scheduler's address",
                          hint="for example: tcp://HOST:8786 (null: a local cluster)")
+    pipeline = body.get("pipeline", False)
+    if not isinstance(pipeline, bool):
+        raise UsageError(f"'pipeline' must be true or false, not {shown(pipeline)}")
+    if pipeline and grid:
+        raise UsageError("a pipeline runs one parameter set: send 'parameters', not 'grid'")
     return RunRequest(
+        pipeline=pipeline,
         target=target,
         parameters=dict(parameters),
         grid={name: list(values) for name, values in grid.items()},
@@ -528,8 +536,8 @@ def run_form_request(body: dict[str, Any], root: Path) -> RunFormRequest:
     _known(body, _RUN_FORM_KEYS)
     target = _notebook(body, root)
     mode = body.get("mode")
-    if mode not in ("run", "sweep"):
-        raise UsageError(f"'mode' must be \"run\" or \"sweep\", not {shown(mode)}")
+    if mode not in ("run", "sweep", "pipeline"):
+        raise UsageError(f"'mode' must be \"run\", \"sweep\" or \"pipeline\", not {shown(mode)}")
     fields = body.get("fields")
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise UsageError(

@@ -56,6 +56,8 @@ from nbops import api_types
 from nbops.errors import (
     AccessError,
     NbopsError,
+    NotFoundError,
+    UsageError,
 )
 from nbops.jobs import KEEP, SHUTDOWN_S, STOP_GRACE_S, Finish, Job, JobTable, cli_error
 from nbops.run.tracking import mlflow_status
@@ -127,7 +129,7 @@ class RunJob(Job):
     """One ``nbops run`` subprocess and what is known of it (the ``Job`` of docs/rest-api.yaml)."""
 
     path: str = ""  # the notebook, root-relative
-    kind: Literal["run", "sweep"] = "run"
+    kind: Literal["run", "sweep", "pipeline"] = "run"
     total: int = 0
     done: int = 0
     failed: int = 0
@@ -384,6 +386,7 @@ class Runs:
             req.executor, req.scheduler,
             path=name, check_kernel=lambda kernel: check_kernel(notebook.raw, kernel, label=name),
             run_config=run, check_store=self._check_store(req.target),
+            check_pipeline=lambda: self._check_pipeline(req.target),
         )  # fmt: skip
         if answer["ok"]:
             try:
@@ -411,6 +414,20 @@ class Runs:
                 "terminal (nbops run NOTEBOOK)",
             )
 
+    def _check_pipeline(self, target: Target) -> None:
+        """The module ``nbops modularize`` generated for the notebook, where ``nbops run
+        --pipeline`` looks for it; none is a NotFoundError (404) saying to modularize first."""
+        from nbops.core.layout import library_layout
+
+        layout = library_layout(target.file)
+        if not layout.module_path.exists():
+            raise NotFoundError(
+                "no generated pipeline for this notebook",
+                path=target.name,
+                hint="modularize it first (the Modularize tab, or `nbops modularize "
+                f"{target.name}`), then run the pipeline",
+            )
+
     def _check_place(self, req: RunRequest) -> None:
         """What ``nbops run`` would refuse, refused here (nothing starts): a kernel that is not
         installed (400), and a project above the root (403)."""
@@ -427,6 +444,10 @@ class Runs:
         self._check_place(req)
         _require_run()  # else the run fails after the notebook ran
         executor, scheduler = self._executor(req)
+        if req.pipeline:
+            if executor not in ("local", "dask"):
+                raise UsageError(f"a pipeline runs on the local or dask executor, not {executor!r}")
+            self._check_pipeline(req.target)
         workdir = Path(tempfile.mkdtemp(prefix="nbops-job-"))
         argv = [sys.executable, "-m", "nbops", "run", str(req.target.file),
                 "--format", "json", "--progress", "json", f"--parallel={req.parallel}"]  # fmt: skip
@@ -442,10 +463,12 @@ class Runs:
         argv.append(f"--executor={executor}")
         if scheduler:
             argv.append(f"--scheduler={scheduler}")
+        if req.pipeline:
+            argv.append("--pipeline")
         job = RunJob(
             id=uuid.uuid4().hex[:12],
             path=req.target.name,
-            kind="sweep" if req.grid else "run",
+            kind="sweep" if req.grid else "pipeline" if req.pipeline else "run",
             total=total,
             executor=executor,
             scheduler=scheduler,

@@ -272,8 +272,18 @@ export class RunFormView {
     });
 
     const hasParams = params.parameters.length > 0;
+    formNode.append(this._modeSwitch(form, hasParams));
+    if (form.mode === 'pipeline') {
+      formNode.append(
+        el(
+          'div',
+          'nbops-run-pipeline-hint',
+          'Pipeline: runs the module Modularize generated for this notebook (its steps as ' +
+            'Dask tasks with the dask executor), tracked beside the notebook runs.'
+        )
+      );
+    }
     if (hasParams) {
-      formNode.append(this._modeSwitch(form));
       if (form.mode === 'sweep') {
         formNode.append(
           el(
@@ -326,7 +336,13 @@ export class RunFormView {
     this._submitButton = el(
       'button',
       'jp-Button jp-mod-styled jp-mod-accept nbops-run-submit',
-      form.mode === 'sweep' ? 'Sweep' : hasParams ? 'Run' : 'Run as is'
+      form.mode === 'sweep'
+        ? 'Sweep'
+        : form.mode === 'pipeline'
+          ? 'Run pipeline'
+          : hasParams
+            ? 'Run'
+            : 'Run as is'
     );
     this._submitButton.type = 'submit';
     this._submitButton.dataset.mode = form.mode;
@@ -336,14 +352,19 @@ export class RunFormView {
     this._check(0);
   }
 
-  private _modeSwitch(form: IFormState): HTMLElement {
+  private _modeSwitch(form: IFormState, hasParams: boolean): HTMLElement {
     const group = el('div', 'nbops-run-modes');
     group.setAttribute('role', 'radiogroup');
-    group.setAttribute('aria-label', 'Run or sweep');
+    group.setAttribute('aria-label', 'Run, sweep or pipeline');
     const modes: Array<[FormMode, string, string]> = [
-      ['run', 'Single run', 'One run with these values'],
-      ['sweep', 'Sweep', 'Several values per field: one run per combination, some in parallel']
-    ];
+      ['run', 'Single run', 'One run of the notebook with these values'],
+      ['sweep', 'Sweep', 'Several values per field: one run per combination, some in parallel'],
+      [
+        'pipeline',
+        'Pipeline',
+        'One run of the module Modularize generated for this notebook (nbops run --pipeline)'
+      ]
+    ].filter(([mode]) => hasParams || mode !== 'sweep') as Array<[FormMode, string, string]>;
     const buttons: HTMLButtonElement[] = [];
     for (const [mode, label, title] of modes) {
       const b = el('button', `nbops-run-mode nbops-run-mode-${mode}`, label);
@@ -359,7 +380,10 @@ export class RunFormView {
     group.addEventListener('keydown', event => {
       if (['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(event.key)) {
         event.preventDefault();
-        const next: FormMode = form.mode === 'run' ? 'sweep' : 'run';
+        const order = modes.map(([mode]) => mode);
+        const step = ['ArrowLeft', 'ArrowUp'].includes(event.key) ? -1 : 1;
+        const at = order.indexOf(form.mode);
+        const next = order[(at + step + order.length) % order.length];
         this._setMode(form, next);
         this._paramsBox.querySelector<HTMLButtonElement>(`.nbops-run-mode-${next}`)?.focus();
       }
@@ -371,8 +395,8 @@ export class RunFormView {
     if (form.mode === mode || !this._formPath) {
       return;
     }
-    if (mode === 'run') {
-      // a single run takes each field's first value
+    if (mode !== 'sweep') {
+      // a single run (of the notebook or the pipeline) takes each field's first value
       for (const p of form.params.parameters) {
         const text = form.values.get(p.name) ?? defaultText(p);
         form.values.set(p.name, firstValue(p, text, this._outcome?.answer ?? null));
@@ -815,9 +839,11 @@ export class RunFormView {
         ? runs > 1
           ? `Sweep ${runs} runs`
           : 'Sweep'
-        : params.parameters.length > 0
-          ? 'Run'
-          : 'Run as is';
+        : form.mode === 'pipeline'
+          ? 'Run pipeline'
+          : params.parameters.length > 0
+            ? 'Run'
+            : 'Run as is';
     this._submitButton.title = untracked
       ? `${untracked.message}: ${untracked.install}`
       : checking
@@ -828,7 +854,9 @@ export class RunFormView {
             ? runs > 0
               ? `Start ${plural(runs, 'run')} of the saved notebook in the background`
               : 'Start the sweep of the saved notebook in the background'
-            : 'Run the saved notebook with these values in the background';
+            : form.mode === 'pipeline'
+              ? 'Run the generated pipeline with these values in the background'
+              : 'Run the saved notebook with these values in the background';
   }
 
   /** Why the values are not checked as they are typed: an older server, or a failed check. */

@@ -215,13 +215,14 @@ export class RunPanel extends Widget {
         job.kind === 'sweep'
           ? `sweep ${job.done} of ${job.total} done` +
             (job.failed > 0 ? `, ${job.failed} failed` : '')
-          : 'run in progress'
+          : `${job.kind} in progress`
       );
       this._setStatus(`Running: ${parts.join('; ')}.`);
     } else if (state.jobs.length > 0 && state.jobs[0].state !== 'running') {
       // the newest job of this server ended: say how (announced by screen readers)
       const job = state.jobs[0];
-      const what = job.kind === 'sweep' ? 'Sweep' : 'Run';
+      const what =
+        job.kind === 'sweep' ? 'Sweep' : job.kind === 'pipeline' ? 'Pipeline run' : 'Run';
       const counts =
         job.kind === 'sweep'
           ? `: ${job.done - job.failed} finished, ${job.failed} failed of ${job.total}`

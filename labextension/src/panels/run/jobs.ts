@@ -116,7 +116,12 @@ export class RunJobsView {
 
     const top = el('div', 'nbops-run-job-top');
     top.append(el('span', statusClass(job.state), job.state));
-    const title = job.kind === 'sweep' ? `Sweep of ${plural(job.total, 'run')}` : 'Run';
+    const title =
+      job.kind === 'sweep'
+        ? `Sweep of ${plural(job.total, 'run')}`
+        : job.kind === 'pipeline'
+          ? 'Pipeline run'
+          : 'Run';
     top.append(el('span', 'nbops-run-job-title', title));
     top.append(executorBadge(job.executor, job.scheduler));
     const duration = el('span', 'nbops-run-duration', formatDuration(elapsed(job)));
