@@ -34,6 +34,10 @@ Keys (all optional)::
     min-value = 0.85
     min-absolute-change = 0.01        # against the champion
     min-relative-change = 0.01
+
+    [tool.nbops.serve]                # the released model's acceptance threshold
+    threshold = 0.7                   # in (0, 1]: a prediction below it is not accepted
+    below = "abstain"                 # or "route" (to a human); log_model's values win
 """
 
 from __future__ import annotations
@@ -55,8 +59,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
-    "FORMATTERS", "Config", "PromoteConfig", "RunConfig", "detect_formatter", "find_pyproject", "load_config",
-    "project_root",
+    "BELOW", "FORMATTERS", "Config", "PromoteConfig", "RunConfig", "ServeConfig", "acceptance_problem",
+    "detect_formatter", "find_pyproject", "load_config", "project_root",
 ]
 
 _SEVERITIES = ("error", "warning", "info")
@@ -89,6 +93,30 @@ class PromoteConfig:
     min_relative_change: float | None = None
 
 
+BELOW = ("abstain", "route")  # what happens to a prediction below the acceptance threshold
+
+
+def acceptance_problem(threshold: Any, below: Any) -> str | None:
+    """What is wrong with an acceptance threshold and its ``below`` (None: nothing): the
+    threshold a number in (0, 1], ``below`` one of :data:`BELOW`. Shared by ``[tool.nbops.serve]``
+    and ``nbops.log_model``."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not 0 < threshold <= 1:  # NaN fails the comparison too
+        return f"threshold must be a probability in (0, 1], not {threshold!r}"
+    if below not in BELOW:
+        return f"below must be one of {', '.join(BELOW)}, not {below!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """``[tool.nbops.serve]``: the acceptance threshold ``nbops release`` records with a model
+    that ``nbops.log_model`` gave none (docs/deploy.md, "Acceptance threshold")."""
+
+    threshold: float | None = None
+    below: str = "abstain"
+
+
 @dataclass
 class Config:
     root: Path | None = None
@@ -107,6 +135,8 @@ class Config:
     submit: dict[str, Any] = field(default_factory=dict)  # read by nbops.review.policy
     run: RunConfig = field(default_factory=RunConfig)
     promote: PromoteConfig = field(default_factory=PromoteConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    health: dict[str, Any] = field(default_factory=dict)  # read by nbops.deploy.health
 
     def ignores_for(self, path: Path) -> list[str]:
         if not self.per_file_ignores:
@@ -133,7 +163,8 @@ class Config:
 
         data = {
             k: v for k, v in self.__dict__.items()
-            if k not in ("root", "cache", "exclude", "submit", "run", "promote")
+            if k not in ("root", "cache", "exclude", "submit", "run", "promote", "serve",
+                         "health")
         }
         return json.dumps(data, sort_keys=True, default=str)
 
@@ -231,7 +262,7 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
         "select", "ignore", "extend-select", "exclude", "format-check", "format", "fail-on",
         "cache",
         "severity", "options", "per-file-ignores", "submit", "run", "modularize", "hackathon",
-        "promote",
+        "promote", "serve", "health",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -279,6 +310,12 @@ def load_config(start: Path | None = None, *, pyproject: Path | None = None) -> 
     cfg.submit = dict(submit)
     cfg.run = _run_table(table.get("run", {}), file)
     cfg.promote = _promote_table(table.get("promote", {}), file)
+    cfg.serve = _serve_table(table.get("serve", {}), file)
+    health = table.get("health", {})
+    if not isinstance(health, dict):
+        raise ConfigError("[tool.nbops.health] must be a table", path=file,
+                          hint="e.g. psi = {warn = 0.1, alert = 0.2}; see docs/configuration.md")
+    cfg.health = dict(health)
     black_table = tool.get("black", {})
     if isinstance(black_table, dict):
         cfg.black = dict(black_table)
@@ -355,6 +392,31 @@ def _promote_table(promote: Any, file: Path) -> PromoteConfig:
         raise ConfigError(f"{where} metric {metric!r} has no threshold", path=file,
                           hint="add min-value, min-absolute-change or min-relative-change")
     return PromoteConfig(metric.strip() if metric else None, greater, minimum, absolute, relative)
+
+
+def _serve_table(serve: Any, file: Path) -> ServeConfig:
+    """``[tool.nbops.serve]``: ``threshold`` and ``below``, checked as ``nbops.log_model``
+    checks them."""
+    where, hint = "[tool.nbops.serve]", 'e.g. threshold = 0.7, below = "abstain" (or "route")'
+    try:  # shown relative to the working directory, never as an absolute path
+        file = Path(os.path.relpath(file))
+    except ValueError:
+        file = Path(file.name)
+    if not isinstance(serve, dict):
+        raise ConfigError(f"{where} must be a table", path=file, hint=hint)
+    unknown = sorted(set(serve) - {"threshold", "below"})
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {where}: {', '.join(unknown)}", path=file,
+                          hint="known: threshold, below")
+    threshold, below = serve.get("threshold"), serve.get("below", "abstain")
+    if threshold is None:
+        if "below" in serve:
+            raise ConfigError(f"{where} has below but no threshold", path=file, hint=hint)
+        return ServeConfig()
+    problem = acceptance_problem(threshold, below)
+    if problem:
+        raise ConfigError(f"{where} {problem}", path=file, hint=hint)
+    return ServeConfig(float(threshold), below)
 
 
 def _black_table(file: Path) -> dict[str, Any]:

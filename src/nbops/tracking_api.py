@@ -284,7 +284,33 @@ def _flavor_call(flavor_module: Any, flavor: str, model: Any, save: bool) -> Any
     return lambda *args, **kwargs: function(model, *args, **kwargs)
 
 
-def log_model(model: Any, X: Any = None, *, name: str = "model", **kwargs: Any) -> str | None:
+def _acceptance(model: Any, flavor: str, threshold: Any, below: Any) -> Any:
+    """The checked acceptance threshold (``nbops.deploy.acceptance.Acceptance``), or None."""
+    from nbops.errors import UsageError
+
+    if threshold is None:
+        if below is not None:
+            raise UsageError("nbops.log_model: below= needs a threshold=",
+                             hint='threshold=0.7, below="abstain" or "route"')
+        return None
+    from nbops.deploy.acceptance import Acceptance, probabilities_of
+
+    try:
+        acceptance = Acceptance.of(threshold, "abstain" if below is None else below)
+    except ValueError as exc:
+        raise UsageError(f"nbops.log_model: {exc}",
+                         hint='threshold=0.7, below="abstain" or "route"') from None
+    if flavor == "pyfunc":
+        raise UsageError(
+            f"nbops.log_model: an acceptance threshold needs probabilities, and a pyfunc "
+            f"model ({type(model).__name__}) gives none nbops can read",
+            hint="leave threshold out, or log the underlying classifier (it has predict_proba)")
+    probabilities_of(model)
+    return acceptance
+
+
+def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: float | None = None,
+              below: str | None = None, **kwargs: Any) -> str | None:
     """Log ``model`` as the active run's model ``name`` with MLflow's flavor for it.
 
     Flavors: scikit-learn (estimators, pipelines), xgboost, lightgbm, catboost, statsmodels,
@@ -296,6 +322,11 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", **kwargs: Any) 
     profile of ``X`` are logged as the run's ``reference/`` (docs/deploy.md). ``X`` itself is
     never logged whole. ``kwargs`` go to the flavor's ``log_model`` (``signature``,
     ``input_example``, ``pip_requirements``...) and win over what ``X`` gives.
+
+    ``threshold`` (in (0, 1]) and ``below`` (``"abstain"``, the default, or ``"route"``): the
+    acceptance threshold of a model with ``predict_proba``, stored with it
+    (``reference/acceptance.json`` and the run's tags) and applied by ``nbops serve`` and
+    ``nbops score``; a model without probabilities given one raises ``UsageError``.
 
     Returns the model's URI (MLflow 3: ``models:/<model id>``; MLflow 2:
     ``runs:/<run id>/<name>``), or None outside nbops. ``nbops promote`` registers the model
@@ -311,6 +342,7 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", **kwargs: Any) 
             hint="pass a scikit-learn, xgboost, lightgbm, catboost, statsmodels, PyTorch or "
             "Keras model, or wrap it in an mlflow.pyfunc.PythonModel (or a function)",
         )
+    acceptance = _acceptance(model, flavor, threshold, below)
     run_id = _run("log_model")
     if run_id is None:
         return None
@@ -343,6 +375,19 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", **kwargs: Any) 
         uri = _log_model_as_artifacts(tracker, model, run_id, name, flavor=flavor, **kwargs)
     if frame is not None:
         _log_reference(tracker, run_id, name, frame)
+    if acceptance is not None:
+        from nbops.deploy import acceptance as accepting
+
+        if frame is not None:
+            try:
+                acceptance = accepting.with_reference(
+                    acceptance, model, accepting.reference_rows(X, frame))
+            except Exception as exc:  # noqa: BLE001 - the user's model: say why, log the rest
+                warnings.warn(
+                    f"nbops.log_model: {type(model).__name__}.predict_proba failed on the "
+                    f"reference sample ({type(exc).__name__}: {exc}); the model card will not "
+                    "say how much of it is below the threshold", UserWarning, stacklevel=2)
+        accepting.write(tracker, run_id, acceptance, name)
     return uri
 
 

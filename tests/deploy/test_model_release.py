@@ -211,3 +211,24 @@ def test_a_release_whose_run_fails_registers_nothing_and_exits_1(merged: Path) -
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "did not finish" in proc.stderr and "Traceback" not in proc.stderr
     assert registry(merged).search_model_versions("name = 'broken'") == []
+
+
+def test_a_threshold_of_the_config_is_released_with_a_model_that_declared_none(
+        merged: Path, tmp_path: Path) -> None:
+    from nbops.deploy import acceptance
+
+    with (merged / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.nbops.serve]\nthreshold = 0.6\nbelow = "route"\n')
+    git(merged, "commit", "--quiet", "-am", "route unsure predictions to a human")
+    done = run(sys.executable, "-m", "nbops", "release", "tiny.ipynb", cwd=merged, env=ci_env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    client = registry(merged)
+    version = client.get_model_version("tiny", "1")
+    assert version.tags["nbops.acceptance.threshold"] == "0.6"
+    assert version.tags["nbops.acceptance.below"] == "route"
+    stored = acceptance.read(client, version.run_id)
+    assert stored is not None and (stored.threshold, stored.below, stored.source) == (
+        0.6, "route", "config")
+    card = Path(client.download_artifacts(version.run_id, CARD_ARTIFACT, str(tmp_path)))
+    assert ("**Decision threshold**: 0.6 (max class probability, from [tool.nbops.serve]); "
+            "below it the label is returned flagged for a human (route).") in card.read_text()

@@ -188,6 +188,11 @@ def cmd_score(args: Any) -> int:
         print(f"nbops: ... and {shown - _SHOWN_PROBLEMS} more problems", file=sys.stderr)
     out = models.shown_path(args.output)
     print(f"scored {result.scored} of {result.rows} rows with {resolved.label} into {out}")
+    if loaded.acceptance is not None and result.decisions is not None:
+        below = "abstained" if loaded.acceptance.below == "abstain" else "routed to a human"
+        print(f"threshold {loaded.acceptance.threshold:g}: "
+              f"{result.decisions.get('accept', 0)} accepted, "
+              f"{result.decisions.get(loaded.acceptance.below, 0)} {below}")
     if result.rejected:
         listed = models.shown_path(result.errors_file) if result.errors_file else "stderr"
         print(f"nbops: {result.rejected} rows rejected (listed in {listed})", file=sys.stderr)

@@ -3,7 +3,8 @@
 :func:`parse_spec` reads ``NAME``, ``NAME@alias``, ``NAME/3`` (or the same after
 ``models:/``); :func:`resolve` finds the version in the project's store (a bare ``NAME`` is its
 ``champion``, else its latest version); :func:`load` downloads it and loads it with
-``mlflow.pyfunc`` once. :class:`InputCheck` checks a frame against the model's signature
+``mlflow.pyfunc`` once (with the acceptance threshold stored with its run, when it has one:
+:mod:`nbops.deploy.acceptance`). :class:`InputCheck` checks a frame against the model's signature
 (column-based signatures; a tensor signature is left to MLflow's own enforcement): a missing
 column, a missing required value, a value that cannot be converted to the column's type are
 :class:`Problem` s with their 1-based row number; the rest is converted to the exact types the
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops import extras
+from nbops.deploy.acceptance import Acceptance, Decisions, decide, raw_model
 from nbops.errors import MissingPackageError, NotFoundError, ToolError, UsageError
 
 __all__ = [
@@ -332,14 +334,24 @@ def _convert(series: Any, kind: str) -> tuple[Any, Any]:
 @dataclass
 class LoadedModel:
     """A resolved version loaded with ``mlflow.pyfunc``, and its input check (``None``:
-    the model has no column signature, MLflow enforces what it has)."""
+    the model has no column signature, MLflow enforces what it has); with an acceptance
+    threshold (:mod:`nbops.deploy.acceptance`), the flavor's own model that gives the
+    probabilities (``raw``)."""
 
     resolved: ResolvedModel
     pyfunc: Any
     check: InputCheck | None
+    acceptance: Acceptance | None = None
+    raw: Any = None
 
     def predict(self, frame: Any) -> Any:
         return self.pyfunc.predict(frame)
+
+    def decide(self, frame: Any) -> Decisions:
+        """Labels, probabilities and decisions under the model's acceptance threshold."""
+        if self.acceptance is None:
+            raise ValueError(f"model {self.resolved.label} has no acceptance threshold")
+        return decide(self.raw, self.acceptance, frame)
 
 
 def load(resolved: ResolvedModel, *, dst: Path | None = None) -> LoadedModel:
@@ -360,4 +372,10 @@ def load(resolved: ResolvedModel, *, dst: Path | None = None) -> LoadedModel:
             f"cannot load model {resolved.label}: {type(exc).__name__}: {exc}",
             hint="check that its flavor's package (scikit-learn, ...) is installed here",
         ) from exc
-    return LoadedModel(resolved, pyfunc, InputCheck.of(pyfunc.metadata.get_input_schema()))
+    from nbops.deploy import acceptance
+    from nbops.run.tracking import mlflow_client
+
+    accepting = acceptance.read(mlflow_client(resolved.tracking_uri), resolved.run_id)
+    raw = raw_model(pyfunc, resolved.label) if accepting is not None else None
+    return LoadedModel(resolved, pyfunc, InputCheck.of(pyfunc.metadata.get_input_schema()),
+                       accepting, raw)

@@ -15,7 +15,9 @@ can run by hand):
    ``[tool.nbops.submit] model``), tagged with the commit (``nbops.git.commit``), the pull
    request (``nbops.release.pr``: ``--pr``, else "Merge pull request #N" / GitLab's
    "See merge request ...!N" in the merge commit's message; ``nbops.release.branch``: the
-   merged branch) and the gate (``nbops.gate``: PASS / FAIL, ``nbops.gate.failed``);
+   merged branch) and the gate (``nbops.gate``: PASS / FAIL, ``nbops.gate.failed``), and
+   its acceptance threshold (:mod:`nbops.deploy.acceptance`: ``nbops.log_model``'s, else
+   ``[tool.nbops.serve]``'s, then stored with the run) on the model card and as tags;
 4. the promotion verdict (:mod:`nbops.deploy.promotion`): champion moves only on PASS.
 """
 
@@ -150,9 +152,11 @@ def release(notebook: Path, tracker: Any, *, model: str | None = None, pr: str |
     new_run = run_id is None
     if run_id is None:
         run_id = _new_run(path, root)
+    accepting = _acceptance(tracker, run_id, config)
     gate = check_notebook(path, config=config, policy=policy)
     failed = [c.id for c in gate.checks if c.blocking]
-    card = _card(path, rel, gate, tracker, run_id, name, config, branch)
+    card = _card(path, rel, gate, tracker, run_id, name, config, branch,
+                 accepting.card_line() if accepting else "")
     with tempfile.TemporaryDirectory(prefix="nbops-release-") as folder:
         (Path(folder) / Path(CARD_ARTIFACT).name).write_text(card, encoding="utf-8")
         (Path(folder) / Path(GATE_ARTIFACT).name).write_text(
@@ -166,13 +170,28 @@ def release(notebook: Path, tracker: Any, *, model: str | None = None, pr: str |
         "nbops.gate": "PASS" if gate.passed else "FAIL",
         "nbops.gate.failed": ",".join(failed),
         "nbops.release.model_card": CARD_ARTIFACT,
+        **(accepting.tags() if accepting else {}),
     }
     done = promote(tracker, run_id, config.promote, model=name, tags=tags)
     return Release(rel, commit, number, branch, run_id, new_run, gate.passed, done)
 
 
+def _acceptance(tracker: Any, run_id: str, config: Any) -> Any:
+    """The model's acceptance threshold: the one ``nbops.log_model`` stored with the run, else
+    ``[tool.nbops.serve]``'s, stored with the run now (so serving reads it from the model);
+    None when neither declares one."""
+    from nbops.deploy import acceptance
+
+    found = acceptance.read(tracker.client, run_id)
+    if found is not None or config.serve.threshold is None:
+        return found
+    found = acceptance.from_config(tracker, run_id, config.serve.threshold, config.serve.below)
+    acceptance.write(tracker, run_id, found)
+    return found
+
+
 def _card(path: Path, rel: str, gate: Any, tracker: Any, run_id: str, model: str,
-          config: Any, branch: str) -> str:
+          config: Any, branch: str, decision_threshold: str = "") -> str:
     """The model card: the review report (the pull request's description) of this release."""
     from nbops.core.notebook import read_notebook
     from nbops.deploy.promotion import CHAMPION
@@ -201,5 +220,5 @@ def _card(path: Path, rel: str, gate: Any, tracker: Any, run_id: str, model: str
     return render_report(ReportInput(
         notebook=read_notebook(path), path=rel, gate=gate, params=params, latest_run=latest,
         notebook_sha256=notebook_sha256(path), champion=champion, base=branch,
-        promote=config.promote,
+        promote=config.promote, decision_threshold=decision_threshold,
     ))

@@ -6,7 +6,9 @@ parses them; Parquet: as typed), checked against the model's signature
 (1 is the first data row) on stderr and in ``OUT.errors.csv`` (``row, column, problem,
 value``), never dropped silently; the good rows are split into partitions and scored, locally
 by a process pool (the model loaded once per worker) or on Dask (``--executor dask``); ``OUT``
-has the good rows' input columns, their ``row`` number and a ``prediction`` column.
+has the good rows' input columns, their ``row`` number and a ``prediction`` column (with an
+acceptance threshold, :mod:`nbops.deploy.acceptance`, also ``probability`` and ``decision``,
+and ``prediction`` is empty where the model abstains).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ __all__ = ["ScoreResult", "errors_path", "read_table", "score_file"]
 Executor = Literal["local", "dask"]
 ROW = "row"
 PREDICTION = "prediction"
+PROBABILITY = "probability"
+DECISION = "decision"
 
 
 def errors_path(out: Path) -> Path:
@@ -82,6 +86,7 @@ class ScoreResult:
     rejected: int
     problems: list[Problem]
     errors_file: Path | None
+    decisions: dict[str, int] | None = None  # with an acceptance threshold: rows per decision
 
 
 # one loaded model per worker process
@@ -94,7 +99,19 @@ def _init_worker(resolved: ResolvedModel) -> None:
 
 
 def _predict_part(frame: Any) -> Any:
-    return _WORKER["model"].predict(frame)
+    return _score_part(_WORKER["model"], frame)
+
+
+def _score_part(model: LoadedModel, frame: Any) -> Any:
+    """The predictions of one partition; with an acceptance threshold a frame of the
+    answered label, its probability and the decision."""
+    if model.acceptance is None:
+        return model.predict(frame)
+    import pandas as pd
+
+    decided = model.decide(frame)
+    return pd.DataFrame({PREDICTION: pd.Series(decided.answered(), dtype=object),
+                         PROBABILITY: decided.probabilities, DECISION: decided.decisions})
 
 
 def _dask_part(resolved: ResolvedModel, part: Any) -> Any:
@@ -168,7 +185,7 @@ def score_file(
             loaded.resolved, parts, lambda n: progress(n, len(parts)), scheduler
         )
     elif partitions == 1:
-        predictions = [loaded.predict(parts[0])]
+        predictions = [_score_part(loaded, parts[0])]
         progress(1, 1)
     else:
         workers = min(len(parts), os.cpu_count() or 1)
@@ -182,13 +199,21 @@ def score_file(
                 progress(i + 1, len(parts))
     result = good.copy()
     result.insert(0, ROW, numbers)
-    if predictions:
+    counts: dict[str, int] | None = None
+    if loaded.acceptance is not None:
+        columns = (PREDICTION, PROBABILITY, DECISION)
+        decided = (pd.concat(predictions, ignore_index=True) if predictions
+                   else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}))
+        for name in columns:
+            result[name] = decided[name].to_numpy()
+        counts = {str(k): int(v) for k, v in decided[DECISION].value_counts().items()}
+    elif predictions:
         joined = np.concatenate([_column(p) for p in predictions])
         result[PREDICTION] = joined
     else:
         result[PREDICTION] = pd.Series([], dtype=object)
     errors_file = _write(result, out, out_kind, problems)
-    return ScoreResult(rows, len(good), int(bad.sum()), problems, errors_file)
+    return ScoreResult(rows, len(good), int(bad.sum()), problems, errors_file, counts)
 
 
 def _column(predictions: Any) -> Any:

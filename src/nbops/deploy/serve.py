@@ -4,7 +4,10 @@ The app (Starlette, on uvicorn: what MLflow's own scoring server runs on) answer
 ``GET /ping`` (and ``/health``), ``GET /version`` and ``POST /invocations`` as
 ``mlflow models serve`` does: JSON with one of ``dataframe_split``, ``dataframe_records``,
 ``instances``, ``inputs`` (parsed by MLflow's own parsers), or CSV; the answer is
-``{"predictions": [...]}``. The model is loaded once, before the port opens.
+``{"predictions": [...]}``. The model is loaded once, before the port opens. A model released
+with an acceptance threshold (:mod:`nbops.deploy.acceptance`) answers
+``{"predictions", "probabilities", "decisions", "threshold", "below"}``: ``null`` for a label
+it abstains from.
 
 Every bad request is a 4xx whose JSON body says what is wrong: ``{"error_code", "message",
 "problems": [{"row", "column", "problem", "value"}]}`` (400: an unparseable or empty body, an
@@ -14,8 +17,9 @@ ran out of memory, a bug) is a 503 with a generic message; the traceback goes to
 log, never into an answer.
 
 The prediction log (``--log-predictions PATH``) appends one JSON object per sampled request
-(``--sample``): ``{"time", "model", "inputs": [{column: value}], "outputs": [...]}``: only the
-request's data and the answers, written after the answer is sent.
+(``--sample``): ``{"time", "model", "inputs": [{column: value}], "outputs": [...]}`` (with a
+threshold also ``"probabilities"`` and ``"decisions"``): only the request's data and the
+answers, written after the answer is sent.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from nbops.deploy.acceptance import Decisions
 from nbops.deploy.models import LoadedModel, Problem, shown_path
 from nbops.errors import UsageError, WriteError
 
@@ -79,18 +84,23 @@ class PredictionLog:
         with self._lock:
             return self._random.random() < self.sample
 
-    def write(self, inputs: Any, outputs: Any) -> None:
-        """One line: the request's rows and the model's answers."""
+    def write(self, inputs: Any, outputs: Any, decided: Decisions | None = None) -> None:
+        """One line: the request's rows and the model's answers (with a threshold: the
+        model's labels, their probabilities and the decisions)."""
         from mlflow.utils import proto_json_utils
 
         utils: Any = proto_json_utils  # untyped
         jsonable = utils._get_jsonable_obj
-        line = json.dumps({
+        entry = {
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "model": self.model,
             "inputs": jsonable(inputs, pandas_orient="records"),
             "outputs": jsonable(outputs, pandas_orient="records"),
-        }, cls=utils.NumpyEncoder, default=str)
+        }
+        if decided is not None:
+            entry["probabilities"] = decided.probabilities.tolist()
+            entry["decisions"] = decided.decisions
+        line = json.dumps(entry, cls=utils.NumpyEncoder, default=str)
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -166,11 +176,11 @@ def _checked(data: Any, loaded: LoadedModel) -> Any:
     return loaded.check.good(converted, bad)
 
 
-def _predict(loaded: LoadedModel, data: Any) -> Any:
+def _predict(loaded: LoadedModel, data: Any, call: Callable[[Any], Any] | None = None) -> Any:
     from mlflow.exceptions import MlflowException
 
     try:
-        return loaded.predict(data)
+        return (call or loaded.predict)(data)
     except MlflowException as exc:  # MLflow's schema enforcement: the input's
         raise BadRequest(422, exc.message.splitlines()[0]) from exc
     except _INPUT_ERRORS as exc:
@@ -192,17 +202,27 @@ def build_app(loaded: LoadedModel, log: PredictionLog | None = None) -> Any:
     mlserver: Any = scoring_server  # untyped
     predictions_to_json = mlserver.predictions_to_json
 
+    acceptance = loaded.acceptance
+
     def score(body: bytes, content_type: str | None) -> tuple[Any, str]:
         data = _checked(_frame(body, content_type, loaded), loaded)
+        if acceptance is not None:  # labels, probabilities and decisions
+            decided: Decisions = _predict(loaded, data, loaded.decide)
+            return (data, decided.labels, decided), json.dumps({
+                "predictions": decided.answered(),
+                "probabilities": decided.probabilities.tolist(),
+                "decisions": decided.decisions,
+                "threshold": acceptance.threshold, "below": acceptance.below,
+            }, default=str)
         predictions = _predict(loaded, data)
         out = StringIO()
         predictions_to_json(predictions, out)
-        return (data, predictions), out.getvalue()
+        return (data, predictions, None), out.getvalue()
 
     async def invocations(request: Request) -> Response:
         try:
             body = await request.body()
-            (data, predictions), text = await run_in_threadpool(
+            (data, predictions, decided), text = await run_in_threadpool(
                 score, body, request.headers.get("content-type"))
         except BadRequest as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
@@ -213,7 +233,7 @@ def build_app(loaded: LoadedModel, log: PredictionLog | None = None) -> Any:
                                  "the server's log has the details"}, status_code=503)
         task = None
         if log is not None and log.chosen():
-            task = BackgroundTask(log.write, data, predictions)
+            task = BackgroundTask(log.write, data, predictions, decided)
         return Response(text, media_type="application/json", background=task)
 
     async def ping(request: Request) -> Response:
