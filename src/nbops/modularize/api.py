@@ -29,6 +29,7 @@ from nbops.errors import CellError, ConflictError, NotFoundError, UsageError, Wr
 from nbops.lint.secrets import find_secrets  # NB401's detector (may move to core)
 from nbops.modularize.codegen import GeneratedModule, generate_module
 from nbops.modularize.plan import ModulePlan, Problem, make_plan
+from nbops.modularize.predict import add_predict_path
 from nbops.modularize.slim import slim_notebook
 from nbops.modularize.testgen import generate_tests
 from nbops.modularize.tidy import project_style, run_ruff, tidy
@@ -407,7 +408,7 @@ def _modularize(path: Path, options: ModularizeOptions | None) -> ModularizeResu
     out, package, module, label = layout.out, layout.package, layout.module, layout.label
     notebook_dir = layout.notebook_dir
 
-    plan = make_plan(nb)
+    plan = add_predict_path(make_plan(nb))
     for note in layout.notes:
         plan.problem(None, None, "warning", note)
     generated = generate_module(plan, module=module, package=package, notebook_label=label)

@@ -666,11 +666,12 @@ class _Generator:
         out = GeneratedModule(source="")
         step_texts = [self.step_function(step, bodies, out) for step in plan.steps]
         runner = self.runner(out)  # before the header: it may need imports (asyncio)
-        used = _loaded([*defs, *step_texts, runner, self.parameters_block()])
+        predict = self.predict_function()
+        used = _loaded([*defs, *step_texts, runner, predict, self.parameters_block()])
         # an import only the exploration (now in the slim notebook) reads leaves the module
         imports = [t for t in imports if _import_needed(t, used, plan.sliced.all_reads())]
         header = self.header(imports, out)
-        parts = [p.strip("\n") for p in [header, *defs, *step_texts, runner, _MAIN] if p.strip()]
+        parts = [p.strip("\n") for p in [header, *defs, *step_texts, runner, predict, _MAIN] if p.strip()]
         out.source = "\n\n\n".join(parts) + "\n"
         out.requirements = self.requirements
         out.refusals = self.refusals
@@ -881,6 +882,30 @@ class _Generator:
         if local in self.run_names:
             local = self.plan.free_name(local + "_", self.run_names)
         return local
+
+    def predict_function(self) -> str:
+        """``predict(model, frame)``: the notebook's prediction path replayed on raw rows
+        (empty when the notebook has none)."""
+        path = self.plan.predict
+        if path is None:
+            return ""
+        fitted = "".join(f", {name}" for name in path.fitted)
+        args = f"model, frame, *{fitted}" if path.fitted else "model, frame"
+        source = self.plan.notebook.cells[path.cell].source
+        line = python_lines(source)[path.line - 1].strip()
+        rows = f" (the rows of `{path.rows}`)" if path.rows else ""
+        needs = (
+            f" {', '.join(f'`{n}`' for n in path.fitted)}: the fitted value of that name `run()` returns."
+            if path.fitted
+            else ""
+        )
+        doc = "Predict on raw rows, with the notebook's preprocessing.\n\n" + textwrap.fill(
+            f"Notebook cell {path.cell + 1} predicts with `{scrub(line)}`{rows}. `frame`: raw "
+            f"rows shaped like `{path.frame}`; `model`: `run()`'s `{path.model}`.{needs}",
+            width=76,
+        )
+        doc = doc.replace("\\", "\\\\").replace('"""', "'''").replace("\n", "\n    ")
+        return f'def predict({args}):\n    """{doc}\n    """\n    return {path.expression}\n'
 
     def runner(self, out: GeneratedModule) -> str:
         lines = []

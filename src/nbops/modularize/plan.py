@@ -56,12 +56,14 @@ __all__ = [
     "FunctionPlan",
     "ModulePlan",
     "Parameter",
+    "PredictPath",
     "Problem",
     "StepSpec",
     "installed_packages",
     "is_import_block",
     "make_plan",
     "python_lines",
+    "result_classes",
     "result_variable",
     "value_types",
 ]
@@ -168,6 +170,22 @@ class StepSpec:
     code_cells: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class PredictPath:
+    """The notebook's prediction path, which the module's ``predict(model, frame)`` replays
+    (found by :mod:`nbops.modularize.predict`); names are the notebook's."""
+
+    method: str  # predict | predict_proba
+    model: str  # the fitted model the notebook predicts with
+    frame: str  # the raw frame the path starts from
+    rows: str | None  # the split part whose rows the notebook predicted (None: all of ``frame``)
+    fitted: tuple[str, ...]  # fitted transformers the path uses: keyword arguments of predict
+    predictions: str  # what the notebook bound the prediction to
+    expression: str  # the body: an expression over model, frame, the fitted names, PARAMETERS
+    cell: int  # 0-based cell of the prediction
+    line: int  # 1-based line in that cell
+
+
 @dataclass
 class ModulePlan:
     """Everything the code generator needs, and what the plan JSON reports."""
@@ -200,6 +218,9 @@ class ModulePlan:
     names: set[str] = field(default_factory=set)
     # which statements stay in the slim notebook (exploration) and which values are captured
     sliced: Slice = field(default_factory=Slice)
+    # the prediction path ``predict(model, frame)`` replays, or why there is none
+    predict: PredictPath | None = None
+    no_predict: str | None = None
 
     def free_name(self, base: str, also: Iterable[str] = ()) -> str:
         """``base``, or ``base`` with ``_`` appended until it is none of the notebook's names
@@ -754,7 +775,7 @@ def make_plan(nb: Notebook, flow: DataFlow | None = None) -> ModulePlan:
         )
     for param, stmt in marked:
         plan.marked.setdefault(param.cell, set()).add(id(stmt))
-    plan.steps = _exploration(plan, _result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
+    plan.steps = _exploration(plan, result_classes(plan, _step_specs(plan, steps_plan.steps, param_names)))
     return plan
 
 
@@ -1387,7 +1408,7 @@ def _builtin_shadows(
     return shadow_inputs, shadow_outputs
 
 
-def _result_classes(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
+def result_classes(plan: ModulePlan, specs: list[StepSpec]) -> list[StepSpec]:
     """Give each step returning two or more values its dataclass: the step's name in
     CamelCase + ``Result``, at most 30 characters, none of the notebook's names."""
     taken = set(plan.names) | set(plan.module_names) | RESERVED | {s.name for s in specs}

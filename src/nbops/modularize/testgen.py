@@ -1,4 +1,5 @@
-"""Write the pytest module for a generated pipeline: a smoke test and one test per step.
+"""Write the pytest module for a generated pipeline: a smoke test, one test per step, and a
+test of ``predict`` when the module has one.
 
 The tests run from the notebook's folder (relative data paths resolve as in Jupyter, through
 pytest's ``monkeypatch.chdir``: no process-wide ``os.chdir`` that outlives a test), need
@@ -142,6 +143,37 @@ def test_step_{name}(produced: Run, monkeypatch: pytest.MonkeyPatch) -> None:
 '''
 
 
+_PREDICT_TEST = '''
+
+# the notebook's prediction, which the module's predict(model, frame) replays on raw rows
+PREDICT: dict[str, Any] = {predict}
+
+
+def test_predict_gives_the_notebooks_predictions(produced: Run) -> None:
+    """predict(model, frame) on the notebook's own rows equals what the pipeline predicted."""
+    if produced.error is not None:
+        pytest.skip(f"the pipeline stops before its prediction: {{produced.error!r}}")
+    values: dict[str, Any] = {{}}
+    for step_values in produced.steps.values():
+        values.update(step_values)
+    frame = values[PREDICT["frame"]]
+    if PREDICT["rows"] is not None:  # the notebook predicted on some of the rows
+        rows = values[PREDICT["rows"]]
+        if not hasattr(rows, "index") or not hasattr(frame, "loc"):
+            pytest.skip("the predicted rows carry no row labels to find them in the raw frame")
+        frame = frame.loc[rows.index]
+    fitted = {{name: values[name] for name in PREDICT["fitted"]}}
+    got = pipeline.predict(values[PREDICT["model"]], frame, **fitted)
+    expected = values[PREDICT["predictions"]]
+    assert type(got) is type(expected)
+    np = pytest.importorskip("numpy")
+    if np.asarray(expected).dtype.kind in "fc":
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-9, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+'''
+
+
 def generate_tests(plan: ModulePlan, *, package: str, module: str, notebook: str, notebook_dir: str) -> str:
     """The test module's source (unformatted)."""
     text = _TEMPLATE.format(
@@ -150,4 +182,11 @@ def generate_tests(plan: ModulePlan, *, package: str, module: str, notebook: str
     for step in plan.steps:
         title = scrub(step.title).replace("\\", "\\\\").replace('"', "'")
         text += _STEP_TEST.format(name=step.name, title=title, name_json=json.dumps(step.name))
+    path = plan.predict
+    if path is not None:
+        described = {
+            "model": path.model, "frame": path.frame, "rows": path.rows,
+            "fitted": list(path.fitted), "predictions": path.predictions,
+        }  # fmt: skip
+        text += _PREDICT_TEST.format(predict=repr(described))
     return text
