@@ -2,9 +2,9 @@
 
 The way papermill registers its engines: other packages declare their classes in an entry
 point group (``[project.entry-points."nbops.executors"]``) and nbops finds them on first
-lookup, not at import. One that fails to load is skipped with a warning, so a broken plugin
-never breaks nbops; one registered under a built-in's name replaces it. Executors and trackers
-use it.
+lookup, not at import. One that fails to load, or is not a subclass of the registry's base
+class, is skipped with a warning, so a broken plugin never breaks nbops; one registered under a
+built-in's name replaces it. Executors, trackers and forges use it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ T = TypeVar("T")
 
 class PluginRegistry(Generic[T]):
     """Classes of ``kind`` (``"executor"``) by name; ``hint`` lists the choices in the error
-    for an unknown name (``"choose one of: {}"``)."""
+    for an unknown name (``"choose one of: {}"``); a plugin that is not a subclass of ``base``
+    (when given) is skipped."""
 
-    def __init__(self, group: str, kind: str, hint: str) -> None:
-        self.group, self.kind, self.hint = group, kind, hint
+    def __init__(self, group: str, kind: str, hint: str, *, base: type | None = None) -> None:
+        self.group, self.kind, self.hint, self.base = group, kind, hint, base
         self._classes: dict[str, type[T] | str] = {}
         self._loaded = False
         self._lock = threading.Lock()
@@ -46,14 +47,18 @@ class PluginRegistry(Generic[T]):
             try:
                 loaded = entry.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break nbops
-                warnings.warn(
-                    f"nbops: {self.kind} plugin {entry.name!r} ({entry.value}) failed to load: "
-                    f"{exc}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+                self._skip(entry.name, entry.value, f"failed to load: {exc}")
+                continue
+            if self.base is not None and not (
+                isinstance(loaded, type) and issubclass(loaded, self.base)
+            ):
+                self._skip(entry.name, entry.value, f"is not a nbops {self.base.__name__} subclass")
                 continue
             self.register(entry.name, loaded)
+
+    def _skip(self, name: str, value: str, why: str) -> None:
+        warnings.warn(f"nbops: {self.kind} plugin {name!r} ({value}) {why}", RuntimeWarning,
+                      stacklevel=4)
 
     def _ensure_loaded(self) -> None:
         with self._lock:
@@ -75,6 +80,14 @@ class PluginRegistry(Generic[T]):
                 f"no {self.kind} named {name!r}",
                 hint=self.hint.format(", ".join(sorted(self._classes))),
             )
+        return self._resolve(name, found)
+
+    def classes(self) -> list[type[T]]:
+        """Every registered class, imported, in the order registered (built-ins first)."""
+        self._ensure_loaded()
+        return [self._resolve(name, found) for name, found in list(self._classes.items())]
+
+    def _resolve(self, name: str, found: type[T] | str) -> type[T]:
         if isinstance(found, str):
             module, _, attr = found.partition(":")
             loaded: type[T] = getattr(importlib.import_module(module), attr)

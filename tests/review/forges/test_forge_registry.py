@@ -230,7 +230,7 @@ def test_forge_for_uses_plugins_and_their_token_variables(
 
 def test_entry_points_load_once_and_lazily(plugins: None) -> None:
     registry = ForgeRegistry(built_ins=False)
-    assert registry._forges == {}  # nothing loaded at construction
+    assert registry._classes == {}  # nothing loaded at construction
     with pytest.warns(RuntimeWarning):
         assert registry.names() == ["gitea"]
     assert registry.names() == ["gitea"]  # no second load (and no second warning)

@@ -20,17 +20,14 @@ import abc
 import datetime as _dt
 import email.utils
 import http.client
-import importlib
 import json
 import logging
 import os
 import re
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar
@@ -44,6 +41,7 @@ from nbops.errors import (
     UsageError,
 )
 from nbops.review.forges.remote import RemoteInfo, parse_remote
+from nbops.run.plugins import PluginRegistry
 
 __all__ = [
     "FORGES",
@@ -567,85 +565,29 @@ class Forge(abc.ABC):
 
 
 _BUILT_INS = {
-    "github": ("nbops.review.forges.github", "GitHubForge"),
-    "gitlab": ("nbops.review.forges.gitlab", "GitLabForge"),
+    "github": "nbops.review.forges.github:GitHubForge",
+    "gitlab": "nbops.review.forges.gitlab:GitLabForge",
 }
 
 
-class ForgeRegistry:
-    """Forge implementations by name: built-ins plus the ``nbops.forges`` entry points.
-
-    Both are loaded on first lookup (not at import); a plugin that fails to load, or is not a
-    :class:`Forge` subclass, is skipped with a warning, so a broken plugin never breaks nbops.
-    A plugin registered under a built-in's name replaces it.
-    """
-
-    group = "nbops.forges"
+class ForgeRegistry(PluginRegistry[Forge]):
+    """Forge implementations by name: built-ins plus the ``nbops.forges`` entry points
+    (:class:`~nbops.run.plugins.PluginRegistry`: loaded on first lookup, a plugin that fails
+    to load or is not a :class:`Forge` subclass skipped with a warning, one registered under a
+    built-in's name replacing it), and which one a remote belongs to."""
 
     def __init__(self, *, built_ins: bool = True) -> None:
-        self._forges: dict[str, type[Forge]] = {}
-        self._built_ins = built_ins
-        self._loaded = False
-        self._lock = threading.Lock()
-
-    def register(self, name: str, forge: type[Forge]) -> None:
-        """Register (or replace) the forge class called ``name``."""
-        self._forges[name] = forge
-
-    def register_entry_points(self) -> None:
-        """Load the forges other packages declare in the ``nbops.forges`` group."""
-        from importlib.metadata import entry_points
-
-        for entry in entry_points(group=self.group):
-            try:
-                loaded = entry.load()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break nbops
-                self._skip(entry.name, entry.value, f"failed to load: {exc}")
-                continue
-            if not (isinstance(loaded, type) and issubclass(loaded, Forge)):
-                self._skip(entry.name, entry.value, "is not a nbops Forge subclass")
-                continue
-            self.register(entry.name, loaded)
-
-    @staticmethod
-    def _skip(name: str, value: str, why: str) -> None:
-        warnings.warn(
-            f"nbops: forge plugin {name!r} ({value}) {why}", RuntimeWarning, stacklevel=4
-        )
-
-    def _ensure_loaded(self) -> None:
-        with self._lock:
-            if self._loaded:
-                return
-            self._loaded = True
-            if self._built_ins:
-                for name, (module, attr) in _BUILT_INS.items():
-                    self._forges.setdefault(name, getattr(importlib.import_module(module), attr))
-            self.register_entry_points()
-
-    def names(self) -> list[str]:
-        """The registered forge names, sorted."""
-        self._ensure_loaded()
-        return sorted(self._forges)
-
-    def get(self, name: str) -> type[Forge]:
-        """The forge class called ``name``; ``UsageError`` naming the known ones otherwise."""
-        self._ensure_loaded()
-        try:
-            return self._forges[name]
-        except KeyError:
-            raise UsageError(
-                f"no forge named {name!r}",
-                hint="known forges: " + ", ".join(sorted(self._forges)),
-            ) from None
+        super().__init__("nbops.forges", "forge", "known forges: {}", base=Forge)
+        if built_ins:
+            for name, path in _BUILT_INS.items():
+                self.register(name, path)
 
     def detect(self, remote: RemoteInfo) -> type[Forge] | None:
         """The forge ``remote`` belongs to: one listing its host exactly first, then one whose
         :meth:`Forge.matches` accepts it (in registration order); None when none does."""
-        self._ensure_loaded()
         if remote.host is None:
             return None
-        candidates = [cls for cls in self._forges.values() if cls.matches(remote)]
+        candidates = [cls for cls in self.classes() if cls.matches(remote)]
         for cls in candidates:
             if remote.host in cls.hosts or remote.host in cls.host_aliases:
                 return cls
