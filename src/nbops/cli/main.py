@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except NbopsError as exc:
-        print(f"nbops: error: {exc}", file=sys.stderr)
+        print(f"nbops: error: {_cwd_relative(exc)}", file=sys.stderr)
         return exit_code(exc)
     except KeyboardInterrupt:
         print("nbops: interrupted", file=sys.stderr)
@@ -99,6 +99,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return exits.INTERNAL
+
+
+def _cwd_relative(exc: NbopsError) -> NbopsError:
+    """The error with the paths under the working directory written relative to it, as the
+    user typed them (``pyproject.toml: ...``, not ``/home/me/proj/pyproject.toml: ...``)."""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed
+        return exc
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if prefix == os.sep:
+        return exc
+
+    def rel(text: str | None) -> str | None:
+        return text.replace(prefix, "") if text else text
+
+    exc.path, exc.message, exc.hint = rel(exc.path), rel(exc.message) or "", rel(exc.hint)
+    return exc
 
 
 def run() -> None:
