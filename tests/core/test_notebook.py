@@ -307,6 +307,10 @@ def test_an_upgraded_notebook_is_not_told_its_ids_need_4_5(tmp_path: Path, major
     nb = read_notebook(path)
     assert nb.upgraded_from == major and nb.code_cells
     assert not any("cell ids need" in p for p in nb.problems), nb.problems
+    # the same file reads with the same ids every time (nbformat's upgrade picks random ones)
+    ids = [c.get("id") for c in nb.raw["cells"]]
+    assert ids == ["cell-1", "cell-2"]
+    assert [c.get("id") for c in read_notebook(path).raw["cells"]] == ids
 
 
 @pytest.mark.parametrize(
@@ -393,9 +397,10 @@ def test_old_notebooks_upgrade_as_nbformat_upgrades_them(name: str) -> None:
         assert caught.value.message.endswith(f"could not be upgraded to version 4: {expected}")
         return
     nb = notebook_from_dict(copy.deepcopy(raw))
-    for cells in (nb.raw["cells"], expected["cells"]):  # type: ignore[index]
-        for cell in cells:
-            assert len(cell.pop("id")) >= 8  # random in both
+    for number, cell in enumerate(nb.raw["cells"], 1):  # numbered here, random in nbformat's
+        assert cell.pop("id") == f"cell-{number}"
+    for cell in expected["cells"]:  # type: ignore[index]
+        assert len(cell.pop("id")) >= 8
     assert nb.raw == expected
     assert nb.upgraded_from == raw["nbformat"]
 

@@ -603,6 +603,10 @@ def _upgrade(raw: dict[str, Any], major: int, path: Path | None) -> dict[str, An
         if major < 3:
             node = convert(node, 3)  # type: ignore[no-untyped-call]
         upgraded = _upgrade_v3(node)
+        # nbformat gives each upgraded cell a random id; the same file must read the same way
+        # every time (findings, caches and fixes name cells by id)
+        for number, cell in enumerate(upgraded["cells"], 1):
+            cell["id"] = f"cell-{number}"
     except Exception as exc:  # noqa: BLE001 (nbformat raises many types on malformed old files)
         raise NotebookReadError(
             f"nbformat {major} notebook could not be upgraded to version 4: {exc}",
