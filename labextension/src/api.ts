@@ -15,6 +15,9 @@ import type {
   IModularizePlan,
   IModularizeRequest,
   IJob,
+  IModelList,
+  IPromoteRequest,
+  IPromotion,
   IParamsResponse,
   IRule,
   IRunForm,
@@ -361,5 +364,76 @@ export function cancelHackathonJob(id: string): Promise<IScoreJob> {
   return requestAPI<IScoreJob>(`hackathon/jobs/${encodeURIComponent(id)}`, {
     ...NO_BUSTER,
     method: 'DELETE'
+  });
+}
+
+/**
+ * The registered models of the project of `path` (a folder or notebook, root-relative; null:
+ * the server root): versions newest first, champion, challenger, the last comparison.
+ */
+export function listModels(path: string | null): Promise<IModelList> {
+  return requestAPI<IModelList>(withQuery('models', path ? { path } : {}), FRESH_GET);
+}
+
+/**
+ * Judge a version by the project's thresholds (`dry_run`: judge only) and move `champion` on
+ * PASS (200 for PASS and HOLD alike). 403 without the right to write files (a dry run needs
+ * none).
+ */
+export function promoteModel(name: string, request: IPromoteRequest): Promise<IPromotion> {
+  return requestAPI<IPromotion>(`models/${encodeURIComponent(name)}/promote`, {
+    ...NO_BUSTER,
+    ...post(request)
+  });
+}
+
+/**
+ * One artifact of a version's run (its executed notebook, a log), as the server sends it for
+ * download; an error answer is an `NbopsApiError` as for every other request.
+ */
+export async function downloadModelArtifact(
+  name: string,
+  version: number,
+  file: string,
+  path: string | null,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Blob> {
+  const endpoint = withQuery(
+    `models/${encodeURIComponent(name)}/versions/${version}/artifact`,
+    path ? { file, path } : { file }
+  );
+  const url = URLExt.join(settings.baseUrl, 'nbops', endpoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, FRESH_GET, settings);
+  } catch (reason) {
+    throw new NbopsApiError({
+      status: 0,
+      error: 'network',
+      message: `Could not reach the Jupyter server: ${String((reason as Error)?.message ?? reason)}`
+    });
+  }
+  if (response.ok) {
+    return response.blob();
+  }
+  let body: unknown = undefined;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    body = undefined;
+  }
+  if (isErrorBody(body)) {
+    throw new NbopsApiError({
+      status: body.status ?? response.status,
+      error: body.error,
+      message: body.message,
+      hint: body.hint,
+      path: body.path
+    });
+  }
+  throw new NbopsApiError({
+    status: response.status,
+    error: 'http',
+    message: `nbops/${endpoint} failed: ${response.status} ${response.statusText}`.trim()
   });
 }

@@ -2,7 +2,8 @@
  * nbops for JupyterLab: registration only. The behaviour lives in model.ts (state, lint and
  * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" | "Hackathon" tabs),
  * panels/lint.ts (the Lint tab), runs.ts, runform.ts and panels/run/ (the Run tab),
- * hackathon.ts and panels/hackathon.ts (the Hackathon tab), modularize.ts and
+ * hackathon.ts and panels/hackathon.ts (the Hackathon tab), models.ts and panels/models.ts
+ * (the Models tab), modularize.ts and
  * panels/modularize.ts (the Modularize preview), submit.ts and panels/submit.ts (the Submit for
  * review dialog), statusbar.ts and commands.ts. store.ts follows the current notebook for all
  * of them; poll.ts follows the server's background jobs for runs.ts and hackathon.ts.
@@ -24,8 +25,10 @@ import {
 import { HackathonModel } from './hackathon';
 import { nbopsIcon } from './icons';
 import { NbopsModel } from './model';
+import { ModelsModel } from './models';
 import { HackathonPanel } from './panels/hackathon';
 import { LintPanel } from './panels/lint';
+import { ModelsPanel } from './panels/models';
 import { RunPanel } from './panels/run';
 import { NbopsSidebar } from './panels/sidebar';
 import { RunsModel } from './runs';
@@ -74,7 +77,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onSubmit: () => void app.commands.execute(CommandIDs.submitForReview),
       onSave: notebook => void notebook.context.save()
     });
-    const sidebar = new NbopsSidebar({ lint: lintPanel, run: runPanel, hackathon: hackathonPanel });
+    const modelsPanel = new ModelsPanel({ model: new ModelsModel(store) });
+    const sidebar = new NbopsSidebar({
+      lint: lintPanel,
+      run: runPanel,
+      hackathon: hackathonPanel,
+      models: modelsPanel
+    });
+    // the registry is read when the Models tab is shown, and for another notebook's project
+    sidebar.currentChanged.connect((_, tab) => tab === 'models' && modelsPanel.refresh());
+    store.changed.connect(
+      (_, what) => what === 'current' && sidebar.current === 'models' && modelsPanel.refresh()
+    );
     sidebar.title.icon = nbopsIcon;
     runPanel.runningChanged.connect((_, n) =>
       sidebar.setBadge('run', n, n > 0 ? `${n} running` : '')

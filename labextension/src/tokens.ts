@@ -168,6 +168,26 @@ export type IScoreRequest = Schemas['ScoreRequest'];
 /** `POST nbops/hackathon/score` response (202). */
 export type IStartScoreResponse = Answer<'scoreHackathonTeam', 202>;
 
+// -- models (docs/deploy.md): `GET nbops/models`, artifacts, `POST nbops/models/{name}/promote` --
+
+/** `GET nbops/models?path=P`: the project's registered models. */
+export type IModelList = Schemas['ModelList'];
+/** A registered model: champion, challenger, versions newest first, the last comparison. */
+export type IRegisteredModel = Schemas['RegisteredModel'];
+/** One version: its run, metrics, release tags, verdict and downloadable artifacts. */
+export type IModelVersion = Schemas['ModelVersion'];
+export type IModelArtifact = Schemas['ModelArtifact'];
+/** `[tool.nbops.promote]` of the project. */
+export type IPromoteThresholds = Schemas['PromoteThresholds'];
+/** PASS or HOLD with each threshold's result. */
+export type IVerdict = Schemas['Verdict'];
+/** `promotion/verdict.json` of the newest judged version. */
+export type IComparison = Schemas['Comparison'];
+/** `POST nbops/models/{name}/promote` body. */
+export type IPromoteRequest = Schemas['PromoteRequest'];
+/** `POST nbops/models/{name}/promote` response. */
+export type IPromotion = Schemas['Promotion'];
+
 /** The user's settings (`schema/plugin.json`). */
 export interface ISettings {
   lintOnOpen: boolean;

@@ -5,7 +5,7 @@ Do not edit: change the schema and run ``python scripts/gen_api_types.py`` (and
 The bottom layer: it imports nothing from nbops, and every layer may use it.
 """
 
-# 55 schemas; not expressible here (typed Any): 0
+# 56 schemas; not expressible here (typed Any): 0
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ __all__ = [
     "RunRequest",
     "ScoreComponent",
     "ScoreComponentId",
+    "ScoreProgress",
     "ScoreRequest",
     "Scorecard",
     "ScorecardSource",
@@ -1025,6 +1026,14 @@ class Scorecard(TypedDict):
     scored_at: str
 
 
+class ScoreProgress(TypedDict):
+    """The schema ``ScoreProgress``."""
+
+    done: int
+    total: int
+    current: str | None
+
+
 class HackathonJob(TypedDict):
     """
     A scoring process this server started (`state`: see `JobState`): `finished` (`card` is the
@@ -1047,6 +1056,10 @@ class HackathonJob(TypedDict):
     limit_s: float
     card: Scorecard | None
     error: str | None
+    # The components scored so far (`done` of `total`: seven per team) and what is under way
+    # (`current`: the component started last, with how many others run at once: `alpha: Tests
+    # passing (+1 more)`); null until the scorer reports.
+    progress: NotRequired[ScoreProgress | None]
 
 
 class HackathonInfo(TypedDict):

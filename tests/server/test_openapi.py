@@ -123,7 +123,8 @@ def test_core_json_shapes_have_exactly_the_documented_fields(
 
 
 async def test_every_documented_answer_is_real_and_matches(
-    api: Api, root: Path, contract: Any, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    api: Api, root: Path, contract: Any, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+    jp_fetch: Any,
 ) -> None:
     lint, fix, modularize = "nbops/lint", "nbops/fix", "nbops/modularize"
     ok = {"path": "sub/churn.ipynb"}
@@ -307,6 +308,51 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(500, "POST", score, toy)
         await expect(500, "GET", scoring_job)
         await expect(500, "DELETE", scoring_job)
+
+    # the Models tab: a registry with one version in proj/ (tests/modelsproject.py)
+    import nbops.deploy.registry_view as registry_view
+    from modelsproject import make_stub_registry
+
+    from nbops.server.models import Models
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    make_stub_registry(root / "proj")
+    models, promote = "nbops/models", "nbops/models/wine/promote"
+    artifact = "nbops/models/wine/versions/1/artifact"
+    in_proj, log = {"path": "proj"}, {"path": "proj", "file": "logs/run.log"}
+    await expect(200, "GET", models, params=in_proj)
+    downloaded = await jp_fetch(*artifact.split("/"), params=log)  # a file, not JSON
+    assert downloaded.code == 200 and downloaded.body.startswith(b"epoch 1")
+    contract.checked.add(("/nbops/models/{name}/versions/{version}/artifact", "GET", "200"))
+    await expect(200, "POST", promote, {"version": 1, "dry_run": True, **in_proj})
+    await expect(400, "GET", models, params={"limit": "1"})
+    await expect(400, "GET", artifact, params=in_proj)
+    await expect(400, "POST", promote, {"version": "one", **in_proj})
+    await expect(403, "GET", models, params={"path": "../x"})
+    await expect(403, "GET", artifact, params={**log, "file": "../../mlflow.db"})
+    await expect(403, "POST", promote, {"version": 1, "path": "../x"})
+    for method, path, query in (("GET", models, in_proj), ("GET", artifact, log),
+                                ("POST", promote, None)):
+        await expect(403, method, path, {"version": 1} if method == "POST" else None,
+                     params=query, auth=False)
+    await expect(404, "GET", models, params={"path": "missing"})
+    await expect(404, "GET", artifact, params={**log, "file": "logs/other.log"})
+    await expect(404, "POST", "nbops/models/nope/promote", {"version": 1, **in_proj})
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "mlflow", None)  # MLflow not installed
+        await expect(503, "GET", artifact, params=log)
+        await expect(503, "POST", promote, {"version": 1, **in_proj})
+    with monkeypatch.context() as m:
+        for name in ("read_models", "artifact", "promote_version"):
+            m.setattr(registry_view, name, _raise(ToolError("cannot read the registry")))
+        await expect(502, "GET", models, params=in_proj)
+        await expect(502, "GET", artifact, params=log)
+        await expect(502, "POST", promote, {"version": 1, **in_proj})
+        for name in ("list", "artifact", "promote"):
+            m.setattr(Models, name, _raise(RuntimeError("boom")))
+        await expect(500, "GET", models, params=in_proj)
+        await expect(500, "GET", artifact, params=log)
+        await expect(500, "POST", promote, {"version": 1, **in_proj})
 
     documented = {
         (path, verb.upper(), status)

@@ -1244,6 +1244,17 @@ export interface components {
             limit_s: number;
             card: components["schemas"]["Scorecard"] | null;
             error: string | null;
+            /**
+             * @description The components scored so far (`done` of `total`: seven per team) and what is under
+             *     way (`current`: the component started last, with how many others run at once:
+             *     `alpha: Tests passing (+1 more)`); null until the scorer reports.
+             */
+            progress?: components["schemas"]["ScoreProgress"] | null;
+        };
+        ScoreProgress: {
+            done: number;
+            total: number;
+            current: string | null;
         };
         HackathonInfo: {
             exercise: components["schemas"]["HackathonExercise"] | null;

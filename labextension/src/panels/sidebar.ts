@@ -1,17 +1,19 @@
 /**
- * The nbops sidebar: a tab strip ("Lint" | "Run" | "Hackathon") over the lint panel, the Run
- * tab and the Hackathon tab. "Hackathon" is shown only for a notebook of a hackathon exercise
+ * The nbops sidebar: a tab strip ("Lint" | "Run" | "Hackathon" | "Models") over the lint
+ * panel, the Run tab, the Hackathon tab and the Models tab. "Hackathon" is shown only for a notebook of a hackathon exercise
  * (`setTabHidden`).
  *
  * Plain Lumino widgets + DOM (WAI-ARIA tabs: arrow keys, Home and End move between the tabs
  * shown). Stable hooks for browser tests:
  *   #nbops-panel, .nbops-panel                the sidebar (the shell's right area)
  *   .nbops-tabs[role=tablist]                 the tab strip
- *   .nbops-tab[data-tab][aria-selected]       a tab: data-tab="lint" | "run" | "hackathon"
+ *   .nbops-tab[data-tab][aria-selected]       a tab: data-tab="lint" | "run" | "hackathon" |
+ *                                             "models"
  *                                             (`hidden` when it does not apply)
  *   .nbops-tab-badge                          the Run tab's count of running jobs; the
  *                                             Hackathon tab's "…" while scoring
- *   .nbops-lint-panel, .nbops-run-panel, .nbops-hackathon-panel   the tab panels (role=tabpanel)
+ *   .nbops-lint-panel, .nbops-run-panel, .nbops-hackathon-panel, .nbops-models-panel   the tab
+ *                                             panels (role=tabpanel)
  */
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
@@ -19,7 +21,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { PANEL_ID } from '../tokens';
 import { el } from './dom';
 
-export type SidebarTab = 'lint' | 'run' | 'hackathon';
+export type SidebarTab = 'lint' | 'run' | 'hackathon' | 'models';
 
 const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
   { tab: 'lint', label: 'Lint', title: "The current notebook's findings" },
@@ -32,6 +34,11 @@ const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
     tab: 'hackathon',
     label: 'Hackathon',
     title: "Your team's hackathon scorecard, what would raise it most, and submitting"
+  },
+  {
+    tab: 'models',
+    label: 'Models',
+    title: "The project's registered models: champion, challenger, releases, Promote"
   }
 ];
 
@@ -39,6 +46,7 @@ export interface INbopsSidebarOptions {
   lint: Widget;
   run: Widget;
   hackathon: Widget;
+  models: Widget;
 }
 
 export class NbopsSidebar extends Panel {
@@ -49,7 +57,12 @@ export class NbopsSidebar extends Panel {
     this.title.caption = 'nbops';
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'nbops');
-    this._panels = { lint: options.lint, run: options.run, hackathon: options.hackathon };
+    this._panels = {
+      lint: options.lint,
+      run: options.run,
+      hackathon: options.hackathon,
+      models: options.models
+    };
 
     const strip = new Widget({ node: el('div', 'nbops-tabs') });
     strip.node.setAttribute('role', 'tablist');
@@ -80,6 +93,7 @@ export class NbopsSidebar extends Panel {
     this.addWidget(options.lint);
     this.addWidget(options.run);
     this.addWidget(options.hackathon);
+    this.addWidget(options.models);
     this.setTabHidden('hackathon', true); // until a notebook of an exercise is current
     this._show('lint');
   }

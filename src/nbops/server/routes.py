@@ -31,6 +31,7 @@ from nbops.server.handlers import (
     SubmitHandler,
     VersionHandler,
 )
+from nbops.server.models import ModelArtifactHandler, ModelPromoteHandler, ModelsHandler
 
 __all__ = ["ROUTES", "Route", "handlers"]
 
@@ -74,6 +75,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/hackathon", HackathonHandler),
     Route("/nbops/hackathon/score", HackathonScoreHandler),
     Route("/nbops/hackathon/jobs/{id}", HackathonJobHandler),
+    Route("/nbops/models", ModelsHandler),
+    Route("/nbops/models/{name}/versions/{version}/artifact", ModelArtifactHandler),
+    Route("/nbops/models/{name}/promote", ModelPromoteHandler),
 )
 
 
