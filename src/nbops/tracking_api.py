@@ -309,8 +309,91 @@ def _acceptance(model: Any, flavor: str, threshold: Any, below: Any) -> Any:
     return acceptance
 
 
+def _check_predict(predict: Any, fitted: Any, threshold: Any) -> None:
+    """A ``UsageError`` when ``predict=`` / ``fitted=`` are not what ``log_model`` takes."""
+    from nbops.errors import UsageError
+
+    hint = 'nbops.log_model(model, x_raw, predict=module.predict, fitted={"scaler": scaler})'
+    if not callable(predict):
+        raise UsageError(f"nbops.log_model: predict= must be a function, not a "
+                         f"{type(predict).__name__}", hint=hint)
+    if fitted is not None and not (isinstance(fitted, dict)
+                                   and all(isinstance(k, str) for k in fitted)):
+        raise UsageError("nbops.log_model: fitted= must be a dict of keyword name -> fitted "
+                         "object (the keyword arguments of predict)", hint=hint)
+    if threshold is not None:
+        raise UsageError(
+            "nbops.log_model: an acceptance threshold cannot be combined with predict=: the "
+            "threshold applies the model's predict_proba to the raw rows, which would skip "
+            "predict's preprocessing", hint="leave threshold out, or log a scikit-learn "
+            "Pipeline that includes the preprocessing (it has predict_proba)")
+
+
+def _predict_path(model: Any, X: Any, predict: Any, fitted: Any, kwargs: dict[str, Any]) -> Any:
+    """``model`` wrapped to be served through ``predict(model, frame, **fitted)``
+    (:class:`nbops.run.pyfunc.PredictPath`), its signature inferred from the raw ``X``."""
+    from nbops.run.pyfunc import PredictPath, code_paths
+
+    fitted = dict(fitted or {})
+    if X is not None and "signature" not in kwargs:
+        from nbops.run import reference
+        from nbops.run.tracking import import_mlflow
+
+        data = reference.as_frame(X) if isinstance(X, list) else X
+        rows = data.head(_PREDICT_ROWS) if hasattr(data, "head") else data[:_PREDICT_ROWS]
+        try:
+            output = predict(model, rows, **fitted)
+        except Exception as exc:  # noqa: BLE001 - the user's function: say why, log the inputs
+            warnings.warn(
+                f"nbops.log_model: predict failed on X ({type(exc).__name__}: {exc}); the "
+                "signature describes the inputs only", UserWarning, stacklevel=3)
+            output = None
+        kwargs["signature"] = import_mlflow("mlflow.models").infer_signature(data, output)
+    kwargs.setdefault("code_paths", code_paths(predict))
+    return PredictPath(predict, model, fitted)
+
+
+def _check_eval_data(eval_data: Any) -> None:
+    """A ``UsageError`` unless ``eval_data`` is ``(X_test, y_test)`` of the same length."""
+    from nbops.errors import UsageError
+
+    hint = "eval_data=(x_test, y_test): the evaluation inputs and their labels"
+    if not (isinstance(eval_data, tuple) and len(eval_data) == 2):
+        raise UsageError(f"nbops.log_model: eval_data must be a pair (X, y), not a "
+                         f"{type(eval_data).__name__}", hint=hint)
+    data, labels = eval_data
+    try:
+        sizes = (len(data), len(labels))
+    except TypeError:
+        raise UsageError("nbops.log_model: eval_data's X and y must be tables or arrays "
+                         "with rows", hint=hint) from None
+    if sizes[0] != sizes[1] or sizes[0] == 0:
+        raise UsageError(f"nbops.log_model: eval_data has {sizes[0]} rows of X and "
+                         f"{sizes[1]} labels: they must match (and not be empty)", hint=hint)
+
+
+def _explain(tracker: Any, run_id: str, model: Any, served: Any, eval_data: Any) -> None:
+    """Permutation importance and per-class metrics of the model on ``eval_data``, logged
+    with the run (:mod:`nbops.deploy.explain`); a failure of the user's model warns."""
+    from nbops.deploy import explain
+
+    if callable(getattr(served, "predict", None)):
+        pyfunc = model_flavor(served) == "pyfunc"
+        predict = (lambda frame: served.predict(None, frame)) if pyfunc else served.predict
+    else:
+        predict = served  # a python function
+    try:
+        found = explain.explain(predict, eval_data[0], eval_data[1], model=model)
+    except Exception as exc:  # noqa: BLE001 - the user's model: say why, keep the model logged
+        warnings.warn(f"nbops.log_model: no explanation ({type(exc).__name__}: {exc})",
+                      UserWarning, stacklevel=3)
+        return
+    explain.log(tracker, run_id, found)
+
+
 def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: float | None = None,
-              below: str | None = None, **kwargs: Any) -> str | None:
+              below: str | None = None, predict: Any = None, fitted: Any = None,
+              eval_data: Any = None, **kwargs: Any) -> str | None:
     """Log ``model`` as the active run's model ``name`` with MLflow's flavor for it.
 
     Flavors: scikit-learn (estimators, pipelines), xgboost, lightgbm, catboost, statsmodels,
@@ -328,13 +411,30 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: floa
     (``reference/acceptance.json`` and the run's tags) and applied by ``nbops serve`` and
     ``nbops score``; a model without probabilities given one raises ``UsageError``.
 
+    ``predict`` (a function ``predict(model, frame, **fitted)``: the generated library's
+    prediction path) and ``fitted`` (its keyword arguments: ``{"scaler": scaler}``): the model
+    is served through ``predict`` on raw rows (an ``mlflow.pyfunc`` model pickling ``model``
+    and ``fitted``, shipping ``predict``'s package as ``code_paths``), its signature inferred
+    from ``X`` as given (the raw frame). Not with ``threshold``.
+
+    ``eval_data`` (``(X_test, y_test)``): the model is explained on it and the explanation
+    logged with the run (``explain/``: permutation importance, per-class metrics for a
+    classifier, a bar chart; the top features as metrics; docs/deploy.md, "Explanations").
+
     Returns the model's URI (MLflow 3: ``models:/<model id>``; MLflow 2:
     ``runs:/<run id>/<name>``), or None outside nbops. ``nbops promote`` registers the model
     named ``model``.
     """
     from nbops.errors import UsageError
 
-    flavor = model_flavor(model)
+    if fitted is not None and predict is None:
+        raise UsageError("nbops.log_model: fitted= needs predict=",
+                         hint="fitted= holds the keyword arguments of predict(model, frame)")
+    if predict is not None:
+        _check_predict(predict, fitted, threshold)
+    if eval_data is not None:
+        _check_eval_data(eval_data)
+    flavor = "pyfunc" if predict is not None else model_flavor(model)
     if flavor is None:
         raise UsageError(
             f"nbops.log_model cannot log a {type(model).__module__}.{type(model).__name__}: "
@@ -346,6 +446,9 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: floa
     run_id = _run("log_model")
     if run_id is None:
         return None
+    fitted_model = model
+    if predict is not None:
+        model = _predict_path(model, X, predict, fitted, kwargs)
     frame = _with_data(model, flavor, X, kwargs) if X is not None else None
     tracker = _tracker()
     from nbops.run.tracking import import_mlflow
@@ -388,6 +491,8 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: floa
                     f"reference sample ({type(exc).__name__}: {exc}); the model card will not "
                     "say how much of it is below the threshold", UserWarning, stacklevel=2)
         accepting.write(tracker, run_id, acceptance, name)
+    if eval_data is not None:
+        _explain(tracker, run_id, fitted_model, model, eval_data)
     return uri
 
 

@@ -19,7 +19,7 @@ from nbops.cli import exits
 from nbops.config import project_root
 from nbops.progress import MODES, Progress
 
-__all__ = ["cmd_release", "cmd_score", "cmd_serve", "register"]
+__all__ = ["cmd_explain", "cmd_release", "cmd_score", "cmd_serve", "register"]
 
 REJECTED = 2  # nbops score: rows were refused (without --allow-bad-rows)
 _SHOWN_PROBLEMS = 20  # on stderr; OUT.errors.csv has them all
@@ -126,6 +126,33 @@ def register(sub: Any) -> None:
                          default="text", help="text (default) or json")
     release.set_defaults(handler=cmd_release)
 
+    explain = sub.add_parser(
+        "explain",
+        help="explain a registered model on a batch: permutation importance, per-class metrics",
+        description="Check DATA (.csv or .parquet) against MODEL's signature, then compute "
+        "scikit-learn's permutation importance of each input column (at most 5,000 rows, "
+        "seeded; accuracy for a classifier, r2 for a regressor) against the --labels column, "
+        "or without it against the model's own predictions; with labels, a classifier's "
+        "precision, recall and F1 per class. See docs/deploy.md.",
+        epilog=exits.epilog({
+            exits.OK: "explained",
+            exits.USAGE: "no such model, file or labels column; DATA misses a column of the "
+            "model's signature or has a bad value",
+            exits.TOOL: "MLflow (or pyarrow) is not installed, or the model cannot be loaded",
+            exits.WRITE: "-o DIR cannot be written",
+        }),
+    )
+    explain.add_argument("model", metavar="MODEL", help="NAME, NAME@alias or NAME/version")
+    explain.add_argument("data", type=Path, metavar="DATA", help="the rows: .csv or .parquet")
+    explain.add_argument("--labels", metavar="COLUMN",
+                         help="the column of DATA with the true labels (left out of the inputs)")
+    explain.add_argument("--format", dest="output_format", choices=("text", "json"),
+                         default="text", help="text (default) or json")
+    explain.add_argument("-o", "--output", type=Path, metavar="DIR", default=None,
+                         help="also write importance.json, importance.svg (a bar chart) and "
+                         "per_class.json into DIR")
+    explain.set_defaults(handler=cmd_explain)
+
 
 def _load(text: str, what: str) -> Any:
     from nbops.deploy import models
@@ -227,4 +254,28 @@ def cmd_release(args: Any) -> int:
     # the release is done either way (the version is registered, the verdict recorded on
     # it): HOLD is the thresholds' answer, not a failure of the merge's CI job (nbops promote,
     # which a user runs to move the champion, exits 1 on HOLD)
+    return exits.OK
+
+
+def cmd_explain(args: Any) -> int:
+    import json
+
+    from nbops.deploy import explain, models
+    from nbops.errors import WriteError
+
+    explain.require("nbops explain")
+    resolved = _load(args.model, "nbops explain")
+    found = explain.explain_file(models.load(resolved), args.data, args.labels)
+    if args.output is not None:
+        try:
+            written = explain.write(found, args.output)
+        except OSError as exc:
+            raise WriteError(f"cannot write the explanation: {exc.strerror}",
+                             path=models.shown_path(args.output)) from exc
+        print(f"nbops: wrote {', '.join(models.shown_path(p) for p in written)}",
+              file=sys.stderr)
+    if args.output_format == "json":
+        print(json.dumps({"model": resolved.label, **found.to_json()}, indent=2, default=float))
+    else:
+        sys.stdout.write(explain.text(found, resolved.label))
     return exits.OK

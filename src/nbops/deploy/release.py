@@ -17,7 +17,9 @@ can run by hand):
    "See merge request ...!N" in the merge commit's message; ``nbops.release.branch``: the
    merged branch) and the gate (``nbops.gate``: PASS / FAIL, ``nbops.gate.failed``), and
    its acceptance threshold (:mod:`nbops.deploy.acceptance`: ``nbops.log_model``'s, else
-   ``[tool.nbops.serve]``'s, then stored with the run) on the model card and as tags;
+   ``[tool.nbops.serve]``'s, then stored with the run) on the model card and as tags, and
+   the explanation ``nbops.log_model(eval_data=...)`` logged (:mod:`nbops.deploy.explain`) on
+   the model card;
 4. the promotion verdict (:mod:`nbops.deploy.promotion`): champion moves only on PASS.
 """
 
@@ -156,7 +158,7 @@ def release(notebook: Path, tracker: Any, *, model: str | None = None, pr: str |
     gate = check_notebook(path, config=config, policy=policy)
     failed = [c.id for c in gate.checks if c.blocking]
     card = _card(path, rel, gate, tracker, run_id, name, config, branch,
-                 accepting.card_line() if accepting else "")
+                 accepting.card_line() if accepting else "", _explanation(tracker, run_id))
     with tempfile.TemporaryDirectory(prefix="nbops-release-") as folder:
         (Path(folder) / Path(CARD_ARTIFACT).name).write_text(card, encoding="utf-8")
         (Path(folder) / Path(GATE_ARTIFACT).name).write_text(
@@ -190,8 +192,18 @@ def _acceptance(tracker: Any, run_id: str, config: Any) -> Any:
     return found
 
 
+def _explanation(tracker: Any, run_id: str) -> list[str]:
+    """The model card's explanation section, when the run logged one (nbops.log_model's
+    eval_data: :mod:`nbops.deploy.explain`)."""
+    from nbops.deploy import explain
+
+    found = explain.read(tracker.client, run_id)
+    return explain.card_lines(found, run_id) if found else []
+
+
 def _card(path: Path, rel: str, gate: Any, tracker: Any, run_id: str, model: str,
-          config: Any, branch: str, decision_threshold: str = "") -> str:
+          config: Any, branch: str, decision_threshold: str = "",
+          explanation: list[str] | None = None) -> str:
     """The model card: the review report (the pull request's description) of this release."""
     from nbops.core.notebook import read_notebook
     from nbops.deploy.promotion import CHAMPION
@@ -221,4 +233,5 @@ def _card(path: Path, rel: str, gate: Any, tracker: Any, run_id: str, model: str
         notebook=read_notebook(path), path=rel, gate=gate, params=params, latest_run=latest,
         notebook_sha256=notebook_sha256(path), champion=champion, base=branch,
         promote=config.promote, decision_threshold=decision_threshold,
+        explanation=explanation or [],
     ))

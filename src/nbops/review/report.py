@@ -55,6 +55,8 @@ class ReportInput:
     promote: PromoteConfig | None = None  # [tool.nbops.promote]: the verdict the merge will get
     # the released model's acceptance threshold, one markdown line (nbops.deploy.acceptance)
     decision_threshold: str = ""
+    # the model's explanation section, markdown lines (nbops.deploy.explain.card_lines)
+    explanation: Sequence[str] = ()
 
 
 def _find(sections: dict[str, str], names: str) -> tuple[str, str] | None:
@@ -206,6 +208,8 @@ def render_report(data: ReportInput) -> str:
                 out += [f"| {_cell(k)} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
     if data.decision_threshold:
         out += ["", data.decision_threshold]
+    if data.explanation:
+        out += ["", *data.explanation]
     out += ["", gate_markdown(data.gate, heading="##").rstrip(), ""]
     counts: dict[str, int] = {}
     for d in data.gate.diagnostics:
