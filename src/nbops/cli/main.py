@@ -122,7 +122,7 @@ def _cwd_relative(exc: NbopsError) -> NbopsError:
 def run() -> None:
     """The console script: ``main()``, then exit (quickly when MLflow was loaded)."""
     code = main()
-    if "mlflow" in sys.modules:
+    if "mlflow" in sys.modules or "papermill" in sys.modules:  # nbops run: its helper had MLflow
         _exit_now(code)
     sys.exit(code)
 

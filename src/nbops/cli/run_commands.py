@@ -264,6 +264,10 @@ def cmd_run(args: Any) -> int:
     if args.parallel is not None and args.parallel < 1:
         raise UsageError("--parallel must be 1 or more")
     executor = _executor(notebook, args)
+    if not args.pipeline and not args.grid and executor.name == "local":
+        from nbops.run.recorder import prestart
+
+        prestart()  # MLflow imported by a helper while this process imports papermill
     params = read_parameters(notebook)
     sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
     settings = _settings(notebook, args)

@@ -76,12 +76,19 @@ class SweepOutcome:
     interrupted: bool = False
 
 
-def _tracker(settings: RunSettings) -> Any:
-    """The store's tracker; runs of this host whose process died RUNNING are ended KILLED
+def _tracker(settings: RunSettings, helper: Any = None) -> Any:
+    """The store's tracker (``helper``: the recorder process ``nbops run`` started first, see
+    :mod:`nbops.run.recorder`); runs of this host whose process died RUNNING are ended KILLED
     first (:meth:`~nbops.run.tracking.MlflowTracker.end_orphaned_runs`), never failing a run."""
     from nbops.run.tracking import MlflowTracker
 
-    tracker = MlflowTracker(settings.store_uri)
+    if helper is not None:
+        try:
+            helper.open(settings.store_uri)
+        except BaseException:
+            helper.close()
+            raise
+    tracker = helper or MlflowTracker(settings.store_uri)
     with contextlib.suppress(Exception):
         tracker.end_orphaned_runs()
     return tracker
@@ -164,6 +171,12 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         self.shown, self.notebook, self.nb, self.settings = shown, notebook, nb, settings
         self.name, self.tracker, self.parent_run_id = name, tracker, parent_run_id
         self.cancelled, self.on_cell = cancelled, on_cell
+        if tracker is None:  # the recorder `nbops run` started first, if any
+            from nbops.run.recorder import take
+
+            self.helper = take()
+        else:
+            self.helper = None
         self.out_dir = settings.runs_dir / notebook.stem
         self.stamp = _stamped()
         self.output = self.out_dir / f"{self.stamp}.ipynb"
@@ -186,7 +199,7 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         from nbops.run.journal import remove_stale
         from nbops.run.lineage import frozen_requirements
 
-        opened = _resolve(self.tracker) or _tracker(self.settings)
+        opened = _resolve(self.tracker) or _tracker(self.settings, self.helper)
         tags = self.tags()
         tags.update(self.journal.owner.tags())  # who may end it if this process dies
         remove_stale(self.out_dir)  # journal folders of dead processes (their runs are ended)
@@ -200,7 +213,8 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         return opened, run_id
 
     def on_open(self, tracker: Any, run_id: str) -> None:
-        _html_exporter_quietly()  # the render at the end is off the critical path
+        if self.helper is None:  # with a helper: warmed while the kernel starts (execute)
+            _html_exporter_quietly()  # the render at the end is off the critical path
 
     def execute(self) -> Any:
         import json
@@ -208,6 +222,8 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         from nbops.kernel import ORIGINAL_INDEX_KEY
         from nbops.run.tracking import stringify_param
 
+        if self.helper is not None:  # this process is idle while the kernel starts
+            threading.Thread(target=_html_exporter_quietly, name="nbops-html", daemon=True).start()
         for index, cell in enumerate(self.nb.cells):
             cell.metadata[ORIGINAL_INDEX_KEY] = index
         # marks the executed copy (nbops check skips it in folders)
@@ -226,6 +242,11 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
             kernel_name=self.settings.kernel, timeout=self.settings.timeout, label=self.shown,
             env=kernel_env, on_cell=self.on_cell,
         )
+
+    def close_helper(self) -> None:
+        """Let the recorder helper go, if this run had one, and wait for it."""
+        if self.helper is not None:
+            self.helper.close()
 
     def _killed(self) -> bool:
         return self.cancelled is not None and self.cancelled.is_set()
@@ -304,10 +325,14 @@ def run_notebook(
     if tracker is None:  # a sweep passes its tracker: it checked kernel and store up front
         check_kernel(nb, settings.kernel, label=shown)  # before the store is touched
         check_store_uri(settings.store_uri)  # before any kernel starts
-    return _NotebookRun(
+    run = _NotebookRun(
         shown, notebook, nb, parameters, settings, name=name, tracker=tracker,
         parent_run_id=parent_run_id, cancelled=cancelled, on_cell=on_cell,
-    ).run()
+    )
+    try:
+        return run.run()
+    finally:
+        run.close_helper()
 
 
 
