@@ -38,6 +38,9 @@ Keys (all optional)::
     [tool.nbops.serve]                # the released model's acceptance threshold
     threshold = 0.7                   # in (0, 1]: a prediction below it is not accepted
     below = "abstain"                 # or "route" (to a human); log_model's values win
+
+    [tool.nbops.health]               # nbops monitor's triggers (nbops.deploy.health)
+    psi = {warn = 0.1, alert = 0.2}
 """
 
 from __future__ import annotations

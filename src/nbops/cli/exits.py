@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from nbops.errors import ToolError, UsageError, WriteError, exit_code
 
 __all__ = [
+    "ALERT",
     "FAILED",
     "INTERNAL",
     "INTERRUPTED",
@@ -33,6 +34,7 @@ FAILED = 1  # what failed depends on the command: findings, a failing check, a f
 USAGE = exit_code(UsageError(""))
 TOOL = exit_code(ToolError(""))
 WRITE = exit_code(WriteError(""))
+ALERT = 5  # nbops monitor: the health check's verdict is ALERT (WARN is FAILED, 1)
 INTERNAL = 70
 INTERRUPTED = 130
 
@@ -43,6 +45,8 @@ MEANINGS: dict[int, str] = {
     TOOL: "an external tool failed or is missing (ruff, black, a kernel, git, a forge, an "
     "optional package such as MLflow)",
     WRITE: "a file could not be written",
+    ALERT: "nbops monitor: the health check's verdict is ALERT (a trigger of "
+    "[tool.nbops.health] fired at its alert level)",
     INTERNAL: "internal error (please report it; NBOPS_DEBUG=1 shows the traceback)",
     INTERRUPTED: "interrupted (Ctrl-C, SIGINT)",
 }
