@@ -9,6 +9,7 @@ tree does at least this: decode each ``.ipynb`` (``json``) and ``ast.parse`` eac
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import sys
@@ -50,4 +51,6 @@ def main(folder: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", type=Path, help="the notebooks (searched recursively)")
+    sys.exit(main(ap.parse_args().folder))

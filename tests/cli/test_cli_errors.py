@@ -33,3 +33,28 @@ def test_a_path_outside_the_working_directory_stays_whole(tmp_path: Path) -> Non
     out = nbops(tmp_path / "a", "lint", str(tmp_path / "b"))
     assert out.returncode == 2
     assert f"{tmp_path / 'b' / 'pyproject.toml'}: fail-on" in out.stderr, out.stderr
+
+
+def test_the_fast_exit_does_not_wait_for_idle_thread_pools(tmp_path: Path) -> None:
+    # an idle ThreadPoolExecutor's workers (MLflow keeps some) stop only at interpreter exit:
+    # joining them first hung `nbops monitor` after it printed its error
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "import threading\n"
+        "from nbops.cli.main import _exit_now\n"
+        "pool = ThreadPoolExecutor(2)\n"
+        "pool.submit(lambda: None).result()\n"
+        "done = []\n"
+        "worker = threading.Thread(target=lambda: done.append(1))\n"
+        "worker.start()\n"
+        "import atexit\n"
+        "atexit.register(lambda: print('atexit ran', flush=True))\n"
+        "_exit_now(3)\n"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError("the fast exit hung on an idle thread pool") from exc
+    assert out.returncode == 3, out.stderr
+    assert out.stdout == "atexit ran\n"

@@ -140,9 +140,15 @@ def _exit_now(code: int) -> None:
     import logging
     import threading
 
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        # what interpreter exit does first: the thread pools' exit hooks (an idle
+        # ThreadPoolExecutor's workers, MLflow's among them, wait for them), then the joins
+        shutdown()
+    else:  # pragma: no cover - every CPython nbops supports has it
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and not thread.daemon:
+                thread.join()
     getattr(atexit, "_run_exitfuncs", lambda: None)()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
