@@ -103,3 +103,15 @@ def test_the_verdict_is_the_worst_level_with_its_reasons() -> None:
     assert verdict.drifted == ["alcohol"]
     assert judge(triggers, [("psi", "hue", 0.05), ("accuracy", None, 0.9)]).level == "OK"
     assert judge(triggers, [("prediction-psi", "predictions", 0.5)]).drifted == []
+
+
+def test_retrain_parameter_is_a_setting_not_a_trigger() -> None:
+    from nbops.deploy.health import DEFAULTS, parse_health
+    from nbops.errors import ConfigError
+
+    assert set(parse_health({"retrain-parameter": "data_path"})) == {
+        k for k, t in DEFAULTS.items() if t.warn is not None or t.alert is not None
+    }
+    for bad in (3, "data path", ""):
+        with pytest.raises(ConfigError, match="retrain-parameter must be a parameter's name"):
+            parse_health({"retrain-parameter": bad})

@@ -15,6 +15,7 @@ from typing import Any
 
 from nbops.cli import exits
 from nbops.config import load_config, project_root
+from nbops.errors import UsageError
 
 __all__ = ["cmd_monitor", "register"]
 
@@ -51,6 +52,15 @@ def register(sub: Any) -> None:
     monitor.add_argument("-o", "--output", type=Path, metavar="REPORT_DIR",
                          help="where report.json and report.html go (default "
                          "nbops-health/MODEL/TIMESTAMP/)")
+    monitor.add_argument("--retrain", nargs="?", const="", metavar="NOTEBOOK",
+                         help="on ALERT, start a tracked `nbops run` of the model's notebook "
+                         "(NOTEBOOK, else the one it was released from) with DATA as its data "
+                         "parameter; review its result with nbops submit: a retrain never "
+                         "moves champion")
+    monitor.add_argument("--retrain-param", metavar="NAME",
+                         help="with --retrain: the notebook's parameter that takes DATA "
+                         "(default: [tool.nbops.health] retrain-parameter, else one named "
+                         "data, data_path, input_path, ...)")
     monitor.set_defaults(handler=cmd_monitor)
 
 
@@ -76,6 +86,42 @@ def _text(check: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _retrain_target(args: Any, config: Any, resolved: Any) -> tuple[Path, str, str]:
+    """The notebook to retrain (named, else the version's released one), as shown, and its
+    data parameter."""
+    from nbops.deploy import models
+    from nbops.deploy.retrain import data_parameter, released_notebook
+    from nbops.errors import NotFoundError
+
+    if args.retrain:
+        notebook = Path(args.retrain)
+        if not notebook.is_file():
+            raise NotFoundError(f"no such notebook: {models.shown_path(notebook)}",
+                                hint="--retrain NOTEBOOK")
+    else:
+        from nbops.run.tracking import mlflow_client
+
+        root = config.root or project_root(Path.cwd())[0]
+        notebook = released_notebook(mlflow_client(resolved.tracking_uri), resolved.name,
+                                     resolved.version, root)
+    shown = models.shown_path(notebook)
+    named = args.retrain_param or config.health.get("retrain-parameter")
+    if named is not None and not isinstance(named, str):
+        raise UsageError("[tool.nbops.health] retrain-parameter must be a parameter's name")
+    return notebook, shown, data_parameter(notebook, shown, named)
+
+
+def _retrain(args: Any, config: Any, resolved: Any, check: Any) -> Any:
+    """On ALERT, the retrain run (:mod:`nbops.deploy.retrain`); None otherwise."""
+    from nbops.deploy.retrain import retrain
+
+    if check.verdict.level != "ALERT":
+        return None
+    notebook, shown, parameter = _retrain_target(args, config, resolved)
+    return retrain(notebook, shown, parameter, args.current, check.run_id,
+                   resolved.tracking_uri)
+
+
 def cmd_monitor(args: Any) -> int:
     from nbops.deploy import models
     from nbops.deploy.health import parse_health
@@ -88,6 +134,10 @@ def cmd_monitor(args: Any) -> int:
         raise NotFoundError(f"no such file: {models.shown_path(args.current)}",
                             hint="--current DATA")
     config = load_config(Path.cwd())
+    if args.retrain_param and args.retrain is None:
+        raise UsageError("--retrain-param goes with --retrain")
+    if args.retrain:  # a named notebook: checked before the check runs
+        _retrain_target(args, config, None)
     pyproject = config.root / "pyproject.toml" if config.root else None
     triggers = parse_health(config.health, pyproject)
     spec = models.parse_spec(args.model)
@@ -95,10 +145,23 @@ def cmd_monitor(args: Any) -> int:
     loaded = models.load(resolved)
     check = run_check(loaded, args.current, triggers=triggers, labels=args.labels,
                       folder=args.output)
+    retrained = _retrain(args, config, resolved, check) if args.retrain is not None else None
     if args.output_format == "json":
-        print(json.dumps(check.report, indent=2))
+        print(json.dumps({**check.report, "retrain": retrained.to_json() if retrained else None}
+                         if args.retrain is not None else check.report, indent=2))
     else:
         sys.stdout.write(_text(check))
+        if retrained is not None:
+            sys.stdout.write(
+                f"retrain: nbops run {retrained.notebook} -p {retrained.parameter} "
+                f"{models.shown_path(args.current)}: {retrained.status}"
+                + (f", run {retrained.run_id}" if retrained.run_id else "")
+                + f"\n  review it: nbops submit {retrained.notebook} (the merge releases it; "
+                "champion moves only on the thresholds' PASS)\n"
+            )
+        elif args.retrain is not None:
+            sys.stdout.write(f"retrain: not started (the verdict is {check.verdict.level}, "
+                             "not ALERT)\n")
     if check.verdict.level == "ALERT":
         return exits.ALERT
     if check.verdict.level == "WARN":

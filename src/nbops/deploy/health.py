@@ -112,6 +112,12 @@ def parse_health(table: Any, file: Path | None = None) -> dict[str, Trigger]:
         raise ConfigError(f"{where} must be a table", path=shown, hint=_HINT)
     triggers = dict(DEFAULTS)
     for metric, entry in table.items():
+        if metric == "retrain-parameter":  # a setting of `nbops monitor --retrain`, no trigger
+            if not isinstance(entry, str) or not entry.isidentifier():
+                raise ConfigError(f"{where} retrain-parameter must be a parameter's name, "
+                                  f"not {entry!r}", path=shown,
+                                  hint='retrain-parameter = "data_path"')
+            continue
         if metric not in METRICS:
             raise ConfigError(f"unknown metric {metric!r} in {where}", path=shown,
                               hint="known: " + ", ".join(METRICS))
