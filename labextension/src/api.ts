@@ -15,6 +15,7 @@ import type {
   IModularizePlan,
   IModularizeRequest,
   IJob,
+  IHealthList,
   IModelList,
   IPromoteRequest,
   IPromotion,
@@ -402,6 +403,11 @@ export async function downloadModelArtifact(
     `models/${encodeURIComponent(name)}/versions/${version}/artifact`,
     path ? { file, path } : { file }
   );
+  return fetchFile(endpoint, settings);
+}
+
+/** A file the server sends (not JSON); an error answer is an `NbopsApiError`. */
+async function fetchFile(endpoint: string, settings: ServerConnection.ISettings): Promise<Blob> {
   const url = URLExt.join(settings.baseUrl, 'nbops', endpoint);
   let response: Response;
   try {
@@ -436,4 +442,26 @@ export async function downloadModelArtifact(
     error: 'http',
     message: `nbops/${endpoint} failed: ${response.status} ${response.statusText}`.trim()
   });
+}
+
+/**
+ * The health checks of the project of `path` (null: the server root): per model its champion
+ * and its checks newest first, and the triggers of `[tool.nbops.health]`.
+ */
+export function listHealth(path: string | null): Promise<IHealthList> {
+  return requestAPI<IHealthList>(withQuery('health', path ? { path } : {}), FRESH_GET);
+}
+
+/** The HTML report of one health check (`text/html`), fetched with the server's credentials. */
+export function fetchHealthReport(
+  model: string,
+  runId: string,
+  path: string | null,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Blob> {
+  const endpoint = withQuery(
+    `health/${encodeURIComponent(model)}/checks/${encodeURIComponent(runId)}/report`,
+    path ? { path } : {}
+  );
+  return fetchFile(endpoint, settings);
 }

@@ -3,7 +3,7 @@
  * fix requests), panels/sidebar.ts (the sidebar's "Lint" | "Run" | "Hackathon" tabs),
  * panels/lint.ts (the Lint tab), runs.ts, runform.ts and panels/run/ (the Run tab),
  * hackathon.ts and panels/hackathon.ts (the Hackathon tab), models.ts and panels/models.ts
- * (the Models tab), modularize.ts and
+ * (the Models tab), health.ts and panels/health.ts (the Health tab), modularize.ts and
  * panels/modularize.ts (the Modularize preview), submit.ts and panels/submit.ts (the Submit for
  * review dialog), statusbar.ts and commands.ts. store.ts follows the current notebook for all
  * of them; poll.ts follows the server's background jobs for runs.ts and hackathon.ts.
@@ -25,8 +25,10 @@ import {
 import { HackathonModel } from './hackathon';
 import { nbopsIcon } from './icons';
 import { NbopsModel } from './model';
+import { HealthModel } from './health';
 import { ModelsModel } from './models';
 import { HackathonPanel } from './panels/hackathon';
+import { HealthPanel } from './panels/health';
 import { LintPanel } from './panels/lint';
 import { ModelsPanel } from './panels/models';
 import { RunPanel } from './panels/run';
@@ -78,16 +80,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onSave: notebook => void notebook.context.save()
     });
     const modelsPanel = new ModelsPanel({ model: new ModelsModel(store) });
+    const healthPanel = new HealthPanel({ model: new HealthModel(store) });
     const sidebar = new NbopsSidebar({
       lint: lintPanel,
       run: runPanel,
       hackathon: hackathonPanel,
-      models: modelsPanel
+      models: modelsPanel,
+      health: healthPanel
     });
     // the registry is read when the Models tab is shown, and for another notebook's project
     sidebar.currentChanged.connect((_, tab) => tab === 'models' && modelsPanel.refresh());
     store.changed.connect(
       (_, what) => what === 'current' && sidebar.current === 'models' && modelsPanel.refresh()
+    );
+    // the checks are read when the Health tab is shown, and for another notebook's project
+    sidebar.currentChanged.connect((_, tab) => tab === 'health' && healthPanel.refresh());
+    store.changed.connect(
+      (_, what) => what === 'current' && sidebar.current === 'health' && healthPanel.refresh()
     );
     sidebar.title.icon = nbopsIcon;
     runPanel.runningChanged.connect((_, n) =>

@@ -188,6 +188,19 @@ export type IPromoteRequest = Schemas['PromoteRequest'];
 /** `POST nbops/models/{name}/promote` response. */
 export type IPromotion = Schemas['Promotion'];
 
+// -- health (docs/monitor.md): `GET nbops/health`, `GET nbops/health/{model}/checks/{run}/report` --
+
+/** `GET nbops/health?path=P`: the checks of the project's champions and its triggers. */
+export type IHealthList = Schemas['HealthList'];
+/** A model with its champion and its checks, newest first. */
+export type IHealthModel = Schemas['HealthModel'];
+/** One `nbops monitor` check: verdict, reasons, drifted features, metrics. */
+export type IHealthCheck = Schemas['HealthCheck'];
+export type IHealthMetrics = Schemas['HealthMetrics'];
+/** One metric's thresholds of `[tool.nbops.health]`. */
+export type IHealthTrigger = Schemas['HealthTrigger'];
+export type IHealthConfigError = Schemas['HealthConfigError'];
+
 /** The user's settings (`schema/plugin.json`). */
 export interface ISettings {
   lintOnOpen: boolean;

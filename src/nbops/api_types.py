@@ -5,7 +5,7 @@ Do not edit: change the schema and run ``python scripts/gen_api_types.py`` (and
 The bottom layer: it imports nothing from nbops, and every layer may use it.
 """
 
-# 56 schemas; not expressible here (typed Any): 0
+# 62 schemas; not expressible here (typed Any): 0
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ __all__ = [
     "HackathonExercise",
     "HackathonInfo",
     "HackathonJob",
+    "HealthCheck",
+    "HealthCheckDriftedItem",
+    "HealthConfigError",
+    "HealthList",
+    "HealthListTracking",
+    "HealthMetrics",
+    "HealthModel",
+    "HealthTrigger",
     "Job",
     "JobRun",
     "JobState",
@@ -1082,6 +1090,118 @@ class ScoreRequest(TypedDict):
     path: str
     # the team to score the checkout as; default: the one of its `team/<name>` branch
     team: NotRequired[str | None]
+
+
+class HealthListTracking(TypedDict):
+    """The schema ``HealthListTracking``."""
+
+    # the tracking URI, any user:password replaced by ***; a store under the root root-relative
+    uri: str
+    # MLflow is installed (as in TrackingStatus); false: `models` is empty
+    available: bool
+    message: str | None
+    hint: str | None
+
+
+class HealthTrigger(TypedDict):
+    """
+    One metric's thresholds: it fires `direction` them (above: PSI, errors; below: p-values,
+    scores).
+    """
+
+    # `psi`, `ks-pvalue`, `accuracy`, ... (docs/monitor.md)
+    metric: str
+    direction: Literal["above", "below"]
+    warn: float | None
+    alert: float | None
+    # what the metric is
+    description: str
+
+
+class HealthConfigError(TypedDict):
+    """The schema ``HealthConfigError``."""
+
+    message: str
+    hint: str | None
+    # the file, root-relative (`proj/pyproject.toml`)
+    path: str | None
+
+
+class HealthCheckDriftedItem(TypedDict):
+    """The schema ``HealthCheckDriftedItem``."""
+
+    name: str
+    psi: float | None
+
+
+class HealthMetrics(TypedDict):
+    """The check's metrics to plot over time (null: not measured, e.g. no labels)."""
+
+    # the largest PSI of any feature
+    max_psi: float | None
+    # PSI of the predictions
+    prediction_psi: float | None
+    rows: float | None
+    # the share of rows failing the signature
+    invalid_rows: float | None
+    accuracy: float | None
+    f1: float | None
+    rmse: float | None
+    mae: float | None
+
+
+class HealthCheck(TypedDict):
+    """One `nbops monitor` check: a run of the experiment `nbops-health/<model>`."""
+
+    # the check's run (its reports: `GET /nbops/health/{model}/checks/{run_id}/report`)
+    run_id: str
+    # when it started, ISO 8601 UTC
+    time: str | None
+    # the model version checked
+    version: int | None
+    # the verdict (null: the run has none, e.g. it failed)
+    status: Literal["OK", "WARN", "ALERT"] | None
+    # the triggers that fired, worst first (`ALERT: psi of 'alcohol' 3.1 > alert 0.2`)
+    reasons: list[str]
+    # the features a trigger fired on, in the verdict's order
+    drifted: list[HealthCheckDriftedItem]
+    # each compared feature's PSI
+    psi: dict[str, float]
+    metrics: HealthMetrics
+    # the data checked, as `nbops monitor --current` named it
+    current: str | None
+
+
+class HealthModel(TypedDict):
+    """The schema ``HealthModel``."""
+
+    name: str
+    # the version the `champion` alias points to (null: none, or not registered)
+    champion: int | None
+    # newest first (at most 100)
+    checks: list[HealthCheck]
+    # there are more than 100 checks
+    truncated: bool
+
+
+class HealthList(TypedDict):
+    """
+    `GET /nbops/health`: the health checks of the project's models (at most 20, by name) and its
+    triggers.
+    """
+
+    # the project folder, root-relative (`.`: the root)
+    project: str
+    tracking: HealthListTracking
+    # `[tool.nbops.health]` over the defaults, as `nbops monitor` applies them (empty when
+    # `triggers_error`)
+    triggers: list[HealthTrigger]
+    # why `[tool.nbops.health]` (or the project's pyproject.toml) cannot be read: what `nbops
+    # monitor` would say; null: it can
+    triggers_error: HealthConfigError | None
+    models: list[HealthModel]
+    # there are more than 20 models with checks
+    truncated: bool
 
 
 class ModelListTracking(TypedDict):

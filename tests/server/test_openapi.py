@@ -354,6 +354,43 @@ async def test_every_documented_answer_is_real_and_matches(
         await expect(500, "GET", artifact, params=log)
         await expect(500, "POST", promote, {"version": 1, **in_proj})
 
+    # the Health tab: a stub check (a run of nbops-health/wine with its report) in proj/
+    import nbops.deploy.health_view as health_view
+    from nbops.run.tracking import MlflowTracker, default_tracking_uri
+    from nbops.server.health import Health
+
+    tracker = MlflowTracker(default_tracking_uri(root / "proj"))
+    check = tracker.start_run("nbops-health/wine", "wine v1 OK", {},
+                              {"nbops.health.verdict": "OK", "nbops.health.version": "1"})
+    (root / "report.html").write_text("<html><body>OK</body></html>", encoding="utf-8")
+    tracker.log_artifact(check, root / "report.html", "health")
+    (root / "report.html").unlink()
+    tracker.end_run(check, "FINISHED")
+    health, report = "nbops/health", f"nbops/health/wine/checks/{check}/report"
+    await expect(200, "GET", health, params=in_proj)
+    page = await jp_fetch(*report.split("/"), params=in_proj)  # HTML, not JSON
+    assert page.code == 200 and page.body.endswith(b"OK</body></html>")
+    contract.checked.add(("/nbops/health/{model}/checks/{run_id}/report", "GET", "200"))
+    await expect(400, "GET", health, params={"limit": "1"})
+    await expect(400, "GET", report, params={**in_proj, "format": "pdf"})
+    for path in (health, report):
+        await expect(403, "GET", path, params={"path": "../x"})
+        await expect(403, "GET", path, params=in_proj, auth=False)
+    await expect(404, "GET", health, params={"path": "missing"})
+    await expect(404, "GET", f"nbops/health/wine/checks/{'0' * 32}/report", params=in_proj)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "mlflow", None)  # MLflow not installed
+        await expect(503, "GET", report, params=in_proj)
+    with monkeypatch.context() as m:
+        for name in ("read_health", "report"):
+            m.setattr(health_view, name, _raise(ToolError("cannot read the store")))
+        await expect(502, "GET", health, params=in_proj)
+        await expect(502, "GET", report, params=in_proj)
+        for name in ("health", "report"):
+            m.setattr(Health, name, _raise(RuntimeError("boom")))
+        await expect(500, "GET", health, params=in_proj)
+        await expect(500, "GET", report, params=in_proj)
+
     documented = {
         (path, verb.upper(), status)
         for path, item in spec["paths"].items()

@@ -492,6 +492,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nbops/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The health checks of the project's champions (`nbops monitor`), newest first, and its triggers.
+         * @description The Health tab. The project is found as for `GET /nbops/models`, and so is its store.
+         *     The models shown are those with checks (an experiment `nbops-health/<model>`, one run
+         *     per `nbops monitor` check) and `[tool.nbops.submit] model`; per model its `champion`
+         *     version and its checks newest first (at most 100; `truncated` says when there are
+         *     more): the verdict (OK, WARN, ALERT), its reasons, the drifted features with their
+         *     PSI, the metrics to plot over time and the version checked. `triggers` are
+         *     `[tool.nbops.health]` over the defaults; a bad table is `triggers_error` (the list is
+         *     still answered). A store that does not exist gives no models (a GET never creates it),
+         *     and so does a server without MLflow (`tracking.available` false, with the install
+         *     hint). Needs `read` on `contents`.
+         */
+        get: operations["listHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nbops/health/{model}/checks/{run_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The report of one health check (`report.html`, or `report.json` with `format=json`).
+         * @description The HTML report as `text/html` to view in the browser (`Content-Disposition: inline`),
+         *     sandboxed (`Content-Security-Policy: sandbox`: it shows user data), or the JSON report
+         *     (`format=json`). Only the reports of the runs of the experiment `nbops-health/<model>`
+         *     are served: any other run, model or file is 404. Without MLflow: 503. Needs `read` on
+         *     `contents`.
+         */
+        get: operations["getHealthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1270,6 +1323,94 @@ export interface components {
             path: string;
             /** @description the team to score the checkout as; default: the one of its `team/<name>` branch */
             team?: string | null;
+        };
+        /** @description `GET /nbops/health`: the health checks of the project's models (at most 20, by name) and its triggers. */
+        HealthList: {
+            /** @description the project folder, root-relative (`.`: the root) */
+            project: string;
+            tracking: {
+                /** @description the tracking URI, any user:password replaced by ***; a store under the root root-relative */
+                uri: string;
+                /** @description MLflow is installed (as in TrackingStatus); false: `models` is empty */
+                available: boolean;
+                message: string | null;
+                hint: string | null;
+            };
+            /** @description `[tool.nbops.health]` over the defaults, as `nbops monitor` applies them (empty when `triggers_error`) */
+            triggers: components["schemas"]["HealthTrigger"][];
+            /** @description why `[tool.nbops.health]` (or the project's pyproject.toml) cannot be read: what `nbops monitor` would say; null: it can */
+            triggers_error: components["schemas"]["HealthConfigError"] | null;
+            models: components["schemas"]["HealthModel"][];
+            /** @description there are more than 20 models with checks */
+            truncated: boolean;
+        };
+        HealthConfigError: {
+            message: string;
+            hint: string | null;
+            /** @description the file, root-relative (`proj/pyproject.toml`) */
+            path: string | null;
+        };
+        /** @description One metric's thresholds: it fires `direction` them (above: PSI, errors; below: p-values, scores). */
+        HealthTrigger: {
+            /** @description `psi`, `ks-pvalue`, `accuracy`, ... (docs/monitor.md) */
+            metric: string;
+            /** @enum {string} */
+            direction: "above" | "below";
+            warn: number | null;
+            alert: number | null;
+            /** @description what the metric is */
+            description: string;
+        };
+        HealthModel: {
+            name: string;
+            /** @description the version the `champion` alias points to (null: none, or not registered) */
+            champion: number | null;
+            /** @description newest first (at most 100) */
+            checks: components["schemas"]["HealthCheck"][];
+            /** @description there are more than 100 checks */
+            truncated: boolean;
+        };
+        /** @description One `nbops monitor` check: a run of the experiment `nbops-health/<model>`. */
+        HealthCheck: {
+            /** @description the check's run (its reports: `GET /nbops/health/{model}/checks/{run_id}/report`) */
+            run_id: string;
+            /** @description when it started, ISO 8601 UTC */
+            time: string | null;
+            /** @description the model version checked */
+            version: number | null;
+            /**
+             * @description the verdict (null: the run has none, e.g. it failed)
+             * @enum {string|null}
+             */
+            status: "OK" | "WARN" | "ALERT" | null;
+            /** @description the triggers that fired, worst first (`ALERT: psi of 'alcohol' 3.1 > alert 0.2`) */
+            reasons: string[];
+            /** @description the features a trigger fired on, in the verdict's order */
+            drifted: {
+                name: string;
+                psi: number | null;
+            }[];
+            /** @description each compared feature's PSI */
+            psi: {
+                [key: string]: number;
+            };
+            metrics: components["schemas"]["HealthMetrics"];
+            /** @description the data checked, as `nbops monitor --current` named it */
+            current: string | null;
+        };
+        /** @description The check's metrics to plot over time (null: not measured, e.g. no labels). */
+        HealthMetrics: {
+            /** @description the largest PSI of any feature */
+            max_psi: number | null;
+            /** @description PSI of the predictions */
+            prediction_psi: number | null;
+            rows: number | null;
+            /** @description the share of rows failing the signature */
+            invalid_rows: number | null;
+            accuracy: number | null;
+            f1: number | null;
+            rmse: number | null;
+            mae: number | null;
         };
         /** @description `GET /nbops/models`: the project's registered models (at most 50, by name). */
         ModelList: {
@@ -2301,6 +2442,111 @@ export interface operations {
                 };
             };
             /** @description MLflow is not installed in the server's Python (`MissingPackageError`); nothing was judged; `hint` is the install command. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHealth: {
+        parameters: {
+            query?: {
+                /** @description A folder or notebook of the project, relative to the server root (default the root). */
+                path?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The checks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such folder or notebook `path`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The tracking store cannot be opened or read (`ToolError`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHealthReport: {
+        parameters: {
+            query?: {
+                /** @description `html` (default) or `json`. */
+                format?: "html" | "json";
+                /** @description A folder or notebook of the project, as for `GET /nbops/health`. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The registered model. */
+                model: string;
+                /** @description The check's run, as `checks[].run_id` lists it. */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (`text/html`, or the JSON report of `nbops monitor --format json`); an error is JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store, model, check or report. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description The tracking store or its artifacts cannot be read (`ToolError`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MLflow is not installed in the server's Python (`MissingPackageError`); `hint` is the install command. */
             503: {
                 headers: {
                     [name: string]: unknown;

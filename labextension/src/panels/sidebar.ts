@@ -1,6 +1,6 @@
 /**
- * The nbops sidebar: a tab strip ("Lint" | "Run" | "Hackathon" | "Models") over the lint
- * panel, the Run tab, the Hackathon tab and the Models tab. "Hackathon" is shown only for a notebook of a hackathon exercise
+ * The nbops sidebar: a tab strip ("Lint" | "Run" | "Hackathon" | "Models" | "Health") over the
+ * lint panel, the Run tab, the Hackathon tab, the Models tab and the Health tab. "Hackathon" is shown only for a notebook of a hackathon exercise
  * (`setTabHidden`).
  *
  * Plain Lumino widgets + DOM (WAI-ARIA tabs: arrow keys, Home and End move between the tabs
@@ -8,11 +8,12 @@
  *   #nbops-panel, .nbops-panel                the sidebar (the shell's right area)
  *   .nbops-tabs[role=tablist]                 the tab strip
  *   .nbops-tab[data-tab][aria-selected]       a tab: data-tab="lint" | "run" | "hackathon" |
- *                                             "models"
+ *                                             "models" | "health"
  *                                             (`hidden` when it does not apply)
  *   .nbops-tab-badge                          the Run tab's count of running jobs; the
  *                                             Hackathon tab's "…" while scoring
- *   .nbops-lint-panel, .nbops-run-panel, .nbops-hackathon-panel, .nbops-models-panel   the tab
+ *   .nbops-lint-panel, .nbops-run-panel, .nbops-hackathon-panel, .nbops-models-panel,
+ *   .nbops-health-panel                       the tab
  *                                             panels (role=tabpanel)
  */
 import { ISignal, Signal } from '@lumino/signaling';
@@ -21,7 +22,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { PANEL_ID } from '../tokens';
 import { el } from './dom';
 
-export type SidebarTab = 'lint' | 'run' | 'hackathon' | 'models';
+export type SidebarTab = 'lint' | 'run' | 'hackathon' | 'models' | 'health';
 
 const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
   { tab: 'lint', label: 'Lint', title: "The current notebook's findings" },
@@ -39,6 +40,11 @@ const TABS: Array<{ tab: SidebarTab; label: string; title: string }> = [
     tab: 'models',
     label: 'Models',
     title: "The project's registered models: champion, challenger, releases, Promote"
+  },
+  {
+    tab: 'health',
+    label: 'Health',
+    title: "The champions' health checks: drift, metrics over time, reports, triggers"
   }
 ];
 
@@ -47,6 +53,7 @@ export interface INbopsSidebarOptions {
   run: Widget;
   hackathon: Widget;
   models: Widget;
+  health: Widget;
 }
 
 export class NbopsSidebar extends Panel {
@@ -61,7 +68,8 @@ export class NbopsSidebar extends Panel {
       lint: options.lint,
       run: options.run,
       hackathon: options.hackathon,
-      models: options.models
+      models: options.models,
+      health: options.health
     };
 
     const strip = new Widget({ node: el('div', 'nbops-tabs') });
@@ -94,6 +102,7 @@ export class NbopsSidebar extends Panel {
     this.addWidget(options.run);
     this.addWidget(options.hackathon);
     this.addWidget(options.models);
+    this.addWidget(options.health);
     this.setTabHidden('hackathon', true); // until a notebook of an exercise is current
     this._show('lint');
   }

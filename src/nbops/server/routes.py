@@ -31,6 +31,7 @@ from nbops.server.handlers import (
     SubmitHandler,
     VersionHandler,
 )
+from nbops.server.health import HealthHandler, HealthReportHandler
 from nbops.server.models import ModelArtifactHandler, ModelPromoteHandler, ModelsHandler
 
 __all__ = ["ROUTES", "Route", "handlers"]
@@ -78,6 +79,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/nbops/models", ModelsHandler),
     Route("/nbops/models/{name}/versions/{version}/artifact", ModelArtifactHandler),
     Route("/nbops/models/{name}/promote", ModelPromoteHandler),
+    Route("/nbops/health", HealthHandler),
+    Route("/nbops/health/{model}/checks/{run_id}/report", HealthReportHandler),
 )
 
 
