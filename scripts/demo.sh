@@ -3,9 +3,10 @@
 # examples/, then take the wine example through modularize, verify, a tracked run, the review
 # gate and a submit to a local review remote, a sweep on a local Dask cluster, the merge and
 # the release CI runs after it (a model version promoted by thresholds), nbops serve answering
-# a request and nbops score scoring a file. All of it happens in build/demo/ (a git
-# repository of its own with a bare remote, build/demo-remote.git), so examples/ and this
-# checkout are never touched. Needs Python 3.10+, git, PyPI and the npm registry.
+# a request, nbops score scoring a file, the model card's explanation and two health checks
+# (nbops monitor: the same wines, then wines shifted on purpose: ALERT). All of it happens in
+# build/demo/ (a git repository of its own with a bare remote, build/demo-remote.git), so
+# examples/ and this checkout are never touched. Needs Python 3.10+, git, PyPI and the npm registry.
 #
 # NBOPS_DEMO_BUILD=DIR puts the demo repository and its remote in DIR instead of build/, and
 # NBOPS_DEMO_SKIP_INSTALL=1 uses the venv as it is (tests/test_demo.py runs the demo this way
@@ -141,6 +142,54 @@ echo "== nbops score wine@champion wines.csv -o scores.csv   (batch scoring; a b
 (cd "$CI" && "$ABS_NBOPS" score wine@champion wines.csv -o scores.csv --partitions 2 --allow-bad-rows --progress none)
 
 echo
+echo "== the released model card's explanation (nbops.log_model(model, x_train, eval_data=(x_test, y_test)) in the notebook)"
+(cd "$CI" && "$VENV/bin/python" - <<'PY'
+import os
+import tempfile
+from pathlib import Path
+os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+from mlflow import MlflowClient
+from nbops.run.tracking import default_tracking_uri
+
+client = MlflowClient(default_tracking_uri(Path.cwd()))
+version = client.get_model_version_by_alias("wine", "champion")
+card = Path(client.download_artifacts(version.run_id, "release/model_card.md", tempfile.mkdtemp()))
+lines = card.read_text(encoding="utf-8").splitlines()
+start = next((i for i, line in enumerate(lines) if "Explanation" in line), None)
+if start is None:
+    raise SystemExit("the model card has no Explanation section")
+print("\n".join(lines[start:start + 14]))
+PY
+)
+
+echo
+echo "== nbops monitor wine@champion --current wines-today.csv --labels target   (a health check: drift against the model's reference data, accuracy on labelled rows)"
+"$VENV/bin/python" - "$CI" <<'PY'
+import sys
+from sklearn.datasets import load_wine
+
+wine = load_wine(as_frame=True)
+picked = wine.data.sample(2000, replace=True, random_state=7)  # the training distribution
+today = picked.reset_index(drop=True)
+today["target"] = wine.target.loc[picked.index].to_numpy()
+today.to_csv(f"{sys.argv[1]}/wines-today.csv", index=False)
+shifted = today.copy()  # a new supplier: stronger wines, deeper colour
+shifted["alcohol"] += 1.5
+shifted["color_intensity"] *= 1.6
+shifted.to_csv(f"{sys.argv[1]}/wines-shifted.csv", index=False)
+PY
+(cd "$CI" && "$ABS_NBOPS" monitor wine@champion --current wines-today.csv --labels target -o health/today)
+
+echo
+echo "== nbops monitor wine@champion --current wines-shifted.csv --labels target   (the same wines shifted on purpose: ALERT, exit 5, the drifted features named)"
+alert=0
+(cd "$CI" && "$ABS_NBOPS" monitor wine@champion --current wines-shifted.csv --labels target -o health/shifted) || alert=$?
+if [ "$alert" -ne 5 ]; then
+  echo "expected the ALERT exit code 5, got $alert" >&2
+  exit 1
+fi
+
+echo
 echo "Where to look:"
 echo "  - in JupyterLab:             $VENV/bin/jupyter lab examples/   (the nbops panel is in the right sidebar)"
 echo "  - the rule catalogue:        $NBOPS rules   (or docs/rules.md)"
@@ -153,5 +202,7 @@ echo "  - the tracked runs:          (cd $DEMO && $ABS_NBOPS runs)   (executed n
 echo "  - the review branch:         git -C $REMOTE log --stat $BRANCH   (the report: git -C $REMOTE show $BRANCH:reviews/wine_classifier.md)"
 echo "  - the review gate:           $NBOPS check examples/churn_classifier.ipynb --format markdown"
 echo "  - the released model:        (cd $CI && $ABS_NBOPS serve wine@champion)   (its version, card and verdict: cd $CI && $ABS_NBOPS ui; scores in $CI/scores.csv, rejected rows in $CI/scores.csv.errors.csv)"
+echo "  - the model's health:        $CI/health/shifted/report.html   (and health/today/; the checks' timeline: cd $CI && $ABS_NBOPS ui, experiment nbops-health/wine; docs/monitor.md)"
+echo "  - in JupyterLab, after:      the Models tab (champion, challenger, release history, Promote) and the Health tab (the checks above) of the nbops sidebar, on $CI"
 echo "  - runs on a Dask cluster:    docs/distributed.md   (--executor dask --scheduler tcp://HOST:8786; a team tracking server: nbops tracking-server)"
 echo "  - the plan as JSON:          $NBOPS modularize examples/house_prices_regression.ipynb --out $DEMO --dry-run --format json"
