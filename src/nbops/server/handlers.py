@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from http.client import responses
 from pathlib import Path
@@ -134,6 +135,7 @@ def public_history(root: Path, answer: api_types.RunHistory) -> api_types.RunHis
 
 
 _M = TypeVar("_M", bound=Callable[..., Any])
+S = TypeVar("S")
 
 
 def allowed(action: str, resource: str) -> Callable[[_M], _M]:
@@ -153,6 +155,17 @@ class State:
         self.max_body_size = max_body_size
         self.runs = runs
         self.scoring = scoring
+        self._services: dict[Callable[[Path], Any], Any] = {}
+        self._services_lock = threading.Lock()
+
+    def service(self, cls: Callable[[Path], S]) -> S:
+        """The one ``cls(root)`` of this server (the Models and Health tabs' services), made
+        on first use."""
+        with self._services_lock:
+            found = self._services.get(cls)
+            if found is None:
+                found = self._services[cls] = cls(self.root)
+            return cast(S, found)
 
 
 @web.stream_request_body

@@ -10,8 +10,6 @@ in the list, not a failed request. The HTML report is user data: it is served sa
 
 from __future__ import annotations
 
-import threading
-import weakref
 from pathlib import Path
 
 from tornado import web
@@ -98,17 +96,9 @@ class Health(Models):
             raise self._errors(exc) from exc
 
 
-_services: weakref.WeakKeyDictionary[State, Health] = weakref.WeakKeyDictionary()
-_services_lock = threading.Lock()
-
-
 def health_of(state: State) -> Health:
     """The one :class:`Health` of a server."""
-    with _services_lock:
-        found = _services.get(state)
-        if found is None:
-            found = _services[state] = Health(state.root)
-        return found
+    return state.service(Health)
 
 
 class HealthHandler(NbopsHandler):

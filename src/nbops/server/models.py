@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,17 +203,9 @@ def promote_request(body: dict[str, Any]) -> PromoteRequest:
     return PromoteRequest(version, dry_run, path)
 
 
-_services: weakref.WeakKeyDictionary[State, Models] = weakref.WeakKeyDictionary()
-_services_lock = threading.Lock()
-
-
 def models_of(state: State) -> Models:
     """The one :class:`Models` of a server."""
-    with _services_lock:
-        found = _services.get(state)
-        if found is None:
-            found = _services[state] = Models(state.root)
-        return found
+    return state.service(Models)
 
 
 class ModelsHandler(NbopsHandler):
