@@ -359,3 +359,53 @@ def test_a_worker_killed_mid_run_leaves_no_child_running(tmp_path: Path) -> None
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _warm() -> bool:
+    return all(name in sys.modules for name in ("papermill", "nbformat", "mlflow", "nbconvert"))
+
+
+def _warming() -> bool:
+    from nbops.run.executors import dask as executor
+
+    return executor._warming is not None
+
+
+def test_a_local_clusters_workers_warm_up_before_their_first_task(cluster: str) -> None:
+    from distributed import Client
+
+    from nbops.run.dask_client import Connection
+    from nbops.run.executors.dask import _warm_workers
+
+    connection = Connection(None, 2, ready=_warm_workers)
+    with contextlib.closing(connection):
+        client = connection.client()
+        deadline = time.monotonic() + 90
+        while not all(client.run(_warm).values()):  # no task has run on them
+            assert time.monotonic() < deadline, client.run(_warm)
+            time.sleep(0.2)
+    with Client(cluster) as other:  # a scheduler nbops did not start: its workers are theirs
+        _warm_workers(other, False)
+        assert not any(other.run(_warming).values())
+
+
+def test_a_worker_opens_the_store_once_for_its_tasks(tmp_path: Path) -> None:
+    from nbops.run.executors.dask import _trackers
+
+    root = project(tmp_path)
+    store = settings(root).store_uri
+    task = _Task(
+        notebook=str(root / "toy.ipynb"), parameters={}, name="toy", experiment="toy",
+        kernel=None, timeout=None, store_uri=store, parent_run_id=None,
+        tags={"nbops.kind": "notebook"}, out_dir=str(root / "nbops-runs" / "toy"), retries=0,
+        stop="",
+    )
+    assert store not in _trackers
+    first = run_task(task, None)
+    tracker = _trackers[store]  # opened by the first task
+    second = run_task(task, None)
+    assert _trackers[store] is tracker  # and used by the second
+    assert first["status"] == second["status"] == "FINISHED"
+    assert first["run_id"] != second["run_id"]
+    assert tracker.get_run(first["run_id"]).status == "FINISHED"
+    assert tracker.get_run(second["run_id"]).status == "FINISHED"

@@ -22,6 +22,13 @@ the tasks watch: their kernels are killed and their runs end KILLED; tasks not s
 start no run, and any child still RUNNING after a while is ended KILLED from here. A worker
 lost mid-run (its process killed, its machine gone): Dask runs the task again elsewhere, and the
 lost attempt's child run is ended FAILED (tag ``nbops.error``) when the sweep ends.
+
+What Dask adds to a run is kept off its path: the cluster starts (and connects) in the
+background while this process reads and checks the notebook and opens the parent run; the
+workers of a LocalCluster import the run machinery (papermill, nbformat, MLflow, nbconvert's
+templates) as soon as they are up, before their first task arrives; a worker process opens the
+tracking store once for all its tasks; and the cluster closes without waiting for its workers'
+last garbage collection (:mod:`nbops.run.dask_client`).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbops import extras
 from nbops.errors import NbopsError, ToolError, UsageError
-from nbops.run.dask_client import connected, distributed
+from nbops.run.dask_client import Connection, distributed
 from nbops.run.executors.base import Executor, Progress
 from nbops.run.runner import (
     Interrupted,
@@ -175,6 +182,11 @@ class _WorkerRun(_NotebookRun):
 
         return {**self.task.tags, EXECUTOR_TAG: "dask", WORKER_TAG: socket.gethostname()}
 
+    def open(self) -> tuple[Any, str]:
+        _warmed(whole=True)  # MLflow and nbconvert: imported by the warm-up
+        self.tracker = _worker_tracker(self.settings)
+        return super().open()
+
     def output_tag(self, final: Path) -> str:
         self.final = final
         return str(Path(self.task.out_dir) / final.name)
@@ -209,6 +221,79 @@ def _watch(stop: str, cancelled: threading.Event, done: threading.Event) -> None
         done.wait(WATCH_S / 5)
 
 
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
+_kernel_ready = threading.Event()  # the warm-up imported what starting the kernel needs
+_trackers: dict[str, Any] = {}  # this worker process's tracker of each store
+# what a task's own thread imports to start the kernel, then what its tracking thread needs
+_FOR_THE_KERNEL = ("nbformat", "jupyter_client", "jupyter_client.manager", "papermill",
+                   "papermill.execute", "papermill.engines", "nbops.run.journal")
+_FOR_TRACKING = ("mlflow", "mlflow.tracking", "nbops.run.tracking")
+
+
+def _warm_up() -> None:
+    """Import what a task needs, kernel side first, and load nbconvert's templates (each
+    failure left to the task, which reports it in its own words)."""
+    import importlib
+
+    try:
+        for module in _FOR_THE_KERNEL:
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
+    finally:
+        _kernel_ready.set()
+    for module in _FOR_TRACKING:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+    from nbops.run.lineage import frozen_requirements
+    from nbops.run.runner import _html_exporter
+
+    with contextlib.suppress(Exception):
+        _html_exporter()
+    with contextlib.suppress(Exception):
+        frozen_requirements()
+
+
+def _warmed(*, whole: bool) -> None:
+    """Wait for the warm-up, if one started: for what the kernel needs (a task's own thread),
+    or ``whole`` (its tracking thread). A thread imports nothing the warm-up is importing: two
+    threads importing modules that import each other can see them half made."""
+    with _warm_lock:
+        warming = _warming
+    if warming is None:
+        return
+    if whole:
+        warming.join()
+    else:
+        _kernel_ready.wait()
+
+
+def warm_worker() -> bool:
+    """In a worker (``client.run``): start warming up in a thread of its own, at most once per
+    process, and return at once (``client.run`` runs this on the worker's event loop)."""
+    global _warming
+    with _warm_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=_warm_up, name="nbops-warm-up", daemon=True)
+            _warming.start()
+    return True
+
+
+def _worker_tracker(settings: RunSettings) -> Any:
+    """This worker process's tracker of the task's store, opened by its first task (its
+    orphaned runs ended then, as a sweep does once) and shared by the tasks after it."""
+    from nbops.run.runner import _tracker
+
+    uri = settings.store_uri
+    with _warm_lock:
+        tracker = _trackers.get(uri)
+    if tracker is None:
+        tracker = _tracker(settings)  # an error (the store cannot be opened) is not kept
+        with _warm_lock:
+            tracker = _trackers.setdefault(uri, tracker)
+    return tracker
+
+
 def _stopped(stop: str) -> bool:
     distributed = _distributed()
     with contextlib.suppress(Exception):
@@ -222,6 +307,7 @@ def run_task(task: _Task, folder: bytes | None) -> dict[str, Any]:
     executed notebook (bytes) as plain data; ``fatal`` when no run could be opened at all."""
     if task.stop and _stopped(task.stop):  # stopped before it started: no run is opened
         return {"status": "KILLED", "run_id": ""}
+    _warmed(whole=False)
     with tempfile.TemporaryDirectory(prefix="nbops-dask-") as tmp:
         work = Path(tmp)
         notebook = Path(task.notebook)
@@ -294,25 +380,28 @@ def _pack(folder: Path) -> bytes:
 class DaskExecutor(Executor):
     name = "dask"
 
-    def _check(self, notebook: Path, shown: str, settings: RunSettings) -> None:
-        """Before anything starts: Dask installed, the kernel (on a local cluster), the store."""
+    @contextlib.contextmanager
+    def _checked(self, notebook: Path, shown: str, settings: RunSettings,
+                 runs: int) -> Iterator[Connection]:
+        """Check before anything starts (Dask installed, the store with the scheduler, the
+        kernel on a local cluster, the store), connecting meanwhile: a connection to the
+        scheduler, or to a LocalCluster made for these runs whose workers warm up as soon as
+        they are up; closed at the end."""
         from nbops.kernel import check_kernel
         from nbops.run.tracking import check_store_uri
 
         extras.require("dask", "nbops run --executor dask")
-        nb = _read(notebook)
-        if is_local_address(self.options.scheduler):  # elsewhere the workers' kernels count
-            check_kernel(nb, settings.kernel, label=shown)
-        check_store_uri(settings.store_uri)
-        check_scheduler_store(settings, self.options.scheduler)
-
-    @contextlib.contextmanager
-    def _client(self, runs: int) -> Iterator[Any]:
-        """A client of the scheduler, or of a LocalCluster made for these runs (closed after)."""
+        check_scheduler_store(settings, self.options.scheduler)  # before connecting anywhere
         workers = min(self.options.parallel or os.cpu_count() or 1, runs)
-        with connected(self.options.scheduler, workers, what="nbops run --executor dask",
-                       hint="--scheduler, [tool.nbops.run] scheduler") as client:
-            yield client
+        connection = Connection(self.options.scheduler, workers, what="nbops run --executor dask",
+                                hint="--scheduler, [tool.nbops.run] scheduler",
+                                ready=_warm_workers)
+        with contextlib.closing(connection):
+            nb = _read(notebook)
+            if is_local_address(self.options.scheduler):  # elsewhere the workers' kernels count
+                check_kernel(nb, settings.kernel, label=shown)
+            check_store_uri(settings.store_uri)
+            yield connection
 
     def _task(self, notebook: Path, settings: RunSettings, parameters: Mapping[str, Any],
               name: str, parent: str | None, stop: str) -> _Task:
@@ -341,8 +430,8 @@ class DaskExecutor(Executor):
         on_cell: CellHook | None = None,
     ) -> RunOutcome:
         shown, notebook, settings = _absolute(notebook, settings)
-        self._check(notebook, shown, settings)
-        with self._client(1) as client:
+        with self._checked(notebook, shown, settings, 1) as connection:
+            client = connection.client()
             stop = f"nbops-stop-{uuid.uuid4().hex}"
             task = self._task(notebook, settings, parameters, notebook.stem, None, stop)
             future = client.submit(run_task, task, self._folder(client, notebook), pure=False)
@@ -366,8 +455,16 @@ class DaskExecutor(Executor):
         *, progress: Progress | None = None,
     ) -> SweepOutcome:
         shown, notebook, settings = _absolute(notebook, settings)
-        self._check(notebook, shown, settings)
-        return _DaskSweep(self, notebook, parameter_sets, settings, progress).run()
+        with self._checked(notebook, shown, settings, len(parameter_sets)) as connection:
+            return _DaskSweep(self, connection, notebook, parameter_sets, settings,
+                              progress).run()
+
+
+def _warm_workers(client: Any, local: bool) -> None:
+    """Once connected: the workers of a LocalCluster (fresh processes, this run's own) start
+    importing the run machinery. A remote cluster's workers are left as they are."""
+    if local:
+        client.run(warm_worker)
 
 
 def _checked(result: dict[str, Any]) -> dict[str, Any]:
@@ -424,11 +521,11 @@ def _stop(event: Any, futures: Sequence[Any]) -> list[dict[str, Any] | None]:
 class _DaskSweep(_SweepRun):
     """A sweep's parent run, opened here; its children are Dask tasks."""
 
-    def __init__(self, executor: DaskExecutor, notebook: Path,
+    def __init__(self, executor: DaskExecutor, connection: Connection, notebook: Path,
                  parameter_sets: Sequence[Mapping[str, Any]], settings: RunSettings,
                  progress: Progress | None) -> None:
         super().__init__(notebook, parameter_sets, settings, 1, progress)
-        self.executor = executor
+        self.executor, self.connection = executor, connection
 
     def open(self) -> tuple[Any, str]:
         opened, run_id = super().open()
@@ -440,55 +537,55 @@ class _DaskSweep(_SweepRun):
         distributed = _distributed()
         result = self.result
         sets = self.parameter_sets
+        client = self.connection.client()  # connected while the parent run opened
         parent = self.tracking.run_id_future.result()  # the children nest under it
-        with self.executor._client(len(sets)) as client:
-            stop = f"nbops-stop-{uuid.uuid4().hex}"
-            folder = self.executor._folder(client, self.notebook)
-            futures = {
-                client.submit(
-                    run_task,
-                    self.executor._task(self.notebook, self.settings, params,
-                                        f"{self.notebook.stem} #{index + 1}", parent, stop),
-                    folder, pure=False,
-                ): index
-                for index, params in enumerate(sets)
-            }
-            slots = max(1, sum(client.nthreads().values()))
-            self.running = min(len(sets), slots)
-            self._report()
-            try:
-                seen: set[Any] = set()
-                for future in distributed.as_completed(futures):
-                    seen.add(future)
-                    params = sets[futures[future]]
-                    try:
-                        answer = _checked(future.result())
-                    except NbopsError:
-                        _stop(distributed.Event(stop, client=client), list(futures))
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - a lost worker: this run failed
-                        outcome = RunOutcome("", dict(params), "FAILED", None)
-                        outcome.error = f"the Dask task failed: {type(exc).__name__}: {exc}"
-                    else:
-                        outcome = _record(answer, self.notebook, self.settings, params)
-                    with self.lock:
-                        result.runs.append(outcome)
-                        self.running = min(len(sets) - len(result.runs), slots)
-                        self._report()
-            except KeyboardInterrupt:
-                result.interrupted = True
-                self.cancelled.set()
-                pending = [f for f in futures if f not in seen]
-                answers = _stop(distributed.Event(stop, client=client), pending)
-                for future, late in zip(pending, answers):
-                    params = sets[futures[future]]
-                    if late is None or not late.get("run_id"):  # it never started a run
-                        result.runs.append(RunOutcome("", dict(params), "KILLED", None))
-                    else:
-                        result.runs.append(_record(late, self.notebook, self.settings, params))
-                _end_running_children(self.tracking.tracker, parent, "KILLED",
-                                      {"nbops.interrupted": "true"})
-                return result
+        stop = f"nbops-stop-{uuid.uuid4().hex}"
+        folder = self.executor._folder(client, self.notebook)
+        futures = {
+            client.submit(
+                run_task,
+                self.executor._task(self.notebook, self.settings, params,
+                                    f"{self.notebook.stem} #{index + 1}", parent, stop),
+                folder, pure=False,
+            ): index
+            for index, params in enumerate(sets)
+        }
+        slots = max(1, sum(client.nthreads().values()))
+        self.running = min(len(sets), slots)
+        self._report()
+        try:
+            seen: set[Any] = set()
+            for future in distributed.as_completed(futures):
+                seen.add(future)
+                params = sets[futures[future]]
+                try:
+                    answer = _checked(future.result())
+                except NbopsError:
+                    _stop(distributed.Event(stop, client=client), list(futures))
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a lost worker: this run failed
+                    outcome = RunOutcome("", dict(params), "FAILED", None)
+                    outcome.error = f"the Dask task failed: {type(exc).__name__}: {exc}"
+                else:
+                    outcome = _record(answer, self.notebook, self.settings, params)
+                with self.lock:
+                    result.runs.append(outcome)
+                    self.running = min(len(sets) - len(result.runs), slots)
+                    self._report()
+        except KeyboardInterrupt:
+            result.interrupted = True
+            self.cancelled.set()
+            pending = [f for f in futures if f not in seen]
+            answers = _stop(distributed.Event(stop, client=client), pending)
+            for future, late in zip(pending, answers):
+                params = sets[futures[future]]
+                if late is None or not late.get("run_id"):  # it never started a run
+                    result.runs.append(RunOutcome("", dict(params), "KILLED", None))
+                else:
+                    result.runs.append(_record(late, self.notebook, self.settings, params))
+            _end_running_children(self.tracking.tracker, parent, "KILLED",
+                                  {"nbops.interrupted": "true"})
+            return result
         # every task answered: a child still RUNNING was opened by a worker that was lost (on
         # this host, the retry's orphan check may have ended it KILLED already: not a Stop)
         _end_running_children(self.tracking.tracker, parent, "FAILED",
