@@ -320,8 +320,8 @@ def test_the_scorer_is_a_separate_process_without_the_token(
     job = scoring.start(ScoreRequest(target=target))
     assert seen["argv"] == [
         sys.executable, "-m", "nbops", "hackathon", "status", str(folder), "--format", "json",
-        "--team", "alpha",
-    ]  # fmt: skip  (a branch team: the checkout itself)
+        "--team", "alpha", "--progress", "json",
+    ]  # fmt: skip  (a branch team: the checkout itself; its progress as JSON lines)
     assert seen["cwd"] == folder and "shell" not in seen
     assert "JUPYTER_TOKEN" not in seen["env"]
     assert seen.get("start_new_session") is True  # its own process group, killed as one

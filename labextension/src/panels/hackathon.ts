@@ -36,6 +36,8 @@
  *                                                   inside), or how the last one ended
  *     button.nbops-hack-stop                        "Stop" (a running scoring; "Stopping…"
  *                                                   and disabled once clicked)
+ *     .nbops-hack-job-current                       the components scored so far, the one
+ *                                                   under way ("3 of 7 components scored · …")
  *   .nbops-hack-stop-error[data-error][data-status]    "Stop" was refused
  *   .nbops-hack-start-error[data-error][data-status]   "Score now" was refused
  *   .nbops-hack-empty                               "not scored yet"
@@ -532,6 +534,8 @@ export class HackathonPanel extends Widget {
       this._jobBox.dataset.signature = signature;
       this._jobBox.replaceChildren();
       this._elapsed = null;
+      this._current = null;
+      this._bar = null;
       const node = job ? this._jobNode(job) : null;
       if (node) {
         this._jobBox.append(node);
@@ -567,6 +571,7 @@ export class HackathonPanel extends Widget {
         el('span', 'nbops-hack-job-title', `Scoring team ${job.team}…`)
       );
       this._elapsed = el('span', 'nbops-hack-elapsed');
+      this._current = el('div', 'nbops-hack-job-current');
       const stopping = this._stopping.has(job.id);
       const stop = button(
         'jp-mod-warn nbops-hack-stop',
@@ -578,22 +583,25 @@ export class HackathonPanel extends Widget {
       stop.setAttribute('aria-label', `Stop scoring team ${job.team}`);
       stop.addEventListener('click', () => void this._stopScore(job));
       top.append(this._elapsed, stop);
-      this._tick(job);
       const bar = el('div', 'nbops-hack-progress');
       bar.setAttribute('role', 'progressbar');
       bar.setAttribute('aria-label', `Scoring team ${job.team}`);
       bar.setAttribute('aria-valuetext', 'scoring under way');
       bar.append(el('div', 'nbops-hack-progress-fill'));
+      this._bar = bar;
+      this._tick(job);
       const what = el(
         'div',
         'nbops-hack-job-note',
         'Runs your tests, your notebook and nbops verify in a separate process on the server ' +
           `(at most ${formatDuration(job.limit_s)}). You can keep working meanwhile.`
       );
-      node.append(top, bar, what);
+      node.append(top, bar, this._current, what);
       return node;
     }
     this._elapsed = null;
+    this._current = null;
+    this._bar = null;
     if (job.state !== 'cancelled') {
       node.setAttribute('role', 'alert'); // a stop is announced by the status line
     }
@@ -772,6 +780,16 @@ export class HackathonPanel extends Widget {
       const seconds = elapsed(job);
       this._elapsed.textContent = seconds === null ? '' : formatDuration(Math.round(seconds));
     }
+    // the components scored so far and the one under way (the scorer's progress)
+    const progress = job.progress;
+    if (this._current && this._bar && progress) {
+      const text = `${progress.done} of ${progress.total} components scored`;
+      this._current.textContent = progress.current ? `${text} · ${progress.current}` : text;
+      this._bar.setAttribute('aria-valuemin', '0');
+      this._bar.setAttribute('aria-valuemax', String(progress.total));
+      this._bar.setAttribute('aria-valuenow', String(progress.done));
+      this._bar.setAttribute('aria-valuetext', text);
+    }
   }
 
   private _startTicking(): void {
@@ -867,6 +885,8 @@ export class HackathonPanel extends Widget {
   private _unsaved!: HTMLElement;
   private _cardBox!: HTMLElement;
   private _elapsed: HTMLElement | null = null;
+  private _current: HTMLElement | null = null;
+  private _bar: HTMLElement | null = null;
   private _ticker: number | null = null;
   /** The team chosen by hand per exercise folder (a checkout not on a team branch). */
   private _chosen = new Map<string, string>();

@@ -31,7 +31,8 @@ _PROGRESS_HELP = ("progress on stderr, per team and component. auto (default): a
 
 class _Components:
     """The bar of a scoring, in components (each team's seven): ``team(i, name)`` as a team's
-    scoring starts, then called with each component id as it starts."""
+    scoring starts, then called with each component id as it starts, and :meth:`finished` as it
+    ends (several run at once: the bar counts the ones finished, and names the ones under way)."""
 
     def __init__(self, mode: Mode, teams: int) -> None:
         from nbops.hackathon.config import COMPONENTS
@@ -39,16 +40,27 @@ class _Components:
 
         self.size, self.titles = len(COMPONENTS), TITLES
         self.bar = Progress(mode, teams * self.size, unit="component", desc="scoring")
-        self.index, self.name, self.seen = 0, "", set[str]()
+        self.index, self.name, self.seen, self.running = 0, "", set[str](), list[str]()
 
     def team(self, index: int, name: str) -> None:
-        self.index, self.name, self.seen = index, name, set()
+        self.index, self.name, self.seen, self.running = index, name, set(), []
         self.bar.update(index * self.size, desc=f"scoring {name}")
 
     def __call__(self, cid: str) -> None:
+        self.running.append(cid)
+        self._show()
+
+    def finished(self, cid: str) -> None:
         self.seen.add(cid)  # with several notebooks a component comes back: counted once
-        done = self.index * self.size + min(self.size, len(self.seen)) - 1
-        self.bar.update(done, desc=f"{self.name}: {self.titles.get(cid, cid)}")
+        if cid in self.running:
+            self.running.remove(cid)
+        self._show()
+
+    def _show(self) -> None:  # the component that started last, and how many others run
+        running = list(dict.fromkeys(reversed(self.running)))
+        now = self.titles.get(running[0], running[0]) if running else "scored"
+        more = f" (+{len(running) - 1} more)" if len(running) > 1 else ""
+        self.bar.update(self.index * self.size + min(self.size, len(self.seen)), desc=f"{self.name}: {now}{more}")
 
     def finish(self, teams: int) -> None:
         self.bar.update(teams * self.size, desc="scored")
@@ -227,9 +239,11 @@ def cmd_score(args: Any) -> int:
         bar.team(0, name)
         try:
             if args.branch:
-                cards.append(score_team(h, name, team, branch=args.branch, on_component=bar))
+                cards.append(score_team(h, name, team, branch=args.branch, on_component=bar,
+                                        on_finished=bar.finished))
             else:
-                cards.append(score_team(h, name, team, folder=args.path.resolve(), on_component=bar))
+                cards.append(score_team(h, name, team, folder=args.path.resolve(), on_component=bar,
+                                        on_finished=bar.finished))
             bar.finish(1)
         finally:
             bar.close()
@@ -243,7 +257,7 @@ def cmd_score(args: Any) -> int:
         try:
             for index, (name, team) in enumerate(sources):
                 bar.team(index, name)
-                cards.append(score_team(h, name, team, on_component=bar))
+                cards.append(score_team(h, name, team, on_component=bar, on_finished=bar.finished))
             bar.finish(len(sources))
         finally:
             bar.close()
@@ -321,7 +335,7 @@ def cmd_status(args: Any) -> int:
     bar = _Components(args.progress, 1)
     bar.team(0, name)
     try:
-        card = score_team(h, name, h.team(name), folder=folder, on_component=bar)
+        card = score_team(h, name, h.team(name), folder=folder, on_component=bar, on_finished=bar.finished)
         bar.finish(1)
     finally:
         bar.close()

@@ -33,8 +33,21 @@ pipeline), so a team is scored in a separate process (``python -m nbops.hackatho
 with the exercise's time limit, and inside it every execution is a subprocess with its own
 limit; nothing runs in the caller's (or the Jupyter server's) process. A step that fails,
 crashes or times out is marked failed with the reason and scores 0; the others still count.
-The scoring process tells its caller each component as it starts (a marker line on its
-stderr), which ``score_team(on_component=...)`` passes on: the CLI's progress bar.
+The scoring process tells its caller each component as it starts and as it ends (marker lines
+on its stderr), which ``score_team(on_component=..., on_finished=...)`` passes on: the CLI's
+progress bar.
+
+**Fast.** The components that run the team's code (verify, tracked_run, tests) run at the same
+time, in a pool of threads as large as the machine has cores, each in its own copy of the
+team's work (:func:`_shadow`: two of them never write the same file, and scoring never writes
+into the team's folder); tracked runs take turns (they share the scorer's MLflow store). The
+others (lint, documentation, library, pipeline) read files and are scored here meanwhile.
+Every component's result is kept under a key over exactly what it reads
+(:mod:`nbops.hackathon.cache`): the team's notebook and the configuration around it (lint,
+documentation, which also reads the library's modules), the library and the notebooks (library,
+pipeline), all the team's work (the three that run it); a component whose key is in the cache
+is not scored again (``cached: true`` on the card), so an unchanged submission is scored in
+well under a second and a changed file re-scores only what reads it.
 """
 
 from __future__ import annotations
@@ -46,8 +59,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -55,6 +70,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from nbops import api_types
+from nbops.hackathon.cache import SKIP_DIRS, ScoreCache, content_key, tree_files
 from nbops.hackathon.config import COMPONENTS, Hackathon, Team, load_hackathon
 from nbops.hackathon.points import format_points, round_points
 
@@ -93,6 +109,7 @@ class Component:
     status: Literal["ok", "failed", "skipped"] = "ok"
     explanation: str = ""
     reason: str | None = None
+    cached: bool = False  # reused from the scoring cache (the same content was scored before)
 
     def points(self, total_weight: float) -> float:
         """Exact points out of 100 (rounded only when the scorecard is written)."""
@@ -340,6 +357,7 @@ def _average(parts: list[Component], cid: str) -> Component:
     merged = Component(cid, 0, sum(scores) / len(scores), status="failed" if len(failed) == len(parts) else "ok")
     merged.explanation = "; ".join(f"{p.explanation}" for p in parts if p.explanation)
     merged.reason = "; ".join(p.reason for p in failed if p.reason) or None
+    merged.cached = all(p.cached for p in parts)
     return merged
 
 
@@ -399,73 +417,243 @@ def _public(text: str | None, *folders: Path) -> str | None:
     return text
 
 
+_RUN_LOCK = threading.Lock()  # tracked runs share the scorer's MLflow store: one at a time
+_CONFIG_NAMES = ("pyproject.toml", "setup.cfg", "ruff.toml", ".ruff.toml")
+# what the tools read at the exercise's levels above a team's folder (the gate: requirements,
+# environment; pytest: its configuration, conftest.py); not the leaderboard page, the README
+_AROUND = (*_CONFIG_NAMES, "tox.ini", "pytest.ini", "conftest.py", "environment.yml", "environment.yaml",
+           "requirements*.txt")
+
+
+def _shadow(h: Hackathon, source: Path, into: Path) -> tuple[Path, Path]:
+    """A private copy of the team's work for one component that runs its code (so two of them
+    running at once never write the same file, and the team's folder is never written): the
+    folder itself and, for a folder inside the exercise, the exercise's files at each level
+    above it (the configuration the tools look up). Returns (the copy of ``source``, the
+    copy's root)."""
+    import shutil
+
+    ignore = shutil.ignore_patterns(*SKIP_DIRS, "*.pyc")
+    try:
+        rel = source.relative_to(h.root)
+    except ValueError:
+        rel = None
+    if rel is None:
+        target = into / (source.name or "work")
+        shutil.copytree(source, target, symlinks=True, ignore=ignore)
+        return target, into
+    for above in [h.root, *[h.root.joinpath(*rel.parts[:n]) for n in range(1, len(rel.parts))]]:
+        level = into / above.relative_to(h.root)
+        level.mkdir(parents=True, exist_ok=True)
+        for item in above.iterdir():
+            if item.is_file():
+                shutil.copy2(item, level / item.name)
+    target = into / rel
+    shutil.copytree(source, target, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+    return target, into
+
+
+def _context_files(h: Hackathon, source: Path, notebook: Path) -> dict[str, Path]:
+    """The files next to ``notebook`` and at each level above it up to the team's folder
+    (configuration, requirements, local modules), the configuration files at the exercise's
+    levels above that (:data:`_AROUND`), and the ``pyproject.toml`` of every folder above those
+    (where the configuration may be found)."""
+    import fnmatch
+
+    found: dict[str, Path] = {}
+    top = h.root if source.is_relative_to(h.root) else source
+    folder = notebook.parent
+    while True:
+        for item in sorted(folder.iterdir()) if folder.is_dir() else []:
+            mine = folder.is_relative_to(source)
+            if item.is_file() and (mine or any(fnmatch.fnmatch(item.name, p) for p in _AROUND)):
+                found[_label(h, source, item)] = item
+        if folder == top or folder == folder.parent:
+            break
+        folder = folder.parent
+    for above in top.parents:
+        for name in _CONFIG_NAMES:
+            if (above / name).is_file():
+                found[(above / name).as_posix()] = above / name
+    return found
+
+
+def _label(h: Hackathon, source: Path, file: Path) -> str:
+    """A file's name in a cache key: relative to the team's work, else to the exercise."""
+    for base, mark in ((source, ""), (h.root, "exercise:")):
+        if file.is_relative_to(base):
+            return mark + file.relative_to(base).as_posix()
+    return file.as_posix()
+
+
+def _tree(h: Hackathon, source: Path, folder: Path) -> dict[str, Path]:
+    return {_label(h, source, f): f for f in tree_files(folder)} if folder.is_dir() else {}
+
+
+class _Scoring:
+    """One team's scoring: the cache, the pool that runs the executing components at once, the
+    events (a component started, finished) and the copies of the team's work they run in."""
+
+    def __init__(self, ctx: _Ctx, use_cache: bool, started: Callable[[str], None],
+                 finished: Callable[[str], None]) -> None:
+        self.ctx, self.started, self.finished = ctx, started, finished
+        self.store = ScoreCache(ctx.h.scores_dir / "cache") if use_cache else None
+        self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="nbops-score")
+        self.copies = tempfile.TemporaryDirectory(prefix="nbops-score-copy-")
+        self.count = 0
+        self.digests: dict[Path, str] = {}  # each file read once for all the keys
+
+    def key(self, cid: str, rel: str, files: dict[str, Path]) -> str | None:
+        if self.store is None:
+            return None
+        h = self.ctx.h
+        settings = {"notebook": rel, "notebooks": list(h.notebooks), "required": list(h.required_checks),
+                    "weights": h.weights}
+        return content_key(cid, files, settings, self.digests)
+
+    def hit(self, cid: str, key: str | None) -> Component | None:
+        value = self.store.get(key) if self.store is not None and key is not None else None
+        if value is None:
+            return None
+        try:
+            component = Component(cid, 0, value["score"], value["status"], value["explanation"],
+                                  value["reason"], cached=True)
+        except (KeyError, TypeError):
+            return None
+        self.started(cid)
+        self.finished(cid)
+        return component
+
+    def keep(self, key: str | None, component: Component) -> None:
+        if self.store is not None and key is not None and component.status == "ok":
+            self.store.put(key, {"score": component.score, "status": component.status,
+                                 "explanation": component.explanation, "reason": component.reason})
+
+    def here(self, cid: str, rel: str, files: dict[str, Path], call: Callable[[], Component]) -> Component:
+        """A component scored in this process (it reads files, runs nothing of the team's)."""
+        key = self.key(cid, rel, files)
+        cached = self.hit(cid, key)
+        if cached is not None:
+            return cached
+        self.started(cid)
+        component = _guard(cid, call)
+        component.explanation = _public(component.explanation, self.ctx.source, self.ctx.h.root) or ""
+        component.reason = _public(component.reason, self.ctx.source, self.ctx.h.root)
+        self.keep(key, component)
+        self.finished(cid)
+        return component
+
+    def executing(self, cid: str, rel: str, files: dict[str, Path],
+                  call: Callable[[_Ctx], Component]) -> Future[Component]:
+        """A component that runs the team's code, in the pool, in a copy of the team's work."""
+        key = self.key(cid, rel, files)
+        done: Future[Component] = Future()
+        cached = self.hit(cid, key)
+        if cached is not None:
+            done.set_result(cached)
+            return done
+        self.count += 1
+        into = Path(self.copies.name) / f"{cid}-{self.count}"
+
+        def work() -> Component:
+            self.started(cid)
+            ctx = self.ctx
+            where: tuple[Path, ...] = ()
+
+            def in_copy() -> Component:
+                nonlocal where
+                where = _shadow(ctx.h, ctx.source, into)
+                return call(_Ctx(ctx.h, where[0], ctx.deadline, ctx.errors))
+
+            component = _guard(cid, in_copy)
+            component.explanation = _public(component.explanation, *where, ctx.source, ctx.h.root) or ""
+            component.reason = _public(component.reason, *where, ctx.source, ctx.h.root)
+            self.keep(key, component)
+            self.finished(cid)
+            return component
+
+        return self.pool.submit(work)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.copies.cleanup()
+
+
 def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", ref: str | None = None,
                  commit: str | None = None,
-                 on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
+                 on_component: Callable[[str], None] | None = None,
+                 on_finished: Callable[[str], None] | None = None,
+                 cache: bool = True) -> api_types.Scorecard:
     """Score ``source`` (a checkout of the team's work) in this process; see the module doc.
-    ``on_component(id)``: a component's scoring starts (per notebook: documentation, lint,
-    library, verify, tracked_run; then pipeline, tests)."""
+    ``on_component(id)`` / ``on_finished(id)``: a component's scoring starts / ends (per
+    notebook: documentation, lint, library, verify, tracked_run; then pipeline, tests; the
+    ones that run the team's code, verify, tracked_run and tests, at the same time on the
+    cores there are). ``cache``: reuse the results of content scored before (the module
+    doc)."""
     from nbops.core.notebook import read_notebook
 
     def started(cid: str) -> None:
         if on_component is not None:
             on_component(cid)
 
+    def finished(cid: str) -> None:
+        if on_finished is not None:
+            on_finished(cid)
+
     ctx = _Ctx(h, source.resolve(), time.monotonic() + h.timeout)
     submitted_at = _submitted_at(h, ctx.source)  # before scoring writes anything there
-    per: dict[str, list[Component]] = {c: [] for c in COMPONENTS}
+    per: dict[str, list[Component | Future[Component]]] = {c: [] for c in COMPONENTS}
     required_passed = True
     if not h.notebooks:
         ctx.errors.append("hackathon.toml lists no starting notebooks")
     baselines = tempfile.TemporaryDirectory(prefix="nbops-baseline-")
-    for rel in h.notebooks:
-        mine = ctx.source / rel
-        try:
-            start = _baseline(h, rel, ctx.source, Path(baselines.name))
-        except LookupError as exc:
-            ctx.errors.append(str(exc))
-            start = h.root / rel
-        if not mine.is_file():
-            for cid in COMPONENTS:
-                per[cid].append(Component(cid, 0, 0.0, status="failed", reason=f"{rel} is missing"))
-            required_passed = False
-            continue
-        slim = mine.with_name(f"{mine.stem}_slim.ipynb")  # the notebook that imports the library
-        try:
-            start_nb, mine_nb = read_notebook(start), read_notebook(slim if slim.is_file() else mine)
-        except Exception as exc:  # noqa: BLE001
-            for cid in COMPONENTS:
-                per[cid].append(Component(cid, 0, 0.0, status="failed", reason=f"{rel}: {exc}"[:300]))
-            required_passed = False
-            continue
-        gate = None
-        started("documentation")
-        try:
-            gate = _gate(ctx, mine)
-            failing = [c.id for c in gate.checks if c.id in h.required_checks and c.status == "fail"]
-            if failing:
+    run = _Scoring(ctx, cache, started, finished)
+    library = _tree(h, ctx.source, ctx.source / "src")
+    everything = _tree(h, ctx.source, ctx.source)
+    try:
+        for rel in h.notebooks:
+            mine = ctx.source / rel
+            try:
+                start = _baseline(h, rel, ctx.source, Path(baselines.name))
+            except LookupError as exc:
+                ctx.errors.append(str(exc))
+                start = h.root / rel
+            if not mine.is_file():
+                for cid in COMPONENTS:
+                    per[cid].append(Component(cid, 0, 0.0, status="failed", reason=f"{rel} is missing"))
+                required_passed = False
+                continue
+            slim = mine.with_name(f"{mine.stem}_slim.ipynb")  # the notebook that imports the library
+            try:
+                start_nb, mine_nb = read_notebook(start), read_notebook(slim if slim.is_file() else mine)
+            except Exception as exc:  # noqa: BLE001
+                for cid in COMPONENTS:
+                    per[cid].append(Component(cid, 0, 0.0, status="failed", reason=f"{rel}: {exc}"[:300]))
+                required_passed = False
+                continue
+            context = _context_files(h, ctx.source, mine)
+            starting = {f"start:{rel}": start}
+            # the components that run the team's code first: they run while the others are scored
+            team_files = {**everything, **context, **starting}
+            per["verify"].append(run.executing("verify", rel, team_files, partial(_verify_at, rel=rel)))
+            per["tracked_run"].append(run.executing("tracked_run", rel, team_files, partial(_tracked_run_at, rel=rel)))
+            gate, failing = _gate_scored(run, rel, mine, {**context, **library})
+            if failing is None:
+                required_passed = False
+            elif failing:
                 required_passed = False
                 ctx.errors.append(f"{rel}: required check(s) fail: {', '.join(failing)}")
-        except Exception as exc:  # noqa: BLE001
-            required_passed = False
-            ctx.errors.append(f"{rel}: the review gate could not run: {exc}"[:300])
-        started("lint")
-        per["lint"].append(_guard("lint", partial(_lint, ctx, start, mine)))
-        per["documentation"].append(
-            _documentation(gate) if gate is not None
-            else Component("documentation", 0, 0.0, status="failed", reason="the review gate could not run"))
-        started("library")
-        per["library"].append(_guard("library", partial(library_component, ctx.source, start_nb, mine_nb)))
-        started("verify")
-        per["verify"].append(_guard("verify", partial(_verify, ctx, mine)))
-        started("tracked_run")
-        per["tracked_run"].append(_guard("tracked_run", partial(_tracked_run, ctx, mine)))
-    baselines.cleanup()
-    started("pipeline")
-    per["pipeline"] = [_guard("pipeline", partial(_pipeline, ctx))]
-    started("tests")
-    per["tests"] = [_guard("tests", partial(_tests, ctx))]
-    components = [_average(per[c], c) if per[c] else Component(c, 0, 0.0, status="failed", reason="not scored")
+            per["lint"].append(run.here("lint", rel, {**context, **starting}, partial(_lint, ctx, start, mine)))
+            per["documentation"].append(gate)
+            per["library"].append(run.here("library", rel, {**library, **starting, "slim": slim, "mine": mine},
+                                           partial(library_component, ctx.source, start_nb, mine_nb)))
+        per["tests"] = [run.executing("tests", "", {**everything}, _tests)]
+        per["pipeline"] = [run.here("pipeline", "", library, partial(_pipeline, ctx))]
+        resolved = {cid: [p.result() if isinstance(p, Future) else p for p in parts] for cid, parts in per.items()}
+    finally:
+        run.close()
+        baselines.cleanup()
+    components = [_average(resolved[c], c) if resolved[c] else Component(c, 0, 0.0, status="failed", reason="not scored")
                   for c in COMPONENTS]
     for c in components:
         c.explanation = _public(c.explanation, ctx.source, h.root) or ""
@@ -473,6 +661,42 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
     errors = [_public(e, ctx.source, h.root) or "" for e in ctx.errors]
     return _card(h, team, components, {"kind": kind, "ref": ref or _rel(h, source), "commit": commit},
                  submitted_at, required_passed, errors)
+
+
+def _verify_at(ctx: _Ctx, rel: str) -> Component:
+    return _verify(ctx, ctx.source / rel)
+
+
+def _tracked_run_at(ctx: _Ctx, rel: str) -> Component:
+    with _RUN_LOCK:
+        return _tracked_run(ctx, ctx.source / rel)
+
+
+def _gate_scored(run: _Scoring, rel: str, mine: Path, files: dict[str, Path]) -> tuple[Component, list[str] | None]:
+    """The ``documentation`` component and the required checks that fail (None: the gate could
+    not run), from the review gate on the team's notebook, cached together."""
+    ctx = run.ctx
+    key = run.key("documentation", rel, {**files, "mine": mine})
+    value = run.store.get(key) if run.store is not None and key is not None else None
+    if value is not None and isinstance(value.get("failing"), list):
+        cached = run.hit("documentation", key)
+        if cached is not None:
+            return cached, [str(f) for f in value["failing"]]
+    run.started("documentation")
+    try:
+        gate = _gate(ctx, mine)
+    except Exception as exc:  # noqa: BLE001
+        ctx.errors.append(f"{rel}: the review gate could not run: {exc}"[:300])
+        run.finished("documentation")
+        return Component("documentation", 0, 0.0, status="failed", reason="the review gate could not run"), None
+    failing = [c.id for c in gate.checks if c.id in ctx.h.required_checks and c.status == "fail"]
+    component = _documentation(gate)
+    component.explanation = _public(component.explanation, ctx.source, ctx.h.root) or ""
+    if run.store is not None and key is not None:
+        run.store.put(key, {"score": component.score, "status": component.status, "explanation": component.explanation,
+                            "reason": component.reason, "failing": failing})
+    run.finished("documentation")
+    return component, failing
 
 
 def _card(h: Hackathon, team: str, components: list[Component], source: api_types.ScorecardSource,
@@ -486,7 +710,7 @@ def _card(h: Hackathon, team: str, components: list[Component], source: api_type
             "title": TITLES[c.id], "weight": c.weight,
             "score": None if c.score is None else round(c.score, 4),
             "points": round_points(c.points(total_weight)), "status": c.status,
-            "explanation": c.explanation, "reason": c.reason,
+            "explanation": c.explanation, "reason": c.reason, "cached": c.cached,
         })
     # each component rounded once, to the decimal every front shows; the total is their sum, so
     # a scorecard adds up as printed (round_points only clears the float noise of the sum)
@@ -542,9 +766,11 @@ def team_sources(h: Hackathon, *, branches: bool = False) -> list[tuple[str, Tea
 
 def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | None = None,
                branch: str | None = None,
-               on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
+               on_component: Callable[[str], None] | None = None,
+               on_finished: Callable[[str], None] | None = None) -> api_types.Scorecard:
     """Score one team in a separate process with the exercise's time limit; never raises.
-    ``on_component(id)``: as :func:`score_folder`'s, reported from the scoring process."""
+    ``on_component(id)``, ``on_finished(id)``: as :func:`score_folder`'s, reported from the
+    scoring process."""
     if folder is None and branch is None and team is not None:
         if team.folder:
             folder = h.root / team.folder
@@ -556,11 +782,11 @@ def score_team(h: Hackathon, name: str, team: Team | None, *, folder: Path | Non
         if not folder.is_dir():
             return missing_card(h, name, f"no submission: folder {_rel(h, folder)} does not exist",
                                 {"kind": "missing", "ref": _rel(h, folder), "commit": None})
-        return _isolated(h, name, folder, "folder", _rel(h, folder), None, on_component)
+        return _isolated(h, name, folder, "folder", _rel(h, folder), None, (on_component, on_finished))
     assert branch is not None
     try:
         with _worktree(h.root, branch) as (checkout, commit):
-            card = _isolated(h, name, checkout, "branch", branch, commit, on_component)
+            card = _isolated(h, name, checkout, "branch", branch, commit, (on_component, on_finished))
     except LookupError:
         return missing_card(h, name, f"no submission: branch {branch} does not exist",
                             {"kind": "missing", "ref": branch, "commit": None})
@@ -584,12 +810,12 @@ def _rel(h: Hackathon, path: Path) -> str:
 
 
 _STARTED = "nbops-scoring-component: "  # the scoring process's stderr line as a component starts
+_FINISHED = "nbops-scoring-finished: "  # ... and as it ends
+_Events = tuple[Callable[[str], None] | None, Callable[[str], None] | None]  # started, finished
 
 
 def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit: str | None,
-              on_component: Callable[[str], None] | None = None) -> api_types.Scorecard:
-    import threading
-
+              events: _Events = (None, None)) -> api_types.Scorecard:
     argv = [sys.executable, "-m", "nbops.hackathon.score", str(h.root), name, str(source), kind, ref, commit or ""]
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -600,12 +826,14 @@ def _isolated(h: Hackathon, name: str, source: Path, kind: str, ref: str, commit
         assert proc.stdout is not None
         out.append(proc.stdout.read())
 
-    def read_err() -> None:  # the components as they start; the rest is for the error message
+    def read_err() -> None:  # the components as they start and end; the rest is for the error message
         assert proc.stderr is not None
         for line in proc.stderr:
-            if line.startswith(_STARTED):
-                if on_component is not None:
-                    on_component(line[len(_STARTED):].strip())
+            for mark, tell in zip((_STARTED, _FINISHED), events, strict=True):
+                if line.startswith(mark):
+                    if tell is not None:
+                        tell(line[len(mark):].strip())
+                    break
             else:
                 err.append(line)
 
@@ -634,11 +862,15 @@ def _child(argv: list[str]) -> int:
     root, name, source, kind, ref, commit = argv
     h = load_hackathon(Path(root))
 
-    def started(cid: str) -> None:
-        sys.stderr.write(f"{_STARTED}{cid}\n")
-        sys.stderr.flush()
+    lock = threading.Lock()  # the components end in the pool's threads
 
-    card = score_folder(h, name, Path(source), kind, ref, commit or None, on_component=started)
+    def tell(mark: str, cid: str) -> None:
+        with lock:
+            sys.stderr.write(f"{mark}{cid}\n")
+            sys.stderr.flush()
+
+    card = score_folder(h, name, Path(source), kind, ref, commit or None, on_component=partial(tell, _STARTED),
+                        on_finished=partial(tell, _FINISHED))
     sys.stdout.write("\n" + json.dumps(card) + "\n")
     return 0
 

@@ -10,7 +10,8 @@ scoring job. A folder team is scored from its folder, a branch team from the che
 
 Scoring runs participants' code (their tests, their notebook, their pipeline), so it never
 runs in the server process: :meth:`Scoring.start` runs ``python -m nbops hackathon status
---format json --team T`` as a subprocess (an argument list, no shell, without the server's
+--format json --team T --progress json`` as a subprocess (its progress lines are the job's
+``progress``: the components scored, the one under way) (an argument list, no shell, without the server's
 ``JUPYTER_TOKEN``) in the exercise checkout, in a process group of its own, with a time limit
 of the exercise's ``timeout`` plus :data:`EXTRA_S`, as a job of :mod:`nbops.jobs` (this module
 is its scoring kind, :class:`ScoreKind`); over the limit, the whole group is stopped (SIGINT,
@@ -76,6 +77,7 @@ class ScoreJob(Job):
     hackathon: Hackathon | None = field(default=None, repr=False)
     limit_s: float = field(kw_only=True)  # always one: the exercise's timeout + EXTRA_S
     card: api_types.Scorecard | None = None
+    progress: api_types.ScoreProgress | None = None  # the CLI's --progress json, as it comes
 
     def to_json(self) -> api_types.HackathonJob:
         return {
@@ -89,6 +91,7 @@ class ScoreJob(Job):
             "limit_s": self.limit_s,
             "card": self.card,
             "error": self.error,
+            "progress": self.progress,
         }
 
 
@@ -156,7 +159,21 @@ class ScoreKind:
         self.scoring = scoring
 
     def progress(self, job: ScoreJob, line: str) -> bool:
-        return False  # the scorer reports no progress: its stderr is for the error message
+        """A ``--progress json`` line of the CLI (``{"done", "total", "current"}``: the
+        components scored, the one under way); any other line is for the error message."""
+        if not line.startswith("{"):
+            return False
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return False
+        if not (isinstance(value, dict) and isinstance(value.get("done"), int)
+                and isinstance(value.get("total"), int)):
+            return False
+        current = value.get("current")
+        job.progress = {"done": value["done"], "total": value["total"],
+                        "current": current if isinstance(current, str) else None}
+        return True
 
     def finish(self, job: ScoreJob, code: int, out: bytes, tail: list[str]) -> Finish:
         """``finished`` with the card (saved for the next visit; a note in ``error`` when it
@@ -315,7 +332,7 @@ class Scoring:
                 )
 
         argv = [sys.executable, "-m", "nbops", "hackathon", "status", str(source),
-                "--format", "json", "--team", team]  # fmt: skip
+                "--format", "json", "--team", team, "--progress", "json"]  # fmt: skip
         return self.table.start(job, argv, cwd=folder, admit=one_at_a_time)
 
     # -- reading and stopping ----------------------------------------------------------------
