@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from nbops.errors import MissingPackageError, ToolError, UsageError
+from nbops.errors import MissingPackageError, UsageError
+from nbops.review.explanation import CHART, FOLDER, card_lines, read
 
 __all__ = [
     "FORMAT",
@@ -41,12 +42,10 @@ __all__ = [
 ]
 
 FORMAT = "nbops.explain/1"
-FOLDER = "explain"
 MAX_ROWS = 5_000  # rows the importance is computed on (sampled, seed 0)
 REPEATS = 5  # permutations per feature
 SEED = 0
 TOP = 5  # features logged as metrics, shown first on the card
-CHART = 20  # features in the bar chart
 TAG_TOP = "nbops.explain.top"
 _BAD_KEY = re.compile(r"[^\w\-. /]")
 
@@ -260,67 +259,6 @@ def log(tracker: Any, run_id: str, explanation: Explanation) -> None:
         tracker.log_metric(run_id, _metric_key(feature.name), feature.mean)
     tracker.log_metric(run_id, f"explain.{explanation.scoring}", explanation.baseline)
     tracker.set_tags(run_id, {TAG_TOP: json.dumps([f.name for f in top])})
-
-
-def read(client: Any, run_id: str | None) -> dict[str, Any] | None:
-    """``{"importance": ..., "per_class": ...}`` stored with ``run_id`` (an MLflow client), or
-    None when the run has no explanation."""
-    if not run_id:
-        return None
-    try:
-        listed = {f.path for f in client.list_artifacts(run_id, FOLDER)}
-        found: dict[str, Any] = {}
-        for key in ("importance", "per_class"):
-            path = f"{FOLDER}/{key}.json"
-            if path in listed:
-                with tempfile.TemporaryDirectory(prefix="nbops-explain-") as tmp:
-                    local = client.download_artifacts(run_id, path, tmp)
-                    found[key] = json.loads(Path(local).read_text(encoding="utf-8"))
-    except Exception as exc:
-        raise ToolError(f"cannot read the explanation of run {run_id}: {exc}") from exc
-    if "importance" not in found:
-        return None
-    return {"importance": found["importance"], "per_class": found.get("per_class")}
-
-
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def card_lines(found: dict[str, Any], run_id: str = "") -> list[str]:
-    """The model card's "Explanation" section: the importance table with a text bar (markdown
-    renders it everywhere: a pull request's description shows no inline SVG), where the SVG
-    chart is, and the per-class metrics."""
-    importance = found["importance"]
-    features = importance.get("features") or []
-    largest = max([float(f["mean"]) for f in features] + [1e-12])
-    against = ("the labels given" if importance.get("labels") == "given"
-               else "the model's own predictions")
-    out = ["## Explanation", "",
-           (f"Permutation importance: the drop in {importance.get('scoring')} (against "
-           f"{against}; {importance.get('baseline', 0):.4g} unshuffled) when a feature is "
-           f"shuffled, {importance.get('repeats')} repeats on {importance.get('rows')} of "
-           f"{importance.get('total_rows')} evaluation rows."), "",
-           "| feature | importance | ± std | |", "|---|---|---|---|"]
-    for feature in features[:CHART]:
-        bar = "█" * round(max(0.0, float(feature["mean"])) / largest * 20)
-        out.append(f"| `{_cell(feature['name'])}` | {float(feature['mean']):.4f} | "
-                   f"{float(feature['std']):.4f} | {bar} |")
-    if len(features) > CHART:
-        out.append(f"| … {len(features) - CHART} more | | | |")
-    where = f" of run `{run_id}`" if run_id else ""
-    out += ["", f"Chart: the artifact `{FOLDER}/importance.svg`{where}."]
-    per_class = (found.get("per_class") or {}).get("report")
-    if per_class:
-        out += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-        for label, values in per_class.items():
-            if isinstance(values, dict):
-                out.append(f"| {_cell(label)} | {values['precision']:.3f} | "
-                           f"{values['recall']:.3f} | {values['f1-score']:.3f} | "
-                           f"{int(values['support'])} |")
-        if "accuracy" in per_class:
-            out += ["", f"Accuracy: {float(per_class['accuracy']):.4f}."]
-    return out
 
 
 def require(what: str) -> None:

@@ -55,7 +55,7 @@ class ReportInput:
     promote: PromoteConfig | None = None  # [tool.nbops.promote]: the verdict the merge will get
     # the released model's acceptance threshold, one markdown line (nbops.deploy.acceptance)
     decision_threshold: str = ""
-    # the model's explanation section, markdown lines (nbops.deploy.explain.card_lines)
+    # the model's explanation section, markdown lines (nbops.review.explanation.card_lines)
     explanation: Sequence[str] = ()
 
 

@@ -208,6 +208,29 @@ def _latest_run(notebook: Path, root: Path) -> dict[str, Any] | None:
     return chosen[-1] if chosen else None
 
 
+def _explanation(run: dict[str, Any] | None, root: Path, warnings: list[str]) -> list[str]:
+    """The latest tracked run's explanation section (``nbops.log_model(..., eval_data=...)``),
+    as the release's model card shows it; none when the run logged none. Opens MLflow only
+    when the project has a local store with that run; a store that cannot be read is a
+    warning, never a failed submit."""
+    from nbops.run.tracking import _sqlite_path, default_tracking_uri
+
+    run_id = (run or {}).get("run_id")
+    uri = default_tracking_uri(root)
+    db = _sqlite_path(uri)
+    if not run_id or (db is not None and not db.is_file()):
+        return []
+    try:
+        from nbops.review.explanation import card_lines, read
+        from nbops.run.tracking import mlflow_client
+
+        found = read(mlflow_client(uri), str(run_id))
+    except NbopsError as exc:
+        warnings.append(f"the latest run's explanation is not in the report: {exc.message}")
+        return []
+    return card_lines(found, str(run_id)) if found else []
+
+
 def _champion(model: str | None, root: Path) -> dict[str, Any] | None:
     """The champion of the registered ``model`` (opens MLflow: only when a model is named)."""
     if not model:
@@ -310,6 +333,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
     params = _params(read_parameters, nb)
     latest_run = _latest_run(path, root)
     champion = _champion(policy.model, root)
+    explanation = _explanation(latest_run, root, warnings)
     sha = notebook_sha256(path)
 
     def report_for(base_commit: str) -> str:
@@ -319,6 +343,7 @@ def submit(notebook: str | Path, options: SubmitOptions | None = None) -> Submit
             notebook_sha256=sha, champion=champion, author=f"{name} <{email}>", base=base,
             base_commit=base_commit, files=sorted([*files, report_rel]), title=title,
             message=opts.message or "", library=library, promote=config.promote,
+            explanation=explanation,
         ))
         _no_secret("report", f"the review report {report_rel} (the pull request's body)", text,
                    path=report_rel,
