@@ -175,11 +175,14 @@ def test_a_pipeline_on_a_local_dask_cluster_from_the_run_tab(
         job = page.wait_for_selector(PANEL + " .nbops-run-job[data-kind='pipeline']", timeout=T)
         assert job.query_selector(".nbops-run-executor[data-executor='dask']") is not None
         assert page.inner_text(PANEL + " .nbops-run-job .nbops-run-job-title") == "Pipeline run"
-        page.wait_for_selector(
-            PANEL + " .nbops-run-job[data-kind='pipeline'][data-state='finished']", timeout=RUN_T
-        )
+        # a finished job leaves the jobs list once its run is in the history
         record = PANEL + " .nbops-run-history .nbops-run-record[data-status='FINISHED']"
-        page.wait_for_selector(record, timeout=T)
+        page.wait_for_selector(record, timeout=RUN_T)
+        page.wait_for_function(
+            "sel => document.querySelector(sel)?.textContent.includes('Pipeline run finished')",
+            arg=PANEL,
+            timeout=T,
+        )
         values = page.eval_on_selector_all(
             record + " .nbops-run-metric[data-name='score']", "ms => ms.map(m => m.dataset.value)"
         )

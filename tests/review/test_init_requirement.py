@@ -94,16 +94,14 @@ def test_init_writes_the_requirement_asked_for(tmp_path: Path) -> None:
     assert (hooks["repo"], hooks["rev"]) == ("https://git.corp/ml/nbops", "v2.0.0")
 
 
-def test_a_development_build_writes_a_comment_above_what_it_pins(tmp_path: Path) -> None:
+def test_a_development_build_writes_a_comment_above_what_it_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The note (only for a version that is not a release) is a YAML comment: the files stay valid."""
     from nbops.review import init
 
-    original = init.__version__
-    init.__version__ = "0.2.1.dev3+g1a2b3c4"  # type: ignore[misc]
-    try:
-        files = written(tmp_path)
-    finally:
-        init.__version__ = original  # type: ignore[misc]
+    monkeypatch.setattr(init, "version", lambda: "0.2.1.dev3+g1a2b3c4")
+    files = written(tmp_path)
     for path in (".github/workflows/nbops.yml", ".gitlab-ci.yml", ".pre-commit-config.yaml"):
         assert "# nbops 0.2.1.dev3+g1a2b3c4 is a development build" in files[path], path
         assert yaml.safe_load(files[path])

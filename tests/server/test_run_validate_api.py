@@ -149,7 +149,7 @@ async def test_the_returned_request_runs_as_checked(api: Api, proj: Path) -> Non
     ("body", "words"),
     [
         ({"mode": "run", "fields": {}}, "'path' is required"),
-        ({"path": TOY, "fields": {}}, "'mode' must be \"run\" or \"sweep\", not None"),
+        ({"path": TOY, "fields": {}}, "'mode' must be \"run\", \"sweep\" or \"pipeline\", not None"),
         ({"path": TOY, "mode": "Run", "fields": {}}, "'mode' must be"),
         ({"path": TOY, "mode": "run"}, "'fields' must be an object of parameter names and texts"),
         ({"path": TOY, "mode": "run", "fields": ["alpha"]}, "'fields' must be an object"),
