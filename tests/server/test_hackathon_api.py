@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from authz import NoKernels, ReadOnly, config_with
-from hackathonrepo import NOTEBOOK, git, make_exercise
+from hackathonrepo import NOTEBOOK, START, git, make_exercise
 from jupyter_server.auth.authorizer import Authorizer
 from traitlets.config import Config
 
@@ -412,7 +412,10 @@ async def test_stop_ends_the_scoring_at_once_and_frees_the_checkout(
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_over_the_time_limit_the_scorer_and_what_it_started_are_stopped(tmp_path: Path) -> None:
     root = tmp_path.resolve()
-    folder = make_exercise(root / "ex", timeout=4)
+    # the team's notebook runs for a minute: scoring it (components in parallel, as fast as
+    # the machine allows) cannot end within the limit
+    slow = START + "# %%\nimport time\ntime.sleep(60)\n"
+    folder = make_exercise(root / "ex", timeout=4, work=slow)
     scoring = Scoring(root, extra=0.0, grace=1.0)
     target = Target(file=folder / NOTEBOOK, name=f"ex/{NOTEBOOK}")
     job = scoring.start(ScoreRequest(target=target))
