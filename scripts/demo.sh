@@ -84,6 +84,7 @@ echo "== nbops submit $DEMO/wine_classifier.ipynb   (gate, then a review branch 
 "$NBOPS" submit "$DEMO/wine_classifier.ipynb" --message "Demo submission of the wine classifier."
 BRANCH="$(git -C "$REMOTE" for-each-ref --format='%(refname:short)' refs/heads/review/ | head -n 1)"
 ABS_NBOPS="$(cd "$VENV" && pwd)/bin/nbops"
+ABS_PYTHON="$(cd "$VENV" && pwd)/bin/python"  # for steps that run in another folder
 
 echo
 echo "== nbops run $DEMO/wine_classifier.ipynb --grid C=0.5,1.0 --executor dask   (a sweep on a local Dask cluster)"
@@ -143,7 +144,7 @@ echo "== nbops score wine@champion wines.csv -o scores.csv   (batch scoring; a b
 
 echo
 echo "== the released model card's explanation (nbops.log_model(model, x_train, eval_data=(x_test, y_test)) in the notebook)"
-(cd "$CI" && "$VENV/bin/python" - <<'PY'
+(cd "$CI" && "$ABS_PYTHON" - <<'PY'
 import os
 import tempfile
 from pathlib import Path

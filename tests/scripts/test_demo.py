@@ -28,7 +28,9 @@ def test_demo_runs_end_to_end_and_pushes_the_review_branch(tmp_path: Path) -> No
     examples_before = _digest(ROOT / "examples")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBOPS_", "MLFLOW_"))}
     env.update(
-        NBOPS_VENV=sys.prefix,
+        # relative, as the default `.venv` is: a step that runs in another folder must not
+        # lose it (the demo cds to the repository's root first)
+        NBOPS_VENV=os.path.relpath(sys.prefix, ROOT),
         NBOPS_DEMO_SKIP_INSTALL="1",
         NBOPS_DEMO_BUILD=str(build),
         GIT_TERMINAL_PROMPT="0",
