@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks"
 SCRIPTS = ["dask_bench.py", "deploy.py", "floor.py", "hackathon_bench.py", "lab.py", "make_corpus.py", "make_verify_corpus.py", "modularize.py", "monitor_bench.py",
-           "precision.py", "run.py", "run_bench.py", "run_overhead.py", "submit_bench.py"]
+           "precision.py", "requirements_bench.py", "run.py", "run_bench.py", "run_overhead.py", "submit_bench.py"]
 TEMPLATES = sorted(nbtemplates.NOTEBOOKS.rglob("*.md"))
 
 
