@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wineproject import MODEL, in_run, new_project, release
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sklearn")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-MODEL = "wine"
 FEATURES = ["alcohol", "acidity", "year"]
 
 
@@ -45,22 +45,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     from sklearn.linear_model import LogisticRegression
 
     from nbops import tracking_api
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
 
     root = tmp_path_factory.mktemp("deploy project")
-    (root / "pyproject.toml").write_text('[project]\nname = "wine"\n', encoding="utf-8")
+    tracker = new_project(root)
     frame = training_frame()
     target = (frame["alcohol"] + frame["acidity"] > 15).astype(int)
     model = LogisticRegression().fit(frame, target)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        tracker = MlflowTracker(default_tracking_uri(root))
-        run_id = tracker.start_run("wine", "nb", {}, {})
-        for key, value in tracker.kernel_env(run_id).items():
-            mp.setenv(key, value)
+    with in_run(tracker) as run_id:
         signature = infer_signature(frame, model.predict(frame))
         tracking_api.log_model(model, signature=signature, pip_requirements=["scikit-learn"])
-        tracker.end_run(run_id, "FINISHED")
-        assert tracker.promote(run_id, MODEL) == 1
-        tracker.client.set_registered_model_alias(MODEL, "champion", "1")
+    assert release(tracker, run_id, MODEL) == 1
     return Project(root, tracker.tracking_uri, model, frame)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wineproject import MODEL, in_run, new_project
 
-MODEL = "wine"
 PROMOTE = ('[project]\nname = "wine"\n\n[tool.nbops.promote]\nmetric = "accuracy"\n'
            "min-value = 0.8\nmin-absolute-change = 0.01\n")
 LOG_TEXT = "epoch 1: loss 0.4\nepoch 2: loss 0.2\n"
@@ -28,21 +28,17 @@ def _run(tracker: Any, folder: Path, accuracy: float, index: int) -> str:
 
     from nbops import tracking_api
 
-    run_id: str = tracker.start_run("wine", "wine", {"C": str(index)}, {})
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in tracker.kernel_env(run_id).items():
-            mp.setenv(key, value)
+    with in_run(tracker, "wine", {"C": str(index)}) as run_id:
         model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
         tracking_api.log_model(model, pip_requirements=["scikit-learn"])
-    tracker.log_metric(run_id, "accuracy", accuracy)
-    notebook = folder / f"wine-2026120{index}-{run_id[:8]}.ipynb"
-    notebook.write_text(json.dumps({"cells": [], "metadata": {"run": index}, "nbformat": 4,
-                                    "nbformat_minor": 5}), encoding="utf-8")
-    tracker.log_artifact(run_id, notebook, "notebook")
-    log = folder / "run.log"
-    log.write_text(f"run {index}\n{LOG_TEXT}", encoding="utf-8")
-    tracker.log_artifact(run_id, log, "logs")
-    tracker.end_run(run_id, "FINISHED")
+        tracker.log_metric(run_id, "accuracy", accuracy)
+        notebook = folder / f"wine-2026120{index}-{run_id[:8]}.ipynb"
+        notebook.write_text(json.dumps({"cells": [], "metadata": {"run": index}, "nbformat": 4,
+                                        "nbformat_minor": 5}), encoding="utf-8")
+        tracker.log_artifact(run_id, notebook, "notebook")
+        log = folder / "run.log"
+        log.write_text(f"run {index}\n{LOG_TEXT}", encoding="utf-8")
+        tracker.log_artifact(run_id, log, "logs")
     return run_id
 
 
@@ -51,16 +47,13 @@ def make_models_project(root: Path) -> dict[str, str]:
     run ids by version (``"1"``, ``"2"``, ``"3"``)."""
     from nbops.config import load_config
     from nbops.deploy.promotion import promote
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
 
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(PROMOTE, encoding="utf-8")
+    tracker = new_project(root, PROMOTE)
     scratch = root / ".scratch"
     scratch.mkdir()
     config = load_config(root).promote
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        tracker = MlflowTracker(default_tracking_uri(root))
         runs: dict[str, str] = {}
         for index, accuracy in enumerate((0.90, 0.905, 0.93), start=1):
             run_id = _run(tracker, scratch, accuracy, index)
@@ -90,13 +83,7 @@ def make_stub_registry(root: Path) -> str:
     """A quick registry for the API contract test: one run (accuracy 0.9, ``logs/run.log``)
     registered as version 1 of ``wine`` straight through MLflow (no model files: nothing
     here loads it). The run id."""
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
-
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(PROMOTE, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        tracker = MlflowTracker(default_tracking_uri(root))
+    tracker = new_project(root, PROMOTE)
     run_id: str = tracker.start_run("wine", "wine", {}, {})
     tracker.log_metric(run_id, "accuracy", 0.9)
     log = root / "run.log"

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wineproject import MODEL, in_run, new_project, release, wine_classifier, wine_split
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sklearn")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-MODEL = "wine"
 SHIFTED = ("alcohol", "color_intensity")  # the features the shifted data moves
 
 
@@ -43,32 +43,20 @@ def current(project: WineProject, *, shifted: bool, rows: int = 3000, seed: int 
     return frame
 
 
+def make_wine_project(root: Path) -> WineProject:
+    """The project at ``root``: the wine model logged with its reference data, released as
+    the champion (version 1)."""
+    from nbops import tracking_api
+
+    tracker = new_project(root)
+    x_train, _, y_train, _ = wine_split()
+    model = wine_classifier(x_train, y_train)
+    with in_run(tracker) as run_id:
+        tracking_api.log_model(model, x_train, pip_requirements=["scikit-learn"])
+    assert release(tracker, run_id, MODEL) == 1
+    return WineProject(root, tracker.tracking_uri, model, x_train, y_train)
+
+
 @pytest.fixture(scope="session")
 def wine_project(tmp_path_factory: pytest.TempPathFactory) -> WineProject:
-    from sklearn.datasets import load_wine
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from nbops import tracking_api
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
-
-    root = tmp_path_factory.mktemp("monitor project")
-    (root / "pyproject.toml").write_text('[project]\nname = "wine"\n', encoding="utf-8")
-    bunch = load_wine(as_frame=True)
-    x_train, _, y_train, _ = train_test_split(bunch.data, bunch.target, test_size=0.25,
-                                              random_state=0, stratify=bunch.target)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=0))
-    model.fit(x_train, y_train)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        tracker = MlflowTracker(default_tracking_uri(root))
-        run_id = tracker.start_run("wine", "nb", {}, {})
-        for key, value in tracker.kernel_env(run_id).items():
-            mp.setenv(key, value)
-        tracking_api.log_model(model, x_train, pip_requirements=["scikit-learn"])
-        tracker.end_run(run_id, "FINISHED")
-        assert tracker.promote(run_id, MODEL) == 1
-        tracker.client.set_registered_model_alias(MODEL, "champion", "1")
-    return WineProject(root, tracker.tracking_uri, model, x_train, y_train)
+    return make_wine_project(tmp_path_factory.mktemp("monitor project"))

@@ -8,11 +8,9 @@
  * artifacts) and opened from a blob URL with a Content-Security-Policy that allows no script:
  * it is user data. The tab reads from and acts through one `HealthModel`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import * as api from './api';
 import { toApiError, type NbopsApiError } from './api';
-import { folderOf } from './models';
+import { ProjectListModel, type IProjectListState } from './projectlist';
 import type { NotebookStore } from './store';
 import type {
   IHealthCheck,
@@ -42,12 +40,7 @@ export interface IPoint {
   status: IHealthCheck['status'];
 }
 
-export interface IHealthState {
-  /** The project the list is of: a folder path (null: the server root). */
-  path: string | null;
-  list: IHealthList | null;
-  loading: boolean;
-  error: NbopsApiError | null;
+export interface IHealthState extends IProjectListState<IHealthList> {
   /** Why the last report could not be opened. */
   reportError: NbopsApiError | null;
 }
@@ -147,46 +140,22 @@ export function withPolicy(html: string): string {
   return `<!DOCTYPE html><html><head>${meta}</head><body>${html}</body></html>`;
 }
 
-export class HealthModel {
+export class HealthModel extends ProjectListModel<IHealthList, IHealthState> {
   /** @param store - the notebooks: the tab shows the checks of the current one's project. */
   constructor(store: NotebookStore) {
-    this._store = store;
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get state(): IHealthState {
-    return this._state;
-  }
-
-  /** The project to read: the current notebook's folder (null: the server root). */
-  get projectPath(): string | null {
-    return folderOf(this._store.current.path);
-  }
-
-  /** Read the checks again (of the current notebook's project). */
-  async refresh(): Promise<void> {
-    const path = this.projectPath;
-    const ask = ++this._asked;
-    this._set({ path, loading: true });
-    try {
-      const list = await api.listHealth(path);
-      if (ask === this._asked && !this._disposed) {
-        this._set({ list, loading: false, error: null });
-      }
-    } catch (reason) {
-      if (ask === this._asked && !this._disposed) {
-        this._set({ loading: false, error: toApiError(reason) });
-      }
-    }
+    super(store, path => api.listHealth(path), {
+      path: null,
+      list: null,
+      loading: false,
+      error: null,
+      reportError: null
+    });
   }
 
   /** A check's HTML report with the no-script policy (null: it could not be read). */
   async report(model: string, runId: string): Promise<string | null> {
     try {
-      const blob = await api.fetchHealthReport(model, runId, this._state.path);
+      const blob = await api.fetchHealthReport(model, runId, this.state.path);
       const page = withPolicy(await blob.text());
       this._set({ reportError: null });
       return page;
@@ -195,26 +164,4 @@ export class HealthModel {
       return null;
     }
   }
-
-  dispose(): void {
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
-  private _set(change: Partial<IHealthState>): void {
-    this._state = { ...this._state, ...change };
-    this._changed.emit();
-  }
-
-  private _store: NotebookStore;
-  private _state: IHealthState = {
-    path: null,
-    list: null,
-    loading: false,
-    error: null,
-    reportError: null
-  };
-  private _asked = 0;
-  private _disposed = false;
-  private _changed = new Signal<this, void>(this);
 }

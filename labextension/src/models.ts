@@ -7,10 +7,9 @@
  * records it and moves `champion` on PASS; the list is read again after it. The tab reads from
  * and acts through one `ModelsModel`; it never calls the REST API itself.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import * as api from './api';
 import { toApiError, type NbopsApiError } from './api';
+import { ProjectListModel, type IProjectListState } from './projectlist';
 import type { NotebookStore } from './store';
 import type { IModelList, IModelVersion, IPromotion, IRegisteredModel } from './tokens';
 
@@ -42,12 +41,7 @@ export interface IPromoteStep {
   error: NbopsApiError | null;
 }
 
-export interface IModelsState {
-  /** The project the list is of: a folder or notebook path (null: the server root). */
-  path: string | null;
-  list: IModelList | null;
-  loading: boolean;
-  error: NbopsApiError | null;
+export interface IModelsState extends IProjectListState<IModelList> {
   promote: IPromoteStep | null;
   /** Why the last download failed. */
   downloadError: NbopsApiError | null;
@@ -94,49 +88,17 @@ export function metricLines(version: IModelVersion): string[] {
     });
 }
 
-/** The folder of a root-relative notebook path (null: the root). */
-export function folderOf(path: string | null): string | null {
-  if (!path) {
-    return null;
-  }
-  const cut = path.lastIndexOf('/');
-  return cut > 0 ? path.slice(0, cut) : null;
-}
-
-export class ModelsModel {
+export class ModelsModel extends ProjectListModel<IModelList, IModelsState> {
   /** @param store - the notebooks: the tab lists the models of the current one's project. */
   constructor(store: NotebookStore) {
-    this._store = store;
-  }
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get state(): IModelsState {
-    return this._state;
-  }
-
-  /** The project to list: the current notebook's folder (null: the server root). */
-  get projectPath(): string | null {
-    return folderOf(this._store.current.path);
-  }
-
-  /** Read the list again (of the current notebook's project). */
-  async refresh(): Promise<void> {
-    const path = this.projectPath;
-    const ask = ++this._asked;
-    this._set({ path, loading: true });
-    try {
-      const list = await api.listModels(path);
-      if (ask === this._asked && !this._disposed) {
-        this._set({ list, loading: false, error: null });
-      }
-    } catch (reason) {
-      if (ask === this._asked && !this._disposed) {
-        this._set({ loading: false, error: toApiError(reason) });
-      }
-    }
+    super(store, path => api.listModels(path), {
+      path: null,
+      list: null,
+      loading: false,
+      error: null,
+      promote: null,
+      downloadError: null
+    });
   }
 
   /** Promote's first step: the dry run's verdict for `version` of `model`, to confirm. */
@@ -160,7 +122,7 @@ export class ModelsModel {
 
   /** Promote's second step, after the verdict was confirmed: record it, move champion on PASS. */
   async confirm(): Promise<void> {
-    const step = this._state.promote;
+    const step = this.state.promote;
     if (!step || step.phase !== 'confirm') {
       return;
     }
@@ -183,7 +145,7 @@ export class ModelsModel {
   /** Fetch an artifact of a version's run (the server sends only the ones it listed). */
   async download(model: string, version: number, file: string): Promise<Blob | null> {
     try {
-      const blob = await api.downloadModelArtifact(model, version, file, this._state.path);
+      const blob = await api.downloadModelArtifact(model, version, file, this.state.path);
       this._set({ downloadError: null });
       return blob;
     } catch (reason) {
@@ -192,43 +154,20 @@ export class ModelsModel {
     }
   }
 
-  dispose(): void {
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
   private _request(
     version: number,
     dryRun: boolean
   ): { version: number; dry_run: boolean; path?: string } {
-    const path = this._state.path;
+    const path = this.state.path;
     return path ? { version, dry_run: dryRun, path } : { version, dry_run: dryRun };
   }
 
   /** Update `step` when it is still the one under way (not cancelled, not replaced). */
   private _step(step: IPromoteStep, change: Partial<IPromoteStep>): void {
-    const current = this._state.promote;
-    if (this._disposed || current?.model !== step.model || current.version !== step.version) {
+    const current = this.state.promote;
+    if (this.isDisposed || current?.model !== step.model || current.version !== step.version) {
       return;
     }
     this._set({ promote: { ...current, ...change } });
   }
-
-  private _set(change: Partial<IModelsState>): void {
-    this._state = { ...this._state, ...change };
-    this._changed.emit();
-  }
-
-  private _store: NotebookStore;
-  private _state: IModelsState = {
-    path: null,
-    list: null,
-    loading: false,
-    error: null,
-    promote: null,
-    downloadError: null
-  };
-  private _asked = 0;
-  private _disposed = false;
-  private _changed = new Signal<this, void>(this);
 }

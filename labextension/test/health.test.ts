@@ -127,6 +127,7 @@ describe('checks as lines and plots', () => {
 });
 
 describe('HealthModel', () => {
+  // Reading the list (the project, the newest answer, failures): test/projectlist.test.ts.
   test("reads the checks of the current notebook's project", async () => {
     const server = new FakeServer(r => (r.endpoint === 'health' ? { json: list() } : undefined));
     await model.refresh();
@@ -135,12 +136,6 @@ describe('HealthModel', () => {
     await model.refresh();
     expect(server.calls('health')[1].query.get('path')).toBe('proj');
     expect(model.state.list?.models[0].checks).toHaveLength(2);
-  });
-
-  test('a failed read keeps the error to show', async () => {
-    new FakeServer(() => error(502, 'ToolError', 'cannot open the MLflow tracking store'));
-    await model.refresh();
-    expect(model.state.error?.status).toBe(502);
   });
 
   test("a report is fetched from the check's URL and given the no-script policy", async () => {

@@ -2,7 +2,7 @@
  * downloads, and the timeline's lines. */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 
-import { folderOf, metricLines, ModelsModel, promotable, releases, shortSha } from '../src/models';
+import { metricLines, ModelsModel, promotable, releases, shortSha } from '../src/models';
 import { NotebookStore } from '../src/store';
 import type { IModelList, IModelVersion, IPromotion, IRegisteredModel } from '../src/tokens';
 import { PanelStandIn, TrackerStandIn } from './lab';
@@ -141,15 +141,10 @@ describe('the timeline and the cards', () => {
     expect(metricLines(version(1))).toEqual(['accuracy 0.91', 'loss 0.123457']);
     expect(metricLines(version(1, { metrics: { auc: null } }))).toEqual(['auc –']);
   });
-
-  test("the project is the current notebook's folder", () => {
-    expect(folderOf(null)).toBeNull();
-    expect(folderOf('top.ipynb')).toBeNull();
-    expect(folderOf('proj/sub/a.ipynb')).toBe('proj/sub');
-  });
 });
 
 describe('ModelsModel', () => {
+  // Reading the list (the project, the newest answer, failures): test/projectlist.test.ts.
   test("lists the models of the current notebook's project", async () => {
     const server = new FakeServer(r => (r.endpoint === 'models' ? { json: list() } : undefined));
     await model.refresh();
@@ -160,29 +155,6 @@ describe('ModelsModel', () => {
     expect(model.state.path).toBe('proj');
     expect(model.state.list?.models[0].name).toBe('wine');
     expect(model.state.loading).toBe(false);
-  });
-
-  test('an answer that arrives after a newer one is dropped', async () => {
-    let first = true;
-    new FakeServer(async () => {
-      if (first) {
-        first = false;
-        await new Promise(r => setTimeout(r, 30));
-        return { json: list([]) };
-      }
-      return { json: list() };
-    });
-    const slow = model.refresh();
-    await model.refresh();
-    await slow;
-    expect(model.state.list?.models).toHaveLength(1);
-  });
-
-  test('a failed read keeps the error to show', async () => {
-    new FakeServer(() => error(502, 'ToolError', 'cannot open the MLflow tracking store'));
-    await model.refresh();
-    expect(model.state.error?.status).toBe(502);
-    expect(model.state.error?.message).toContain('cannot open');
   });
 
   test('Promote shows the dry run first and promotes only once confirmed', async () => {

@@ -2,11 +2,15 @@
 
 Every failure a user can cause (a broken notebook, a bad option, a missing tool) is an
 ``NbopsError`` subclass that knows the file and, where it applies, the cell. Fronts never
-invent their own error types: they call :func:`exit_code` or :func:`http_status`.
+invent their own error types: they call :func:`exit_code` or :func:`http_status`, and write
+the paths in a message relative to their folder (the CLI's working directory, the server's
+root) with :func:`relative_text`.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 __all__ = [
@@ -23,6 +27,7 @@ __all__ = [
     "WriteError",
     "exit_code",
     "http_status",
+    "relative_text",
 ]
 
 
@@ -218,3 +223,19 @@ class ForgeRateLimitError(ForgeError):
 _EXIT_CODES.update({ForgeError: 3, ForgeAuthError: 3, ForgeRateLimitError: 3})
 _HTTP_STATUSES.update({ForgeError: 502, ForgeAuthError: 502, ForgeRateLimitError: 503})
 _HTTP_STATUSES[MissingPackageError] = 503
+
+
+def relative_text(folder: str | Path, text: str) -> str:
+    """``text`` with the paths under ``folder`` (absolute) written relative to it: ``folder/x``
+    becomes ``x`` and ``folder`` itself ``.``; a path that merely starts with the same letters
+    (``folder2/x``, ``folder.txt``, ``x/folder``) and any other path stay as they are, and so
+    does the text when ``folder`` is the file system's root."""
+    forms = {Path(folder).as_posix(), str(folder)}
+    for form in sorted(forms, key=len, reverse=True):
+        prefix = form.rstrip("/" + os.sep)
+        if not prefix or len(prefix) <= 2 and prefix.endswith(":"):  # "/", "C:\\"
+            return text
+        ends = re.escape("/" + os.sep)
+        text = re.sub(rf"(?<![\w.~-]){re.escape(prefix)}([{ends}]|(?![\w-]|\.\w))",
+                      lambda m: "" if m.group(1) else ".", text)
+    return text

@@ -154,6 +154,42 @@ def test_checks_are_recorded_and_read_back_newest_first(
     assert history("no-such-model", wine_project.uri) == []
 
 
+def test_a_reason_containing_a_semicolon_stays_whole(
+    wine_project: WineProject, loaded: models.LoadedModel, tmp_path: Path
+) -> None:
+    from nbops.deploy.health import Reason, Verdict
+    from nbops.deploy.health_view import read_health
+    from nbops.deploy.monitor import record
+    from nbops.run.tracking import MlflowTracker
+
+    moved = _write(current(wine_project, shifted=True), tmp_path / "moved.csv")
+    report, verdict = check(loaded, moved, triggers=DEFAULTS)
+    odd = Reason("ALERT", "psi", "colour; hue", 3.5, 0.2)
+    run_id = record(report, Verdict("ALERT", (odd, *verdict.reasons)), [], loaded.resolved)
+    entry = next(t for t in history("wine", wine_project.uri) if t["run_id"] == run_id)
+    expected = [str(odd), *(str(r) for r in verdict.reasons)]
+    assert entry["reasons"] == expected and "colour; hue" in expected[0]
+    served, _ = read_health(MlflowTracker(wine_project.uri))
+    shown = next(c for m in served for c in m["checks"] if c["run_id"] == run_id)
+    assert shown["reasons"] == expected
+
+
+def test_the_reasons_tag_keeps_whole_reasons_and_reads_older_checks() -> None:
+    from nbops.deploy.monitor import REASONS_MAX, decode_reasons, encode_reasons
+
+    reasons = [f"ALERT: psi of 'f{i}; x' {i} > alert 0.2" for i in range(300)]
+    tag = encode_reasons(reasons)
+    assert len(tag) <= REASONS_MAX
+    kept = decode_reasons(tag)
+    assert 0 < len(kept) < len(reasons) and kept == reasons[:len(kept)]
+    assert decode_reasons(encode_reasons([])) == []
+    # a check recorded before the tag was JSON: the reasons joined with "; "
+    assert decode_reasons("ALERT: psi of 'alcohol' 3.1 > alert 0.2; WARN: accuracy 0.7 < warn 0.8"
+                          ) == ["ALERT: psi of 'alcohol' 3.1 > alert 0.2",
+                                "WARN: accuracy 0.7 < warn 0.8"]
+    assert decode_reasons("") == [] and decode_reasons("[not json") == ["[not json"]
+
+
 def test_the_html_report_is_self_contained(wine_project: WineProject,
                                            loaded: models.LoadedModel, tmp_path: Path) -> None:
     moved = _write(current(wine_project, shifted=True), tmp_path / "moved.csv")

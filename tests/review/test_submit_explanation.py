@@ -21,11 +21,7 @@ pytest.importorskip("sklearn")
 
 def _explained_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A real run in the project's store, its model logged by nbops.log_model with eval_data."""
-    from sklearn.datasets import load_wine
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from wineproject import wine_classifier, wine_split
 
     import nbops
     from nbops.run.tracking import MlflowTracker, default_tracking_uri
@@ -35,10 +31,8 @@ def _explained_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     run_id = str(tracker.start_run("wine_classifier", "explained", {}, {}))
     monkeypatch.setenv("NBOPS_RUN_ID", run_id)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    data = load_wine(as_frame=True)
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=0, stratify=data.target)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_train, y_train)
+    x_train, x_test, y_train, y_test = wine_split()
+    model = wine_classifier(x_train, y_train)
     nbops.log_model(model, x_train, eval_data=(x_test, y_test))
     return run_id
 

@@ -28,8 +28,6 @@
  *       li.nbops-health-reason                          a reason
  *       button.nbops-health-report                      open this check's report
  */
-import { Widget } from '@lumino/widgets';
-
 import {
   driftedNames,
   latest,
@@ -42,9 +40,9 @@ import {
   type HealthModel,
   type IPoint
 } from '../health';
-import type { IHealthCheck, IHealthModel, IHealthTrigger } from '../tokens';
+import type { IHealthCheck, IHealthList, IHealthModel, IHealthTrigger } from '../tokens';
 import { button, el } from './dom';
-import { errorNode, explain } from './errors';
+import { ProjectListPanel, type IActionError } from './projectlist';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const PLOT_WIDTH = 220;
@@ -59,103 +57,41 @@ export interface IHealthPanelOptions {
   model: HealthModel;
 }
 
-export class HealthPanel extends Widget {
+export class HealthPanel extends ProjectListPanel<IHealthList, IHealthModel, HealthModel> {
   constructor(options: IHealthPanelOptions) {
-    super();
-    this._model = options.model;
-    this.id = 'nbops-health-tabpanel';
-    this.addClass('nbops-health-panel');
-    this.title.label = 'Health';
-    this.title.caption = "The health checks of the project's champions";
-    const head = el('div', 'nbops-health-head');
-    this._project = el('span', 'nbops-health-project');
-    const refresh = button(
-      'jp-mod-minimal nbops-health-refresh',
-      'Refresh',
-      'Read the health checks again'
-    );
-    refresh.addEventListener('click', () => void this._model.refresh());
-    head.append(this._project, refresh);
-    this._body = el('div', 'nbops-health-body');
-    this.node.append(head, this._body);
-    this._model.changed.connect(() => this._render(), this);
-    this._render();
+    super(options.model, {
+      name: 'health',
+      label: 'Health',
+      caption: "The health checks of the project's champions",
+      refreshTitle: 'Read the health checks again',
+      loading: 'Reading the health checks…',
+      reading: 'read the health checks',
+      empty:
+        'No health check in this project’s store yet: `nbops monitor MODEL --current DATA` records one.'
+    });
   }
 
-  /** Read the checks (the sidebar calls it when the tab is shown). */
-  refresh(): void {
-    void this._model.refresh();
+  protected _actionErrors(): IActionError[] {
+    const error = this._model.state.reportError;
+    return [{ error, what: 'open the report', className: 'nbops-health-report-error' }];
   }
 
-  dispose(): void {
-    this._model.changed.disconnect(this._render, this);
-    super.dispose();
+  /** The project's triggers, or why `[tool.nbops.health]` cannot be read. */
+  protected _preamble(list: IHealthList): HTMLElement {
+    if (!list.triggers_error) {
+      return triggersNode(list.triggers);
+    }
+    const problem = el('div', 'nbops-health-triggers-error');
+    problem.setAttribute('role', 'alert');
+    const where = list.triggers_error.path ? `${list.triggers_error.path}: ` : '';
+    problem.append(el('div', 'nbops-error-message', where + list.triggers_error.message));
+    if (list.triggers_error.hint) {
+      problem.append(el('div', 'nbops-error-hint', list.triggers_error.hint));
+    }
+    return problem;
   }
 
-  private _render(): void {
-    const state = this._model.state;
-    const list = state.list;
-    this._project.textContent = list ? `Project: ${list.project}` : 'Project: …';
-    this._project.dataset.project = list?.project ?? '';
-    const body = this._body;
-    body.replaceChildren();
-    if (state.loading && !list) {
-      body.append(el('div', 'nbops-health-loading', 'Reading the health checks…'));
-    }
-    if (state.error) {
-      const words = explain(
-        state.error,
-        'read the health checks',
-        'health',
-        'Ask for read access.'
-      );
-      body.append(errorNode(state.error, 'nbops-health-error', words));
-    }
-    if (state.reportError) {
-      const words = explain(state.reportError, 'open the report', 'health', 'Ask for read access.');
-      body.append(errorNode(state.reportError, 'nbops-health-report-error', words));
-    }
-    if (!list) {
-      return;
-    }
-    if (list.triggers_error) {
-      const problem = el('div', 'nbops-health-triggers-error');
-      problem.setAttribute('role', 'alert');
-      const where = list.triggers_error.path ? `${list.triggers_error.path}: ` : '';
-      problem.append(el('div', 'nbops-error-message', where + list.triggers_error.message));
-      if (list.triggers_error.hint) {
-        problem.append(el('div', 'nbops-error-hint', list.triggers_error.hint));
-      }
-      body.append(problem);
-    } else {
-      body.append(triggersNode(list.triggers));
-    }
-    if (!list.tracking.available) {
-      const missing = el(
-        'div',
-        'nbops-health-missing',
-        list.tracking.message ?? 'MLflow is missing'
-      );
-      missing.append(el('div', 'nbops-error-hint', list.tracking.hint ?? ''));
-      body.append(missing);
-      return;
-    }
-    if (list.models.length === 0) {
-      body.append(
-        el(
-          'div',
-          'nbops-health-empty',
-          'No health check in this project’s store yet: `nbops monitor MODEL --current DATA` records one.'
-        )
-      );
-      return;
-    }
-    for (const model of list.models) {
-      body.append(this._modelNode(model));
-    }
-  }
-
-  private _modelNode(model: IHealthModel): HTMLElement {
+  protected _modelNode(model: IHealthModel): HTMLElement {
     const node = el('section', 'nbops-health-model');
     const last = latest(model);
     node.dataset.model = model.name;
@@ -266,10 +202,6 @@ export class HealthPanel extends Widget {
     }
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
-
-  private _model: HealthModel;
-  private _project: HTMLElement;
-  private _body: HTMLElement;
 }
 
 function triggersNode(triggers: IHealthTrigger[]): HTMLElement {

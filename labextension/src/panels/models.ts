@@ -31,8 +31,6 @@
  *       button.nbops-model-download[data-file][data-kind]   download an artifact
  *   .nbops-models-download-error[data-error][data-status]   a download failed
  */
-import { Widget } from '@lumino/widgets';
-
 import {
   metricLines,
   promotable,
@@ -44,6 +42,7 @@ import {
 import type {
   IComparison,
   IModelArtifact,
+  IModelList,
   IModelVersion,
   IPromoteThresholds,
   IRegisteredModel,
@@ -51,6 +50,7 @@ import type {
 } from '../tokens';
 import { button, el } from './dom';
 import { errorNode, explain } from './errors';
+import { ProjectListPanel, type IActionError } from './projectlist';
 
 const KIND_LABEL: Record<IModelArtifact['kind'], string> = {
   notebook: 'notebook',
@@ -64,87 +64,31 @@ export interface IModelsPanelOptions {
   model: ModelsModel;
 }
 
-export class ModelsPanel extends Widget {
+export class ModelsPanel extends ProjectListPanel<IModelList, IRegisteredModel, ModelsModel> {
   constructor(options: IModelsPanelOptions) {
-    super();
-    this._model = options.model;
-    this.id = 'nbops-models-tabpanel';
-    this.addClass('nbops-models-panel');
-    this.title.label = 'Models';
-    this.title.caption = "The project's registered models";
-    const head = el('div', 'nbops-models-head');
-    this._project = el('span', 'nbops-models-project');
-    const refresh = button(
-      'jp-mod-minimal nbops-models-refresh',
-      'Refresh',
-      'Read the registry again'
-    );
-    refresh.addEventListener('click', () => void this._model.refresh());
-    head.append(this._project, refresh);
-    this._body = el('div', 'nbops-models-body');
-    this.node.append(head, this._body);
-    this._model.changed.connect(() => this._render(), this);
-    this._render();
+    super(options.model, {
+      name: 'models',
+      label: 'Models',
+      caption: "The project's registered models",
+      refreshTitle: 'Read the registry again',
+      loading: 'Reading the model registry…',
+      reading: 'read the models',
+      empty:
+        'No registered model in this project’s store yet: `nbops release NOTEBOOK` registers one.'
+    });
   }
 
-  /** Read the list (the sidebar calls it when the tab is shown). */
-  refresh(): void {
-    void this._model.refresh();
+  protected _actionErrors(): IActionError[] {
+    const error = this._model.state.downloadError;
+    return [{ error, what: 'download', className: 'nbops-models-download-error' }];
   }
 
-  dispose(): void {
-    this._model.changed.disconnect(this._render, this);
-    super.dispose();
+  protected _preamble(list: IModelList): HTMLElement {
+    return thresholdsNode(list.thresholds);
   }
 
-  private _render(): void {
-    const state = this._model.state;
-    const list = state.list;
-    this._project.textContent = list ? `Project: ${list.project}` : 'Project: …';
-    this._project.dataset.project = list?.project ?? '';
-    const body = this._body;
-    body.replaceChildren();
-    if (state.loading && !list) {
-      body.append(el('div', 'nbops-models-loading', 'Reading the model registry…'));
-    }
-    if (state.error) {
-      const words = explain(state.error, 'read the models', 'models', 'Ask for read access.');
-      body.append(errorNode(state.error, 'nbops-models-error', words));
-    }
-    if (state.downloadError) {
-      const words = explain(state.downloadError, 'download', 'models', 'Ask for read access.');
-      body.append(errorNode(state.downloadError, 'nbops-models-download-error', words));
-    }
-    if (!list) {
-      return;
-    }
-    body.append(thresholdsNode(list.thresholds));
-    if (!list.tracking.available) {
-      const missing = el(
-        'div',
-        'nbops-models-missing',
-        list.tracking.message ?? 'MLflow is missing'
-      );
-      missing.append(el('div', 'nbops-error-hint', list.tracking.hint ?? ''));
-      body.append(missing);
-      return;
-    }
-    if (list.models.length === 0) {
-      body.append(
-        el(
-          'div',
-          'nbops-models-empty',
-          'No registered model in this project’s store yet: `nbops release NOTEBOOK` registers one.'
-        )
-      );
-      return;
-    }
-    for (const model of list.models) {
-      body.append(this._modelNode(model, state.promote));
-    }
-  }
-
-  private _modelNode(model: IRegisteredModel, step: IPromoteStep | null): HTMLElement {
+  protected _modelNode(model: IRegisteredModel): HTMLElement {
+    const step = this._model.state.promote;
     const node = el('section', 'nbops-model');
     node.dataset.model = model.name;
     node.dataset.champion = String(model.champion ?? '');
@@ -333,10 +277,6 @@ export class ModelsPanel extends Widget {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
-
-  private _model: ModelsModel;
-  private _project: HTMLElement;
-  private _body: HTMLElement;
 }
 
 function thresholdsNode(t: IPromoteThresholds): HTMLElement {

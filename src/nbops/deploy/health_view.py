@@ -64,13 +64,12 @@ def _check(entry: dict[str, Any]) -> api_types.HealthCheck:
     psi = {key.partition("/")[2]: value for key, value in metrics.items()
            if key.startswith("psi/") and _finite(value) is not None}
     status = entry.get("verdict")
-    reasons = [r.strip() for r in str(entry.get("reasons") or "").split("; ") if r.strip()]
     return {
         "run_id": str(entry["run_id"]),
         "time": entry.get("time"),
         "version": entry.get("version"),
         "status": status if status in _STATUSES else None,
-        "reasons": reasons,
+        "reasons": [str(r) for r in entry.get("reasons") or []],
         "drifted": [{"name": name, "psi": _finite(psi.get(name))}
                     for name in entry.get("drifted") or []],
         "psi": {name: float(value) for name, value in sorted(psi.items())},

@@ -546,20 +546,46 @@ def _metrics(report: Mapping[str, Any]) -> list[tuple[str, float, int, int]]:
     return out
 
 
+REASONS_MAX = 4000  # characters of the reasons tag (MLflow keeps tag values up to 5000)
+
+
+def encode_reasons(reasons: list[str]) -> str:
+    """The reasons as the tag records them: a JSON array of whole reasons, as many as fit in
+    :data:`REASONS_MAX` characters (worst first, so the ones left out are the mildest)."""
+    kept = list(reasons)
+    text = json.dumps(kept)
+    while len(text) > REASONS_MAX:
+        kept.pop()
+        text = json.dumps(kept)
+    return text
+
+
+def decode_reasons(tag: str) -> list[str]:
+    """The reasons of a recorded check: the tag's JSON array; checks recorded by an older
+    nbops joined them with ``"; "``, so such a tag is split on that."""
+    if tag.startswith("["):
+        try:
+            found = json.loads(tag)
+        except ValueError:
+            found = None
+        if isinstance(found, list) and all(isinstance(r, str) for r in found):
+            return found
+    return [r.strip() for r in tag.split("; ") if r.strip()]
+
+
 def record(report: Mapping[str, Any], verdict: Verdict, files: list[Path],
            resolved: ResolvedModel) -> str:
     """The check as a run of ``nbops-health/<model>``: metrics, tags, reports as artifacts."""
     from nbops.run.tracking import MlflowTracker
 
     tracker = MlflowTracker(resolved.tracking_uri)
-    reasons = "; ".join(str(r) for r in verdict.reasons)
     tags = {
         f"{TAG}model": resolved.name,
         f"{TAG}version": str(resolved.version),
         f"{TAG}model_run": resolved.run_id or "",
         f"{TAG}verdict": verdict.level,
         f"{TAG}drifted": ",".join(verdict.drifted),
-        f"{TAG}reasons": reasons[:4000],
+        f"{TAG}reasons": encode_reasons([str(r) for r in verdict.reasons]),
         f"{TAG}current": str(report["current"]["file"]),
     }
     run_id = tracker.start_run(EXPERIMENT.format(model=resolved.name),
@@ -615,7 +641,7 @@ def history(model: str, tracking_uri: str, *, limit: int = 100) -> list[dict[str
             "version": int(version) if version.isdigit() else None,
             "verdict": tags.get(f"{TAG}verdict"),
             "drifted": [f for f in tags.get(f"{TAG}drifted", "").split(",") if f],
-            "reasons": tags.get(f"{TAG}reasons", ""),
+            "reasons": decode_reasons(tags.get(f"{TAG}reasons", "")),
             "current": tags.get(f"{TAG}current"),
             "metrics": dict(run.data.metrics),
         })

@@ -27,7 +27,7 @@ from nbops import api_types
 from nbops._version import version
 from nbops.config import load_config
 from nbops.core.notebook import Notebook, notebook_from_dict, read_notebook
-from nbops.errors import AccessError, ConflictError, NbopsError, NotebookReadError
+from nbops.errors import AccessError, ConflictError, NbopsError, NotebookReadError, relative_text
 from nbops.lint.engine import FileReport, Linter
 from nbops.lint.engine import _unreadable as unreadable_report  # the CLI's own NB001 report
 from nbops.lint.report import summary
@@ -48,11 +48,6 @@ def public_path(root: Path, path: str | Path | None) -> str | None:
         return Path(path).resolve().relative_to(root).as_posix()
     except (ValueError, OSError, RuntimeError):
         return None
-
-
-def relative_text(root: Path, text: str) -> str:
-    """A message with the root's real path taken out: paths in answers are root-relative."""
-    return text.replace(f"{root.as_posix()}/", "").replace(root.as_posix(), ".")
 
 
 # an absolute POSIX path in a text: a "/" that no word, URL ("https://") or path part precedes
@@ -89,11 +84,7 @@ def public_text(
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    text = _FILE_URI.sub("", text)
-    prefix = root.as_posix().rstrip("/")
-    if prefix:
-        text = re.sub(re.escape(prefix) + r"(/|(?![\w-]|\.\w))", lambda m: "" if m.group(1) else ".",
-                      text)  # fmt: skip
+    text = relative_text(root, _FILE_URI.sub("", text))
     if uri:
         text = _SQLITE_URI.sub(lambda m: "sqlite:///" + _ABSOLUTE.sub(_outside, m.group(1)), text)
     return _ABSOLUTE.sub(_outside, text)
