@@ -63,7 +63,9 @@ def main() -> None:
                 timed(cmd, root, env)  # warm-up (creates the store)
             walls: dict[str, list[float]] = {k: [] for k in cmds}
             cpus: dict[str, list[float]] = {k: [] for k in cmds}
+            loads: list[float] = []
             for i in range(args.runs):
+                loads.append(float(Path("/proc/loadavg").read_text().split()[0]))
                 for key in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
                     wall, cpu = timed(cmds[key], root, env)
                     walls[key].append(wall)
@@ -73,7 +75,10 @@ def main() -> None:
                       f"({', '.join(f'{w:.2f}' for w in walls[key])}); "
                       f"cpu median {statistics.median(cpus[key]):5.2f} s")
             ratio = statistics.median(walls["nbops run"]) / statistics.median(walls["papermill"])
-            print(f"{name:8} ratio (median wall) {ratio:.2f}x")
+            paired = statistics.median(n / p for n, p in zip(walls["nbops run"], walls["papermill"]))
+            print(f"{name:8} ratio (median wall) {ratio:.2f}x; paired, round by round "
+                  f"{paired:.2f}x; 1-minute load at each round's start "
+                  f"{', '.join(f'{x:.1f}' for x in loads)}")
     print(f"load at end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 
 

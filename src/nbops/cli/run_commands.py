@@ -255,9 +255,6 @@ class _Stop:
 
 def cmd_run(args: Any) -> int:
     extras.require("run", "nbops run", modules=_RUN)  # before anything is read or written
-    from nbops.run.params import read_parameters, resolve
-    from nbops.run.runner import Interrupted, RunOutcome
-
     notebook: Path = args.notebook
     if not notebook.exists():
         raise NotFoundError("no such notebook", path=notebook, hint="check the path")
@@ -268,6 +265,9 @@ def cmd_run(args: Any) -> int:
         from nbops.run.recorder import prestart
 
         prestart()  # MLflow imported by a helper while this process imports papermill
+    from nbops.run.params import read_parameters, resolve  # once the helper is on its way
+    from nbops.run.runner import Interrupted, RunOutcome
+
     params = read_parameters(notebook)
     sets = resolve(params, [tuple(p) for p in args.parameter], args.parameters_file, args.grid)
     settings = _settings(notebook, args)
