@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "examples" / "hackathon"
-SCORING = ("src/nbops/hackathon/score.py", "src/nbops/cli/hackathon_commands.py")
+SCORING = ("src/nbops/hackathon/score.py", "src/nbops/cli/hackathon_commands.py", "src/nbops/modularize/verify.py")
 
 
 def git(*args: str) -> str:

@@ -194,3 +194,26 @@ def test_check_kernel_names_the_notebook_and_the_installed_kernels() -> None:
         check_kernel(_with_kernelspec("nosuch"), label="toy.ipynb")
     assert "the notebook's kernelspec names the kernel 'nosuch'" in str(declared.value)
     assert exit_code(declared.value) == 2
+
+
+def test_hidden_code_runs_in_the_kernel_without_adding_cells(tmp_path: Path) -> None:
+    from nbops.kernel import HiddenCode
+
+    cells = [nbformat.v4.new_code_cell("a = SEEDED + 1"), nbformat.v4.new_markdown_cell("text"),
+             nbformat.v4.new_code_cell("b = a * 2\nb"), nbformat.v4.new_code_cell("1 / 0"),
+             nbformat.v4.new_code_cell("c = 3")]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    mark = tmp_path / "marks"
+    mark.mkdir()
+    after = {i: (f"open({str(mark / str(i))!r}, 'w').write(repr(globals().get({name!r})))",)
+             for i, name in ((0, "a"), (2, "b"), (3, "c"), (4, "c"))}
+    hidden = HiddenCode.from_json(HiddenCode("SEEDED = 41", after).to_json())  # as a run reads it
+    execution = execute_notebook(nb, tmp_path / "out.ipynb", cwd=tmp_path, hidden=hidden)
+    assert execution.failure is not None and execution.failure.ename == "ZeroDivisionError"
+    # after the cells that ran; none after the failing one (the run stops), nor later
+    assert {p.name: p.read_text() for p in mark.iterdir()} == {"0": "42", "2": "84"}
+    ran = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    code = [c for c in ran.cells if c.cell_type == "code"]
+    assert [c.source for c in code] == ["a = SEEDED + 1", "b = a * 2\nb", "1 / 0", "c = 3"]
+    assert [c.execution_count for c in code[:3]] == [1, 2, 3]  # hidden runs take no count
+    assert code[1].outputs[0]["data"]["text/plain"] == "84"

@@ -20,6 +20,7 @@ import pytest
 from nbops import tracking_api
 from nbops.core.snippets import notebook_from_snippet
 from nbops.errors import UsageError
+from nbops.run import model_log
 from nbops.run.tracking import MlflowTracker, default_tracking_uri, import_mlflow
 
 pytest.importorskip("mlflow")
@@ -196,7 +197,7 @@ def test_the_mlflow_2_layout_takes_any_flavor(tracker: MlflowTracker, in_run: st
     def ones(frame: pd.DataFrame) -> list[int]:
         return [1] * len(frame)
 
-    uri = tracking_api._log_model_as_artifacts(
+    uri = model_log.log_as_artifacts(
         tracker, ones, in_run, "model", flavor="pyfunc", pip_requirements=["pandas"]
     )
     assert uri == f"runs:/{in_run}/model"

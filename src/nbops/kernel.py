@@ -24,7 +24,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "ORIGINAL_INDEX_KEY",
     "CellFailure",
     "Execution",
+    "HiddenCode",
     "check_kernel",
     "execute_notebook",
     "kernel_name_of",
@@ -106,6 +107,74 @@ def _failure(nb: Any) -> CellFailure | None:
                     str(out.get("evalue", "")),
                 )
     return None
+
+
+@dataclass(frozen=True)
+class HiddenCode:
+    """Code run in the kernel of a notebook's execution without adding cells to it (silent,
+    out of history, its own client): ``before`` once the kernel is ready, ``after[i]`` right
+    after the cell whose :data:`ORIGINAL_INDEX_KEY` (else position) is ``i`` ran without an
+    error it stops on. ``nbops verify``'s step captures travel this way into a tracked run."""
+
+    before: str = ""
+    after: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"before": self.before, "after": {str(k): list(v) for k, v in self.after.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HiddenCode:
+        after = data.get("after") or {}
+        return cls(str(data.get("before") or ""), {int(k): tuple(map(str, v)) for k, v in after.items()})
+
+
+def _hidden_hooks(km: Any, hidden: HiddenCode, timeout: float | None, clients: list[Any]) -> dict[str, Any]:
+    """nbclient's ``on_notebook_start`` / ``on_cell_executed`` hooks that run ``hidden`` on a
+    second client of the same kernel (nbclient ignores replies to messages it did not send)."""
+
+    async def run(code: str) -> None:
+        if not clients:
+            from jupyter_client.session import Session
+
+            # a session of its own: a client's socket identity is its session's id, and two
+            # clients with one identity lose the kernel's replies to nbclient's
+            session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme)
+            kc = km.client(session=session)
+            kc.start_channels()
+            clients.append(kc)
+            await kc.wait_for_ready(timeout=60)
+        kc = clients[0]
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        waited = 0.0
+        while True:
+            try:
+                reply = await kc.get_shell_msg(timeout=1)
+            except Exception:  # noqa: BLE001 - queue.Empty: is the kernel still there?
+                waited += 1
+                if not await km.is_alive():
+                    raise RuntimeError("the kernel died during a hidden execution") from None
+                if timeout and waited > timeout:
+                    raise TimeoutError(f"a hidden execution ran longer than {timeout:g} s") from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return
+
+    async def on_notebook_start(**_: Any) -> None:
+        if hidden.before:
+            await run(hidden.before)
+
+    async def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any = None, **_: Any) -> None:
+        index = cell.get("metadata", {}).get(ORIGINAL_INDEX_KEY, cell_index)
+        codes = hidden.after.get(index) if isinstance(index, int) else None
+        if not codes or execute_reply is None:
+            return
+        failed = execute_reply.get("content", {}).get("status") != "ok"
+        if failed and "raises-exception" not in (cell.get("metadata", {}).get("tags") or []):
+            return  # the run stops here: nothing after it runs (as a cell after it would not)
+        for code in codes:
+            await run(code)
+
+    return {"on_notebook_start": on_notebook_start, "on_cell_executed": on_cell_executed}
 
 
 def _launching(base: Any, cwd: Path, extra: Mapping[str, str | None]) -> Any:
@@ -206,6 +275,8 @@ def execute_notebook(
     label: str | None = None,
     env: Mapping[str, str | None] | None = None,
     on_cell: CellHook | None = None,
+    hidden: HiddenCode | None = None,
+    kernel_manager: Any = None,
 ) -> Execution:
     """Run ``source`` (a path or a NotebookNode) with papermill, writing ``output``; the
     kernel starts in ``cwd``. Relative paths are taken from this process's working directory,
@@ -213,6 +284,9 @@ def execute_notebook(
 
     ``env``: variables set in the kernel's environment on top of this process's (None: removed).
     ``on_cell(done, total, source)``: called as each cell starts (its source) and ends (None).
+    ``hidden``: code run in the kernel besides the cells, adding none (:class:`HiddenCode`).
+    ``kernel_manager``: one whose kernel already runs in ``cwd`` with ``env`` (its caller saw
+    to both): used instead of starting a kernel, and shut down at the end all the same.
 
     A cell error is returned as ``failure`` (the partial output is written); a kernel that
     cannot start, dies or times out raises ``ToolError``.
@@ -244,9 +318,12 @@ def execute_notebook(
     nb = remove_error_markers(prepare_notebook_metadata(nb, name, str(output)))
     with tempfile.TemporaryDirectory(prefix="nbops-kernel-") as sockets:
         manager = _launching(AsyncKernelManager, cwd, env or {})
-        km = manager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
+        km = kernel_manager or manager(
+            kernel_name=kernel, transport="ipc", ip=str(Path(sockets) / "k"))
         with _ACTIVE_LOCK:
             _ACTIVE.add(km)
+        clients: list[Any] = []  # the hidden code's kernel client, once started
+        hooks = _hidden_hooks(km, hidden, timeout, clients) if hidden is not None else {}
         try:
             engine = papermill_engines.get_engine(None)  # a class (nbclient's by default)
             nb = (_reporting(engine, on_cell) if on_cell else engine).execute_notebook(
@@ -258,6 +335,7 @@ def execute_notebook(
                 start_timeout=60,
                 execution_timeout=timeout,
                 km=km,
+                **hooks,
             )
         except NoSuchKernel as exc:
             raise ToolError(
@@ -275,6 +353,8 @@ def execute_notebook(
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.discard(km)
+            for kc in clients:
+                kc.stop_channels()
             # nbclient leaves a kernel it did not create running: stop it here
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)

@@ -12,7 +12,9 @@
 :mod:`nbops.run.journal`): metrics, params and artifacts are appended there, cheaply and
 without importing MLflow in the kernel, and nbops logs them into the run while the notebook
 runs and when it ends. ``log_model`` and ``active_run_id`` need the run itself: they wait
-(up to a minute) for nbops to publish its id. A process given ``NBOPS_RUN_ID`` (and
+(up to a minute) for nbops to publish its id; ``log_model`` then checks the call and hands the
+model to nbops through the journal too (:mod:`nbops.run.model_log`), so the kernel does not
+import MLflow. A process given ``NBOPS_RUN_ID`` (and
 ``MLFLOW_TRACKING_URI``) instead writes into that run directly through MLflow.
 
 **Outside nbops** (neither variable set: a plain Jupyter session, a test) they do nothing:
@@ -20,7 +22,8 @@ no MLflow run is created, nothing is printed, nothing is raised, and they return
 first call warns once (``UserWarning``) that nothing is tracked. So a notebook written for
 nbops still runs anywhere.
 
-Importing this module is cheap: MLflow is imported only by ``log_model`` and the direct mode.
+Importing this module is cheap: MLflow is imported only in the direct mode (and by a
+``log_model`` whose model cannot be handed over).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import threading
 import warnings
 from pathlib import Path
 from typing import Any
+
+from nbops.run.model_log import model_flavor
 
 __all__ = ["active_run_id", "log_artifact", "log_metric", "log_model", "log_param", "model_flavor"]
 
@@ -188,209 +193,6 @@ def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
     _tracker().log_artifact(run_id, Path(path), artifact_path)
 
 
-# the flavor of a class from the top package of its module, most specific first: xgboost,
-# lightgbm and catboost models are scikit-learn estimators too
-_FLAVORS = {
-    "xgboost": "xgboost",
-    "lightgbm": "lightgbm",
-    "catboost": "catboost",
-    "statsmodels": "statsmodels",
-    "torch": "pytorch",
-    "keras": "keras",
-    "tf_keras": "tensorflow",
-    "tensorflow": "tensorflow",
-    "sklearn": "sklearn",
-}
-_FIRST_ROWS = 5  # the input example
-_PREDICT_ROWS = 100  # rows predicted to infer the signature's output
-
-
-def model_flavor(model: Any) -> str | None:
-    """The MLflow flavor for ``model`` (``"sklearn"``, ``"xgboost"``, ..., ``"pyfunc"``), or None.
-
-    Read off the modules of its class and their bases: nothing is imported (a model's
-    library is loaded already when the model exists).
-    """
-    import inspect
-
-    found = [
-        (list(_FLAVORS).index(top), _FLAVORS[top])
-        for cls in type(model).__mro__
-        if (top := cls.__module__.split(".")[0]) in _FLAVORS
-    ]
-    if found:
-        return min(found)[1]
-    if any(cls.__module__.startswith("mlflow.pyfunc") for cls in type(model).__mro__):
-        return "pyfunc"  # an mlflow.pyfunc.PythonModel
-    if inspect.isfunction(model):
-        return "pyfunc"  # a python function: MLflow calls it with the input
-    return None
-
-
-def _with_data(model: Any, flavor: str, data: Any, kwargs: dict[str, Any]) -> Any:
-    """Add the signature and input example inferred from ``data`` to ``kwargs`` (what the
-    caller gave wins); the reference frame of ``data``, or None when it is not a table."""
-    from nbops.errors import UsageError
-    from nbops.run import reference
-    from nbops.run.tracking import import_mlflow
-
-    try:
-        frame = reference.as_frame(data)
-    except TypeError as exc:
-        raise UsageError(
-            f"nbops.log_model: X is {exc}",
-            hint="pass the training inputs as a pandas DataFrame, a numpy array or a list of dicts",
-        ) from None
-    if isinstance(data, list):
-        data = frame  # MLflow describes tables, not lists of dicts
-    head = data.head(_FIRST_ROWS) if hasattr(data, "head") else data[:_FIRST_ROWS]
-    kwargs.setdefault("input_example", head)
-    predict = getattr(model, "predict", None)
-    if "signature" not in kwargs and flavor != "pyfunc" and callable(predict):
-        rows = data.head(_PREDICT_ROWS) if hasattr(data, "head") else data[:_PREDICT_ROWS]
-        infer = import_mlflow("mlflow.models").infer_signature
-        try:
-            output = predict(rows)
-        except Exception as exc:  # noqa: BLE001 - the user's model: say why, log the inputs
-            warnings.warn(
-                f"nbops.log_model: {type(model).__name__}.predict failed on X "
-                f"({type(exc).__name__}: {exc}); the signature describes the inputs only",
-                UserWarning,
-                stacklevel=3,
-            )
-            output = None
-        kwargs["signature"] = infer(data, output)
-    return frame
-
-
-def _log_reference(tracker: Any, run_id: str, name: str, frame: Any) -> None:
-    """The reference sample and profile of the inputs, as the run's ``reference/``
-    (``reference/<name>/`` for a model not named ``model``)."""
-    import tempfile
-
-    from nbops.run import reference
-
-    folder = "reference" if name == "model" else f"reference/{name}"
-    with tempfile.TemporaryDirectory(prefix="nbops-reference-") as tmp:
-        for path in reference.write_reference(frame, Path(tmp)):
-            tracker.log_artifact(run_id, path, folder)
-
-
-def _flavor_call(flavor_module: Any, flavor: str, model: Any, save: bool) -> Any:
-    """``log_model`` / ``save_model`` of the flavor with the model as its argument."""
-    function = flavor_module.save_model if save else flavor_module.log_model
-    if flavor == "pyfunc":
-        return lambda *args, **kwargs: function(*args, python_model=model, **kwargs)
-    return lambda *args, **kwargs: function(model, *args, **kwargs)
-
-
-def _acceptance(model: Any, flavor: str, threshold: Any, below: Any) -> Any:
-    """The checked acceptance threshold (``nbops.deploy.acceptance.Acceptance``), or None."""
-    from nbops.errors import UsageError
-
-    if threshold is None:
-        if below is not None:
-            raise UsageError("nbops.log_model: below= needs a threshold=",
-                             hint='threshold=0.7, below="abstain" or "route"')
-        return None
-    from nbops.deploy.acceptance import Acceptance, probabilities_of
-
-    try:
-        acceptance = Acceptance.of(threshold, "abstain" if below is None else below)
-    except ValueError as exc:
-        raise UsageError(f"nbops.log_model: {exc}",
-                         hint='threshold=0.7, below="abstain" or "route"') from None
-    if flavor == "pyfunc":
-        raise UsageError(
-            f"nbops.log_model: an acceptance threshold needs probabilities, and a pyfunc "
-            f"model ({type(model).__name__}) gives none nbops can read",
-            hint="leave threshold out, or log the underlying classifier (it has predict_proba)")
-    probabilities_of(model)
-    return acceptance
-
-
-def _check_predict(predict: Any, fitted: Any, threshold: Any) -> None:
-    """A ``UsageError`` when ``predict=`` / ``fitted=`` are not what ``log_model`` takes."""
-    from nbops.errors import UsageError
-
-    hint = 'nbops.log_model(model, x_raw, predict=module.predict, fitted={"scaler": scaler})'
-    if not callable(predict):
-        raise UsageError(f"nbops.log_model: predict= must be a function, not a "
-                         f"{type(predict).__name__}", hint=hint)
-    if fitted is not None and not (isinstance(fitted, dict)
-                                   and all(isinstance(k, str) for k in fitted)):
-        raise UsageError("nbops.log_model: fitted= must be a dict of keyword name -> fitted "
-                         "object (the keyword arguments of predict)", hint=hint)
-    if threshold is not None:
-        raise UsageError(
-            "nbops.log_model: an acceptance threshold cannot be combined with predict=: the "
-            "threshold applies the model's predict_proba to the raw rows, which would skip "
-            "predict's preprocessing", hint="leave threshold out, or log a scikit-learn "
-            "Pipeline that includes the preprocessing (it has predict_proba)")
-
-
-def _predict_path(model: Any, X: Any, predict: Any, fitted: Any, kwargs: dict[str, Any]) -> Any:
-    """``model`` wrapped to be served through ``predict(model, frame, **fitted)``
-    (:class:`nbops.run.pyfunc.PredictPath`), its signature inferred from the raw ``X``."""
-    from nbops.run.pyfunc import PredictPath, code_paths
-
-    fitted = dict(fitted or {})
-    if X is not None and "signature" not in kwargs:
-        from nbops.run import reference
-        from nbops.run.tracking import import_mlflow
-
-        data = reference.as_frame(X) if isinstance(X, list) else X
-        rows = data.head(_PREDICT_ROWS) if hasattr(data, "head") else data[:_PREDICT_ROWS]
-        try:
-            output = predict(model, rows, **fitted)
-        except Exception as exc:  # noqa: BLE001 - the user's function: say why, log the inputs
-            warnings.warn(
-                f"nbops.log_model: predict failed on X ({type(exc).__name__}: {exc}); the "
-                "signature describes the inputs only", UserWarning, stacklevel=3)
-            output = None
-        kwargs["signature"] = import_mlflow("mlflow.models").infer_signature(data, output)
-    kwargs.setdefault("code_paths", code_paths(predict))
-    return PredictPath(predict, model, fitted)
-
-
-def _check_eval_data(eval_data: Any) -> None:
-    """A ``UsageError`` unless ``eval_data`` is ``(X_test, y_test)`` of the same length."""
-    from nbops.errors import UsageError
-
-    hint = "eval_data=(x_test, y_test): the evaluation inputs and their labels"
-    if not (isinstance(eval_data, tuple) and len(eval_data) == 2):
-        raise UsageError(f"nbops.log_model: eval_data must be a pair (X, y), not a "
-                         f"{type(eval_data).__name__}", hint=hint)
-    data, labels = eval_data
-    try:
-        sizes = (len(data), len(labels))
-    except TypeError:
-        raise UsageError("nbops.log_model: eval_data's X and y must be tables or arrays "
-                         "with rows", hint=hint) from None
-    if sizes[0] != sizes[1] or sizes[0] == 0:
-        raise UsageError(f"nbops.log_model: eval_data has {sizes[0]} rows of X and "
-                         f"{sizes[1]} labels: they must match (and not be empty)", hint=hint)
-
-
-def _explain(tracker: Any, run_id: str, model: Any, served: Any, eval_data: Any) -> None:
-    """Permutation importance and per-class metrics of the model on ``eval_data``, logged
-    with the run (:mod:`nbops.deploy.explain`); a failure of the user's model warns."""
-    from nbops.deploy import explain
-
-    if callable(getattr(served, "predict", None)):
-        pyfunc = model_flavor(served) == "pyfunc"
-        predict = (lambda frame: served.predict(None, frame)) if pyfunc else served.predict
-    else:
-        predict = served  # a python function
-    try:
-        found = explain.explain(predict, eval_data[0], eval_data[1], model=model)
-    except Exception as exc:  # noqa: BLE001 - the user's model: say why, keep the model logged
-        warnings.warn(f"nbops.log_model: no explanation ({type(exc).__name__}: {exc})",
-                      UserWarning, stacklevel=3)
-        return
-    explain.log(tracker, run_id, found)
-
-
 def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: float | None = None,
               below: str | None = None, predict: Any = None, fitted: Any = None,
               eval_data: Any = None, **kwargs: Any) -> str | None:
@@ -421,93 +223,28 @@ def log_model(model: Any, X: Any = None, *, name: str = "model", threshold: floa
     logged with the run (``explain/``: permutation importance, per-class metrics for a
     classifier, a bar chart; the top features as metrics; docs/deploy.md, "Explanations").
 
-    Returns the model's URI (MLflow 3: ``models:/<model id>``; MLflow 2:
-    ``runs:/<run id>/<name>``), or None outside nbops. ``nbops promote`` registers the model
+    Under ``nbops run`` the call is checked here (a ``UsageError`` at the call, as always),
+    then handed to nbops, which logs the model while the notebook runs on (the kernel does
+    not import MLflow): it is in the run, complete, when ``nbops run`` returns, and a failure
+    ends the run FAILED naming ``log_model`` and the model. A model that cannot be pickled,
+    or a kernel of another Python environment than nbops', is logged here instead.
+
+    Returns the model's URI: ``runs:/<run id>/<name>`` under ``nbops run`` (MLflow resolves
+    it to the run's logged model of that name) and with MLflow 2; ``models:/<model id>`` when
+    logged here with MLflow 3; None outside nbops. ``nbops promote`` registers the model
     named ``model``.
     """
-    from nbops.errors import UsageError
+    from nbops.run import model_log
 
-    if fitted is not None and predict is None:
-        raise UsageError("nbops.log_model: fitted= needs predict=",
-                         hint="fitted= holds the keyword arguments of predict(model, frame)")
-    if predict is not None:
-        _check_predict(predict, fitted, threshold)
-    if eval_data is not None:
-        _check_eval_data(eval_data)
-    flavor = "pyfunc" if predict is not None else model_flavor(model)
-    if flavor is None:
-        raise UsageError(
-            f"nbops.log_model cannot log a {type(model).__module__}.{type(model).__name__}: "
-            "MLflow has no flavor for it",
-            hint="pass a scikit-learn, xgboost, lightgbm, catboost, statsmodels, PyTorch or "
-            "Keras model, or wrap it in an mlflow.pyfunc.PythonModel (or a function)",
-        )
-    acceptance = _acceptance(model, flavor, threshold, below)
+    request = model_log.check(model, X, name=name, threshold=threshold, below=below,
+                              predict=predict, fitted=fitted, eval_data=eval_data,
+                              kwargs=kwargs)
     run_id = _run("log_model")
     if run_id is None:
         return None
-    fitted_model = model
-    if predict is not None:
-        model = _predict_path(model, X, predict, fitted, kwargs)
-    frame = _with_data(model, flavor, X, kwargs) if X is not None else None
-    tracker = _tracker()
-    from nbops.run.tracking import import_mlflow
-
-    flavor_module = import_mlflow(f"mlflow.{flavor}")
-    client = tracker.client
-    if hasattr(client, "create_logged_model"):
-        # MLflow 3: create the logged model in the run's experiment first (log_model alone
-        # would file it under the fluent API's current experiment), then fill it
-        experiment_id = tracker.get_run(run_id).experiment_id
-        logged = tracker._call(
-            f"create model {name!r} in run {run_id}",
-            lambda: client.create_logged_model(experiment_id, name=name, source_run_id=run_id),
-        )
-        import inspect
-
-        call = _flavor_call(flavor_module, flavor, model, save=False)
-        accepted = inspect.signature(flavor_module.log_model).parameters
-        if "run_id" in accepted or "kwargs" in accepted:  # pyfunc's has no run_id
-            kwargs["run_id"] = run_id
-        info = tracker._call(
-            f"log model {name!r} in run {run_id}",
-            lambda: call(name=name, model_id=logged.model_id, **kwargs),
-        )
-        uri = str(info.model_uri)
-    else:
-        uri = _log_model_as_artifacts(tracker, model, run_id, name, flavor=flavor, **kwargs)
-    if frame is not None:
-        _log_reference(tracker, run_id, name, frame)
-    if acceptance is not None:
-        from nbops.deploy import acceptance as accepting
-
-        if frame is not None:
-            try:
-                acceptance = accepting.with_reference(
-                    acceptance, model, accepting.reference_rows(X, frame))
-            except Exception as exc:  # noqa: BLE001 - the user's model: say why, log the rest
-                warnings.warn(
-                    f"nbops.log_model: {type(model).__name__}.predict_proba failed on the "
-                    f"reference sample ({type(exc).__name__}: {exc}); the model card will not "
-                    "say how much of it is below the threshold", UserWarning, stacklevel=2)
-        accepting.write(tracker, run_id, acceptance, name)
-    if eval_data is not None:
-        _explain(tracker, run_id, fitted_model, model, eval_data)
-    return uri
-
-
-def _log_model_as_artifacts(
-    tracker: Any, model: Any, run_id: str, name: str, *, flavor: str = "sklearn", **kwargs: Any
-) -> str:
-    """MLflow 2's layout: the MLflow model saved locally, uploaded as the run's ``name/``."""
-    import tempfile
-
-    from nbops.run.tracking import import_mlflow
-
-    with tempfile.TemporaryDirectory(prefix="nbops-model-") as tmp:
-        local = Path(tmp) / name
-        _flavor_call(import_mlflow(f"mlflow.{flavor}"), flavor, model, save=True)(
-            str(local), **kwargs
-        )
-        tracker.log_artifact(run_id, local, name)
-    return f"runs:/{run_id}/{name}"
+    if X is not None and predict is None:
+        model_log.check_data(X)
+    journal = _journal()
+    if journal is not None and journal.model(request, name):
+        return f"runs:/{run_id}/{name}"  # logged by nbops while the notebook runs on
+    return str(model_log.log(_tracker(), run_id, request))

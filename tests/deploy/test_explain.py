@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wineproject import in_run, new_project, release, wine_classifier, wine_split
 
 from nbops import tracking_api
 from nbops.core.snippets import notebook_from_snippet
-from nbops.deploy import explain
 from nbops.errors import UsageError
+from nbops.review.explanation import read
+from nbops.run import explanation as explain
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sklearn")
@@ -34,13 +36,6 @@ def _wine() -> tuple[Any, Any]:
     return bunch.data, bunch.target
 
 
-def _split() -> tuple[Any, Any, Any, Any]:
-    from sklearn.model_selection import train_test_split
-
-    frame, target = _wine()
-    return train_test_split(frame, target, test_size=0.4, random_state=0, stratify=target)
-
-
 @dataclass
 class Store:
     root: Path
@@ -53,27 +48,14 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from nbops.run.tracking import MlflowTracker, default_tracking_uri
-
     root = tmp_path_factory.mktemp("explain project")
-    (root / "pyproject.toml").write_text('[project]\nname = "wine"\n', encoding="utf-8")
-    x_train, x_test, y_train, y_test = _split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x_train, y_train)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        tracker = MlflowTracker(default_tracking_uri(root))
-        run_id = tracker.start_run("wine", "nb", {}, {})
-        for key, value in tracker.kernel_env(run_id).items():
-            mp.setenv(key, value)
+    tracker = new_project(root)
+    x_train, x_test, y_train, y_test = wine_split(test_size=0.4)
+    model = wine_classifier(x_train, y_train, max_iter=500)
+    with in_run(tracker) as run_id:
         tracking_api.log_model(model, x_train, eval_data=(x_test, y_test),
                                pip_requirements=["scikit-learn"])
-        tracker.end_run(run_id, "FINISHED")
-    version = tracker.promote(run_id, "wine")
-    tracker.client.set_registered_model_alias("wine", "champion", str(version))
+    release(tracker, run_id)
     return Store(root, tracker.tracking_uri, model, x_test, y_test, str(run_id))
 
 
@@ -153,7 +135,7 @@ def test_log_model_logs_the_explanation_with_the_run(store: Store, tmp_path: Pat
     listed = {f.path for f in client.list_artifacts(store.run_id, "explain")}
     assert listed == {"explain/importance.json", "explain/per_class.json",
                       "explain/importance.svg"}
-    found = explain.read(client, store.run_id)
+    found = read(client, store.run_id)
     assert found is not None
     expected = explain.explain(store.model.predict, store.x_test, store.y_test, model=store.model)
     assert found == json.loads(json.dumps(expected.to_json()))

@@ -167,10 +167,10 @@ def test_bad_predict_arguments_are_refused(store: Store) -> None:
 
 
 def test_the_explanation_is_of_the_raw_columns_through_the_prediction_path(store: Store) -> None:
-    from nbops.deploy import explain
+    from nbops.review.explanation import read
     from nbops.run.tracking import default_tracking_uri, mlflow_client
 
-    found = explain.read(mlflow_client(default_tracking_uri(store.root)), store.run_id)
+    found = read(mlflow_client(default_tracking_uri(store.root)), store.run_id)
     assert found is not None
     features = {f["name"]: f["mean"] for f in found["importance"]["features"]}
     assert set(features) == {"alcohol", "acidity", "year"}  # the raw frame's

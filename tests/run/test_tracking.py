@@ -21,6 +21,7 @@ import pytest
 
 from nbops import tracking_api
 from nbops.errors import NotFoundError, ToolError, UsageError
+from nbops.run import model_log
 from nbops.run.tracking import (
     CHALLENGER,
     TRACKERS,
@@ -281,7 +282,7 @@ def test_a_model_in_the_runs_artifacts_mlflow_2_layout_is_promoted_too(
     tracker: MlflowTracker, experiment: str, model: object
 ) -> None:
     run_id = tracker.start_run(experiment, "nb", {}, {})
-    uri = tracking_api._log_model_as_artifacts(
+    uri = model_log.log_as_artifacts(
         tracker, model, run_id, "model", pip_requirements=["scikit-learn"]
     )
     assert uri == f"runs:/{run_id}/model"

@@ -262,13 +262,14 @@ def cmd_explain(args: Any) -> int:
 
     from nbops.deploy import explain, models
     from nbops.errors import WriteError
+    from nbops.run import explanation
 
-    explain.require("nbops explain")
+    explanation.require("nbops explain")
     resolved = _load(args.model, "nbops explain")
     found = explain.explain_file(models.load(resolved), args.data, args.labels)
     if args.output is not None:
         try:
-            written = explain.write(found, args.output)
+            written = explanation.write(found, args.output)
         except OSError as exc:
             raise WriteError(f"cannot write the explanation: {exc.strerror}",
                              path=models.shown_path(args.output)) from exc

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from nbops import extras
-from nbops.deploy.acceptance import Acceptance, Decisions, decide, raw_model
+from nbops.deploy.acceptance import raw_model
 from nbops.errors import MissingPackageError, NotFoundError, ToolError, UsageError
+from nbops.run.acceptance import Acceptance, Decisions, decide
 
 __all__ = [
     "Column",

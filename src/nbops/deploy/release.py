@@ -18,7 +18,7 @@ can run by hand):
    merged branch) and the gate (``nbops.gate``: PASS / FAIL, ``nbops.gate.failed``), and
    its acceptance threshold (:mod:`nbops.deploy.acceptance`: ``nbops.log_model``'s, else
    ``[tool.nbops.serve]``'s, then stored with the run) on the model card and as tags, and
-   the explanation ``nbops.log_model(eval_data=...)`` logged (:mod:`nbops.deploy.explain`) on
+   the explanation ``nbops.log_model(eval_data=...)`` logged (:mod:`nbops.run.explanation`) on
    the model card;
 4. the promotion verdict (:mod:`nbops.deploy.promotion`): champion moves only on PASS.
 """
@@ -183,22 +183,23 @@ def _acceptance(tracker: Any, run_id: str, config: Any) -> Any:
     ``[tool.nbops.serve]``'s, stored with the run now (so serving reads it from the model);
     None when neither declares one."""
     from nbops.deploy import acceptance
+    from nbops.run.acceptance import write
 
     found = acceptance.read(tracker.client, run_id)
     if found is not None or config.serve.threshold is None:
         return found
     found = acceptance.from_config(tracker, run_id, config.serve.threshold, config.serve.below)
-    acceptance.write(tracker, run_id, found)
+    write(tracker, run_id, found)
     return found
 
 
 def _explanation(tracker: Any, run_id: str) -> list[str]:
     """The model card's explanation section, when the run logged one (nbops.log_model's
-    eval_data: :mod:`nbops.deploy.explain`)."""
-    from nbops.deploy import explain
+    eval_data: :mod:`nbops.run.explanation`)."""
+    from nbops.review.explanation import card_lines, read
 
-    found = explain.read(tracker.client, run_id)
-    return explain.card_lines(found, run_id) if found else []
+    found = read(tracker.client, run_id)
+    return card_lines(found, run_id) if found else []
 
 
 def _card(path: Path, rel: str, gate: Any, tracker: Any, run_id: str, model: str,

@@ -37,9 +37,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from nbops.deploy.acceptance import Decisions
 from nbops.deploy.models import LoadedModel, Problem, shown_path
 from nbops.errors import UsageError, WriteError
+from nbops.run.acceptance import Decisions
 
 __all__ = ["PredictionLog", "ServeOptions", "bind", "build_app", "serve"]
 

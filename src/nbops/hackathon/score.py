@@ -40,7 +40,10 @@ progress bar.
 **Fast.** The components that run the team's code (verify, tracked_run, tests) run at the same
 time, in a pool of threads as large as the machine has cores, each in its own copy of the
 team's work (:func:`_shadow`: two of them never write the same file, and scoring never writes
-into the team's folder); tracked runs take turns (they share the scorer's MLflow store). The
+into the team's folder); tracked runs take turns (they share the scorer's MLflow store).
+``verify`` and ``tracked_run`` share one execution of the notebook when neither is cached: the
+tracked run is verify's execution, its captures taken hidden in the run's kernel
+(:mod:`nbops.hackathon.shared`). The
 others (lint, documentation, library, pipeline) read files and are scored here meanwhile.
 Every component's result is kept under a key over exactly what it reads
 (:mod:`nbops.hackathon.cache`): the team's notebook and the configuration around it (lint,
@@ -310,31 +313,63 @@ def _verify(ctx: _Ctx, mine: Path) -> Component:
         return Component("verify", 0, 0.0, explanation="no library under src/ to verify against")
     proc = _run(ctx, [sys.executable, "-m", "nbops", "verify", str(mine), "--timeout", str(int(ctx.limit()))])
     last = next((x for x in reversed((proc.stdout + "\n" + proc.stderr).strip().splitlines()) if x.strip()), "")
-    if proc.returncode == 0:
+    return _verify_component(proc.returncode, last)
+
+
+def _verify_component(returncode: int, last: str) -> Component:
+    """The ``verify`` component from ``nbops verify``'s exit code and last line."""
+    if returncode == 0:
         return Component("verify", 0, 1.0, explanation="nbops verify: equivalent")
-    if proc.returncode == 1:
+    if returncode == 1:
         return Component("verify", 0, 0.0, explanation=f"nbops verify: differs ({last[:200]})")
-    if proc.returncode == 5:  # nbops.modularize.verify.EXIT_NOTHING_TO_COMPARE: proves nothing
+    if returncode == 5:  # nbops.modularize.verify.EXIT_NOTHING_TO_COMPARE: proves nothing
         return Component("verify", 0, 0.0, explanation=f"nbops verify: nothing to compare ({last[:200]})")
     return Component("verify", 0, 0.0, status="failed", reason=f"nbops verify could not run: {last[:300]}")
 
 
-def _tracked_run(ctx: _Ctx, mine: Path) -> Component:
+def _run_env(ctx: _Ctx) -> dict[str, str]:
     env = _env(ctx)
     store = ctx.h.scores_dir / "mlflow.db"
     store.parent.mkdir(parents=True, exist_ok=True)
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{store.as_posix()}"
+    return env
+
+
+def _tracked_run(ctx: _Ctx, mine: Path) -> Component:
     with tempfile.TemporaryDirectory(prefix="nbops-score-runs-") as tmp:
         proc = _run(ctx, [sys.executable, "-m", "nbops", "run", str(mine), "--format", "json",
-                          "--runs-dir", tmp, "--experiment", f"hackathon {mine.stem}"], env)
+                          "--runs-dir", tmp, "--experiment", f"hackathon {mine.stem}"], _run_env(ctx))
     try:
         run = json.loads(proc.stdout)["runs"][0]
     except (ValueError, KeyError, IndexError):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return Component("tracked_run", 0, 0.0, status="failed", reason=f"nbops run could not run: {last[:300]}")
+    return _run_component(run)
+
+
+def _run_component(run: dict[str, Any]) -> Component:
+    """The ``tracked_run`` component from a run of ``nbops run --format json``."""
     if run["status"] == "FINISHED":
         return Component("tracked_run", 0, 1.0, explanation=f"run {run['run_id'][:8]} finished in {run['duration_s']:.1f} s")
     return Component("tracked_run", 0, 0.0, explanation=f"run {run['status']}: {run.get('error') or ''}"[:300])
+
+
+def _verify_and_run(ctx: _Ctx, mine: Path) -> tuple[Component, Component]:
+    """``verify`` and ``tracked_run`` on one execution of the notebook (:mod:`nbops.hackathon.shared`):
+    the tracked run is verify's notebook execution, its captures taken hidden in its kernel.
+    A run that could not start is tried again on its own, as :func:`_tracked_run` does."""
+    with tempfile.TemporaryDirectory(prefix="nbops-score-runs-") as tmp:
+        proc = _run(ctx, [sys.executable, "-m", "nbops.hackathon.shared", str(mine), str(int(ctx.limit())),
+                          f"hackathon {mine.stem}", tmp], _run_env(ctx))
+    try:
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+        verify = _verify_component(int(answer["verify_exit"]), str(answer["verify_last"]))
+    except (ValueError, KeyError, IndexError, TypeError):
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        verify = Component("verify", 0, 0.0, status="failed", reason=f"nbops verify could not run: {last[:300]}")
+        answer = {}
+    run = answer.get("run")
+    return verify, (_run_component(run) if isinstance(run, dict) else _tracked_run(ctx, mine))
 
 
 # --------------------------------------------------------------------------- a team
@@ -574,6 +609,50 @@ class _Scoring:
 
         return self.pool.submit(work)
 
+    def verify_and_run(self, rel: str, files: dict[str, Path]) -> tuple[Future[Component], Future[Component]]:
+        """``verify`` and ``tracked_run`` of notebook ``rel``: on one execution of it
+        (:func:`_verify_and_run`) when neither is cached and there is a library to verify,
+        else each on its own (:meth:`executing`)."""
+        keys = {cid: self.key(cid, rel, files) for cid in ("verify", "tracked_run")}
+        cached = any(self.store is not None and k is not None and self.store.get(k) is not None
+                     for k in keys.values())
+        if cached or not _library_files(self.ctx.source):
+            return (self.executing("verify", rel, files, partial(_verify_at, rel=rel)),
+                    self.executing("tracked_run", rel, files, partial(_tracked_run_at, rel=rel)))
+        self.count += 1
+        into = Path(self.copies.name) / f"verify-run-{self.count}"
+        futures: tuple[Future[Component], Future[Component]] = (Future(), Future())
+
+        def work() -> None:
+            ctx = self.ctx
+            for cid in keys:
+                self.started(cid)
+            where: tuple[Path, ...] = ()
+
+            def in_copy() -> tuple[Component, Component]:
+                nonlocal where
+                where = _shadow(ctx.h, ctx.source, into)
+                with _RUN_LOCK:
+                    return _verify_and_run(_Ctx(ctx.h, where[0], ctx.deadline, ctx.errors), where[0] / rel)
+
+            try:
+                both = in_copy()
+            except Exception as exc:  # noqa: BLE001 - one component failing never stops the rest
+                both = tuple(Component(cid, 0, 0.0, status="failed", reason=f"{type(exc).__name__}: {exc}"[:400])
+                             for cid in keys)  # type: ignore[assignment]
+            for (cid, key), component, future in zip(keys.items(), both, futures, strict=True):
+                try:
+                    component.id = cid
+                    component.explanation = _public(component.explanation, *where, ctx.source, ctx.h.root) or ""
+                    component.reason = _public(component.reason, *where, ctx.source, ctx.h.root)
+                    self.keep(key, component)
+                    self.finished(cid)
+                finally:  # the card waits for both: never leave one unresolved
+                    future.set_result(component)
+
+        self.pool.submit(work)
+        return futures
+
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.copies.cleanup()
@@ -635,8 +714,9 @@ def score_folder(h: Hackathon, team: str, source: Path, kind: str = "folder", re
             starting = {f"start:{rel}": start}
             # the components that run the team's code first: they run while the others are scored
             team_files = {**everything, **context, **starting}
-            per["verify"].append(run.executing("verify", rel, team_files, partial(_verify_at, rel=rel)))
-            per["tracked_run"].append(run.executing("tracked_run", rel, team_files, partial(_tracked_run_at, rel=rel)))
+            verified, tracked = run.verify_and_run(rel, team_files)
+            per["verify"].append(verified)
+            per["tracked_run"].append(tracked)
             gate, failing = _gate_scored(run, rel, mine, {**context, **library})
             if failing is None:
                 required_passed = False

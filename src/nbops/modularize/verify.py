@@ -6,7 +6,9 @@ notebook's folder. Both write every step's outputs and results to capture files,
 compared value by value (:mod:`nbops.modularize.compare`). Then the slim notebook (which
 calls the library) runs on a real kernel with the same parameters, and what it shows is
 compared with what the notebook showed, cell by cell where they correspond
-(:mod:`nbops.modularize.displays`).
+(:mod:`nbops.modularize.displays`). The pipeline, the notebook and the slim notebook do not
+depend on each other: they run at the same time on the cores there are (one after the other on
+one core), and each comparison waits for what it compares.
 
 The verdict is "equivalent" only when something was compared and nothing differs; "nothing
 to compare" (exit :data:`EXIT_NOTHING_TO_COMPARE`) when no value and no display could be
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,9 +45,11 @@ __all__ = [
     "EXIT_NOTHING_TO_COMPARE",
     "STEPS",
     "DisplayCheck",
+    "NotebookRun",
     "OutputCheck",
     "VerifyOptions",
     "VerifyResult",
+    "capture_code",
     "verify",
 ]
 
@@ -230,6 +235,36 @@ with open("%s/status.json" % capture_dir, "w", encoding="utf-8") as handle:
 """
 
 
+# how a caller executes the notebook for verify (``verify(notebook_run=...)``): given the code to
+# run hidden in its kernel, the execution (nbops.kernel.Execution: the executed notebook with
+# its cells' ORIGINAL_INDEX_KEY, the failure)
+NotebookRun = Callable[[Any], Any]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def capture_code(steps: list[dict[str, Any]], capture_dir: Path) -> Any:
+    """What :func:`_instrumented` adds as cells, as code run hidden in the notebook's kernel
+    (:class:`nbops.kernel.HiddenCode`): the seeds before the first cell, each step's capture
+    after its last cell. The capture function is made afresh each time in a namespace of its
+    own, so nothing is added to the notebook's."""
+    from nbops.kernel import HiddenCode
+
+    make = (f"(lambda ns: (__import__('builtins').exec({CAPTURE_SOURCE!r}, ns), "
+            "ns['__nbops_capture__'])[1])({'__name__': 'nbops_capture'})")
+    after: dict[int, tuple[str, ...]] = {}
+    for i, step in enumerate(steps):
+        code = f"{make}({str(capture_dir / f'{i}.pkl')!r}, {_compared_names(step)!r}, globals())"
+        index = max(step["cells"]) - 1
+        after[index] = (*after.get(index, ()), code)
+    return HiddenCode(_SEED_CODE, after)
+
+
 def _kernel_python(kernel: str) -> str:
     """The Python of a kernel spec (so the pipeline runs where the notebook runs)."""
     try:
@@ -287,9 +322,16 @@ def _step_of_cell(steps: list[dict[str, Any]], cell: int | None) -> str | None:
 
 
 def verify(path: Path, options: VerifyOptions | None = None,
-           on_step: Callable[[str], None] | None = None) -> VerifyResult:
+           on_step: Callable[[str], None] | None = None,
+           *, notebook_run: NotebookRun | None = None) -> VerifyResult:
     """Run ``path`` and its pipeline with ``options.parameters``; compare every step output.
-    ``on_step(name)``: one of :data:`STEPS` starts (the slim notebook's only when there is one)."""
+    ``on_step(name)``: one of :data:`STEPS` starts (the slim notebook's only when there is one).
+
+    ``notebook_run(hidden)``: executes the notebook instead of verify's own instrumented copy,
+    running ``hidden`` (seeds, then each step's capture) in its kernel (internal: the hackathon
+    scorer's tracked run is verify's execution too). Its ``Execution`` must be of the notebook
+    as it is, on ``options.parameters``, ``options.kernel`` and the notebook's folder; None:
+    it could not take the captures, and verify executes its own instrumented copy."""
     options = options or VerifyOptions()
     step = on_step or (lambda name: None)
     step(STEPS[0])
@@ -322,7 +364,7 @@ def verify(path: Path, options: VerifyOptions | None = None,
         module_name = f"{plan.package}.{plan.module}"
         kernel = options.kernel or plan.plan.notebook.kernel_name or "python3"
 
-        # the pipeline first: its step graph (PIPELINE) says what to capture in the notebook
+        # the pipeline's step graph (PIPELINE) says what to capture in the notebook
         pipe_dir = tmp / "pipeline"
         pipe_dir.mkdir()
         params_file = tmp / "params.json"
@@ -347,71 +389,69 @@ def verify(path: Path, options: VerifyOptions | None = None,
             pipeline_import_error: Stop | None = Stop(None, err, err.split(":", 1)[0])
         else:
             pipeline_import_error = None
-        returncode = 0
-        if pipeline_import_error is None:
-            try:
-                returncode = subprocess.run(
-                    [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
-                    cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
-                ).returncode
-            except subprocess.TimeoutExpired as exc:
-                raise ToolError(
-                    f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
-                ) from exc
-        status_file = pipe_dir / "status.json"
-        status: dict[str, Any] = {"steps": [], "error": None}
-        if status_file.exists():
-            status = json.loads(status_file.read_text(encoding="utf-8"))
-        elif pipeline_import_error is None:  # the process died without a word (os._exit, a crash)
-            done = len(list(pipe_dir.glob("*.pkl")))
-            status = {
-                "steps": [s["name"] for s in steps[:done]],
-                "error": {"ename": "ProcessExit", "evalue": f"the pipeline process exited with code {returncode}"},
-            }
-        pipeline_stop: Stop | None = pipeline_import_error
-        if status.get("error"):
-            err = status["error"]
-            done = len(status["steps"])
-            pipeline_stop = Stop(
-                steps[done]["name"] if done < len(steps) else None,
-                f"{err['ename']}: {err['evalue']}".strip(": "),
-                err["ename"],
-            )
 
-        # the notebook, instrumented
+        def run_pipeline() -> Stop | None:
+            returncode = 0
+            if pipeline_import_error is None:
+                try:
+                    returncode = subprocess.run(
+                        [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
+                        cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout,
+                        check=False,
+                    ).returncode
+                except subprocess.TimeoutExpired as exc:
+                    raise ToolError(
+                        f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
+                    ) from exc
+            status_file = pipe_dir / "status.json"
+            status: dict[str, Any] = {"steps": [], "error": None}
+            if status_file.exists():
+                status = json.loads(status_file.read_text(encoding="utf-8"))
+            elif pipeline_import_error is None:  # the process died without a word (os._exit, a crash)
+                done = len(list(pipe_dir.glob("*.pkl")))
+                status = {
+                    "steps": [s["name"] for s in steps[:done]],
+                    "error": {"ename": "ProcessExit",
+                              "evalue": f"the pipeline process exited with code {returncode}"},
+                }
+            if status.get("error"):
+                err = status["error"]
+                done = len(status["steps"])
+                return Stop(
+                    steps[done]["name"] if done < len(steps) else None,
+                    f"{err['ename']}: {err['evalue']}".strip(": "),
+                    err["ename"],
+                )
+            return pipeline_import_error
+
         from nbops.kernel import ORIGINAL_INDEX_KEY, execute_notebook
 
-        step(STEPS[2])
         nb_dir = tmp / "notebook"
         nb_dir.mkdir()
-        instrumented = _instrumented(path, steps, nb_dir)
-        execution = execute_notebook(
-            instrumented,
-            tmp / "executed.ipynb",
-            parameters=options.parameters,
-            cwd=notebook_dir,
-            kernel_name=kernel,
-            timeout=options.timeout,
-            label=str(path),
-            env={"PYTHONHASHSEED": "0"},  # as the pipeline's: the same order of sets of strings
-        )
-        notebook_stop = None
-        if execution.failure is not None:
-            notebook_stop = Stop(
-                _step_of_cell(steps, execution.failure.cell),
-                f"{execution.failure.ename}: {execution.failure.evalue}".strip(": "),
-                execution.failure.ename,
+
+        def run_notebook() -> Any:
+            if notebook_run is not None:  # one execution shared with another use (the scorer's)
+                shared = notebook_run(capture_code(steps, nb_dir))
+                if shared is not None:
+                    return shared
+                for stale in nb_dir.glob("*.pkl"):  # None: it took no captures, verify runs it
+                    stale.unlink()
+            return execute_notebook(
+                _instrumented(path, steps, nb_dir),
+                tmp / "executed.ipynb",
+                parameters=options.parameters,
+                cwd=notebook_dir,
+                kernel_name=kernel,
+                timeout=options.timeout,
+                label=str(path),
+                env={"PYTHONHASHSEED": "0"},  # as the pipeline's: the same order of sets of strings
             )
 
-        step(STEPS[3])
-        checks = _compare(steps, nb_dir, pipe_dir, module_name, options, clock_names(plan.plan.flow))
-
-        # the slim notebook, on the same kernel and parameters, importing the library verified
-        displays: list[DisplayCheck] = []
         slim = _slim_notebook(plan, generated)
-        if slim is not None:
-            step(STEPS[4])
-            slim_run = execute_notebook(
+
+        def run_slim() -> Any:
+            # the slim notebook, on the same kernel and parameters, importing the library verified
+            return execute_notebook(
                 slim,
                 tmp / "slim-executed.ipynb",
                 parameters=options.parameters,
@@ -421,10 +461,41 @@ def verify(path: Path, options: VerifyOptions | None = None,
                 label=str(path.with_name(path.stem + "_slim.ipynb")),
                 env={"PYTHONHASHSEED": "0", "PYTHONPATH": env["PYTHONPATH"]},
             )
-            displays = compare_displays(
-                execution.notebook, slim_run.notebook, steps, ORIGINAL_INDEX_KEY,
-                rtol=options.rtol, atol=options.atol,
-            )
+
+        # the three executions are independent: at once on the cores there are (one core: one
+        # after the other, in this order); the comparisons wait for what they compare
+        cores = _cores()
+        with ThreadPoolExecutor(max_workers=min(3, cores), thread_name_prefix="nbops-verify") as pool:
+            pipeline_future = pool.submit(run_pipeline)
+            step(STEPS[2])
+            notebook_future = pool.submit(run_notebook)
+            slim_future = pool.submit(run_slim) if slim is not None and cores > 1 else None
+            try:
+                pipeline_stop = pipeline_future.result()
+                execution = notebook_future.result()
+            except BaseException:
+                if slim_future is not None:
+                    slim_future.cancel()
+                raise
+            notebook_stop = None
+            if execution.failure is not None:
+                notebook_stop = Stop(
+                    _step_of_cell(steps, execution.failure.cell),
+                    f"{execution.failure.ename}: {execution.failure.evalue}".strip(": "),
+                    execution.failure.ename,
+                )
+
+            step(STEPS[3])
+            checks = _compare(steps, nb_dir, pipe_dir, module_name, options, clock_names(plan.plan.flow))
+
+            displays: list[DisplayCheck] = []
+            if slim is not None:
+                step(STEPS[4])
+                slim_run = slim_future.result() if slim_future is not None else run_slim()
+                displays = compare_displays(
+                    execution.notebook, slim_run.notebook, steps, ORIGINAL_INDEX_KEY,
+                    rtol=options.rtol, atol=options.atol,
+                )
         result = VerifyResult(
             notebook=path,
             module_path=module_file.path,

@@ -1,6 +1,6 @@
 """A run's explanation as the review report and the model card show it: read back from the run's
 ``explain/`` artifacts (what ``nbops.log_model(..., eval_data=...)`` logs through
-:mod:`nbops.deploy.explain`) and rendered as markdown lines.
+:mod:`nbops.run.explanation`) and rendered as markdown lines.
 
 In the review layer so that both the pre-merge review report (``nbops submit``) and the
 release's model card (``nbops release``) show the same section.
@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from nbops.errors import ToolError
+from nbops.run.explanation import CHART, FOLDER
 
-__all__ = ["CHART", "FOLDER", "card_lines", "read"]
-
-FOLDER = "explain"  # the run's artifact folder of the explanation
-CHART = 20  # features in the bar chart
+__all__ = ["card_lines", "read"]
 
 
 def read(client: Any, run_id: str | None) -> dict[str, Any] | None:

@@ -57,13 +57,16 @@ class Connection:
     within CONNECT_TIMEOUT_S; ``hint`` names where the address came from); :meth:`close`
     (``contextlib.closing``) closes the client and the cluster it started. ``ready(client,
     local)`` is called in that thread once connected (``local``: the LocalCluster made here):
-    warming the workers, say; its failure is ignored."""
+    warming the workers, say; its failure is ignored. ``preload()``, called there before a
+    LocalCluster starts, gives the text of a Dask preload script its workers run as they start
+    (``dask_setup(worker)``, before they register), or None."""
 
     def __init__(self, address: str | None, workers: int, *, what: str = "--executor dask",
                  hint: str = "--scheduler",
-                 ready: Callable[[Any, bool], None] | None = None) -> None:
+                 ready: Callable[[Any, bool], None] | None = None,
+                 preload: Callable[[], str | None] | None = None) -> None:
         self.address, self.workers, self.what, self.hint = address, max(1, workers), what, hint
-        self._ready = ready
+        self._ready, self._preload = ready, preload
         self._client: Any = None
         self._cluster: Any = None
         self._error: BaseException | None = None
@@ -98,9 +101,14 @@ class Connection:
         # its HTTP endpoints move off a port in use: fine (a filter for the process, not
         # catch_warnings: that swaps the filters of every thread while this one starts)
         warnings.filterwarnings("ignore", message="Port .* is already in use")
+        preload = None
+        if self._preload is not None:
+            with contextlib.suppress(Exception):
+                preload = self._preload()
         return dask.LocalCluster(
             n_workers=self.workers, threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
+            preload=[preload] if preload else [],
         )
 
     def _remote(self, dask: Any) -> Any:

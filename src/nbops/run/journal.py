@@ -7,8 +7,13 @@ folder instead of a run id (``NBOPS_RUN_DIR``):
 - ``events.jsonl``: one JSON object per line, appended by the kernel: ``{"t": "metric",
   "key", "value", "step", "ts"}``, ``{"t": "param", "key", "value"}``, ``{"t": "artifact",
   "file", "artifact_path"}`` (``file`` is a copy under ``artifacts/`` taken at call time);
+  ``{"t": "model", "file", "name"}`` (``file``: a ``nbops.log_model`` call pickled under
+  ``models/``, with the kernel's working folder beside it as ``<file>.cwd``; the runner hands
+  it to its tracker, which logs the model while the notebook runs on);
 - ``run_id``: written (atomically) by nbops once the MLflow run is open, for what needs the
-  id itself (``nbops.active_run_id()``, ``nbops.log_model``).
+  id itself (``nbops.active_run_id()``, ``nbops.log_model``);
+- ``python``: the runner's ``sys.prefix``: a kernel of another environment logs its models
+  itself (what it pickles may not load in the runner's).
 
 The runner reads new complete lines while the notebook runs (so metrics appear live) and
 once more at the end, and logs them in batches. Stdlib only: the kernel side imports this.
@@ -30,6 +35,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -62,6 +68,7 @@ DIR_ENV = "NBOPS_RUN_DIR"  # the journal folder, in the kernel's environment
 PARAMS_ENV = "NBOPS_RUN_PARAMS"  # the run's parameters as MLflow stores them (JSON)
 EVENTS = "events.jsonl"
 RUN_ID = "run_id"
+PYTHON = "python"  # the runner's sys.prefix: kernels of the same environment defer log_model
 OWNER = "owner.lock"  # in the journal folder, flock'ed by the process that owns the run
 SUFFIX = ".journal"  # journal folders are <runs>/<notebook>/.<stamp>-<token>.journal
 OWNER_LOCK_TAG = "nbops.owner.lock"  # the lock file's absolute path
@@ -138,6 +145,40 @@ class JournalWriter:
         if before is None:
             self._append({"t": "param", "key": key, "value": text})
 
+    def model(self, request: Any, name: str) -> bool:
+        """Pickle ``request`` (cloudpickle when importable: classes of the notebook itself)
+        under ``models/`` and append its event; False (nothing written) when it cannot be
+        pickled or the runner runs another Python environment: the caller logs it itself."""
+        import pickle
+        import sys
+
+        try:
+            prefix = (self.folder / PYTHON).read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
+        if os.path.realpath(prefix) != os.path.realpath(sys.prefix):
+            return False
+        try:
+            import cloudpickle  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+            data = cloudpickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        except ImportError:
+            try:
+                data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an unpicklable model: logged in the kernel
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+        stem = self.folder / "models" / uuid.uuid4().hex
+        stem.parent.mkdir(exist_ok=True)
+        stem.with_suffix(".cwd").write_text(os.getcwd(), encoding="utf-8")
+        partial = stem.with_suffix(".partial")
+        partial.write_bytes(data)
+        os.replace(partial, stem.with_suffix(".pkl"))  # complete before its event exists
+        self._append({"t": "model", "file": str(stem.with_suffix(".pkl").relative_to(self.folder)),
+                      "name": name})
+        return True
+
     def artifact(self, path: Path, artifact_path: str | None) -> None:
         """Copy ``path`` (file or folder) now, so later changes by the notebook do not count."""
         staged = self.folder / "artifacts" / uuid.uuid4().hex[:12] / path.name
@@ -160,6 +201,8 @@ class Journal:
         self._offset = 0
         self._lock = threading.Lock()
         self.errors: list[str] = []
+        self.failures: list[str] = []  # deferred log_model calls that failed: the run FAILS
+        (folder / PYTHON).write_text(sys.prefix, encoding="utf-8")
 
     def env(self) -> dict[str, str]:
         return {DIR_ENV: str(self.folder)}
@@ -195,14 +238,17 @@ class Journal:
         run_id: str,
         log_batch: Callable[[str, list[tuple[str, float, int, int]], dict[str, str]], None],
         log_artifact: Callable[[str, Path, str | None], None],
+        log_model_file: Callable[[str, Path], Any] | None = None,
     ) -> int:
         """Log the events written since the last call; returns how many. Never raises for a
-        bad event: the problem is kept in :attr:`errors` (nbops tags the run with them)."""
+        bad event: the problem is kept in :attr:`errors` (nbops tags the run with them); a
+        model that could not be logged in :attr:`failures` (the run ends FAILED)."""
         with self._lock:
             events = self._new_events()
             metrics: list[tuple[str, float, int, int]] = []
             params: dict[str, str] = {}
             artifacts: list[tuple[Path, str | None]] = []
+            models: list[tuple[Path, str]] = []
             for event in events:
                 kind = event.get("t")
                 if kind == "metric":
@@ -212,6 +258,8 @@ class Journal:
                     params[str(event["key"])] = str(event["value"])
                 elif kind == "artifact":
                     artifacts.append((self.folder / str(event["file"]), event.get("artifact_path")))
+                elif kind == "model":
+                    models.append((self.folder / str(event["file"]), str(event.get("name"))))
             if metrics or params:
                 try:
                     log_batch(run_id, metrics, params)
@@ -222,6 +270,15 @@ class Journal:
                     log_artifact(run_id, file, artifact_path)
                 except Exception as exc:  # noqa: BLE001
                     self.errors.append(f"artifact {file.name}: {type(exc).__name__}: {exc}")
+            for file, name in models:
+                try:
+                    if log_model_file is None:
+                        raise RuntimeError("this run's tracker cannot log models")
+                    log_model_file(run_id, file)
+                except Exception as exc:  # noqa: BLE001 - the run ends FAILED with it
+                    message = getattr(exc, "message", None) or str(exc)
+                    self.failures.append(f"model {name!r} could not be logged "
+                                         f"({type(exc).__name__}: {message})")
             return len(events)
 
 

@@ -92,7 +92,8 @@ class _Tracking(threading.Thread):
 
     def _ingest(self) -> None:
         assert self.run_id is not None
-        self.journal.ingest(self.run_id, self.tracker.log_batch, self.tracker.log_artifact)
+        self.journal.ingest(self.run_id, self.tracker.log_batch, self.tracker.log_artifact,
+                            getattr(self.tracker, "log_model_file", None))
 
     def opened(self) -> tuple[Any, str]:
         """Wait for the run to be open (its error if it could not be); its tracker and id."""

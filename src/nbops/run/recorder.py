@@ -3,17 +3,26 @@
 Importing MLflow and opening its store costs ~2 s of CPU in a fresh process, as much as papermill
 needs to import and run a short notebook; in the runner's own process the two share one
 interpreter lock. ``nbops run`` therefore starts this helper first (:func:`prestart`: argument
-list, no shell, its own session so a Ctrl-C meant for the run does not kill it) and the helper
-imports MLflow and its store's code while the runner imports papermill, starts the kernel and
-warms its HTML exporter. The runner's tracking thread then calls it like a tracker
-(:class:`RemoteTracker`: one JSON request per line on the helper's stdin, one answer per line on
-its stdout, each with its id); the run's lifecycle, journal and owner lock stay in the runner.
+list, no shell, its own session so a Ctrl-C meant for the run does not kill it). On an
+existing local SQLite store it writes MLflow's rows itself (:mod:`nbops.run.litestore`: no
+MLflow import, answering ``open`` at once); it imports MLflow only from the first call the
+light store leaves to it (another store, a model, an unknown schema). The runner's tracking
+thread then calls it like a tracker (:class:`RemoteTracker`: one JSON request per line on the
+helper's stdin, one answer per line on its stdout, each with its id); the run's lifecycle,
+journal and owner lock stay in the runner.
 
 What it never changes: the run is complete in the store when the runner returns (the runner
 waits for the last answer), and the journal stays the runner's. When the helper dies, the
 :class:`RemoteTracker` opens MLflow in the runner and repeats the call that failed there, then
-carries on in-process: nothing the journal holds is lost. When the runner dies, the helper reads
-the end of its stdin and exits without touching the run (the owner lock decides, as before).
+carries on in-process: nothing the journal holds is lost. A helper that stays alive but does not
+answer in time (:attr:`RemoteTracker.TIMEOUT_S`, :attr:`RemoteTracker.MODEL_TIMEOUT_S` for a
+model) is killed and the call repeated in-process the same way. When the runner dies, the helper
+reads the end of its stdin and exits without touching the run (the owner lock decides, as before).
+
+The kernel's ``nbops.log_model`` calls reach it as files (:func:`nbops.run.model_log.log_file`);
+when the notebook calls ``log_model``, the runner has it import the flavor's modules in the
+background once the run is open (:meth:`RemoteTracker.warm`), so the model costs little when it
+arrives.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -43,9 +53,14 @@ class RemoteTracker:
     """The tracker methods a notebook run calls, answered by the helper process; in-process
     (an ``MlflowTracker`` opened here) from the first call the helper cannot answer."""
 
+    TIMEOUT_S = 300.0  # a call the helper does not answer by then: it is stuck, killed
+    MODEL_TIMEOUT_S = 1800.0  # logging a model (saving, requirements, explanation) takes longer
+
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self._proc = proc
         self._lock = threading.Lock()
+        self._answers: queue.Queue[str | None] = queue.Queue()  # the helper's lines, None: end
+        self._reader: threading.Thread | None = None
         self._next = 0
         self._uri: str | None = None
         self._local: Any = None  # the in-process tracker, once the helper is gone
@@ -59,19 +74,40 @@ class RemoteTracker:
         """The helper is gone: calls run in this process."""
         return self._local is not None
 
+    def _read(self) -> None:
+        """The reader thread: the helper's answers into the queue, then None at their end."""
+        stdout = self._proc.stdout
+        assert stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            for line in stdout:
+                self._answers.put(line)
+        self._answers.put(None)
+
     def _ask(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin is not None and stdout is not None
+        import time
+
+        stdin = self._proc.stdin
+        assert stdin is not None
+        timeout = self.MODEL_TIMEOUT_S if method == "log_model_file" else self.TIMEOUT_S
         with self._lock:
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="nbops-recorder-answers",
+                                                daemon=True)
+                self._reader.start()
             self._next += 1
             ask = self._next
+            deadline = time.monotonic() + timeout
             try:
                 stdin.write(json.dumps({"id": ask, "method": method, "args": args,
                                         "kwargs": kwargs}, default=str) + "\n")
                 stdin.flush()
                 while True:  # an answer to a call an interruption abandoned is skipped
-                    line = stdout.readline()
-                    if not line:
+                    try:
+                        line = self._answers.get(timeout=max(0.0, deadline - time.monotonic()))
+                    except queue.Empty:
+                        self._proc.kill()  # alive but stuck: its work is repeated here
+                        raise RecorderGone(f"{method}: no answer in {timeout:g} s") from None
+                    if line is None:
                         raise RecorderGone(method)
                     answer = json.loads(line)
                     if answer.get("id") == ask:
@@ -103,7 +139,11 @@ class RemoteTracker:
     def open(self, uri: str) -> None:
         """Open the store at ``uri`` (its errors as nbops errors, like ``MlflowTracker(uri)``)."""
         self._uri = uri
-        self._call("open", uri)
+        if self._local is None:
+            try:
+                self._ask("open", uri)
+            except RecorderGone:
+                self._fall_back()  # opens it here
 
     def end_orphaned_runs(self) -> list[str]:
         return list(self._call("end_orphaned_runs"))
@@ -129,6 +169,20 @@ class RemoteTracker:
 
     def end_run(self, run_id: str, status: str) -> None:
         self._call("end_run", run_id, status)
+
+    def log_model_file(self, run_id: str, file: Path) -> str:
+        """Log the ``nbops.log_model`` call the kernel pickled into ``file``; the model's URI."""
+        return str(self._call("log_model_file", run_id, str(file)))
+
+    def warm(self, modules: Sequence[str]) -> None:
+        """Have the helper import ``modules`` in the background (a model's flavor, before the
+        notebook logs it); nothing in-process, nothing when there are none."""
+        if self._local is not None or not modules:
+            return
+        try:
+            self._ask("warm", list(modules))
+        except RecorderGone:
+            self._fall_back()
 
     def get_run(self, run_id: str) -> Any:
         """The run's record; from the helper, only its ``metrics`` (what a runner reads)."""
@@ -181,25 +235,56 @@ def take() -> RemoteTracker | None:
 
 # --------------------------------------------------------------------------- the helper's side
 
-# what opening a SQLite store imports (SQLAlchemy's models, alembic): half of the open's cost
-_STORE_MODULES = ("mlflow.store.tracking.sqlalchemy_store",
-                  "mlflow.store.model_registry.sqlalchemy_store")
+def _warm(modules: list[str]) -> None:
+    """Import ``modules`` (what logging a model will need), quietly: a missing one is the
+    model's business when it arrives."""
+    import importlib
+
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+
+def _light(uri: str) -> Any:
+    """The light store (:mod:`nbops.run.litestore`) on ``uri``, None when MLflow must open it."""
+    from nbops.run.litestore import Fallback, LiteStore
+
+    try:
+        return LiteStore(uri)
+    except Fallback:
+        return None
 
 
 def _serve(requests: IO[str], answers: IO[str]) -> None:
-    from nbops.run.tracking import MlflowTracker, import_mlflow
+    """Answer each request with the light store while it can, else (from the first call it
+    leaves to MLflow, for good) with an ``MlflowTracker``: MLflow is imported only then."""
+    from nbops.run.litestore import Fallback
+    from nbops.run.tracking import MlflowTracker
 
-    import_mlflow()  # while the runner imports papermill and starts the kernel
-    for module in _STORE_MODULES:  # the store's code, not the store: nothing is opened yet
-        with contextlib.suppress(Exception):
-            import_mlflow(module)
     tracker: Any = None
+    lite: Any = None
+    uri: str | None = None
     for line in requests:
         request = json.loads(line)
         method, args, kwargs = request["method"], request["args"], request.get("kwargs") or {}
         answer: dict[str, Any] = {"id": request["id"]}
         try:
+            answered = False
             if method == "open":
+                uri = args[0]
+                lite = _light(args[0])
+            if lite is not None and method != "warm":
+                try:
+                    answer["result"] = lite.call(method, args, kwargs)
+                    answered = True
+                except Fallback:  # this call and every later one: MLflow's
+                    lite.close()
+                    lite = None
+                    if method != "open":
+                        tracker = MlflowTracker(uri)
+            if answered:
+                pass
+            elif method == "open":
                 tracker = MlflowTracker(*args)
             elif method == "metrics":
                 answer["result"] = dict(tracker.get_run(args[0]).metrics)
@@ -207,6 +292,11 @@ def _serve(requests: IO[str], answers: IO[str]) -> None:
                 tracker.log_artifact(args[0], Path(args[1]), args[2])
             elif method == "log_batch":
                 tracker.log_batch(args[0], [tuple(m) for m in args[1]], args[2])
+            elif method == "log_model_file":
+                answer["result"] = tracker.log_model_file(args[0], Path(args[1]))
+            elif method == "warm":
+                threading.Thread(target=_warm, args=(list(args[0]),), name="nbops-warm",
+                                 daemon=True).start()
             elif method in ("start_run", "set_tags", "end_run", "end_orphaned_runs"):
                 answer["result"] = getattr(tracker, method)(*args, **kwargs)
             else:

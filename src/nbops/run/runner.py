@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nbops.errors import NbopsError, ToolError
-from nbops.kernel import CellHook, execute_notebook, stop_all_kernels
+from nbops.kernel import CellFailure, CellHook, execute_notebook, stop_all_kernels
 from nbops.run.lifecycle import Interrupted, Lifecycle, RunOutcome
 
 __all__ = [
@@ -125,6 +125,36 @@ def _html(executed: Path) -> Path | None:
     return target
 
 
+class _Render(threading.Thread):
+    """The HTML of an executed notebook, rendered from the moment it is written: a short
+    notebook's render overlaps the wait for its run to open. The run's id, in the final name
+    (the page's title), may not be known yet: :meth:`write` sets it."""
+
+    def __init__(self, executed: Path) -> None:
+        super().__init__(name="nbops-html", daemon=True)
+        self.executed = executed
+        self.body: str | None = None
+        self.start()
+
+    def run(self) -> None:
+        # a render is a convenience; the notebook is the record
+        with contextlib.suppress(Exception):
+            exporter = _html_exporter()
+            with _html_lock:
+                self.body, _ = exporter.from_filename(str(self.executed))
+
+    def write(self, final: Path) -> Path | None:
+        """Write the page next to ``final`` (the notebook's name once the run's id is known,
+        as :func:`_html` of ``final`` would); None when it could not be rendered."""
+        self.join()
+        if self.body is None:
+            return None
+        old, new = f"<title>{self.executed.stem}</title>", f"<title>{final.stem}</title>"
+        target = final.with_suffix(".html")
+        target.write_text(self.body.replace(old, new, 1), encoding="utf-8")
+        return target
+
+
 def _absolute(notebook: Path, settings: RunSettings) -> tuple[str, Path, RunSettings]:
     """The notebook as the user named it (for messages), then it and the settings' folders as
     absolute paths: every path is fixed where a run starts, whatever the working directory
@@ -157,6 +187,23 @@ def _stamped() -> str:
     return f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
 
+# internal, for the hackathon scorer: a JSON file of code run hidden in the kernel of a run
+# (nbops.kernel.HiddenCode: verify's step captures), so one execution is verify's and the run's
+HIDDEN_CODE_ENV = "NBOPS_RUN_HIDDEN_CODE"
+
+
+def hidden_code() -> Any:
+    """The :class:`~nbops.kernel.HiddenCode` of :data:`HIDDEN_CODE_ENV`, else None."""
+    import json
+
+    from nbops.kernel import HiddenCode
+
+    file = os.environ.get(HIDDEN_CODE_ENV)
+    if not file:
+        return None
+    return HiddenCode.from_json(json.loads(Path(file).read_text(encoding="utf-8")))
+
+
 class _NotebookRun(Lifecycle[Any, RunOutcome]):
     """A notebook executed in a kernel, its MLflow run opened meanwhile and fed live."""
 
@@ -180,6 +227,7 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         self.out_dir = settings.runs_dir / notebook.stem
         self.stamp = _stamped()
         self.output = self.out_dir / f"{self.stamp}.ipynb"
+        self.render: _Render | None = None  # the executed notebook's HTML, once it is written
         super().__init__(Journal(self.out_dir / f".{self.stamp}.journal"), dict(parameters))
 
     def tags(self) -> dict[str, str]:
@@ -199,22 +247,31 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         from nbops.run.journal import remove_stale
         from nbops.run.lineage import frozen_requirements
 
-        opened = _resolve(self.tracker) or _tracker(self.settings, self.helper)
+        # what needs no store first: a helper still importing MLflow answers the open later
         tags = self.tags()
         tags.update(self.journal.owner.tags())  # who may end it if this process dies
+        requirements = self.journal.folder / "requirements.txt"
+        requirements.write_text(frozen_requirements(), encoding="utf-8")
+        opened = _resolve(self.tracker) or _tracker(self.settings, self.helper)
         remove_stale(self.out_dir)  # journal folders of dead processes (their runs are ended)
         run_id: str = opened.start_run(
             self.settings.experiment, self.name or self.notebook.stem, dict(self.parameters),
             tags, _resolve(self.parent_run_id), start_time=self.began,
         )
-        requirements = self.journal.folder / "requirements.txt"
-        requirements.write_text(frozen_requirements(), encoding="utf-8")
         opened.log_artifact(run_id, requirements, "environment")
         return opened, run_id
 
     def on_open(self, tracker: Any, run_id: str) -> None:
-        if self.helper is None:  # with a helper: warmed while the kernel starts (execute)
+        if self.helper is None:
             _html_exporter_quietly()  # the render at the end is off the critical path
+        else:  # beside the kernel, in a thread: not beside the helper's MLflow import (CPU)
+            threading.Thread(target=_html_exporter_quietly, name="nbops-html", daemon=True).start()
+        if self.helper is not None and tracker is self.helper:
+            # a log_model to come: the helper imports its flavor now
+            from nbops.run.model_log import warm_modules
+
+            source = "\n".join(c.source for c in self.nb.cells if c.cell_type == "code")
+            self.helper.warm(warm_modules(source))
 
     def execute(self) -> Any:
         import json
@@ -222,8 +279,6 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         from nbops.kernel import ORIGINAL_INDEX_KEY
         from nbops.run.tracking import stringify_param
 
-        if self.helper is not None:  # this process is idle while the kernel starts
-            threading.Thread(target=_html_exporter_quietly, name="nbops-html", daemon=True).start()
         for index, cell in enumerate(self.nb.cells):
             cell.metadata[ORIGINAL_INDEX_KEY] = index
         # marks the executed copy (nbops check skips it in folders)
@@ -236,12 +291,21 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
             "NBOPS_RUN_PARAMS": json.dumps(stored),
             "MLFLOW_TRACKING_URI": self.settings.store_uri,
             "NBOPS_RUN_ID": None,
+            HIDDEN_CODE_ENV: None,
         }
-        return execute_notebook(
+        executed = execute_notebook(
             self.nb, self.output, parameters=self.parameters, cwd=self.notebook.resolve().parent,
             kernel_name=self.settings.kernel, timeout=self.settings.timeout, label=self.shown,
-            env=kernel_env, on_cell=self.on_cell,
+            env=kernel_env, on_cell=self.on_cell, hidden=hidden_code(),
+            kernel_manager=self.ready_kernel(kernel_env),
         )
+        self.render = _Render(self.output)  # while the run opens or the journal is read
+        return executed
+
+    def ready_kernel(self, env: Mapping[str, str | None]) -> Any:
+        """A kernel manager whose kernel already runs with ``env`` in the notebook's folder
+        (an executor's kernel started ahead), or None: the run starts its own."""
+        return None
 
     def close_helper(self) -> None:
         """Let the recorder helper go, if this run had one, and wait for it."""
@@ -267,9 +331,12 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
     def on_executed(self, tracker: Any, run_id: str, result: Any) -> RunOutcome:
         outcome = RunOutcome(run_id, dict(self.parameters), "FAILED", None)
         final = self.out_dir / f"{self.stamp.rsplit('-', 1)[0]}-{run_id[:8]}.ipynb"
+        render, self.render = self.render, None
+        html = render.write(final) if render is not None else None
         os.replace(self.output, final)
         outcome.output = final
-        html = _html(final)
+        if render is None:
+            html = _html(final)
         tracker.log_artifact(run_id, final, "notebook")
         if html is not None:
             tracker.log_artifact(run_id, html, "notebook")
@@ -277,8 +344,8 @@ class _NotebookRun(Lifecycle[Any, RunOutcome]):
         end_tags: dict[str, str] = {}
         if self._killed():
             outcome.status = "KILLED"
-        elif result.failure is not None:
-            failure = result.failure
+        elif result.failure is not None or self.journal.failures:
+            failure = result.failure or _model_failure(self.nb, self.journal.failures)
             outcome.failure = failure
             end_tags = {
                 "nbops.failed_cell": str(failure.cell + 1 if failure.cell is not None else ""),
@@ -377,6 +444,15 @@ def read_run_index(runs_dir: Path, notebook: Path) -> list[dict[str, Any]]:
                 if isinstance(entry, dict) and entry.get("notebook") == mine:
                     entries.append(entry)
     return entries
+
+
+def _model_failure(nb: Any, failures: list[str]) -> CellFailure:
+    """A deferred ``nbops.log_model`` that failed (:mod:`nbops.run.model_log`), reported as
+    its cell's failure: the one code cell that calls it, when only one does."""
+    calling = [i for i, cell in enumerate(nb.cells)
+               if cell.cell_type == "code" and "log_model" in cell.source]
+    cell = calling[0] if len(calling) == 1 else None
+    return CellFailure(cell, "nbops.log_model", "; ".join(failures))
 
 
 def _journal_errors(tracker: Any, run_id: str, journal: Any) -> None:

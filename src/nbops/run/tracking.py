@@ -826,6 +826,12 @@ class MlflowTracker(Tracker):
                 lambda: self._client.log_artifact(run_id, str(path), artifact_path),
             )
 
+    def log_model_file(self, run_id: str, file: Path) -> str:
+        """Log the ``nbops.log_model`` call a kernel pickled into ``file``; the model's URI."""
+        from nbops.run.model_log import log_file
+
+        return log_file(self, run_id, Path(file))
+
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         tag_cls = import_mlflow("mlflow.entities").RunTag
         items = [tag_cls(k, v) for k, v in _tags_for_mlflow(tags).items()]

@@ -25,15 +25,20 @@ lost attempt's child run is ended FAILED (tag ``nbops.error``) when the sweep en
 
 What Dask adds to a run is kept off its path: the cluster starts (and connects) in the
 background while this process reads and checks the notebook and opens the parent run; the
-workers of a LocalCluster import the run machinery (papermill, nbformat, MLflow, nbconvert's
-templates) as soon as they are up, before their first task arrives; a worker process opens the
-tracking store once for all its tasks; and the cluster closes without waiting for its workers'
-last garbage collection (:mod:`nbops.run.dask_client`).
+workers of a LocalCluster, as soon as their process is up (a preload script), start the run's
+kernel in the notebook's folder for their first task (:func:`_take_spare`: one task only; the
+run's environment set in it by a silent execution; shut down if no task took it) and import
+the run machinery (papermill, nbformat, MLflow, nbconvert's templates); a cluster made for one
+run gives its MLflow work to a recorder process (:mod:`nbops.run.recorder`), a sweep's worker
+opens the tracking store once for all its tasks; a worker imports what a ``log_model`` needs
+while the kernel runs; and the cluster closes without waiting for its workers' last garbage
+collection (:mod:`nbops.run.dask_client`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import tarfile
@@ -41,6 +46,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +182,7 @@ class _WorkerRun(_NotebookRun):
         self.task = task
         self.retried = 0
         self.final: Path | None = None
+        self.spare: _Spare | None = None  # the kernel started ahead it took, if any
 
     def tags(self) -> dict[str, str]:
         import socket
@@ -183,13 +190,31 @@ class _WorkerRun(_NotebookRun):
         return {**self.task.tags, EXECUTOR_TAG: "dask", WORKER_TAG: socket.gethostname()}
 
     def open(self) -> tuple[Any, str]:
-        _warmed(whole=True)  # MLflow and nbconvert: imported by the warm-up
-        self.tracker = _worker_tracker(self.settings)
+        if self.helper is None:  # else the recorder the warm-up started does the MLflow work
+            _warmed(whole=True)  # MLflow and nbconvert: imported by the warm-up
+            self.tracker = _worker_tracker(self.settings)
         return super().open()
+
+    def on_open(self, tracker: Any, run_id: str) -> None:
+        super().on_open(tracker, run_id)
+        if self.helper is None:  # what logging the notebook's model needs, while it runs
+            source = "\n".join(c.source for c in self.nb.cells if c.cell_type == "code")
+            threading.Thread(target=_import_for_models, args=(source,), name="nbops-models",
+                             daemon=True).start()
 
     def output_tag(self, final: Path) -> str:
         self.final = final
         return str(Path(self.task.out_dir) / final.name)
+
+    def ready_kernel(self, env: Mapping[str, str | None]) -> Any:
+        from nbops.kernel import kernel_name_of
+
+        spare = _take_spare(kernel_name_of(self.nb, self.settings.kernel),
+                            str(self.notebook.resolve().parent), env)
+        if spare is None:
+            return None
+        self.spare = spare
+        return spare.km
 
     def execute(self) -> Any:
         while True:
@@ -199,6 +224,10 @@ class _WorkerRun(_NotebookRun):
                 if self._killed() or self.retried >= self.task.retries or not _kernel_trouble(exc):
                     raise
                 self.retried += 1
+            finally:
+                if self.spare is not None:  # its kernel was stopped by the run: the sockets go
+                    self.spare.shut_down()
+                    self.spare = None
 
     def end(self, tracker: Any, run_id: str, status: Any, tags: dict[str, str] | None = None) -> None:
         super().end(tracker, run_id, status, {**(tags or {}), RETRIES_TAG: str(self.retried)})
@@ -226,23 +255,34 @@ _warming: threading.Thread | None = None
 _kernel_ready = threading.Event()  # the warm-up imported what starting the kernel needs
 _trackers: dict[str, Any] = {}  # this worker process's tracker of each store
 # what a task's own thread imports to start the kernel, then what its tracking thread needs
-_FOR_THE_KERNEL = ("nbformat", "jupyter_client", "jupyter_client.manager", "papermill",
+_FOR_THE_KERNEL = ("jupyter_client", "jupyter_client.manager", "nbformat", "papermill",
                    "papermill.execute", "papermill.engines", "nbops.run.journal")
 _FOR_TRACKING = ("mlflow", "mlflow.tracking", "nbops.run.tracking")
 
 
-def _warm_up() -> None:
-    """Import what a task needs, kernel side first, and load nbconvert's templates (each
-    failure left to the task, which reports it in its own words)."""
+def _warm_up(kernel: str | None, cwd: str | None, recorder: bool) -> None:
+    """Import what a task needs, kernel side first, start a kernel ahead (``kernel`` in
+    ``cwd``, when given) and load nbconvert's templates (each failure left to the task, which
+    reports it in its own words). With ``recorder`` (a worker made for one run), the run's
+    MLflow work goes to a recorder process started first (:mod:`nbops.run.recorder`, as
+    ``nbops run`` does), which imports MLflow beside this one, not in it."""
     import importlib
 
+    if recorder:
+        with contextlib.suppress(Exception):
+            from nbops.run.recorder import prestart
+
+            prestart()
     try:
         for module in _FOR_THE_KERNEL:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
+            if module == "jupyter_client.manager" and kernel and cwd:
+                with contextlib.suppress(Exception):  # the task starts one of its own
+                    _start_spare(kernel, cwd)
     finally:
         _kernel_ready.set()
-    for module in _FOR_TRACKING:
+    for module in () if recorder else _FOR_TRACKING:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     from nbops.run.lineage import frozen_requirements
@@ -252,6 +292,19 @@ def _warm_up() -> None:
         _html_exporter()
     with contextlib.suppress(Exception):
         frozen_requirements()
+
+
+def _import_for_models(source: str) -> None:
+    """Import what a ``log_model`` in ``source`` needs (MLflow's model code, the flavor), each
+    failure left to the model's logging: in a worker, the run logs it once the kernel ends."""
+    import importlib
+
+    with contextlib.suppress(Exception):
+        from nbops.run.model_log import warm_modules
+
+        for module in warm_modules(source):
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
 
 
 def _warmed(*, whole: bool) -> None:
@@ -268,15 +321,154 @@ def _warmed(*, whole: bool) -> None:
         _kernel_ready.wait()
 
 
-def warm_worker() -> bool:
+def warm_worker(kernel: str | None = None, cwd: str | None = None,
+                recorder: bool = False) -> bool:
     """In a worker (``client.run``): start warming up in a thread of its own, at most once per
-    process, and return at once (``client.run`` runs this on the worker's event loop)."""
+    process, and return at once (``client.run`` runs this on the worker's event loop). With
+    ``kernel`` and ``cwd`` (a LocalCluster's workers, which share the notebook's folder), the
+    warm-up starts that kernel there for the worker's first task; ``recorder``: and a recorder
+    process for its MLflow work (a cluster made for one run)."""
     global _warming
     with _warm_lock:
         if _warming is None:
-            _warming = threading.Thread(target=_warm_up, name="nbops-warm-up", daemon=True)
+            _warming = threading.Thread(target=_warm_up, args=(kernel, cwd, recorder),
+                                        name="nbops-warm-up", daemon=True)
             _warming.start()
     return True
+
+
+@dataclass
+class _Spare:
+    """A kernel started ahead by this worker's warm-up, for one task (never a second)."""
+
+    kernel: str
+    cwd: str
+    km: Any
+    sockets: tempfile.TemporaryDirectory[str]
+    env: dict[str, str]  # this process's environment when the kernel was launched
+
+    def shut_down(self) -> None:
+        """Stop the kernel and remove its sockets' folder (never raises)."""
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            self.sockets.cleanup()
+
+
+_spare: _Spare | None = None  # this worker's kernel started ahead, until a task takes it
+
+
+def _start_spare(kernel: str, cwd: str) -> None:
+    """Launch ``kernel`` in ``cwd`` as a run would (IPC sockets in a private folder, this
+    process's environment) and keep it for the first task; not waiting for it to be ready."""
+    global _spare
+    import atexit
+
+    with _warm_lock:
+        if _spare is not None:  # one at a time
+            return
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    from nbops.kernel import _launching
+
+    sockets = tempfile.TemporaryDirectory(prefix="nbops-kernel-")
+    manager = _launching(AsyncKernelManager, Path(cwd), {})
+    km = manager(kernel_name=kernel, transport="ipc", ip=str(Path(sockets.name) / "k"))
+    spare = _Spare(kernel, cwd, km, sockets, dict(os.environ))
+    try:
+        run_sync(km.start_kernel)()
+        # its control socket belongs to this thread's event loop: made again where it is used
+        km._close_control_socket()
+    except BaseException:
+        spare.shut_down()
+        raise
+    with _warm_lock:
+        extra = spare if _spare is not None else None
+        if extra is None:
+            _spare = spare
+    if extra is not None:  # another was started meanwhile: one at a time
+        extra.shut_down()
+        return
+    atexit.unregister(_drop_spare)
+    atexit.register(_drop_spare)  # the worker exits: no kernel outlives it
+
+
+def _drop_spare() -> bool:
+    """Shut down the kernel started ahead if no task took it (the cluster closes)."""
+    global _spare
+    from nbops.run.recorder import take
+
+    helper = take()  # a recorder no run took: it exits at the end of its input
+    if helper is not None:
+        helper.close()
+    with _warm_lock:
+        spare, _spare = _spare, None
+    if spare is not None:  # in a thread of its own: ``client.run`` calls this on an event loop
+        stopping = threading.Thread(target=spare.shut_down, name="nbops-spare-stop")
+        stopping.start()
+        stopping.join(timeout=30)
+    return True
+
+
+def _take_spare(kernel: str, cwd: str, env: Mapping[str, str | None]) -> _Spare | None:
+    """The kernel started ahead, taken for this task, its environment made what a kernel
+    launched now with ``env`` would see; None (a kernel is started for the task) when there
+    is none, or it is another kernel, another folder, or no longer running (shut down)."""
+    global _spare
+    with _warm_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    if (spare.kernel, spare.cwd) != (kernel, cwd) or not spare.km.has_kernel:
+        spare.shut_down()
+        return None
+    target = dict(os.environ)
+    for key, value in env.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    try:
+        _set_environment(spare.km, spare.env, target)
+    except Exception:  # noqa: BLE001 - it did not answer as it should: start a fresh one
+        spare.shut_down()
+        return None
+    return spare
+
+
+def _set_environment(km: Any, launched: Mapping[str, str], target: Mapping[str, str]) -> None:
+    """Make ``os.environ`` in ``km``'s kernel, launched with ``launched``, what ``target``
+    says: a silent execution out of history, on a client of its own, waiting for the kernel
+    to be ready; a RuntimeError when it does not answer in time or fails."""
+    import json
+    import time
+
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    changed = {k: v for k, v in target.items() if launched.get(k) != v}
+    removed = sorted(k for k in launched if k not in target)
+    code = (f"(lambda e: (e.update({json.dumps(changed)}), [e.pop(k, None) for k in "
+            f"{json.dumps(removed)}]))(__import__('os').environ)")
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            reply = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                if reply["content"].get("status") != "ok":
+                    raise RuntimeError("the kernel could not set the run's environment")
+                return
+        raise RuntimeError("the kernel did not set the run's environment in time")
+    finally:
+        client.stop_channels()
 
 
 def _worker_tracker(settings: RunSettings) -> Any:
@@ -332,6 +524,7 @@ def run_task(task: _Task, folder: bytes | None) -> dict[str, Any]:
         except NbopsError as exc:  # the store could not be opened: no run
             return {"status": "FAILED", "run_id": "", "fatal": str(exc)}
         finally:
+            run.close_helper()
             done.set()
             if watcher is not None:
                 watcher.join(timeout=5)
@@ -393,15 +586,28 @@ class DaskExecutor(Executor):
         extras.require("dask", "nbops run --executor dask")
         check_scheduler_store(settings, self.options.scheduler)  # before connecting anywhere
         workers = min(self.options.parallel or os.cpu_count() or 1, runs)
+        # the kernel the LocalCluster's workers start ahead, once the notebook is read
+        ahead: Future[tuple[str, str, bool] | None] = Future()
         connection = Connection(self.options.scheduler, workers, what="nbops run --executor dask",
                                 hint="--scheduler, [tool.nbops.run] scheduler",
-                                ready=_warm_workers)
+                                ready=functools.partial(_warm_workers, ahead=ahead),
+                                preload=functools.partial(_preload, ahead))
         with contextlib.closing(connection):
-            nb = _read(notebook)
-            if is_local_address(self.options.scheduler):  # elsewhere the workers' kernels count
-                check_kernel(nb, settings.kernel, label=shown)
+            try:
+                nb = _read(notebook)
+                if is_local_address(self.options.scheduler):  # elsewhere: the workers' kernels
+                    kernel = check_kernel(nb, settings.kernel, label=shown)
+                    ahead.set_result((kernel, str(notebook.resolve().parent), runs == 1))
+            finally:
+                if not ahead.done():
+                    ahead.set_result(None)
             check_store_uri(settings.store_uri)
-            yield connection
+            try:
+                yield connection
+            finally:
+                if self.options.scheduler is None:  # kernels started ahead and not taken
+                    with contextlib.suppress(Exception):
+                        connection.client().run(_drop_spare)
 
     def _task(self, notebook: Path, settings: RunSettings, parameters: Mapping[str, Any],
               name: str, parent: str | None, stop: str) -> _Task:
@@ -460,11 +666,32 @@ class DaskExecutor(Executor):
                               progress).run()
 
 
-def _warm_workers(client: Any, local: bool) -> None:
+def _warm_workers(client: Any, local: bool, *,
+                  ahead: Future[tuple[str, str, bool] | None] | None = None) -> None:
     """Once connected: the workers of a LocalCluster (fresh processes, this run's own) start
-    importing the run machinery. A remote cluster's workers are left as they are."""
+    importing the run machinery, and each starts the run's kernel in the notebook's folder
+    (``ahead``, once the notebook is read). A remote cluster's workers are left as they are."""
     if local:
-        client.run(warm_worker)
+        client.run(warm_worker, *((ahead.result() if ahead else None) or ()))
+
+
+_PRELOAD = """
+import threading
+
+def dask_setup(worker):  # a thread of its own: the worker registers meanwhile
+    def warm():
+        from nbops.run.executors.dask import warm_worker
+        warm_worker(*{ahead!r})
+    threading.Thread(target=warm, name="nbops-preload", daemon=True).start()
+"""
+
+
+def _preload(ahead: Future[tuple[str, str, bool] | None]) -> str | None:
+    """The preload script of a LocalCluster's workers: they start warming up (and the run's
+    kernel, once the notebook is read: ``ahead``) as soon as their process is up, before
+    registering with the scheduler."""
+    spec = ahead.result(timeout=30)
+    return _PRELOAD.format(ahead=tuple(spec)) if spec else None
 
 
 def _checked(result: dict[str, Any]) -> dict[str, Any]:
@@ -541,6 +768,7 @@ class _DaskSweep(_SweepRun):
         parent = self.tracking.run_id_future.result()  # the children nest under it
         stop = f"nbops-stop-{uuid.uuid4().hex}"
         folder = self.executor._folder(client, self.notebook)
+        slots = max(1, sum(client.nthreads().values()))
         futures = {
             client.submit(
                 run_task,
@@ -550,7 +778,6 @@ class _DaskSweep(_SweepRun):
             ): index
             for index, params in enumerate(sets)
         }
-        slots = max(1, sum(client.nthreads().values()))
         self.running = min(len(sets), slots)
         self._report()
         try:
