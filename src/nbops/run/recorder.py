@@ -271,6 +271,8 @@ def _serve(requests: IO[str], answers: IO[str]) -> None:
         try:
             answered = False
             if method == "open":
+                if lite is not None:
+                    lite.close()
                 uri = args[0]
                 lite = _light(args[0])
             if lite is not None and method != "warm":
@@ -294,8 +296,10 @@ def _serve(requests: IO[str], answers: IO[str]) -> None:
                 tracker.log_batch(args[0], [tuple(m) for m in args[1]], args[2])
             elif method == "log_model_file":
                 answer["result"] = tracker.log_model_file(args[0], Path(args[1]))
-            elif method == "warm":
-                threading.Thread(target=_warm, args=(list(args[0]),), name="nbops-warm",
+            elif method == "warm":  # a model comes: on the light store, MLflow's store code too
+                modules = list(args[0]) + (["mlflow.store.tracking.sqlalchemy_store"]
+                                           if lite is not None else [])
+                threading.Thread(target=_warm, args=(modules,), name="nbops-warm",
                                  daemon=True).start()
             elif method in ("start_run", "set_tags", "end_run", "end_orphaned_runs"):
                 answer["result"] = getattr(tracker, method)(*args, **kwargs)
