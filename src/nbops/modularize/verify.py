@@ -1,13 +1,14 @@
 """``nbops verify``: run the notebook and its pipeline on the same parameters, compare outputs.
 
 The notebook runs through papermill on a real kernel with a capture cell inserted after each
-step's last cell; the pipeline runs in a subprocess (``run(params, on_step=...)``) from the
-notebook's folder. Both write every step's outputs and results to capture files, which are
-compared value by value (:mod:`nbops.modularize.compare`). Then the slim notebook (which
+step's last cell; the pipeline runs in a subprocess from the notebook's folder, which hands
+verify the step graph (``PIPELINE``: where the capture cells go) before it calls
+``run(params, on_step=...)``. Both write every step's outputs and results to capture files,
+which are compared value by value (:mod:`nbops.modularize.compare`). Then the slim notebook (which
 calls the library) runs on a real kernel with the same parameters, and what it shows is
 compared with what the notebook showed, cell by cell where they correspond
 (:mod:`nbops.modularize.displays`). The pipeline, the notebook and the slim notebook do not
-depend on each other: they run at the same time on the cores there are (one after the other on
+depend on each other (the notebook starts once the step graph is in): they run at the same time on the cores there are (one after the other on
 one core), and each comparison waits for what it compares.
 
 The verdict is "equivalent" only when something was compared and nothing differs; "nothing
@@ -211,9 +212,13 @@ _SETUP = (
     "ns['__nbops_capture__'])[1])({'__name__': 'nbops_capture'})\n" + _SEED_CODE
 )
 
+# the pipeline's process: its step graph (PIPELINE, what ``--describe`` prints) goes first, alone
+# on the stdout verify reads, before any step runs; what the module prints goes to stderr
 _RUNNER = r"""
-import json, sys, traceback
+import json, os, sys, traceback
 module_name, params_file, capture_dir, capture_source = sys.argv[1:5]
+graph_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+os.dup2(2, 1)
 exec(compile(open(capture_source, encoding="utf-8").read(), "<nbops capture>", "exec"))
 """ + _SEED_CODE + r"""
 import importlib
@@ -223,7 +228,11 @@ def on_step(name, values):
     steps.append(name)
 status = {"steps": steps, "error": None}
 try:
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+        graph_out.write(json.dumps({"steps": module.PIPELINE["steps"]}))
+    finally:
+        graph_out.close()
     with open(params_file, encoding="utf-8") as handle:
         params = json.load(handle)
     module.run(params, on_step=on_step)
@@ -377,37 +386,40 @@ def verify(path: Path, options: VerifyOptions | None = None,
         env["PYTHONHASHSEED"] = "0"
         python = _kernel_python(kernel)
         step(STEPS[1])
-        describe = subprocess.run(
-            [python, "-m", module_name, "--describe"],
-            cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout, check=False,
+        # one process imports the module: it says its step graph (what to capture in the
+        # notebook) before it runs a step, then runs the pipeline
+        pipeline = subprocess.Popen(
+            [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
+            cwd=notebook_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            encoding="utf-8",
         )
-        try:
-            steps: list[dict[str, Any]] = json.loads(describe.stdout)["steps"]
-        except (ValueError, KeyError):
-            steps = []
-            err = (describe.stderr.strip().splitlines() or ["no output"])[-1]
-            pipeline_import_error: Stop | None = Stop(None, err, err.split(":", 1)[0])
-        else:
-            pipeline_import_error = None
 
-        def run_pipeline() -> Stop | None:
-            returncode = 0
-            if pipeline_import_error is None:
-                try:
-                    returncode = subprocess.run(
-                        [python, "-c", _RUNNER, module_name, str(params_file), str(pipe_dir), str(capture_source)],
-                        cwd=notebook_dir, env=env, capture_output=True, text=True, timeout=options.timeout,
-                        check=False,
-                    ).returncode
-                except subprocess.TimeoutExpired as exc:
-                    raise ToolError(
-                        f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
-                    ) from exc
+        try:  # what verify prepares meanwhile
+            from nbops.kernel import ORIGINAL_INDEX_KEY, execute_notebook
+
+            slim = _slim_notebook(plan, generated)
+        except BaseException:
+            pipeline.kill()
+            pipeline.communicate()
+            raise
+
+        def run_pipeline() -> int:
+            try:
+                return pipeline.wait(timeout=options.timeout)
+            except subprocess.TimeoutExpired as exc:
+                pipeline.kill()
+                pipeline.wait()
+                raise ToolError(
+                    f"the pipeline ran longer than {options.timeout:g} s", path=path, hint="raise --timeout"
+                ) from exc
+
+        def stop_of_pipeline(returncode: int) -> Stop | None:
+            """Where and why the pipeline stopped (its status file), None when it ran through."""
             status_file = pipe_dir / "status.json"
             status: dict[str, Any] = {"steps": [], "error": None}
             if status_file.exists():
                 status = json.loads(status_file.read_text(encoding="utf-8"))
-            elif pipeline_import_error is None:  # the process died without a word (os._exit, a crash)
+            else:  # the process died without a word (os._exit, a crash)
                 done = len(list(pipe_dir.glob("*.pkl")))
                 status = {
                     "steps": [s["name"] for s in steps[:done]],
@@ -422,9 +434,7 @@ def verify(path: Path, options: VerifyOptions | None = None,
                     f"{err['ename']}: {err['evalue']}".strip(": "),
                     err["ename"],
                 )
-            return pipeline_import_error
-
-        from nbops.kernel import ORIGINAL_INDEX_KEY, execute_notebook
+            return None
 
         nb_dir = tmp / "notebook"
         nb_dir.mkdir()
@@ -447,8 +457,6 @@ def verify(path: Path, options: VerifyOptions | None = None,
                 env={"PYTHONHASHSEED": "0"},  # as the pipeline's: the same order of sets of strings
             )
 
-        slim = _slim_notebook(plan, generated)
-
         def run_slim() -> Any:
             # the slim notebook, on the same kernel and parameters, importing the library verified
             return execute_notebook(
@@ -467,11 +475,20 @@ def verify(path: Path, options: VerifyOptions | None = None,
         cores = _cores()
         with ThreadPoolExecutor(max_workers=min(3, cores), thread_name_prefix="nbops-verify") as pool:
             pipeline_future = pool.submit(run_pipeline)
+            assert pipeline.stdout is not None
+            with pipeline.stdout:  # the step graph, or nothing when the module did not import
+                graph = pipeline.stdout.read()
+            try:
+                steps: list[dict[str, Any]] = json.loads(graph)["steps"] if graph else []
+            except (ValueError, KeyError, TypeError):
+                steps = []  # cut short: the status says why
+            if not steps and isinstance(pipeline_future.exception(), ToolError):
+                pipeline_future.result()  # it ran out of time before it said its steps
             step(STEPS[2])
             notebook_future = pool.submit(run_notebook)
             slim_future = pool.submit(run_slim) if slim is not None and cores > 1 else None
             try:
-                pipeline_stop = pipeline_future.result()
+                pipeline_stop = stop_of_pipeline(pipeline_future.result())
                 execution = notebook_future.result()
             except BaseException:
                 if slim_future is not None:
