@@ -20,6 +20,7 @@ import inspect
 import pickle
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -318,6 +319,9 @@ def _log_flavor(tracker: Any, run_id: str, model: Any, name: str, flavor: str,
     return str(info.model_uri)
 
 
+_FLUENT_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _fluent_store(uri: str) -> Iterator[None]:
     """MLflow's fluent API (what a flavor's ``log_model`` writes through) pointed at ``uri``
@@ -327,21 +331,24 @@ def _fluent_store(uri: str) -> Iterator[None]:
     import os
 
     mlflow = _mlflow("mlflow")
-    if mlflow.get_tracking_uri() == uri:  # direct mode: the kernel's variable says so
-        yield
-        return
-    utils = _mlflow("mlflow.tracking._tracking_service.utils")
-    before = getattr(utils, "_tracking_uri", None)
-    variable = os.environ.get("MLFLOW_TRACKING_URI")
-    mlflow.set_tracking_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(before)
-        if variable is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = variable
-        else:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
+    # the global is the process's: runs logging models in threads of one process (a
+    # sweep's, a server's) take turns, or one would put it back under the other's save
+    with _FLUENT_LOCK:
+        if mlflow.get_tracking_uri() == uri:  # direct mode: the kernel's variable says so
+            yield
+            return
+        utils = _mlflow("mlflow.tracking._tracking_service.utils")
+        before = getattr(utils, "_tracking_uri", None)
+        variable = os.environ.get("MLFLOW_TRACKING_URI")
+        mlflow.set_tracking_uri(uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(before)
+            if variable is not None:
+                os.environ["MLFLOW_TRACKING_URI"] = variable
+            else:
+                os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
 def _pin_requirements(model: Any, flavor: str, kwargs: dict[str, Any]) -> None:
