@@ -1,5 +1,6 @@
-"""The ``nbops`` console script keeps jsonschema from building the optional rfc3987-syntax
-grammars (~1 s of CPU per command that validates a notebook), and notebooks still validate."""
+"""The ``nbops`` console script and the LocalCluster workers nbops starts keep jsonschema from
+building the optional rfc3987-syntax grammars (~1 s of CPU per process that validates a
+notebook), and notebooks still validate."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.skipif(
 
 _SCRIPT = """
 import sys
-from nbops.cli import main as cli
+from nbops._process import without_iri_grammars
 
-cli._without_iri_grammars()  # first, as the console script does
+without_iri_grammars()  # first, as the console script does
 import nbformat
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
 nbformat.validate(nb)
@@ -53,3 +54,12 @@ def test_the_console_script_skips_them(tmp_path: Path) -> None:
                 if line.startswith("import time:")]
     assert "jsonschema" in imported  # nbformat validated the notebook in this process
     assert not [m for m in imported if m.startswith("lark")]
+
+
+def test_a_local_clusters_worker_skips_them_too() -> None:
+    pytest.importorskip("distributed")
+    script = ("import sys\nfrom nbops.run.executors.dask import warm_worker\nwarm_worker()\n"
+              "print(sys.modules.get('rfc3987_syntax', 'imported later'))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, timeout=300)
+    assert done.stdout.split() == ["None"]

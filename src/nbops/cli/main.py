@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from nbops._process import without_iri_grammars
 from nbops._version import version
 from nbops.cli import exits
 from nbops.errors import NbopsError, exit_code, relative_text
@@ -123,20 +124,9 @@ def _cwd_relative(exc: NbopsError) -> NbopsError:
     return exc
 
 
-def _without_iri_grammars() -> None:
-    """Keep jsonschema from loading the optional ``rfc3987_syntax`` package in this process.
-
-    When it is installed (Jupyter's tooling brings it), jsonschema builds its ~38 grammars on
-    import: ~1 s of CPU on the first notebook nbformat validates, in every ``nbops`` command,
-    for an "iri" format the notebook schema never uses. jsonschema skips that check when the
-    package cannot be imported. Only the console script's own process: never a kernel, a
-    Jupyter server or a program importing nbops."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-
 def run() -> None:
     """The console script: ``main()``, then exit (quickly when MLflow was loaded)."""
-    _without_iri_grammars()
+    without_iri_grammars()  # before anything imports jsonschema
     code = main()
     if "mlflow" in sys.modules or "papermill" in sys.modules:  # nbops run: its helper had MLflow
         _exit_now(code)

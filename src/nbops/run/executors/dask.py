@@ -329,6 +329,9 @@ def warm_worker(kernel: str | None = None, cwd: str | None = None,
     warm-up starts that kernel there for the worker's first task; ``recorder``: and a recorder
     process for its MLflow work (a cluster made for one run)."""
     global _warming
+    from nbops._process import without_iri_grammars
+
+    without_iri_grammars()  # this worker is a process nbops started: before papermill's imports
     with _warm_lock:
         if _warming is None:
             _warming = threading.Thread(target=_warm_up, args=(kernel, cwd, recorder),
