@@ -956,5 +956,8 @@ def _child(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from nbops._process import without_iri_grammars
+
+    without_iri_grammars()  # a process of nbops' own
     sys.exit(_child(sys.argv[1:]))
 

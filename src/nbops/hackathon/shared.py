@@ -90,4 +90,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from nbops._process import without_iri_grammars
+
+    without_iri_grammars()  # a process of nbops' own
     sys.exit(main(sys.argv[1:]))
