@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wineproject import in_run as wine_run
+from wineproject import new_project
 
 from nbops import tracking_api
-from nbops.run.tracking import MlflowTracker, default_tracking_uri, import_mlflow
+from nbops.run.tracking import import_mlflow
 
 pytest.importorskip("mlflow")
 pytest.importorskip("skops")
@@ -35,18 +37,14 @@ class Majority(sklearn_base.BaseEstimator, sklearn_base.ClassifierMixin):  # typ
 
 
 @pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> MlflowTracker:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        return MlflowTracker(default_tracking_uri(tmp_path_factory.mktemp("store")))
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return new_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture
-def in_run(tracker: MlflowTracker, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    run_id = tracker.start_run(f"exp-{uuid.uuid4().hex[:8]}", "nb", {}, {})
-    for key, value in tracker.kernel_env(run_id).items():
-        monkeypatch.setenv(key, value)
-    yield run_id
+def in_run(tracker: Any) -> Iterator[str]:
+    with wine_run(tracker, experiment=f"exp-{uuid.uuid4().hex[:8]}") as run_id:
+        yield run_id
 
 
 def _data() -> tuple[Any, Any]:

@@ -302,16 +302,9 @@ class LiteStore:
                   tags: Mapping[str, str], parent_run_id: str | None = None, *,
                   start_time: float | None = None) -> str:
         """``MlflowTracker.start_run``: the run, its tags and params in one transaction."""
-        from nbops.run.tracking import PARENT_RUN_TAG, TRUNCATED_TAG
-        from nbops.run.tracking import _params_for_mlflow as params_for_mlflow
-        from nbops.run.tracking import _tags_for_mlflow as tags_for_mlflow
+        from nbops.run.tracking import run_values
 
-        values, truncated = params_for_mlflow(params)
-        all_tags = tags_for_mlflow(tags)
-        if truncated:
-            all_tags[TRUNCATED_TAG] = ",".join(truncated)
-        if parent_run_id:
-            all_tags[PARENT_RUN_TAG] = parent_run_id
+        values, all_tags = run_values(params, tags, parent_run_id)
         name_tag = all_tags.get(_RUN_NAME_TAG)
         if not name or (name_tag is not None and name_tag != name):
             raise Fallback("a run without a name, or named twice: MLflow decides")

@@ -321,6 +321,19 @@ def _params_for_mlflow(params: Mapping[str, Any]) -> tuple[dict[str, str], list[
     return out, truncated
 
 
+def run_values(params: Mapping[str, Any], tags: Mapping[str, Any],
+               parent_run_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """A new run's params as MLflow stores them and its tags, with nbops' notes: the params
+    cut to MLflow's limit (:data:`TRUNCATED_TAG`) and the parent (:data:`PARENT_RUN_TAG`)."""
+    values, truncated = _params_for_mlflow(params)
+    all_tags = _tags_for_mlflow(tags)
+    if truncated:
+        all_tags[TRUNCATED_TAG] = ",".join(truncated)
+    if parent_run_id:
+        all_tags[PARENT_RUN_TAG] = parent_run_id
+    return values, all_tags
+
+
 def _tags_for_mlflow(tags: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): _clip(str(v), _TAG_LIMIT)[0] for k, v in tags.items()}
 
@@ -747,12 +760,7 @@ class MlflowTracker(Tracker):
         6000 characters are cut with a note and named in the ``nbops.params.truncated`` tag.
         ``start_time`` (epoch seconds) becomes the run's start: its duration counts from it."""
         experiment_id = self._experiment_id(experiment, create=True)
-        values, truncated = _params_for_mlflow(params)
-        all_tags = _tags_for_mlflow(tags)
-        if truncated:
-            all_tags[TRUNCATED_TAG] = ",".join(truncated)
-        if parent_run_id:
-            all_tags[PARENT_RUN_TAG] = parent_run_id
+        values, all_tags = run_values(params, tags, parent_run_id)
         started = None if start_time is None else int(start_time * 1000)  # MLflow: ms
         run = self._call(
             f"start a run in experiment {experiment!r}",
