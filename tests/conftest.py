@@ -3,11 +3,14 @@
 A leaked ``NBOPS_RUN_ID`` once reached, through a later test of the same worker, the generated
 tests a subprocess ran (they logged into a run that did not exist): which test leaked depended
 on how the tests were spread over the workers. This guard makes the leaking test fail instead.
+The same for MLflow's process-wide tracking URI (``mlflow.set_tracking_uri``): left set, it
+sent a later test's reads to an earlier test's deleted store.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +27,25 @@ def _watched() -> dict[str, str]:
     return {
         k: v for k, v in os.environ.items() if k.startswith(_WATCHED) and k not in _PROCESS_WIDE
     }
+
+
+_MLFLOW_URI_MODULE = "mlflow.tracking._tracking_service.utils"  # holds set_tracking_uri's value
+
+
+def _mlflow_uri() -> object:
+    module = sys.modules.get(_MLFLOW_URI_MODULE)
+    return None if module is None else getattr(module, "_tracking_uri", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_mlflow_tracking_uri() -> Iterator[None]:
+    before = _mlflow_uri()
+    yield
+    after = _mlflow_uri()
+    if after != before:
+        sys.modules[_MLFLOW_URI_MODULE]._tracking_uri = before  # type: ignore[attr-defined]
+        pytest.fail(f"the test left MLflow's tracking URI set (mlflow.set_tracking_uri({after!r})"
+                    " and not put back): later tests would read another store")
 
 
 @pytest.fixture(autouse=True)

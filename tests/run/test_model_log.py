@@ -3,6 +3,7 @@ runs on (the recorder helper, or the runner when the helper is gone), complete w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,32 +85,39 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
 
 
-def _mlflow(root: Path) -> Any:
+@contextlib.contextmanager
+def _mlflow(root: Path) -> Iterator[Any]:
+    """MLflow pointed at the project's store for the block; its global put back after."""
     from nbops.run.tracking import import_mlflow
 
     uri = f"sqlite:///{root / '.nbops' / 'mlflow.db'}"
+    mlflow = import_mlflow()
+    utils = import_mlflow("mlflow.tracking._tracking_service.utils")
+    before = utils._tracking_uri
     with pytest.MonkeyPatch.context() as patch:  # MLflow's setter writes os.environ: undone
         patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow = import_mlflow()
         mlflow.set_tracking_uri(uri)
-    return mlflow
+        try:
+            yield mlflow
+        finally:
+            utils._tracking_uri = before
 
 
 def _check_model(root: Path, run_id: str) -> None:
     """The run holds the model (loadable through the URI the kernel got), its reference and
     its explanation."""
-    mlflow = _mlflow(root)
-    client = mlflow.MlflowClient()
-    run = client.get_run(run_id)
-    uri = run.data.params["uri"]
-    assert uri == f"runs:/{run_id}/model"
     from sklearn.datasets import load_iris
 
     x, _ = load_iris(return_X_y=True, as_frame=True)
-    loaded = mlflow.pyfunc.load_model(uri)
-    assert set(loaded.predict(x.head(5))) <= {0, 1, 2}
-    assert loaded.metadata.signature.inputs.input_names()[0] == "sepal length (cm)"
-    names = {a.path for a in client.list_artifacts(run_id, "reference")}
+    with _mlflow(root) as mlflow:
+        client = mlflow.MlflowClient()
+        run = client.get_run(run_id)
+        uri = run.data.params["uri"]
+        assert uri == f"runs:/{run_id}/model"
+        loaded = mlflow.pyfunc.load_model(uri)
+        assert set(loaded.predict(x.head(5))) <= {0, 1, 2}
+        assert loaded.metadata.signature.inputs.input_names()[0] == "sepal length (cm)"
+        names = {a.path for a in client.list_artifacts(run_id, "reference")}
     assert names == {"reference/profile.json", "reference/sample.parquet"}
     assert json.loads(run.data.tags["nbops.explain.top"])
 
@@ -126,10 +135,10 @@ def test_the_kernel_hands_the_model_over_and_the_run_holds_it_when_the_cli_retur
     assert outcome["status"] == "FINISHED"
     assert outcome["metrics"]["mlflow_in_kernel"] == 0.0  # the kernel never imported MLflow
     _check_model(root, outcome["run_id"])  # nb/mymodels.py was found by the helper
-    mlflow = _mlflow(root)
-    (logged,) = mlflow.search_logged_models(
-        experiment_ids=[mlflow.MlflowClient().get_run(outcome["run_id"]).info.experiment_id],
-        output_format="list")
+    with _mlflow(root) as mlflow:
+        (logged,) = mlflow.search_logged_models(
+            experiment_ids=[mlflow.MlflowClient().get_run(outcome["run_id"]).info.experiment_id],
+            output_format="list")
     # log_model returned before the model existed in the store
     assert outcome["metrics"]["returned_ms"] < logged.creation_timestamp
 
@@ -147,7 +156,8 @@ def test_a_deferred_log_model_that_fails_fails_the_run_naming_log_model(tmp_path
     assert "nbops.log_model" in outcome["error"] and "model 'local'" in outcome["error"]
     assert "this model loads only in its kernel" in outcome["error"]
     assert "Traceback" not in ran.stderr
-    run = _mlflow(root).MlflowClient().get_run(outcome["run_id"])
+    with _mlflow(root) as mlflow:
+        run = mlflow.MlflowClient().get_run(outcome["run_id"])
     assert run.info.status == "FAILED"
     assert run.data.tags["nbops.error_name"] == "nbops.log_model"
     assert "model 'local'" in run.data.tags["nbops.error_message"]
