@@ -409,3 +409,62 @@ def test_a_worker_opens_the_store_once_for_its_tasks(tmp_path: Path) -> None:
     assert first["run_id"] != second["run_id"]
     assert tracker.get_run(first["run_id"]).status == "FINISHED"
     assert tracker.get_run(second["run_id"]).status == "FINISHED"
+
+
+def test_a_single_run_on_its_own_local_cluster_leaves_nothing_on_stderr(tmp_path: Path) -> None:
+    # the task's Stop watcher is gone when the cluster closes: no wait of it at the scheduler
+    # for the close to cancel (Dask logs each cancelled wait as an ERROR with a traceback)
+    root = project(tmp_path)
+    proc = nbops(root, "run", "toy.ipynb", "--executor", "dask", "--format", "json")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert json.loads(out)["runs"][0]["status"] == "FINISHED"
+    assert err == "", err
+
+
+def test_a_tasks_stop_watcher_waits_here_never_at_the_scheduler() -> None:
+    # a wait at the scheduler is what a finished task used to sit out (WATCH_S) before
+    # returning its result; polling here ends as soon as the task is done
+    import threading
+
+    from distributed import Client, Event, LocalCluster
+
+    from nbops.run.executors.dask import _watch
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as dask_client:
+        name = "nbops-stop-watcher-test"
+        waiters = cluster.scheduler.extensions["events"]._waiter_count
+        cancelled, done = threading.Event(), threading.Event()
+        watcher = threading.Thread(target=_watch, args=(name, cancelled, done), daemon=True)
+        watcher.start()
+        seen = []
+        for _ in range(30):  # a few of its looks
+            seen.append(waiters.get(name, 0))
+            time.sleep(0.05)
+        Event(name, client=dask_client).set()  # Stop: it still sees it
+        assert cancelled.wait(30)
+        done.set()
+        watcher.join(timeout=30)
+        assert not watcher.is_alive()
+        assert max(seen) == 0, seen
+
+
+def test_the_console_script_exits_without_freeing_dasks_modules(tmp_path: Path) -> None:
+    # a dask run's CLI has neither MLflow nor papermill loaded: Dask's modules alone took
+    # ~0.2 s to free at exit (the fast exit of nbops.cli.main skips the teardown)
+    code = (
+        "import sys, distributed\n"
+        "class Witness:\n"
+        "    def __del__(self):\n"
+        "        print('freed', flush=True)\n"
+        "distributed.nbops_witness = Witness()\n"
+        "sys.argv = ['nbops', 'lint', 'missing.ipynb']\n"
+        "from nbops.cli.main import run\n"
+        "run()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.returncode == 2, out.stderr  # what `nbops lint` of a missing notebook exits with
+    assert "NB001" in out.stdout  # its report was written
+    assert "freed" not in out.stdout

@@ -193,6 +193,8 @@ class _WorkerRun(_NotebookRun):
         if self.helper is None:  # else the recorder the warm-up started does the MLflow work
             _warmed(whole=True)  # MLflow and nbconvert: imported by the warm-up
             self.tracker = _worker_tracker(self.settings)
+        else:  # the installed distributions, read by the warm-up (not twice at once)
+            _warmed(whole=False, requirements=True)
         return super().open()
 
     def on_open(self, tracker: Any, run_id: str) -> None:
@@ -234,25 +236,28 @@ class _WorkerRun(_NotebookRun):
 
 
 def _watch(stop: str, cancelled: threading.Event, done: threading.Event) -> None:
-    """Until ``done``: when the client sets the Event ``stop``, kill this worker's kernels."""
+    """Until ``done``: when the client sets the Event ``stop``, kill this worker's kernels.
+    It asks the scheduler every WATCH_S and waits here, never there: once ``done``, it ends at
+    once (its task returns without waiting out a scheduler-side wait, and a cluster closing
+    leaves no wait to cancel)."""
     from nbops.kernel import stop_all_kernels
 
     distributed = _distributed()
     event = distributed.Event(stop, client=distributed.get_client())
-    while not done.is_set():
+    while not done.wait(WATCH_S):
         with contextlib.suppress(Exception):  # the scheduler may be going away: keep looking
-            if event.wait(timeout=WATCH_S):
+            if event.is_set() and not done.is_set():
                 cancelled.set()
                 while not done.wait(WATCH_S):  # a kernel may be starting: stop it too
                     stop_all_kernels()
                 stop_all_kernels()
                 return
-        done.wait(WATCH_S / 5)
 
 
 _warm_lock = threading.Lock()
 _warming: threading.Thread | None = None
 _kernel_ready = threading.Event()  # the warm-up imported what starting the kernel needs
+_requirements_ready = threading.Event()  # the warm-up read the installed distributions
 _trackers: dict[str, Any] = {}  # this worker process's tracker of each store
 # what a task's own thread imports to start the kernel, then what its tracking thread needs
 _FOR_THE_KERNEL = ("jupyter_client", "jupyter_client.manager", "nbformat", "papermill",
@@ -282,16 +287,20 @@ def _warm_up(kernel: str | None, cwd: str | None, recorder: bool) -> None:
                     _start_spare(kernel, cwd)
     finally:
         _kernel_ready.set()
+    try:  # what the run's open needs first: read once here, not beside this thread
+        from nbops.run.lineage import frozen_requirements
+
+        with contextlib.suppress(Exception):  # the run's open reads them, reporting its trouble
+            frozen_requirements()
+    finally:
+        _requirements_ready.set()
     for module in () if recorder else _FOR_TRACKING:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
-    from nbops.run.lineage import frozen_requirements
     from nbops.run.runner import _html_exporter
 
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):  # the render at the run's end
         _html_exporter()
-    with contextlib.suppress(Exception):
-        frozen_requirements()
 
 
 def _import_for_models(source: str) -> None:
@@ -307,8 +316,9 @@ def _import_for_models(source: str) -> None:
                 importlib.import_module(module)
 
 
-def _warmed(*, whole: bool) -> None:
+def _warmed(*, whole: bool, requirements: bool = False) -> None:
     """Wait for the warm-up, if one started: for what the kernel needs (a task's own thread),
+    the installed distributions (``requirements``: a run's open, the warm-up reads them once)
     or ``whole`` (its tracking thread). A thread imports nothing the warm-up is importing: two
     threads importing modules that import each other can see them half made."""
     with _warm_lock:
@@ -317,6 +327,8 @@ def _warmed(*, whole: bool) -> None:
         return
     if whole:
         warming.join()
+    elif requirements:
+        _requirements_ready.wait()
     else:
         _kernel_ready.wait()
 
