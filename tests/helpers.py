@@ -38,3 +38,25 @@ def ipc_kernel_manager(folder: Path, **kwargs: Any) -> Any:
 
 def codes_of(diags: Sequence[Diagnostic]) -> list[str]:
     return sorted({d.code for d in diags})
+
+
+# two steps, one of them drawing unseeded random numbers (equal between two executions only
+# when both start from verify's seeds): verify's and the hackathon scorer's tests
+SEEDED_STEPS_NOTEBOOK = """
+# %% tags=parameters
+n = 4
+factor = 1.5
+# %% [markdown]
+## Make
+# %%
+import random
+base = list(range(n))
+noise = random.random()
+# %%
+scaled = [b * factor for b in base]
+# %% [markdown]
+## Summarise
+# %%
+total = sum(scaled)
+print(f"total {total}, noise {noise:.6f}")
+"""

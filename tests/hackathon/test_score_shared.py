@@ -14,30 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import SEEDED_STEPS_NOTEBOOK
 
 from nbops.core.snippets import notebook_from_snippet
 
 pytestmark = pytest.mark.slow
 
-# unseeded random numbers: equal only when the run starts from verify's seeds
-NOTEBOOK = """
-# %% tags=parameters
-n = 4
-factor = 1.5
-# %% [markdown]
-## Make
-# %%
-import random
-base = list(range(n))
-noise = random.random()
-# %%
-scaled = [b * factor for b in base]
-# %% [markdown]
-## Summarise
-# %%
-total = sum(scaled)
-print(f"total {total}, noise {noise:.6f}")
-"""
+NOTEBOOK = SEEDED_STEPS_NOTEBOOK
 
 
 def shared(folder: Path) -> dict:

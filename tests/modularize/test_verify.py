@@ -14,26 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import SEEDED_STEPS_NOTEBOOK
 from modularize_helpers import write_notebook
 
-NOTEBOOK = """
-# %% tags=parameters
-n = 4
-factor = 1.5
-# %% [markdown]
-## Make
-# %%
-import random
-base = list(range(n))
-noise = random.random()
-# %%
-scaled = [b * factor for b in base]
-# %% [markdown]
-## Summarise
-# %%
-total = sum(scaled)
-print(f"total {total}, noise {noise:.6f}")
-"""
+NOTEBOOK = SEEDED_STEPS_NOTEBOOK
 
 pytestmark = pytest.mark.slow
 

@@ -85,6 +85,14 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "NBOPS_RUN"))}
 
 
+def _nbops_run(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``nbops run nb/iris.ipynb`` in the project, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbops", "run", "nb/iris.ipynb", *options],
+        cwd=root, capture_output=True, text=True, timeout=600, env=_env(), check=False,
+    )
+
+
 @contextlib.contextmanager
 def _mlflow(root: Path) -> Iterator[Any]:
     """MLflow pointed at the project's store for the block; its global put back after."""
@@ -126,10 +134,7 @@ def test_the_kernel_hands_the_model_over_and_the_run_holds_it_when_the_cli_retur
     tmp_path: Path,
 ) -> None:
     root = _project(tmp_path, NOTEBOOK)
-    ran = subprocess.run(
-        [sys.executable, "-m", "nbops", "run", "nb/iris.ipynb", "--format", "json"],
-        cwd=root, capture_output=True, text=True, timeout=600, env=_env(), check=False,
-    )
+    ran = _nbops_run(root, "--format", "json")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     (outcome,) = json.loads(ran.stdout)["runs"]
     assert outcome["status"] == "FINISHED"
@@ -145,10 +150,7 @@ def test_the_kernel_hands_the_model_over_and_the_run_holds_it_when_the_cli_retur
 
 def test_a_deferred_log_model_that_fails_fails_the_run_naming_log_model(tmp_path: Path) -> None:
     root = _project(tmp_path, FAILING)
-    ran = subprocess.run(
-        [sys.executable, "-m", "nbops", "run", "nb/iris.ipynb", "--format", "json"],
-        cwd=root, capture_output=True, text=True, timeout=600, env=_env(), check=False,
-    )
+    ran = _nbops_run(root, "--format", "json")
     assert ran.returncode == 1, ran.stdout + ran.stderr
     (outcome,) = json.loads(ran.stdout)["runs"]
     assert outcome["status"] == "FAILED"
@@ -162,10 +164,7 @@ def test_a_deferred_log_model_that_fails_fails_the_run_naming_log_model(tmp_path
     assert run.data.tags["nbops.error_name"] == "nbops.log_model"
     assert "model 'local'" in run.data.tags["nbops.error_message"]
     assert run.data.metrics["after"] == 1.0  # the notebook ran on
-    shown = subprocess.run(
-        [sys.executable, "-m", "nbops", "run", "nb/iris.ipynb"],
-        cwd=root, capture_output=True, text=True, timeout=600, env=_env(), check=False,
-    )
+    shown = _nbops_run(root)
     assert shown.returncode == 1 and "cell 1 raised nbops.log_model: model 'local'" in shown.stdout
 
 
