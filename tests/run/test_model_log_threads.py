@@ -5,6 +5,7 @@ logs take turns with it (nbops.run.model_log._fluent_store)."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -58,3 +59,17 @@ def test_runs_logging_models_in_threads_each_get_theirs(
         logged = client.get_logged_model(uris[run_id].removeprefix("models:/"))
         assert logged.source_run_id == run_id
     assert import_mlflow("mlflow").get_tracking_uri() != tracker.tracking_uri  # put back
+
+
+def test_a_model_is_logged_only_after_the_imports_warmed_ahead_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Dask sweep's model log once unpickled sklearn while the warm-up thread was importing
+    # it: "partially initialized module 'sklearn.svm._base'". log_file and log wait first.
+    (tmp_path / "slow_flavor.py").write_text(
+        "import time\ntime.sleep(1.0)\nREADY = True\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_flavor", raising=False)
+    model_log.warm_in_background(["slow_flavor"])
+    model_log._warmed()  # what log() and log_file() do first
+    assert sys.modules["slow_flavor"].READY is True

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,40 @@ def warm_modules(source: str) -> list[str]:
     if "sklearn" in source:
         modules += ["sklearn", "mlflow.sklearn", "skops.io"]
     return modules
+
+
+_warming: list[threading.Thread] = []  # imports ahead of a model (warm_in_background)
+_warming_lock = threading.Lock()
+
+
+def warm_in_background(modules: Sequence[str]) -> None:
+    """Import ``modules`` (:func:`warm_modules`) in a thread of their own, each failure left to
+    the model's logging; :func:`log` and :func:`log_file` wait for them first: two threads
+    importing modules that import each other can see them half made."""
+    if not modules:
+        return
+    thread = threading.Thread(target=_import_quietly, args=(list(modules),),
+                              name="nbops-model-warm", daemon=True)
+    with _warming_lock:
+        _warming[:] = [t for t in _warming if t.is_alive()]
+        _warming.append(thread)
+    thread.start()
+
+
+def _import_quietly(modules: list[str]) -> None:
+    import importlib
+
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+
+def _warmed() -> None:
+    """Wait for the imports :func:`warm_in_background` started in this process."""
+    with _warming_lock:
+        pending = list(_warming)
+    for thread in pending:
+        thread.join()
 
 
 @dataclass
@@ -406,6 +440,7 @@ def _skops_trust(model: Any, flavor: str, kwargs: dict[str, Any]) -> None:
 def log(tracker: Any, run_id: str, request: Request) -> str:
     """Log the checked call ``request`` into run ``run_id`` of ``tracker`` (an
     ``MlflowTracker``); the model's URI (MLflow 3: ``models:/<model id>``)."""
+    _warmed()
     model, X, name, kwargs = request.model, request.X, request.name, dict(request.kwargs)
     fitted_model = model
     if request.predict is not None:
@@ -457,6 +492,7 @@ def log_file(tracker: Any, run_id: str, file: Path) -> str:
         folder = file.with_suffix(".cwd").read_text(encoding="utf-8").strip()
     except OSError:
         folder = ""
+    _warmed()  # unpickling imports the model's modules
     added = bool(folder) and folder not in sys.path
     if added:
         sys.path.insert(0, folder)

@@ -235,16 +235,6 @@ def take() -> RemoteTracker | None:
 
 # --------------------------------------------------------------------------- the helper's side
 
-def _warm(modules: list[str]) -> None:
-    """Import ``modules`` (what logging a model will need), quietly: a missing one is the
-    model's business when it arrives."""
-    import importlib
-
-    for module in modules:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-
 def _light(uri: str) -> Any:
     """The light store (:mod:`nbops.run.litestore`) on ``uri``, None when MLflow must open it."""
     from nbops.run.litestore import Fallback, LiteStore
@@ -299,8 +289,9 @@ def _serve(requests: IO[str], answers: IO[str]) -> None:
             elif method == "warm":  # a model comes: on the light store, MLflow's store code too
                 modules = list(args[0]) + (["mlflow.store.tracking.sqlalchemy_store"]
                                            if lite is not None else [])
-                threading.Thread(target=_warm, args=(modules,), name="nbops-warm",
-                                 daemon=True).start()
+                from nbops.run.model_log import warm_in_background
+
+                warm_in_background(modules)
             elif method in ("start_run", "set_tags", "end_run", "end_orphaned_runs"):
                 answer["result"] = getattr(tracker, method)(*args, **kwargs)
             else:

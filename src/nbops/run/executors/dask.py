@@ -201,8 +201,9 @@ class _WorkerRun(_NotebookRun):
         super().on_open(tracker, run_id)
         if self.helper is None:  # what logging the notebook's model needs, while it runs
             source = "\n".join(c.source for c in self.nb.cells if c.cell_type == "code")
-            threading.Thread(target=_import_for_models, args=(source,), name="nbops-models",
-                             daemon=True).start()
+            from nbops.run.model_log import warm_in_background, warm_modules
+
+            warm_in_background(warm_modules(source))
 
     def output_tag(self, final: Path) -> str:
         self.final = final
@@ -301,19 +302,6 @@ def _warm_up(kernel: str | None, cwd: str | None, recorder: bool) -> None:
 
     with contextlib.suppress(Exception):  # the render at the run's end
         _html_exporter()
-
-
-def _import_for_models(source: str) -> None:
-    """Import what a ``log_model`` in ``source`` needs (MLflow's model code, the flavor), each
-    failure left to the model's logging: in a worker, the run logs it once the kernel ends."""
-    import importlib
-
-    with contextlib.suppress(Exception):
-        from nbops.run.model_log import warm_modules
-
-        for module in warm_modules(source):
-            with contextlib.suppress(Exception):
-                importlib.import_module(module)
 
 
 def _warmed(*, whole: bool, requirements: bool = False) -> None:
